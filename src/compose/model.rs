@@ -1,0 +1,200 @@
+//! The typed Compose model that rules read. Built from the YAML node tree after `<<` merges
+//! and interpolation. Every field keeps its span; a value that depends on an unset variable is
+//! [`Value::Unknown`].
+
+use crate::source::{Span, Spanned};
+
+/// A scalar after interpolation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// The value is fully known (interpolation done, `$$` unescaped). YAML `null`/`~`/empty is `Known("")`
+    /// only where Compose treats it as a string; absent keys are `None` in the model instead.
+    Known(String),
+    /// The value depends on a variable that is not set and has no default: the raw text as written.
+    Unknown(String),
+}
+
+impl Value {
+    /// The known value, or `None` when it depends on an unset variable.
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            Value::Known(s) => Some(s),
+            Value::Unknown(_) => None,
+        }
+    }
+
+    /// The text as best known: the value, or the raw text for an unknown value.
+    pub fn text(&self) -> &str {
+        match self {
+            Value::Known(s) | Value::Unknown(s) => s,
+        }
+    }
+
+    /// Compose booleans: `true`/`false` (YAML 1.1 spellings `yes`/`no`/`on`/`off` too, any case).
+    /// `None` for unknown values and anything else.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.known()?.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "on" => Some(true),
+            "false" | "no" | "n" | "off" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// A spanned scalar value.
+pub type SValue = Spanned<Value>;
+
+/// One Compose file, loaded.
+#[derive(Debug, Clone, Default)]
+pub struct ComposeFile {
+    /// The top-level `services` key, if present.
+    pub services_key: Option<Span>,
+    /// Services in file order.
+    pub services: Vec<Service>,
+    /// Top-level `networks`, in file order.
+    pub networks: Vec<Network>,
+    /// Located errors (not YAML, not a mapping, `services` not a mapping, alias budget exceeded, ...).
+    /// Loading goes on where it can.
+    pub errors: Vec<LoadError>,
+}
+
+/// A located load error. The message starts lowercase and has no trailing period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub message: String,
+    pub span: Span,
+    pub help: Option<String>,
+}
+
+/// A top-level network definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    pub name: Spanned<String>,
+    pub internal: Option<SValue>,
+    pub external: Option<SValue>,
+    pub driver: Option<SValue>,
+}
+
+/// One service, after `<<` merges (merged keys keep the span where they were written, e.g. in the anchor).
+#[derive(Debug, Clone, Default)]
+pub struct Service {
+    /// The service name (the mapping key).
+    pub name: Spanned<String>,
+    /// The service's mapping value.
+    pub span: Span,
+    /// Every key of the service mapping after merges, in order (for unknown-key checks).
+    pub keys: Vec<Spanned<String>>,
+    pub image: Option<SValue>,
+    pub build: Option<Build>,
+    pub user: Option<SValue>,
+    pub privileged: Option<SValue>,
+    pub read_only: Option<SValue>,
+    pub security_opt: Vec<SValue>,
+    pub cap_add: Vec<SValue>,
+    pub cap_drop: Vec<SValue>,
+    pub network_mode: Option<SValue>,
+    /// `networks:` (list or mapping form): the network names.
+    pub networks: Vec<Spanned<String>>,
+    /// The span of the `networks:` key, if present.
+    pub networks_key: Option<Span>,
+    pub ports: Vec<Port>,
+    pub volumes: Vec<Volume>,
+    pub mem_limit: Option<SValue>,
+    pub memswap_limit: Option<SValue>,
+    pub cpus: Option<SValue>,
+    pub cpu_quota: Option<SValue>,
+    pub cpu_shares: Option<SValue>,
+    pub pids_limit: Option<SValue>,
+    /// `deploy.resources.limits`.
+    pub limits: Limits,
+    pub environment: Vec<EnvVar>,
+    pub pid: Option<SValue>,
+    pub ipc: Option<SValue>,
+    pub uts: Option<SValue>,
+    pub userns_mode: Option<SValue>,
+    pub cgroup: Option<SValue>,
+    pub devices: Vec<SValue>,
+    pub extra_hosts: Vec<SValue>,
+    pub use_api_socket: Option<SValue>,
+    pub tmpfs: Vec<SValue>,
+    pub init: Option<SValue>,
+}
+
+/// `build:` (short string form sets only `context`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Build {
+    /// The `build` key.
+    pub span: Span,
+    pub context: Option<SValue>,
+    pub dockerfile: Option<SValue>,
+    /// `dockerfile_inline`, when set.
+    pub dockerfile_inline: Option<SValue>,
+    pub target: Option<SValue>,
+    /// `args` (list or mapping form).
+    pub args: Vec<EnvVar>,
+}
+
+/// `deploy.resources.limits`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub memory: Option<SValue>,
+    pub cpus: Option<SValue>,
+    pub pids: Option<SValue>,
+}
+
+/// `KEY=value` / `KEY: value` / `KEY` (value taken from the environment at run time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub key: Spanned<String>,
+    /// `None` for a bare `KEY` (list form without `=`, or mapping value null).
+    pub value: Option<SValue>,
+    /// The whole entry.
+    pub span: Span,
+}
+
+/// A published port, short (`"127.0.0.1:8080:80/tcp"`) or long syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// The whole entry.
+    pub span: Span,
+    /// Host IP (`host_ip`), if given. `None` means all interfaces.
+    pub host_ip: Option<SValue>,
+    /// Published host port or range, if given (`None`: only a container port, published on a random host port).
+    pub published: Option<SValue>,
+    pub target: Option<SValue>,
+    pub protocol: Option<SValue>,
+    /// Whether the entry could not be understood (e.g. an unknown variable in short syntax).
+    pub unknown: bool,
+}
+
+/// What a volume entry mounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolumeKind {
+    /// A host path (`./data:/data`, `/var/run/docker.sock:/var/run/docker.sock`, `type: bind`).
+    Bind,
+    /// A named volume (`data:/data`, `type: volume`) or an anonymous one (`/data`).
+    Volume,
+    Tmpfs,
+    Npipe,
+    Image,
+    Cluster,
+    /// The source depends on an unset variable, or the entry could not be understood.
+    Unknown,
+}
+
+/// A `volumes:` entry, short or long syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// The whole entry.
+    pub span: Span,
+    pub kind: VolumeKind,
+    /// Host path or volume name (interpolated; for short syntax, the part before the first `:`).
+    pub source: Option<SValue>,
+    pub target: Option<SValue>,
+    /// `true` for `:ro` / `read_only: true`.
+    pub read_only: bool,
+    /// Where read-only-ness is stated (`ro` option or `read_only` key), if it is.
+    pub read_only_span: Option<Span>,
+    /// Short-syntax options (`ro`, `rw`, `z`, `rshared`, ...) or long-syntax `bind.propagation` etc.
+    pub options: Vec<SValue>,
+}

@@ -1,0 +1,87 @@
+//! Findings: our neutral diagnostic type. Formats live in `report/`.
+
+use crate::docs::RuleMeta;
+use crate::source::{FileRef, Span};
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secondary location: a cause or context elsewhere (possibly in another file).
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub file: FileRef,
+    pub span: Span,
+    pub message: String,
+}
+
+/// One finding of one rule.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static RuleMeta,
+    pub severity: Severity,
+    pub file: FileRef,
+    /// The narrowest node that shows the problem.
+    pub span: Span,
+    /// What is wrong: lowercase start, no trailing period, names the offending value.
+    pub message: String,
+    pub labels: Vec<Label>,
+    /// What to do, in the imperative.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: &'static RuleMeta, file: FileRef, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            rule,
+            severity: rule.severity,
+            file,
+            span,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Sets the help text.
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a secondary label in `file`.
+    pub fn label(&mut self, file: &FileRef, span: Span, message: impl Into<String>) -> &mut Self {
+        self.labels.push(Label {
+            file: file.clone(),
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Sort key: path, position, code.
+    pub fn sort_key(&self) -> (&str, u32, u32, &'static str) {
+        (&self.file.display, self.span.start, self.span.end, self.rule.code)
+    }
+}

@@ -1,0 +1,12 @@
+//! Input errors (`SLE###`): files that cannot be parsed are findings, so they can't hide.
+
+mod compose_syntax_error;
+mod dockerfile_syntax_error;
+
+use super::Rule;
+
+/// Every input-error rule, in code order.
+pub static RULES: &[&dyn Rule] = &[
+    &dockerfile_syntax_error::DockerfileSyntaxError,
+    &compose_syntax_error::ComposeSyntaxError,
+];

@@ -1,0 +1,218 @@
+//! Source files, byte spans and line/column lookup.
+//!
+//! Every model node carries a [`Span`] (a byte range into one [`SourceFile`]).
+//! Lines and columns are computed only when a finding is reported.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A half-open byte range `start..end` into a source file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub const fn new(start: u32, end: u32) -> Self {
+        Self { start, end }
+    }
+
+    /// Builds a span from `usize` offsets (files are limited to `u32::MAX` bytes when loaded).
+    pub fn from_range(range: std::ops::Range<usize>) -> Self {
+        Self {
+            start: u32::try_from(range.start).unwrap_or(u32::MAX),
+            end: u32::try_from(range.end).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// An empty span at `offset`.
+    pub const fn at(offset: u32) -> Self {
+        Self {
+            start: offset,
+            end: offset,
+        }
+    }
+
+    pub const fn len(self) -> u32 {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The smallest span covering both.
+    pub fn cover(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// A value together with the span it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub const fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            value: f(self.value),
+            span: self.span,
+        }
+    }
+
+    pub fn as_ref(&self) -> Spanned<&T> {
+        Spanned {
+            value: &self.value,
+            span: self.span,
+        }
+    }
+}
+
+impl Spanned<String> {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// A 1-based line and column. Columns count Unicode scalar values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct LineCol {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One loaded file: its path (as shown to the user) and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path used to read the file (may be absolute).
+    pub path: PathBuf,
+    /// The path shown in reports: relative to the working directory when possible, `/` separators.
+    pub display: String,
+    pub text: String,
+    line_starts: Vec<u32>,
+}
+
+/// Files are shared between the findings that point into them.
+pub type FileRef = Arc<SourceFile>;
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, display: impl Into<String>, text: String) -> Self {
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+            }
+        }
+        Self {
+            path: path.into(),
+            display: display.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// A file that was not read from disk (tests, stdin, doc examples).
+    pub fn virtual_file(name: &str, text: impl Into<String>) -> Self {
+        Self::new(PathBuf::from(name), name.to_string(), text.into())
+    }
+
+    pub fn into_ref(self) -> FileRef {
+        Arc::new(self)
+    }
+
+    pub fn len(&self) -> u32 {
+        u32::try_from(self.text.len()).unwrap_or(u32::MAX)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The text under `span`, clamped to the file and to char boundaries.
+    pub fn slice(&self, span: Span) -> &str {
+        let start = floor_char_boundary(&self.text, span.start as usize);
+        let end = floor_char_boundary(&self.text, (span.end as usize).max(start));
+        &self.text[start..end]
+    }
+
+    /// 1-based line and column of a byte offset (clamped to the file).
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        let offset = offset.min(self.len());
+        let line_idx = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let line_start = self.line_starts.get(line_idx).copied().unwrap_or(0) as usize;
+        let end = floor_char_boundary(&self.text, offset as usize);
+        let start = line_start.min(end);
+        let column = self.text[start..end].chars().count() + 1;
+        LineCol {
+            line: u32::try_from(line_idx + 1).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Byte offset where 1-based `line` starts, if the line exists.
+    pub fn line_start(&self, line: u32) -> Option<u32> {
+        self.line_starts
+            .get(usize::try_from(line).ok()?.checked_sub(1)?)
+            .copied()
+    }
+
+    /// The directory holding the file (`.` for a bare name).
+    pub fn dir(&self) -> &Path {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Formats a path for reports: `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let mut s = s.as_str();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars() {
+        let f = SourceFile::virtual_file("x", "ab\nc♥d\n");
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(3), LineCol { line: 2, column: 1 });
+        // byte 7 is after the 3-byte heart
+        assert_eq!(f.line_col(7), LineCol { line: 2, column: 3 });
+        assert_eq!(f.line_col(100), LineCol { line: 3, column: 1 });
+    }
+}
