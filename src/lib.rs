@@ -4,6 +4,7 @@ pub mod compose;
 pub mod diagnostic;
 pub mod docs;
 pub mod dockerfile;
+pub mod linter;
 pub mod rules;
 pub mod source;
 
