@@ -1,12 +1,111 @@
 //! sandlint: a security linter for Dockerfiles and Docker Compose files.
+//!
+//! Pipeline: `discover → read → parse (typed, spanned models) → rules → sort → report`.
 
+pub mod cli;
+pub mod commands;
 pub mod compose;
 pub mod diagnostic;
+pub mod discover;
 pub mod docs;
 pub mod dockerfile;
 pub mod linter;
+pub mod report;
 pub mod rules;
 pub mod source;
 
+use std::io::{IsTerminal, Read, Write};
+
+use cli::{Cli, ColorChoice, Command};
+
 /// Where the project lives (rule doc links).
 pub const REPOSITORY_URL: &str = "https://github.com/sandlint/sandlint";
+
+/// How a command ended; `main` maps it to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: nothing at or above the failure threshold.
+    Success,
+    /// 1: findings at or above the threshold.
+    Failure,
+    /// 2: usage, configuration or I/O error.
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// A fatal usage, configuration or I/O error (exit 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(sandlint::usage))]
+pub struct UsageError {
+    pub message: String,
+}
+
+impl UsageError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// Decides once whether to color output: `--color`, then `NO_COLOR`, then `FORCE_COLOR` /
+/// `CLICOLOR_FORCE`, then whether stdout is a terminal (and `TERM` is not `dumb`).
+pub fn use_color(choice: ColorChoice, stdout_is_tty: bool) -> bool {
+    let env = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if env("NO_COLOR") {
+                false
+            } else if env("FORCE_COLOR") || env("CLICOLOR_FORCE") {
+                true
+            } else {
+                stdout_is_tty && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
+        }
+    }
+}
+
+/// Runs a parsed command line against the real standard streams.
+pub fn run(cli: &Cli) -> Result<ExitStatus, UsageError> {
+    let tty = std::io::stdout().is_terminal();
+    let color = use_color(cli.color, tty);
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    run_with(cli, color, &mut stdin, &mut stdout, &mut stderr)
+}
+
+/// Runs a parsed command line with explicit streams (tests).
+pub fn run_with(
+    cli: &Cli,
+    color: bool,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
+    let io_err = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Ok(ExitStatus::Success)
+        } else {
+            Err(UsageError::new(format!("cannot write output: {e}")))
+        }
+    };
+    match &cli.command {
+        Command::Check(args) => commands::check::check(args, color, stdin, stdout, stderr),
+        Command::Rules(args) => commands::rules::list(args.format, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+        Command::Explain(args) => commands::explain::explain(&args.rule, stdout)?
+            .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+    }
+}

@@ -1,6 +1,8 @@
 //! Our Dockerfile parser, following BuildKit's parser semantics.
 
 pub mod model;
+pub mod semantics;
+pub mod shell;
 
 use model::Dockerfile;
 

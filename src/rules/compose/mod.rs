@@ -1,6 +1,170 @@
 //! Compose rules (`SLC###`).
 
+use crate::compose::model::{SValue, Service, Value, Volume, VolumeKind};
+use crate::source::Span;
+
 use super::Rule;
 
 /// Every Compose rule, in code order.
 pub static RULES: &[&dyn Rule] = &[];
+
+/// The span of the service's own key `key` (after merges), if it has one.
+pub(super) fn key_span(service: &Service, key: &str) -> Option<Span> {
+    service.keys.iter().find(|k| k.value == key).map(|k| k.span)
+}
+
+/// Text shown inside backticks in a message, shortened to keep messages under 100 characters.
+pub(super) fn shown(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(MAX - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Whether a known resource limit means "no limit" to Docker: a number `<= 0` (`0`, `-1`, `0.0`,
+/// `0m`). `None` when the value is unknown or does not start with a number.
+pub(super) fn is_unlimited(value: &Value) -> Option<bool> {
+    let text = value.known()?.trim();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(text.len(), |(i, _)| i);
+    let number: f64 = text.get(..end)?.parse().ok()?;
+    Some(number <= 0.0)
+}
+
+/// Checks a "the service must set some limit" rule: `candidates` are the keys that satisfy it.
+/// Reports at the service name when none is set, or at the first value when every value set
+/// means "unlimited". Unknown or unparseable values satisfy the rule (not ours to judge).
+pub(super) fn check_limit(
+    cx: &mut super::Ctx<'_>,
+    service: &Service,
+    what: &str,
+    candidates: &[(&str, Option<&SValue>)],
+    help: &str,
+) {
+    let set: Vec<(&str, &SValue)> = candidates.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    let name = &service.name.value;
+    let Some(&(key, first)) = set.first() else {
+        cx.report(service.name.span, format!("service `{name}` sets no {what}"))
+            .help(help);
+        return;
+    };
+    if set.iter().all(|(_, v)| is_unlimited(&v.value) == Some(true)) {
+        cx.report(
+            first.span,
+            format!("service `{name}` sets an unlimited {what} (`{key}: {}`)", shown(first.value.text())),
+        )
+        .help(help);
+    }
+}
+
+/// A volume entry that gives the container the runtime API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SocketMount {
+    /// The socket (or Windows named pipe) itself; the text is the source as written after interpolation.
+    Socket(String),
+    /// A directory that holds a runtime socket.
+    Directory(String),
+}
+
+/// Runtime socket file names (lowercase).
+const SOCKET_NAMES: &[&str] = &["docker.sock", "docker.sock.raw", "containerd.sock", "podman.sock", "crio.sock"];
+
+/// Windows named pipes of container engines (lowercase).
+const PIPE_NAMES: &[&str] = &["docker_engine", "dockerdesktoplinuxengine", "podman-machine-default"];
+
+/// Directories that hold a runtime socket, without the leading `/run` or `/var/run`.
+const SOCKET_DIRS: &[&str] = &["", "/containerd", "/podman", "/crio", "/docker"];
+
+/// Whether a volume entry mounts a container runtime socket or the directory holding one.
+pub(super) fn socket_mount(volume: &Volume) -> Option<SocketMount> {
+    if !matches!(volume.kind, VolumeKind::Bind | VolumeKind::Npipe) {
+        return None;
+    }
+    let source = volume.source.as_ref()?.value.known()?;
+    let path = source.trim().replace('\\', "/").to_ascii_lowercase();
+    let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if SOCKET_NAMES.contains(&base) {
+        return Some(SocketMount::Socket(source.to_string()));
+    }
+    let is_pipe = path.starts_with("//./pipe/") || volume.kind == VolumeKind::Npipe;
+    if is_pipe && PIPE_NAMES.contains(&base) {
+        return Some(SocketMount::Socket(source.to_string()));
+    }
+    if is_socket_dir(&path) {
+        return Some(SocketMount::Directory(source.to_string()));
+    }
+    None
+}
+
+/// `/run`, `/var/run/containerd/`, `//run/user/1000`, ... (lowercased, `/` separators).
+fn is_socket_dir(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    if !path.starts_with('/') {
+        return false;
+    }
+    let rest = match parts.as_slice() {
+        ["run", rest @ ..] | ["var", "run", rest @ ..] => rest,
+        _ => return false,
+    };
+    match rest {
+        [] => true,
+        [dir] => SOCKET_DIRS.contains(&format!("/{dir}").as_str()),
+        ["user", uid] | ["user", uid, "podman" | "docker"] => uid.chars().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use crate::linter::{FileKind, Selection, lint_text};
+
+    /// `(code, text under the span)` of every finding of `rule` in `text`.
+    pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
+        lint_text(FileKind::Compose, "compose.yaml", text, &Selection::only(rule))
+            .into_iter()
+            .map(|d| (d.rule.code, text.get(d.span.range()).unwrap_or("<bad span>").to_string()))
+            .collect()
+    }
+
+    /// The messages of every finding of `rule` in `text`.
+    pub fn messages(rule: &str, text: &str) -> Vec<String> {
+        lint_text(FileKind::Compose, "compose.yaml", text, &Selection::only(rule))
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlimited_values() {
+        let k = |s: &str| Value::Known(s.to_string());
+        assert_eq!(is_unlimited(&k("0")), Some(true));
+        assert_eq!(is_unlimited(&k("-1")), Some(true));
+        assert_eq!(is_unlimited(&k("0.0")), Some(true));
+        assert_eq!(is_unlimited(&k("0m")), Some(true));
+        assert_eq!(is_unlimited(&k("512m")), Some(false));
+        assert_eq!(is_unlimited(&k("0.5")), Some(false));
+        assert_eq!(is_unlimited(&k("100")), Some(false));
+        assert_eq!(is_unlimited(&k("abc")), None);
+        assert_eq!(is_unlimited(&Value::Unknown("${X}".into())), None);
+    }
+
+    #[test]
+    fn socket_dirs() {
+        for yes in ["/run", "/var/run/", "//var/run", "/run/containerd", "/run/user/1000", "/run/user/1000/podman"] {
+            assert!(is_socket_dir(yes), "{yes}");
+        }
+        for no in ["/", "/var", "/run/secrets", "/var/run/mysqld", "./run", "run", "/run/user/abc"] {
+            assert!(!is_socket_dir(no), "{no}");
+        }
+    }
+}

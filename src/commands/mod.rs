@@ -1,0 +1,5 @@
+//! One file per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
+
+pub mod check;
+pub mod explain;
+pub mod rules;

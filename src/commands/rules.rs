@@ -1,0 +1,68 @@
+//! `sandlint rules`: the catalog.
+
+use std::io::{self, Write};
+
+use crate::cli::RulesFormat;
+use crate::rules;
+
+pub fn list(format: RulesFormat, w: &mut dyn Write) -> io::Result<()> {
+    let metas: Vec<_> = rules::all().map(|r| r.meta()).collect();
+    match format {
+        RulesFormat::Table => {
+            let name_w = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
+            writeln!(w, "{:<7} {:<name_w$} {:<8} {:<19} TITLE", "CODE", "NAME", "SEVERITY", "TARGETS")?;
+            for m in &metas {
+                writeln!(
+                    w,
+                    "{:<7} {:<name_w$} {:<8} {:<19} {}",
+                    m.code,
+                    m.name,
+                    m.severity.as_str(),
+                    m.targets.join(","),
+                    m.title
+                )?;
+            }
+        }
+        RulesFormat::Markdown => write!(w, "{}", markdown_table())?,
+        RulesFormat::Json => {
+            let v: Vec<_> = metas
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "code": m.code,
+                        "name": m.name,
+                        "title": m.title,
+                        "family": m.family,
+                        "targets": m.targets,
+                        "severity": m.severity,
+                        "status": m.status,
+                        "since": m.since,
+                        "references": m.references,
+                        "summary": m.summary(),
+                        "url": m.url(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}
+
+/// The README's rule table (checked by `tests/generated.rs`).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| Code | Name | Severity | Targets | What it flags |\n|---|---|---|---|---|\n");
+    for m in rules::all().map(|r| r.meta()) {
+        s.push_str(&format!(
+            "| {} | [`{}`](rules/{}.md) | {} | {} | {} |\n",
+            m.code,
+            m.name,
+            m.name,
+            m.severity.as_str(),
+            m.targets.join(", "),
+            m.title
+        ));
+    }
+    s
+}

@@ -1,0 +1,487 @@
+//! A span-keeping YAML node tree built from `libyaml-safer` events. This is the only file that
+//! knows the YAML crate.
+//!
+//! - Spans are byte offsets into the text (libyaml marks count bytes of UTF-8 input; a leading
+//!   byte-order mark, which libyaml does not count, is added back).
+//! - Aliases share the anchored subtree (`Rc`), so spans of aliased nodes point at the anchor,
+//!   which is what users edit. Alias expansion has a budget (billion laughs) and nesting depth a
+//!   limit (the tree is built without recursion; libyaml's parser keeps its own explicit stack).
+//! - Duplicate mapping keys and malformed `<<` values are reported here, as Compose's YAML parser
+//!   rejects them.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use libyaml_safer::{EventData, Mark, MappingStyle, Parser, ScalarStyle, SequenceStyle};
+
+use super::model::LoadError;
+use crate::source::Span;
+
+/// Deepest nesting of collections accepted (aliases count with the depth of what they expand to).
+pub const MAX_DEPTH: usize = 256;
+/// Most nodes that aliases may expand to in one document (billion-laughs guard).
+pub const ALIAS_BUDGET: u64 = 100_000;
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// One node. Collections hold `Rc` children so aliased subtrees are shared, not copied.
+#[derive(Debug)]
+pub struct Node {
+    /// The node as written: a scalar without its anchor/tag, a block collection from its first
+    /// entry to the end of its last one, a flow collection from `[`/`{` to `]`/`}`.
+    pub span: Span,
+    /// The tag as libyaml reports it (`!reset`, `!override`, `tag:yaml.org,2002:str`, ...).
+    pub tag: Option<String>,
+    pub kind: NodeKind,
+    /// Nodes in this subtree, counting alias expansions (saturating).
+    pub size: u64,
+    /// Collection nesting of this subtree (a scalar is 0).
+    pub height: usize,
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Scalar { value: String, style: Style },
+    Seq(Vec<Rc<Node>>),
+    /// Key/value pairs in file order (merge keys `<<` included; see `merge.rs`).
+    Map(Vec<(Rc<Node>, Rc<Node>)>),
+}
+
+const NULL_TAG: &str = "tag:yaml.org,2002:null";
+const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
+
+impl Node {
+    /// The scalar's text, for any scalar (null included).
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn style(&self) -> Option<Style> {
+        match &self.kind {
+            NodeKind::Scalar { style, .. } => Some(*style),
+            _ => None,
+        }
+    }
+
+    /// YAML null: a plain untagged `null`/`Null`/`NULL`/`~`/empty scalar, or any `!!null`.
+    pub fn is_null(&self) -> bool {
+        match &self.kind {
+            NodeKind::Scalar { value, style } => match self.tag.as_deref() {
+                Some(NULL_TAG) => true,
+                Some(_) => false,
+                None => *style == Style::Plain && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"),
+            },
+            _ => false,
+        }
+    }
+
+    /// A merge key: plain `<<`, untagged or tagged `!!merge`.
+    pub fn is_merge_key(&self) -> bool {
+        match &self.kind {
+            NodeKind::Scalar { value, style } => {
+                value == "<<"
+                    && *style == Style::Plain
+                    && matches!(self.tag.as_deref(), None | Some("!") | Some(MERGE_TAG))
+            }
+            _ => false,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Rc<Node>, Rc<Node>)]> {
+        match &self.kind {
+            NodeKind::Map(pairs) => Some(pairs),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Rc<Node>]> {
+        match &self.kind {
+            NodeKind::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Tagged `!reset` (Compose: the key is treated as absent).
+    pub fn is_reset(&self) -> bool {
+        self.tag.as_deref() == Some("!reset")
+    }
+}
+
+/// The documents of one YAML stream, and the problems found.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// One root per complete document (a document with nothing in it has a null scalar root).
+    pub docs: Vec<Rc<Node>>,
+    pub errors: Vec<LoadError>,
+}
+
+/// Parses `text` into node trees. Never panics: a panic inside the YAML crate becomes an error.
+pub fn parse(text: &str) -> Parsed {
+    match std::panic::catch_unwind(|| Builder::new(text).run()) {
+        Ok(parsed) => parsed,
+        Err(_) => Parsed {
+            docs: Vec::new(),
+            errors: vec![LoadError {
+                message: "invalid YAML: the YAML parser failed on this file".to_string(),
+                span: Span::at(0),
+                help: None,
+            }],
+        },
+    }
+}
+
+/// 1-based line of a byte offset (for help texts).
+pub fn line_of(text: &str, offset: u32) -> usize {
+    let end = (offset as usize).min(text.len());
+    text.as_bytes().get(..end).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1
+}
+
+enum FrameKind {
+    Seq(Vec<Rc<Node>>),
+    Map {
+        pairs: Vec<(Rc<Node>, Rc<Node>)>,
+        key: Option<Rc<Node>>,
+    },
+}
+
+struct Frame {
+    start: u32,
+    flow: bool,
+    anchor: Option<String>,
+    tag: Option<String>,
+    kind: FrameKind,
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    /// Added to every libyaml index (a byte-order mark libyaml skipped).
+    base: u64,
+    stack: Vec<Frame>,
+    anchors: HashMap<String, Rc<Node>>,
+    expanded: u64,
+    out: Parsed,
+}
+
+/// Why building stopped early.
+struct Abort;
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        Self {
+            text,
+            base,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            expanded: 0,
+            out: Parsed::default(),
+        }
+    }
+
+    fn offset(&self, mark: Mark) -> u32 {
+        u32::try_from(mark.index.saturating_add(self.base))
+            .unwrap_or(u32::MAX)
+            .min(u32::try_from(self.text.len()).unwrap_or(u32::MAX))
+    }
+
+    fn error(&mut self, message: String, span: Span, help: Option<String>) {
+        self.out.errors.push(LoadError { message, span, help });
+    }
+
+    fn run(mut self) -> Parsed {
+        let mut parser = Parser::new();
+        parser.set_input(self.text.as_bytes());
+        loop {
+            let event = match parser.parse() {
+                Ok(event) => event,
+                Err(err) => {
+                    let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m)));
+                    let help = match (err.context(), err.context_mark()) {
+                        (Some(context), Some(mark)) => {
+                            let line = line_of(self.text, self.offset(mark));
+                            Some(format!("{context} that starts on line {line}"))
+                        }
+                        _ => None,
+                    };
+                    self.error(format!("invalid YAML: {}", err.problem()), span, help);
+                    break;
+                }
+            };
+            let start = self.offset(event.start_mark);
+            let end = self.offset(event.end_mark);
+            let step = match event.data {
+                EventData::StreamEnd => break,
+                EventData::StreamStart { .. } => Ok(()),
+                EventData::DocumentStart { .. } => {
+                    self.anchors.clear();
+                    self.expanded = 0;
+                    Ok(())
+                }
+                EventData::DocumentEnd { .. } => Ok(()),
+                EventData::Alias { anchor } => self.alias(&anchor, Span::new(start, end)),
+                EventData::Scalar {
+                    anchor,
+                    tag,
+                    value,
+                    style,
+                    ..
+                } => {
+                    let style = match style {
+                        ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                        ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                        ScalarStyle::Literal => Style::Literal,
+                        ScalarStyle::Folded => Style::Folded,
+                        _ => Style::Plain,
+                    };
+                    let start = if anchor.is_some() || tag.is_some() {
+                        self.skip_properties(start, end)
+                    } else {
+                        start
+                    };
+                    let node = Node {
+                        span: Span::new(start, end),
+                        tag,
+                        kind: NodeKind::Scalar { value, style },
+                        size: 1,
+                        height: 0,
+                    };
+                    self.push(node, anchor)
+                }
+                EventData::SequenceStart { anchor, tag, style, .. } => {
+                    let flow = style == SequenceStyle::Flow;
+                    self.open(start, end, flow, anchor, tag, FrameKind::Seq(Vec::new()))
+                }
+                EventData::MappingStart { anchor, tag, style, .. } => {
+                    let flow = style == MappingStyle::Flow;
+                    let kind = FrameKind::Map {
+                        pairs: Vec::new(),
+                        key: None,
+                    };
+                    self.open(start, end, flow, anchor, tag, kind)
+                }
+                EventData::SequenceEnd | EventData::MappingEnd => self.close(end),
+            };
+            if step.is_err() {
+                break;
+            }
+        }
+        self.out
+    }
+
+    /// Start of a scalar after its `&anchor` / `!tag` properties (and any comment between).
+    fn skip_properties(&self, start: u32, end: u32) -> u32 {
+        let bytes = self.text.as_bytes();
+        let (mut i, end) = (start as usize, (end as usize).min(bytes.len()));
+        while i < end {
+            match bytes.get(i) {
+                Some(b'&' | b'!') => {
+                    while i < end && !matches!(bytes.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                        i += 1;
+                    }
+                }
+                Some(b' ' | b'\t' | b'\r' | b'\n') => i += 1,
+                Some(b'#') => {
+                    while i < end && bytes.get(i) != Some(&b'\n') {
+                        i += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        u32::try_from(i.min(end)).unwrap_or(start)
+    }
+
+    fn open(
+        &mut self,
+        start: u32,
+        end: u32,
+        flow: bool,
+        anchor: Option<String>,
+        tag: Option<String>,
+        kind: FrameKind,
+    ) -> Result<(), Abort> {
+        if self.stack.len() >= MAX_DEPTH {
+            self.error(
+                format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
+                Span::new(start, end),
+                Some("flatten the structure; Compose files are never nested this deeply".to_string()),
+            );
+            return Err(Abort);
+        }
+        // Block collections start at their first entry (the `-` or the first key); flow ones at
+        // the `[`/`{`, which ends the start event.
+        let start = if flow { end.saturating_sub(1).max(start) } else { end };
+        self.stack.push(Frame {
+            start,
+            flow,
+            anchor,
+            tag,
+            kind,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, end: u32) -> Result<(), Abort> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let (kind, children_end) = match frame.kind {
+            FrameKind::Seq(items) => {
+                let last = items.last().map(|n| n.span.end);
+                (NodeKind::Seq(items), last)
+            }
+            FrameKind::Map { pairs, key } => {
+                if let Some(key) = key {
+                    // a key without a value event cannot happen with libyaml; keep it anyway
+                    let value = null_at(key.span.end);
+                    let mut pairs = pairs;
+                    pairs.push((key, Rc::new(value)));
+                    self.check_map(&pairs);
+                    let last = pairs.last().map(|(_, v)| v.span.end);
+                    (NodeKind::Map(pairs), last)
+                } else {
+                    self.check_map(&pairs);
+                    let last = pairs.last().map(|(k, v)| v.span.end.max(k.span.end));
+                    (NodeKind::Map(pairs), last)
+                }
+            }
+        };
+        let end = if frame.flow {
+            end
+        } else {
+            children_end.unwrap_or(frame.start).max(frame.start)
+        };
+        let (size, height) = match &kind {
+            NodeKind::Seq(items) => items.iter().fold((1u64, 0usize), |(s, h), n| {
+                (s.saturating_add(n.size), h.max(n.height))
+            }),
+            NodeKind::Map(pairs) => pairs.iter().fold((1u64, 0usize), |(s, h), (k, v)| {
+                (s.saturating_add(k.size).saturating_add(v.size), h.max(k.height).max(v.height))
+            }),
+            NodeKind::Scalar { .. } => (1, 0),
+        };
+        let node = Node {
+            span: Span::new(frame.start, end),
+            tag: frame.tag,
+            kind,
+            size,
+            height: height + 1,
+        };
+        self.push(node, frame.anchor)
+    }
+
+    fn alias(&mut self, name: &str, span: Span) -> Result<(), Abort> {
+        let Some(target) = self.anchors.get(name).cloned() else {
+            self.error(
+                format!("undefined alias `*{name}`"),
+                span,
+                Some(format!("define `&{name}` on a node before this alias")),
+            );
+            return self.attach(Rc::new(null_at(span.start)));
+        };
+        if self.stack.len() + target.height > MAX_DEPTH {
+            self.error(
+                format!("nesting is too deep (more than {MAX_DEPTH} levels) after expanding `*{name}`"),
+                span,
+                None,
+            );
+            return Err(Abort);
+        }
+        self.expanded = self.expanded.saturating_add(target.size);
+        if self.expanded > ALIAS_BUDGET {
+            self.error(
+                format!("aliases expand to more than {ALIAS_BUDGET} nodes (at `*{name}`)"),
+                span,
+                Some("this looks like an alias bomb; Compose files do not need this many alias expansions".to_string()),
+            );
+            return Err(Abort);
+        }
+        self.attach(target)
+    }
+
+    fn push(&mut self, node: Node, anchor: Option<String>) -> Result<(), Abort> {
+        let node = Rc::new(node);
+        if let Some(anchor) = anchor {
+            self.anchors.insert(anchor, Rc::clone(&node));
+        }
+        self.attach(node)
+    }
+
+    fn attach(&mut self, node: Rc<Node>) -> Result<(), Abort> {
+        match self.stack.last_mut() {
+            None => self.out.docs.push(node),
+            Some(Frame {
+                kind: FrameKind::Seq(items),
+                ..
+            }) => items.push(node),
+            Some(Frame {
+                kind: FrameKind::Map { pairs, key },
+                ..
+            }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => pairs.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+
+    /// Duplicate keys (as Compose's YAML parser reports them) and malformed `<<` values.
+    fn check_map(&mut self, pairs: &[(Rc<Node>, Rc<Node>)]) {
+        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(pairs.len());
+        let mut errors = Vec::new();
+        for (key, value) in pairs {
+            if let Some(k) = key.scalar() {
+                if let Some(first) = seen.get(k) {
+                    let line = line_of(self.text, first.start);
+                    errors.push(LoadError {
+                        message: format!("duplicate key `{k}`"),
+                        span: key.span,
+                        help: Some(format!("`{k}` is already defined on line {line}; remove one of them")),
+                    });
+                } else {
+                    seen.insert(k, key.span);
+                }
+            }
+            if key.is_merge_key() {
+                let ok = match &value.kind {
+                    NodeKind::Map(_) => true,
+                    NodeKind::Seq(items) => items.iter().all(|n| n.as_map().is_some()),
+                    NodeKind::Scalar { .. } => false,
+                };
+                if !ok {
+                    errors.push(LoadError {
+                        message: "merge key `<<` needs a mapping or a list of mappings".to_string(),
+                        span: value.span,
+                        help: Some("use an alias to a mapping, e.g. `<<: *defaults`".to_string()),
+                    });
+                }
+            }
+        }
+        self.out.errors.extend(errors);
+    }
+}
+
+/// An empty plain scalar (YAML null) at `offset`.
+fn null_at(offset: u32) -> Node {
+    Node {
+        span: Span::at(offset),
+        tag: None,
+        kind: NodeKind::Scalar {
+            value: String::new(),
+            style: Style::Plain,
+        },
+        size: 1,
+        height: 0,
+    }
+}

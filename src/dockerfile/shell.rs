@@ -1,0 +1,1 @@
+//! Shell word-splitting for `RUN` commands (filled in by the rules work).

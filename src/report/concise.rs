@@ -1,0 +1,25 @@
+//! `path:line:col: severity CODE [name] message`, one line per finding (editors, grep).
+
+use std::io::{self, Write};
+
+use super::{Emitter, ReportCtx, start_end, summary_line};
+use crate::diagnostic::Diagnostic;
+
+pub struct Concise;
+
+impl Emitter for Concise {
+    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+        for d in diagnostics {
+            let (start, _) = start_end(d);
+            writeln!(
+                w,
+                "{}:{}:{}: {} {} [{}] {}",
+                d.file.display, start.line, start.column, d.severity, d.rule.code, d.rule.name, d.message
+            )?;
+        }
+        if !cx.quiet {
+            writeln!(w, "{}", summary_line(diagnostics, cx))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,209 @@
+//! Human output: miette graphical reports with source snippets, then a summary line.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
+
+use super::{Emitter, ReportCtx, summary_line};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::{FileRef, Span};
+
+/// Options of the full format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FullOptions;
+
+#[derive(Default)]
+pub struct Full;
+
+impl Emitter for Full {
+    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+        let theme = if cx.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(cx.width.max(40))
+            .with_links(false)
+            .with_urls(false)
+            .with_context_lines(1);
+        let mut out = String::new();
+        for d in diagnostics {
+            out.clear();
+            let report = Report::new(d);
+            if handler.render_report(&mut out, &report).is_err() {
+                out.clear();
+                out.push_str(&fallback(d));
+            }
+            w.write_all(out.as_bytes())?;
+            writeln!(w)?;
+        }
+        if !cx.quiet {
+            writeln!(w, "{}", summary_line(diagnostics, cx))?;
+        }
+        Ok(())
+    }
+}
+
+fn fallback(d: &Diagnostic) -> String {
+    let start = d.file.line_col(d.span.start);
+    format!(
+        "{}:{}:{}: {} {} {}\n",
+        d.file.display, start.line, start.column, d.severity, d.rule.code, d.message
+    )
+}
+
+/// A source file as miette sees it: named, without copying the text.
+#[derive(Debug)]
+struct FileSource(FileRef);
+
+impl SourceCode for FileSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .0
+            .text
+            .as_str()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.0.display.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+fn source_span(file: &FileRef, span: Span) -> SourceSpan {
+    // Clamp to the file so miette never reads out of range.
+    let len = file.len();
+    let start = span.start.min(len) as usize;
+    let end = span.end.min(len).max(span.start.min(len)) as usize;
+    SourceSpan::new(start.into(), end - start)
+}
+
+/// Adapts one finding (and its labels in other files, as related reports) to miette.
+struct Report<'d> {
+    d: &'d Diagnostic,
+    source: FileSource,
+    code: String,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Related>,
+}
+
+/// A label in another file, shown as an advice under the main report.
+struct Related {
+    message: String,
+    source: FileSource,
+    span: SourceSpan,
+}
+
+impl<'d> Report<'d> {
+    fn new(d: &'d Diagnostic) -> Self {
+        let mut labels = vec![LabeledSpan::new_primary_with_span(None, source_span(&d.file, d.span))];
+        let mut related = Vec::new();
+        for l in &d.labels {
+            if std::sync::Arc::ptr_eq(&l.file, &d.file) || l.file.path == d.file.path {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(l.message.clone()),
+                    source_span(&d.file, l.span),
+                ));
+            } else {
+                related.push(Related {
+                    message: l.message.clone(),
+                    span: source_span(&l.file, l.span),
+                    source: FileSource(l.file.clone()),
+                });
+            }
+        }
+        Report {
+            d,
+            source: FileSource(d.file.clone()),
+            code: format!("{} {}", d.rule.code, d.rule.name),
+            labels,
+            related,
+        }
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        }
+    }
+}
+
+impl fmt::Debug for Related {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl fmt::Display for Related {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl std::error::Error for Related {}
+
+impl miette::Diagnostic for Related {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(None, self.span))))
+    }
+}

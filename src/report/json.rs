@@ -1,0 +1,148 @@
+//! The versioned JSON report (schema documented in the README, "JSON output").
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Counts, Emitter, ReportCtx};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::{FileRef, Span};
+
+/// Bumped on any incompatible change to the JSON document.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub struct Json;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    tool: Tool,
+    files_checked: usize,
+    summary: Summary,
+    findings: Vec<Finding<'a>>,
+    errors: Vec<PathError>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    #[serde(flatten)]
+    counts: Counts,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    message: &'a str,
+    help: Option<&'a str>,
+    file: &'a str,
+    start: Position,
+    end: Position,
+    labels: Vec<LabelOut<'a>>,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct LabelOut<'a> {
+    file: &'a str,
+    message: &'a str,
+    start: Position,
+    end: Position,
+}
+
+#[derive(Serialize)]
+struct Position {
+    line: u32,
+    column: u32,
+    offset: u32,
+}
+
+#[derive(Serialize)]
+struct PathError {
+    path: String,
+    message: String,
+}
+
+fn positions(file: &FileRef, span: Span) -> (Position, Position) {
+    let s = file.line_col(span.start);
+    let e = file.line_col(span.end);
+    (
+        Position {
+            line: s.line,
+            column: s.column,
+            offset: span.start,
+        },
+        Position {
+            line: e.line,
+            column: e.column,
+            offset: span.end,
+        },
+    )
+}
+
+impl Emitter for Json {
+    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+        let counts = Counts::of(diagnostics);
+        let findings = diagnostics
+            .iter()
+            .map(|d| {
+                let (start, end) = positions(&d.file, d.span);
+                Finding {
+                    code: d.rule.code,
+                    name: d.rule.name,
+                    severity: d.severity,
+                    message: &d.message,
+                    help: d.help.as_deref(),
+                    file: &d.file.display,
+                    start,
+                    end,
+                    labels: d
+                        .labels
+                        .iter()
+                        .map(|l| {
+                            let (start, end) = positions(&l.file, l.span);
+                            LabelOut {
+                                file: &l.file.display,
+                                message: &l.message,
+                                start,
+                                end,
+                            }
+                        })
+                        .collect(),
+                    url: d.rule.url(),
+                }
+            })
+            .collect();
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "sandlint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            files_checked: cx.files.len(),
+            summary: Summary {
+                counts,
+                total: counts.total(),
+            },
+            findings,
+            errors: cx
+                .errors
+                .iter()
+                .map(|e| PathError {
+                    path: crate::source::display_path(&e.path),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        };
+        serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+        writeln!(w)
+    }
+}

@@ -1,0 +1,105 @@
+//! Output formats. Each format is one file implementing [`Emitter`]; only this module prints.
+
+mod concise;
+mod full;
+mod json;
+
+use std::io::{self, Write};
+
+use crate::cli::OutputFormat;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover::WalkError;
+use crate::source::{FileRef, LineCol};
+
+pub use full::FullOptions;
+
+/// Everything a report needs besides the findings.
+#[derive(Debug, Default)]
+pub struct ReportCtx {
+    /// Every file checked (sorted by display path).
+    pub files: Vec<FileRef>,
+    /// Paths that could not be read or walked.
+    pub errors: Vec<WalkError>,
+    pub color: bool,
+    /// Print no summary line (human formats).
+    pub quiet: bool,
+    /// Terminal width for the full format.
+    pub width: usize,
+}
+
+/// Counts of findings by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub error: usize,
+    pub warning: usize,
+    pub info: usize,
+}
+
+impl Counts {
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        let mut c = Counts::default();
+        for d in diagnostics {
+            match d.severity {
+                Severity::Error => c.error += 1,
+                Severity::Warning => c.warning += 1,
+                Severity::Info => c.info += 1,
+            }
+        }
+        c
+    }
+
+    pub fn total(self) -> usize {
+        self.error + self.warning + self.info
+    }
+}
+
+/// Writes a report.
+pub trait Emitter {
+    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()>;
+}
+
+/// Renders a whole report to a string (tests, doc examples).
+pub fn render(format: OutputFormat, diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = emitter(format).emit(&mut out, diagnostics, cx);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The emitter for a format.
+pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
+    match format {
+        OutputFormat::Full => Box::new(full::Full::default()),
+        OutputFormat::Concise => Box::new(concise::Concise),
+        OutputFormat::Json => Box::new(json::Json),
+    }
+}
+
+/// Start and end line/column of a diagnostic's primary span.
+pub fn start_end(d: &Diagnostic) -> (LineCol, LineCol) {
+    (d.file.line_col(d.span.start), d.file.line_col(d.span.end))
+}
+
+/// `Checked 3 files: 2 errors, 1 warning, 0 info` (+ `; 1 path could not be read`).
+pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
+    let c = Counts::of(diagnostics);
+    let files = cx.files.len();
+    let mut s = format!(
+        "Checked {files} file{}: {} error{}, {} warning{}, {} info",
+        plural(files),
+        c.error,
+        plural(c.error),
+        c.warning,
+        plural(c.warning),
+        c.info,
+    );
+    if !cx.errors.is_empty() {
+        let n = cx.errors.len();
+        s.push_str(&format!("; {n} path{} could not be read", plural(n)));
+    }
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,66 @@
+//! Shared helpers for integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use sandlint::cli::OutputFormat;
+use sandlint::diagnostic::Diagnostic;
+use sandlint::discover;
+use sandlint::linter::{self, FileResult, Selection};
+use sandlint::report::{self, ReportCtx};
+use sandlint::source::{SourceFile, display_path};
+
+/// Lints every Dockerfile/Compose file found under `dir` (discovery included) with `selection`.
+pub fn lint_dir(dir: &Path, selection: &Selection) -> (Vec<FileResult>, Vec<Diagnostic>) {
+    let (candidates, errors) = discover::discover(&[dir.to_path_buf()], true);
+    assert!(errors.is_empty(), "walk errors: {errors:?}");
+    let mut results = Vec::new();
+    for c in candidates {
+        let text = std::fs::read_to_string(&c.path).unwrap();
+        let kind = c.kind.unwrap();
+        let file = SourceFile::new(c.path.clone(), display_path(&c.path), text).into_ref();
+        results.push(linter::lint_file(file, kind, selection));
+    }
+    let mut all: Vec<Diagnostic> = results.iter().flat_map(|r| r.diagnostics.iter().cloned()).collect();
+    linter::sort(&mut all);
+    (results, all)
+}
+
+/// Concise lines and the full (no color, width 100) rendering.
+pub fn render(results: &[FileResult], diagnostics: &[Diagnostic]) -> String {
+    let cx = ReportCtx {
+        files: results.iter().map(|r| r.file.clone()).collect(),
+        errors: Vec::new(),
+        color: false,
+        quiet: true,
+        width: 100,
+    };
+    format!(
+        "{}\n{}",
+        report::render(OutputFormat::Concise, diagnostics, &cx),
+        report::render(OutputFormat::Full, diagnostics, &cx)
+    )
+}
+
+/// Sorted subdirectories of `dir`.
+pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `../shared` (the corpus and specs), or `None` with a loud message; panics when
+/// `SANDLINT_REQUIRE_SHARED=1`.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("SANDLINT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("SANDLINT_REQUIRE_SHARED=1 but {} does not exist", dir.display());
+    }
+    eprintln!("\n*** SKIPPED: {} not found; corpus/spec tests did not run ***\n", dir.display());
+    None
+}

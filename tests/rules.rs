@@ -1,0 +1,85 @@
+//! Every rule's fixture cases: `fixtures/rules/<rule-name>/<case>/`.
+//!
+//! `bad*` cases must produce at least one finding of the rule, `good*` cases none. The output
+//! (concise + full) of each case is snapshotted. Only the case's rule runs.
+
+mod common;
+
+use std::path::Path;
+
+use sandlint::linter::Selection;
+
+#[test]
+fn rule_fixtures() {
+    let root = Path::new("fixtures/rules");
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for rule_dir in common::subdirs(root) {
+        let rule = rule_dir.file_name().unwrap().to_str().unwrap().to_string();
+        let Some(r) = sandlint::rules::find(&rule) else {
+            failures.push(format!("fixtures/rules/{rule}: no rule named `{rule}`"));
+            continue;
+        };
+        let code = r.meta().code;
+        for case_dir in common::subdirs(&rule_dir) {
+            cases += 1;
+            let case = case_dir.file_name().unwrap().to_str().unwrap().to_string();
+            let (results, diagnostics) = common::lint_dir(&case_dir, &Selection::only(&rule));
+            assert!(!results.is_empty(), "{}: no Dockerfile or Compose file found", case_dir.display());
+            let hits = diagnostics.iter().filter(|d| d.rule.code == code).count();
+            if case.starts_with("bad") && hits == 0 {
+                failures.push(format!("{}: expected findings of {rule}, got none", case_dir.display()));
+            }
+            if case.starts_with("good") && hits != 0 {
+                failures.push(format!(
+                    "{}: expected no findings of {rule}, got {hits}:\n{}",
+                    case_dir.display(),
+                    common::render(&results, &diagnostics)
+                ));
+            }
+            if !case.starts_with("bad") && !case.starts_with("good") {
+                failures.push(format!("{}: case names start with `bad` or `good`", case_dir.display()));
+            }
+            insta::with_settings!({
+                snapshot_suffix => format!("{rule}@{case}"),
+                omit_expression => true,
+                prepend_module_to_snapshot => false,
+            }, {
+                insta::assert_snapshot!("rule", common::render(&results, &diagnostics));
+            });
+        }
+    }
+    assert!(cases > 0, "no fixture cases found");
+    assert!(failures.is_empty(), "{} failing case(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Message conventions over every finding from every fixture (all rules enabled).
+#[test]
+fn message_conventions() {
+    let (_, diagnostics) = common::lint_dir(Path::new("fixtures"), &Selection::all());
+    assert!(!diagnostics.is_empty());
+    let mut bad = Vec::new();
+    for d in &diagnostics {
+        let m = &d.message;
+        let first = m.chars().next().unwrap_or(' ');
+        if first.is_uppercase() || m.ends_with('.') || m.chars().count() > 100 || m.is_empty() {
+            bad.push(format!("{} {}: message `{m}` (lowercase start, no trailing period, ≤ 100 chars)", d.rule.code, d.file.display));
+        }
+        if d.help.as_deref().is_none_or(str::is_empty) && d.rule.family != "meta" {
+            bad.push(format!("{} {}: no help for `{m}`", d.rule.code, d.file.display));
+        }
+        if d.span.end < d.span.start || d.span.end > d.file.len() {
+            bad.push(format!("{} {}: span {:?} out of the file", d.rule.code, d.file.display, d.span));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The hardened project must stay silent under every rule.
+#[test]
+fn hardened_project_is_clean() {
+    let dir = Path::new("fixtures/projects/hardened");
+    let (results, diagnostics) = common::lint_dir(dir, &Selection::all());
+    assert!(!results.is_empty(), "fixtures/projects/hardened has no files");
+    assert!(diagnostics.is_empty(), "{}", common::render(&results, &diagnostics));
+}
