@@ -8,10 +8,6 @@ runs=${2:-10}
 cargo build --release --quiet
 bin=./target/release/sandlint
 files=$($bin check "$dir" --format json --fail-on never | python3 -c 'import json,sys;print(json.load(sys.stdin)["files_checked"])')
-bytes=$($bin check "$dir" --format json --fail-on never | python3 -c '
-import json,sys,os
-d=json.load(sys.stdin)
-print(sum(os.path.getsize(p) for p in {f["file"] for f in d["findings"]}))' 2>/dev/null || echo 0)
 bytes=$(find "$dir" -type f \( -iname '*dockerfile*' -o -iname '*containerfile*' -o -iname '*compose*.y*ml' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 2 --runs "$runs" "$bin check $dir --format json --fail-on never --output /dev/null"

@@ -440,7 +440,7 @@ mod tests {
         assert_eq!(h.body.value, "one\ntwo\n");
         let two = h.body.value.find("two").unwrap() as u32;
         assert_eq!(&src[h.body.source_span(two, two + 3).range()], "two");
-        assert_eq!(h.terminator_end, Some(25));
+        assert_eq!(h.terminator_end, Some(26));
         assert_eq!(lx.next_logical().unwrap().text.value, "NEXT");
     }
 

@@ -1,20 +1,46 @@
 //! Compose rules (`SLC###`).
 
+mod container_socket_mount;
+mod dangerous_capability;
+mod host_network_mode;
+mod missing_cap_drop_all;
+mod missing_cpu_limit;
+mod missing_memory_limit;
+mod missing_no_new_privileges;
+mod missing_pids_limit;
+mod port_bound_to_all_interfaces;
+mod privileged_container;
+mod writable_bind_mount;
+mod writable_root_filesystem;
+
 use crate::compose::model::{SValue, Service, Value, Volume, VolumeKind};
 use crate::source::Span;
 
 use super::Rule;
 
 /// Every Compose rule, in code order.
-pub static RULES: &[&dyn Rule] = &[];
+pub static RULES: &[&dyn Rule] = &[
+    &privileged_container::PrivilegedContainer,
+    &missing_no_new_privileges::MissingNoNewPrivileges,
+    &writable_root_filesystem::WritableRootFilesystem,
+    &missing_memory_limit::MissingMemoryLimit,
+    &missing_cpu_limit::MissingCpuLimit,
+    &missing_pids_limit::MissingPidsLimit,
+    &host_network_mode::HostNetworkMode,
+    &container_socket_mount::ContainerSocketMount,
+    &writable_bind_mount::WritableBindMount,
+    &dangerous_capability::DangerousCapability,
+    &missing_cap_drop_all::MissingCapDropAll,
+    &port_bound_to_all_interfaces::PortBoundToAllInterfaces,
+];
 
 /// The span of the service's own key `key` (after merges), if it has one.
-pub(super) fn key_span(service: &Service, key: &str) -> Option<Span> {
+fn key_span(service: &Service, key: &str) -> Option<Span> {
     service.keys.iter().find(|k| k.value == key).map(|k| k.span)
 }
 
 /// Text shown inside backticks in a message, shortened to keep messages under 100 characters.
-pub(super) fn shown(text: &str) -> String {
+fn shown(text: &str) -> String {
     const MAX: usize = 40;
     if text.chars().count() <= MAX {
         return text.to_string();
@@ -26,7 +52,7 @@ pub(super) fn shown(text: &str) -> String {
 
 /// Whether a known resource limit means "no limit" to Docker: a number `<= 0` (`0`, `-1`, `0.0`,
 /// `0m`). `None` when the value is unknown or does not start with a number.
-pub(super) fn is_unlimited(value: &Value) -> Option<bool> {
+fn is_unlimited(value: &Value) -> Option<bool> {
     let text = value.known()?.trim();
     let end = text
         .char_indices()
@@ -39,7 +65,7 @@ pub(super) fn is_unlimited(value: &Value) -> Option<bool> {
 /// Checks a "the service must set some limit" rule: `candidates` are the keys that satisfy it.
 /// Reports at the service name when none is set, or at the first value when every value set
 /// means "unlimited". Unknown or unparseable values satisfy the rule (not ours to judge).
-pub(super) fn check_limit(
+fn check_limit(
     cx: &mut super::Ctx<'_>,
     service: &Service,
     what: &str,
@@ -64,7 +90,7 @@ pub(super) fn check_limit(
 
 /// A volume entry that gives the container the runtime API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum SocketMount {
+enum SocketMount {
     /// The socket (or Windows named pipe) itself; the text is the source as written after interpolation.
     Socket(String),
     /// A directory that holds a runtime socket.
@@ -81,7 +107,7 @@ const PIPE_NAMES: &[&str] = &["docker_engine", "dockerdesktoplinuxengine", "podm
 const SOCKET_DIRS: &[&str] = &["", "/containerd", "/podman", "/crio", "/docker"];
 
 /// Whether a volume entry mounts a container runtime socket or the directory holding one.
-pub(super) fn socket_mount(volume: &Volume) -> Option<SocketMount> {
+fn socket_mount(volume: &Volume) -> Option<SocketMount> {
     if !matches!(volume.kind, VolumeKind::Bind | VolumeKind::Npipe) {
         return None;
     }

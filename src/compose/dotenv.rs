@@ -1,0 +1,208 @@
+//! `.env` files, with compose-go's dotenv semantics: `KEY=value` or `KEY: value`, optional
+//! `export `, `#` comments, single quotes (literal), double quotes (escapes, may span lines),
+//! ` #` comments after unquoted values, `${VAR}` references to earlier keys in unquoted and
+//! double-quoted values (unset ones are empty). A bare `KEY` would inherit from the process
+//! environment, which we deliberately ignore, so it sets nothing. CRLF is accepted.
+
+use super::Vars;
+use super::interpolate::substitute_lenient;
+
+/// Parses a `.env` file. Lines that cannot be parsed are skipped.
+pub fn parse(text: &str) -> Vars {
+    let text = text.replace("\r\n", "\n");
+    let mut vars = Vars::new();
+    let mut rest = text.as_str();
+    loop {
+        rest = statement_start(rest);
+        if rest.is_empty() {
+            break;
+        }
+        rest = statement(rest, &mut vars);
+    }
+    vars
+}
+
+fn is_space(c: char) -> bool {
+    c != '\n' && c.is_whitespace()
+}
+
+/// Skips blank space (newlines included) and comment lines.
+fn statement_start(mut src: &str) -> &str {
+    loop {
+        src = src.trim_start();
+        if !src.starts_with('#') {
+            return src;
+        }
+        src = src.find('\n').map_or("", |i| src.get(i..).unwrap_or(""));
+    }
+}
+
+/// Parses one `KEY=value` statement; returns the text after it.
+fn statement<'a>(src: &'a str, vars: &mut Vars) -> &'a str {
+    let src = match src.strip_prefix("export") {
+        Some(after) if after.starts_with(is_space) => after.trim_start_matches(is_space),
+        _ => src,
+    };
+    let mut key_end = None;
+    for (i, c) in src.char_indices() {
+        match c {
+            '=' | ':' => {
+                key_end = Some((i, i + 1));
+                break;
+            }
+            '\n' => {
+                // a bare `KEY`: inherited from the process environment, which we ignore
+                return src.get(i..).unwrap_or("");
+            }
+            c if is_space(c) || c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']') => {}
+            _ => {
+                // not a variable name: skip the line
+                return src.find('\n').map_or("", |i| src.get(i..).unwrap_or(""));
+            }
+        }
+    }
+    let Some((key_end, value_start)) = key_end else {
+        return "";
+    };
+    let key = src.get(..key_end).unwrap_or("").trim_end().to_string();
+    let value_src = src.get(value_start..).unwrap_or("").trim_start_matches(is_space);
+    let lookup = |name: &str| vars.get(name).cloned();
+    let (value, rest) = match value_src.chars().next() {
+        Some(q @ ('\'' | '"')) => match quoted(value_src, q) {
+            Some((raw, rest)) => {
+                let value = if q == '"' {
+                    substitute_lenient(&unescape(&raw), &lookup)
+                } else {
+                    raw
+                };
+                (value, rest)
+            }
+            None => {
+                // unterminated quote: compose rejects the file; skip the line
+                return value_src.find('\n').map_or("", |i| value_src.get(i..).unwrap_or(""));
+            }
+        },
+        _ => {
+            let (line, rest) = value_src.split_once('\n').unwrap_or((value_src, ""));
+            let line = line.split_once(" #").map_or(line, |(v, _)| v);
+            (substitute_lenient(line.trim_end(), &lookup), rest)
+        }
+    };
+    if !key.is_empty() {
+        vars.insert(key, value);
+    }
+    rest
+}
+
+/// A quoted value starting at `src[0]`: the text between the quotes (a backslash before the quote
+/// character keeps the quote; other backslashes are kept for [`unescape`]) and what follows.
+fn quoted(src: &str, quote: char) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut escape = false;
+    for (i, c) in src.char_indices().skip(1) {
+        if c != quote {
+            if !escape && c == '\\' {
+                escape = true;
+                continue;
+            }
+            if escape {
+                escape = false;
+                out.push('\\');
+            }
+            out.push(c);
+            continue;
+        }
+        if escape {
+            escape = false;
+            out.push(c);
+            continue;
+        }
+        return Some((out, src.get(i + c.len_utf8()..).unwrap_or("")));
+    }
+    None
+}
+
+/// Double-quoted escapes: `\n`, `\r`, `\t`, `\\`, `\"`, `\$` ... (unknown escapes drop the backslash).
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some('$') => out.push_str("$$"),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(vars: &Vars, k: &str) -> Option<String> {
+        vars.get(k).cloned()
+    }
+
+    #[test]
+    fn basic_forms() {
+        let v = parse(
+            "# comment\n\nA=1\nexport B=two words\n  C = spaced  \nD=a#b\nE=a #comment\nF=\nG: yaml\nBARE\nH=é✓\n",
+        );
+        assert_eq!(get(&v, "A").as_deref(), Some("1"));
+        assert_eq!(get(&v, "B").as_deref(), Some("two words"));
+        assert_eq!(get(&v, "C").as_deref(), Some("spaced"));
+        assert_eq!(get(&v, "D").as_deref(), Some("a#b"));
+        assert_eq!(get(&v, "E").as_deref(), Some("a"));
+        assert_eq!(get(&v, "F").as_deref(), Some(""));
+        assert_eq!(get(&v, "G").as_deref(), Some("yaml"));
+        assert_eq!(get(&v, "BARE"), None);
+        assert_eq!(get(&v, "H").as_deref(), Some("é✓"));
+        assert_eq!(v.len(), 8);
+    }
+
+    #[test]
+    fn quotes() {
+        let v = parse(
+            "S='lit $A \\n # not comment'\nD=\"l1\\nl2\\t\\\"q\\\" \\\\ ${A}\" # comment\nM=\"multi\nline\"\nN='it\\'s'\nA=x\nAFTER=${A}\n",
+        );
+        assert_eq!(get(&v, "S").as_deref(), Some("lit $A \\n # not comment"));
+        // A is not defined yet when D is read
+        assert_eq!(get(&v, "D").as_deref(), Some("l1\nl2\t\"q\" \\ "));
+        assert_eq!(get(&v, "M").as_deref(), Some("multi\nline"));
+        assert_eq!(get(&v, "N").as_deref(), Some("it's"));
+        assert_eq!(get(&v, "AFTER").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn references_to_earlier_keys() {
+        let v = parse("HOST=db\nURL=postgres://${HOST}:5432\nDEF=${MISSING:-fallback}\nGONE=$MISSING-x\nLIT=$$HOST\n");
+        assert_eq!(get(&v, "URL").as_deref(), Some("postgres://db:5432"));
+        assert_eq!(get(&v, "DEF").as_deref(), Some("fallback"));
+        assert_eq!(get(&v, "GONE").as_deref(), Some("-x"));
+        assert_eq!(get(&v, "LIT").as_deref(), Some("$HOST"));
+    }
+
+    #[test]
+    fn crlf_and_junk() {
+        let v = parse("A=1\r\nB='2'\r\n\r\n# c\r\nbad line here\r\nC=3");
+        assert_eq!(get(&v, "A").as_deref(), Some("1"));
+        assert_eq!(get(&v, "B").as_deref(), Some("2"));
+        assert_eq!(get(&v, "C").as_deref(), Some("3"));
+        assert_eq!(get(&v, "bad line here"), None);
+        assert_eq!(v.len(), 3);
+        assert!(parse("").is_empty());
+        assert!(parse("X='unterminated\nY=1").get("X").is_none());
+    }
+}

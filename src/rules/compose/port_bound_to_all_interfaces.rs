@@ -1,0 +1,121 @@
+use crate::compose::model::{ComposeFile, Port};
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+
+/// A published port without a specific host IP.
+pub struct PortBoundToAllInterfaces;
+
+/// Whether the port listens on every host interface; `None` when it depends on an unset variable.
+fn on_all_interfaces(port: &Port) -> Option<bool> {
+    if port.unknown {
+        return None;
+    }
+    let Some(ip) = &port.host_ip else { return Some(true) };
+    let ip = ip.value.known()?.trim();
+    Some(matches!(ip, "" | "0.0.0.0" | "::" | "[::]"))
+}
+
+/// `published:target/proto` as the user would write it.
+fn describe(port: &Port) -> String {
+    let target = port.target.as_ref().map_or("?", |t| t.value.text());
+    let mut out = match &port.published {
+        Some(p) => format!("{}:{target}", p.value.text()),
+        None => target.to_string(),
+    };
+    if let Some(proto) = port.protocol.as_ref().and_then(|p| p.value.known())
+        && !proto.eq_ignore_ascii_case("tcp")
+    {
+        out.push('/');
+        out.push_str(proto);
+    }
+    out
+}
+
+impl Rule for PortBoundToAllInterfaces {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::PORT_BOUND_TO_ALL_INTERFACES
+    }
+
+    fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        for service in &compose.services {
+            // Docker ignores `ports` on the host network; `host-network-mode` reports that.
+            let host_net = service
+                .network_mode
+                .as_ref()
+                .and_then(|m| m.value.known())
+                .is_some_and(|m| m.trim() == "host");
+            if host_net {
+                continue;
+            }
+            let name = &service.name.value;
+            for port in &service.ports {
+                if on_all_interfaces(port) != Some(true) {
+                    continue;
+                }
+                let shown = super::shown(&describe(port));
+                let message = if port.published.is_some() {
+                    format!("service `{name}` publishes port `{shown}` on all interfaces")
+                } else {
+                    format!("service `{name}` publishes port `{shown}` on a random host port on all interfaces")
+                };
+                let target = port.target.as_ref().map_or("80", |t| t.value.text());
+                let published = port.published.as_ref().map_or(target, |p| p.value.text());
+                cx.report(port.span, message).help(format!(
+                    "bind it to one interface, e.g. `127.0.0.1:{}:{}`",
+                    super::shown(published),
+                    super::shown(target)
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{findings, messages};
+
+    const RULE: &str = "port-bound-to-all-interfaces";
+
+    #[test]
+    fn short_syntax() {
+        let text = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n      - \"127.0.0.1:8443:443\"\n      - \"0.0.0.0:9000:9000\"\n      - \"[::]:9001:9001\"\n      - \"9090\"\n      - \"[::1]:9002:9002\"\n    expose:\n      - \"3000\"\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC013", "\"8080:80\"".to_string()),
+                ("SLC013", "\"0.0.0.0:9000:9000\"".to_string()),
+                ("SLC013", "\"[::]:9001:9001\"".to_string()),
+                ("SLC013", "\"9090\"".to_string()),
+            ]
+        );
+        assert_eq!(
+            messages(RULE, text),
+            vec![
+                "service `web` publishes port `8080:80` on all interfaces",
+                "service `web` publishes port `9000:9000` on all interfaces",
+                "service `web` publishes port `9001:9001` on all interfaces",
+                "service `web` publishes port `9090` on a random host port on all interfaces",
+            ]
+        );
+    }
+
+    #[test]
+    fn long_syntax() {
+        let text = "services:\n  web:\n    image: nginx\n    ports:\n      - target: 80\n        published: \"8080\"\n      - target: 443\n        published: \"8443\"\n        host_ip: 127.0.0.1\n";
+        let found = findings(RULE, text);
+        assert_eq!(found.len(), 1);
+        assert!(found.iter().all(|(_, s)| s.contains("target: 80")));
+    }
+
+    #[test]
+    fn unknown_and_host_network_are_skipped() {
+        let text = "services:\n  a:\n    image: nginx\n    ports:\n      - \"${BIND}:8080:80\"\n  b:\n    image: nginx\n    network_mode: host\n    ports:\n      - \"8080:80\"\n";
+        assert!(findings(RULE, text).is_empty());
+    }
+
+    #[test]
+    fn dotenv_style_default_resolves() {
+        let text = "services:\n  a:\n    image: nginx\n    ports:\n      - \"${BIND:-0.0.0.0}:8080:80\"\n";
+        assert_eq!(findings(RULE, text).len(), 1);
+    }
+}

@@ -1,0 +1,74 @@
+use crate::compose::model::{ComposeFile, VolumeKind};
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+
+/// A host bind mount that is not read-only.
+pub struct WritableBindMount;
+
+impl Rule for WritableBindMount {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::WRITABLE_BIND_MOUNT
+    }
+
+    fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        for service in &compose.services {
+            for volume in &service.volumes {
+                if volume.kind != VolumeKind::Bind || volume.read_only {
+                    continue;
+                }
+                // `container-socket-mount` reports these already.
+                if super::socket_mount(volume).is_some() {
+                    continue;
+                }
+                let Some(source) = volume.source.as_ref().and_then(|s| s.value.known()) else {
+                    continue;
+                };
+                let target = volume.target.as_ref().map_or("?", |t| t.value.text());
+                cx.report(
+                    volume.span,
+                    format!(
+                        "service `{}` bind-mounts `{}` writable at `{}`",
+                        service.name.value,
+                        super::shown(source),
+                        super::shown(target)
+                    ),
+                )
+                .help("add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{findings, messages};
+
+    const RULE: &str = "writable-bind-mount";
+
+    #[test]
+    fn short_syntax() {
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - ./site:/srv\n      - ./conf:/etc/nginx:ro\n      - ./logs:/var/log:rw\n      - data:/data\n      - /anon\n      - /var/run/docker.sock:/var/run/docker.sock\nvolumes:\n  data: {}\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC010", "./site:/srv".to_string()), ("SLC010", "./logs:/var/log:rw".to_string())]
+        );
+        assert_eq!(
+            messages(RULE, text).first().map(String::as_str),
+            Some("service `web` bind-mounts `./site` writable at `/srv`")
+        );
+    }
+
+    #[test]
+    fn long_syntax() {
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a\n      - type: bind\n        source: ./b\n        target: /b\n        read_only: true\n      - type: tmpfs\n        target: /tmp\n      - type: volume\n        source: data\n        target: /data\nvolumes:\n  data: {}\n";
+        let found = findings(RULE, text);
+        assert_eq!(found.len(), 1);
+        assert!(found.iter().all(|(_, s)| s.contains("source: ./a")));
+    }
+
+    #[test]
+    fn unknown_source_is_not_judged() {
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - ${DATA_DIR}:/data\n";
+        assert!(findings(RULE, text).is_empty());
+    }
+}
