@@ -13,6 +13,8 @@ use std::path::Path;
 const KEYS: &[&str] = &[
     "code", "name", "title", "family", "targets", "severity", "status", "since", "references",
 ];
+/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`).
+const OPTIONAL_KEYS: &[&str] = &["sandbox-severity"];
 const FAMILIES: &[&str] = &["privilege", "filesystem", "network", "resources", "supply-chain", "secrets", "meta"];
 const TARGETS: &[&str] = &["dockerfile", "compose"];
 
@@ -60,12 +62,14 @@ fn main() {
         if !FAMILIES.contains(&fm["family"].as_str()) {
             fail(&format!("{p}: family must be one of {FAMILIES:?}"));
         }
-        let severity = match fm["severity"].as_str() {
+        let severity_of = |key: &str| match fm.get(key).unwrap_or(&fm["severity"]).as_str() {
             "error" => "Error",
             "warning" => "Warning",
             "info" => "Info",
-            other => fail(&format!("{p}: severity `{other}` must be error, warning or info")),
+            other => fail(&format!("{p}: {key} `{other}` must be error, warning or info")),
         };
+        let severity = severity_of("severity");
+        let sandbox_severity = severity_of("sandbox-severity");
         let status = match fm["status"].as_str() {
             "preview" => "Preview",
             "stable" => "Stable",
@@ -81,7 +85,8 @@ fn main() {
         let _ = writeln!(
             out,
             "    RuleMeta {{ code: {code:?}, name: {name:?}, title: {title:?}, family: {family:?}, \
-             targets: &{targets:?}, severity: Severity::{severity}, status: Status::{status}, \
+             targets: &{targets:?}, severity: Severity::{severity}, \
+             sandbox_severity: Severity::{sandbox_severity}, status: Status::{status}, \
              since: {since:?}, references: &{references:?}, doc: include_str!({abs:?}) }},",
             title = fm["title"],
             family = fm["family"],
@@ -126,8 +131,8 @@ fn parse_front_matter(p: &str, text: &str) -> BTreeMap<String, String> {
             fail(&format!("{p}: front matter line `{line}` is not `key: value`"))
         };
         let k = k.trim().to_string();
-        if !KEYS.contains(&k.as_str()) {
-            fail(&format!("{p}: unknown front matter key `{k}` (known: {KEYS:?})"));
+        if !KEYS.contains(&k.as_str()) && !OPTIONAL_KEYS.contains(&k.as_str()) {
+            fail(&format!("{p}: unknown front matter key `{k}` (known: {KEYS:?} + {OPTIONAL_KEYS:?})"));
         }
         let v = unquote(v.trim());
         if map.insert(k.clone(), v).is_some() {

@@ -24,6 +24,26 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation.
     Explain(ExplainArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Args)]
@@ -36,17 +56,54 @@ pub struct CheckArgs {
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Full, env = "SANDLINT_FORMAT")]
     pub format: OutputFormat,
 
-    /// Exit with 1 when a finding at or above this severity is reported.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning, env = "SANDLINT_FAIL_ON")]
-    pub fail_on: FailOn,
+    /// Exit with 1 when a finding at or above this severity is reported [default: warning,
+    /// or `fail-on` from the config file].
+    #[arg(long, value_enum, env = "SANDLINT_FAIL_ON")]
+    pub fail_on: Option<FailOn>,
 
-    /// Run only these rules (names or codes, comma-separated).
+    /// Rule preset [default: `preset` from the config file, else `default`].
+    #[arg(long, value_enum)]
+    pub preset: Option<crate::config::Preset>,
+
+    /// Run only these rules (names, codes or families, comma-separated); replaces the config's `select`.
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub select: Vec<String>,
 
-    /// Do not run these rules (names or codes, comma-separated).
+    /// Also run these rules (names, codes or families, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules (names, codes or families, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub ignore: Vec<String>,
+
+    /// Use this config file for every checked file (instead of the nearest `.sandlint.toml`).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Ignore `# sandlint ignore=` comments (audits, central policy).
+    #[arg(long)]
+    pub no_inline_ignores: bool,
+
+    /// Report a suppression without `reason="…"` as an `invalid-suppression` finding.
+    #[arg(long)]
+    pub require_reason: bool,
+
+    /// Report suppressions that suppressed nothing (`unused-suppression`).
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record today's findings in this baseline file (and exit 0).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 
     /// Print findings only: no summary line.
     #[arg(short, long)]
@@ -93,10 +150,21 @@ pub enum ColorChoice {
 pub enum OutputFormat {
     /// Rich reports with source snippets (default).
     Full,
-    /// One line per finding: `path:line:col: severity CODE [name] message`.
+    /// One line per finding: `path:line:col: severity CODE message` (editors, grep).
+    #[value(alias = "compact")]
     Concise,
     /// Versioned JSON document (see README).
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands (inline annotations on pull requests).
+    Github,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
+    /// JUnit XML (one test case per finding).
+    Junit,
+    /// Checkstyle XML.
+    Checkstyle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -49,6 +49,32 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// What to do, in the imperative.
     pub help: Option<String>,
+    /// The service or stage the finding belongs to (`service web`, `stage builder`), set by the
+    /// linter; part of the fingerprint.
+    pub scope: Option<String>,
+    /// Stable identity across runs: rule, file, scope and the normalized source text of the span
+    /// (not the message, not the line). Set by the linter.
+    pub fingerprint: String,
+    /// Set when a suppression (inline comment, config, baseline) covers the finding. Suppressed
+    /// findings are counted and shown in SARIF, never printed as findings nor failing the run.
+    pub suppression: Option<Suppression>,
+}
+
+/// Why a finding is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// The `reason="…"` given, if any.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// A `# sandlint ignore=` comment (or `x-sandlint` in Compose).
+    InSource,
+    /// A `--baseline` file.
+    External,
 }
 
 impl Diagnostic {
@@ -61,6 +87,9 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            scope: None,
+            fingerprint: String::new(),
+            suppression: None,
         }
     }
 
@@ -84,4 +113,17 @@ impl Diagnostic {
     pub fn sort_key(&self) -> (&str, u32, u32, &'static str) {
         (&self.file.display, self.span.start, self.span.end, self.rule.code)
     }
+}
+
+/// 64-bit FNV-1a, printed as 16 hex digits: a stable hash (the std hasher is not stable across
+/// releases).
+pub fn stable_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0u8)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }

@@ -11,6 +11,8 @@ pub struct Candidate {
     pub path: PathBuf,
     /// `None`: named explicitly, with a name that does not tell its kind (decided from content).
     pub kind: Option<FileKind>,
+    /// Named on the command line (always checked, never excluded).
+    pub explicit: bool,
 }
 
 /// A path that could not be walked or does not exist.
@@ -80,6 +82,7 @@ pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<Walk
             Ok(_) => files.push(Candidate {
                 path: path.clone(),
                 kind: kind_from_name(path),
+                explicit: true,
             }),
             Err(e) => errors.push(WalkError {
                 path: path.clone(),
@@ -111,6 +114,7 @@ pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<Walk
                             f.push(Candidate {
                                 path: entry.into_path(),
                                 kind: Some(kind),
+                                explicit: false,
                             });
                         }
                     }
@@ -127,7 +131,8 @@ pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<Walk
         errors.extend(failed.into_inner().unwrap_or_default());
     }
     files.sort();
-    files.dedup_by(|a, b| a.path == b.path);
+    // An explicitly named file sorts before the same path found by walking: keep the explicit one.
+    files.dedup_by(|later, earlier| later.path == earlier.path);
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     (files, errors)
 }

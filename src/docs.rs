@@ -25,6 +25,8 @@ pub struct RuleMeta {
     pub targets: &'static [&'static str],
     /// Default severity.
     pub severity: Severity,
+    /// Severity under `preset = "sandbox"` (front matter `sandbox-severity`, default `severity`).
+    pub sandbox_severity: Severity,
     pub status: Status,
     pub since: &'static str,
     pub references: &'static [&'static str],
@@ -33,6 +35,11 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// Severity under the sandbox preset.
+    pub fn sandbox_severity(&self) -> Severity {
+        self.sandbox_severity
+    }
+
     /// The Markdown body after the front matter.
     pub fn body(&self) -> &'static str {
         let doc = self.doc;

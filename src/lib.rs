@@ -2,9 +2,11 @@
 //!
 //! Pipeline: `discover → read → parse (typed, spanned models) → rules → sort → report`.
 
+pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod compose;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;
@@ -13,6 +15,7 @@ pub mod linter;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 use std::io::{IsTerminal, Read, Write};
 
@@ -42,18 +45,43 @@ impl ExitStatus {
     }
 }
 
-/// A fatal usage, configuration or I/O error (exit 2).
+/// A fatal usage, configuration or I/O error (exit 2). Config errors carry the file and the span
+/// of the offending key or value, rendered with a snippet.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}")]
-#[diagnostic(code(sandlint::usage))]
+#[error("{}{message}", location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default())]
 pub struct UsageError {
     pub message: String,
+    /// `path:line:col` when the error is in a file.
+    pub location: Option<String>,
+    #[source_code]
+    pub source_code: Option<miette::NamedSource<String>>,
+    #[label("here")]
+    pub span: Option<miette::SourceSpan>,
 }
 
 impl UsageError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            location: None,
+            source_code: None,
+            span: None,
+        }
+    }
+
+    /// An error at `span` (byte range) of the file `path` whose text is `text`.
+    pub fn in_file(path: &std::path::Path, text: &str, message: impl Into<String>, span: Option<std::ops::Range<usize>>) -> Self {
+        let name = source::display_path(path);
+        let file = source::SourceFile::virtual_file(&name, text);
+        let location = span.as_ref().map(|r| {
+            let lc = file.line_col(u32::try_from(r.start).unwrap_or(u32::MAX));
+            format!("{name}:{}:{}", lc.line, lc.column)
+        });
+        Self {
+            message: message.into(),
+            location: location.or(Some(name.clone())),
+            source_code: span.as_ref().map(|_| miette::NamedSource::new(name, text.to_string())),
+            span: span.map(|r| miette::SourceSpan::new(r.start.into(), r.end.saturating_sub(r.start))),
         }
     }
 }
@@ -107,5 +135,9 @@ pub fn run_with(
         Command::Rules(args) => commands::rules::list(args.format, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success)),
         Command::Explain(args) => commands::explain::explain(&args.rule, stdout)?
             .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+        Command::Completions(args) => {
+            commands::completions::completions(args.shell, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
+        }
+        Command::Man => commands::completions::man(stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success)),
     }
 }

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::compose::{self, model::Value};
-use crate::diagnostic::Diagnostic;
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::dockerfile;
 use crate::rules::{self, BuiltImage, Ctx, Rule};
-use crate::source::{FileRef, SourceFile, display_path};
+use crate::source::{FileRef, SourceFile, Span, display_path};
+use crate::suppress;
 
 /// What kind of file a path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -63,11 +65,47 @@ pub struct FileResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks a file already in memory. `file.path` is used to find the Compose project directory
-/// (`.env`, build contexts); a virtual file's directory is `.`.
+/// How to lint: which rules, which config, how to treat inline suppressions.
+#[derive(Debug, Clone)]
+pub struct LintOptions<'a> {
+    pub selection: Selection,
+    pub config: &'a Config,
+    /// Honour `# sandlint ignore=` comments (`--no-inline-ignores` turns this off).
+    pub inline_ignores: bool,
+    /// A suppression without `reason="…"` is an `invalid-suppression` finding.
+    pub require_reason: bool,
+    /// Report suppressions that suppressed nothing (`unused-suppression`).
+    pub report_unused: bool,
+}
+
+static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+
+impl LintOptions<'static> {
+    /// Default config, inline ignores honoured, unused ones reported.
+    pub fn new(selection: Selection) -> Self {
+        LintOptions {
+            selection,
+            config: &DEFAULT_CONFIG,
+            inline_ignores: true,
+            require_reason: false,
+            report_unused: true,
+        }
+    }
+}
+
+/// Checks a file already in memory with the default config. `file.path` is used to find the
+/// Compose project directory (`.env`, build contexts); a virtual file's directory is `.`.
 pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileResult {
+    lint_file_with(file, kind, &LintOptions::new(selection.clone()))
+}
+
+/// Checks a file: parse, run rules, apply config and suppressions, sort.
+pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
+    let selection = &opts.selection;
     let mut diagnostics = Vec::new();
     let no_builds = HashMap::new();
+    let scopes: Vec<(Span, String)>;
+    let directives;
     match kind {
         FileKind::Dockerfile => {
             let df = dockerfile::parse(&file.text);
@@ -75,6 +113,11 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
                 let mut cx = Ctx::new(rule.meta(), &file, &no_builds, &mut diagnostics);
                 rule.check_dockerfile(&mut cx, &df);
             }
+            scopes = stage_scopes(&df);
+            directives = opts.inline_ignores.then(|| {
+                let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
+                suppress::dockerfile(&file, &spans)
+            });
         }
         FileKind::Compose => {
             let dir = file.dir().to_path_buf();
@@ -85,9 +128,24 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
                 let mut cx = Ctx::new(rule.meta(), &file, &builds, &mut diagnostics);
                 rule.check_compose(&mut cx, &compose);
             }
+            scopes = compose
+                .services
+                .iter()
+                .map(|s| (s.name.span.cover(s.span), format!("service:{}", s.name.value)))
+                .collect();
+            directives = opts.inline_ignores.then(|| suppress::compose(&file));
         }
     }
+    assign_scopes(&file, &scopes, &mut diagnostics);
+    apply_config(opts.config, &mut diagnostics);
+    if let Some(directives) = directives {
+        let mut extra = apply_suppressions(&file, directives, &mut diagnostics, opts);
+        assign_scopes(&file, &scopes, &mut extra);
+        apply_config(opts.config, &mut extra);
+        diagnostics.extend(extra);
+    }
     sort(&mut diagnostics);
+    assign_fingerprints(&mut diagnostics);
     FileResult {
         file,
         kind,
@@ -99,6 +157,143 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 pub fn lint_text(kind: FileKind, name: &str, text: &str, selection: &Selection) -> Vec<Diagnostic> {
     let file = SourceFile::virtual_file(name, text).into_ref();
     lint_file(file, kind, selection).diagnostics
+}
+
+/// Stage spans of a Dockerfile, for finding scopes.
+fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, String)> {
+    df.stages
+        .iter()
+        .filter_map(|st| {
+            let insts = df.stage_instructions(st);
+            let span = insts.first()?.span.cover(insts.last()?.span);
+            let name = st.name.as_ref().map_or_else(|| st.image.value.clone(), |n| n.value.clone());
+            Some((span, format!("stage:{name}")))
+        })
+        .collect()
+}
+
+/// Sets each finding's scope: the innermost service or stage holding its primary span.
+fn assign_scopes(file: &FileRef, scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut() {
+        if std::sync::Arc::ptr_eq(&d.file, file) && d.scope.is_none() {
+            d.scope = scopes
+                .iter()
+                .filter(|(span, _)| span.start <= d.span.start && d.span.start <= span.end)
+                .min_by_key(|(span, _)| span.len())
+                .map(|(_, name)| name.clone());
+        }
+    }
+}
+
+/// Drops findings of rules the config disables for their file/service and sets severities.
+fn apply_config(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.retain_mut(|d| match config.decide(d.rule, &d.file.path, d.scope.as_deref()) {
+        Some(severity) => {
+            d.severity = severity;
+            true
+        }
+        None => false,
+    });
+}
+
+/// Marks findings covered by a directive as suppressed. Returns the findings about the
+/// directives themselves (malformed, unknown rule, missing reason, unused).
+fn apply_suppressions(
+    file: &FileRef,
+    directives: suppress::Directives,
+    diagnostics: &mut [Diagnostic],
+    opts: &LintOptions<'_>,
+) -> Vec<Diagnostic> {
+    let mut extra = Vec::new();
+    let invalid = crate::docs::INVALID_SUPPRESSION;
+    let unused = crate::docs::UNUSED_SUPPRESSION;
+    let enabled = |code: &str| opts.selection.only.as_ref().is_none_or(|o| o.contains(&code)) && !opts.selection.ignore.contains(&code);
+    for m in &directives.malformed {
+        let mut d = Diagnostic::new(invalid, file.clone(), m.span, m.message.clone());
+        d.help("write `# sandlint ignore=<rule>[,<rule>...] reason=\"...\"`");
+        extra.push(d);
+    }
+    for directive in &directives.directives {
+        let mut used = vec![false; directive.rules.len()];
+        if let Some(scope) = directive.scope {
+            for d in diagnostics.iter_mut() {
+                if d.suppression.is_some()
+                    || !std::sync::Arc::ptr_eq(&d.file, file)
+                    || d.span.start < scope.start
+                    || d.span.start > scope.end
+                {
+                    continue;
+                }
+                if let Some(i) = directive.rules.iter().position(|(_, r)| r.is_some_and(|r| r.code == d.rule.code)) {
+                    used[i] = true;
+                    d.suppression = Some(Suppression {
+                        kind: SuppressionKind::InSource,
+                        reason: directive.reason.clone(),
+                    });
+                }
+            }
+        }
+        if opts.require_reason && directive.reason.is_none() {
+            let mut d = Diagnostic::new(invalid, file.clone(), directive.span, "suppression has no reason");
+            d.help("add `reason=\"...\"` saying why the finding is accepted");
+            extra.push(d);
+        }
+        for ((name, rule), used) in directive.rules.iter().zip(used) {
+            match rule {
+                None => {
+                    let hint = crate::docs::suggest(&name.value)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    let mut d = Diagnostic::new(
+                        invalid,
+                        file.clone(),
+                        name.span,
+                        format!("unknown rule `{}` in suppression{hint}", name.value),
+                    );
+                    d.help("name a rule by its name or code; `sandlint rules` lists them");
+                    extra.push(d);
+                }
+                Some(rule) if !used && opts.report_unused && enabled(rule.code) => {
+                    let rule_on = opts.config.decide(rule, &file.path, None).is_some()
+                        || !opts.config.overrides.is_empty();
+                    if rule_on {
+                        let mut d = Diagnostic::new(
+                            unused,
+                            file.clone(),
+                            name.span,
+                            format!("suppression of `{}` matches no finding", rule.name),
+                        );
+                        d.help("remove it, or move it above the instruction or key it is meant for");
+                        extra.push(d);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    extra.retain(|d| enabled(d.rule.code));
+    extra
+}
+
+/// Sets each finding's fingerprint: a stable hash of rule, file, scope, the whitespace-normalized
+/// source text under the span, and the occurrence number among findings that share all of those.
+/// Messages and line numbers are not part of it.
+fn assign_fingerprints(diagnostics: &mut [Diagnostic]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for d in diagnostics.iter_mut() {
+        let mut snippet = d.file.slice(d.span).split_whitespace().collect::<Vec<_>>().join(" ");
+        if snippet.is_empty() {
+            let line = d.file.line_col(d.span.start).line;
+            let start = d.file.line_start(line).unwrap_or(0);
+            let end = d.file.line_start(line + 1).unwrap_or(d.file.len());
+            snippet = d.file.slice(Span::new(start, end)).trim().to_string();
+        }
+        let scope = d.scope.clone().unwrap_or_default();
+        let key = crate::diagnostic::stable_hash(&[d.rule.code, &d.file.display, &scope, &snippet]);
+        let n = seen.entry(key.clone()).or_insert(0);
+        d.fingerprint = crate::diagnostic::stable_hash(&[&key, &n.to_string()]);
+        *n += 1;
+    }
 }
 
 /// Sorts findings by path, position and code, and drops exact duplicates.

@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use std::collections::HashMap;
+
+use crate::baseline::Baseline;
 use crate::cli::{CheckArgs, FailOn, KindArg};
+use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, Candidate, WalkError, io_message};
-use crate::linter::{self, FileKind, FileResult, Selection};
+use crate::linter::{self, FileKind, FileResult, LintOptions, Selection};
 use crate::report::{self, ReportCtx};
 use crate::source::{SourceFile, display_path};
 use crate::{ExitStatus, UsageError};
@@ -23,7 +27,7 @@ pub fn check(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, UsageError> {
-    let selection = selection(&args.select, &args.ignore)?;
+    let cli = cli_overrides(args)?;
 
     let (paths, read_stdin): (Vec<PathBuf>, bool) = {
         let stdin_named = args.paths.iter().any(|p| p.as_os_str() == "-");
@@ -38,14 +42,35 @@ pub fn check(
         discover::discover(&paths, args.no_ignore)
     };
 
+    // Configs: `--config` for everything, or the nearest file to each checked file.
+    let configs = Configs::new(args, &cli)?;
+    let run_config = configs.for_dir(paths.first().map_or(Path::new("."), |p| dir_of(p)))?;
+    let mut per_file = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let config = configs.for_dir(dir_of(&c.path))?;
+        if !c.explicit && config.is_excluded(&c.path) {
+            continue;
+        }
+        per_file.push((c, config));
+    }
+
     let kind_arg = args.kind.map(|k| match k {
         KindArg::Dockerfile => FileKind::Dockerfile,
         KindArg::Compose => FileKind::Compose,
     });
+    fn lint_options<'c>(args: &CheckArgs, config: &'c Config) -> LintOptions<'c> {
+        LintOptions {
+            selection: Selection::all(),
+            config,
+            inline_ignores: !args.no_inline_ignores,
+            require_reason: args.require_reason,
+            report_unused: args.report_unused_ignores,
+        }
+    }
 
-    let outcomes: Vec<Result<FileResult, WalkError>> = candidates
+    let outcomes: Vec<Result<FileResult, WalkError>> = per_file
         .par_iter()
-        .map(|c| check_candidate(c, kind_arg, &selection))
+        .map(|(c, config)| check_candidate(c, kind_arg, &lint_options(args, config)))
         .collect();
     let mut results = Vec::with_capacity(outcomes.len());
     for o in outcomes {
@@ -55,7 +80,9 @@ pub fn check(
         }
     }
     if read_stdin {
-        match check_stdin(stdin, args.stdin_filename.as_deref(), kind_arg, &selection) {
+        let stdin_dir = args.stdin_filename.as_deref().map_or(Path::new("."), |n| dir_of(Path::new(n)));
+        let config = configs.for_dir(stdin_dir)?;
+        match check_stdin(stdin, args.stdin_filename.as_deref(), kind_arg, &lint_options(args, &config)) {
             Ok(r) => results.push(r),
             Err(e) => errors.push(e),
         }
@@ -65,6 +92,24 @@ pub fn check(
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     let mut diagnostics: Vec<Diagnostic> = results.iter().flat_map(|r| r.diagnostics.iter().cloned()).collect();
     linter::sort(&mut diagnostics);
+    if let Some(path) = &args.baseline {
+        Baseline::read(path)?.apply(&mut diagnostics);
+    }
+    if let Some(path) = &args.write_baseline {
+        let baseline = Baseline::from_findings(&diagnostics);
+        baseline.write(path)?;
+        let _ = writeln!(
+            stderr,
+            "wrote {} finding{} to baseline {}",
+            baseline.findings.len(),
+            if baseline.findings.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+        for e in &errors {
+            let _ = writeln!(stderr, "error: {}: {}", display_path(&e.path), e.message);
+        }
+        return Ok(if errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error });
+    }
 
     let cx = ReportCtx {
         files: results.iter().map(|r| r.file.clone()).collect(),
@@ -102,38 +147,97 @@ pub fn check(
     if !cx.errors.is_empty() {
         return Ok(ExitStatus::Error);
     }
-    let threshold = match args.fail_on {
+    let threshold = match args.fail_on.or(run_config.fail_on).unwrap_or(FailOn::Warning) {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    let failed = threshold.is_some_and(|t| diagnostics.iter().any(|d| d.severity >= t));
+    let failed = threshold.is_some_and(|t| {
+        diagnostics
+            .iter()
+            .any(|d| d.suppression.is_none() && d.severity >= t)
+    });
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
 }
 
-/// Builds the rule selection; unknown names are usage errors with a suggestion.
-pub fn selection(select: &[String], ignore: &[String]) -> Result<Selection, UsageError> {
-    let resolve = |names: &[String]| -> Result<Vec<&'static str>, UsageError> {
+/// Command-line rule settings; unknown names are usage errors with a suggestion.
+fn cli_overrides(args: &CheckArgs) -> Result<CliOverrides, UsageError> {
+    let parse = |names: &[String]| -> Result<Vec<Selector>, UsageError> {
         names
             .iter()
             .map(|n| n.trim())
             .filter(|n| !n.is_empty())
-            .map(|n| {
-                crate::rules::find(n).map(|r| r.meta().code).ok_or_else(|| {
-                    let hint = crate::docs::suggest(n)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
-                    UsageError::new(format!("unknown rule `{n}`{hint}; `sandlint rules` lists them"))
-                })
-            })
+            .map(|n| Selector::parse(n).map_err(|m| UsageError::new(format!("{m}; `sandlint rules` lists the rules"))))
             .collect()
     };
-    let only = resolve(select)?;
-    Ok(Selection {
-        only: if only.is_empty() { None } else { Some(only) },
-        ignore: resolve(ignore)?,
+    let select = parse(&args.select)?;
+    Ok(CliOverrides {
+        preset: args.preset,
+        select: if select.is_empty() { None } else { Some(select) },
+        extend_select: parse(&args.extend_select)?,
+        ignore: parse(&args.ignore)?,
+        fail_on: args.fail_on,
     })
+}
+
+/// The directory to start a config search from for `path`.
+fn dir_of(path: &Path) -> &Path {
+    if path.is_dir() {
+        path
+    } else {
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
+    }
+}
+
+/// Loads each config file once.
+struct Configs {
+    fixed: Option<Config>,
+    none: bool,
+    finder: ConfigFinder,
+    loaded: std::sync::Mutex<HashMap<PathBuf, std::sync::Arc<Config>>>,
+    cli: CliOverrides,
+}
+
+impl Configs {
+    fn new(args: &CheckArgs, cli: &CliOverrides) -> Result<Self, UsageError> {
+        let fixed = match &args.config {
+            Some(p) => Some(Config::load(p)?.with_cli(cli)),
+            None => None,
+        };
+        Ok(Configs {
+            fixed,
+            none: args.no_config,
+            finder: ConfigFinder::default(),
+            loaded: std::sync::Mutex::new(HashMap::new()),
+            cli: cli.clone(),
+        })
+    }
+
+    fn for_dir(&self, dir: &Path) -> Result<std::sync::Arc<Config>, UsageError> {
+        if let Some(c) = &self.fixed {
+            return Ok(std::sync::Arc::new(c.clone()));
+        }
+        let found = if self.none { None } else { self.finder.nearest(dir) };
+        let key = found.clone().unwrap_or_default();
+        if let Ok(map) = self.loaded.lock()
+            && let Some(c) = map.get(&key)
+        {
+            return Ok(c.clone());
+        }
+        let config = match &found {
+            Some(p) => Config::load(p)?,
+            None => Config::default(),
+        };
+        let config = std::sync::Arc::new(config.with_cli(&self.cli));
+        if let Ok(mut map) = self.loaded.lock() {
+            map.insert(key, config.clone());
+        }
+        Ok(config)
+    }
 }
 
 fn read_text(path: &Path) -> Result<String, WalkError> {
@@ -154,7 +258,7 @@ fn decode(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn check_candidate(c: &Candidate, kind_arg: Option<FileKind>, selection: &Selection) -> Result<FileResult, WalkError> {
+fn check_candidate(c: &Candidate, kind_arg: Option<FileKind>, opts: &LintOptions<'_>) -> Result<FileResult, WalkError> {
     let text = read_text(&c.path)?;
     let kind = c
         .kind
@@ -166,14 +270,14 @@ fn check_candidate(c: &Candidate, kind_arg: Option<FileKind>, selection: &Select
                 .to_string(),
         })?;
     let file = SourceFile::new(c.path.clone(), display_path(&c.path), text).into_ref();
-    Ok(linter::lint_file(file, kind, selection))
+    Ok(linter::lint_file_with(file, kind, opts))
 }
 
 fn check_stdin(
     stdin: &mut dyn Read,
     name: Option<&str>,
     kind_arg: Option<FileKind>,
-    selection: &Selection,
+    opts: &LintOptions<'_>,
 ) -> Result<FileResult, WalkError> {
     let display = name.unwrap_or("-");
     let mut bytes = Vec::new();
@@ -192,7 +296,7 @@ fn check_stdin(
         })?;
     // The Compose project directory of stdin is the directory of --stdin-filename (or `.`).
     let file = SourceFile::new(PathBuf::from(display), display_path(Path::new(display)), text).into_ref();
-    Ok(linter::lint_file(file, kind, selection))
+    Ok(linter::lint_file_with(file, kind, opts))
 }
 
 fn terminal_width() -> usize {

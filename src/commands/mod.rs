@@ -1,5 +1,6 @@
 //! One file per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
 pub mod check;
+pub mod completions;
 pub mod explain;
 pub mod rules;

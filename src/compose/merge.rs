@@ -17,9 +17,9 @@ pub struct Entry<'a> {
     pub merged: bool,
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
     /// The key's text (keys are never interpolated).
-    pub fn name(&self) -> Option<&str> {
+    pub fn name(&self) -> Option<&'a str> {
         self.key.scalar()
     }
 }

@@ -1,6 +1,18 @@
 //! The Compose loader: YAML events -> span-keeping node tree -> merges and interpolation -> typed model.
+//!
+//! - `yaml.rs`: the node tree (the only file that knows the YAML crate): spans, anchors and
+//!   aliases (shared, with an expansion budget), depth limit, duplicate keys.
+//! - `merge.rs`: `<<` merge keys.
+//! - `interpolate.rs`: `${VAR}` and friends, from `.env` variables only.
+//! - `build.rs`: node tree -> [`model`].
+//! - `dotenv.rs`: `.env` files.
 
+mod build;
+mod dotenv;
+pub mod interpolate;
+pub mod merge;
 pub mod model;
+pub mod yaml;
 
 use std::collections::HashMap;
 
@@ -10,13 +22,34 @@ use model::ComposeFile;
 pub type Vars = HashMap<String, String>;
 
 /// Loads one Compose file. Never fails and never panics: problems are in [`ComposeFile::errors`].
+///
+/// Every YAML document of the stream is loaded; a service defined again in a later document
+/// replaces the earlier one. Errors are sorted by position.
 pub fn load(text: &str, vars: &Vars) -> ComposeFile {
-    let _ = (text, vars);
-    ComposeFile::default()
+    let parsed = yaml::parse(text);
+    let mut file = ComposeFile {
+        errors: parsed.errors,
+        ..ComposeFile::default()
+    };
+    let mut ctx = build::Ctx::new(text, vars);
+    if parsed.docs.is_empty() && file.errors.is_empty() {
+        ctx.errors.push(model::LoadError {
+            message: "the Compose file is empty".to_string(),
+            span: crate::source::Span::at(0),
+            help: Some("add a `services:` mapping".to_string()),
+        });
+    }
+    for doc in &parsed.docs {
+        build::document(&mut ctx, doc, &mut file);
+    }
+    file.errors.append(&mut ctx.errors);
+    // aliased nodes are visited once per use: report each problem once
+    file.errors.sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
+    file.errors.dedup_by(|a, b| a.span == b.span && a.message == b.message);
+    file
 }
 
 /// Parses a `.env` file (`KEY=value` lines, `#` comments, optional quotes, `export ` prefix).
 pub fn parse_dotenv(text: &str) -> Vars {
-    let _ = text;
-    Vars::new()
+    dotenv::parse(text)
 }

@@ -1,6 +1,8 @@
 //! Our Dockerfile parser, following BuildKit's parser semantics.
 
+mod lexer;
 pub mod model;
+mod parser;
 pub mod semantics;
 pub mod shell;
 
@@ -8,9 +10,5 @@ use model::Dockerfile;
 
 /// Parses a Dockerfile. Never fails and never panics: syntax errors are in [`Dockerfile::errors`].
 pub fn parse(text: &str) -> Dockerfile {
-    let _ = text;
-    Dockerfile {
-        escape: '\\',
-        ..Dockerfile::default()
-    }
+    parser::parse(text)
 }

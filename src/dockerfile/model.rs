@@ -154,6 +154,30 @@ pub struct Flag {
     pub value: Option<Spanned<String>>,
 }
 
+impl Flag {
+    /// The value as BuildKit reads it: quotes removed, `\\` escapes processed (`None` for a bare
+    /// `--flag`).
+    pub fn unquoted_value(&self) -> Option<String> {
+        let raw = &self.value.as_ref()?.value;
+        let mut out = String::with_capacity(raw.len());
+        let mut quote: Option<char> = None;
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (None, '\'' | '"') => quote = Some(c),
+                (_, '\\') => {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                }
+                (_, c) => out.push(c),
+            }
+        }
+        Some(out)
+    }
+}
+
 /// The arguments after the keyword and flags.
 #[derive(Debug, Clone)]
 pub enum Arguments {

@@ -1,4 +1,4 @@
-//! `path:line:col: severity CODE [name] message`, one line per finding (editors, grep).
+//! `path:line:col: severity CODE message`, one line per finding (editors, grep).
 
 use std::io::{self, Write};
 
@@ -9,12 +9,12 @@ pub struct Concise;
 
 impl Emitter for Concise {
     fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
-        for d in diagnostics {
+        for d in super::reported(diagnostics) {
             let (start, _) = start_end(d);
             writeln!(
                 w,
-                "{}:{}:{}: {} {} [{}] {}",
-                d.file.display, start.line, start.column, d.severity, d.rule.code, d.rule.name, d.message
+                "{}:{}:{}: {} {} {}",
+                d.file.display, start.line, start.column, d.severity, d.rule.code, d.message
             )?;
         }
         if !cx.quiet {

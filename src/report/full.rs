@@ -32,7 +32,7 @@ impl Emitter for Full {
             .with_urls(false)
             .with_context_lines(1);
         let mut out = String::new();
-        for d in diagnostics {
+        for d in super::reported(diagnostics) {
             out.clear();
             let report = Report::new(d);
             if handler.render_report(&mut out, &report).is_err() {

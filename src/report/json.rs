@@ -91,8 +91,7 @@ fn positions(file: &FileRef, span: Span) -> (Position, Position) {
 impl Emitter for Json {
     fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
         let counts = Counts::of(diagnostics);
-        let findings = diagnostics
-            .iter()
+        let findings = super::reported(diagnostics)
             .map(|d| {
                 let (start, end) = positions(&d.file, d.span);
                 Finding {

@@ -1,8 +1,13 @@
 //! Output formats. Each format is one file implementing [`Emitter`]; only this module prints.
 
+mod checkstyle;
 mod concise;
 mod full;
+mod github;
+mod gitlab;
 mod json;
+mod junit;
+mod sarif;
 
 use std::io::{self, Write};
 
@@ -33,12 +38,18 @@ pub struct Counts {
     pub error: usize,
     pub warning: usize,
     pub info: usize,
+    /// Findings covered by a suppression or the baseline (not in the other counts).
+    pub suppressed: usize,
 }
 
 impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Self {
         let mut c = Counts::default();
         for d in diagnostics {
+            if d.suppression.is_some() {
+                c.suppressed += 1;
+                continue;
+            }
             match d.severity {
                 Severity::Error => c.error += 1,
                 Severity::Warning => c.warning += 1,
@@ -48,6 +59,7 @@ impl Counts {
         c
     }
 
+    /// Reported (unsuppressed) findings.
     pub fn total(self) -> usize {
         self.error + self.warning + self.info
     }
@@ -72,7 +84,17 @@ pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
         OutputFormat::Full => Box::new(full::Full::default()),
         OutputFormat::Concise => Box::new(concise::Concise),
         OutputFormat::Json => Box::new(json::Json),
+        OutputFormat::Sarif => Box::new(sarif::Sarif),
+        OutputFormat::Github => Box::new(github::Github),
+        OutputFormat::Gitlab => Box::new(gitlab::Gitlab),
+        OutputFormat::Junit => Box::new(junit::Junit),
+        OutputFormat::Checkstyle => Box::new(checkstyle::Checkstyle),
     }
+}
+
+/// The findings to print: those no suppression covers.
+pub fn reported(diagnostics: &[Diagnostic]) -> impl Iterator<Item = &Diagnostic> {
+    diagnostics.iter().filter(|d| d.suppression.is_none())
 }
 
 /// Start and end line/column of a diagnostic's primary span.
@@ -93,6 +115,9 @@ pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
         plural(c.warning),
         c.info,
     );
+    if c.suppressed > 0 {
+        s.push_str(&format!(" ({} suppressed)", c.suppressed));
+    }
     if !cx.errors.is_empty() {
         let n = cx.errors.len();
         s.push_str(&format!("; {n} path{} could not be read", plural(n)));

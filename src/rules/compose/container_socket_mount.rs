@@ -7,7 +7,8 @@ use super::SocketMount;
 /// A container runtime socket (or its directory) mounted into a service, or `use_api_socket: true`.
 pub struct ContainerSocketMount;
 
-const HELP: &str = "remove the mount; if the service must use the API, give it a filtering socket proxy";
+const HELP: &str =
+    "remove the mount; if the service must use the API, give it a filtering socket proxy";
 
 impl Rule for ContainerSocketMount {
     fn meta(&self) -> &'static RuleMeta {
@@ -16,7 +17,7 @@ impl Rule for ContainerSocketMount {
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
         for service in &compose.services {
-            let name = &service.name.value;
+            let name = super::svc(service);
             if let Some(api) = &service.use_api_socket
                 && api.value.as_bool() == Some(true)
             {
@@ -30,10 +31,16 @@ impl Rule for ContainerSocketMount {
                 let message = match super::socket_mount(volume) {
                     None => continue,
                     Some(SocketMount::Socket(path)) => {
-                        format!("service `{name}` mounts the container runtime socket `{}`", super::shown(&path))
+                        format!(
+                            "service `{name}` mounts the container runtime socket `{}`",
+                            super::shown(&path, 26)
+                        )
                     }
                     Some(SocketMount::Directory(path)) => {
-                        format!("service `{name}` mounts `{}`, which holds the runtime socket", super::shown(&path))
+                        format!(
+                            "service `{name}` mounts `{}`, which holds the runtime socket",
+                            super::shown(&path, 26)
+                        )
                     }
                 };
                 cx.report(volume.span, message).help(HELP);
@@ -67,7 +74,11 @@ mod tests {
             "/run/user/1000:/run/user/1000",
         ] {
             let text = one_volume(entry);
-            assert_eq!(findings(RULE, &text), vec![("SLC009", entry.to_string())], "{entry}");
+            assert_eq!(
+                findings(RULE, &text),
+                vec![("SLC009", entry.to_string())],
+                "{entry}"
+            );
         }
     }
 
@@ -85,7 +96,11 @@ mod tests {
         let text = "services:\n  ci:\n    image: docker\n    volumes:\n      - type: bind\n        source: /var/run/docker.sock\n        target: /var/run/docker.sock\n        read_only: true\n";
         let found = findings(RULE, text);
         assert_eq!(found.len(), 1);
-        assert!(found.iter().all(|(c, s)| *c == "SLC009" && s.contains("source: /var/run/docker.sock")));
+        assert!(
+            found
+                .iter()
+                .all(|(c, s)| *c == "SLC009" && s.contains("source: /var/run/docker.sock"))
+        );
     }
 
     #[test]

@@ -9,25 +9,28 @@ pub struct DangerousCapability;
 /// `DAC_OVERRIDE` and `NET_RAW` are in Docker's default set and deliberately absent (see the doc).
 const DANGEROUS: &[(&str, &str)] = &[
     ("ALL", "every capability"),
-    ("SYS_ADMIN", "mounts, namespaces and more"),
+    ("SYS_ADMIN", "mounts, namespaces, more"),
     ("SYS_MODULE", "loads kernel modules"),
     ("SYS_PTRACE", "traces other processes"),
-    ("SYS_RAWIO", "raw device and I/O port access"),
+    ("SYS_RAWIO", "raw device and port I/O"),
     ("SYS_BOOT", "reboots the host"),
     ("SYS_TIME", "sets the host clock"),
     ("NET_ADMIN", "reconfigures the network"),
-    ("DAC_READ_SEARCH", "opens host files by handle"),
-    ("BPF", "loads BPF programs into the kernel"),
-    ("PERFMON", "kernel performance monitoring"),
+    ("DAC_READ_SEARCH", "opens files by handle"),
+    ("BPF", "loads BPF programs"),
+    ("PERFMON", "kernel perf monitoring"),
     ("MAC_ADMIN", "changes the MAC policy"),
-    ("MAC_OVERRIDE", "bypasses mandatory access control"),
-    ("SYSLOG", "reads and clears the kernel log"),
+    ("MAC_OVERRIDE", "bypasses the MAC policy"),
+    ("SYSLOG", "reads the kernel log"),
 ];
 
 fn why(cap: &str) -> Option<&'static str> {
     let upper = cap.trim().to_ascii_uppercase();
     let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
-    DANGEROUS.iter().find(|(name, _)| *name == bare).map(|(_, why)| *why)
+    DANGEROUS
+        .iter()
+        .find(|(name, _)| *name == bare)
+        .map(|(_, why)| *why)
 }
 
 impl Rule for DangerousCapability {
@@ -38,12 +41,14 @@ impl Rule for DangerousCapability {
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
         for service in &compose.services {
             for cap in &service.cap_add {
-                let Some(text) = cap.value.known() else { continue };
+                let Some(text) = cap.value.known() else {
+                    continue;
+                };
                 let Some(why) = why(text) else { continue };
-                let shown = super::shown(text.trim());
+                let shown = super::shown(text.trim(), 20);
                 cx.report(
                     cap.span,
-                    format!("service `{}` adds capability `{shown}` ({why})", service.name.value),
+                    format!("service `{}` adds capability `{shown}` ({why})", super::svc(service)),
                 )
                 .help(format!("remove `{shown}` from `cap_add`, or add a narrower capability that covers the need"));
             }
@@ -70,13 +75,16 @@ mod tests {
         );
         assert_eq!(
             messages(RULE, text).first().map(String::as_str),
-            Some("service `app` adds capability `SYS_ADMIN` (mounts, namespaces and more)")
+            Some("service `app` adds capability `SYS_ADMIN` (mounts, namespaces, more)")
         );
     }
 
     #[test]
     fn flow_sequence_from_anchor() {
         let text = "x-caps: &caps\n  cap_add: [SYS_PTRACE]\nservices:\n  app:\n    <<: *caps\n    image: alpine\n";
-        assert_eq!(findings(RULE, text), vec![("SLC011", "SYS_PTRACE".to_string())]);
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC011", "SYS_PTRACE".to_string())]
+        );
     }
 }

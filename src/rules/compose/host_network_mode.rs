@@ -12,11 +12,13 @@ impl Rule for HostNetworkMode {
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
         for service in &compose.services {
-            let Some(mode) = &service.network_mode else { continue };
+            let Some(mode) = &service.network_mode else {
+                continue;
+            };
             if mode.value.known().is_some_and(|m| m.trim() == "host") {
                 cx.report(
                     mode.span,
-                    format!("service `{}` uses the host network (`network_mode: host`)", service.name.value),
+                    format!("service `{}` uses the host network (`network_mode: host`)", super::svc(service)),
                 )
                 .help("remove `network_mode: host`; use a Compose network and publish the ports the service needs");
             }
@@ -34,12 +36,18 @@ mod tests {
     fn flags_host_only() {
         let text = "services:\n  a:\n    image: nginx\n    network_mode: host\n  b:\n    image: nginx\n    network_mode: bridge\n  c:\n    image: nginx\n    network_mode: \"service:a\"\n  d:\n    image: nginx\n    network_mode: ${NET}\n";
         assert_eq!(findings(RULE, text), vec![("SLC008", "host".to_string())]);
-        assert_eq!(messages(RULE, text), vec!["service `a` uses the host network (`network_mode: host`)"]);
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `a` uses the host network (`network_mode: host`)"]
+        );
     }
 
     #[test]
     fn resolved_default() {
         let text = "services:\n  a:\n    image: nginx\n    network_mode: ${NET:-host}\n";
-        assert_eq!(findings(RULE, text), vec![("SLC008", "${NET:-host}".to_string())]);
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC008", "${NET:-host}".to_string())]
+        );
     }
 }

@@ -24,13 +24,22 @@ impl Rule for MissingCapDropAll {
             if all || unknown {
                 continue;
             }
-            let name = &service.name.value;
+            let name = super::svc(service);
             let (span, message) = match super::key_span(service, "cap_drop") {
-                Some(span) => (span, format!("service `{name}` does not drop all capabilities (no `ALL` in `cap_drop`)")),
-                None => (service.name.span, format!("service `{name}` does not drop all capabilities (no `cap_drop`)")),
+                Some(span) => (
+                    span,
+                    format!(
+                        "service `{name}` does not drop all capabilities (no `ALL` in `cap_drop`)"
+                    ),
+                ),
+                None => (
+                    service.name.span,
+                    format!("service `{name}` does not drop all capabilities (no `cap_drop`)"),
+                ),
             };
-            cx.report(span, message)
-                .help("set `cap_drop: [ALL]` and add back only what the service needs with `cap_add`");
+            cx.report(span, message).help(
+                "set `cap_drop: [ALL]` and add back only what the service needs with `cap_add`",
+            );
         }
     }
 }
@@ -54,7 +63,10 @@ mod tests {
     #[test]
     fn partial_drop_points_at_key() {
         let text = "services:\n  web:\n    image: nginx\n    cap_drop:\n      - NET_RAW\n      - CAP_ALL\n";
-        assert_eq!(findings(RULE, text), vec![("SLC012", "cap_drop".to_string())]);
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC012", "cap_drop".to_string())]
+        );
     }
 
     #[test]

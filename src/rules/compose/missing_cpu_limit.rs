@@ -37,7 +37,10 @@ mod tests {
     fn missing_points_at_service_name() {
         let text = "services:\n  web:\n    image: nginx\n    cpu_shares: 512\n";
         assert_eq!(findings(RULE, text), vec![("SLC005", "web".to_string())]);
-        assert_eq!(messages(RULE, text), vec!["service `web` sets no CPU limit"]);
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `web` sets no CPU limit"]
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ impl Rule for MissingMemoryLimit {
                 "memory limit",
                 &[
                     ("mem_limit", service.mem_limit.as_ref()),
-                    ("deploy.resources.limits.memory", service.limits.memory.as_ref()),
+                    (
+                        "deploy.resources.limits.memory",
+                        service.limits.memory.as_ref(),
+                    ),
                 ],
                 "set a memory limit, e.g. `mem_limit: 512m` (or `deploy.resources.limits.memory`)",
             );
@@ -36,7 +39,10 @@ mod tests {
     fn missing_points_at_service_name() {
         let text = "services:\n  web:\n    image: nginx\n";
         assert_eq!(findings(RULE, text), vec![("SLC004", "web".to_string())]);
-        assert_eq!(messages(RULE, text), vec!["service `web` sets no memory limit"]);
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `web` sets no memory limit"]
+        );
     }
 
     #[test]
@@ -51,7 +57,7 @@ mod tests {
         assert_eq!(findings(RULE, text), vec![("SLC004", "0".to_string())]);
         assert_eq!(
             messages(RULE, text),
-            vec!["service `web` sets an unlimited memory limit (`mem_limit: 0`)"]
+            vec!["service `web` has an unlimited memory limit (`mem_limit: 0`)"]
         );
     }
 

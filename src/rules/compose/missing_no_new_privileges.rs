@@ -19,7 +19,9 @@ enum Nnp {
 }
 
 fn classify(entry: &SValue) -> Nnp {
-    let Some(text) = entry.value.known() else { return Nnp::Unknown };
+    let Some(text) = entry.value.known() else {
+        return Nnp::Unknown;
+    };
     let text = text.trim();
     let Some(rest) = text
         .get(..17)
@@ -49,7 +51,7 @@ impl Rule for MissingNoNewPrivileges {
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
         for service in &compose.services {
-            let name = &service.name.value;
+            let name = super::svc(service);
             // The daemon applies the entries in order: the last one wins.
             let last = service
                 .security_opt
@@ -64,15 +66,19 @@ impl Rule for MissingNoNewPrivileges {
                         entry.span,
                         format!(
                             "service `{name}` allows privilege escalation (`{}`)",
-                            super::shown(entry.value.text())
+                            super::shown(entry.value.text(), 32)
                         ),
                     )
                     .help("set `no-new-privileges:true`");
                 }
                 None => {
-                    let span = super::key_span(service, "security_opt").unwrap_or(service.name.span);
-                    cx.report(span, format!("service `{name}` does not set `no-new-privileges`"))
-                        .help(HELP);
+                    let span =
+                        super::key_span(service, "security_opt").unwrap_or(service.name.span);
+                    cx.report(
+                        span,
+                        format!("service `{name}` does not set `no-new-privileges`"),
+                    )
+                    .help(HELP);
                 }
             }
         }
@@ -89,18 +95,30 @@ mod tests {
     fn missing_points_at_service_name() {
         let text = "services:\n  web:\n    image: nginx\n";
         assert_eq!(findings(RULE, text), vec![("SLC002", "web".to_string())]);
-        assert_eq!(messages(RULE, text), vec!["service `web` does not set `no-new-privileges`"]);
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `web` does not set `no-new-privileges`"]
+        );
     }
 
     #[test]
     fn other_options_point_at_security_opt_key() {
-        let text = "services:\n  web:\n    image: nginx\n    security_opt:\n      - apparmor=unconfined\n";
-        assert_eq!(findings(RULE, text), vec![("SLC002", "security_opt".to_string())]);
+        let text =
+            "services:\n  web:\n    image: nginx\n    security_opt:\n      - apparmor=unconfined\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC002", "security_opt".to_string())]
+        );
     }
 
     #[test]
     fn accepted_spellings() {
-        for opt in ["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true", "\"no-new-privileges:1\""] {
+        for opt in [
+            "no-new-privileges",
+            "no-new-privileges:true",
+            "no-new-privileges=true",
+            "\"no-new-privileges:1\"",
+        ] {
             let text = format!("services:\n  web:\n    image: nginx\n    security_opt: [{opt}]\n");
             assert!(findings(RULE, &text).is_empty(), "{opt}");
         }
@@ -109,13 +127,19 @@ mod tests {
     #[test]
     fn false_points_at_the_entry() {
         let text = "services:\n  web:\n    image: nginx\n    security_opt:\n      - no-new-privileges:false\n";
-        assert_eq!(findings(RULE, text), vec![("SLC002", "no-new-privileges:false".to_string())]);
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC002", "no-new-privileges:false".to_string())]
+        );
     }
 
     #[test]
     fn last_entry_wins() {
         let text = "services:\n  a:\n    image: nginx\n    security_opt: [no-new-privileges:false, no-new-privileges:true]\n  b:\n    image: nginx\n    security_opt: [no-new-privileges:true, no-new-privileges=false]\n";
-        assert_eq!(findings(RULE, text), vec![("SLC002", "no-new-privileges=false".to_string())]);
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC002", "no-new-privileges=false".to_string())]
+        );
     }
 
     #[test]

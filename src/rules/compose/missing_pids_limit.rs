@@ -36,7 +36,10 @@ mod tests {
     fn missing_points_at_service_name() {
         let text = "services:\n  web:\n    image: nginx\n";
         assert_eq!(findings(RULE, text), vec![("SLC006", "web".to_string())]);
-        assert_eq!(messages(RULE, text), vec!["service `web` sets no process limit"]);
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `web` sets no process limit"]
+        );
     }
 
     #[test]
@@ -48,7 +51,7 @@ mod tests {
         );
         assert_eq!(
             messages(RULE, text).first().map(String::as_str),
-            Some("service `a` sets an unlimited process limit (`pids_limit: -1`)")
+            Some("service `a` has an unlimited process limit (`pids_limit: -1`)")
         );
     }
 

@@ -10,6 +10,7 @@ mod missing_no_new_privileges;
 mod missing_pids_limit;
 mod port_bound_to_all_interfaces;
 mod privileged_container;
+mod service_root_user;
 mod writable_bind_mount;
 mod writable_root_filesystem;
 
@@ -26,6 +27,7 @@ pub static RULES: &[&dyn Rule] = &[
     &missing_memory_limit::MissingMemoryLimit,
     &missing_cpu_limit::MissingCpuLimit,
     &missing_pids_limit::MissingPidsLimit,
+    &service_root_user::ServiceRootUser,
     &host_network_mode::HostNetworkMode,
     &container_socket_mount::ContainerSocketMount,
     &writable_bind_mount::WritableBindMount,
@@ -39,15 +41,20 @@ fn key_span(service: &Service, key: &str) -> Option<Span> {
     service.keys.iter().find(|k| k.value == key).map(|k| k.span)
 }
 
-/// Text shown inside backticks in a message, shortened to keep messages under 100 characters.
-fn shown(text: &str) -> String {
-    const MAX: usize = 40;
-    if text.chars().count() <= MAX {
+/// Text shown inside backticks in a message, cut to `max` characters (with `…`) so that messages
+/// stay within 100 characters.
+fn shown(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(MAX - 1).collect();
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// A service name as shown in messages.
+fn svc(service: &Service) -> String {
+    shown(&service.name.value, 24)
 }
 
 /// Whether a known resource limit means "no limit" to Docker: a number `<= 0` (`0`, `-1`, `0.0`,
@@ -72,17 +79,30 @@ fn check_limit(
     candidates: &[(&str, Option<&SValue>)],
     help: &str,
 ) {
-    let set: Vec<(&str, &SValue)> = candidates.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
-    let name = &service.name.value;
+    let set: Vec<(&str, &SValue)> = candidates
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| (*k, v)))
+        .collect();
+    let name = svc(service);
     let Some(&(key, first)) = set.first() else {
-        cx.report(service.name.span, format!("service `{name}` sets no {what}"))
-            .help(help);
+        cx.report(
+            service.name.span,
+            format!("service `{name}` sets no {what}"),
+        )
+        .help(help);
         return;
     };
-    if set.iter().all(|(_, v)| is_unlimited(&v.value) == Some(true)) {
+    if set
+        .iter()
+        .all(|(_, v)| is_unlimited(&v.value) == Some(true))
+    {
         cx.report(
             first.span,
-            format!("service `{name}` sets an unlimited {what} (`{key}: {}`)", shown(first.value.text())),
+            format!(
+                "service `{name}` has an unlimited {what} (`{}: {}`)",
+                key.trim_start_matches("deploy.resources."),
+                shown(first.value.text(), 10)
+            ),
         )
         .help(help);
     }
@@ -98,10 +118,20 @@ enum SocketMount {
 }
 
 /// Runtime socket file names (lowercase).
-const SOCKET_NAMES: &[&str] = &["docker.sock", "docker.sock.raw", "containerd.sock", "podman.sock", "crio.sock"];
+const SOCKET_NAMES: &[&str] = &[
+    "docker.sock",
+    "docker.sock.raw",
+    "containerd.sock",
+    "podman.sock",
+    "crio.sock",
+];
 
 /// Windows named pipes of container engines (lowercase).
-const PIPE_NAMES: &[&str] = &["docker_engine", "dockerdesktoplinuxengine", "podman-machine-default"];
+const PIPE_NAMES: &[&str] = &[
+    "docker_engine",
+    "dockerdesktoplinuxengine",
+    "podman-machine-default",
+];
 
 /// Directories that hold a runtime socket, without the leading `/run` or `/var/run`.
 const SOCKET_DIRS: &[&str] = &["", "/containerd", "/podman", "/crio", "/docker"];
@@ -129,7 +159,10 @@ fn socket_mount(volume: &Volume) -> Option<SocketMount> {
 
 /// `/run`, `/var/run/containerd/`, `//run/user/1000`, ... (lowercased, `/` separators).
 fn is_socket_dir(path: &str) -> bool {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     if !path.starts_with('/') {
         return false;
     }
@@ -140,7 +173,9 @@ fn is_socket_dir(path: &str) -> bool {
     match rest {
         [] => true,
         [dir] => SOCKET_DIRS.contains(&format!("/{dir}").as_str()),
-        ["user", uid] | ["user", uid, "podman" | "docker"] => uid.chars().all(|c| c.is_ascii_digit()),
+        ["user", uid] | ["user", uid, "podman" | "docker"] => {
+            uid.chars().all(|c| c.is_ascii_digit())
+        }
         _ => false,
     }
 }
@@ -151,18 +186,33 @@ pub(crate) mod test_util {
 
     /// `(code, text under the span)` of every finding of `rule` in `text`.
     pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
-        lint_text(FileKind::Compose, "compose.yaml", text, &Selection::only(rule))
-            .into_iter()
-            .map(|d| (d.rule.code, text.get(d.span.range()).unwrap_or("<bad span>").to_string()))
-            .collect()
+        lint_text(
+            FileKind::Compose,
+            "compose.yaml",
+            text,
+            &Selection::only(rule),
+        )
+        .into_iter()
+        .map(|d| {
+            (
+                d.rule.code,
+                text.get(d.span.range()).unwrap_or("<bad span>").to_string(),
+            )
+        })
+        .collect()
     }
 
     /// The messages of every finding of `rule` in `text`.
     pub fn messages(rule: &str, text: &str) -> Vec<String> {
-        lint_text(FileKind::Compose, "compose.yaml", text, &Selection::only(rule))
-            .into_iter()
-            .map(|d| d.message)
-            .collect()
+        lint_text(
+            FileKind::Compose,
+            "compose.yaml",
+            text,
+            &Selection::only(rule),
+        )
+        .into_iter()
+        .map(|d| d.message)
+        .collect()
     }
 }
 
@@ -184,12 +234,62 @@ mod tests {
         assert_eq!(is_unlimited(&Value::Unknown("${X}".into())), None);
     }
 
+    /// Every message of every Compose rule stays within the conventions, even for long names and values.
+    #[test]
+    fn messages_follow_conventions() {
+        let long = "a-service-with-a-really-quite-extraordinarily-long-name";
+        let text = format!(
+            "services:\n  {long}:\n    image: x\n    privileged: true\n    read_only: false\n    \
+             security_opt: [\"no-new-privileges:false\"]\n    mem_limit: 0\n    cpus: 0\n    \
+             pids_limit: -1\n    user: root\n    use_api_socket: true\n    cap_add: [CAP_DAC_READ_SEARCH, MAC_OVERRIDE, BPF]\n    \
+             volumes:\n      - /run/user/1000/some/deeply/nested/runtime/directory/docker.sock:/s\n      \
+             - /var/run:/host/var/run\n      - ./a/very/long/relative/path/to/some/configuration/directory:/etc/x\n    \
+             ports: [\"65000-65010:65000-65010/udp\", \"8080\"]\n  {long}-2:\n    build: ./no-such-dir\n    network_mode: host\n"
+        );
+        let found = crate::linter::lint_text(
+            crate::linter::FileKind::Compose,
+            "compose.yaml",
+            &text,
+            &crate::linter::Selection::all(),
+        );
+        let ours: Vec<_> = found
+            .iter()
+            .filter(|d| d.rule.code.starts_with("SLC"))
+            .collect();
+        let mut codes: Vec<&str> = ours.iter().map(|d| d.rule.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), 13, "{codes:?}");
+        for d in ours {
+            let m = &d.message;
+            assert!(m.chars().count() <= 100, "{} chars: {m}", m.chars().count());
+            assert!(m.starts_with(|c: char| c.is_lowercase()), "{m}");
+            assert!(!m.ends_with('.'), "{m}");
+            assert!(d.help.is_some(), "{m}");
+        }
+    }
+
     #[test]
     fn socket_dirs() {
-        for yes in ["/run", "/var/run/", "//var/run", "/run/containerd", "/run/user/1000", "/run/user/1000/podman"] {
+        for yes in [
+            "/run",
+            "/var/run/",
+            "//var/run",
+            "/run/containerd",
+            "/run/user/1000",
+            "/run/user/1000/podman",
+        ] {
             assert!(is_socket_dir(yes), "{yes}");
         }
-        for no in ["/", "/var", "/run/secrets", "/var/run/mysqld", "./run", "run", "/run/user/abc"] {
+        for no in [
+            "/",
+            "/var",
+            "/run/secrets",
+            "/var/run/mysqld",
+            "./run",
+            "run",
+            "/run/user/abc",
+        ] {
             assert!(!is_socket_dir(no), "{no}");
         }
     }

@@ -10,7 +10,9 @@ fn on_all_interfaces(port: &Port) -> Option<bool> {
     if port.unknown {
         return None;
     }
-    let Some(ip) = &port.host_ip else { return Some(true) };
+    let Some(ip) = &port.host_ip else {
+        return Some(true);
+    };
     let ip = ip.value.known()?.trim();
     Some(matches!(ip, "" | "0.0.0.0" | "::" | "[::]"))
 }
@@ -47,23 +49,25 @@ impl Rule for PortBoundToAllInterfaces {
             if host_net {
                 continue;
             }
-            let name = &service.name.value;
+            let name = super::svc(service);
             for port in &service.ports {
                 if on_all_interfaces(port) != Some(true) {
                     continue;
                 }
-                let shown = super::shown(&describe(port));
+                let shown = super::shown(&describe(port), 30);
                 let message = if port.published.is_some() {
                     format!("service `{name}` publishes port `{shown}` on all interfaces")
                 } else {
-                    format!("service `{name}` publishes port `{shown}` on a random host port on all interfaces")
+                    format!(
+                        "service `{name}` publishes port `{shown}` on all interfaces (random host port)"
+                    )
                 };
                 let target = port.target.as_ref().map_or("80", |t| t.value.text());
                 let published = port.published.as_ref().map_or(target, |p| p.value.text());
                 cx.report(port.span, message).help(format!(
                     "bind it to one interface, e.g. `127.0.0.1:{}:{}`",
-                    super::shown(published),
-                    super::shown(target)
+                    super::shown(published, 20),
+                    super::shown(target, 20)
                 ));
             }
         }
@@ -94,7 +98,7 @@ mod tests {
                 "service `web` publishes port `8080:80` on all interfaces",
                 "service `web` publishes port `9000:9000` on all interfaces",
                 "service `web` publishes port `9001:9001` on all interfaces",
-                "service `web` publishes port `9090` on a random host port on all interfaces",
+                "service `web` publishes port `9090` on all interfaces (random host port)",
             ]
         );
     }
@@ -115,7 +119,8 @@ mod tests {
 
     #[test]
     fn dotenv_style_default_resolves() {
-        let text = "services:\n  a:\n    image: nginx\n    ports:\n      - \"${BIND:-0.0.0.0}:8080:80\"\n";
+        let text =
+            "services:\n  a:\n    image: nginx\n    ports:\n      - \"${BIND:-0.0.0.0}:8080:80\"\n";
         assert_eq!(findings(RULE, text).len(), 1);
     }
 }

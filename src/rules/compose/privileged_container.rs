@@ -12,14 +12,16 @@ impl Rule for PrivilegedContainer {
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
         for service in &compose.services {
-            let Some(privileged) = &service.privileged else { continue };
+            let Some(privileged) = &service.privileged else {
+                continue;
+            };
             if privileged.value.as_bool() == Some(true) {
                 cx.report(
                     privileged.span,
                     format!(
                         "service `{}` runs privileged (`privileged: {}`)",
-                        service.name.value,
-                        super::shown(privileged.value.text())
+                        super::svc(service),
+                        super::shown(privileged.value.text(), 16)
                     ),
                 )
                 .help("remove `privileged: true` and add only the capabilities the service needs with `cap_add`");
@@ -38,7 +40,10 @@ mod tests {
     fn flags_true_at_the_value() {
         let text = "services:\n  web:\n    image: nginx\n    privileged: true\n";
         assert_eq!(findings(RULE, text), vec![("SLC001", "true".to_string())]);
-        assert_eq!(messages(RULE, text), vec!["service `web` runs privileged (`privileged: true`)"]);
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `web` runs privileged (`privileged: true`)"]
+        );
     }
 
     #[test]
@@ -49,13 +54,17 @@ mod tests {
 
     #[test]
     fn unknown_and_missing_are_fine() {
-        let text = "services:\n  a:\n    image: nginx\n    privileged: ${PRIV}\n  b:\n    image: nginx\n";
+        let text =
+            "services:\n  a:\n    image: nginx\n    privileged: ${PRIV}\n  b:\n    image: nginx\n";
         assert!(findings(RULE, text).is_empty());
     }
 
     #[test]
     fn interpolated_default() {
         let text = "services:\n  a:\n    image: nginx\n    privileged: ${PRIV:-true}\n";
-        assert_eq!(findings(RULE, text), vec![("SLC001", "${PRIV:-true}".to_string())]);
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC001", "${PRIV:-true}".to_string())]
+        );
     }
 }

@@ -23,14 +23,12 @@ impl Rule for WritableBindMount {
                 let Some(source) = volume.source.as_ref().and_then(|s| s.value.known()) else {
                     continue;
                 };
-                let target = volume.target.as_ref().map_or("?", |t| t.value.text());
                 cx.report(
                     volume.span,
                     format!(
-                        "service `{}` bind-mounts `{}` writable at `{}`",
-                        service.name.value,
-                        super::shown(source),
-                        super::shown(target)
+                        "service `{}` bind-mounts `{}` writable",
+                        super::svc(service),
+                        super::shown(source, 40)
                     ),
                 )
                 .help("add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume");
@@ -50,11 +48,14 @@ mod tests {
         let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - ./site:/srv\n      - ./conf:/etc/nginx:ro\n      - ./logs:/var/log:rw\n      - data:/data\n      - /anon\n      - /var/run/docker.sock:/var/run/docker.sock\nvolumes:\n  data: {}\n";
         assert_eq!(
             findings(RULE, text),
-            vec![("SLC010", "./site:/srv".to_string()), ("SLC010", "./logs:/var/log:rw".to_string())]
+            vec![
+                ("SLC010", "./site:/srv".to_string()),
+                ("SLC010", "./logs:/var/log:rw".to_string())
+            ]
         );
         assert_eq!(
             messages(RULE, text).first().map(String::as_str),
-            Some("service `web` bind-mounts `./site` writable at `/srv`")
+            Some("service `web` bind-mounts `./site` writable")
         );
     }
 

@@ -5,7 +5,8 @@ use crate::rules::{Ctx, Rule};
 /// `read_only` is not true.
 pub struct WritableRootFilesystem;
 
-const HELP: &str = "set `read_only: true` and mount `tmpfs` or volumes where the service must write";
+const HELP: &str =
+    "set `read_only: true` and mount `tmpfs` or volumes where the service must write";
 
 impl Rule for WritableRootFilesystem {
     fn meta(&self) -> &'static RuleMeta {
@@ -14,12 +15,14 @@ impl Rule for WritableRootFilesystem {
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
         for service in &compose.services {
-            let name = &service.name.value;
+            let name = super::svc(service);
             match &service.read_only {
                 None => {
                     cx.report(
                         service.name.span,
-                        format!("service `{name}` has a writable root filesystem (`read_only` not set)"),
+                        format!(
+                            "service `{name}` has a writable root filesystem (`read_only` not set)"
+                        ),
                     )
                     .help(HELP);
                 }
@@ -28,7 +31,7 @@ impl Rule for WritableRootFilesystem {
                         v.span,
                         format!(
                             "service `{name}` has a writable root filesystem (`read_only: {}`)",
-                            super::shown(v.value.text())
+                            super::shown(v.value.text(), 16)
                         ),
                     )
                     .help(HELP);

@@ -2,6 +2,7 @@
 
 mod compose_syntax_error;
 mod dockerfile_syntax_error;
+mod suppressions;
 
 use super::Rule;
 
@@ -9,4 +10,6 @@ use super::Rule;
 pub static RULES: &[&dyn Rule] = &[
     &dockerfile_syntax_error::DockerfileSyntaxError,
     &compose_syntax_error::ComposeSyntaxError,
+    &suppressions::InvalidSuppression,
+    &suppressions::UnusedSuppression,
 ];

@@ -1,0 +1,108 @@
+//! Baselines: record today's findings by fingerprint, then report only new ones.
+//!
+//! A fingerprint is a stable hash of rule, file, service/stage and the normalized source text
+//! of the finding (see `linter::assign_fingerprints`): not the message, not the line number, so
+//! editing messages or moving code does not bring baselined findings back.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::UsageError;
+use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub schema_version: u32,
+    pub findings: Vec<Entry>,
+}
+
+/// One recorded finding. Only `fingerprint` is used for matching; the rest is for readers.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub fingerprint: String,
+    pub code: String,
+    pub name: String,
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub message: String,
+}
+
+impl Baseline {
+    /// The unsuppressed findings, as a baseline.
+    pub fn from_findings(diagnostics: &[Diagnostic]) -> Self {
+        Baseline {
+            schema_version: SCHEMA_VERSION,
+            findings: diagnostics
+                .iter()
+                .filter(|d| d.suppression.is_none())
+                .map(|d| Entry {
+                    fingerprint: d.fingerprint.clone(),
+                    code: d.rule.code.to_string(),
+                    name: d.rule.name.to_string(),
+                    file: d.file.display.clone(),
+                    scope: d.scope.clone(),
+                    message: d.message.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), UsageError> {
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| UsageError::new(e.to_string()))?;
+        text.push('\n');
+        std::fs::write(path, text).map_err(|e| {
+            UsageError::new(format!(
+                "cannot write baseline {}: {}",
+                path.display(),
+                crate::discover::io_message(&e)
+            ))
+        })
+    }
+
+    pub fn read(path: &Path) -> Result<Self, UsageError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            UsageError::new(format!(
+                "cannot read baseline {}: {}",
+                path.display(),
+                crate::discover::io_message(&e)
+            ))
+        })?;
+        let b: Baseline = serde_json::from_str(&text).map_err(|e| {
+            let offset = crate::source::SourceFile::virtual_file("", text.as_str())
+                .line_start(u32::try_from(e.line()).unwrap_or(1))
+                .map_or(0, |s| s as usize + e.column().saturating_sub(1));
+            UsageError::in_file(path, &text, format!("invalid baseline: {e}"), Some(offset..offset))
+        })?;
+        if b.schema_version != SCHEMA_VERSION {
+            return Err(UsageError::new(format!(
+                "baseline {} has schema version {}; this sandlint reads version {SCHEMA_VERSION}",
+                path.display(),
+                b.schema_version
+            )));
+        }
+        Ok(b)
+    }
+
+    /// Marks findings recorded in the baseline as suppressed. Returns how many matched.
+    pub fn apply(&self, diagnostics: &mut [Diagnostic]) -> usize {
+        let known: HashSet<&str> = self.findings.iter().map(|e| e.fingerprint.as_str()).collect();
+        let mut n = 0;
+        for d in diagnostics.iter_mut().filter(|d| d.suppression.is_none()) {
+            if known.contains(d.fingerprint.as_str()) {
+                d.suppression = Some(Suppression {
+                    kind: SuppressionKind::External,
+                    reason: Some("recorded in the baseline".to_string()),
+                });
+                n += 1;
+            }
+        }
+        n
+    }
+}

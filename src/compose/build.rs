@@ -1,0 +1,765 @@
+//! Node tree -> typed model: merges (`merge.rs`) and interpolation (`interpolate.rs`) applied,
+//! every field spanned. Lenient like `docker compose` where it can be: shapes it does not
+//! understand are skipped, not reported (the JSON schema is not ours to enforce here).
+
+use std::ops::Range;
+
+use super::Vars;
+use super::interpolate::{Interpolated, interpolate};
+use super::merge::{self, Entry};
+use super::model::{
+    Build, ComposeFile, EnvVar, Limits, LoadError, Network, Port, SValue, Service, Value, Volume, VolumeKind,
+};
+use super::yaml::{Node, NodeKind, Style};
+use crate::source::{Span, Spanned};
+
+pub(crate) struct Ctx<'a> {
+    text: &'a str,
+    vars: &'a Vars,
+    pub errors: Vec<LoadError>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(text: &'a str, vars: &'a Vars) -> Self {
+        Self {
+            text,
+            vars,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Interpolates `raw` (written at `span`); invalid syntax is reported and unknown.
+    fn interp(&mut self, raw: &str, span: Span) -> Value {
+        match interpolate(raw, self.vars) {
+            Interpolated::Known(s) => Value::Known(s),
+            Interpolated::Unknown => Value::Unknown(raw.to_string()),
+            Interpolated::Invalid(reason) => {
+                self.errors.push(LoadError {
+                    message: format!("invalid interpolation: {reason}"),
+                    span,
+                    help: Some("write `$$` for a literal `$`".to_string()),
+                });
+                Value::Unknown(raw.to_string())
+            }
+        }
+    }
+
+    /// A non-null scalar, interpolated. `None` for null, absent and non-scalar values.
+    fn value(&mut self, node: &Node) -> Option<SValue> {
+        if node.is_null() {
+            return None;
+        }
+        let raw = node.scalar()?;
+        Some(Spanned::new(self.interp(raw, node.span), node.span))
+    }
+
+    /// Where `node`'s decoded text starts in the file, if it is written verbatim (plain on one
+    /// line, or quoted without escapes), so that parts of it can be given exact spans.
+    fn verbatim_base(&self, node: &Node) -> Option<u32> {
+        let value = node.scalar()?;
+        let (start, end) = match node.style()? {
+            Style::Plain => (node.span.start, node.span.end),
+            Style::SingleQuoted | Style::DoubleQuoted => {
+                (node.span.start.saturating_add(1), node.span.end.saturating_sub(1))
+            }
+            Style::Literal | Style::Folded => return None,
+        };
+        (self.text.get(start as usize..end as usize)? == value).then_some(start)
+    }
+
+    /// A string list: a sequence of scalars, or one scalar (lenient).
+    fn list(&mut self, node: &Node) -> Vec<SValue> {
+        match &node.kind {
+            NodeKind::Seq(items) => items.iter().filter_map(|n| self.value(n)).collect(),
+            NodeKind::Scalar { .. } => self.value(node).into_iter().collect(),
+            NodeKind::Map(_) => Vec::new(),
+        }
+    }
+}
+
+/// A scalar being split into parts (ports, volumes, `KEY=value`).
+struct Parts<'n> {
+    /// The text being split: the interpolated value, or the raw value whose parts are then
+    /// interpolated one by one (`${...}` is opaque to splits).
+    s: String,
+    /// Whether `s` is the raw text.
+    raw: bool,
+    /// Whether some part depends on an unset variable.
+    unknown: bool,
+    /// File offset of `s[0]`, when offsets in `s` are offsets in the file.
+    base: Option<u32>,
+    node: &'n Node,
+}
+
+/// Characters that structure ports, volumes and `KEY=value` entries.
+const SEPARATORS: &[u8] = b":/,=[]";
+
+impl<'n> Parts<'n> {
+    /// `Parts` of a non-null scalar. Compose interpolates first and then splits; when that is
+    /// unknown, or when no variable brought in a separator (so both orders agree), the raw text
+    /// is split instead, which gives every part its own span.
+    fn new(ctx: &mut Ctx<'_>, node: &'n Node) -> Option<Self> {
+        if node.is_null() {
+            return None;
+        }
+        let raw = node.scalar()?;
+        let base = ctx.verbatim_base(node);
+        Some(match ctx.interp(raw, node.span) {
+            Value::Known(s) if s == raw => Parts {
+                s,
+                raw: false,
+                unknown: false,
+                base,
+                node,
+            },
+            Value::Known(s) => {
+                let mut split_raw = Parts {
+                    s: raw.to_string(),
+                    raw: true,
+                    unknown: false,
+                    base,
+                    node,
+                };
+                let same = SEPARATORS
+                    .iter()
+                    .all(|&c| split_raw.seps(c).len() == s.bytes().filter(|&b| b == c).count());
+                if !same {
+                    split_raw.s = s;
+                    split_raw.raw = false;
+                    split_raw.base = None;
+                }
+                split_raw
+            }
+            Value::Unknown(s) => Parts {
+                s,
+                raw: true,
+                unknown: true,
+                base,
+                node,
+            },
+        })
+    }
+
+    /// Like [`Parts::new`] but always splitting the raw text (for `KEY=value`, where the key
+    /// never holds variables).
+    fn raw(ctx: &Ctx<'_>, node: &'n Node) -> Option<Self> {
+        if node.is_null() {
+            return None;
+        }
+        Some(Parts {
+            s: node.scalar()?.to_string(),
+            raw: true,
+            unknown: false,
+            base: ctx.verbatim_base(node),
+            node,
+        })
+    }
+
+    fn text(&self, r: &Range<usize>) -> &str {
+        self.s.get(r.clone()).unwrap_or("")
+    }
+
+    fn span(&self, r: &Range<usize>) -> Span {
+        match self.base {
+            Some(b) => {
+                let at = |i: usize| b.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+                Span::new(at(r.start), at(r.end))
+            }
+            None => self.node.span,
+        }
+    }
+
+    fn part(&self, ctx: &mut Ctx<'_>, r: &Range<usize>) -> SValue {
+        let span = self.span(r);
+        let text = self.text(r);
+        let value = if self.raw {
+            // syntax errors were reported for the whole value already
+            match interpolate(text, ctx.vars) {
+                Interpolated::Known(s) => Value::Known(s),
+                _ => Value::Unknown(text.to_string()),
+            }
+        } else {
+            Value::Known(text.to_string())
+        };
+        Spanned::new(value, span)
+    }
+
+    /// Byte positions of `sep` outside `${...}` (when splitting raw text).
+    fn seps(&self, sep: u8) -> Vec<usize> {
+        let bytes = self.s.as_bytes();
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if self.raw && b == b'$' && bytes.get(i + 1) == Some(&b'$') {
+                i += 2;
+                continue;
+            }
+            if self.raw && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
+                depth += 1;
+                i += 2;
+                continue;
+            }
+            if depth > 0 {
+                if b == b'}' {
+                    depth -= 1;
+                }
+            } else if b == sep {
+                out.push(i);
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// `r` split at top-level `sep`.
+    fn split(&self, r: Range<usize>, sep: u8) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = r.start;
+        for i in self.seps(sep) {
+            if i >= r.start && i < r.end {
+                out.push(start..i);
+                start = i + 1;
+            }
+        }
+        out.push(start..r.end);
+        out
+    }
+
+    fn first_sep(&self, sep: u8) -> Option<usize> {
+        self.seps(sep).first().copied()
+    }
+}
+
+/// Loads the typed model from one document root into `file`.
+pub(crate) fn document(ctx: &mut Ctx<'_>, root: &Node, file: &mut ComposeFile) {
+    if root.is_null() {
+        ctx.errors.push(LoadError {
+            message: "the Compose file is empty".to_string(),
+            span: root.span,
+            help: Some("add a `services:` mapping".to_string()),
+        });
+        return;
+    }
+    if root.as_map().is_none() {
+        ctx.errors.push(LoadError {
+            message: "the top level is not a mapping".to_string(),
+            span: root.span,
+            help: Some("a Compose file is a mapping with a `services:` key".to_string()),
+        });
+        return;
+    }
+    for entry in merge::entries(root) {
+        match entry.name() {
+            Some("services") => {
+                file.services_key.get_or_insert(entry.key.span);
+                services(ctx, entry.value, file);
+            }
+            Some("networks") => networks(ctx, entry.value, file),
+            _ => {}
+        }
+    }
+}
+
+fn services(ctx: &mut Ctx<'_>, node: &Node, file: &mut ComposeFile) {
+    if node.is_null() {
+        return;
+    }
+    if node.as_map().is_none() {
+        ctx.errors.push(LoadError {
+            message: "`services` is not a mapping".to_string(),
+            span: node.span,
+            help: Some("list services as `name: { image: ... }` entries".to_string()),
+        });
+        return;
+    }
+    for entry in merge::entries(node) {
+        let Some(name) = entry.name() else { continue };
+        if entry.value.is_reset() {
+            continue;
+        }
+        let name = Spanned::new(name.to_string(), entry.key.span);
+        if !entry.value.is_null() && entry.value.as_map().is_none() {
+            ctx.errors.push(LoadError {
+                message: format!("service `{}` is not a mapping", name.value),
+                span: entry.value.span,
+                help: Some("a service is a mapping such as `{ image: nginx }`".to_string()),
+            });
+            continue;
+        }
+        let svc = service(ctx, name, entry.value);
+        // a later YAML document redefines a service of the same name
+        if let Some(old) = file.services.iter_mut().find(|s| s.name.value == svc.name.value) {
+            *old = svc;
+        } else {
+            file.services.push(svc);
+        }
+    }
+}
+
+fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
+    let mut s = Service {
+        name,
+        span: node.span,
+        ..Service::default()
+    };
+    for Entry { key, value, .. } in merge::entries(node) {
+        let Some(k) = key.scalar() else { continue };
+        if value.is_reset() {
+            continue;
+        }
+        s.keys.push(Spanned::new(k.to_string(), key.span));
+        match k {
+            "image" => s.image = ctx.value(value),
+            "build" => s.build = Some(build(ctx, key.span, value)),
+            "user" => s.user = ctx.value(value),
+            "privileged" => s.privileged = ctx.value(value),
+            "read_only" => s.read_only = ctx.value(value),
+            "security_opt" => s.security_opt = ctx.list(value),
+            "cap_add" => s.cap_add = ctx.list(value),
+            "cap_drop" => s.cap_drop = ctx.list(value),
+            "network_mode" => s.network_mode = ctx.value(value),
+            "networks" => {
+                s.networks_key = Some(key.span);
+                s.networks = service_networks(ctx, value);
+            }
+            "ports" => s.ports = seq_or_one(value).filter_map(|n| port(ctx, n)).collect(),
+            "volumes" => s.volumes = seq_or_one(value).filter_map(|n| volume(ctx, n)).collect(),
+            "mem_limit" => s.mem_limit = ctx.value(value),
+            "memswap_limit" => s.memswap_limit = ctx.value(value),
+            "cpus" => s.cpus = ctx.value(value),
+            "cpu_quota" => s.cpu_quota = ctx.value(value),
+            "cpu_shares" => s.cpu_shares = ctx.value(value),
+            "pids_limit" => s.pids_limit = ctx.value(value),
+            "deploy" => s.limits = limits(ctx, value),
+            "environment" => s.environment = env_vars(ctx, value),
+            "pid" => s.pid = ctx.value(value),
+            "ipc" => s.ipc = ctx.value(value),
+            "uts" => s.uts = ctx.value(value),
+            "userns_mode" => s.userns_mode = ctx.value(value),
+            "cgroup" => s.cgroup = ctx.value(value),
+            "devices" => s.devices = devices(ctx, value),
+            "extra_hosts" => s.extra_hosts = extra_hosts(ctx, value),
+            "use_api_socket" => s.use_api_socket = ctx.value(value),
+            "tmpfs" => s.tmpfs = ctx.list(value),
+            "init" => s.init = ctx.value(value),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The items of a sequence, or the node itself when it is a non-null scalar or mapping (lenient).
+fn seq_or_one(node: &Node) -> Box<dyn Iterator<Item = &Node> + '_> {
+    match &node.kind {
+        NodeKind::Seq(items) => Box::new(items.iter().map(|n| &**n)),
+        _ if node.is_null() => Box::new(std::iter::empty()),
+        _ => Box::new(std::iter::once(node)),
+    }
+}
+
+/// The entries of a mapping (after merges) that are not `!reset`.
+fn map_entries(node: &Node) -> impl Iterator<Item = (&str, Entry<'_>)> {
+    merge::entries(node)
+        .into_iter()
+        .filter(|e| !e.value.is_reset())
+        .filter_map(|e| Some((e.name()?, e)))
+}
+
+fn build(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Build {
+    let mut b = Build {
+        span: key_span,
+        ..Build::default()
+    };
+    if node.as_map().is_none() {
+        b.context = ctx.value(node);
+        return b;
+    }
+    for (k, e) in map_entries(node) {
+        match k {
+            "context" => b.context = ctx.value(e.value),
+            "dockerfile" => b.dockerfile = ctx.value(e.value),
+            "dockerfile_inline" => b.dockerfile_inline = ctx.value(e.value),
+            "target" => b.target = ctx.value(e.value),
+            "args" => b.args = env_vars(ctx, e.value),
+            _ => {}
+        }
+    }
+    b
+}
+
+fn limits(ctx: &mut Ctx<'_>, deploy: &Node) -> Limits {
+    let mut out = Limits::default();
+    let resources = map_entries(deploy).find(|(k, _)| *k == "resources").map(|(_, e)| e.value);
+    let Some(limits) = resources.and_then(|r| map_entries(r).find(|(k, _)| *k == "limits").map(|(_, e)| e.value))
+    else {
+        return out;
+    };
+    for (k, e) in map_entries(limits) {
+        match k {
+            "memory" => out.memory = ctx.value(e.value),
+            "cpus" => out.cpus = ctx.value(e.value),
+            "pids" => out.pids = ctx.value(e.value),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn service_networks(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Spanned<String>> {
+    match &node.kind {
+        NodeKind::Map(_) => map_entries(node)
+            .map(|(k, e)| Spanned::new(k.to_string(), e.key.span))
+            .collect(),
+        _ => ctx.list(node).into_iter().map(|v| v.map(|v| v.text().to_string())).collect(),
+    }
+}
+
+fn networks(ctx: &mut Ctx<'_>, node: &Node, file: &mut ComposeFile) {
+    for (k, e) in map_entries(node) {
+        let mut net = Network {
+            name: Spanned::new(k.to_string(), e.key.span),
+            internal: None,
+            external: None,
+            driver: None,
+        };
+        for (k, e) in map_entries(e.value) {
+            match k {
+                "internal" => net.internal = ctx.value(e.value),
+                "driver" => net.driver = ctx.value(e.value),
+                "external" => {
+                    // legacy `external: { name: x }` means external
+                    net.external = if e.value.as_map().is_some() {
+                        Some(Spanned::new(Value::Known("true".to_string()), e.value.span))
+                    } else {
+                        ctx.value(e.value)
+                    };
+                }
+                _ => {}
+            }
+        }
+        file.networks.push(net);
+    }
+}
+
+/// `environment` / `build.args`: a list of `KEY=value` / `KEY`, or a mapping.
+fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
+    let mut out = Vec::new();
+    match &node.kind {
+        NodeKind::Map(_) => {
+            for (k, e) in map_entries(node) {
+                let value = ctx.value(e.value);
+                let end = value.as_ref().map_or(e.key.span.end, |v| v.span.end.max(e.key.span.end));
+                out.push(EnvVar {
+                    key: Spanned::new(k.to_string(), e.key.span),
+                    value,
+                    span: Span::new(e.key.span.start, end),
+                });
+            }
+        }
+        NodeKind::Seq(items) => {
+            for item in items {
+                if item.scalar().is_some() {
+                    // report interpolation syntax errors once, for the whole entry
+                    let _ = ctx.value(item);
+                }
+                let Some(p) = Parts::raw(ctx, item) else { continue };
+                let (key_r, value_r) = match p.first_sep(b'=') {
+                    Some(eq) => (0..eq, Some(eq + 1..p.s.len())),
+                    None => (0..p.s.len(), None),
+                };
+                let key = p.part(ctx, &key_r);
+                out.push(EnvVar {
+                    key: key.map(|v| v.text().to_string()),
+                    value: value_r.map(|r| p.part(ctx, &r)),
+                    span: item.span,
+                });
+            }
+        }
+        NodeKind::Scalar { .. } => {}
+    }
+    out
+}
+
+fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
+    if node.as_map().is_some() {
+        let mut p = Port {
+            span: node.span,
+            host_ip: None,
+            published: None,
+            target: None,
+            protocol: None,
+            unknown: false,
+        };
+        for (k, e) in map_entries(node) {
+            match k {
+                "target" => p.target = ctx.value(e.value),
+                "published" => p.published = ctx.value(e.value),
+                "host_ip" => p.host_ip = ctx.value(e.value),
+                "protocol" => p.protocol = ctx.value(e.value),
+                _ => {}
+            }
+        }
+        p.unknown = [&p.target, &p.published, &p.host_ip, &p.protocol]
+            .iter()
+            .any(|v| v.as_ref().is_some_and(|v| v.value.known().is_none()));
+        return Some(p);
+    }
+    let parts = Parts::new(ctx, node)?;
+    let nonempty = |r: Range<usize>| (!r.is_empty()).then_some(r);
+    let all = 0..parts.s.len();
+    // `[ip:][host:]container[/protocol]`
+    let (port_r, proto_r) = match parts.split(all, b'/').as_slice() {
+        [port] => (port.clone(), None),
+        [port, proto, ..] => (port.clone(), nonempty(proto.clone())),
+        [] => return None,
+    };
+    let (mut ip_r, mut host_r, container_r);
+    if parts.text(&port_r).starts_with('[') {
+        // `[::1]:8080:80`
+        let close = parts.text(&port_r).find("]:").map(|i| port_r.start + i);
+        match close {
+            Some(close) => {
+                ip_r = Some(port_r.start + 1..close);
+                let rest = parts.split(close + 2..port_r.end, b':');
+                match rest.as_slice() {
+                    [c] => {
+                        host_r = None;
+                        container_r = c.clone();
+                    }
+                    [h, c, ..] => {
+                        host_r = Some(h.clone());
+                        container_r = c.clone();
+                    }
+                    [] => return None,
+                }
+            }
+            None => {
+                ip_r = None;
+                host_r = None;
+                container_r = port_r;
+            }
+        }
+    } else {
+        let pieces = parts.split(port_r, b':');
+        let n = pieces.len();
+        container_r = pieces.last()?.clone();
+        host_r = n.checked_sub(2).and_then(|i| pieces.get(i)).cloned();
+        ip_r = match (n >= 3, pieces.first(), n.checked_sub(3).and_then(|i| pieces.get(i))) {
+            (true, Some(first), Some(last)) => Some(first.start..last.end),
+            _ => None,
+        };
+    }
+    ip_r = ip_r.and_then(nonempty);
+    host_r = host_r.and_then(nonempty);
+    Some(Port {
+        span: node.span,
+        host_ip: ip_r.map(|r| parts.part(ctx, &r)),
+        published: host_r.map(|r| parts.part(ctx, &r)),
+        target: nonempty(container_r).map(|r| parts.part(ctx, &r)),
+        protocol: proto_r.map(|r| parts.part(ctx, &r)),
+        unknown: parts.unknown,
+    })
+}
+
+/// compose-go `isFilePath`: `.`, `/`, `~`, `\\` (named pipe) or a Windows drive `C:`.
+fn is_file_path(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some('.' | '/' | '~') => true,
+        Some('\\') => s.starts_with("\\\\"),
+        Some(c) if c.is_alphabetic() => chars.next() == Some(':'),
+        _ => false,
+    }
+}
+
+fn volume(ctx: &mut Ctx<'_>, node: &Node) -> Option<Volume> {
+    if node.as_map().is_some() {
+        return Some(long_volume(ctx, node));
+    }
+    let parts = Parts::new(ctx, node)?;
+    let mut v = Volume {
+        span: node.span,
+        kind: VolumeKind::Unknown,
+        source: None,
+        target: None,
+        read_only: false,
+        read_only_span: None,
+        options: Vec::new(),
+    };
+    let Some((source_r, target_r, options_r)) = split_volume(&parts) else {
+        return Some(v);
+    };
+    v.source = source_r.map(|r| parts.part(ctx, &r));
+    v.target = Some(parts.part(ctx, &target_r));
+    v.kind = match &v.source {
+        None => VolumeKind::Volume,
+        Some(s) => match &s.value {
+            Value::Known(text) if is_file_path(text) => VolumeKind::Bind,
+            Value::Known(_) => VolumeKind::Volume,
+            Value::Unknown(raw) if raw.starts_with(['.', '/', '~']) => VolumeKind::Bind,
+            Value::Unknown(_) => VolumeKind::Unknown,
+        },
+    };
+    if let Some(r) = options_r {
+        for r in parts.split(r, b',') {
+            let opt = parts.part(ctx, &r);
+            match opt.value.known() {
+                Some("ro") => {
+                    v.read_only = true;
+                    v.read_only_span = Some(opt.span);
+                }
+                Some("rw") => {
+                    v.read_only = false;
+                    v.read_only_span = Some(opt.span);
+                }
+                _ => {}
+            }
+            v.options.push(opt);
+        }
+    }
+    Some(v)
+}
+
+/// compose-go `ParseVolume`: `[source:]target[:options]`, Windows drives (`C:\x`) kept whole.
+/// Returns `None` for specs Compose rejects (empty sections, too many colons).
+#[expect(clippy::type_complexity, reason = "three ranges, named at the call site")]
+fn split_volume(p: &Parts<'_>) -> Option<(Option<Range<usize>>, Range<usize>, Option<Range<usize>>)> {
+    let len = p.s.len();
+    if len == 0 {
+        return None;
+    }
+    if p.s.chars().count() <= 2 {
+        return Some((None, 0..len, None));
+    }
+    let seps = p.seps(b':');
+    let (mut source, mut target, mut options) = (None, None, None);
+    let mut start = 0;
+    let mut fields: Vec<(Range<usize>, bool)> = Vec::new();
+    for i in seps {
+        let buf = start..i;
+        // a one-letter buffer before `:` is a Windows drive
+        let mut chars = p.text(&buf).chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && c.is_alphabetic()
+        {
+            continue;
+        }
+        fields.push((buf, false));
+        start = i + 1;
+    }
+    fields.push((start..len, true));
+    for (buf, end) in fields {
+        if buf.is_empty() {
+            return None;
+        }
+        if source.is_none() && end && target.is_none() {
+            target = Some(buf);
+        } else if source.is_none() {
+            source = Some(buf);
+        } else if target.is_none() {
+            target = Some(buf);
+        } else if !end {
+            return None;
+        } else {
+            options = Some(buf);
+        }
+    }
+    Some((source, target?, options))
+}
+
+fn long_volume(ctx: &mut Ctx<'_>, node: &Node) -> Volume {
+    let mut v = Volume {
+        span: node.span,
+        kind: VolumeKind::Unknown,
+        source: None,
+        target: None,
+        read_only: false,
+        read_only_span: None,
+        options: Vec::new(),
+    };
+    for (k, e) in map_entries(node) {
+        match k {
+            "type" => {
+                v.kind = match ctx.value(e.value).as_ref().and_then(|t| t.value.known().map(str::to_string)).as_deref() {
+                    Some("bind") => VolumeKind::Bind,
+                    Some("volume") => VolumeKind::Volume,
+                    Some("tmpfs") => VolumeKind::Tmpfs,
+                    Some("npipe") => VolumeKind::Npipe,
+                    Some("image") => VolumeKind::Image,
+                    Some("cluster") => VolumeKind::Cluster,
+                    _ => VolumeKind::Unknown,
+                }
+            }
+            "source" => v.source = ctx.value(e.value),
+            "target" => v.target = ctx.value(e.value),
+            "read_only" => {
+                if let Some(ro) = ctx.value(e.value) {
+                    v.read_only = ro.value.as_bool() == Some(true);
+                    v.read_only_span = Some(ro.span);
+                }
+            }
+            "bind" => {
+                for (k, e) in map_entries(e.value) {
+                    if matches!(k, "propagation" | "selinux")
+                        && let Some(opt) = ctx.value(e.value)
+                    {
+                        v.options.push(opt);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+fn devices(ctx: &mut Ctx<'_>, node: &Node) -> Vec<SValue> {
+    let mut out = Vec::new();
+    for item in seq_or_one(node) {
+        if item.as_map().is_none() {
+            out.extend(ctx.value(item));
+            continue;
+        }
+        // long syntax: `source:target:permissions`
+        let mut fields = Vec::new();
+        for (k, e) in map_entries(item) {
+            if matches!(k, "source" | "target" | "permissions")
+                && let Some(v) = ctx.value(e.value)
+            {
+                fields.push((k, v.value));
+            }
+        }
+        fields.sort_by_key(|(k, _)| match *k {
+            "source" => 0,
+            "target" => 1,
+            _ => 2,
+        });
+        let unknown = fields.iter().any(|(_, v)| v.known().is_none());
+        let text = fields.iter().map(|(_, v)| v.text()).collect::<Vec<_>>().join(":");
+        let value = if unknown { Value::Unknown(text) } else { Value::Known(text) };
+        out.push(Spanned::new(value, item.span));
+    }
+    out
+}
+
+/// `extra_hosts`: a list of `host:ip` / `host=ip`, or a mapping `host: ip` (normalized to
+/// `host:ip`, spanning the entry).
+fn extra_hosts(ctx: &mut Ctx<'_>, node: &Node) -> Vec<SValue> {
+    if node.as_map().is_none() {
+        return ctx.list(node);
+    }
+    let mut out = Vec::new();
+    for (k, e) in map_entries(node) {
+        for ip in seq_or_one(e.value) {
+            let Some(v) = ctx.value(ip) else { continue };
+            let text = format!("{k}:{}", v.value.text());
+            let value = match v.value {
+                Value::Known(_) => Value::Known(text),
+                Value::Unknown(_) => Value::Unknown(text),
+            };
+            out.push(Spanned::new(value, e.key.span.cover(v.span)));
+        }
+    }
+    out
+}

@@ -1,0 +1,446 @@
+//! `.sandlint.toml`: options as read (spanned, so errors point into the file) and resolved
+//! settings that decide, per finding, whether it is reported and at which severity.
+//!
+//! Layering: defaults < the config file (nearest `.sandlint.toml`/`sandlint.toml` walking up
+//! from each checked file to the repository root, or `--config`) < command-line flags.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::UsageError;
+use crate::cli::FailOn;
+use crate::diagnostic::Severity;
+use crate::docs::{self, RuleMeta};
+
+/// Config file names, in order of preference within one directory.
+pub const CONFIG_NAMES: &[&str] = &[".sandlint.toml", "sandlint.toml"];
+
+/// The file as written. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Options {
+    pub preset: Option<Spanned<String>>,
+    pub select: Option<Vec<Spanned<String>>>,
+    pub extend_select: Option<Vec<Spanned<String>>>,
+    pub ignore: Option<Vec<Spanned<String>>>,
+    pub fail_on: Option<Spanned<String>>,
+    pub exclude: Option<Vec<Spanned<String>>>,
+    pub trusted_registries: Option<Vec<Spanned<String>>>,
+    pub severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    pub overrides: Option<Vec<OverrideOptions>>,
+}
+
+/// `[[overrides]]`: settings for some paths and/or Compose services.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OverrideOptions {
+    pub paths: Option<Vec<Spanned<String>>>,
+    pub services: Option<Vec<Spanned<String>>>,
+    pub select: Option<Vec<Spanned<String>>>,
+    pub extend_select: Option<Vec<Spanned<String>>>,
+    pub ignore: Option<Vec<Spanned<String>>>,
+    pub severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+}
+
+/// A rule preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Preset {
+    /// The security rules at their default severities.
+    #[default]
+    Default,
+    /// The "always sandboxed" posture for agent and untrusted-code containers: stricter severities.
+    Sandbox,
+}
+
+impl Preset {
+    fn parse(s: &str) -> Option<Preset> {
+        match s {
+            "default" => Some(Preset::Default),
+            "sandbox" => Some(Preset::Sandbox),
+            _ => None,
+        }
+    }
+
+    /// The severity of a rule under this preset.
+    pub fn severity(self, rule: &RuleMeta) -> Severity {
+        match self {
+            Preset::Default => rule.severity,
+            Preset::Sandbox => rule.sandbox_severity(),
+        }
+    }
+}
+
+/// What a `select`/`ignore` entry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// Every rule.
+    All,
+    /// One rule, by code.
+    Rule(&'static str),
+    /// A family (`privilege`, `network`, ...).
+    Family(String),
+}
+
+impl Selector {
+    pub fn matches(&self, rule: &RuleMeta) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Rule(code) => rule.code == *code,
+            Selector::Family(f) => rule.family == f,
+        }
+    }
+
+    /// Parses a rule name, code, family or `all`.
+    pub fn parse(s: &str) -> Result<Selector, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(Selector::All);
+        }
+        if let Some(rule) = docs::find(s) {
+            return Ok(Selector::Rule(rule.code));
+        }
+        if docs::RULES.iter().any(|r| r.family == s) {
+            return Ok(Selector::Family(s.to_string()));
+        }
+        let hint = docs::suggest(s).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+        Err(format!("unknown rule or family `{s}`{hint}"))
+    }
+}
+
+/// Rule and severity settings (the base of a config, or one override).
+#[derive(Debug, Clone, Default)]
+pub struct RuleSettings {
+    /// Replaces the enabled set; `None` keeps the preset's.
+    pub select: Option<Vec<Selector>>,
+    pub extend_select: Vec<Selector>,
+    pub ignore: Vec<Selector>,
+    /// Severity by rule code.
+    pub severity: HashMap<&'static str, Severity>,
+}
+
+impl RuleSettings {
+    /// Applies these settings on top of `(enabled, severity)`.
+    fn apply(&self, rule: &RuleMeta, enabled: bool, severity: Severity) -> (bool, Severity) {
+        let mut enabled = match &self.select {
+            Some(sel) => sel.iter().any(|s| s.matches(rule)),
+            None => enabled,
+        };
+        if self.extend_select.iter().any(|s| s.matches(rule)) {
+            enabled = true;
+        }
+        if self.ignore.iter().any(|s| s.matches(rule)) {
+            enabled = false;
+        }
+        (enabled, self.severity.get(rule.code).copied().unwrap_or(severity))
+    }
+}
+
+/// One `[[overrides]]` block, resolved.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub paths: Option<GlobSet>,
+    pub services: Vec<String>,
+    pub rules: RuleSettings,
+}
+
+/// A resolved configuration: one config file (or none) plus command-line flags.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// Globs in the file are relative to this directory.
+    pub dir: PathBuf,
+    pub preset: Preset,
+    pub rules: RuleSettings,
+    pub fail_on: Option<FailOn>,
+    pub exclude: Option<GlobSet>,
+    pub trusted_registries: Vec<String>,
+    pub overrides: Vec<Override>,
+}
+
+/// Command-line settings layered over every config file.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    pub preset: Option<Preset>,
+    pub select: Option<Vec<Selector>>,
+    pub extend_select: Vec<Selector>,
+    pub ignore: Vec<Selector>,
+    pub fail_on: Option<FailOn>,
+}
+
+impl Config {
+    /// The severity a finding of `rule` gets in `path` (relative or absolute) and `scope`
+    /// (`service:<name>` / `stage:<name>`), or `None` when the rule is not enabled there.
+    pub fn decide(&self, rule: &RuleMeta, path: &Path, scope: Option<&str>) -> Option<Severity> {
+        let (mut enabled, mut severity) = self.rules.apply(rule, true, self.preset.severity(rule));
+        if !self.overrides.is_empty() {
+            let rel = self.relative(path);
+            let service = scope.and_then(|s| s.strip_prefix("service:"));
+            for o in &self.overrides {
+                let path_ok = o.paths.as_ref().is_none_or(|g| g.is_match(&rel));
+                let service_ok = o.services.is_empty() || service.is_some_and(|s| o.services.iter().any(|x| x == s));
+                if path_ok && service_ok {
+                    (enabled, severity) = o.rules.apply(rule, enabled, severity);
+                }
+            }
+        }
+        enabled.then_some(severity)
+    }
+
+    /// Whether a walked file is excluded by `exclude`.
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        self.exclude.as_ref().is_some_and(|g| g.is_match(self.relative(path)))
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        abs.strip_prefix(&self.dir).map(Path::to_path_buf).unwrap_or(abs)
+    }
+
+    /// Layers command-line flags over this config.
+    pub fn with_cli(mut self, cli: &CliOverrides) -> Config {
+        if let Some(p) = cli.preset {
+            self.preset = p;
+        }
+        if let Some(sel) = &cli.select {
+            self.rules.select = Some(sel.clone());
+        }
+        self.rules.extend_select.extend(cli.extend_select.iter().cloned());
+        self.rules.ignore.extend(cli.ignore.iter().cloned());
+        if cli.fail_on.is_some() {
+            self.fail_on = cli.fail_on;
+        }
+        self
+    }
+
+    /// Reads and resolves a config file. Errors point at the offending key or value.
+    pub fn load(path: &Path) -> Result<Config, UsageError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            UsageError::new(format!(
+                "cannot read config {}: {}",
+                path.display(),
+                crate::discover::io_message(&e)
+            ))
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses config text (`path` names it in errors and anchors its globs).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, UsageError> {
+        let err = |message: String, span: Option<std::ops::Range<usize>>| {
+            UsageError::in_file(path, text, message, span)
+        };
+        let options: Options = toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().trim_end_matches('.').to_string();
+            err(format!("invalid config: {msg}"), e.span())
+        })?;
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        let selectors = |v: &Option<Vec<Spanned<String>>>| -> Result<Vec<Selector>, UsageError> {
+            v.iter()
+                .flatten()
+                .map(|s| Selector::parse(s.get_ref()).map_err(|m| err(m, Some(s.span()))))
+                .collect()
+        };
+        let severities = |m: &Option<BTreeMap<Spanned<String>, Spanned<String>>>| {
+            let mut out = HashMap::new();
+            for (k, v) in m.iter().flatten() {
+                let Some(rule) = docs::find(k.get_ref()) else {
+                    let hint = docs::suggest(k.get_ref())
+                        .map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default();
+                    return Err(err(format!("unknown rule `{}`{hint}", k.get_ref()), Some(k.span())));
+                };
+                let sev = match v.get_ref().as_str() {
+                    "error" => Severity::Error,
+                    "warning" => Severity::Warning,
+                    "info" => Severity::Info,
+                    other => {
+                        return Err(err(
+                            format!("unknown severity `{other}`: expected `error`, `warning` or `info`"),
+                            Some(v.span()),
+                        ));
+                    }
+                };
+                out.insert(rule.code, sev);
+            }
+            Ok(out)
+        };
+        let globs = |v: &Option<Vec<Spanned<String>>>| -> Result<Option<GlobSet>, UsageError> {
+            let Some(list) = v else { return Ok(None) };
+            let mut b = GlobSetBuilder::new();
+            for g in list {
+                let pattern = g.get_ref().trim_start_matches("./");
+                let glob = Glob::new(pattern).map_err(|e| err(format!("invalid glob: {}", e.kind()), Some(g.span())))?;
+                b.add(glob);
+                // `dir` also matches everything below it, as in .gitignore.
+                if !pattern.contains('*')
+                    && let Ok(glob) = Glob::new(&format!("{}/**", pattern.trim_end_matches('/')))
+                {
+                    b.add(glob);
+                }
+            }
+            b.build().map(Some).map_err(|e| err(format!("invalid glob: {e}"), None))
+        };
+        let preset = match &options.preset {
+            None => Preset::Default,
+            Some(p) => Preset::parse(p.get_ref()).ok_or_else(|| {
+                err(
+                    format!("unknown preset `{}`: expected `default` or `sandbox`", p.get_ref()),
+                    Some(p.span()),
+                )
+            })?,
+        };
+        let fail_on = match &options.fail_on {
+            None => None,
+            Some(f) => Some(match f.get_ref().as_str() {
+                "error" => FailOn::Error,
+                "warning" => FailOn::Warning,
+                "info" => FailOn::Info,
+                "never" => FailOn::Never,
+                other => {
+                    return Err(err(
+                        format!("unknown fail-on `{other}`: expected `error`, `warning`, `info` or `never`"),
+                        Some(f.span()),
+                    ));
+                }
+            }),
+        };
+        let mut overrides = Vec::new();
+        for o in options.overrides.iter().flatten() {
+            overrides.push(Override {
+                paths: globs(&o.paths)?,
+                services: o.services.iter().flatten().map(|s| s.get_ref().clone()).collect(),
+                rules: RuleSettings {
+                    select: o.select.as_ref().map(|_| selectors(&o.select)).transpose()?,
+                    extend_select: selectors(&o.extend_select)?,
+                    ignore: selectors(&o.ignore)?,
+                    severity: severities(&o.severity)?,
+                },
+            });
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            dir,
+            preset,
+            rules: RuleSettings {
+                select: options.select.as_ref().map(|_| selectors(&options.select)).transpose()?,
+                extend_select: selectors(&options.extend_select)?,
+                ignore: selectors(&options.ignore)?,
+                severity: severities(&options.severity)?,
+            },
+            fail_on,
+            exclude: globs(&options.exclude)?,
+            trusted_registries: options
+                .trusted_registries
+                .iter()
+                .flatten()
+                .map(|s| s.get_ref().clone())
+                .collect(),
+            overrides,
+        })
+    }
+}
+
+/// Finds and caches the nearest config file for each directory.
+#[derive(Debug, Default)]
+pub struct ConfigFinder {
+    cache: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+impl ConfigFinder {
+    /// The nearest config file at or above `dir`, stopping at the repository root (a directory
+    /// holding `.git`).
+    pub fn nearest(&self, dir: &Path) -> Option<PathBuf> {
+        let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if let Ok(cache) = self.cache.lock()
+            && let Some(hit) = cache.get(&abs)
+        {
+            return hit.clone();
+        }
+        let mut found = None;
+        for d in abs.ancestors() {
+            if let Some(p) = CONFIG_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+                found = Some(p);
+                break;
+            }
+            if d.join(".git").exists() {
+                break;
+            }
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(abs, found.clone());
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, UsageError> {
+        Config::parse(Path::new("/repo/.sandlint.toml"), text)
+    }
+
+    #[test]
+    fn unknown_key_points_at_it() {
+        let e = parse("preset = \"default\"\nselectt = []\n").unwrap_err();
+        assert!(e.message.contains("unknown field `selectt`"), "{}", e.message);
+        assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:2:1"));
+    }
+
+    #[test]
+    fn unknown_rule_suggests() {
+        let e = parse("ignore = [\"privileged-containr\"]\n").unwrap_err();
+        assert_eq!(
+            e.message,
+            "unknown rule or family `privileged-containr` (did you mean `privileged-container`?)"
+        );
+        assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:1:11"));
+    }
+
+    #[test]
+    fn wrong_type_and_bad_glob() {
+        let e = parse("fail-on = 3\n").unwrap_err();
+        assert!(e.message.starts_with("invalid config: invalid type"), "{}", e.message);
+        let e = parse("exclude = [\"a/[b\"]\n").unwrap_err();
+        assert!(e.message.starts_with("invalid glob"), "{}", e.message);
+        assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:1:12"));
+    }
+
+    #[test]
+    fn decide_layers() {
+        let c = parse(
+            r#"
+ignore = ["missing-pids-limit"]
+[severity]
+missing-cpu-limit = "info"
+[[overrides]]
+paths = ["legacy"]
+ignore = ["privilege"]
+[[overrides]]
+services = ["db"]
+extend-select = ["missing-pids-limit"]
+severity = { missing-cpu-limit = "error" }
+"#,
+        )
+        .unwrap();
+        let pids = docs::find("missing-pids-limit").unwrap();
+        let cpu = docs::find("missing-cpu-limit").unwrap();
+        let root = docs::find("privileged-container").unwrap();
+        let f = Path::new("/repo/app/compose.yaml");
+        assert_eq!(c.decide(pids, f, Some("service:web")), None);
+        assert_eq!(c.decide(pids, f, Some("service:db")), Some(pids.severity));
+        assert_eq!(c.decide(cpu, f, Some("service:web")), Some(Severity::Info));
+        assert_eq!(c.decide(cpu, f, Some("service:db")), Some(Severity::Error));
+        assert_eq!(c.decide(root, f, None), Some(root.severity));
+        assert_eq!(c.decide(root, Path::new("/repo/legacy/x/compose.yaml"), None), None);
+        assert!(!c.is_excluded(f));
+    }
+}

@@ -1,0 +1,90 @@
+//! GitLab Code Quality report: a JSON array of issues (the Code Climate subset GitLab reads).
+//!
+//! Severity mapping (GitLab's values are `info`, `minor`, `major`, `critical`, `blocker`):
+//! error → `critical`, warning → `major`, info → `info`. `blocker` is not used: no finding stops
+//! a build by itself; `--fail-on` decides that. `fingerprint` is the finding's stable hash (rule,
+//! file, scope and source text; not the message or the line), so GitLab tracks an issue across
+//! commits that move it.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Emitter, ReportCtx};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::LineCol;
+
+pub struct Gitlab;
+
+#[derive(Serialize)]
+struct Issue<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    description: &'a str,
+    check_name: &'static str,
+    fingerprint: &'a str,
+    severity: &'static str,
+    categories: [&'static str; 1],
+    location: Location<'a>,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    path: &'a str,
+    lines: Lines,
+}
+
+#[derive(Serialize)]
+struct Lines {
+    begin: u32,
+    end: u32,
+}
+
+/// GitLab's severity for ours.
+pub fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "critical",
+        Severity::Warning => "major",
+        Severity::Info => "info",
+    }
+}
+
+/// Start and end of the primary span; a span that ends just after a line break ends on the line
+/// before (so `lines.end` is the last line that holds part of the finding).
+pub fn start_end_inclusive(d: &Diagnostic) -> (LineCol, LineCol) {
+    let start = d.file.line_col(d.span.start);
+    let mut end = d.file.line_col(d.span.end.max(d.span.start));
+    if end.line > start.line && end.column == 1 {
+        end = d.file.line_col(d.span.end.saturating_sub(1));
+    }
+    (start, end)
+}
+
+impl Emitter for Gitlab {
+    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], _cx: &ReportCtx) -> io::Result<()> {
+        let issues: Vec<Issue<'_>> = diagnostics
+            .iter()
+            .filter(|d| d.suppression.is_none())
+            .map(|d| {
+                let (start, end) = start_end_inclusive(d);
+                Issue {
+                    kind: "issue",
+                    description: &d.message,
+                    check_name: d.rule.name,
+                    fingerprint: &d.fingerprint,
+                    severity: severity(d.severity),
+                    categories: ["Security"],
+                    location: Location {
+                        path: &d.file.display,
+                        lines: Lines {
+                            begin: start.line,
+                            end: end.line,
+                        },
+                    },
+                }
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *w, &issues).map_err(io::Error::other)?;
+        writeln!(w)
+    }
+}

@@ -1,0 +1,148 @@
+//! JUnit XML, in the shape Jenkins (junit plugin) and GitLab (`artifacts:reports:junit`) read:
+//! `<testsuites>` → one `<testsuite>` per checked file → one `<testcase>` per finding, holding a
+//! `<failure message type>`; a file without findings has one passing test case. No `time` or
+//! `timestamp` attributes: the report is deterministic.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Emitter, ReportCtx, start_end};
+use crate::diagnostic::Diagnostic;
+
+pub struct Junit;
+
+impl Emitter for Junit {
+    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+        // Every checked file, in order, with its findings; a finding in a file not listed in the
+        // context (a caller that did not fill `files`) still gets a suite.
+        let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = BTreeMap::new();
+        for f in &cx.files {
+            by_file.entry(f.display.as_str()).or_default();
+        }
+        for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
+            by_file.entry(d.file.display.as_str()).or_default().push(d);
+        }
+        let tests: usize = by_file.values().map(|v| v.len().max(1)).sum::<usize>() + cx.errors.len();
+        let failures: usize = by_file.values().map(Vec::len).sum();
+
+        let mut out = String::new();
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            out,
+            "<testsuites name=\"sandlint\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\">",
+            cx.errors.len()
+        );
+        for (file, findings) in &by_file {
+            let file = escape(file);
+            let _ = writeln!(
+                out,
+                "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+                findings.len().max(1),
+                findings.len()
+            );
+            if findings.is_empty() {
+                let _ = writeln!(out, "    <testcase name=\"sandlint\" classname=\"{file}\" file=\"{file}\"/>");
+            }
+            for d in findings {
+                let (start, _) = start_end(d);
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"{} {} at {}:{}\" classname=\"{file}\" file=\"{file}\" line=\"{}\">",
+                    d.rule.code, d.rule.name, start.line, start.column, start.line
+                );
+                let mut body = format!(
+                    "{}:{}:{}: {} {} {}",
+                    d.file.display, start.line, start.column, d.severity, d.rule.code, d.message
+                );
+                if let Some(help) = &d.help {
+                    let _ = write!(body, "\nhelp: {help}");
+                }
+                let _ = write!(body, "\nsee: {}", d.rule.url());
+                let _ = writeln!(
+                    out,
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                    escape(&d.message),
+                    d.rule.code,
+                    escape_text(&body)
+                );
+                out.push_str("    </testcase>\n");
+            }
+            out.push_str("  </testsuite>\n");
+        }
+        if !cx.errors.is_empty() {
+            // Unreadable paths: one suite with an `<error>` per path.
+            let _ = writeln!(
+                out,
+                "  <testsuite name=\"sandlint\" tests=\"{0}\" failures=\"0\" errors=\"{0}\" skipped=\"0\">",
+                cx.errors.len()
+            );
+            for e in &cx.errors {
+                let path = escape(&crate::source::display_path(&e.path));
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"read {path}\" classname=\"{path}\">\n      <error message=\"{}\" type=\"io\"/>\n    </testcase>",
+                    escape(&e.message)
+                );
+            }
+            out.push_str("  </testsuite>\n");
+        }
+        out.push_str("</testsuites>\n");
+        w.write_all(out.as_bytes())
+    }
+}
+
+/// Escapes text for an XML 1.0 attribute value (also safe in element content): markup characters
+/// become entities, line breaks and tabs become character references (attribute normalization
+/// would otherwise turn them into spaces), and characters XML 1.0 forbids become U+FFFD.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if !allowed_in_xml(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes element content: like [`escape`] but keeps line breaks and tabs literal.
+pub fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '\n' | '\t' => out.push(c),
+            c if !allowed_in_xml(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// XML 1.0 `Char`: `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`.
+fn allowed_in_xml(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape("a<b & \"c\" 'd'\n\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&#10;\u{FFFD}");
+        assert_eq!(escape_text("x > y\n]]>"), "x &gt; y\n]]&gt;");
+    }
+}

@@ -1,0 +1,208 @@
+use crate::compose::model::{ComposeFile, Service};
+use crate::dockerfile::semantics::{UserState, effective_user, is_root_user, target_stage};
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+
+/// The service runs as root: `user: root`/`0`, or no `user` and a built Dockerfile that ends as root.
+pub struct ServiceRootUser;
+
+const HELP: &str = "set a numeric non-root `user`, e.g. `user: \"10001:10001\"`";
+
+impl Rule for ServiceRootUser {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::SERVICE_ROOT_USER
+    }
+
+    fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        for service in &compose.services {
+            let name = super::svc(service);
+            if let Some(user) = &service.user {
+                let Some(text) = user.value.known() else {
+                    continue;
+                };
+                if !text.trim().is_empty() {
+                    if is_root_user(text) == Some(true) {
+                        cx.report(
+                            user.span,
+                            format!(
+                                "service `{name}` runs as root (`user: {}`)",
+                                super::shown(text.trim(), 24)
+                            ),
+                        )
+                        .help(HELP);
+                    }
+                    continue;
+                }
+                // `user: ""` leaves the image's user in force.
+            }
+            check_built_image(cx, service);
+        }
+    }
+}
+
+/// No `user`: the Dockerfile the service builds decides, when sandlint can read it.
+fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
+    let name = super::svc(service);
+    let Some(build) = &service.build else { return };
+    if build
+        .target
+        .as_ref()
+        .is_some_and(|t| t.value.known().is_none())
+    {
+        return;
+    }
+    let Some(built) = cx.build_of(&service.name.value) else {
+        return;
+    };
+    let Some(stage) = target_stage(&built.dockerfile, built.target.as_deref()) else {
+        return;
+    };
+    let eu = effective_user(&built.dockerfile, stage);
+    if eu.state != UserState::Root {
+        return;
+    }
+    let (message, span, label) = match (&eu.user, eu.instruction) {
+        (Some(user), _) => (
+            format!(
+                "service `{name}` runs as root (its Dockerfile sets `USER {}`)",
+                super::shown(&user.value, 16)
+            ),
+            user.span,
+            "the image's user is set to root here",
+        ),
+        (None, Some(ins)) => (
+            format!("service `{name}` runs as root (its Dockerfile's `USER` is root)"),
+            ins.span,
+            "the image's user is set to root here",
+        ),
+        (None, None) => (
+            format!("service `{name}` runs as root (its Dockerfile never sets a non-root `USER`)"),
+            eu.from.span,
+            "this stage and its base images set no `USER`, so the image runs as root",
+        ),
+    };
+    cx.report(service.name.span, message)
+        .label(&built.file, span, label)
+        .help(format!(
+            "{HELP}, or add a non-root `USER` to the Dockerfile"
+        ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{findings, messages};
+    use crate::linter::{FileKind, Selection, lint_file};
+    use crate::source::SourceFile;
+
+    const RULE: &str = "service-root-user";
+
+    #[test]
+    fn explicit_root_spellings() {
+        let text = "services:\n  a:\n    image: x\n    user: root\n  b:\n    image: x\n    user: \"0\"\n  c:\n    image: x\n    user: \"0:0\"\n  d:\n    image: x\n    user: root:staff\n  e:\n    image: x\n    user: \"10001:10001\"\n  f:\n    image: x\n    user: ${APP_UID}\n  g:\n    image: x\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC007", "root".to_string()),
+                ("SLC007", "\"0\"".to_string()),
+                ("SLC007", "\"0:0\"".to_string()),
+                ("SLC007", "root:staff".to_string()),
+            ]
+        );
+        assert_eq!(
+            messages(RULE, text).first().map(String::as_str),
+            Some("service `a` runs as root (`user: root`)")
+        );
+    }
+
+    #[test]
+    fn default_from_interpolation() {
+        let text = "services:\n  a:\n    image: x\n    user: ${APP_USER:-root}\n";
+        assert_eq!(findings(RULE, text).len(), 1);
+    }
+
+    /// Lints `compose` in a temp dir holding `files`; returns `(span text, label file, label text)`.
+    fn lint_project(compose: &str, files: &[(&str, &str)]) -> Vec<(String, Vec<(String, String)>)> {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let path = dir.path().join("compose.yaml");
+        std::fs::write(&path, compose).unwrap();
+        let file = SourceFile::new(path, "compose.yaml", compose.to_string()).into_ref();
+        let result = lint_file(file, FileKind::Compose, &Selection::only(RULE));
+        result
+            .diagnostics
+            .iter()
+            .map(|d| {
+                assert_eq!(d.rule.code, "SLC007");
+                let labels = d
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        let name = l
+                            .file
+                            .path
+                            .file_name()
+                            .unwrap()
+                            .to_string_lossy()
+                            .to_string();
+                        (name, l.file.slice(l.span).to_string())
+                    })
+                    .collect();
+                (compose.get(d.span.range()).unwrap().to_string(), labels)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn built_dockerfile_without_user() {
+        let compose = "services:\n  app:\n    build: .\n";
+        let found = lint_project(
+            compose,
+            &[("Dockerfile", "FROM alpine:3.20\nRUN echo hi\n")],
+        );
+        assert_eq!(
+            found,
+            vec![(
+                "app".to_string(),
+                vec![("Dockerfile".to_string(), "FROM alpine:3.20".to_string())]
+            )]
+        );
+    }
+
+    #[test]
+    fn built_dockerfile_with_root_user_and_target() {
+        let compose = "services:\n  app:\n    build:\n      context: ./svc\n      target: dev\n  prod:\n    build:\n      context: ./svc\n";
+        let dockerfile =
+            "FROM alpine:3.20 AS dev\nUSER root\n\nFROM alpine:3.20 AS prod\nUSER 10001\n";
+        let found = lint_project(compose, &[("svc/Dockerfile", dockerfile)]);
+        assert_eq!(
+            found,
+            vec![(
+                "app".to_string(),
+                vec![("Dockerfile".to_string(), "root".to_string())]
+            )]
+        );
+    }
+
+    #[test]
+    fn non_root_dockerfile_user_and_compose_user_override() {
+        let compose = "services:\n  a:\n    build: .\n  b:\n    build: ./root\n    user: \"10001\"\n  c:\n    image: nginx\n";
+        let found = lint_project(
+            compose,
+            &[
+                ("Dockerfile", "FROM alpine:3.20\nUSER 10001:10001\n"),
+                ("root/Dockerfile", "FROM alpine\n"),
+            ],
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn missing_dockerfile_is_not_judged() {
+        let found = lint_project("services:\n  a:\n    build: ./nowhere\n", &[]);
+        assert!(found.is_empty());
+    }
+}

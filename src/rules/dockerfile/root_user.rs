@@ -1,0 +1,145 @@
+use crate::docs::{self, RuleMeta};
+use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::semantics::{self, UserState};
+use crate::rules::{Ctx, Rule};
+
+/// SLD001: the final stage runs as root.
+pub struct RootUser;
+
+const HELP_NO_USER: &str =
+    "add `USER 10001:10001` (a numeric non-root user) after the steps that need root in the final stage";
+const HELP_ROOT_USER: &str = "switch to a non-root user at the end of the final stage, e.g. `USER 10001:10001`";
+
+impl Rule for RootUser {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::ROOT_USER
+    }
+
+    fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let Some(stage) = df.final_stage() else { return };
+        let eu = semantics::effective_user(df, stage);
+        if eu.state != UserState::Root {
+            return;
+        }
+        let file = cx.file().clone();
+        match (eu.instruction, &eu.user) {
+            (Some(ins), Some(user)) => {
+                let written = user.value.as_str();
+                let raw = ins.words().first().map_or(written, |w| w.value.as_str());
+                let message = if raw == written {
+                    format!("final stage runs as root: `USER {}`", super::snippet(raw, 60))
+                } else {
+                    format!(
+                        "final stage runs as root: `USER {}` is `{}`",
+                        super::snippet(raw, 40),
+                        super::snippet(written, 20)
+                    )
+                };
+                let d = cx.report(user.span, message);
+                d.help(HELP_ROOT_USER);
+                if eu.stage.index != stage.index {
+                    let name = eu.stage.name.as_ref().map_or("", |n| n.value.as_str());
+                    d.label(
+                        &file,
+                        eu.from.span,
+                        format!("the final stage inherits the user of stage `{name}`"),
+                    );
+                }
+            }
+            _ => {
+                let message = match &stage.name {
+                    Some(n) => format!("final stage `{}` runs as root: no `USER` is set", super::snippet(&n.value, 40)),
+                    None => "final stage runs as root: no `USER` is set".to_string(),
+                };
+                let span = eu.from.span;
+                let d = cx.report(span, message);
+                d.help(HELP_NO_USER);
+                // A USER in a stage the final stage does not derive from is a likely mistake.
+                let chain = semantics::stage_chain(df, stage);
+                let other = df
+                    .instructions
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .filter(|(i, ins)| ins.kind == Keyword::User && !chain.iter().any(|s| s.instructions.contains(i)))
+                    .map(|(_, ins)| ins)
+                    .next();
+                if let Some(user) = other {
+                    d.label(&file, user.span, "this `USER` applies only to an earlier build stage");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::dockerfile::test_util::{diagnostics, findings, spans};
+
+    const R: &str = "root-user";
+
+    #[test]
+    fn no_user_points_at_final_from() {
+        let text = "FROM alpine:3.20\nRUN id\n";
+        assert_eq!(
+            findings(R, text),
+            vec![(
+                "SLD001",
+                "1:1-1:17".to_string(),
+                "final stage runs as root: no `USER` is set".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn root_user_values() {
+        for (text, want) in [
+            ("FROM alpine:3.20\nUSER root\n", "root"),
+            ("FROM alpine:3.20\nUSER 0\n", "0"),
+            ("FROM alpine:3.20\nUSER root:app\n", "root:app"),
+            ("FROM alpine:3.20\nUSER 0:0\n", "0:0"),
+            ("FROM alpine:3.20\nUSER app\nUSER root\n", "root"),
+            ("FROM alpine:3.20\nARG UID=0\nUSER ${UID}\n", "${UID}"),
+        ] {
+            assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
+        }
+        let f = findings(R, "FROM alpine:3.20\nARG UID=0\nUSER $UID\n");
+        assert_eq!(f[0].2, "final stage runs as root: `USER $UID` is `0`");
+        assert_eq!(f[0].1, "3:6-3:10");
+    }
+
+    #[test]
+    fn builder_only_user_gets_a_label() {
+        let text = "FROM golang:1.22 AS build\nUSER 10001\nFROM alpine:3.20\nCOPY --from=build /a /a\n";
+        let d = diagnostics(R, text);
+        assert_eq!(d.len(), 1);
+        assert_eq!(&text[d[0].span.range()], "FROM alpine:3.20");
+        assert_eq!(d[0].labels.len(), 1);
+        assert_eq!(&text[d[0].labels[0].span.range()], "USER 10001");
+        assert!(d[0].help.is_some());
+    }
+
+    #[test]
+    fn inherited_root_user_points_at_parent_user() {
+        let text = "FROM alpine:3.20 AS base\nUSER root\nFROM base AS final\nRUN id\n";
+        let d = diagnostics(R, text);
+        assert_eq!(d.len(), 1);
+        assert_eq!(&text[d[0].span.range()], "root");
+        assert_eq!(&text[d[0].labels[0].span.range()], "FROM base AS final");
+    }
+
+    #[test]
+    fn not_flagged() {
+        for text in [
+            "FROM alpine:3.20\nUSER 10001:10001\n",
+            "FROM alpine:3.20 AS base\nUSER app\nFROM base\nRUN id\n",
+            "FROM alpine:3.20\nARG UID\nUSER $UID\n",
+            "FROM alpine:3.20\nUSER root\nRUN apk add curl\nUSER app\n",
+            "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\n",
+            "ARG UID=10001\nFROM alpine:3.20\nARG UID\nUSER ${UID}:${UID}\n",
+            "",
+        ] {
+            assert_eq!(findings(R, text), vec![], "{text}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+use crate::docs::{self, RuleMeta};
+use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::semantics::{self, Scope};
+use crate::rules::{Ctx, Rule};
+
+/// SLD002: a `FROM` image without a tag, or with `latest`, and no digest.
+pub struct UnpinnedBaseImage;
+
+impl Rule for UnpinnedBaseImage {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::UNPINNED_BASE_IMAGE
+    }
+
+    fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
+        for stage in &df.stages {
+            if semantics::parent_stage(df, stage).is_some() {
+                continue;
+            }
+            let written = stage.image.value.as_str();
+            let Some(image) = semantics::expand_with_args(df, written, Scope::Global) else {
+                continue;
+            };
+            if image.is_empty() || image.eq_ignore_ascii_case("scratch") {
+                continue;
+            }
+            let (name, tag, digest) = semantics::split_image_ref(&image);
+            if digest.is_some() {
+                continue;
+            }
+            let what = match tag {
+                None => "has no tag",
+                Some(t) if t == "latest" => "uses the `latest` tag",
+                Some(_) => continue,
+            };
+            let shown = if written == image {
+                format!("`{}`", super::snippet(written, 60))
+            } else {
+                format!("`{}` (`{}`)", super::snippet(written, 30), super::snippet(&image, 30))
+            };
+            let d = cx.report(stage.image.span, format!("base image {shown} {what}"));
+            d.help(format!(
+                "pin a version tag and a digest: `{}:<version>@sha256:<digest>`",
+                super::snippet(name, 50)
+            ));
+            if written.contains('$') {
+                for ins in df.global_args().iter().filter(|i| i.kind == Keyword::Arg) {
+                    for kv in ins.args.pairs() {
+                        let key = &kv.key.value;
+                        let used = written.contains(&format!("${key}")) || written.contains(&format!("${{{key}"));
+                        if used && kv.raw_value.is_some() {
+                            d.label(&file, kv.span, format!("`{key}` defaults to this value"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::dockerfile::test_util::{diagnostics, findings, spans};
+
+    const R: &str = "unpinned-base-image";
+
+    #[test]
+    fn flags_untagged_and_latest() {
+        let text = "FROM --platform=$BUILDPLATFORM golang AS build\nFROM alpine:latest\nFROM build AS t\n";
+        assert_eq!(
+            findings(R, text),
+            vec![
+                ("SLD002", "1:32-1:38".to_string(), "base image `golang` has no tag".to_string()),
+                (
+                    "SLD002",
+                    "2:6-2:19".to_string(),
+                    "base image `alpine:latest` uses the `latest` tag".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn registry_port_is_not_a_tag() {
+        assert_eq!(spans(R, "FROM localhost:5000/app\n"), vec!["localhost:5000/app"]);
+        assert_eq!(spans(R, "FROM localhost:5000/app:1.2\n"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn resolves_global_args() {
+        let text = "ARG BASE=node\nARG TAG=latest\nFROM ${BASE}:${TAG}\n";
+        let d = diagnostics(R, text);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "base image `${BASE}:${TAG}` (`node:latest`) uses the `latest` tag");
+        assert_eq!(d[0].labels.len(), 2);
+        assert_eq!(&text[d[0].labels[1].span.range()], "TAG=latest");
+    }
+
+    #[test]
+    fn not_flagged() {
+        for text in [
+            "FROM alpine:3.20\n",
+            "FROM scratch\n",
+            "FROM alpine@sha256:0123456789abcdef\n",
+            "FROM alpine:latest@sha256:0123456789abcdef\n",
+            "ARG TAG\nFROM alpine:$TAG\n",
+            "ARG IMAGE\nFROM $IMAGE\n",
+            "ARG V=3.20\nFROM alpine:${V}\n",
+            "FROM alpine:3.20 AS Base\nFROM base\n",
+            "ARG B=base\nFROM alpine:3.20 AS base\nFROM $B\n",
+            "FROM --platform=linux/amd64 alpine:3.20\n",
+        ] {
+            assert_eq!(findings(R, text), vec![], "{text}");
+        }
+    }
+}
