@@ -71,7 +71,12 @@ impl UsageError {
 
     /// An error at `span` (byte range) of the file `path` whose text is `text`.
     pub fn in_file(path: &std::path::Path, text: &str, message: impl Into<String>, span: Option<std::ops::Range<usize>>) -> Self {
-        let name = source::display_path(path);
+        // Show paths below the working directory relative to it.
+        let shown = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
+            .unwrap_or_else(|| path.to_path_buf());
+        let name = source::display_path(&shown);
         let file = source::SourceFile::virtual_file(&name, text);
         let location = span.as_ref().map(|r| {
             let lc = file.line_col(u32::try_from(r.start).unwrap_or(u32::MAX));

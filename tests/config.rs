@@ -1,0 +1,217 @@
+//! Config files, inline suppressions and baselines, through the real binary in temp dirs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sandlint"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SANDLINT_FORMAT")
+        .env_remove("SANDLINT_FAIL_ON")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// stderr with miette's line wrapping undone.
+fn err_unwrapped(o: &Output) -> String {
+    err(o).replace("\n  │ ", " ")
+}
+
+/// A repo (with `.git`) holding a root-user Dockerfile and an unhardened compose service.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write(dir.path(), "Dockerfile", "FROM alpine:3.20\nUSER root\n");
+    write(
+        dir.path(),
+        "svc/compose.yaml",
+        "services:\n  web:\n    image: \"nginx:1.27\"\n    privileged: true\n  db:\n    image: \"postgres:17\"\n    privileged: true\n",
+    );
+    dir
+}
+
+fn codes(o: &Output) -> Vec<String> {
+    out(o)
+        .lines()
+        .filter(|l| !l.starts_with("Checked"))
+        .map(|l| {
+            let mut parts = l.splitn(4, ' ');
+            let loc = parts.next().unwrap_or("");
+            parts.next();
+            format!("{loc} {}", parts.next().unwrap_or(""))
+        })
+        .collect()
+}
+
+#[test]
+fn nearest_config_wins_and_cli_flags_layer_on_top() {
+    let dir = repo();
+    let p = dir.path();
+    write(p, ".sandlint.toml", "select = [\"privileged-container\", \"root-user\"]\n");
+    write(
+        p,
+        "svc/.sandlint.toml",
+        "select = [\"privilege\"]\nignore = [\"root-user\", \"SLC001\", \"missing-no-new-privileges\", \"missing-cap-drop-all\"]\n",
+    );
+    let o = run(p, &["check", "-f", "concise", "-q"]);
+    assert_eq!(codes(&o), ["Dockerfile:2:6: SLD001"], "{}", out(&o));
+    // --ignore adds to the config's ignore list.
+    let o = run(p, &["check", "-f", "concise", "-q", "--ignore", "root-user"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // --config replaces discovery; --no-config turns configs off.
+    let o = run(p, &["check", "-f", "concise", "-q", "--config", "svc/.sandlint.toml"]);
+    assert!(codes(&o).is_empty(), "{}", out(&o));
+    let o = run(p, &["check", "-f", "concise", "-q", "--no-config", "--select", "SLC001"]);
+    assert_eq!(codes(&o), ["svc/compose.yaml:4:17: SLC001", "svc/compose.yaml:7:17: SLC001"]);
+}
+
+#[test]
+fn overrides_by_path_and_service_severity_and_fail_on() {
+    let dir = repo();
+    let p = dir.path();
+    write(
+        p,
+        ".sandlint.toml",
+        r#"select = ["SLC001", "SLD001"]
+fail-on = "error"
+[severity]
+root-user = "warning"
+[[overrides]]
+paths = ["svc/**"]
+services = ["db"]
+ignore = ["privileged-container"]
+"#,
+    );
+    let o = run(p, &["check", "-f", "concise", "-q"]);
+    assert_eq!(codes(&o), ["Dockerfile:2:6: SLD001", "svc/compose.yaml:4:17: SLC001"]);
+    assert!(out(&o).contains("Dockerfile:2:6: warning SLD001"));
+    assert_eq!(o.status.code(), Some(1), "SLC001 is an error");
+    let o = run(p, &["check", "Dockerfile", "-f", "concise", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "only a warning, and fail-on = error: {}", out(&o));
+    // The command line beats the config.
+    let o = run(p, &["check", "Dockerfile", "-q", "--fail-on", "warning"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn exclude_skips_walked_files_but_not_named_ones() {
+    let dir = repo();
+    let p = dir.path();
+    write(p, ".sandlint.toml", "exclude = [\"svc\"]\n");
+    let o = run(p, &["check", "-f", "concise", "--select", "SLC001"]);
+    assert!(out(&o).ends_with("Checked 1 file: 0 errors, 0 warnings, 0 info\n"), "{}", out(&o));
+    let o = run(p, &["check", "svc/compose.yaml", "-f", "concise", "-q", "--select", "SLC001"]);
+    assert_eq!(codes(&o).len(), 2);
+}
+
+#[test]
+fn config_errors_point_into_the_file() {
+    let dir = repo();
+    let p = dir.path();
+    for (text, want) in [
+        ("select = [\"root-user\"]\nfail_on = \"error\"\n", ".sandlint.toml:2:1: invalid config: unknown field `fail_on`"),
+        ("ignore = [\"root-usr\"]\n", ".sandlint.toml:1:11: unknown rule or family `root-usr` (did you mean `root-user`?)"),
+        ("[severity]\nroot-user = \"fatal\"\n", ".sandlint.toml:2:13: unknown severity `fatal`"),
+        ("preset = 3\n", ".sandlint.toml:1:10: invalid config: invalid type"),
+        ("exclude = [\"{a\"]\n", ".sandlint.toml:1:12: invalid glob"),
+    ] {
+        write(p, ".sandlint.toml", text);
+        let o = run(p, &["check"]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let e = err_unwrapped(&o);
+        assert!(e.contains(&format!("× {want}")), "{text}: {e}");
+        assert!(e.contains("here"), "a labelled snippet: {e}");
+        assert!(out(&o).is_empty());
+    }
+}
+
+#[test]
+fn inline_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(
+        p,
+        "Dockerfile",
+        "FROM alpine:3.20\n# sandlint ignore=root-user reason=\"init drops privileges\"\nUSER root\n",
+    );
+    write(
+        p,
+        "compose.yaml",
+        "services:\n  web:  # sandlint ignore=SLC001\n    image: \"nginx:1.27\"\n    privileged: true\n  db:\n    # sandlint ignore=SLC003,privileged-container\n    privileged: true\n",
+    );
+    let sel = "root-user,privileged-container,invalid-suppression,unused-suppression";
+    let o = run(p, &["check", "-f", "concise", "--select", sel]);
+    assert_eq!(out(&o), "Checked 2 files: 0 errors, 0 warnings, 0 info (3 suppressed)\n");
+    assert_eq!(o.status.code(), Some(0));
+
+    // SLC003 points at the service name, outside the block the comment above `privileged` covers.
+    let sel3 = format!("{sel},writable-root-filesystem");
+    let o = run(p, &["check", "-f", "concise", "-q", "--select", &sel3, "--report-unused-ignores"]);
+    assert_eq!(
+        out(&o),
+        "compose.yaml:2:3: warning SLC003 service `web` has a writable root filesystem (`read_only` not set)\n\
+         compose.yaml:5:3: warning SLC003 service `db` has a writable root filesystem (`read_only` not set)\n\
+         compose.yaml:6:23: warning SLE004 suppression of `writable-root-filesystem` matches no finding\n"
+    );
+    // Without the flag, unused suppressions are not reported; a disabled rule's never are.
+    let o = run(p, &["check", "-f", "concise", "-q", "--select", sel, "--report-unused-ignores"]);
+    assert_eq!(out(&o), "");
+
+    let o = run(p, &["check", "-f", "concise", "-q", "--select", sel, "--require-reason"]);
+    assert_eq!(
+        out(&o),
+        "compose.yaml:2:9: error SLE003 suppression has no reason\ncompose.yaml:6:5: error SLE003 suppression has no reason\n"
+    );
+
+    let o = run(p, &["check", "-f", "concise", "-q", "--select", sel, "--no-inline-ignores"]);
+    assert_eq!(
+        out(&o),
+        "Dockerfile:3:6: error SLD001 final stage runs as root: `USER root`\n\
+         compose.yaml:4:17: error SLC001 service `web` runs privileged (`privileged: true`)\n\
+         compose.yaml:7:17: error SLC001 service `db` runs privileged (`privileged: true`)\n"
+    );
+}
+
+#[test]
+fn baseline_reports_only_new_findings_and_survives_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let compose = "services:\n  web:\n    image: \"nginx:1.27\"\n    privileged: true\n";
+    write(p, "compose.yaml", compose);
+    let o = run(p, &["check", "--select", "SLC001", "--write-baseline", "base.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(err(&o), "wrote 1 finding to baseline base.json\n");
+    let o = run(p, &["check", "-f", "concise", "--select", "SLC001", "--baseline", "base.json"]);
+    assert_eq!(out(&o), "Checked 1 file: 0 errors, 0 warnings, 0 info (1 suppressed)\n");
+    assert_eq!(o.status.code(), Some(0));
+
+    // Move the service down (a new service above it): still baselined; the new one is reported.
+    write(
+        p,
+        "compose.yaml",
+        "# a comment\nservices:\n  api:\n    image: \"api:2\"\n    privileged: true\n\n  web:\n      image: \"nginx:1.27\"\n      privileged:   true\n",
+    );
+    let o = run(p, &["check", "-f", "concise", "-q", "--select", "SLC001", "--baseline", "base.json"]);
+    assert_eq!(out(&o), "compose.yaml:5:17: error SLC001 service `api` runs privileged (`privileged: true`)\n");
+    assert_eq!(o.status.code(), Some(1));
+
+    let o = run(p, &["check", "--baseline", "missing.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("cannot read baseline missing.json"), "{}", err(&o));
+}
