@@ -55,7 +55,8 @@ impl Baseline {
     }
 
     pub fn write(&self, path: &Path) -> Result<(), UsageError> {
-        let mut text = serde_json::to_string_pretty(self).map_err(|e| UsageError::new(e.to_string()))?;
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|e| UsageError::new(e.to_string()))?;
         text.push('\n');
         std::fs::write(path, text).map_err(|e| {
             UsageError::new(format!(
@@ -78,7 +79,12 @@ impl Baseline {
             let offset = crate::source::SourceFile::virtual_file("", text.as_str())
                 .line_start(u32::try_from(e.line()).unwrap_or(1))
                 .map_or(0, |s| s as usize + e.column().saturating_sub(1));
-            UsageError::in_file(path, &text, format!("invalid baseline: {e}"), Some(offset..offset))
+            UsageError::in_file(
+                path,
+                &text,
+                format!("invalid baseline: {e}"),
+                Some(offset..offset),
+            )
         })?;
         if b.schema_version != SCHEMA_VERSION {
             return Err(UsageError::new(format!(
@@ -92,7 +98,11 @@ impl Baseline {
 
     /// Marks findings recorded in the baseline as suppressed. Returns how many matched.
     pub fn apply(&self, diagnostics: &mut [Diagnostic]) -> usize {
-        let known: HashSet<&str> = self.findings.iter().map(|e| e.fingerprint.as_str()).collect();
+        let known: HashSet<&str> = self
+            .findings
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect();
         let mut n = 0;
         for d in diagnostics.iter_mut().filter(|d| d.suppression.is_none()) {
             if known.contains(d.fingerprint.as_str()) {

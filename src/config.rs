@@ -107,7 +107,9 @@ impl Selector {
         if docs::RULES.iter().any(|r| r.family == s) {
             return Ok(Selector::Family(s.to_string()));
         }
-        let hint = docs::suggest(s).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+        let hint = docs::suggest(s)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
         Err(format!("unknown rule or family `{s}`{hint}"))
     }
 }
@@ -136,7 +138,10 @@ impl RuleSettings {
         if self.ignore.iter().any(|s| s.matches(rule)) {
             enabled = false;
         }
-        (enabled, self.severity.get(rule.code).copied().unwrap_or(severity))
+        (
+            enabled,
+            self.severity.get(rule.code).copied().unwrap_or(severity),
+        )
     }
 }
 
@@ -183,7 +188,8 @@ impl Config {
             let service = scope.and_then(|s| s.strip_prefix("service:"));
             for o in &self.overrides {
                 let path_ok = o.paths.as_ref().is_none_or(|g| g.is_match(&rel));
-                let service_ok = o.services.is_empty() || service.is_some_and(|s| o.services.iter().any(|x| x == s));
+                let service_ok = o.services.is_empty()
+                    || service.is_some_and(|s| o.services.iter().any(|x| x == s));
                 if path_ok && service_ok {
                     (enabled, severity) = o.rules.apply(rule, enabled, severity);
                 }
@@ -194,12 +200,16 @@ impl Config {
 
     /// Whether a walked file is excluded by `exclude`.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        self.exclude.as_ref().is_some_and(|g| g.is_match(self.relative(path)))
+        self.exclude
+            .as_ref()
+            .is_some_and(|g| g.is_match(self.relative(path)))
     }
 
     fn relative(&self, path: &Path) -> PathBuf {
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        abs.strip_prefix(&self.dir).map(Path::to_path_buf).unwrap_or(abs)
+        abs.strip_prefix(&self.dir)
+            .map(Path::to_path_buf)
+            .unwrap_or(abs)
     }
 
     /// Layers command-line flags over this config.
@@ -210,7 +220,9 @@ impl Config {
         if let Some(sel) = &cli.select {
             self.rules.select = Some(sel.clone());
         }
-        self.rules.extend_select.extend(cli.extend_select.iter().cloned());
+        self.rules
+            .extend_select
+            .extend(cli.extend_select.iter().cloned());
         self.rules.ignore.extend(cli.ignore.iter().cloned());
         if cli.fail_on.is_some() {
             self.fail_on = cli.fail_on;
@@ -254,7 +266,10 @@ impl Config {
                     let hint = docs::suggest(k.get_ref())
                         .map(|n| format!(" (did you mean `{n}`?)"))
                         .unwrap_or_default();
-                    return Err(err(format!("unknown rule `{}`{hint}", k.get_ref()), Some(k.span())));
+                    return Err(err(
+                        format!("unknown rule `{}`{hint}", k.get_ref()),
+                        Some(k.span()),
+                    ));
                 };
                 let sev = match v.get_ref().as_str() {
                     "error" => Severity::Error,
@@ -262,7 +277,9 @@ impl Config {
                     "info" => Severity::Info,
                     other => {
                         return Err(err(
-                            format!("unknown severity `{other}`: expected `error`, `warning` or `info`"),
+                            format!(
+                                "unknown severity `{other}`: expected `error`, `warning` or `info`"
+                            ),
                             Some(v.span()),
                         ));
                     }
@@ -276,7 +293,8 @@ impl Config {
             let mut b = GlobSetBuilder::new();
             for g in list {
                 let pattern = g.get_ref().trim_start_matches("./");
-                let glob = Glob::new(pattern).map_err(|e| err(format!("invalid glob: {}", e.kind()), Some(g.span())))?;
+                let glob = Glob::new(pattern)
+                    .map_err(|e| err(format!("invalid glob: {}", e.kind()), Some(g.span())))?;
                 b.add(glob);
                 // `dir` also matches everything below it, as in .gitignore.
                 if !pattern.contains('*')
@@ -285,13 +303,18 @@ impl Config {
                     b.add(glob);
                 }
             }
-            b.build().map(Some).map_err(|e| err(format!("invalid glob: {e}"), None))
+            b.build()
+                .map(Some)
+                .map_err(|e| err(format!("invalid glob: {e}"), None))
         };
         let preset = match &options.preset {
             None => Preset::Default,
             Some(p) => Preset::parse(p.get_ref()).ok_or_else(|| {
                 err(
-                    format!("unknown preset `{}`: expected `default` or `sandbox`", p.get_ref()),
+                    format!(
+                        "unknown preset `{}`: expected `default` or `sandbox`",
+                        p.get_ref()
+                    ),
                     Some(p.span()),
                 )
             })?,
@@ -305,7 +328,9 @@ impl Config {
                 "never" => FailOn::Never,
                 other => {
                     return Err(err(
-                        format!("unknown fail-on `{other}`: expected `error`, `warning`, `info` or `never`"),
+                        format!(
+                            "unknown fail-on `{other}`: expected `error`, `warning`, `info` or `never`"
+                        ),
                         Some(f.span()),
                     ));
                 }
@@ -315,9 +340,18 @@ impl Config {
         for o in options.overrides.iter().flatten() {
             overrides.push(Override {
                 paths: globs(&o.paths)?,
-                services: o.services.iter().flatten().map(|s| s.get_ref().clone()).collect(),
+                services: o
+                    .services
+                    .iter()
+                    .flatten()
+                    .map(|s| s.get_ref().clone())
+                    .collect(),
                 rules: RuleSettings {
-                    select: o.select.as_ref().map(|_| selectors(&o.select)).transpose()?,
+                    select: o
+                        .select
+                        .as_ref()
+                        .map(|_| selectors(&o.select))
+                        .transpose()?,
                     extend_select: selectors(&o.extend_select)?,
                     ignore: selectors(&o.ignore)?,
                     severity: severities(&o.severity)?,
@@ -329,7 +363,11 @@ impl Config {
             dir,
             preset,
             rules: RuleSettings {
-                select: options.select.as_ref().map(|_| selectors(&options.select)).transpose()?,
+                select: options
+                    .select
+                    .as_ref()
+                    .map(|_| selectors(&options.select))
+                    .transpose()?,
                 extend_select: selectors(&options.extend_select)?,
                 ignore: selectors(&options.ignore)?,
                 severity: severities(&options.severity)?,
@@ -391,7 +429,11 @@ mod tests {
     #[test]
     fn unknown_key_points_at_it() {
         let e = parse("preset = \"default\"\nselectt = []\n").unwrap_err();
-        assert!(e.message.contains("unknown field `selectt`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `selectt`"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:2:1"));
     }
 
@@ -408,7 +450,11 @@ mod tests {
     #[test]
     fn wrong_type_and_bad_glob() {
         let e = parse("fail-on = 3\n").unwrap_err();
-        assert!(e.message.starts_with("invalid config: invalid type"), "{}", e.message);
+        assert!(
+            e.message.starts_with("invalid config: invalid type"),
+            "{}",
+            e.message
+        );
         let e = parse("exclude = [\"a/[b\"]\n").unwrap_err();
         assert!(e.message.starts_with("invalid glob"), "{}", e.message);
         assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:1:12"));
@@ -440,7 +486,10 @@ severity = { missing-cpu-limit = "error" }
         assert_eq!(c.decide(cpu, f, Some("service:web")), Some(Severity::Info));
         assert_eq!(c.decide(cpu, f, Some("service:db")), Some(Severity::Error));
         assert_eq!(c.decide(root, f, None), Some(root.severity));
-        assert_eq!(c.decide(root, Path::new("/repo/legacy/x/compose.yaml"), None), None);
+        assert_eq!(
+            c.decide(root, Path::new("/repo/legacy/x/compose.yaml"), None),
+            None
+        );
         assert!(!c.is_excluded(f));
     }
 }

@@ -78,7 +78,12 @@ pub enum SuppressionKind {
 }
 
 impl Diagnostic {
-    pub fn new(rule: &'static RuleMeta, file: FileRef, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(
+        rule: &'static RuleMeta,
+        file: FileRef,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             rule,
             severity: rule.severity,
@@ -111,7 +116,12 @@ impl Diagnostic {
 
     /// Sort key: path, position, code.
     pub fn sort_key(&self) -> (&str, u32, u32, &'static str) {
-        (&self.file.display, self.span.start, self.span.end, self.rule.code)
+        (
+            &self.file.display,
+            self.span.start,
+            self.span.end,
+            self.rule.code,
+        )
     }
 }
 

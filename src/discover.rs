@@ -31,8 +31,12 @@ pub fn kind_from_name(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
     for base in ["dockerfile", "containerfile"] {
         if name == base
-            || name.strip_suffix(base).is_some_and(|p| p.ends_with('.') && p.len() > 1)
-            || name.strip_prefix(base).is_some_and(|s| s.starts_with('.') && s.len() > 1)
+            || name
+                .strip_suffix(base)
+                .is_some_and(|p| p.ends_with('.') && p.len() > 1)
+            || name
+                .strip_prefix(base)
+                .is_some_and(|s| s.starts_with('.') && s.len() > 1)
         {
             return Some(FileKind::Dockerfile);
         }
@@ -41,7 +45,11 @@ pub fn kind_from_name(path: &Path) -> Option<FileKind> {
         .strip_suffix(".yaml")
         .or_else(|| name.strip_suffix(".yml"))?;
     for base in ["compose", "docker-compose"] {
-        if stem == base || stem.strip_prefix(base).is_some_and(|s| s.starts_with('.') && s.len() > 1) {
+        if stem == base
+            || stem
+                .strip_prefix(base)
+                .is_some_and(|s| s.starts_with('.') && s.len() > 1)
+        {
             return Some(FileKind::Compose);
         }
     }
@@ -66,7 +74,10 @@ pub fn kind_from_content(text: &str) -> Option<FileKind> {
     {
         return Some(FileKind::Compose);
     }
-    let word = first_instruction?.split_whitespace().next()?.to_ascii_uppercase();
+    let word = first_instruction?
+        .split_whitespace()
+        .next()?
+        .to_ascii_uppercase();
     matches!(word.as_str(), "FROM" | "ARG").then_some(FileKind::Dockerfile)
 }
 
@@ -209,9 +220,18 @@ mod tests {
 
     #[test]
     fn content() {
-        assert_eq!(kind_from_content("# c\n\nFROM x\n"), Some(FileKind::Dockerfile));
-        assert_eq!(kind_from_content("arg X=1\nfrom x\n"), Some(FileKind::Dockerfile));
-        assert_eq!(kind_from_content("version: '3'\nservices:\n  a: {}\n"), Some(FileKind::Compose));
+        assert_eq!(
+            kind_from_content("# c\n\nFROM x\n"),
+            Some(FileKind::Dockerfile)
+        );
+        assert_eq!(
+            kind_from_content("arg X=1\nfrom x\n"),
+            Some(FileKind::Dockerfile)
+        );
+        assert_eq!(
+            kind_from_content("version: '3'\nservices:\n  a: {}\n"),
+            Some(FileKind::Compose)
+        );
         assert_eq!(kind_from_content("hello\n"), None);
     }
 }

@@ -154,7 +154,11 @@ pub fn examples(doc: &'static str) -> Vec<Example> {
         if !matches!(lang, "dockerfile" | "compose") || words.contains(&"ignore") {
             continue;
         }
-        let lang: &'static str = if lang == "dockerfile" { "dockerfile" } else { "compose" };
+        let lang: &'static str = if lang == "dockerfile" {
+            "dockerfile"
+        } else {
+            "compose"
+        };
         match kind {
             "bad" | "good" => out.push(Example {
                 lang,

@@ -9,8 +9,8 @@ pub mod compose;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
-pub mod docs;
 pub mod dockerfile;
+pub mod docs;
 pub mod linter;
 pub mod report;
 pub mod rules;
@@ -70,11 +70,20 @@ impl UsageError {
     }
 
     /// An error at `span` (byte range) of the file `path` whose text is `text`.
-    pub fn in_file(path: &std::path::Path, text: &str, message: impl Into<String>, span: Option<std::ops::Range<usize>>) -> Self {
+    pub fn in_file(
+        path: &std::path::Path,
+        text: &str,
+        message: impl Into<String>,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Self {
         // Show paths below the working directory relative to it.
         let shown = std::env::current_dir()
             .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
+            .and_then(|cwd| {
+                path.strip_prefix(cwd)
+                    .ok()
+                    .map(std::path::Path::to_path_buf)
+            })
             .unwrap_or_else(|| path.to_path_buf());
         let name = source::display_path(&shown);
         let file = source::SourceFile::virtual_file(&name, text);
@@ -85,8 +94,11 @@ impl UsageError {
         Self {
             message: message.into(),
             location: location.or(Some(name.clone())),
-            source_code: span.as_ref().map(|_| miette::NamedSource::new(name, text.to_string())),
-            span: span.map(|r| miette::SourceSpan::new(r.start.into(), r.end.saturating_sub(r.start))),
+            source_code: span
+                .as_ref()
+                .map(|_| miette::NamedSource::new(name, text.to_string())),
+            span: span
+                .map(|r| miette::SourceSpan::new(r.start.into(), r.end.saturating_sub(r.start))),
         }
     }
 }
@@ -137,12 +149,14 @@ pub fn run_with(
     };
     match &cli.command {
         Command::Check(args) => commands::check::check(args, color, stdin, stdout, stderr),
-        Command::Rules(args) => commands::rules::list(args.format, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+        Command::Rules(args) => commands::rules::list(args.format, stdout)
+            .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
         Command::Explain(args) => commands::explain::explain(&args.rule, stdout)?
             .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
-        Command::Completions(args) => {
-            commands::completions::completions(args.shell, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
+        Command::Completions(args) => commands::completions::completions(args.shell, stdout)
+            .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+        Command::Man => {
+            commands::completions::man(stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
         }
-        Command::Man => commands::completions::man(stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success)),
     }
 }

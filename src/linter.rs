@@ -46,7 +46,12 @@ impl Selection {
     /// Only the rule with this code or name (tests, doc examples).
     pub fn only(name_or_code: &str) -> Self {
         Self {
-            only: Some(rules::find(name_or_code).map(|r| r.meta().code).into_iter().collect()),
+            only: Some(
+                rules::find(name_or_code)
+                    .map(|r| r.meta().code)
+                    .into_iter()
+                    .collect(),
+            ),
             ignore: Vec::new(),
         }
     }
@@ -131,7 +136,12 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             scopes = compose
                 .services
                 .iter()
-                .map(|s| (s.name.span.cover(s.span), format!("service:{}", s.name.value)))
+                .map(|s| {
+                    (
+                        s.name.span.cover(s.span),
+                        format!("service:{}", s.name.value),
+                    )
+                })
                 .collect();
             directives = opts.inline_ignores.then(|| suppress::compose(&file));
         }
@@ -166,7 +176,10 @@ fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, String)> {
         .filter_map(|st| {
             let insts = df.stage_instructions(st);
             let span = insts.first()?.span.cover(insts.last()?.span);
-            let name = st.name.as_ref().map_or_else(|| st.image.value.clone(), |n| n.value.clone());
+            let name = st
+                .name
+                .as_ref()
+                .map_or_else(|| st.image.value.clone(), |n| n.value.clone());
             Some((span, format!("stage:{name}")))
         })
         .collect()
@@ -187,13 +200,15 @@ fn assign_scopes(file: &FileRef, scopes: &[(Span, String)], diagnostics: &mut [D
 
 /// Drops findings of rules the config disables for their file/service and sets severities.
 fn apply_config(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.retain_mut(|d| match config.decide(d.rule, &d.file.path, d.scope.as_deref()) {
-        Some(severity) => {
-            d.severity = severity;
-            true
-        }
-        None => false,
-    });
+    diagnostics.retain_mut(
+        |d| match config.decide(d.rule, &d.file.path, d.scope.as_deref()) {
+            Some(severity) => {
+                d.severity = severity;
+                true
+            }
+            None => false,
+        },
+    );
 }
 
 /// Marks findings covered by a directive as suppressed. Returns the findings about the
@@ -207,7 +222,13 @@ fn apply_suppressions(
     let mut extra = Vec::new();
     let invalid = crate::docs::INVALID_SUPPRESSION;
     let unused = crate::docs::UNUSED_SUPPRESSION;
-    let enabled = |code: &str| opts.selection.only.as_ref().is_none_or(|o| o.contains(&code)) && !opts.selection.ignore.contains(&code);
+    let enabled = |code: &str| {
+        opts.selection
+            .only
+            .as_ref()
+            .is_none_or(|o| o.contains(&code))
+            && !opts.selection.ignore.contains(&code)
+    };
     for m in &directives.malformed {
         let mut d = Diagnostic::new(invalid, file.clone(), m.span, m.message.clone());
         d.help("write `# sandlint ignore=<rule>[,<rule>...] reason=\"...\"`");
@@ -224,7 +245,11 @@ fn apply_suppressions(
                 {
                     continue;
                 }
-                if let Some(i) = directive.rules.iter().position(|(_, r)| r.is_some_and(|r| r.code == d.rule.code)) {
+                if let Some(i) = directive
+                    .rules
+                    .iter()
+                    .position(|(_, r)| r.is_some_and(|r| r.code == d.rule.code))
+                {
                     used[i] = true;
                     d.suppression = Some(Suppression {
                         kind: SuppressionKind::InSource,
@@ -234,7 +259,12 @@ fn apply_suppressions(
             }
         }
         if opts.require_reason && directive.reason.is_none() {
-            let mut d = Diagnostic::new(invalid, file.clone(), directive.span, "suppression has no reason");
+            let mut d = Diagnostic::new(
+                invalid,
+                file.clone(),
+                directive.span,
+                "suppression has no reason",
+            );
             d.help("add `reason=\"...\"` saying why the finding is accepted");
             extra.push(d);
         }
@@ -263,7 +293,9 @@ fn apply_suppressions(
                             name.span,
                             format!("suppression of `{}` matches no finding", rule.name),
                         );
-                        d.help("remove it, or move it above the instruction or key it is meant for");
+                        d.help(
+                            "remove it, or move it above the instruction or key it is meant for",
+                        );
                         extra.push(d);
                     }
                 }
@@ -281,7 +313,12 @@ fn apply_suppressions(
 fn assign_fingerprints(diagnostics: &mut [Diagnostic]) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for d in diagnostics.iter_mut() {
-        let mut snippet = d.file.slice(d.span).split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut snippet = d
+            .file
+            .slice(d.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if snippet.is_empty() {
             let line = d.file.line_col(d.span.start).line;
             let start = d.file.line_start(line).unwrap_or(0);
@@ -298,7 +335,11 @@ fn assign_fingerprints(diagnostics: &mut [Diagnostic]) {
 
 /// Sorts findings by path, position and code, and drops exact duplicates.
 pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.message.cmp(&b.message)));
+    diagnostics.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.message.cmp(&b.message))
+    });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 }
 
@@ -310,11 +351,16 @@ fn read_dotenv(dir: &Path) -> compose::Vars {
 }
 
 /// For each service with a local `build`, the Dockerfile it builds, parsed.
-fn resolve_builds(dir: &Path, compose: &compose::model::ComposeFile) -> HashMap<String, BuiltImage> {
+fn resolve_builds(
+    dir: &Path,
+    compose: &compose::model::ComposeFile,
+) -> HashMap<String, BuiltImage> {
     let mut builds = HashMap::new();
     let mut cache: HashMap<PathBuf, Option<FileRef>> = HashMap::new();
     for service in &compose.services {
-        let Some(build) = &service.build else { continue };
+        let Some(build) = &service.build else {
+            continue;
+        };
         if build.dockerfile_inline.is_some() {
             continue;
         }
@@ -351,7 +397,10 @@ fn resolve_builds(dir: &Path, compose: &compose::model::ComposeFile) -> HashMap<
             })
             .clone();
         let Some(file) = file else { continue };
-        let target = build.target.as_ref().and_then(|t| t.value.known().map(str::to_string));
+        let target = build
+            .target
+            .as_ref()
+            .and_then(|t| t.value.known().map(str::to_string));
         builds.insert(
             service.name.value.clone(),
             BuiltImage {
@@ -372,7 +421,8 @@ pub fn normalize(path: &Path) -> PathBuf {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                let last_is_normal = matches!(out.components().next_back(), Some(Component::Normal(_)));
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
                 if last_is_normal {
                     out.pop();
                 } else {

@@ -116,7 +116,11 @@ fn lines(text: &str) -> Vec<(u32, u32)> {
     let mut start = 0usize;
     for (i, b) in text.bytes().enumerate() {
         if b == b'\n' {
-            let end = if i > start && text.as_bytes().get(i - 1) == Some(&b'\r') { i - 1 } else { i };
+            let end = if i > start && text.as_bytes().get(i - 1) == Some(&b'\r') {
+                i - 1
+            } else {
+                i
+            };
             out.push((to_u32(start), to_u32(end)));
             start = i + 1;
         }
@@ -135,10 +139,19 @@ fn whole_file(file: &SourceFile) -> Span {
     Span::new(0, file.len())
 }
 
-fn push(out: &mut Directives, parsed: Option<Result<Directive, Malformed>>, scope: Option<Span>, file: &SourceFile) {
+fn push(
+    out: &mut Directives,
+    parsed: Option<Result<Directive, Malformed>>,
+    scope: Option<Span>,
+    file: &SourceFile,
+) {
     match parsed {
         Some(Ok(mut d)) => {
-            d.scope = if d.global { Some(whole_file(file)) } else { scope };
+            d.scope = if d.global {
+                Some(whole_file(file))
+            } else {
+                scope
+            };
             out.directives.push(d);
         }
         Some(Err(m)) => out.malformed.push(m),
@@ -177,7 +190,10 @@ pub fn dockerfile(file: &SourceFile, instructions: &[Span]) -> Directives {
             if l2.is_empty() {
                 break;
             }
-            scope = instructions.iter().find(|s| s.start <= e2 && s.start >= s2).copied();
+            scope = instructions
+                .iter()
+                .find(|s| s.start <= e2 && s.start >= s2)
+                .copied();
             break;
         }
         push(&mut out, parsed, scope, file);
@@ -207,7 +223,13 @@ fn yaml_comment_start(line: &str) -> Option<usize> {
                 if b == b'#' && (i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t') {
                     return Some(i);
                 }
-                if (b == b'"' || b == b'\'') && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'[' | b'{' | b',' | b':' | b'-')) {
+                if (b == b'"' || b == b'\'')
+                    && (i == 0
+                        || matches!(
+                            bytes[i - 1],
+                            b' ' | b'\t' | b'[' | b'{' | b',' | b':' | b'-'
+                        ))
+                {
                     quote = Some(b);
                 }
             }
@@ -227,7 +249,9 @@ pub fn compose(file: &SourceFile) -> Directives {
     let ls = lines(&file.text);
     for (idx, &(start, end)) in ls.iter().enumerate() {
         let line = file.slice(Span::new(start, end));
-        let Some(h) = yaml_comment_start(line) else { continue };
+        let Some(h) = yaml_comment_start(line) else {
+            continue;
+        };
         let hash = start + to_u32(h);
         let parsed = parse_comment(&line[h + 1..], hash + 1, Span::new(hash, end));
         if parsed.is_none() {
@@ -242,14 +266,21 @@ pub fn compose(file: &SourceFile) -> Directives {
         } else {
             Some((idx, &ls[idx]))
         };
-        let scope = target.map(|(t_idx, &(t_start, t_end))| block_span(file, &ls, t_idx, t_start, t_end));
+        let scope =
+            target.map(|(t_idx, &(t_start, t_end))| block_span(file, &ls, t_idx, t_start, t_end));
         push(&mut out, parsed, scope, file);
     }
     out
 }
 
 /// The span of the YAML block that starts at line `t_idx`: that line and the lines nested under it.
-fn block_span(file: &SourceFile, ls: &[(u32, u32)], t_idx: usize, t_start: u32, t_end: u32) -> Span {
+fn block_span(
+    file: &SourceFile,
+    ls: &[(u32, u32)],
+    t_idx: usize,
+    t_start: u32,
+    t_end: u32,
+) -> Span {
     let first = file.slice(Span::new(t_start, t_end));
     let base = indent(first);
     let content = first.trim_start();
@@ -259,7 +290,11 @@ fn block_span(file: &SourceFile, ls: &[(u32, u32)], t_idx: usize, t_start: u32, 
         Some(h) => first[..h].trim_end(),
         None => first.trim_end(),
     };
-    let opens_block = code.ends_with(':') || code.ends_with('|') || code.ends_with('>') || code.ends_with("|-") || code.ends_with(">-");
+    let opens_block = code.ends_with(':')
+        || code.ends_with('|')
+        || code.ends_with('>')
+        || code.ends_with("|-")
+        || code.ends_with(">-");
     let mut end = t_end;
     for &(s, e) in ls.iter().skip(t_idx + 1) {
         let l = file.slice(Span::new(s, e));
@@ -293,10 +328,17 @@ mod tests {
 
     #[test]
     fn parses_rules_and_reason() {
-        let f = SourceFile::virtual_file("x", "# sandlint ignore=SLC001, privileged-container reason=\"lab box\"\nx: 1\n");
+        let f = SourceFile::virtual_file(
+            "x",
+            "# sandlint ignore=SLC001, privileged-container reason=\"lab box\"\nx: 1\n",
+        );
         let d = compose(&f);
         let d = &d.directives[0];
-        assert_eq!(d.rules.len(), 1, "a space ends the list; the rest must be reason=");
+        assert_eq!(
+            d.rules.len(),
+            1,
+            "a space ends the list; the rest must be reason="
+        );
         assert_eq!(d.rules[0].0.value, "SLC001");
         assert_eq!(f.slice(d.rules[0].0.span), "SLC001");
     }
@@ -307,8 +349,17 @@ mod tests {
         let f = SourceFile::virtual_file("compose.yaml", text);
         let d = one(text);
         assert_eq!(d.reason.as_deref(), Some("needs it"));
-        assert_eq!(d.rules.iter().map(|r| f.slice(r.0.span)).collect::<Vec<_>>(), ["SLC001", "root-user"]);
-        assert_eq!(f.slice(d.scope.unwrap()), "  web:  # sandlint ignore=SLC001,root-user reason=\"needs it\"\n    privileged: true");
+        assert_eq!(
+            d.rules
+                .iter()
+                .map(|r| f.slice(r.0.span))
+                .collect::<Vec<_>>(),
+            ["SLC001", "root-user"]
+        );
+        assert_eq!(
+            f.slice(d.scope.unwrap()),
+            "  web:  # sandlint ignore=SLC001,root-user reason=\"needs it\"\n    privileged: true"
+        );
     }
 
     #[test]
@@ -316,7 +367,10 @@ mod tests {
         let text = "services:\n  web:\n    # sandlint ignore=writable-bind-mount\n    volumes:\n    - ./a:/a\n    - ./b:/b\n    user: \"1\"\n";
         let f = SourceFile::virtual_file("compose.yaml", text);
         let d = one(text);
-        assert_eq!(f.slice(d.scope.unwrap()), "    volumes:\n    - ./a:/a\n    - ./b:/b");
+        assert_eq!(
+            f.slice(d.scope.unwrap()),
+            "    volumes:\n    - ./a:/a\n    - ./b:/b"
+        );
     }
 
     #[test]
@@ -324,7 +378,10 @@ mod tests {
         let text = "x:\n  - /var/run/docker.sock:/s  # sandlint ignore=SLC009\n  - ./b:/b\n";
         let f = SourceFile::virtual_file("compose.yaml", text);
         let d = one(text);
-        assert_eq!(f.slice(d.scope.unwrap()), "  - /var/run/docker.sock:/s  # sandlint ignore=SLC009");
+        assert_eq!(
+            f.slice(d.scope.unwrap()),
+            "  - /var/run/docker.sock:/s  # sandlint ignore=SLC009"
+        );
     }
 
     #[test]
@@ -344,7 +401,11 @@ mod tests {
             let f = SourceFile::virtual_file("compose.yaml", text);
             let d = compose(&f);
             assert_eq!(d.malformed.len(), 1, "{text}");
-            assert!(d.malformed[0].message.contains(msg), "{text}: {}", d.malformed[0].message);
+            assert!(
+                d.malformed[0].message.contains(msg),
+                "{text}: {}",
+                d.malformed[0].message
+            );
         }
         let f = SourceFile::virtual_file("compose.yaml", "# sandlinter ignore=x\n# nothing\n");
         assert!(compose(&f).malformed.is_empty());

@@ -3,7 +3,12 @@
 //! parser: every positive case must print exactly BuildKit's `result` (its `Node.Dump()` notation),
 //! every negative case must give at least one parse error.
 
-#![allow(clippy::print_stderr, reason = "the test reports its counts and skips on stderr")]
+#![allow(
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: reports counts and skips on stderr, fails loudly"
+)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,14 +16,21 @@ use std::path::{Path, PathBuf};
 use sandlint::dockerfile::model::{Arguments, Dockerfile, Instruction, Keyword};
 
 fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/buildkit-parser-testfiles");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/buildkit-parser-testfiles");
     if dir.is_dir() {
         return Some(dir);
     }
     if std::env::var("SANDLINT_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1", dir.display());
+        panic!(
+            "../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1",
+            dir.display()
+        );
     }
-    eprintln!("\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n", dir.display());
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n",
+        dir.display()
+    );
     None
 }
 
@@ -115,18 +127,27 @@ fn dump(ins: &Instruction, src: &str) -> String {
 }
 
 fn dump_file(df: &Dockerfile, src: &str) -> String {
-    df.instructions.iter().map(|i| format!("({})\n", dump(i, src))).collect()
+    df.instructions
+        .iter()
+        .map(|i| format!("({})\n", dump(i, src)))
+        .collect()
 }
 
 #[test]
 fn buildkit_positive_cases() {
     let Some(dir) = shared_dir() else { return };
     let cases = case_dirs(&dir.join("testfiles"));
-    assert!(cases.len() >= 30, "expected BuildKit's test cases in {}", dir.display());
+    assert!(
+        cases.len() >= 30,
+        "expected BuildKit's test cases in {}",
+        dir.display()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let src = std::fs::read_to_string(case.join("Dockerfile")).unwrap();
-        let expected = std::fs::read_to_string(case.join("result")).unwrap().replace("\r\n", "\n");
+        let expected = std::fs::read_to_string(case.join("result"))
+            .unwrap()
+            .replace("\r\n", "\n");
         let df = sandlint::dockerfile::parse(&src);
         let got = dump_file(&df, &src);
         let name = case.file_name().unwrap().to_string_lossy().to_string();
@@ -135,15 +156,27 @@ fn buildkit_positive_cases() {
         }
     }
     let passed = cases.len() - failures.len();
-    eprintln!("buildkit conformance: {passed}/{} positive cases pass", cases.len());
-    assert!(failures.is_empty(), "{} case(s) differ:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "buildkit conformance: {passed}/{} positive cases pass",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn buildkit_negative_cases() {
     let Some(dir) = shared_dir() else { return };
     let cases = case_dirs(&dir.join("testfiles-negative"));
-    assert!(cases.len() >= 4, "expected BuildKit's negative cases in {}", dir.display());
+    assert!(
+        cases.len() >= 4,
+        "expected BuildKit's negative cases in {}",
+        dir.display()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let src = std::fs::read_to_string(case.join("Dockerfile")).unwrap();

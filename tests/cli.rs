@@ -31,7 +31,12 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -73,11 +78,35 @@ fn json_output() {
 
 #[test]
 fn ignore_files_are_honoured_unless_no_ignore() {
-    let o = run(&["check", SAMPLE, "--format", "concise", "--quiet", "--fail-on", "never"]);
+    let o = run(&[
+        "check",
+        SAMPLE,
+        "--format",
+        "concise",
+        "--quiet",
+        "--fail-on",
+        "never",
+    ]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(!text(&o.stdout).contains("ignored/Dockerfile"), "{}", text(&o.stdout));
-    let o = run(&["check", SAMPLE, "--format", "concise", "--no-ignore", "--fail-on", "never"]);
-    assert!(text(&o.stdout).contains("fixtures/projects/sample/ignored/Dockerfile:"), "{}", text(&o.stdout));
+    assert!(
+        !text(&o.stdout).contains("ignored/Dockerfile"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run(&[
+        "check",
+        SAMPLE,
+        "--format",
+        "concise",
+        "--no-ignore",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(
+        text(&o.stdout).contains("fixtures/projects/sample/ignored/Dockerfile:"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
@@ -86,35 +115,69 @@ fn gitignore_is_honoured_in_a_git_free_tree() {
     std::fs::create_dir_all(dir.path().join("build")).unwrap();
     std::fs::write(dir.path().join(".gitignore"), "build/\n").unwrap();
     std::fs::write(dir.path().join("build/Dockerfile"), "FROM ubuntu\n").unwrap();
-    std::fs::write(dir.path().join("Containerfile"), "FROM scratch\nUSER 10001\n").unwrap();
+    std::fs::write(
+        dir.path().join("Containerfile"),
+        "FROM scratch\nUSER 10001\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_sandlint"))
         .args(["check", ".", "--format", "concise"])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(transcript(&o), "exit: 0\n----- stdout -----\nChecked 1 file: 0 errors, 0 warnings, 0 info\n----- stderr -----\n");
+    assert_eq!(
+        transcript(&o),
+        "exit: 0\n----- stdout -----\nChecked 1 file: 0 errors, 0 warnings, 0 info\n----- stderr -----\n"
+    );
 }
 
 #[test]
 fn missing_path_is_an_error_but_other_files_are_checked() {
-    let o = run(&["check", "does/not/exist", SAMPLE, "--format", "concise", "--quiet"]);
+    let o = run(&[
+        "check",
+        "does/not/exist",
+        SAMPLE,
+        "--format",
+        "concise",
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(text(&o.stderr), "error: does/not/exist: no such file or directory\n");
+    assert_eq!(
+        text(&o.stderr),
+        "error: does/not/exist: no such file or directory\n"
+    );
     assert!(text(&o.stdout).contains("fixtures/projects/sample/Dockerfile:"));
 }
 
 #[test]
 fn explicit_file_kind_from_content_or_flag() {
     // An explicitly named file is checked whatever its name; its kind comes from its content.
-    let o = run(&["check", "fixtures/projects/sample/docs/notes.txt", "--format", "concise"]);
+    let o = run(&[
+        "check",
+        "fixtures/projects/sample/docs/notes.txt",
+        "--format",
+        "concise",
+    ]);
     insta::assert_snapshot!(transcript(&o));
     let dir = tempfile::tempdir().unwrap();
     let odd = dir.path().join("odd.txt");
     std::fs::write(&odd, "hello\n").unwrap();
     let o = run(&["check", odd.to_str().unwrap(), "--format", "concise"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("pass --kind dockerfile|compose"), "{}", text(&o.stderr));
-    let o = run(&["check", odd.to_str().unwrap(), "--kind", "dockerfile", "--format", "concise", "--quiet"]);
+    assert!(
+        text(&o.stderr).contains("pass --kind dockerfile|compose"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&[
+        "check",
+        odd.to_str().unwrap(),
+        "--kind",
+        "dockerfile",
+        "--format",
+        "concise",
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", transcript(&o));
     assert!(text(&o.stdout).contains("SLE001"), "{}", transcript(&o));
 }
@@ -122,7 +185,14 @@ fn explicit_file_kind_from_content_or_flag() {
 #[test]
 fn stdin_with_filename() {
     let o = run_stdin(
-        &["check", "-", "--stdin-filename", "web/Dockerfile", "--format", "concise"],
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "web/Dockerfile",
+            "--format",
+            "concise",
+        ],
         "FROM alpine:3.20\nUSER root\n",
     );
     insta::assert_snapshot!(transcript(&o));
@@ -132,9 +202,22 @@ fn stdin_with_filename() {
 fn fail_on_thresholds() {
     let input = "FROM alpine\nUSER 10001\n"; // unpinned base image: a warning only
     let code = |fail_on: &str| {
-        run_stdin(&["check", "-", "--kind", "dockerfile", "--fail-on", fail_on, "-q", "--select", "unpinned-base-image"], input)
-            .status
-            .code()
+        run_stdin(
+            &[
+                "check",
+                "-",
+                "--kind",
+                "dockerfile",
+                "--fail-on",
+                fail_on,
+                "-q",
+                "--select",
+                "unpinned-base-image",
+            ],
+            input,
+        )
+        .status
+        .code()
     };
     assert_eq!(code("never"), Some(0));
     assert_eq!(code("error"), Some(0));
@@ -146,28 +229,53 @@ fn fail_on_thresholds() {
 fn unknown_rule_is_a_usage_error_with_a_suggestion() {
     let o = run(&["check", SAMPLE, "--select", "privileged-containr"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("unknown rule `privileged-containr` (did you mean `privileged-container`?)"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr)
+            .contains("unknown rule `privileged-containr` (did you mean `privileged-container`?)"),
+        "{}",
+        text(&o.stderr)
+    );
     assert!(o.stdout.is_empty());
 }
 
 #[test]
 fn select_and_ignore_by_code_or_name() {
-    let o = run(&["check", SAMPLE, "--format", "concise", "-q", "--select", "SLC001,container-socket-mount"]);
+    let o = run(&[
+        "check",
+        SAMPLE,
+        "--format",
+        "concise",
+        "-q",
+        "--select",
+        "SLC001,container-socket-mount",
+    ]);
     insta::assert_snapshot!(transcript(&o));
-    let o = run(&["check", SAMPLE, "--format", "concise", "-q", "--ignore", "slc001"]);
+    let o = run(&[
+        "check", SAMPLE, "--format", "concise", "-q", "--ignore", "slc001",
+    ]);
     assert!(!text(&o.stdout).contains("SLC001"));
 }
 
 #[test]
 fn colors() {
     let always = run(&["check", SAMPLE, "--color", "always"]);
-    assert!(text(&always.stdout).contains("\u{1b}["), "no ANSI escapes with --color always");
+    assert!(
+        text(&always.stdout).contains("\u{1b}["),
+        "no ANSI escapes with --color always"
+    );
     // Not a terminal: no color by default, and NO_COLOR wins over auto.
     let auto = run(&["check", SAMPLE]);
     assert!(!text(&auto.stdout).contains("\u{1b}["));
-    let no_color = sandlint(&["check", SAMPLE]).env("NO_COLOR", "1").env("FORCE_COLOR", "1").output().unwrap();
+    let no_color = sandlint(&["check", SAMPLE])
+        .env("NO_COLOR", "1")
+        .env("FORCE_COLOR", "1")
+        .output()
+        .unwrap();
     assert!(!text(&no_color.stdout).contains("\u{1b}["));
-    let forced = sandlint(&["check", SAMPLE]).env("FORCE_COLOR", "1").output().unwrap();
+    let forced = sandlint(&["check", SAMPLE])
+        .env("FORCE_COLOR", "1")
+        .output()
+        .unwrap();
     assert!(text(&forced.stdout).contains("\u{1b}["));
 }
 
@@ -175,10 +283,18 @@ fn colors() {
 fn output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
-    let o = run(&["check", SAMPLE, "--format", "json", "--output", out.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        SAMPLE,
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(v["summary"]["total"].as_u64().unwrap() > 0);
 }
 
@@ -201,18 +317,29 @@ fn rules_and_explain() {
     insta::assert_snapshot!("rules_table", text(&o.stdout));
     let o = run(&["explain", "SLC001"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(text(&o.stdout).starts_with("# SLC001 privileged-container: "), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).starts_with("# SLC001 privileged-container: "),
+        "{}",
+        text(&o.stdout)
+    );
     let o = run(&["explain", "nope-rule"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
 fn broken_pipe_is_not_an_error() {
-    let mut child = sandlint(&["check", "fixtures", "--format", "concise", "--fail-on", "never"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = sandlint(&[
+        "check",
+        "fixtures",
+        "--format",
+        "concise",
+        "--fail-on",
+        "never",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     drop(child.stdout.take()); // close the read end at once
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

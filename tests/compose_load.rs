@@ -17,7 +17,14 @@ fn vars() -> Vars {
 fn span(f: &SourceFile, s: Span) -> String {
     let a = f.line_col(s.start);
     let b = f.line_col(s.end);
-    format!("@{}:{}-{}:{} {:?}", a.line, a.column, b.line, b.column, f.slice(s))
+    format!(
+        "@{}:{}-{}:{} {:?}",
+        a.line,
+        a.column,
+        b.line,
+        b.column,
+        f.slice(s)
+    )
 }
 
 fn value(v: &Value) -> String {
@@ -36,7 +43,10 @@ fn name(f: &SourceFile, n: &Spanned<String>) -> String {
 }
 
 fn env(f: &SourceFile, e: &EnvVar) -> String {
-    let v = e.value.as_ref().map_or("(no value)".to_string(), |v| sv(f, v));
+    let v = e
+        .value
+        .as_ref()
+        .map_or("(no value)".to_string(), |v| sv(f, v));
     format!("{} = {} entry {}", name(f, &e.key), v, span(f, e.span))
 }
 
@@ -125,7 +135,11 @@ fn dump(f: &SourceFile, c: &ComposeFile) -> String {
             line!("  environment[]: {}", env(f, e));
         }
         for p in &s.ports {
-            line!("  port {}{}", span(f, p.span), if p.unknown { " (unknown)" } else { "" });
+            line!(
+                "  port {}{}",
+                span(f, p.span),
+                if p.unknown { " (unknown)" } else { "" }
+            );
             for (label, v) in [
                 ("host_ip", &p.host_ip),
                 ("published", &p.published),
@@ -156,7 +170,11 @@ fn dump(f: &SourceFile, c: &ComposeFile) -> String {
     }
     for n in &c.networks {
         line!("network {}", name(f, &n.name));
-        for (label, v) in [("internal", &n.internal), ("external", &n.external), ("driver", &n.driver)] {
+        for (label, v) in [
+            ("internal", &n.internal),
+            ("external", &n.external),
+            ("driver", &n.driver),
+        ] {
             if let Some(v) = v {
                 line!("  {label}: {}", sv(f, v));
             }
@@ -170,11 +188,19 @@ fn fixtures() {
     insta::glob!("../fixtures/parse/compose", "*.yaml", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let first = text.lines().next().unwrap_or("");
-        assert!(first.starts_with("# "), "{}: first line must say what it proves", path.display());
+        assert!(
+            first.starts_with("# "),
+            "{}: first line must say what it proves",
+            path.display()
+        );
         let file = SourceFile::virtual_file("compose.yaml", text);
         let start = Instant::now();
         let loaded = compose::load(&file.text, &vars());
-        assert!(start.elapsed() < Duration::from_secs(1), "{}: too slow", path.display());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{}: too slow",
+            path.display()
+        );
         insta::assert_snapshot!(dump(&file, &loaded));
     });
 }
@@ -193,16 +219,39 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
             let flow = format!("services: {}", "[".repeat(100_000));
             let c = load(&flow);
             assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
-            assert!(c.errors[0].message.starts_with("nesting is too deep"), "{:?}", c.errors);
+            assert!(
+                c.errors[0].message.starts_with("nesting is too deep"),
+                "{:?}",
+                c.errors
+            );
             // the top-level mapping is level 1, so the 256th `[` (byte 10 + 255) would open level 257
             assert_eq!(c.errors[0].span, Span::new(265, 266));
-            let block = format!("services:\n{}", (0..5_000).map(|i| format!("{}- \n", " ".repeat(i))).collect::<String>());
+            let block = format!(
+                "services:\n{}",
+                (0..5_000)
+                    .map(|i| format!("{}- \n", " ".repeat(i)))
+                    .collect::<String>()
+            );
             let c = load(&block);
-            assert!(c.errors.iter().any(|e| e.message.starts_with("nesting is too deep")), "{:?}", c.errors);
+            assert!(
+                c.errors
+                    .iter()
+                    .any(|e| e.message.starts_with("nesting is too deep")),
+                "{:?}",
+                c.errors
+            );
             let maps = format!("services: {}", "{a: ".repeat(100_000));
             let c = load(&maps);
-            assert!(c.errors[0].message.starts_with("nesting is too deep"), "{:?}", c.errors);
-            assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+            assert!(
+                c.errors[0].message.starts_with("nesting is too deep"),
+                "{:?}",
+                c.errors
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                start.elapsed()
+            );
         })
         .unwrap();
     handle.join().unwrap();
@@ -217,7 +266,11 @@ fn aliases_cannot_nest_past_the_limit() {
     }
     let c = load(&text);
     assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
-    assert!(c.errors[0].message.contains("nesting is too deep"), "{:?}", c.errors);
+    assert!(
+        c.errors[0].message.contains("nesting is too deep"),
+        "{:?}",
+        c.errors
+    );
 }
 
 #[test]
@@ -225,10 +278,17 @@ fn billion_laughs_is_fast_and_located() {
     let text = std::fs::read_to_string("fixtures/parse/compose/billion-laughs.yaml").unwrap();
     let start = Instant::now();
     let c = load(&text);
-    assert!(start.elapsed() < Duration::from_millis(200), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(c.errors.len(), 1);
     let e = &c.errors[0];
-    assert_eq!(e.message, "aliases expand to more than 100000 nodes (at `*e`)");
+    assert_eq!(
+        e.message,
+        "aliases expand to more than 100000 nodes (at `*e`)"
+    );
     assert_eq!(&text[e.span.range()], "*e");
     // the first `*e` of line `f:`
     let f_line = text.find("f: &f [").unwrap();

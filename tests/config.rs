@@ -63,7 +63,11 @@ fn codes(o: &Output) -> Vec<String> {
 fn nearest_config_wins_and_cli_flags_layer_on_top() {
     let dir = repo();
     let p = dir.path();
-    write(p, ".sandlint.toml", "select = [\"privileged-container\", \"root-user\"]\n");
+    write(
+        p,
+        ".sandlint.toml",
+        "select = [\"privileged-container\", \"root-user\"]\n",
+    );
     write(
         p,
         "svc/.sandlint.toml",
@@ -72,13 +76,43 @@ fn nearest_config_wins_and_cli_flags_layer_on_top() {
     let o = run(p, &["check", "-f", "concise", "-q"]);
     assert_eq!(codes(&o), ["Dockerfile:2:6: SLD001"], "{}", out(&o));
     // --ignore adds to the config's ignore list.
-    let o = run(p, &["check", "-f", "concise", "-q", "--ignore", "root-user"]);
+    let o = run(
+        p,
+        &["check", "-f", "concise", "-q", "--ignore", "root-user"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     // --config replaces discovery; --no-config turns configs off.
-    let o = run(p, &["check", "-f", "concise", "-q", "--config", "svc/.sandlint.toml"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--config",
+            "svc/.sandlint.toml",
+        ],
+    );
     assert!(codes(&o).is_empty(), "{}", out(&o));
-    let o = run(p, &["check", "-f", "concise", "-q", "--no-config", "--select", "SLC001"]);
-    assert_eq!(codes(&o), ["svc/compose.yaml:4:17: SLC001", "svc/compose.yaml:7:17: SLC001"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--no-config",
+            "--select",
+            "SLC001",
+        ],
+    );
+    assert_eq!(
+        codes(&o),
+        [
+            "svc/compose.yaml:4:17: SLC001",
+            "svc/compose.yaml:7:17: SLC001"
+        ]
+    );
 }
 
 #[test]
@@ -99,11 +133,19 @@ ignore = ["privileged-container"]
 "#,
     );
     let o = run(p, &["check", "-f", "concise", "-q"]);
-    assert_eq!(codes(&o), ["Dockerfile:2:6: SLD001", "svc/compose.yaml:4:17: SLC001"]);
+    assert_eq!(
+        codes(&o),
+        ["Dockerfile:2:6: SLD001", "svc/compose.yaml:4:17: SLC001"]
+    );
     assert!(out(&o).contains("Dockerfile:2:6: warning SLD001"));
     assert_eq!(o.status.code(), Some(1), "SLC001 is an error");
     let o = run(p, &["check", "Dockerfile", "-f", "concise", "-q"]);
-    assert_eq!(o.status.code(), Some(0), "only a warning, and fail-on = error: {}", out(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "only a warning, and fail-on = error: {}",
+        out(&o)
+    );
     // The command line beats the config.
     let o = run(p, &["check", "Dockerfile", "-q", "--fail-on", "warning"]);
     assert_eq!(o.status.code(), Some(1));
@@ -115,8 +157,23 @@ fn exclude_skips_walked_files_but_not_named_ones() {
     let p = dir.path();
     write(p, ".sandlint.toml", "exclude = [\"svc\"]\n");
     let o = run(p, &["check", "-f", "concise", "--select", "SLC001"]);
-    assert!(out(&o).ends_with("Checked 1 file: 0 errors, 0 warnings, 0 info\n"), "{}", out(&o));
-    let o = run(p, &["check", "svc/compose.yaml", "-f", "concise", "-q", "--select", "SLC001"]);
+    assert!(
+        out(&o).ends_with("Checked 1 file: 0 errors, 0 warnings, 0 info\n"),
+        "{}",
+        out(&o)
+    );
+    let o = run(
+        p,
+        &[
+            "check",
+            "svc/compose.yaml",
+            "-f",
+            "concise",
+            "-q",
+            "--select",
+            "SLC001",
+        ],
+    );
     assert_eq!(codes(&o).len(), 2);
 }
 
@@ -125,10 +182,22 @@ fn config_errors_point_into_the_file() {
     let dir = repo();
     let p = dir.path();
     for (text, want) in [
-        ("select = [\"root-user\"]\nfail_on = \"error\"\n", ".sandlint.toml:2:1: invalid config: unknown field `fail_on`"),
-        ("ignore = [\"root-usr\"]\n", ".sandlint.toml:1:11: unknown rule or family `root-usr` (did you mean `root-user`?)"),
-        ("[severity]\nroot-user = \"fatal\"\n", ".sandlint.toml:2:13: unknown severity `fatal`"),
-        ("preset = 3\n", ".sandlint.toml:1:10: invalid config: invalid type"),
+        (
+            "select = [\"root-user\"]\nfail_on = \"error\"\n",
+            ".sandlint.toml:2:1: invalid config: unknown field `fail_on`",
+        ),
+        (
+            "ignore = [\"root-usr\"]\n",
+            ".sandlint.toml:1:11: unknown rule or family `root-usr` (did you mean `root-user`?)",
+        ),
+        (
+            "[severity]\nroot-user = \"fatal\"\n",
+            ".sandlint.toml:2:13: unknown severity `fatal`",
+        ),
+        (
+            "preset = 3\n",
+            ".sandlint.toml:1:10: invalid config: invalid type",
+        ),
         ("exclude = [\"{a\"]\n", ".sandlint.toml:1:12: invalid glob"),
     ] {
         write(p, ".sandlint.toml", text);
@@ -157,12 +226,26 @@ fn inline_suppressions() {
     );
     let sel = "root-user,privileged-container,invalid-suppression,unused-suppression";
     let o = run(p, &["check", "-f", "concise", "--select", sel]);
-    assert_eq!(out(&o), "Checked 2 files: 0 errors, 0 warnings, 0 info (3 suppressed)\n");
+    assert_eq!(
+        out(&o),
+        "Checked 2 files: 0 errors, 0 warnings, 0 info (3 suppressed)\n"
+    );
     assert_eq!(o.status.code(), Some(0));
 
     // SLC003 points at the service name, outside the block the comment above `privileged` covers.
     let sel3 = format!("{sel},writable-root-filesystem");
-    let o = run(p, &["check", "-f", "concise", "-q", "--select", &sel3, "--report-unused-ignores"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--select",
+            &sel3,
+            "--report-unused-ignores",
+        ],
+    );
     assert_eq!(
         out(&o),
         "compose.yaml:2:3: warning SLC003 service `web` has a writable root filesystem (`read_only` not set)\n\
@@ -170,16 +253,49 @@ fn inline_suppressions() {
          compose.yaml:6:23: warning SLE004 suppression of `writable-root-filesystem` matches no finding\n"
     );
     // Without the flag, unused suppressions are not reported; a disabled rule's never are.
-    let o = run(p, &["check", "-f", "concise", "-q", "--select", sel, "--report-unused-ignores"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--select",
+            sel,
+            "--report-unused-ignores",
+        ],
+    );
     assert_eq!(out(&o), "");
 
-    let o = run(p, &["check", "-f", "concise", "-q", "--select", sel, "--require-reason"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--select",
+            sel,
+            "--require-reason",
+        ],
+    );
     assert_eq!(
         out(&o),
         "compose.yaml:2:9: error SLE003 suppression has no reason\ncompose.yaml:6:5: error SLE003 suppression has no reason\n"
     );
 
-    let o = run(p, &["check", "-f", "concise", "-q", "--select", sel, "--no-inline-ignores"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--select",
+            sel,
+            "--no-inline-ignores",
+        ],
+    );
     assert_eq!(
         out(&o),
         "Dockerfile:3:6: error SLD001 final stage runs as root: `USER root`\n\
@@ -194,11 +310,34 @@ fn baseline_reports_only_new_findings_and_survives_moves() {
     let p = dir.path();
     let compose = "services:\n  web:\n    image: \"nginx:1.27\"\n    privileged: true\n";
     write(p, "compose.yaml", compose);
-    let o = run(p, &["check", "--select", "SLC001", "--write-baseline", "base.json"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "--select",
+            "SLC001",
+            "--write-baseline",
+            "base.json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(err(&o), "wrote 1 finding to baseline base.json\n");
-    let o = run(p, &["check", "-f", "concise", "--select", "SLC001", "--baseline", "base.json"]);
-    assert_eq!(out(&o), "Checked 1 file: 0 errors, 0 warnings, 0 info (1 suppressed)\n");
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "--select",
+            "SLC001",
+            "--baseline",
+            "base.json",
+        ],
+    );
+    assert_eq!(
+        out(&o),
+        "Checked 1 file: 0 errors, 0 warnings, 0 info (1 suppressed)\n"
+    );
     assert_eq!(o.status.code(), Some(0));
 
     // Move the service down (a new service above it): still baselined; the new one is reported.
@@ -207,11 +346,30 @@ fn baseline_reports_only_new_findings_and_survives_moves() {
         "compose.yaml",
         "# a comment\nservices:\n  api:\n    image: \"api:2\"\n    privileged: true\n\n  web:\n      image: \"nginx:1.27\"\n      privileged:   true\n",
     );
-    let o = run(p, &["check", "-f", "concise", "-q", "--select", "SLC001", "--baseline", "base.json"]);
-    assert_eq!(out(&o), "compose.yaml:5:17: error SLC001 service `api` runs privileged (`privileged: true`)\n");
+    let o = run(
+        p,
+        &[
+            "check",
+            "-f",
+            "concise",
+            "-q",
+            "--select",
+            "SLC001",
+            "--baseline",
+            "base.json",
+        ],
+    );
+    assert_eq!(
+        out(&o),
+        "compose.yaml:5:17: error SLC001 service `api` runs privileged (`privileged: true`)\n"
+    );
     assert_eq!(o.status.code(), Some(1));
 
     let o = run(p, &["check", "--baseline", "missing.json"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("cannot read baseline missing.json"), "{}", err(&o));
+    assert!(
+        err(&o).contains("cannot read baseline missing.json"),
+        "{}",
+        err(&o)
+    );
 }

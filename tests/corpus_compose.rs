@@ -2,7 +2,10 @@
 //! a report of how many files load cleanly. `SANDLINT_CORPUS_ERRORS=1` lists every error.
 //! The corpus is third-party and read at test time only.
 
-#![allow(clippy::print_stderr, reason = "the test reports its counts and skips on stderr")]
+#![allow(
+    clippy::print_stderr,
+    reason = "the test reports its counts and skips on stderr"
+)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,9 +18,15 @@ fn corpus_compose_files_load_without_panic() {
     let manifest = corpus.join("MANIFEST.tsv");
     if !manifest.is_file() {
         if std::env::var("SANDLINT_REQUIRE_SHARED").as_deref() == Ok("1") {
-            panic!("../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1", corpus.display());
+            panic!(
+                "../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1",
+                corpus.display()
+            );
         }
-        eprintln!("\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n", corpus.display());
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n",
+            corpus.display()
+        );
         return;
     }
     let list = std::env::var("SANDLINT_CORPUS_ERRORS").as_deref() == Ok("1");
@@ -26,7 +35,9 @@ fn corpus_compose_files_load_without_panic() {
     let mut load_time = Duration::ZERO;
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
-        let [repo, _commit, path, kind, ..] = cols[..] else { continue };
+        let [repo, _commit, path, kind, ..] = cols[..] else {
+            continue;
+        };
         if kind != "compose" {
             continue;
         }
@@ -51,7 +62,10 @@ fn corpus_compose_files_load_without_panic() {
             with_errors += 1;
             if list {
                 for e in &loaded.errors {
-                    let line_no = src[..(e.span.start as usize).min(src.len())].matches('\n').count() + 1;
+                    let line_no = src[..(e.span.start as usize).min(src.len())]
+                        .matches('\n')
+                        .count()
+                        + 1;
                     eprintln!("{}:{line_no}: {}", file.display(), e.message);
                 }
             }
@@ -62,5 +76,9 @@ fn corpus_compose_files_load_without_panic() {
         clean + with_errors,
         bytes / 1024
     );
-    assert!(clean + with_errors > 0, "no Compose file in {}", manifest.display());
+    assert!(
+        clean + with_errors > 0,
+        "no Compose file in {}",
+        manifest.display()
+    );
 }

@@ -2,7 +2,12 @@
 //! a report of how many files parse cleanly. `SANDLINT_CORPUS_ERRORS=1` lists the first error of
 //! each failing file.
 
-#![allow(clippy::print_stderr, reason = "the test reports its counts and skips on stderr")]
+#![allow(
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: reports counts and skips on stderr, fails loudly"
+)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,9 +18,15 @@ fn corpus_dockerfiles_parse_without_panic() {
     let manifest = corpus.join("MANIFEST.tsv");
     if !manifest.is_file() {
         if std::env::var("SANDLINT_REQUIRE_SHARED").as_deref() == Ok("1") {
-            panic!("../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1", corpus.display());
+            panic!(
+                "../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1",
+                corpus.display()
+            );
         }
-        eprintln!("\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n", corpus.display());
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n",
+            corpus.display()
+        );
         return;
     }
     let list = std::env::var("SANDLINT_CORPUS_ERRORS").as_deref() == Ok("1");
@@ -24,7 +35,9 @@ fn corpus_dockerfiles_parse_without_panic() {
     let mut parse_time = Duration::ZERO;
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
-        let [repo, _commit, path, kind, ..] = cols[..] else { continue };
+        let [repo, _commit, path, kind, ..] = cols[..] else {
+            continue;
+        };
         if kind != "dockerfile" {
             continue;
         }
@@ -43,7 +56,10 @@ fn corpus_dockerfiles_parse_without_panic() {
             with_errors += 1;
             if list {
                 let e = &df.errors[0];
-                let line_no = src[..(e.span.start as usize).min(src.len())].matches('\n').count() + 1;
+                let line_no = src[..(e.span.start as usize).min(src.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
                 eprintln!("{}:{line_no}: {}", file.display(), e.message);
             }
         }
@@ -53,5 +69,9 @@ fn corpus_dockerfiles_parse_without_panic() {
         clean + with_errors,
         bytes / 1024
     );
-    assert!(clean + with_errors > 0, "no Dockerfile in {}", manifest.display());
+    assert!(
+        clean + with_errors > 0,
+        "no Dockerfile in {}",
+        manifest.display()
+    );
 }

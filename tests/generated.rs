@@ -5,7 +5,10 @@ fn readme_rule_table_is_current() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let begin = "<!-- begin rules -->\n";
     let end = "<!-- end rules -->";
-    let start = readme.find(begin).expect("README lacks the begin-rules marker") + begin.len();
+    let start = readme
+        .find(begin)
+        .expect("README lacks the begin-rules marker")
+        + begin.len();
     let stop = readme.find(end).expect("README lacks the end-rules marker");
     let want = sandlint::commands::rules::markdown_table();
     if readme[start..stop] == want {
@@ -16,5 +19,7 @@ fn readme_rule_table_is_current() {
         std::fs::write("README.md", updated).unwrap();
         return;
     }
-    panic!("README rule table is stale; regenerate it with\n    SANDLINT_UPDATE_README=1 cargo test --test generated\nExpected:\n{want}");
+    panic!(
+        "README rule table is stale; regenerate it with\n    SANDLINT_UPDATE_README=1 cargo test --test generated\nExpected:\n{want}"
+    );
 }

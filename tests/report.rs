@@ -1,6 +1,12 @@
 //! Every output format over one shared multi-file fixture (`fixtures/report/project/`), run through
 //! the real binary; SARIF against the official schema and GitHub's upload rules; XML
 //! well-formedness; suppressed findings; fingerprint stability; completions and the man page.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly"
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -42,7 +48,10 @@ fn render_fixture(format: &str) -> String {
     assert!(o.stderr.is_empty(), "{format}: {}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(!out.contains('\u{1b}'), "{format}: colored output");
-    assert!(!out.contains(env!("CARGO_MANIFEST_DIR")), "{format}: absolute path in output");
+    assert!(
+        !out.contains(env!("CARGO_MANIFEST_DIR")),
+        "{format}: absolute path in output"
+    );
     out.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
 }
 
@@ -56,12 +65,22 @@ fn fixture_has_the_findings_the_snapshots_rely_on() {
     let out = render_fixture("concise");
     let lines: Vec<&str> = out.lines().filter(|l| l.starts_with(PROJECT)).collect();
     assert!(lines.len() >= 10, "{out}");
-    for code in ["SLD001", "SLD002", "SLD005", "SLD006", "SLC001", "SLC007", "SLC013"] {
-        assert!(lines.iter().any(|l| l.contains(code)), "no {code} in\n{out}");
+    for code in [
+        "SLD001", "SLD002", "SLD005", "SLD006", "SLC001", "SLC007", "SLC013",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(code)),
+            "no {code} in\n{out}"
+        );
     }
     // All three files, including the one under a path with a space.
     for file in ["Dockerfile:", "compose.yaml:", "my app/Dockerfile:"] {
-        assert!(lines.iter().any(|l| l.contains(&format!("{PROJECT}/{file}"))), "no {file} in\n{out}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("{PROJECT}/{file}"))),
+            "no {file} in\n{out}"
+        );
     }
 }
 
@@ -85,7 +104,10 @@ fn sarif() {
     // The rule descriptors embed every rule's whole doc; the snapshot keeps their identity and
     // levels (the prose is checked against the docs in `sarif_rule_metadata`).
     let mut v: Value = serde_json::from_str(&render_fixture("sarif")).unwrap();
-    for rule in v["runs"][0]["tool"]["driver"]["rules"].as_array_mut().unwrap() {
+    for rule in v["runs"][0]["tool"]["driver"]["rules"]
+        .as_array_mut()
+        .unwrap()
+    {
         let r = rule.as_object_mut().unwrap();
         for key in ["fullDescription", "help"] {
             assert!(r.remove(key).is_some(), "rule without {key}");
@@ -120,7 +142,7 @@ fn machine_formats_print_no_summary_and_no_color() {
         let o = sandlint(&["check", PROJECT, "--format", format, "--color", "always"]);
         let out = text(&o.stdout);
         assert!(!out.contains('\u{1b}'), "{format}: colored output");
-        assert!(!out.contains("Checked 3 files"), "{format}: summary line");
+        assert!(!out.contains("Checked 4 files"), "{format}: summary line");
     }
 }
 
@@ -142,7 +164,10 @@ fn schema_validator() -> jsonschema::Validator {
     assert_eq!(raw.matches(stray).count(), 2, "the vendored schema changed");
     let raw = raw.replace(stray, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#);
     let schema: Value = serde_json::from_str(&raw).unwrap();
-    jsonschema::options().should_validate_formats(true).build(&schema).unwrap()
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
 }
 
 fn assert_valid_sarif(sarif: &Value) {
@@ -151,7 +176,11 @@ fn assert_valid_sarif(sarif: &Value) {
         .iter_errors(sarif)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "SARIF schema violations:\n{}",
+        errors.join("\n")
+    );
     assert_github_upload_rules(sarif);
 }
 
@@ -165,7 +194,10 @@ fn assert_github_upload_rules(sarif: &Value) {
     assert!(!runs.is_empty() && runs.len() <= 20, "runs per file");
     for run in runs {
         let driver = &run["tool"]["driver"];
-        assert!(driver["name"].as_str().is_some_and(|n| !n.is_empty()), "tool.driver.name");
+        assert!(
+            driver["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "tool.driver.name"
+        );
         let rules = driver["rules"].as_array().unwrap();
         assert!(rules.len() <= 25_000, "rules per run");
         for rule in rules {
@@ -173,11 +205,30 @@ fn assert_github_upload_rules(sarif: &Value) {
             assert!(!id.is_empty() && id.len() <= 255, "rule id {id}");
             let tags = rule["properties"]["tags"].as_array().unwrap();
             assert!(tags.len() <= 10, "{id}: tags beyond the 10 GitHub displays");
-            let sev: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+            let sev: f64 = rule["properties"]["security-severity"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((0.0..=10.0).contains(&sev), "{id}: security-severity");
-            assert!(rule["shortDescription"]["text"].as_str().is_some_and(|t| !t.is_empty()), "{id}");
-            assert!(rule["fullDescription"]["text"].as_str().is_some_and(|t| !t.is_empty()), "{id}");
-            assert!(rule["helpUri"].as_str().is_some_and(|u| u.starts_with("https://")), "{id}");
+            assert!(
+                rule["shortDescription"]["text"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty()),
+                "{id}"
+            );
+            assert!(
+                rule["fullDescription"]["text"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty()),
+                "{id}"
+            );
+            assert!(
+                rule["helpUri"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("https://")),
+                "{id}"
+            );
         }
         let results = run["results"].as_array().unwrap();
         assert!(results.len() <= 25_000, "results per run");
@@ -188,16 +239,53 @@ fn assert_github_upload_rules(sarif: &Value) {
             assert_eq!(rules[index]["id"], id, "ruleIndex points at another rule");
             assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
             let locations = r["locations"].as_array().unwrap();
-            assert!(!locations.is_empty() && locations.len() <= 1000, "locations per result");
-            for loc in locations.iter().chain(r["relatedLocations"].as_array().into_iter().flatten()) {
+            assert!(
+                !locations.is_empty() && locations.len() <= 1000,
+                "locations per result"
+            );
+            for loc in locations
+                .iter()
+                .chain(r["relatedLocations"].as_array().into_iter().flatten())
+            {
                 let pl = &loc["physicalLocation"];
-                assert!(pl["artifactLocation"]["uri"].as_str().is_some_and(|u| !u.is_empty()), "{loc}");
+                assert!(
+                    pl["artifactLocation"]["uri"]
+                        .as_str()
+                        .is_some_and(|u| !u.is_empty()),
+                    "{loc}"
+                );
                 assert!(pl["region"]["startLine"].as_u64().unwrap() >= 1, "{loc}");
             }
             let fp = r["partialFingerprints"].as_object().unwrap();
-            assert!(fp["sandlintFingerprint/v1"].as_str().is_some_and(|f| !f.is_empty()));
+            assert!(
+                fp["sandlintFingerprint/v1"]
+                    .as_str()
+                    .is_some_and(|f| !f.is_empty())
+            );
         }
     }
+}
+
+#[test]
+fn the_schema_check_catches_invalid_sarif() {
+    let mut v = fixture_sarif();
+    assert!(schema_validator().is_valid(&v));
+    v["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(
+        !schema_validator().is_valid(&v),
+        "an unknown level must fail"
+    );
+    let mut v = fixture_sarif();
+    v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
+    assert!(!schema_validator().is_valid(&v), "line 0 must fail");
+    let mut v = fixture_sarif();
+    v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        Value::from("a b/c d");
+    assert!(
+        !schema_validator().is_valid(&v),
+        "an unencoded space is not a uri-reference"
+    );
 }
 
 fn fixture_sarif() -> Value {
@@ -231,7 +319,10 @@ fn sarif_rule_metadata() {
         };
         assert_eq!(rule["defaultConfiguration"]["level"], level);
         assert_eq!(rule["properties"]["security-severity"], sev);
-        assert_eq!(rule["properties"]["tags"], serde_json::json!(["security", meta.family]));
+        assert_eq!(
+            rule["properties"]["tags"],
+            serde_json::json!(["security", meta.family])
+        );
     }
 }
 
@@ -250,15 +341,29 @@ fn sarif_locations_are_relative_encoded_and_count_code_points() {
             al["uri"].as_str().unwrap()
         })
         .collect();
-    assert!(uris.contains(&"fixtures/report/project/my%20app/Dockerfile"), "{uris:?}");
-    assert!(uris.iter().all(|u| !u.starts_with("./") && !u.contains(' ') && !u.contains("://")));
+    assert!(
+        uris.contains(&"fixtures/report/project/my%20app/Dockerfile"),
+        "{uris:?}"
+    );
+    assert!(
+        uris.iter()
+            .all(|u| !u.starts_with("./") && !u.contains(' ') && !u.contains("://"))
+    );
 
     // The privileged finding follows CJK text and an emoji (2 UTF-16 code units) on its line.
     let compose = std::fs::read_to_string(format!("{PROJECT}/compose.yaml")).unwrap();
-    let (line_no, line) = compose.lines().enumerate().find(|(_, l)| l.contains("privileged: true")).unwrap();
+    let (line_no, line) = compose
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("privileged: true"))
+        .unwrap();
     let byte = line.find("true").unwrap();
     let want_col = line[..byte].chars().count() + 1;
-    assert_ne!(want_col, line[..byte].encode_utf16().count() + 1, "fixture must tell the column kinds apart");
+    assert_ne!(
+        want_col,
+        line[..byte].encode_utf16().count() + 1,
+        "fixture must tell the column kinds apart"
+    );
     let slc001 = results.iter().find(|r| r["ruleId"] == "SLC001").unwrap();
     let region = &slc001["locations"][0]["physicalLocation"]["region"];
     assert_eq!(region["startLine"], line_no + 1);
@@ -279,7 +384,8 @@ fn sarif_label_in_another_file_is_a_related_location() {
     assert!(
         related
             .iter()
-            .any(|l| l["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/report/project/Dockerfile"),
+            .any(|l| l["physicalLocation"]["artifactLocation"]["uri"]
+                == "fixtures/report/project/Dockerfile"),
         "{related:?}"
     );
 }
@@ -297,7 +403,10 @@ fn sarif_absolute_paths_stay_absolute() {
     let al = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
     assert!(al["uriBaseId"].is_null(), "{al}");
     let uri = al["uri"].as_str().unwrap();
-    assert!(uri.starts_with("file:///") && uri.ends_with("/my%20app/Dockerfile"), "{uri}");
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/my%20app/Dockerfile"),
+        "{uri}"
+    );
 }
 
 #[test]
@@ -308,7 +417,10 @@ fn sarif_unreadable_path_is_a_notification() {
     assert_valid_sarif(&v);
     let inv = &v["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false);
-    assert_eq!(inv["toolExecutionNotifications"][0]["message"]["text"], "does/not/exist: no such file or directory");
+    assert_eq!(
+        inv["toolExecutionNotifications"][0]["message"]["text"],
+        "does/not/exist: no such file or directory"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,7 +429,12 @@ fn sarif_unreadable_path_is_a_notification() {
 const COMPOSE: &str = "services:\n  agent:\n    image: \"example/agent:1.4\"\n    privileged: true\n    network_mode: host\n";
 
 fn lint_compose() -> Vec<Diagnostic> {
-    let ds = linter::lint_text(FileKind::Compose, "app/compose.yaml", COMPOSE, &Selection::all());
+    let ds = linter::lint_text(
+        FileKind::Compose,
+        "app/compose.yaml",
+        COMPOSE,
+        &Selection::all(),
+    );
     assert!(ds.iter().any(|d| d.rule.code == "SLC001"), "{ds:#?}");
     assert!(ds.iter().any(|d| d.rule.code == "SLC008"), "{ds:#?}");
     ds
@@ -366,7 +483,8 @@ fn with_suppressions() -> Vec<Diagnostic> {
 fn suppressed_findings_appear_only_in_sarif() {
     let ds = with_suppressions();
     let cx = ctx(&ds);
-    let sarif: Value = serde_json::from_str(&report::render(OutputFormat::Sarif, &ds, &cx)).unwrap();
+    let sarif: Value =
+        serde_json::from_str(&report::render(OutputFormat::Sarif, &ds, &cx)).unwrap();
     assert_valid_sarif(&sarif);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), ds.len(), "SARIF keeps suppressed findings");
@@ -375,7 +493,10 @@ fn suppressed_findings_appear_only_in_sarif() {
         by_rule("SLC001")["suppressions"],
         serde_json::json!([{ "kind": "inSource", "justification": "needs /dev/kvm" }])
     );
-    assert_eq!(by_rule("SLC008")["suppressions"], serde_json::json!([{ "kind": "external" }]));
+    assert_eq!(
+        by_rule("SLC008")["suppressions"],
+        serde_json::json!([{ "kind": "external" }])
+    );
     assert!(by_rule("SLC004")["suppressions"].is_null());
 
     for format in [
@@ -385,11 +506,21 @@ fn suppressed_findings_appear_only_in_sarif() {
         OutputFormat::Checkstyle,
     ] {
         let out = report::render(format, &ds, &cx);
-        assert!(out.contains("SLC004") || out.contains("missing-memory-limit"), "{format:?}: {out}");
-        assert!(!out.contains("SLC001") && !out.contains("privileged-container"), "{format:?}: {out}");
-        assert!(!out.contains("SLC008") && !out.contains("host-network-mode"), "{format:?}: {out}");
+        assert!(
+            out.contains("SLC004") || out.contains("missing-memory-limit"),
+            "{format:?}: {out}"
+        );
+        assert!(
+            !out.contains("SLC001") && !out.contains("privileged-container"),
+            "{format:?}: {out}"
+        );
+        assert!(
+            !out.contains("SLC008") && !out.contains("host-network-mode"),
+            "{format:?}: {out}"
+        );
     }
-    let gitlab: Value = serde_json::from_str(&report::render(OutputFormat::Gitlab, &ds, &cx)).unwrap();
+    let gitlab: Value =
+        serde_json::from_str(&report::render(OutputFormat::Gitlab, &ds, &cx)).unwrap();
     assert_eq!(gitlab.as_array().unwrap().len(), ds.len() - 2);
 }
 
@@ -402,15 +533,22 @@ fn fingerprints_do_not_depend_on_the_message() {
     }
     let fingerprints = |ds: &[Diagnostic]| {
         let cx = ctx(ds);
-        let sarif: Value = serde_json::from_str(&report::render(OutputFormat::Sarif, ds, &cx)).unwrap();
-        let gitlab: Value = serde_json::from_str(&report::render(OutputFormat::Gitlab, ds, &cx)).unwrap();
+        let sarif: Value =
+            serde_json::from_str(&report::render(OutputFormat::Sarif, ds, &cx)).unwrap();
+        let gitlab: Value =
+            serde_json::from_str(&report::render(OutputFormat::Gitlab, ds, &cx)).unwrap();
         let s: Vec<Value> = sarif["runs"][0]["results"]
             .as_array()
             .unwrap()
             .iter()
             .map(|r| r["partialFingerprints"]["sandlintFingerprint/v1"].clone())
             .collect();
-        let g: Vec<Value> = gitlab.as_array().unwrap().iter().map(|i| i["fingerprint"].clone()).collect();
+        let g: Vec<Value> = gitlab
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["fingerprint"].clone())
+            .collect();
         (s, g)
     };
     let (s1, g1) = fingerprints(&ds);
@@ -428,7 +566,9 @@ fn fingerprints_do_not_depend_on_the_message() {
 /// A finding whose message and path need escaping in every format.
 fn nasty() -> (Vec<Diagnostic>, ReportCtx) {
     let rule = sandlint::docs::find("privileged-container").unwrap();
-    let file = SourceFile::virtual_file("dir, with: odd <chars> & \"quotes\"/compose.yaml", COMPOSE).into_ref();
+    let file =
+        SourceFile::virtual_file("dir, with: odd <chars> & \"quotes\"/compose.yaml", COMPOSE)
+            .into_ref();
     let start = u32::try_from(COMPOSE.find("true").unwrap()).unwrap();
     let mut d = Diagnostic::new(
         rule,
@@ -467,12 +607,16 @@ fn parse_xml(xml: &str) -> (Vec<(String, String)>, String) {
     let mut attrs = Vec::new();
     let mut texts = String::new();
     loop {
-        let event = reader.read_event().unwrap_or_else(|e| panic!("malformed XML: {e}\n{xml}"));
+        let event = reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("malformed XML: {e}\n{xml}"));
         let mut take_attrs = |e: &quick_xml::events::BytesStart<'_>| {
             for a in e.attributes() {
                 let a = a.unwrap_or_else(|e| panic!("bad attribute: {e}\n{xml}"));
                 let key = a.key.as_ref().to_string();
-                let value = a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap_or_else(|e| panic!("bad attribute value: {e}\n{xml}"));
+                let value = a
+                    .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                    .unwrap_or_else(|e| panic!("bad attribute value: {e}\n{xml}"));
                 attrs.push((key, value.into_owned()));
             }
         };
@@ -535,7 +679,9 @@ fn xml_formats_are_well_formed_on_the_fixture() {
         let out = render_fixture(format);
         let (attrs, _) = parse_xml(&out);
         assert!(
-            attrs.iter().any(|(k, v)| k == "name" && v == "fixtures/report/project/my app/Dockerfile"),
+            attrs
+                .iter()
+                .any(|(k, v)| k == "name" && v == "fixtures/report/project/my app/Dockerfile"),
             "{format}: {attrs:?}"
         );
     }
@@ -550,15 +696,27 @@ fn xml_formats_escape_everything() {
 
     let junit = report::render(OutputFormat::Junit, &ds, &cx);
     let (attrs, texts) = parse_xml(&junit);
-    assert!(attrs.contains(&("message".to_string(), want_message.clone())), "{attrs:?}");
-    assert!(attrs.contains(&("classname".to_string(), want_path.clone())), "{attrs:?}");
+    assert!(
+        attrs.contains(&("message".to_string(), want_message.clone())),
+        "{attrs:?}"
+    );
+    assert!(
+        attrs.contains(&("classname".to_string(), want_path.clone())),
+        "{attrs:?}"
+    );
     assert!(texts.contains(&want_message), "{texts:?}");
     assert!(attrs.contains(&("failures".to_string(), "1".to_string())));
 
     let checkstyle = report::render(OutputFormat::Checkstyle, &ds, &cx);
     let (attrs, _) = parse_xml(&checkstyle);
-    assert!(attrs.contains(&("message".to_string(), want_message)), "{attrs:?}");
-    assert!(attrs.contains(&("name".to_string(), want_path.clone())), "{attrs:?}");
+    assert!(
+        attrs.contains(&("message".to_string(), want_message)),
+        "{attrs:?}"
+    );
+    assert!(
+        attrs.contains(&("name".to_string(), want_path.clone())),
+        "{attrs:?}"
+    );
     assert!(attrs.contains(&("source".to_string(), "sandlint.SLC001".to_string())));
     assert!(attrs.contains(&("severity".to_string(), "error".to_string())));
 }
@@ -588,12 +746,16 @@ fn empty_reports_are_valid() {
         files: vec![file],
         ..ReportCtx::default()
     };
-    let sarif: Value = serde_json::from_str(&report::render(OutputFormat::Sarif, &[], &cx)).unwrap();
+    let sarif: Value =
+        serde_json::from_str(&report::render(OutputFormat::Sarif, &[], &cx)).unwrap();
     assert_valid_sarif(&sarif);
     assert_eq!(report::render(OutputFormat::Github, &[], &cx), "");
     assert_eq!(report::render(OutputFormat::Gitlab, &[], &cx), "[]\n");
     let (attrs, _) = parse_xml(&report::render(OutputFormat::Junit, &[], &cx));
-    assert!(attrs.contains(&("tests".to_string(), "1".to_string())), "a clean file is a passing test: {attrs:?}");
+    assert!(
+        attrs.contains(&("tests".to_string(), "1".to_string())),
+        "a clean file is a passing test: {attrs:?}"
+    );
     assert!(attrs.contains(&("failures".to_string(), "0".to_string())));
     parse_xml(&report::render(OutputFormat::Checkstyle, &[], &cx));
 }
@@ -609,7 +771,10 @@ fn completions_for_every_shell() {
         let script = text(&o.stdout);
         assert!(!script.trim().is_empty(), "{shell}");
         assert!(script.contains("check"), "{shell}: no `check`");
-        assert!(script.contains("--fail-on") || script.contains("fail-on"), "{shell}: no `--fail-on`");
+        assert!(
+            script.contains("--fail-on") || script.contains("fail-on"),
+            "{shell}: no `--fail-on`"
+        );
     }
 }
 

@@ -15,19 +15,34 @@ const OPTIONAL: &[&str] = &["## Options", "## Exceptions", "## References"];
 fn every_rule_has_doc_and_fixtures() {
     let registered: BTreeSet<&str> = sandlint::rules::all().map(|r| r.meta().name).collect();
     let documented: BTreeSet<&str> = docs::RULES.iter().map(|m| m.name).collect();
-    assert_eq!(registered, documented, "registered rules and rules/*.md differ");
+    assert_eq!(
+        registered, documented,
+        "registered rules and rules/*.md differ"
+    );
     for name in &registered {
         let dir = Path::new("fixtures/rules").join(name);
         let cases: Vec<String> = common::subdirs(&dir)
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert!(cases.iter().any(|c| c.starts_with("bad")), "{}: no bad* fixture case", dir.display());
-        assert!(cases.iter().any(|c| c.starts_with("good")), "{}: no good* fixture case", dir.display());
+        assert!(
+            cases.iter().any(|c| c.starts_with("bad")),
+            "{}: no bad* fixture case",
+            dir.display()
+        );
+        assert!(
+            cases.iter().any(|c| c.starts_with("good")),
+            "{}: no good* fixture case",
+            dir.display()
+        );
     }
     for dir in common::subdirs(Path::new("fixtures/rules")) {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(registered.contains(name.as_str()), "{}: no such rule", dir.display());
+        assert!(
+            registered.contains(name.as_str()),
+            "{}: no such rule",
+            dir.display()
+        );
     }
 }
 
@@ -40,7 +55,12 @@ fn codes_follow_targets() {
             (_, ["compose"]) => "SLC",
             _ => "SLX",
         };
-        assert!(m.code.starts_with(want), "{} {}: code should start with {want}", m.code, m.name);
+        assert!(
+            m.code.starts_with(want),
+            "{} {}: code should start with {want}",
+            m.code,
+            m.name
+        );
     }
 }
 
@@ -49,8 +69,17 @@ fn headings_in_order() {
     for m in docs::RULES {
         let body = m.body();
         let found: Vec<&str> = body.lines().filter(|l| l.starts_with("## ")).collect();
-        assert!(found.len() >= HEADINGS.len(), "{}: needs headings {HEADINGS:?}, has {found:?}", m.name);
-        assert_eq!(&found[..HEADINGS.len()], HEADINGS, "{}: headings out of order", m.name);
+        assert!(
+            found.len() >= HEADINGS.len(),
+            "{}: needs headings {HEADINGS:?}, has {found:?}",
+            m.name
+        );
+        assert_eq!(
+            &found[..HEADINGS.len()],
+            HEADINGS,
+            "{}: headings out of order",
+            m.name
+        );
         let mut last = 0;
         for h in &found[HEADINGS.len()..] {
             let pos = OPTIONAL.iter().position(|o| o == h);
@@ -70,7 +99,11 @@ fn examples_run() {
     for m in docs::RULES {
         let examples = docs::examples(m.doc);
         assert!(examples.iter().any(|e| e.bad), "{}: no bad example", m.name);
-        assert!(examples.iter().any(|e| !e.bad), "{}: no good example", m.name);
+        assert!(
+            examples.iter().any(|e| !e.bad),
+            "{}: no good example",
+            m.name
+        );
         for e in examples {
             let (kind, name) = match e.lang {
                 "dockerfile" => (FileKind::Dockerfile, "Dockerfile"),

@@ -25,10 +25,17 @@ fn rule_fixtures() {
             cases += 1;
             let case = case_dir.file_name().unwrap().to_str().unwrap().to_string();
             let (results, diagnostics) = common::lint_dir(&case_dir, &Selection::only(&rule));
-            assert!(!results.is_empty(), "{}: no Dockerfile or Compose file found", case_dir.display());
+            assert!(
+                !results.is_empty(),
+                "{}: no Dockerfile or Compose file found",
+                case_dir.display()
+            );
             let hits = diagnostics.iter().filter(|d| d.rule.code == code).count();
             if case.starts_with("bad") && hits == 0 {
-                failures.push(format!("{}: expected findings of {rule}, got none", case_dir.display()));
+                failures.push(format!(
+                    "{}: expected findings of {rule}, got none",
+                    case_dir.display()
+                ));
             }
             if case.starts_with("good") && hits != 0 {
                 failures.push(format!(
@@ -38,7 +45,10 @@ fn rule_fixtures() {
                 ));
             }
             if !case.starts_with("bad") && !case.starts_with("good") {
-                failures.push(format!("{}: case names start with `bad` or `good`", case_dir.display()));
+                failures.push(format!(
+                    "{}: case names start with `bad` or `good`",
+                    case_dir.display()
+                ));
             }
             insta::with_settings!({
                 snapshot_suffix => format!("{rule}@{case}"),
@@ -50,7 +60,12 @@ fn rule_fixtures() {
         }
     }
     assert!(cases > 0, "no fixture cases found");
-    assert!(failures.is_empty(), "{} failing case(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Message conventions over every finding from every fixture (all rules enabled).
@@ -63,13 +78,22 @@ fn message_conventions() {
         let m = &d.message;
         let first = m.chars().next().unwrap_or(' ');
         if first.is_uppercase() || m.ends_with('.') || m.chars().count() > 100 || m.is_empty() {
-            bad.push(format!("{} {}: message `{m}` (lowercase start, no trailing period, ≤ 100 chars)", d.rule.code, d.file.display));
+            bad.push(format!(
+                "{} {}: message `{m}` (lowercase start, no trailing period, ≤ 100 chars)",
+                d.rule.code, d.file.display
+            ));
         }
         if d.help.as_deref().is_none_or(str::is_empty) && d.rule.family != "meta" {
-            bad.push(format!("{} {}: no help for `{m}`", d.rule.code, d.file.display));
+            bad.push(format!(
+                "{} {}: no help for `{m}`",
+                d.rule.code, d.file.display
+            ));
         }
         if d.span.end < d.span.start || d.span.end > d.file.len() {
-            bad.push(format!("{} {}: span {:?} out of the file", d.rule.code, d.file.display, d.span));
+            bad.push(format!(
+                "{} {}: span {:?} out of the file",
+                d.rule.code, d.file.display, d.span
+            ));
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
@@ -80,6 +104,13 @@ fn message_conventions() {
 fn hardened_project_is_clean() {
     let dir = Path::new("fixtures/projects/hardened");
     let (results, diagnostics) = common::lint_dir(dir, &Selection::all());
-    assert!(!results.is_empty(), "fixtures/projects/hardened has no files");
-    assert!(diagnostics.is_empty(), "{}", common::render(&results, &diagnostics));
+    assert!(
+        !results.is_empty(),
+        "fixtures/projects/hardened has no files"
+    );
+    assert!(
+        diagnostics.is_empty(),
+        "{}",
+        common::render(&results, &diagnostics)
+    );
 }

@@ -32,7 +32,11 @@ pub fn check(
     let (paths, read_stdin): (Vec<PathBuf>, bool) = {
         let stdin_named = args.paths.iter().any(|p| p.as_os_str() == "-");
         (
-            args.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect(),
+            args.paths
+                .iter()
+                .filter(|p| p.as_os_str() != "-")
+                .cloned()
+                .collect(),
             stdin_named,
         )
     };
@@ -80,9 +84,17 @@ pub fn check(
         }
     }
     if read_stdin {
-        let stdin_dir = args.stdin_filename.as_deref().map_or(Path::new("."), |n| dir_of(Path::new(n)));
+        let stdin_dir = args
+            .stdin_filename
+            .as_deref()
+            .map_or(Path::new("."), |n| dir_of(Path::new(n)));
         let config = configs.for_dir(stdin_dir)?;
-        match check_stdin(stdin, args.stdin_filename.as_deref(), kind_arg, &lint_options(args, &config)) {
+        match check_stdin(
+            stdin,
+            args.stdin_filename.as_deref(),
+            kind_arg,
+            &lint_options(args, &config),
+        ) {
             Ok(r) => results.push(r),
             Err(e) => errors.push(e),
         }
@@ -90,7 +102,10 @@ pub fn check(
 
     results.sort_by(|a, b| a.file.display.cmp(&b.file.display));
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut diagnostics: Vec<Diagnostic> = results.iter().flat_map(|r| r.diagnostics.iter().cloned()).collect();
+    let mut diagnostics: Vec<Diagnostic> = results
+        .iter()
+        .flat_map(|r| r.diagnostics.iter().cloned())
+        .collect();
     linter::sort(&mut diagnostics);
     if let Some(path) = &args.baseline {
         Baseline::read(path)?.apply(&mut diagnostics);
@@ -102,13 +117,21 @@ pub fn check(
             stderr,
             "wrote {} finding{} to baseline {}",
             baseline.findings.len(),
-            if baseline.findings.len() == 1 { "" } else { "s" },
+            if baseline.findings.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             path.display()
         );
         for e in &errors {
             let _ = writeln!(stderr, "error: {}: {}", display_path(&e.path), e.message);
         }
-        return Ok(if errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error });
+        return Ok(if errors.is_empty() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        });
     }
 
     let cx = ReportCtx {
@@ -125,21 +148,39 @@ pub fn check(
     let mut emitter = report::emitter(args.format);
     match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| UsageError::new(format!("cannot write {}: {}", path.display(), io_message(&e))))?;
+            let file = std::fs::File::create(path).map_err(|e| {
+                UsageError::new(format!(
+                    "cannot write {}: {}",
+                    path.display(),
+                    io_message(&e)
+                ))
+            })?;
             let mut w = io::BufWriter::new(file);
             emitter
                 .emit(&mut w, &diagnostics, &cx)
                 .and_then(|()| w.flush())
-                .map_err(|e| UsageError::new(format!("cannot write {}: {}", path.display(), io_message(&e))))?;
+                .map_err(|e| {
+                    UsageError::new(format!(
+                        "cannot write {}: {}",
+                        path.display(),
+                        io_message(&e)
+                    ))
+                })?;
         }
         None => {
             let mut w = io::BufWriter::new(stdout);
-            let written = emitter.emit(&mut w, &diagnostics, &cx).and_then(|()| w.flush());
+            let written = emitter
+                .emit(&mut w, &diagnostics, &cx)
+                .and_then(|()| w.flush());
             match written {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitStatus::Success),
-                Err(e) => return Err(UsageError::new(format!("cannot write output: {}", io_message(&e)))),
+                Err(e) => {
+                    return Err(UsageError::new(format!(
+                        "cannot write output: {}",
+                        io_message(&e)
+                    )));
+                }
             }
         }
     }
@@ -147,7 +188,11 @@ pub fn check(
     if !cx.errors.is_empty() {
         return Ok(ExitStatus::Error);
     }
-    let threshold = match args.fail_on.or(run_config.fail_on).unwrap_or(FailOn::Warning) {
+    let threshold = match args
+        .fail_on
+        .or(run_config.fail_on)
+        .unwrap_or(FailOn::Warning)
+    {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
@@ -158,7 +203,11 @@ pub fn check(
             .iter()
             .any(|d| d.suppression.is_none() && d.severity >= t)
     });
-    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }
 
 /// Command-line rule settings; unknown names are usage errors with a suggestion.
@@ -168,13 +217,20 @@ fn cli_overrides(args: &CheckArgs) -> Result<CliOverrides, UsageError> {
             .iter()
             .map(|n| n.trim())
             .filter(|n| !n.is_empty())
-            .map(|n| Selector::parse(n).map_err(|m| UsageError::new(format!("{m}; `sandlint rules` lists the rules"))))
+            .map(|n| {
+                Selector::parse(n)
+                    .map_err(|m| UsageError::new(format!("{m}; `sandlint rules` lists the rules")))
+            })
             .collect()
     };
     let select = parse(&args.select)?;
     Ok(CliOverrides {
         preset: args.preset,
-        select: if select.is_empty() { None } else { Some(select) },
+        select: if select.is_empty() {
+            None
+        } else {
+            Some(select)
+        },
         extend_select: parse(&args.extend_select)?,
         ignore: parse(&args.ignore)?,
         fail_on: args.fail_on,
@@ -221,7 +277,11 @@ impl Configs {
         if let Some(c) = &self.fixed {
             return Ok(std::sync::Arc::new(c.clone()));
         }
-        let found = if self.none { None } else { self.finder.nearest(dir) };
+        let found = if self.none {
+            None
+        } else {
+            self.finder.nearest(dir)
+        };
         let key = found.clone().unwrap_or_default();
         if let Ok(map) = self.loaded.lock()
             && let Some(c) = map.get(&key)
@@ -247,7 +307,10 @@ fn read_text(path: &Path) -> Result<String, WalkError> {
     };
     let meta = std::fs::metadata(path).map_err(|e| err(io_message(&e)))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!("file is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024))));
+        return Err(err(format!(
+            "file is larger than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(io_message(&e)))?;
     Ok(decode(bytes))
@@ -258,7 +321,11 @@ fn decode(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn check_candidate(c: &Candidate, kind_arg: Option<FileKind>, opts: &LintOptions<'_>) -> Result<FileResult, WalkError> {
+fn check_candidate(
+    c: &Candidate,
+    kind_arg: Option<FileKind>,
+    opts: &LintOptions<'_>,
+) -> Result<FileResult, WalkError> {
     let text = read_text(&c.path)?;
     let kind = c
         .kind
@@ -295,7 +362,12 @@ fn check_stdin(
                 .to_string(),
         })?;
     // The Compose project directory of stdin is the directory of --stdin-filename (or `.`).
-    let file = SourceFile::new(PathBuf::from(display), display_path(Path::new(display)), text).into_ref();
+    let file = SourceFile::new(
+        PathBuf::from(display),
+        display_path(Path::new(display)),
+        text,
+    )
+    .into_ref();
     Ok(linter::lint_file_with(file, kind, opts))
 }
 

@@ -9,7 +9,9 @@ pub fn explain(rule: &str, w: &mut dyn Write) -> Result<io::Result<()>, UsageErr
         let hint = crate::docs::suggest(rule)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        return Err(UsageError::new(format!("unknown rule `{rule}`{hint}; `sandlint rules` lists them")));
+        return Err(UsageError::new(format!(
+            "unknown rule `{rule}`{hint}; `sandlint rules` lists them"
+        )));
     };
     Ok((|| {
         writeln!(w, "# {} {}: {}", meta.code, meta.name, meta.title)?;

@@ -10,7 +10,11 @@ pub fn list(format: RulesFormat, w: &mut dyn Write) -> io::Result<()> {
     match format {
         RulesFormat::Table => {
             let name_w = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
-            writeln!(w, "{:<7} {:<name_w$} {:<8} {:<19} TITLE", "CODE", "NAME", "SEVERITY", "TARGETS")?;
+            writeln!(
+                w,
+                "{:<7} {:<name_w$} {:<8} {:<19} TITLE",
+                "CODE", "NAME", "SEVERITY", "TARGETS"
+            )?;
             for m in &metas {
                 writeln!(
                     w,
@@ -52,7 +56,9 @@ pub fn list(format: RulesFormat, w: &mut dyn Write) -> io::Result<()> {
 
 /// The README's rule table (checked by `tests/generated.rs`).
 pub fn markdown_table() -> String {
-    let mut s = String::from("| Code | Name | Severity | Targets | What it flags |\n|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| Code | Name | Severity | Targets | What it flags |\n|---|---|---|---|---|\n",
+    );
     for m in rules::all().map(|r| r.meta()) {
         s.push_str(&format!(
             "| {} | [`{}`](rules/{}.md) | {} | {} | {} |\n",

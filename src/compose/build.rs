@@ -2,13 +2,15 @@
 //! every field spanned. Lenient like `docker compose` where it can be: shapes it does not
 //! understand are skipped, not reported (the JSON schema is not ours to enforce here).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::Vars;
 use super::interpolate::{Interpolated, interpolate};
 use super::merge::{self, Entry};
 use super::model::{
-    Build, ComposeFile, EnvVar, Limits, LoadError, Network, Port, SValue, Service, Value, Volume, VolumeKind,
+    Build, ComposeFile, EnvVar, Limits, LoadError, Network, Port, SValue, Service, Value, Volume,
+    VolumeKind,
 };
 use super::yaml::{Node, NodeKind, Style};
 use crate::source::{Span, Spanned};
@@ -17,6 +19,8 @@ pub(crate) struct Ctx<'a> {
     text: &'a str,
     vars: &'a Vars,
     pub errors: Vec<LoadError>,
+    /// Index in `ComposeFile::services` by name.
+    service_index: HashMap<String, usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -25,6 +29,7 @@ impl<'a> Ctx<'a> {
             text,
             vars,
             errors: Vec::new(),
+            service_index: HashMap::new(),
         }
     }
 
@@ -59,9 +64,10 @@ impl<'a> Ctx<'a> {
         let value = node.scalar()?;
         let (start, end) = match node.style()? {
             Style::Plain => (node.span.start, node.span.end),
-            Style::SingleQuoted | Style::DoubleQuoted => {
-                (node.span.start.saturating_add(1), node.span.end.saturating_sub(1))
-            }
+            Style::SingleQuoted | Style::DoubleQuoted => (
+                node.span.start.saturating_add(1),
+                node.span.end.saturating_sub(1),
+            ),
             Style::Literal | Style::Folded => return None,
         };
         (self.text.get(start as usize..end as usize)? == value).then_some(start)
@@ -91,14 +97,17 @@ struct Parts<'n> {
     node: &'n Node,
 }
 
-/// Characters that structure ports, volumes and `KEY=value` entries.
-const SEPARATORS: &[u8] = b":/,=[]";
+/// Characters that structure a port entry.
+const PORT_SEPARATORS: &[u8] = b":/[]";
+/// Characters that structure a volume entry.
+const VOLUME_SEPARATORS: &[u8] = b":,";
 
 impl<'n> Parts<'n> {
     /// `Parts` of a non-null scalar. Compose interpolates first and then splits; when that is
     /// unknown, or when no variable brought in a separator (so both orders agree), the raw text
     /// is split instead, which gives every part its own span.
-    fn new(ctx: &mut Ctx<'_>, node: &'n Node) -> Option<Self> {
+    /// `separators` are the characters that structure the entry.
+    fn new(ctx: &mut Ctx<'_>, node: &'n Node, separators: &[u8]) -> Option<Self> {
         if node.is_null() {
             return None;
         }
@@ -120,7 +129,7 @@ impl<'n> Parts<'n> {
                     base,
                     node,
                 };
-                let same = SEPARATORS
+                let same = separators
                     .iter()
                     .all(|&c| split_raw.seps(c).len() == s.bytes().filter(|&b| b == c).count());
                 if !same {
@@ -233,12 +242,8 @@ impl<'n> Parts<'n> {
 
 /// Loads the typed model from one document root into `file`.
 pub(crate) fn document(ctx: &mut Ctx<'_>, root: &Node, file: &mut ComposeFile) {
+    // an empty file (or document) is fine: override files are often empty on purpose
     if root.is_null() {
-        ctx.errors.push(LoadError {
-            message: "the Compose file is empty".to_string(),
-            span: root.span,
-            help: Some("add a `services:` mapping".to_string()),
-        });
         return;
     }
     if root.as_map().is_none() {
@@ -288,11 +293,18 @@ fn services(ctx: &mut Ctx<'_>, node: &Node, file: &mut ComposeFile) {
             continue;
         }
         let svc = service(ctx, name, entry.value);
-        // a later YAML document redefines a service of the same name
-        if let Some(old) = file.services.iter_mut().find(|s| s.name.value == svc.name.value) {
-            *old = svc;
-        } else {
-            file.services.push(svc);
+        // a later YAML document (or a duplicate key) redefines a service of the same name
+        match ctx.service_index.get(&svc.name.value) {
+            Some(&i) if i < file.services.len() => {
+                if let Some(old) = file.services.get_mut(i) {
+                    *old = svc;
+                }
+            }
+            _ => {
+                ctx.service_index
+                    .insert(svc.name.value.clone(), file.services.len());
+                file.services.push(svc);
+            }
         }
     }
 }
@@ -390,9 +402,14 @@ fn build(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Build {
 
 fn limits(ctx: &mut Ctx<'_>, deploy: &Node) -> Limits {
     let mut out = Limits::default();
-    let resources = map_entries(deploy).find(|(k, _)| *k == "resources").map(|(_, e)| e.value);
-    let Some(limits) = resources.and_then(|r| map_entries(r).find(|(k, _)| *k == "limits").map(|(_, e)| e.value))
-    else {
+    let resources = map_entries(deploy)
+        .find(|(k, _)| *k == "resources")
+        .map(|(_, e)| e.value);
+    let Some(limits) = resources.and_then(|r| {
+        map_entries(r)
+            .find(|(k, _)| *k == "limits")
+            .map(|(_, e)| e.value)
+    }) else {
         return out;
     };
     for (k, e) in map_entries(limits) {
@@ -411,7 +428,11 @@ fn service_networks(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Spanned<String>> {
         NodeKind::Map(_) => map_entries(node)
             .map(|(k, e)| Spanned::new(k.to_string(), e.key.span))
             .collect(),
-        _ => ctx.list(node).into_iter().map(|v| v.map(|v| v.text().to_string())).collect(),
+        _ => ctx
+            .list(node)
+            .into_iter()
+            .map(|v| v.map(|v| v.text().to_string()))
+            .collect(),
     }
 }
 
@@ -449,7 +470,9 @@ fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
         NodeKind::Map(_) => {
             for (k, e) in map_entries(node) {
                 let value = ctx.value(e.value);
-                let end = value.as_ref().map_or(e.key.span.end, |v| v.span.end.max(e.key.span.end));
+                let end = value
+                    .as_ref()
+                    .map_or(e.key.span.end, |v| v.span.end.max(e.key.span.end));
                 out.push(EnvVar {
                     key: Spanned::new(k.to_string(), e.key.span),
                     value,
@@ -463,7 +486,9 @@ fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
                     // report interpolation syntax errors once, for the whole entry
                     let _ = ctx.value(item);
                 }
-                let Some(p) = Parts::raw(ctx, item) else { continue };
+                let Some(p) = Parts::raw(ctx, item) else {
+                    continue;
+                };
                 let (key_r, value_r) = match p.first_sep(b'=') {
                     Some(eq) => (0..eq, Some(eq + 1..p.s.len())),
                     None => (0..p.s.len(), None),
@@ -505,7 +530,7 @@ fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
             .any(|v| v.as_ref().is_some_and(|v| v.value.known().is_none()));
         return Some(p);
     }
-    let parts = Parts::new(ctx, node)?;
+    let parts = Parts::new(ctx, node, PORT_SEPARATORS)?;
     let nonempty = |r: Range<usize>| (!r.is_empty()).then_some(r);
     let all = 0..parts.s.len();
     // `[ip:][host:]container[/protocol]`
@@ -545,7 +570,11 @@ fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
         let n = pieces.len();
         container_r = pieces.last()?.clone();
         host_r = n.checked_sub(2).and_then(|i| pieces.get(i)).cloned();
-        ip_r = match (n >= 3, pieces.first(), n.checked_sub(3).and_then(|i| pieces.get(i))) {
+        ip_r = match (
+            n >= 3,
+            pieces.first(),
+            n.checked_sub(3).and_then(|i| pieces.get(i)),
+        ) {
             (true, Some(first), Some(last)) => Some(first.start..last.end),
             _ => None,
         };
@@ -577,7 +606,7 @@ fn volume(ctx: &mut Ctx<'_>, node: &Node) -> Option<Volume> {
     if node.as_map().is_some() {
         return Some(long_volume(ctx, node));
     }
-    let parts = Parts::new(ctx, node)?;
+    let parts = Parts::new(ctx, node, VOLUME_SEPARATORS)?;
     let mut v = Volume {
         span: node.span,
         kind: VolumeKind::Unknown,
@@ -623,8 +652,13 @@ fn volume(ctx: &mut Ctx<'_>, node: &Node) -> Option<Volume> {
 
 /// compose-go `ParseVolume`: `[source:]target[:options]`, Windows drives (`C:\x`) kept whole.
 /// Returns `None` for specs Compose rejects (empty sections, too many colons).
-#[expect(clippy::type_complexity, reason = "three ranges, named at the call site")]
-fn split_volume(p: &Parts<'_>) -> Option<(Option<Range<usize>>, Range<usize>, Option<Range<usize>>)> {
+#[expect(
+    clippy::type_complexity,
+    reason = "three ranges, named at the call site"
+)]
+fn split_volume(
+    p: &Parts<'_>,
+) -> Option<(Option<Range<usize>>, Range<usize>, Option<Range<usize>>)> {
     let len = p.s.len();
     if len == 0 {
         return None;
@@ -681,7 +715,12 @@ fn long_volume(ctx: &mut Ctx<'_>, node: &Node) -> Volume {
     for (k, e) in map_entries(node) {
         match k {
             "type" => {
-                v.kind = match ctx.value(e.value).as_ref().and_then(|t| t.value.known().map(str::to_string)).as_deref() {
+                v.kind = match ctx
+                    .value(e.value)
+                    .as_ref()
+                    .and_then(|t| t.value.known().map(str::to_string))
+                    .as_deref()
+                {
                     Some("bind") => VolumeKind::Bind,
                     Some("volume") => VolumeKind::Volume,
                     Some("tmpfs") => VolumeKind::Tmpfs,
@@ -736,8 +775,16 @@ fn devices(ctx: &mut Ctx<'_>, node: &Node) -> Vec<SValue> {
             _ => 2,
         });
         let unknown = fields.iter().any(|(_, v)| v.known().is_none());
-        let text = fields.iter().map(|(_, v)| v.text()).collect::<Vec<_>>().join(":");
-        let value = if unknown { Value::Unknown(text) } else { Value::Known(text) };
+        let text = fields
+            .iter()
+            .map(|(_, v)| v.text())
+            .collect::<Vec<_>>()
+            .join(":");
+        let value = if unknown {
+            Value::Unknown(text)
+        } else {
+            Value::Known(text)
+        };
         out.push(Spanned::new(value, item.span));
     }
     out

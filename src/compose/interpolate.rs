@@ -92,7 +92,10 @@ fn substitute_into(
     let bytes = raw.as_bytes();
     let mut i = 0;
     let mut literal_start = 0;
-    while let Some(pos) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| b == b'$')) {
+    while let Some(pos) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'$'))
+    {
         let dollar = i + pos;
         out.push_str(raw.get(literal_start..dollar).unwrap_or(""));
         match bytes.get(dollar + 1) {
@@ -144,7 +147,10 @@ fn braced(
     if !bytes.first().is_some_and(|&b| is_name_start(b)) {
         return Err(format!("invalid variable reference `${{{inner}}}`"));
     }
-    let name_end = bytes.iter().position(|&c| !is_name_char(c)).unwrap_or(bytes.len());
+    let name_end = bytes
+        .iter()
+        .position(|&c| !is_name_char(c))
+        .unwrap_or(bytes.len());
     let name = inner.get(..name_end).unwrap_or("");
     let rest = inner.get(name_end..).unwrap_or("");
     let value = lookup(name);
@@ -219,7 +225,10 @@ mod tests {
         assert_eq!(known("no vars"), "no vars");
         assert_eq!(known("$$HOME"), "$HOME");
         assert_eq!(known("a$$$$b"), "a$$b");
-        assert_eq!(known("cost $5 and $ and $(date) and $"), "cost $5 and $ and $(date) and $");
+        assert_eq!(
+            known("cost $5 and $ and $(date) and $"),
+            "cost $5 and $ and $(date) and $"
+        );
         assert_eq!(known("é$SET✓"), "év✓");
     }
 

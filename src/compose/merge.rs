@@ -72,7 +72,10 @@ pub fn entries(map: &Node) -> Vec<Entry<'_>> {
                     None => true,
                 };
                 if fresh {
-                    out.push(Entry { merged: true, ..entry });
+                    out.push(Entry {
+                        merged: true,
+                        ..entry
+                    });
                 }
             }
         }

@@ -32,20 +32,15 @@ pub fn load(text: &str, vars: &Vars) -> ComposeFile {
         ..ComposeFile::default()
     };
     let mut ctx = build::Ctx::new(text, vars);
-    if parsed.docs.is_empty() && file.errors.is_empty() {
-        ctx.errors.push(model::LoadError {
-            message: "the Compose file is empty".to_string(),
-            span: crate::source::Span::at(0),
-            help: Some("add a `services:` mapping".to_string()),
-        });
-    }
     for doc in &parsed.docs {
         build::document(&mut ctx, doc, &mut file);
     }
     file.errors.append(&mut ctx.errors);
     // aliased nodes are visited once per use: report each problem once
-    file.errors.sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
-    file.errors.dedup_by(|a, b| a.span == b.span && a.message == b.message);
+    file.errors
+        .sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
+    file.errors
+        .dedup_by(|a, b| a.span == b.span && a.message == b.message);
     file
 }
 

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use libyaml_safer::{EventData, Mark, MappingStyle, Parser, ScalarStyle, SequenceStyle};
+use libyaml_safer::{EventData, MappingStyle, Mark, Parser, ScalarStyle, SequenceStyle};
 
 use super::model::LoadError;
 use crate::source::Span;
@@ -49,7 +49,10 @@ pub struct Node {
 
 #[derive(Debug)]
 pub enum NodeKind {
-    Scalar { value: String, style: Style },
+    Scalar {
+        value: String,
+        style: Style,
+    },
     Seq(Vec<Rc<Node>>),
     /// Key/value pairs in file order (merge keys `<<` included; see `merge.rs`).
     Map(Vec<(Rc<Node>, Rc<Node>)>),
@@ -80,7 +83,10 @@ impl Node {
             NodeKind::Scalar { value, style } => match self.tag.as_deref() {
                 Some(NULL_TAG) => true,
                 Some(_) => false,
-                None => *style == Style::Plain && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"),
+                None => {
+                    *style == Style::Plain
+                        && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                }
             },
             _ => false,
         }
@@ -141,12 +147,6 @@ pub fn parse(text: &str) -> Parsed {
     }
 }
 
-/// 1-based line of a byte offset (for help texts).
-pub fn line_of(text: &str, offset: u32) -> usize {
-    let end = (offset as usize).min(text.len());
-    text.as_bytes().get(..end).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1
-}
-
 enum FrameKind {
     Seq(Vec<Rc<Node>>),
     Map {
@@ -170,6 +170,8 @@ struct Builder<'t> {
     stack: Vec<Frame>,
     anchors: HashMap<String, Rc<Node>>,
     expanded: u64,
+    /// Byte offsets where lines start, built on first use (help texts name lines).
+    line_starts: Vec<u32>,
     out: Parsed,
 }
 
@@ -185,6 +187,7 @@ impl<'t> Builder<'t> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             expanded: 0,
+            line_starts: Vec::new(),
             out: Parsed::default(),
         }
     }
@@ -195,8 +198,26 @@ impl<'t> Builder<'t> {
             .min(u32::try_from(self.text.len()).unwrap_or(u32::MAX))
     }
 
+    /// 1-based line of `offset`, in logarithmic time after the first call.
+    fn line(&mut self, offset: u32) -> usize {
+        if self.line_starts.is_empty() {
+            self.line_starts.push(0);
+            let ends = self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
+            self.line_starts
+                .extend(ends.map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)));
+        }
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
     fn error(&mut self, message: String, span: Span, help: Option<String>) {
-        self.out.errors.push(LoadError { message, span, help });
+        self.out.errors.push(LoadError {
+            message,
+            span,
+            help,
+        });
     }
 
     fn run(mut self) -> Parsed {
@@ -209,7 +230,8 @@ impl<'t> Builder<'t> {
                     let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m)));
                     let help = match (err.context(), err.context_mark()) {
                         (Some(context), Some(mark)) => {
-                            let line = line_of(self.text, self.offset(mark));
+                            let offset = self.offset(mark);
+                            let line = self.line(offset);
                             Some(format!("{context} that starts on line {line}"))
                         }
                         _ => None,
@@ -224,8 +246,8 @@ impl<'t> Builder<'t> {
                 EventData::StreamEnd => break,
                 EventData::StreamStart { .. } => Ok(()),
                 EventData::DocumentStart { .. } => {
+                    // anchors are per document; the alias budget is for the whole file
                     self.anchors.clear();
-                    self.expanded = 0;
                     Ok(())
                 }
                 EventData::DocumentEnd { .. } => Ok(()),
@@ -258,11 +280,15 @@ impl<'t> Builder<'t> {
                     };
                     self.push(node, anchor)
                 }
-                EventData::SequenceStart { anchor, tag, style, .. } => {
+                EventData::SequenceStart {
+                    anchor, tag, style, ..
+                } => {
                     let flow = style == SequenceStyle::Flow;
                     self.open(start, end, flow, anchor, tag, FrameKind::Seq(Vec::new()))
                 }
-                EventData::MappingStart { anchor, tag, style, .. } => {
+                EventData::MappingStart {
+                    anchor, tag, style, ..
+                } => {
                     let flow = style == MappingStyle::Flow;
                     let kind = FrameKind::Map {
                         pairs: Vec::new(),
@@ -315,13 +341,19 @@ impl<'t> Builder<'t> {
             self.error(
                 format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
                 Span::new(start, end),
-                Some("flatten the structure; Compose files are never nested this deeply".to_string()),
+                Some(
+                    "flatten the structure; Compose files are never nested this deeply".to_string(),
+                ),
             );
             return Err(Abort);
         }
         // Block collections start at their first entry (the `-` or the first key); flow ones at
         // the `[`/`{`, which ends the start event.
-        let start = if flow { end.saturating_sub(1).max(start) } else { end };
+        let start = if flow {
+            end.saturating_sub(1).max(start)
+        } else {
+            end
+        };
         self.stack.push(Frame {
             start,
             flow,
@@ -367,7 +399,10 @@ impl<'t> Builder<'t> {
                 (s.saturating_add(n.size), h.max(n.height))
             }),
             NodeKind::Map(pairs) => pairs.iter().fold((1u64, 0usize), |(s, h), (k, v)| {
-                (s.saturating_add(k.size).saturating_add(v.size), h.max(k.height).max(v.height))
+                (
+                    s.saturating_add(k.size).saturating_add(v.size),
+                    h.max(k.height).max(v.height),
+                )
             }),
             NodeKind::Scalar { .. } => (1, 0),
         };
@@ -388,11 +423,20 @@ impl<'t> Builder<'t> {
                 span,
                 Some(format!("define `&{name}` on a node before this alias")),
             );
-            return self.attach(Rc::new(null_at(span.start)));
+            // an empty mapping stands in, so a `<<: *missing` is not reported twice
+            return self.attach(Rc::new(Node {
+                span,
+                tag: None,
+                kind: NodeKind::Map(Vec::new()),
+                size: 1,
+                height: 1,
+            }));
         };
         if self.stack.len() + target.height > MAX_DEPTH {
             self.error(
-                format!("nesting is too deep (more than {MAX_DEPTH} levels) after expanding `*{name}`"),
+                format!(
+                    "nesting is too deep (more than {MAX_DEPTH} levels) after expanding `*{name}`"
+                ),
                 span,
                 None,
             );
@@ -443,11 +487,13 @@ impl<'t> Builder<'t> {
         for (key, value) in pairs {
             if let Some(k) = key.scalar() {
                 if let Some(first) = seen.get(k) {
-                    let line = line_of(self.text, first.start);
+                    let line = self.line(first.start);
                     errors.push(LoadError {
                         message: format!("duplicate key `{k}`"),
                         span: key.span,
-                        help: Some(format!("`{k}` is already defined on line {line}; remove one of them")),
+                        help: Some(format!(
+                            "`{k}` is already defined on line {line}; remove one of them"
+                        )),
                     });
                 } else {
                     seen.insert(k, key.span);

@@ -198,7 +198,11 @@ impl<'a> Lexer<'a> {
                 if self.is_comment(line) {
                     continue;
                 }
-                if self.slice(line.start, line.end).trim_start_matches(is_space).is_empty() {
+                if self
+                    .slice(line.start, line.end)
+                    .trim_start_matches(is_space)
+                    .is_empty()
+                {
                     continue;
                 }
                 let keep_end = match self.continuation(line.start, line.end) {
@@ -212,7 +216,10 @@ impl<'a> Lexer<'a> {
                 last_end = trim_blank_end(self.src, line.start, line.end);
             }
             let text = b.finish(off(start));
-            return Some(LogicalLine { text, end: off(last_end) });
+            return Some(LogicalLine {
+                text,
+                end: off(last_end),
+            });
         }
     }
 
@@ -223,7 +230,11 @@ impl<'a> Lexer<'a> {
         while let Some(line) = self.next_phys() {
             let s = self.slice(line.start, line.end);
             let tabs = s.len() - s.trim_start_matches('\t').len();
-            let candidate = if chomp { s.get(tabs..).unwrap_or("") } else { s };
+            let candidate = if chomp {
+                s.get(tabs..).unwrap_or("")
+            } else {
+                s
+            };
             if candidate == name {
                 let body = if chomp {
                     b.finish(off(body_start))
@@ -341,7 +352,10 @@ fn match_directive(src: &str, start: usize, end: usize) -> Option<Directive> {
     let value = line.get(value_start..value_end)?.to_string();
     Some(Directive {
         name: Spanned::new(name, Span::from_range(start + name_start..start + name_end)),
-        value: Spanned::new(value, Span::from_range(start + value_start..start + value_end)),
+        value: Spanned::new(
+            value,
+            Span::from_range(start + value_start..start + value_end),
+        ),
         span: Span::from_range(start..end),
     })
 }
@@ -367,7 +381,10 @@ mod tests {
 
     #[test]
     fn escaped_escape_is_not_a_continuation() {
-        assert_eq!(lines("ENV C x\\\\\nENV D y"), vec!["ENV C x\\\\", "ENV D y"]);
+        assert_eq!(
+            lines("ENV C x\\\\\nENV D y"),
+            vec!["ENV C x\\\\", "ENV D y"]
+        );
     }
 
     #[test]
@@ -401,7 +418,8 @@ mod tests {
 
     #[test]
     fn escape_directive_and_section_end() {
-        let mut lx = Lexer::new("# syntax=docker/dockerfile:1\n#escape = `\nFROM a `\n  b\n# escape=\\\n");
+        let mut lx =
+            Lexer::new("# syntax=docker/dockerfile:1\n#escape = `\nFROM a `\n  b\n# escape=\\\n");
         let l = lx.next_logical().unwrap();
         assert_eq!(l.text.value, "FROM a   b");
         assert!(lx.next_logical().is_none());
@@ -426,7 +444,10 @@ mod tests {
         let msgs: Vec<_> = lx.errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(
             msgs,
-            vec!["invalid escape character `x`", "only one `syntax` parser directive can be used"]
+            vec![
+                "invalid escape character `x`",
+                "only one `syntax` parser directive can be used"
+            ]
         );
         assert_eq!(lx.errors[0].span, Span::new(9, 10));
     }

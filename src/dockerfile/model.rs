@@ -343,12 +343,17 @@ impl Dockerfile {
 
     /// The instructions of a stage (its `FROM` first).
     pub fn stage_instructions(&self, stage: &Stage) -> &[Instruction] {
-        self.instructions.get(stage.instructions.clone()).unwrap_or(&[])
+        self.instructions
+            .get(stage.instructions.clone())
+            .unwrap_or(&[])
     }
 
     /// `ARG`s before the first `FROM` (they may be used in `FROM` lines).
     pub fn global_args(&self) -> &[Instruction] {
-        let end = self.stages.first().map_or(self.instructions.len(), |s| s.from);
+        let end = self
+            .stages
+            .first()
+            .map_or(self.instructions.len(), |s| s.from);
         &self.instructions[..end.min(self.instructions.len())]
     }
 }

@@ -49,15 +49,20 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                 continue;
             }
         };
-        built.instr.span = Span::new(built.instr.keyword.span.start, line.end.max(built.instr.keyword.span.end));
+        built.instr.span = Span::new(
+            built.instr.keyword.span.start,
+            line.end.max(built.instr.keyword.span.end),
+        );
         // Heredocs (RUN/COPY/ADD, also as ONBUILD triggers, never in JSON form).
         let heredoc_target = match &built.instr.onbuild {
             Some(t) if built.instr.kind == Keyword::Onbuild => (t.kind, t.args.is_exec()),
             _ => (built.instr.kind, built.instr.args.is_exec()),
         };
         let mut broken = false;
-        if matches!(heredoc_target.0, Keyword::Run | Keyword::Copy | Keyword::Add)
-            && !heredoc_target.1
+        if matches!(
+            heredoc_target.0,
+            Keyword::Run | Keyword::Copy | Keyword::Add
+        ) && !heredoc_target.1
             && line.text.value.contains("<<")
         {
             for m in heredoc_markers(&line.text.value) {
@@ -70,7 +75,10 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                     errors.push(err(
                         format!("unterminated heredoc `{}`", m.name),
                         marker,
-                        Some(&format!("end the heredoc with a line containing only `{}`", m.name)),
+                        Some(&format!(
+                            "end the heredoc with a line containing only `{}`",
+                            m.name
+                        )),
                     ));
                 }
                 built.instr.span.end = built.instr.span.end.max(end);
@@ -146,7 +154,11 @@ fn stages(instructions: &[Instruction]) -> Vec<Stage> {
         }
         let words = ins.words();
         let name = match (words.get(1), words.get(2)) {
-            (Some(kw), Some(n)) if words.len() == 3 && kw.value.eq_ignore_ascii_case("as") => {
+            (Some(kw), Some(n))
+                if words.len() == 3
+                    && kw.value.eq_ignore_ascii_case("as")
+                    && valid_stage_name(&n.value.to_ascii_lowercase()) =>
+            {
                 Some(Spanned::new(n.value.to_ascii_lowercase(), n.span))
             }
             _ => None,
@@ -255,7 +267,9 @@ impl Cx<'_> {
             Keyword::Run | Keyword::Cmd | Keyword::Entrypoint | Keyword::Shell => {
                 self.maybe_json(aa, ab, text, false)?
             }
-            Keyword::Add | Keyword::Copy | Keyword::Volume => self.maybe_json(aa, ab, text, true)?,
+            Keyword::Add | Keyword::Copy | Keyword::Volume => {
+                self.maybe_json(aa, ab, text, true)?
+            }
             Keyword::From | Keyword::Expose => Arguments::Text {
                 text,
                 words: self.ws_split(aa, ab),
@@ -269,7 +283,10 @@ impl Cx<'_> {
             }
             Keyword::Arg => {
                 let ranges = self.word_ranges(aa, ab);
-                let pairs = ranges.iter().map(|&r| self.arg_pair(r, &mut errors)).collect();
+                let pairs = ranges
+                    .iter()
+                    .map(|&r| self.arg_pair(r, &mut errors))
+                    .collect();
                 let words = ranges.iter().map(|&(x, y)| self.spanned(x, y)).collect();
                 Arguments::Text { text, words, pairs }
             }
@@ -394,7 +411,10 @@ impl Cx<'_> {
 
     /// `parseWords`: whitespace-separated words, quotes and escapes kept as written.
     fn parse_words(&self, a: usize, b: usize) -> Vec<Spanned<String>> {
-        self.word_ranges(a, b).into_iter().map(|(x, y)| self.spanned(x, y)).collect()
+        self.word_ranges(a, b)
+            .into_iter()
+            .map(|(x, y)| self.spanned(x, y))
+            .collect()
     }
 
     /// Text ranges of the `parseWords` words.
@@ -509,7 +529,13 @@ impl Cx<'_> {
     }
 
     /// Splits the `key=value` word `wa..wb` at the `=` at text offset `eq`.
-    fn pair(&self, (wa, wb): (usize, usize), eq: usize, kw: &str, errors: &mut Vec<ParseError>) -> KeyValue {
+    fn pair(
+        &self,
+        (wa, wb): (usize, usize),
+        eq: usize,
+        kw: &str,
+        errors: &mut Vec<ParseError>,
+    ) -> KeyValue {
         let span = self.span(wa, wb);
         let key = if eq > wa {
             self.spanned(wa, eq)
@@ -545,7 +571,12 @@ impl Cx<'_> {
         }
     }
 
-    fn unquote_checked(&self, raw: &Spanned<String>, kw: &str, errors: &mut Vec<ParseError>) -> String {
+    fn unquote_checked(
+        &self,
+        raw: &Spanned<String>,
+        kw: &str,
+        errors: &mut Vec<ParseError>,
+    ) -> String {
         let (v, ok) = unquote(&raw.value, self.escape, false);
         if !ok {
             errors.push(err(
@@ -558,7 +589,13 @@ impl Cx<'_> {
     }
 
     /// `parseMaybeJSON` / `parseMaybeJSONToList`.
-    fn maybe_json(&self, a: usize, b: usize, text: Text, list: bool) -> Result<Arguments, ParseError> {
+    fn maybe_json(
+        &self,
+        a: usize,
+        b: usize,
+        text: Text,
+        list: bool,
+    ) -> Result<Arguments, ParseError> {
         if a < b {
             match self.json(a) {
                 Ok((items, span)) => return Ok(Arguments::Exec { items, span }),
@@ -572,7 +609,11 @@ impl Cx<'_> {
                 Err(JsonErr::Invalid) => {}
             }
         }
-        let words = if list { self.ws_split(a, b) } else { self.parse_words(a, b) };
+        let words = if list {
+            self.ws_split(a, b)
+        } else {
+            self.parse_words(a, b)
+        };
         Ok(Arguments::Text {
             text,
             words,
@@ -691,7 +732,8 @@ fn json_string(b: &[u8], i: usize) -> Option<(String, usize)> {
                             && (0xDC00..0xE000).contains(&lo)
                         {
                             j += 6;
-                            char::from_u32(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{fffd}')
+                            char::from_u32(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00))
+                                .unwrap_or('\u{fffd}')
                         } else {
                             char::from_u32(u).unwrap_or('\u{fffd}')
                         }
@@ -978,7 +1020,12 @@ fn allowed_flags(kind: Keyword) -> Option<&'static [(&'static str, FlagKind)]> {
             ("exclude", Multi),
         ],
         Keyword::From => &[("platform", Str)],
-        Keyword::Run => &[("mount", Multi), ("network", Str), ("security", Str), ("device", Multi)],
+        Keyword::Run => &[
+            ("mount", Multi),
+            ("network", Str),
+            ("security", Str),
+            ("device", Multi),
+        ],
         Keyword::Healthcheck => &[
             ("interval", Str),
             ("timeout", Str),
@@ -994,7 +1041,10 @@ fn allowed_flags(kind: Keyword) -> Option<&'static [(&'static str, FlagKind)]> {
 
 fn check_flags(ins: &Instruction, errors: &mut Vec<ParseError>) {
     if ins.kind == Keyword::Healthcheck
-        && ins.words().first().is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
+        && ins
+            .words()
+            .first()
+            .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
     {
         return;
     }
@@ -1012,7 +1062,11 @@ fn check_flags(ins: &Instruction, errors: &mut Vec<ParseError>) {
                 let names: Vec<String> = allowed.iter().map(|(n, _)| format!("`--{n}`")).collect();
                 format!("`{kw}` accepts {}", names.join(", "))
             };
-            errors.push(err(format!("unknown flag `--{name}` for `{kw}`"), f.span, Some(&help)));
+            errors.push(err(
+                format!("unknown flag `--{name}` for `{kw}`"),
+                f.span,
+                Some(&help),
+            ));
             continue;
         };
         if fk != FlagKind::Multi && seen.contains(&name) {
@@ -1033,7 +1087,10 @@ fn check_flags(ins: &Instruction, errors: &mut Vec<ParseError>) {
                 let u = f.unquoted_value().unwrap_or_default();
                 if !u.eq_ignore_ascii_case("true") && !u.eq_ignore_ascii_case("false") {
                     errors.push(err(
-                        format!("flag `--{name}` expects `true` or `false`, not `{}`", v.value),
+                        format!(
+                            "flag `--{name}` expects `true` or `false`, not `{}`",
+                            v.value
+                        ),
                         v.span,
                         None,
                     ));
@@ -1057,7 +1114,8 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
             push(
                 format!("unknown instruction `{}`", ins.keyword.value),
                 at_kw,
-                help.as_deref().or(Some("see https://docs.docker.com/reference/dockerfile/")),
+                help.as_deref()
+                    .or(Some("see https://docs.docker.com/reference/dockerfile/")),
             );
         }
         Keyword::From => match words.len() {
@@ -1067,22 +1125,27 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                 Some("write `FROM <image>[:<tag>] [AS <name>]`"),
             ),
             1 => {}
-            3 if words.get(1).is_some_and(|w| w.value.eq_ignore_ascii_case("as")) => {
+            3 if words
+                .get(1)
+                .is_some_and(|w| w.value.eq_ignore_ascii_case("as")) =>
+            {
                 if let Some(n) = words.get(2) {
                     let lower = n.value.to_ascii_lowercase();
                     if !valid_stage_name(&lower) {
                         push(
                             format!("invalid name for build stage `{}`", n.value),
                             n.span,
-                            Some("a stage name starts with a letter and has only letters, digits, `-`, `_` and `.`"),
+                            Some(
+                                "a stage name starts with a letter and has only letters, digits, `-`, `_` and `.`",
+                            ),
                         );
                     }
                 }
             }
             _ => {
-                let span = words
-                    .get(1)
-                    .map_or(at_kw, |w| w.span.cover(words.last().map_or(w.span, |l| l.span)));
+                let span = words.get(1).map_or(at_kw, |w| {
+                    w.span.cover(words.last().map_or(w.span, |l| l.span))
+                });
                 push(
                     "`FROM` requires either one or three arguments".into(),
                     span,
@@ -1092,15 +1155,25 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
         },
         Keyword::Env | Keyword::Label | Keyword::Arg => {
             if ins.args.pairs().is_empty() {
-                push(format!("`{kw}` requires at least one argument"), at_kw, None);
+                push(
+                    format!("`{kw}` requires at least one argument"),
+                    at_kw,
+                    None,
+                );
             }
             for p in ins.args.pairs() {
                 if p.key.value.is_empty() {
-                    push(format!("`{kw}` names can not be blank"), p.span, Some("write `name=value`"));
+                    push(
+                        format!("`{kw}` names can not be blank"),
+                        p.span,
+                        Some("write `name=value`"),
+                    );
                 }
             }
         }
-        Keyword::Maintainer | Keyword::Workdir | Keyword::User | Keyword::StopSignal if text_empty => {
+        Keyword::Maintainer | Keyword::Workdir | Keyword::User | Keyword::StopSignal
+            if text_empty =>
+        {
             push(format!("`{kw}` requires exactly one argument"), at_kw, None);
         }
         Keyword::Add | Keyword::Copy => {
@@ -1114,11 +1187,19 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                 && !ins.args.is_exec()
                 && !heredoc_markers(&dest.value).is_empty()
             {
-                push(format!("`{kw}` cannot accept a heredoc as a destination"), dest.span, None);
+                push(
+                    format!("`{kw}` cannot accept a heredoc as a destination"),
+                    dest.span,
+                    None,
+                );
             }
         }
         Keyword::Onbuild => match &ins.onbuild {
-            None => push("`ONBUILD` requires at least one argument".into(), at_kw, None),
+            None => push(
+                "`ONBUILD` requires at least one argument".into(),
+                at_kw,
+                None,
+            ),
             Some(t) => match t.kind {
                 Keyword::Onbuild => push(
                     "chaining `ONBUILD` via `ONBUILD ONBUILD` isn't allowed".into(),
@@ -1126,7 +1207,10 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                     None,
                 ),
                 Keyword::From | Keyword::Maintainer => push(
-                    format!("`{}` isn't allowed as an `ONBUILD` trigger", t.keyword.value.to_ascii_uppercase()),
+                    format!(
+                        "`{}` isn't allowed as an `ONBUILD` trigger",
+                        t.keyword.value.to_ascii_uppercase()
+                    ),
                     t.keyword.span,
                     None,
                 ),
@@ -1142,18 +1226,29 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                     Some("write `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`"),
                 ),
                 Some("NONE") if words.len() > 1 => {
-                    push("`HEALTHCHECK NONE` takes no arguments".into(), ins.args.span(), None);
+                    push(
+                        "`HEALTHCHECK NONE` takes no arguments".into(),
+                        ins.args.span(),
+                        None,
+                    );
                 }
                 Some("NONE") => {}
                 Some("CMD") => {
                     if words.len() < 2 {
-                        push("missing command after `HEALTHCHECK CMD`".into(), ins.args.span(), None);
+                        push(
+                            "missing command after `HEALTHCHECK CMD`".into(),
+                            ins.args.span(),
+                            None,
+                        );
                     }
                 }
                 Some(_) => {
                     let w = words.first().map_or(at_kw, |w| w.span);
                     push(
-                        format!("unknown type `{}` in `HEALTHCHECK`", words.first().map_or("", |w| w.value.as_str())),
+                        format!(
+                            "unknown type `{}` in `HEALTHCHECK`",
+                            words.first().map_or("", |w| w.value.as_str())
+                        ),
                         w,
                         Some("use `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`"),
                     );
@@ -1161,15 +1256,27 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
             }
         }
         Keyword::Expose if words.is_empty() => {
-            push("`EXPOSE` requires at least one argument".into(), at_kw, None);
+            push(
+                "`EXPOSE` requires at least one argument".into(),
+                at_kw,
+                None,
+            );
         }
         Keyword::Volume => {
             if words.is_empty() && text_empty {
-                push("`VOLUME` requires at least one argument".into(), at_kw, None);
+                push(
+                    "`VOLUME` requires at least one argument".into(),
+                    at_kw,
+                    None,
+                );
             }
             for w in words {
                 if w.value.trim().is_empty() {
-                    push("`VOLUME` specified can not be an empty string".into(), w.span, None);
+                    push(
+                        "`VOLUME` specified can not be an empty string".into(),
+                        w.span,
+                        None,
+                    );
                 }
             }
         }
@@ -1181,11 +1288,19 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                     Some("write `SHELL [\"executable\", \"parameters\"]`"),
                 );
             } else if words.is_empty() {
-                push("`SHELL` requires at least one argument".into(), ins.args.span(), None);
+                push(
+                    "`SHELL` requires at least one argument".into(),
+                    ins.args.span(),
+                    None,
+                );
             }
         }
         Keyword::Run if text_empty && !ins.args.is_exec() && ins.heredocs.is_empty() => {
-            push("`RUN` requires a command".into(), at_kw, Some("write `RUN <command>`"));
+            push(
+                "`RUN` requires a command".into(),
+                at_kw,
+                Some("write `RUN <command>`"),
+            );
         }
         _ => {}
     }
@@ -1195,7 +1310,8 @@ fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
 fn valid_stage_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
 }
 
 const KEYWORDS: [&str; 18] = [
@@ -1263,7 +1379,8 @@ mod tests {
 
     #[test]
     fn spans_through_continuations() {
-        let src = "FROM a\nRUN --mount=type=cache,target=/x \\\n  # note\n  apt-get \\\n    install";
+        let src =
+            "FROM a\nRUN --mount=type=cache,target=/x \\\n  # note\n  apt-get \\\n    install";
         let df = p(src);
         assert!(df.errors.is_empty(), "{:?}", df.errors);
         let run = &df.instructions[1];
@@ -1271,7 +1388,10 @@ mod tests {
         let f = &run.flags[0];
         assert_eq!(slice(src, f.span), "--mount=type=cache,target=/x");
         assert_eq!(slice(src, f.name.span), "mount");
-        assert_eq!(slice(src, f.value.as_ref().unwrap().span), "type=cache,target=/x");
+        assert_eq!(
+            slice(src, f.value.as_ref().unwrap().span),
+            "type=cache,target=/x"
+        );
         let words: Vec<_> = run.words().iter().map(|w| slice(src, w.span)).collect();
         assert_eq!(words, vec!["apt-get", "install"]);
         let text = run.args.text().unwrap();
@@ -1297,7 +1417,10 @@ mod tests {
         let src = "# escape=`\nFROM a\nRUN dir c:\\ `\n  && echo";
         let df = p(src);
         assert_eq!(df.escape, '`');
-        assert_eq!(df.instructions[1].args.text().unwrap().value, "dir c:\\   && echo");
+        assert_eq!(
+            df.instructions[1].args.text().unwrap().value,
+            "dir c:\\   && echo"
+        );
     }
 
     #[test]
@@ -1305,9 +1428,18 @@ mod tests {
         let src = "FROM a\nENV A=1 B=\"x y\" C=a\\ b\nENV D hello world";
         let df = p(src);
         let pairs = df.instructions[1].args.pairs();
-        let vals: Vec<_> = pairs.iter().map(|p| (p.key.value.as_str(), p.value.as_deref())).collect();
-        assert_eq!(vals, vec![("A", Some("1")), ("B", Some("x y")), ("C", Some("a b"))]);
-        assert_eq!(slice(src, pairs[1].raw_value.as_ref().unwrap().span), "\"x y\"");
+        let vals: Vec<_> = pairs
+            .iter()
+            .map(|p| (p.key.value.as_str(), p.value.as_deref()))
+            .collect();
+        assert_eq!(
+            vals,
+            vec![("A", Some("1")), ("B", Some("x y")), ("C", Some("a b"))]
+        );
+        assert_eq!(
+            slice(src, pairs[1].raw_value.as_ref().unwrap().span),
+            "\"x y\""
+        );
         let legacy = &df.instructions[2].args.pairs()[0];
         assert_eq!(legacy.value.as_deref(), Some("hello world"));
         assert_eq!(slice(src, legacy.span), "D hello world");
@@ -1327,12 +1459,17 @@ mod tests {
             ]
         );
         let kinds: Vec<_> = df.instructions.iter().map(|i| i.kind).collect();
-        assert_eq!(kinds, vec![Keyword::From, Keyword::Unknown, Keyword::Run, Keyword::User]);
+        assert_eq!(
+            kinds,
+            vec![Keyword::From, Keyword::Unknown, Keyword::Run, Keyword::User]
+        );
     }
 
     #[test]
     fn json_edge_cases() {
-        let df = p("FROM a\nCMD [\"a\\u00e9\\ud83d\\ude00\"] trailing\nCMD [\"a\",]\nCMD [01]\nCMD [{\"a\":[1,2]}]");
+        let df = p(
+            "FROM a\nCMD [\"a\\u00e9\\ud83d\\ude00\"] trailing\nCMD [\"a\",]\nCMD [01]\nCMD [{\"a\":[1,2]}]",
+        );
         assert_eq!(df.instructions[1].words()[0].value, "aé😀");
         assert!(df.instructions[1].args.is_exec());
         assert!(!df.instructions[2].args.is_exec());
@@ -1361,7 +1498,10 @@ mod tests {
         assert_eq!(run.heredocs[1].name.value, "X");
         assert!(!run.heredocs[1].expand && run.heredocs[1].chomp);
         assert_eq!(run.heredocs[1].body.value, "literal\n");
-        assert_eq!(slice(src, run.heredocs[1].span), "<<-'X'\necho $A\nEOF\n\tliteral\n\tX");
+        assert_eq!(
+            slice(src, run.heredocs[1].span),
+            "<<-'X'\necho $A\nEOF\n\tliteral\n\tX"
+        );
         assert!(slice(src, run.span).ends_with("\tX"));
         let copy = &df.instructions[2];
         assert_eq!(copy.heredocs[0].name.value, "F");
@@ -1387,7 +1527,9 @@ mod tests {
 
     #[test]
     fn stages_and_names() {
-        let df = p("ARG V=1\nFROM --platform=$P golang:$V AS Build\nRUN x\nFROM scratch\nCOPY --from=build /a /b");
+        let df = p(
+            "ARG V=1\nFROM --platform=$P golang:$V AS Build\nRUN x\nFROM scratch\nCOPY --from=build /a /b",
+        );
         assert_eq!(df.stages.len(), 2);
         assert_eq!(df.stages[0].name.as_ref().unwrap().value, "build");
         assert_eq!(df.stages[0].platform.as_ref().unwrap().value, "$P");
@@ -1419,9 +1561,29 @@ mod tests {
     #[test]
     fn garbage_does_not_panic() {
         for s in [
-            "", "\\", "`", "#", "\u{feff}", "RUN <<", "RUN <<\"", "RUN [\"\\u", "FROM a AS", "ENV =", "ARG =x",
-            "ONBUILD", "HEALTHCHECK", "COPY --", "COPY --x=\"", "RUN \\\n", "é\\\né", "RUN \"\\", "LABEL a=\"",
-            "# escape=`\nRUN `", "RUN --mount= \\", "CMD [\"\u{1}\"]", "ENV a b\\",
+            "",
+            "\\",
+            "`",
+            "#",
+            "\u{feff}",
+            "RUN <<",
+            "RUN <<\"",
+            "RUN [\"\\u",
+            "FROM a AS",
+            "ENV =",
+            "ARG =x",
+            "ONBUILD",
+            "HEALTHCHECK",
+            "COPY --",
+            "COPY --x=\"",
+            "RUN \\\n",
+            "é\\\né",
+            "RUN \"\\",
+            "LABEL a=\"",
+            "# escape=`\nRUN `",
+            "RUN --mount= \\",
+            "CMD [\"\u{1}\"]",
+            "ENV a b\\",
         ] {
             let _ = p(s);
         }

@@ -63,8 +63,19 @@ pub fn effective_user<'a>(df: &'a Dockerfile, stage: &'a Stage) -> EffectiveUser
             .find(|(_, ins)| ins.kind == Keyword::User);
         if let Some((index, ins)) = found {
             let word = ins.words().first();
-            let resolved = word.and_then(|w| expand(df, &w.value, Scope::Before { stage: current, index }, true));
-            let user = word.map(|w| Spanned::new(resolved.clone().unwrap_or_else(|| w.value.clone()), w.span));
+            let resolved = word.and_then(|w| {
+                expand(
+                    df,
+                    &w.value,
+                    Scope::Before {
+                        stage: current,
+                        index,
+                    },
+                    true,
+                )
+            });
+            let user = word
+                .map(|w| Spanned::new(resolved.clone().unwrap_or_else(|| w.value.clone()), w.span));
             let state = match resolved.as_deref().and_then(is_root_user) {
                 Some(true) => UserState::Root,
                 Some(false) => UserState::NonRoot,
@@ -163,14 +174,19 @@ pub fn is_root_user(user: &str) -> Option<bool> {
 
 /// Parent stage when FROM names an earlier stage (case-insensitive), else None.
 pub fn parent_stage<'a>(df: &'a Dockerfile, stage: &Stage) -> Option<&'a Stage> {
-    let image = expand(df, &stage.image.value, Scope::Global, true).unwrap_or_else(|| stage.image.value.clone());
+    let image = expand(df, &stage.image.value, Scope::Global, true)
+        .unwrap_or_else(|| stage.image.value.clone());
     let lower = image.to_ascii_lowercase();
     df.stages
         .iter()
         .take(stage.index.min(df.stages.len()))
         .filter(|s| s.index < stage.index)
         .rev()
-        .find(|s| s.name.as_ref().is_some_and(|n| n.value.to_ascii_lowercase() == lower))
+        .find(|s| {
+            s.name
+                .as_ref()
+                .is_some_and(|n| n.value.to_ascii_lowercase() == lower)
+        })
 }
 
 /// The chain of stages from `stage` up to its root-most ancestor (the stage itself first).
@@ -195,11 +211,18 @@ pub fn expand_with_args(df: &Dockerfile, text: &str, scope: Scope<'_>) -> Option
 }
 
 fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option<String> {
-    if !text.contains('$') && !(quotes && (text.contains(['"', '\'']) || text.contains(df_escape(df)))) {
+    if !text.contains('$')
+        && !(quotes && (text.contains(['"', '\'']) || text.contains(df_escape(df))))
+    {
         return Some(text.to_string());
     }
     let vars = variables(df, scope);
-    expand_vars(text, &|name| vars.get(name).cloned().flatten(), df_escape(df), quotes)
+    expand_vars(
+        text,
+        &|name| vars.get(name).cloned().flatten(),
+        df_escape(df),
+        quotes,
+    )
 }
 
 fn df_escape(df: &Dockerfile) -> char {
@@ -216,7 +239,12 @@ pub fn variables(df: &Dockerfile, scope: Scope<'_>) -> HashMap<String, Option<St
         }
         for kv in ins.args.pairs() {
             let value = kv.raw_value.as_ref().and_then(|raw| {
-                expand_vars(&raw.value, &|n| globals.get(n).cloned().flatten(), esc, true)
+                expand_vars(
+                    &raw.value,
+                    &|n| globals.get(n).cloned().flatten(),
+                    esc,
+                    true,
+                )
             });
             globals.insert(kv.key.value.clone(), value);
         }
@@ -236,12 +264,16 @@ pub fn variables(df: &Dockerfile, scope: Scope<'_>) -> HashMap<String, Option<St
             s.instructions.end
         };
         for i in s.instructions.start..end {
-            let Some(ins) = instruction(df, i) else { continue };
+            let Some(ins) = instruction(df, i) else {
+                continue;
+            };
             match ins.kind {
                 Keyword::Arg => {
                     for kv in ins.args.pairs() {
                         let value = match &kv.raw_value {
-                            Some(raw) => expand_vars(&raw.value, &|n| lookup(&env, &args, n), esc, true),
+                            Some(raw) => {
+                                expand_vars(&raw.value, &|n| lookup(&env, &args, n), esc, true)
+                            }
                             None => globals.get(&kv.key.value).cloned().flatten(),
                         };
                         args.insert(kv.key.value.clone(), value);
@@ -249,10 +281,9 @@ pub fn variables(df: &Dockerfile, scope: Scope<'_>) -> HashMap<String, Option<St
                 }
                 Keyword::Env => {
                     for kv in ins.args.pairs() {
-                        let value = kv
-                            .raw_value
-                            .as_ref()
-                            .and_then(|raw| expand_vars(&raw.value, &|n| lookup(&env, &args, n), esc, true));
+                        let value = kv.raw_value.as_ref().and_then(|raw| {
+                            expand_vars(&raw.value, &|n| lookup(&env, &args, n), esc, true)
+                        });
                         env.insert(kv.key.value.clone(), value);
                     }
                 }
@@ -284,7 +315,12 @@ fn lookup(
 /// Expands variable references in `text` with `get` (which returns `None` for an unset or unknown
 /// variable). With `quotes`, single quotes keep their content literal, double quotes are removed,
 /// and `escape` + char yields the char.
-pub fn expand_vars(text: &str, get: &dyn Fn(&str) -> Option<String>, escape: char, quotes: bool) -> Option<String> {
+pub fn expand_vars(
+    text: &str,
+    get: &dyn Fn(&str) -> Option<String>,
+    escape: char,
+    quotes: bool,
+) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0usize;
@@ -365,7 +401,11 @@ fn find_closing_brace(chars: &[char], from: usize) -> Option<usize> {
 }
 
 /// `NAME`, `NAME:-word`, `NAME-word`, `NAME:+word`, `NAME+word`.
-fn expand_braced(inner: &str, get: &dyn Fn(&str) -> Option<String>, escape: char) -> Option<String> {
+fn expand_braced(
+    inner: &str,
+    get: &dyn Fn(&str) -> Option<String>,
+    escape: char,
+) -> Option<String> {
     let name_len = inner
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
@@ -475,7 +515,10 @@ mod tests {
     #[test]
     fn splits_image_refs() {
         assert_eq!(split_image_ref("alpine"), ("alpine", None, None));
-        assert_eq!(split_image_ref("alpine:3.20"), ("alpine", Some("3.20"), None));
+        assert_eq!(
+            split_image_ref("alpine:3.20"),
+            ("alpine", Some("3.20"), None)
+        );
         assert_eq!(
             split_image_ref("localhost:5000/app"),
             ("localhost:5000/app", None, None)
@@ -494,7 +537,10 @@ mod tests {
             Some("alpine:3.20")
         );
         assert_eq!(expand_with_args(&df, "$NODEF", Scope::Global), None);
-        assert_eq!(expand_with_args(&df, "${NODEF:-x}", Scope::Global).as_deref(), Some("x"));
+        assert_eq!(
+            expand_with_args(&df, "${NODEF:-x}", Scope::Global).as_deref(),
+            Some("x")
+        );
     }
 
     #[test]
@@ -515,7 +561,8 @@ mod tests {
         );
         // USER only in a builder stage the final stage does not derive from.
         assert_eq!(
-            user_of_final("FROM alpine AS build\nUSER app\nFROM alpine\nCOPY --from=build /a /a\n").0,
+            user_of_final("FROM alpine AS build\nUSER app\nFROM alpine\nCOPY --from=build /a /a\n")
+                .0,
             UserState::Root
         );
         // ARG default and ENV expansion.
@@ -531,7 +578,10 @@ mod tests {
             user_of_final("FROM alpine AS base\nENV APP_USER=app\nFROM base\nUSER ${APP_USER}\n"),
             (UserState::NonRoot, Some("app".to_string()))
         );
-        assert_eq!(user_of_final("FROM alpine\nARG UID\nUSER $UID\n").0, UserState::Unknown);
+        assert_eq!(
+            user_of_final("FROM alpine\nARG UID\nUSER $UID\n").0,
+            UserState::Unknown
+        );
         assert_eq!(
             user_of_final("FROM gcr.io/distroless/static-debian12:nonroot\n").0,
             UserState::NonRoot
@@ -553,7 +603,9 @@ mod tests {
 
     #[test]
     fn parent_and_target_stages() {
-        let df = parse("ARG B=build\nFROM alpine AS build\nFROM $B AS test\nFROM build AS final\nFROM final\n");
+        let df = parse(
+            "ARG B=build\nFROM alpine AS build\nFROM $B AS test\nFROM build AS final\nFROM final\n",
+        );
         let stages = &df.stages;
         assert_eq!(stages.len(), 4);
         assert_eq!(parent_stage(&df, &stages[0]).map(|s| s.index), None);

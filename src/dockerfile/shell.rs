@@ -32,7 +32,10 @@ impl Word {
     pub fn offset_of(&self, i: usize) -> u32 {
         match self.offsets.get(i) {
             Some(&o) => o,
-            None => self.offsets.last().map_or(self.start, |&o| o.saturating_add(1)),
+            None => self
+                .offsets
+                .last()
+                .map_or(self.start, |&o| o.saturating_add(1)),
         }
     }
 
@@ -61,7 +64,11 @@ impl Word {
         let inner_start = start.saturating_add(1);
         let last = end.saturating_sub(2).max(inner_start);
         let offsets = (0..value.len())
-            .map(|i| inner_start.saturating_add(u32::try_from(i).unwrap_or(u32::MAX)).min(last))
+            .map(|i| {
+                inner_start
+                    .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
+                    .min(last)
+            })
             .collect();
         Word {
             value,
@@ -200,7 +207,8 @@ pub fn from_argv(items: impl IntoIterator<Item = (String, u32, u32)>) -> Script 
         .into_iter()
         .map(|(value, start, end)| Word::literal(value, start, end))
         .collect();
-    let (Some(start), Some(end)) = (words.first().map(|w| w.start), words.last().map(|w| w.end)) else {
+    let (Some(start), Some(end)) = (words.first().map(|w| w.start), words.last().map(|w| w.end))
+    else {
         return Script::default();
     };
     let cmd = Command {
@@ -243,7 +251,10 @@ fn u(n: usize) -> u32 {
 }
 
 fn is_meta(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'|' | b'&' | b';' | b'<' | b'>' | b'(' | b')')
+    matches!(
+        b,
+        b' ' | b'\t' | b'\r' | b'\n' | b'|' | b'&' | b';' | b'<' | b'>' | b'(' | b')'
+    )
 }
 
 const KEYWORDS_START: &[&str] = &["if", "then", "else", "elif", "do", "while", "until", "!"];
@@ -576,7 +587,11 @@ impl Parser<'_> {
             if b == b'&' && !self.starts_with(b"&>") {
                 break;
             }
-            if term == Term::Brace && cmd.words.is_empty() && cmd.assignments.is_empty() && self.at_word(b"}") {
+            if term == Term::Brace
+                && cmd.words.is_empty()
+                && cmd.assignments.is_empty()
+                && self.at_word(b"}")
+            {
                 break;
             }
             if let Some(r) = self.redirect() {
@@ -738,10 +753,16 @@ impl Parser<'_> {
                 self.pos += 2;
                 self.ansi_c(w);
             }
-            Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-') => {
+            Some(c)
+                if c.is_ascii_alphanumeric()
+                    || matches!(c, b'_' | b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-') =>
+            {
                 self.pos += 2;
                 if c.is_ascii_alphabetic() || c == b'_' {
-                    while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    while self
+                        .peek()
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    {
                         self.pos += 1;
                     }
                 }
@@ -868,7 +889,10 @@ fn is_assignment(w: &Word) -> bool {
     };
     let raw_ok = w.offset_of(name.len()) == w.start.saturating_add(u(name.len()));
     raw_ok
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -880,7 +904,11 @@ impl Script {
     fn remap(&mut self, f: &dyn Fn(u32) -> u32, end_of_input: u32) {
         let range = |s: &mut u32, e: &mut u32| {
             let ns = f(*s);
-            let ne = if *e > *s { f(*e - 1).saturating_add(1) } else { ns };
+            let ne = if *e > *s {
+                f(*e - 1).saturating_add(1)
+            } else {
+                ns
+            };
             *s = ns;
             *e = ne.max(ns).min(end_of_input.max(ns));
         };
@@ -975,12 +1003,21 @@ impl Word {
 
 /// Programs that run another command given as their arguments.
 const WRAPPERS: &[&str] = &[
-    "sudo", "doas", "env", "exec", "command", "builtin", "nohup", "nice", "time", "timeout", "busybox", "gosu",
-    "su-exec", "stdbuf", "chronic", "xargs",
+    "sudo", "doas", "env", "exec", "command", "builtin", "nohup", "nice", "time", "timeout",
+    "busybox", "gosu", "su-exec", "stdbuf", "chronic", "xargs",
 ];
 
 /// POSIX-family shells.
-pub const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ash", "ksh", "mksh", "busybox-sh"];
+pub const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ash",
+    "ksh",
+    "mksh",
+    "busybox-sh",
+];
 
 /// Basename of a path-like word (`/usr/bin/curl` -> `curl`).
 pub fn basename(word: &str) -> &str {
@@ -1005,7 +1042,9 @@ impl Command {
             i += 1;
             // Skip the wrapper's options (and their arguments), assignments and positional args.
             let takes_arg: &[&str] = match name {
-                "sudo" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"],
+                "sudo" => &[
+                    "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group",
+                ],
                 "doas" => &["-u", "-C"],
                 "env" => &["-u", "-C", "-S", "--unset", "--chdir"],
                 "nice" => &["-n", "--adjustment"],
@@ -1080,7 +1119,10 @@ impl Command {
             }
             if let Some(cluster) = v.strip_prefix('-')
                 && let Some(s) = short
-                && cluster.chars().take_while(|c| c.is_ascii_alphanumeric()).any(|c| c == s)
+                && cluster
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .any(|c| c == s)
             {
                 return Some(i);
             }
@@ -1259,7 +1301,10 @@ mod tests {
         assert_eq!(p.elements.len(), 2);
         assert_eq!(argv(simple(p, 0)), ["curl", "-fsSL", "https://x"]);
         assert_eq!(argv(simple(p, 1)), ["sh", "-s", "--", "--yes"]);
-        assert_eq!(&text[p.start as usize..p.end as usize], "curl -fsSL https://x | sh -s -- --yes");
+        assert_eq!(
+            &text[p.start as usize..p.end as usize],
+            "curl -fsSL https://x | sh -s -- --yes"
+        );
     }
 
     #[test]
@@ -1267,11 +1312,17 @@ mod tests {
         let text = r#"echo 'a b' "c \"d\" $HOME" e\ f $'g\nh' "$(echo x)""#;
         let s = parse(text);
         let c = simple(&s.pipelines[0], 0);
-        assert_eq!(argv(c), ["echo", "a b", "c \"d\" $HOME", "e f", "g\nh", "$(echo x)"]);
+        assert_eq!(
+            argv(c),
+            ["echo", "a b", "c \"d\" $HOME", "e f", "g\nh", "$(echo x)"]
+        );
         assert!(c.words[1].quoted);
         assert!(!c.words[0].quoted);
         let w = &c.words[2];
-        assert_eq!(&text[w.start as usize..w.end as usize], r#""c \"d\" $HOME""#);
+        assert_eq!(
+            &text[w.start as usize..w.end as usize],
+            r#""c \"d\" $HOME""#
+        );
         // Value byte 2 (`"`) comes from the escaped quote at input offset 13 + 3.
         assert_eq!(w.offset_of(2), w.start + 4);
         assert_eq!(c.words[5].substitutions.len(), 1);
@@ -1282,7 +1333,10 @@ mod tests {
         let s = parse("apt-get install \\\n  -y curl # the tool\n# a comment line\necho done");
         assert_eq!(
             commands(&s),
-            vec![vec!["apt-get", "install", "-y", "curl"], vec!["echo", "done"]]
+            vec![
+                vec!["apt-get", "install", "-y", "curl"],
+                vec!["echo", "done"]
+            ]
         );
         // `#` inside a word is not a comment.
         let s = parse("echo a#b");
@@ -1296,14 +1350,22 @@ mod tests {
         assert_eq!(argv(c), ["make"]);
         let ops: Vec<_> = c.redirects.iter().map(|r| (r.fd, r.op.as_str())).collect();
         assert_eq!(ops, vec![(None, ">"), (Some(2), ">&"), (None, "<")]);
-        assert_eq!(c.redirects[1].target.as_ref().map(|t| t.value.as_str()), Some("1"));
+        assert_eq!(
+            c.redirects[1].target.as_ref().map(|t| t.value.as_str()),
+            Some("1")
+        );
         // The heredoc body is skipped.
-        assert_eq!(commands(&s), vec![vec!["make"], vec!["cat"], vec!["echo", "ok"]]);
+        assert_eq!(
+            commands(&s),
+            vec![vec!["make"], vec!["cat"], vec!["echo", "ok"]]
+        );
     }
 
     #[test]
     fn groups_and_substitutions() {
-        let s = parse("(cd /x && make) | tee log; { echo a; echo b; } > f; v=$(curl -s u | jq .v) `id -u`");
+        let s = parse(
+            "(cd /x && make) | tee log; { echo a; echo b; } > f; v=$(curl -s u | jq .v) `id -u`",
+        );
         assert_eq!(
             commands(&s),
             vec![
@@ -1321,7 +1383,10 @@ mod tests {
         let last = &s.pipelines[2];
         let c = simple(last, 0);
         assert_eq!(c.assignments.len(), 1);
-        assert_eq!(c.assignments[0].substitutions[0].kind, SubstitutionKind::Command);
+        assert_eq!(
+            c.assignments[0].substitutions[0].kind,
+            SubstitutionKind::Command
+        );
     }
 
     #[test]
@@ -1331,7 +1396,10 @@ mod tests {
         let c = simple(&s.pipelines[0], 0);
         assert_eq!(c.words.len(), 2);
         assert!(c.words[1].is_substitution());
-        assert_eq!(c.words[1].substitutions[0].kind, SubstitutionKind::ProcessIn);
+        assert_eq!(
+            c.words[1].substitutions[0].kind,
+            SubstitutionKind::ProcessIn
+        );
         assert!(c.redirects.is_empty());
     }
 
@@ -1343,8 +1411,14 @@ mod tests {
         };
         assert_eq!(prog("/usr/bin/curl -s x").as_deref(), Some("curl"));
         assert_eq!(prog("sudo -E -u app bash").as_deref(), Some("bash"));
-        assert_eq!(prog("FOO=1 BAR=2 env -i X=y exec nice -n 5 sh").as_deref(), Some("sh"));
-        assert_eq!(prog("timeout 10 gosu app python3 -").as_deref(), Some("python3"));
+        assert_eq!(
+            prog("FOO=1 BAR=2 env -i X=y exec nice -n 5 sh").as_deref(),
+            Some("sh")
+        );
+        assert_eq!(
+            prog("timeout 10 gosu app python3 -").as_deref(),
+            Some("python3")
+        );
         assert_eq!(prog("busybox wget -O- x").as_deref(), Some("wget"));
         assert_eq!(prog("sudo").as_deref(), None);
         assert_eq!(prog("FOO=1").as_deref(), None);
@@ -1365,14 +1439,25 @@ mod tests {
         let text = "sh -ec 'curl -s https://x | bash'";
         let s = parse(text);
         let c = simple(&s.pipelines[0], 0);
-        assert_eq!(c.shell_c_script().map(|w| w.value.as_str()), Some("curl -s https://x | bash"));
+        assert_eq!(
+            c.shell_c_script().map(|w| w.value.as_str()),
+            Some("curl -s https://x | bash")
+        );
         let inner = c.inline_scripts();
         let p = &inner[0].pipelines[0];
-        assert_eq!(&text[p.start as usize..p.end as usize], "curl -s https://x | bash");
+        assert_eq!(
+            &text[p.start as usize..p.end as usize],
+            "curl -s https://x | bash"
+        );
         assert_eq!(commands(&s).len(), 3);
         assert_eq!(parse("bash -o pipefail -c 'x'").pipelines.len(), 1);
         let s = parse("bash -o pipefail -c 'x y'");
-        assert_eq!(simple(&s.pipelines[0], 0).shell_c_script().map(|w| w.value.as_str()), Some("x y"));
+        assert_eq!(
+            simple(&s.pipelines[0], 0)
+                .shell_c_script()
+                .map(|w| w.value.as_str()),
+            Some("x y")
+        );
         let s = parse("sh script.sh -c x");
         assert_eq!(simple(&s.pipelines[0], 0).shell_c_script(), None);
     }
@@ -1382,15 +1467,27 @@ mod tests {
         let s = parse("if curl -f x | sh; then echo ok; else exit 1; fi");
         assert_eq!(
             commands(&s),
-            vec![vec!["curl", "-f", "x"], vec!["sh"], vec!["echo", "ok"], vec!["exit", "1"]]
+            vec![
+                vec!["curl", "-f", "x"],
+                vec!["sh"],
+                vec!["echo", "ok"],
+                vec!["exit", "1"]
+            ]
         );
         let s = parse("for f in a b; do rm $f; done");
-        assert_eq!(commands(&s), vec![vec!["for", "f", "in", "a", "b"], vec!["rm", "$f"]]);
+        assert_eq!(
+            commands(&s),
+            vec![vec!["for", "f", "in", "a", "b"], vec!["rm", "$f"]]
+        );
     }
 
     #[test]
     fn exec_form() {
-        let s = from_argv(vec![("sh".to_string(), 5, 9), ("-c".to_string(), 11, 15), ("a | b".to_string(), 17, 24)]);
+        let s = from_argv(vec![
+            ("sh".to_string(), 5, 9),
+            ("-c".to_string(), 11, 15),
+            ("a | b".to_string(), 17, 24),
+        ]);
         let c = simple(&s.pipelines[0], 0);
         let inner = c.inline_scripts();
         let p = &inner[0].pipelines[0];
@@ -1400,8 +1497,30 @@ mod tests {
     #[test]
     fn never_panics_on_garbage() {
         for t in [
-            "", "'", "\"", "$(", "`", "((((", "))))", "{ ", "}", "$'\\", "a\\", "<<", "2>", "<(", "${", "$((1",
-            "| | &&", "\"$(\"", "`$(`", "é'ü\"ß", "&>", ";;", "case x in a) y;; esac", "f() { a; }",
+            "",
+            "'",
+            "\"",
+            "$(",
+            "`",
+            "((((",
+            "))))",
+            "{ ",
+            "}",
+            "$'\\",
+            "a\\",
+            "<<",
+            "2>",
+            "<(",
+            "${",
+            "$((1",
+            "| | &&",
+            "\"$(\"",
+            "`$(`",
+            "é'ü\"ß",
+            "&>",
+            ";;",
+            "case x in a) y;; esac",
+            "f() { a; }",
         ] {
             let _ = parse(t);
         }

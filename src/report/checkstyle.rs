@@ -13,7 +13,12 @@ use crate::diagnostic::Diagnostic;
 pub struct Checkstyle;
 
 impl Emitter for Checkstyle {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()> {
         let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = BTreeMap::new();
         for f in &cx.files {
             by_file.entry(f.display.as_str()).or_default();

@@ -8,7 +8,12 @@ use crate::diagnostic::Diagnostic;
 pub struct Concise;
 
 impl Emitter for Concise {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()> {
         for d in super::reported(diagnostics) {
             let (start, _) = start_end(d);
             writeln!(

@@ -4,8 +4,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
-    SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
 };
 
 use super::{Emitter, ReportCtx, summary_line};
@@ -20,7 +20,12 @@ pub struct FullOptions;
 pub struct Full;
 
 impl Emitter for Full {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()> {
         let theme = if cx.color {
             GraphicalTheme::unicode()
         } else {
@@ -68,11 +73,11 @@ impl SourceCode for FileSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .0
-            .text
-            .as_str()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner =
+            self.0
+                .text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.0.display.clone(),
             inner.data(),
@@ -110,7 +115,10 @@ struct Related {
 
 impl<'d> Report<'d> {
     fn new(d: &'d Diagnostic) -> Self {
-        let mut labels = vec![LabeledSpan::new_primary_with_span(None, source_span(&d.file, d.span))];
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            None,
+            source_span(&d.file, d.span),
+        )];
         let mut related = Vec::new();
         for l in &d.labels {
             if std::sync::Arc::ptr_eq(&l.file, &d.file) || l.file.path == d.file.path {
@@ -162,7 +170,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -177,7 +188,9 @@ impl miette::Diagnostic for Report<'_> {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }
@@ -204,6 +217,8 @@ impl miette::Diagnostic for Related {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(None, self.span))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(None, self.span),
+        )))
     }
 }

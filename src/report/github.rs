@@ -13,7 +13,12 @@ use crate::diagnostic::{Diagnostic, Severity};
 pub struct Github;
 
 impl Emitter for Github {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], _cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        _cx: &ReportCtx,
+    ) -> io::Result<()> {
         for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
             let command = match d.severity {
                 Severity::Error => "error",
@@ -39,7 +44,9 @@ impl Emitter for Github {
 
 /// `escapeData`: `%`, `\r` and `\n`.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// `escapeProperty`: `%`, `\r`, `\n`, `:` and `,`.
@@ -53,7 +60,10 @@ mod tests {
 
     #[test]
     fn escaping_matches_the_toolkit() {
-        assert_eq!(escape_data("50% done\r\nnext: a,b"), "50%25 done%0D%0Anext: a,b");
+        assert_eq!(
+            escape_data("50% done\r\nnext: a,b"),
+            "50%25 done%0D%0Anext: a,b"
+        );
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
     }
 }

@@ -61,7 +61,12 @@ pub fn start_end_inclusive(d: &Diagnostic) -> (LineCol, LineCol) {
 }
 
 impl Emitter for Gitlab {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], _cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        _cx: &ReportCtx,
+    ) -> io::Result<()> {
         let issues: Vec<Issue<'_>> = diagnostics
             .iter()
             .filter(|d| d.suppression.is_none())

@@ -89,7 +89,12 @@ fn positions(file: &FileRef, span: Span) -> (Position, Position) {
 }
 
 impl Emitter for Json {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()> {
         let counts = Counts::of(diagnostics);
         let findings = super::reported(diagnostics)
             .map(|d| {

@@ -13,7 +13,12 @@ use crate::diagnostic::Diagnostic;
 pub struct Junit;
 
 impl Emitter for Junit {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()> {
         // Every checked file, in order, with its findings; a finding in a file not listed in the
         // context (a caller that did not fill `files`) still gets a suite.
         let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = BTreeMap::new();
@@ -23,7 +28,8 @@ impl Emitter for Junit {
         for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
             by_file.entry(d.file.display.as_str()).or_default().push(d);
         }
-        let tests: usize = by_file.values().map(|v| v.len().max(1)).sum::<usize>() + cx.errors.len();
+        let tests: usize =
+            by_file.values().map(|v| v.len().max(1)).sum::<usize>() + cx.errors.len();
         let failures: usize = by_file.values().map(Vec::len).sum();
 
         let mut out = String::new();
@@ -42,7 +48,10 @@ impl Emitter for Junit {
                 findings.len()
             );
             if findings.is_empty() {
-                let _ = writeln!(out, "    <testcase name=\"sandlint\" classname=\"{file}\" file=\"{file}\"/>");
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"sandlint\" classname=\"{file}\" file=\"{file}\"/>"
+                );
             }
             for d in findings {
                 let (start, _) = start_end(d);
@@ -142,7 +151,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(escape("a<b & \"c\" 'd'\n\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&#10;\u{FFFD}");
+        assert_eq!(
+            escape("a<b & \"c\" 'd'\n\u{1}"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&#10;\u{FFFD}"
+        );
         assert_eq!(escape_text("x > y\n]]>"), "x &gt; y\n]]&gt;");
     }
 }

@@ -67,7 +67,12 @@ impl Counts {
 
 /// Writes a report.
 pub trait Emitter {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()>;
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()>;
 }
 
 /// Renders a whole report to a string (tests, doc examples).

@@ -16,7 +16,8 @@ use crate::docs::{RULES, RuleMeta};
 use crate::source::{FileRef, Span, display_path};
 
 /// The schema URI of SARIF 2.1.0 (OASIS errata 01).
-pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// The key under which `partialFingerprints` carries [`Diagnostic::fingerprint`].
 pub const FINGERPRINT_KEY: &str = "sandlintFingerprint/v1";
@@ -27,7 +28,12 @@ pub const SRCROOT: &str = "%SRCROOT%";
 pub struct Sarif;
 
 impl Emitter for Sarif {
-    fn emit(&mut self, w: &mut dyn Write, diagnostics: &[Diagnostic], cx: &ReportCtx) -> io::Result<()> {
+    fn emit(
+        &mut self,
+        w: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        cx: &ReportCtx,
+    ) -> io::Result<()> {
         let log = log(diagnostics, cx);
         serde_json::to_writer_pretty(&mut *w, &log).map_err(io::Error::other)?;
         writeln!(w)
@@ -180,7 +186,8 @@ fn absolute_uri(display: &str) -> Option<String> {
     if display.starts_with('/') {
         return Some(format!("file://{}", encode(display)));
     }
-    let drive = bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
+    let drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
     drive.then(|| format!("file:///{}:{}", &display[..1], encode(&display[2..])))
 }
 
@@ -209,12 +216,21 @@ mod tests {
 
     #[test]
     fn uris() {
-        assert_eq!(relative_uri("./my app/compose.yaml"), "my%20app/compose.yaml");
+        assert_eq!(
+            relative_uri("./my app/compose.yaml"),
+            "my%20app/compose.yaml"
+        );
         assert_eq!(relative_uri("a:b/Dockerfile"), "a%3Ab/Dockerfile");
         assert_eq!(relative_uri("café/Dockerfile"), "caf%C3%A9/Dockerfile");
         assert_eq!(relative_uri("../x/Dockerfile"), "../x/Dockerfile");
-        assert_eq!(absolute_uri("/tmp/a b/Dockerfile").as_deref(), Some("file:///tmp/a%20b/Dockerfile"));
-        assert_eq!(absolute_uri("C:/src/Dockerfile").as_deref(), Some("file:///C:/src/Dockerfile"));
+        assert_eq!(
+            absolute_uri("/tmp/a b/Dockerfile").as_deref(),
+            Some("file:///tmp/a%20b/Dockerfile")
+        );
+        assert_eq!(
+            absolute_uri("C:/src/Dockerfile").as_deref(),
+            Some("file:///C:/src/Dockerfile")
+        );
         assert_eq!(absolute_uri("src/Dockerfile"), None);
     }
 }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
-use crate::docs::RuleMeta;
 use crate::dockerfile::model::Dockerfile;
+use crate::docs::RuleMeta;
 use crate::source::{FileRef, Span};
 
 /// A Dockerfile that a Compose service builds, found and parsed by the linter.
@@ -63,7 +63,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reports a finding of this rule in another file (e.g. the Dockerfile a service builds).
-    pub fn report_in(&mut self, file: &FileRef, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+    pub fn report_in(
+        &mut self,
+        file: &FileRef,
+        span: Span,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         let len = self.diagnostics.len();
         self.diagnostics
             .push(Diagnostic::new(self.rule, file.clone(), span, message));

@@ -11,8 +11,8 @@ pub mod meta;
 pub use context::{BuiltImage, Ctx};
 
 use crate::compose::model::ComposeFile;
-use crate::docs::RuleMeta;
 use crate::dockerfile::model::Dockerfile;
+use crate::docs::RuleMeta;
 
 /// A lint rule. Rules read typed models only and push findings through [`Ctx`].
 pub trait Rule: Sync {

@@ -21,7 +21,10 @@ pub fn lint_dir(dir: &Path, selection: &Selection) -> (Vec<FileResult>, Vec<Diag
         let file = SourceFile::new(c.path.clone(), display_path(&c.path), text).into_ref();
         results.push(linter::lint_file(file, kind, selection));
     }
-    let mut all: Vec<Diagnostic> = results.iter().flat_map(|r| r.diagnostics.iter().cloned()).collect();
+    let mut all: Vec<Diagnostic> = results
+        .iter()
+        .flat_map(|r| r.diagnostics.iter().cloned())
+        .collect();
     linter::sort(&mut all);
     (results, all)
 }
@@ -45,7 +48,12 @@ pub fn render(results: &[FileResult], diagnostics: &[Diagnostic]) -> String {
 /// Sorted subdirectories of `dir`.
 pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -59,8 +67,14 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("SANDLINT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!("SANDLINT_REQUIRE_SHARED=1 but {} does not exist", dir.display());
+        panic!(
+            "SANDLINT_REQUIRE_SHARED=1 but {} does not exist",
+            dir.display()
+        );
     }
-    eprintln!("\n*** SKIPPED: {} not found; corpus/spec tests did not run ***\n", dir.display());
+    eprintln!(
+        "\n*** SKIPPED: {} not found; corpus/spec tests did not run ***\n",
+        dir.display()
+    );
     None
 }

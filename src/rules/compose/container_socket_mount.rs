@@ -32,14 +32,14 @@ impl Rule for ContainerSocketMount {
                     None => continue,
                     Some(SocketMount::Socket(path)) => {
                         format!(
-                            "service `{name}` mounts the container runtime socket `{}`",
-                            super::shown(&path, 26)
+                            "service `{name}` mounts runtime socket `{}`",
+                            super::shown(&path, 22)
                         )
                     }
                     Some(SocketMount::Directory(path)) => {
                         format!(
-                            "service `{name}` mounts `{}`, which holds the runtime socket",
-                            super::shown(&path, 26)
+                            "service `{name}` mounts runtime socket directory `{}`",
+                            super::shown(&path, 22)
                         )
                     }
                 };
@@ -87,7 +87,7 @@ mod tests {
         let text = one_volume("/var/run/docker.sock:/var/run/docker.sock");
         assert_eq!(
             messages(RULE, &text),
-            vec!["service `ci` mounts the container runtime socket `/var/run/docker.sock`"]
+            vec!["service `ci` mounts runtime socket `/var/run/docker.sock`"]
         );
     }
 

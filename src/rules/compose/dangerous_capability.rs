@@ -16,7 +16,7 @@ const DANGEROUS: &[(&str, &str)] = &[
     ("SYS_BOOT", "reboots the host"),
     ("SYS_TIME", "sets the host clock"),
     ("NET_ADMIN", "reconfigures the network"),
-    ("DAC_READ_SEARCH", "opens files by handle"),
+    ("DAC_READ_SEARCH", "opens host files by handle"),
     ("BPF", "loads BPF programs"),
     ("PERFMON", "kernel perf monitoring"),
     ("MAC_ADMIN", "changes the MAC policy"),
@@ -48,7 +48,7 @@ impl Rule for DangerousCapability {
                 let shown = super::shown(text.trim(), 20);
                 cx.report(
                     cap.span,
-                    format!("service `{}` adds capability `{shown}` ({why})", super::svc(service)),
+                    format!("service `{}` adds `{shown}` ({why})", super::svc(service)),
                 )
                 .help(format!("remove `{shown}` from `cap_add`, or add a narrower capability that covers the need"));
             }
@@ -75,7 +75,7 @@ mod tests {
         );
         assert_eq!(
             messages(RULE, text).first().map(String::as_str),
-            Some("service `app` adds capability `SYS_ADMIN` (mounts, namespaces, more)")
+            Some("service `app` adds `SYS_ADMIN` (mounts, namespaces, more)")
         );
     }
 

@@ -57,8 +57,7 @@ impl Rule for MissingNoNewPrivileges {
                 .security_opt
                 .iter()
                 .map(|e| (e, classify(e)))
-                .filter(|(_, c)| *c != Nnp::Other)
-                .next_back();
+                .rfind(|(_, c)| *c != Nnp::Other);
             match last {
                 Some((_, Nnp::On | Nnp::Unknown)) => {}
                 Some((entry, _)) => {
@@ -66,7 +65,7 @@ impl Rule for MissingNoNewPrivileges {
                         entry.span,
                         format!(
                             "service `{name}` allows privilege escalation (`{}`)",
-                            super::shown(entry.value.text(), 32)
+                            super::shown(entry.value.text(), 27)
                         ),
                     )
                     .help("set `no-new-privileges:true`");

@@ -54,7 +54,7 @@ fn shown(text: &str, max: usize) -> String {
 
 /// A service name as shown in messages.
 fn svc(service: &Service) -> String {
-    shown(&service.name.value, 24)
+    shown(&service.name.value, 32)
 }
 
 /// Whether a known resource limit means "no limit" to Docker: a number `<= 0` (`0`, `-1`, `0.0`,
@@ -101,7 +101,7 @@ fn check_limit(
             format!(
                 "service `{name}` has an unlimited {what} (`{}: {}`)",
                 key.trim_start_matches("deploy.resources."),
-                shown(first.value.text(), 10)
+                shown(first.value.text(), 6)
             ),
         )
         .help(help);
@@ -241,7 +241,7 @@ mod tests {
         let text = format!(
             "services:\n  {long}:\n    image: x\n    privileged: true\n    read_only: false\n    \
              security_opt: [\"no-new-privileges:false\"]\n    mem_limit: 0\n    cpus: 0\n    \
-             pids_limit: -1\n    user: root\n    use_api_socket: true\n    cap_add: [CAP_DAC_READ_SEARCH, MAC_OVERRIDE, BPF]\n    \
+             pids_limit: -1\n    cap_drop: [NET_RAW]\n    user: root\n    use_api_socket: true\n    cap_add: [CAP_DAC_READ_SEARCH, MAC_OVERRIDE, BPF]\n    \
              volumes:\n      - /run/user/1000/some/deeply/nested/runtime/directory/docker.sock:/s\n      \
              - /var/run:/host/var/run\n      - ./a/very/long/relative/path/to/some/configuration/directory:/etc/x\n    \
              ports: [\"65000-65010:65000-65010/udp\", \"8080\"]\n  {long}-2:\n    build: ./no-such-dir\n    network_mode: host\n"

@@ -54,12 +54,12 @@ impl Rule for PortBoundToAllInterfaces {
                 if on_all_interfaces(port) != Some(true) {
                     continue;
                 }
-                let shown = super::shown(&describe(port), 30);
+                let shown = super::shown(&describe(port), 22);
                 let message = if port.published.is_some() {
                     format!("service `{name}` publishes port `{shown}` on all interfaces")
                 } else {
                     format!(
-                        "service `{name}` publishes port `{shown}` on all interfaces (random host port)"
+                        "service `{name}` publishes `{shown}` on a random port on all interfaces"
                     )
                 };
                 let target = port.target.as_ref().map_or("80", |t| t.value.text());
@@ -98,7 +98,7 @@ mod tests {
                 "service `web` publishes port `8080:80` on all interfaces",
                 "service `web` publishes port `9000:9000` on all interfaces",
                 "service `web` publishes port `9001:9001` on all interfaces",
-                "service `web` publishes port `9090` on all interfaces (random host port)",
+                "service `web` publishes `9090` on a random port on all interfaces",
             ]
         );
     }

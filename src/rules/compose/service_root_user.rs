@@ -76,7 +76,7 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
             "the image's user is set to root here",
         ),
         (None, None) => (
-            format!("service `{name}` runs as root (its Dockerfile never sets a non-root `USER`)"),
+            format!("service `{name}` runs as root (its image never sets a non-root `USER`)"),
             eu.from.span,
             "this stage and its base images set no `USER`, so the image runs as root",
         ),

@@ -1,6 +1,6 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// SLD003: `ADD` of local files where `COPY` does.
@@ -9,8 +9,8 @@ pub struct AddInsteadOfCopy;
 /// Extensions of archives that `ADD` unpacks (tar, possibly compressed) and of compressed files
 /// whose content `ADD` may detect as a tar archive.
 const ARCHIVES: &[&str] = &[
-    ".tar", ".tgz", ".taz", ".tbz", ".tbz2", ".tb2", ".txz", ".tlz", ".tzst", ".tzs", ".gz", ".bz2", ".xz", ".lz",
-    ".lzma", ".zst", ".z",
+    ".tar", ".tgz", ".taz", ".tbz", ".tbz2", ".tb2", ".txz", ".tlz", ".tzst", ".tzs", ".gz",
+    ".bz2", ".xz", ".lz", ".lzma", ".zst", ".z",
 ];
 
 /// A source that `ADD` may unpack.
@@ -55,8 +55,15 @@ impl Rule for AddInsteadOfCopy {
                 0 | 1 => String::new(),
                 n => format!(" and {} more", n - 1),
             };
-            let prefix = if add.onbuild { "`ONBUILD ADD`" } else { "`ADD`" };
-            let message = format!("{prefix} used for local source `{}`{more}", super::snippet(first, 50));
+            let prefix = if add.onbuild {
+                "`ONBUILD ADD`"
+            } else {
+                "`ADD`"
+            };
+            let message = format!(
+                "{prefix} used for local source `{}`{more}",
+                super::snippet(first, 50)
+            );
             cx.report(add.ins.keyword.span, message)
                 .help("use `COPY`: it copies without unpacking archives or fetching URLs");
         }

@@ -1,6 +1,6 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// SLD004: `ADD` of an http(s) URL without `--checksum`.
@@ -13,13 +13,18 @@ impl Rule for AddRemoteWithoutChecksum {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         for add in super::instructions_of(df, Keyword::Add) {
-            if add.ins.flag("checksum").is_some_and(|f| f.value.as_ref().is_some_and(|v| !v.value.is_empty())) {
+            if add
+                .ins
+                .flag("checksum")
+                .is_some_and(|f| f.value.as_ref().is_some_and(|v| !v.value.is_empty()))
+            {
                 continue;
             }
             for (src, span) in super::add_sources(add.ins) {
                 // The scheme decides; a variable later in the URL does not hide it.
                 let value = if super::is_http_url(&src) {
-                    semantics::expand_with_args(df, &src, add.scope()).unwrap_or_else(|| src.clone())
+                    semantics::expand_with_args(df, &src, add.scope())
+                        .unwrap_or_else(|| src.clone())
                 } else {
                     match semantics::expand_with_args(df, &src, add.scope()) {
                         Some(v) if super::is_http_url(&v) => v,
@@ -29,7 +34,11 @@ impl Rule for AddRemoteWithoutChecksum {
                 if super::is_git_url(&value) {
                     continue;
                 }
-                let prefix = if add.onbuild { "`ONBUILD ADD`" } else { "`ADD`" };
+                let prefix = if add.onbuild {
+                    "`ONBUILD ADD`"
+                } else {
+                    "`ADD`"
+                };
                 cx.report(
                     span,
                     format!("{prefix} downloads `{}` without `--checksum`", super::snippet(&src, 60)),
@@ -58,12 +67,24 @@ mod tests {
             )]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nARG V=1.0\nADD --chown=1:1 http://e.com/$V/t.tgz /t\n"),
+            spans(
+                R,
+                "FROM a:1\nARG V=1.0\nADD --chown=1:1 http://e.com/$V/t.tgz /t\n"
+            ),
             vec!["http://e.com/$V/t.tgz"]
         );
-        assert_eq!(spans(R, "FROM a:1\nARG U=https://e.com/x\nADD ${U} /x\n"), vec!["${U}"]);
-        assert_eq!(spans(R, "FROM a:1\nONBUILD ADD [\"https://e.com/x\", \"/x\"]\n"), vec!["\"https://e.com/x\""]);
-        assert_eq!(spans(R, "FROM a:1\nADD --checksum= https://e.com/x /x\n"), vec!["https://e.com/x"]);
+        assert_eq!(
+            spans(R, "FROM a:1\nARG U=https://e.com/x\nADD ${U} /x\n"),
+            vec!["${U}"]
+        );
+        assert_eq!(
+            spans(R, "FROM a:1\nONBUILD ADD [\"https://e.com/x\", \"/x\"]\n"),
+            vec!["\"https://e.com/x\""]
+        );
+        assert_eq!(
+            spans(R, "FROM a:1\nADD --checksum= https://e.com/x /x\n"),
+            vec!["https://e.com/x"]
+        );
     }
 
     #[test]

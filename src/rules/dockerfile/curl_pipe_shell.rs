@@ -1,6 +1,6 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::shell::{self, Command, Element, Script, SubstitutionKind, Word};
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
@@ -8,7 +8,9 @@ use crate::source::Span;
 pub struct CurlPipeShell;
 
 /// Interpreters that execute a program read from stdin, besides the POSIX shells.
-const INTERPRETERS: &[&str] = &["python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php"];
+const INTERPRETERS: &[&str] = &[
+    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php",
+];
 
 fn is_interpreter(prog: &str) -> bool {
     shell::SHELLS.contains(&prog)
@@ -87,14 +89,22 @@ fn program_source(cmd: &Command) -> ProgramSource<'_> {
             break;
         }
         if code_long.contains(&v) {
-            return args.get(i + 1).map_or(ProgramSource::None, ProgramSource::Word);
+            return args
+                .get(i + 1)
+                .map_or(ProgramSource::None, ProgramSource::Word);
         }
         if v.starts_with("--") {
             i += 1;
             continue;
         }
-        if let Some(cluster) = v.strip_prefix('-').or_else(|| if is_shell { v.strip_prefix('+') } else { None }) {
-            let letters: Vec<char> = cluster.chars().take_while(char::is_ascii_alphanumeric).collect();
+        if let Some(cluster) = v
+            .strip_prefix('-')
+            .or_else(|| if is_shell { v.strip_prefix('+') } else { None })
+        {
+            let letters: Vec<char> = cluster
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
             if let Some(pos) = letters.iter().position(|c| code_short.contains(c)) {
                 // `-c code` or `-ccode` (python), `-e code`.
                 let attached = cluster.len() > pos + 1 && !is_shell;
@@ -102,9 +112,13 @@ fn program_source(cmd: &Command) -> ProgramSource<'_> {
                     return ProgramSource::None;
                 }
                 if is_shell {
-                    return cmd.shell_c_script().map_or(ProgramSource::None, ProgramSource::Word);
+                    return cmd
+                        .shell_c_script()
+                        .map_or(ProgramSource::None, ProgramSource::Word);
                 }
-                return args.get(i + 1).map_or(ProgramSource::None, ProgramSource::Word);
+                return args
+                    .get(i + 1)
+                    .map_or(ProgramSource::None, ProgramSource::Word);
             }
             if is_shell && letters.contains(&'s') {
                 stdin_flag = true;
@@ -118,6 +132,14 @@ fn program_source(cmd: &Command) -> ProgramSource<'_> {
         return ProgramSource::Stdin;
     }
     match args.get(i) {
+        Some(w)
+            if matches!(
+                w.value.as_str(),
+                "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0"
+            ) =>
+        {
+            ProgramSource::Stdin
+        }
         Some(w) => ProgramSource::Word(w),
         None => ProgramSource::Stdin,
     }
@@ -135,10 +157,15 @@ fn is_download(cmd: &Command) -> bool {
                 if v == "--remote-name" || v == "--remote-name-all" {
                     to_file = true;
                 } else if v == "--output" || v.starts_with("--output=") {
-                    let target = v.strip_prefix("--output=").or_else(|| args.get(i + 1).map(|w| w.value.as_str()));
+                    let target = v
+                        .strip_prefix("--output=")
+                        .or_else(|| args.get(i + 1).map(|w| w.value.as_str()));
                     to_file |= target != Some("-");
                 } else if let Some(cluster) = v.strip_prefix('-').filter(|c| !c.starts_with('-')) {
-                    let letters: String = cluster.chars().take_while(char::is_ascii_alphanumeric).collect();
+                    let letters: String = cluster
+                        .chars()
+                        .take_while(char::is_ascii_alphanumeric)
+                        .collect();
                     if letters.contains('O') {
                         to_file = true;
                     }
@@ -168,17 +195,19 @@ fn is_download(cmd: &Command) -> bool {
                 match v.strip_prefix('-').filter(|c| !c.starts_with('-')) {
                     Some(cluster) => {
                         cluster.ends_with("O-")
-                            || (cluster.ends_with('O') && args.get(i + 1).is_some_and(|n| n.value == "-"))
+                            || (cluster.ends_with('O')
+                                && args.get(i + 1).is_some_and(|n| n.value == "-"))
                     }
                     None => false,
                 }
             })
         }
-        Some("fetch") => cmd
-            .args()
-            .windows(2)
-            .any(|p| matches!(p, [a, b] if a.value == "-o" && b.value == "-"))
-            || cmd.args().iter().any(|a| a.value == "-o-"),
+        Some("fetch") => {
+            cmd.args()
+                .windows(2)
+                .any(|p| matches!(p, [a, b] if a.value == "-o" && b.value == "-"))
+                || cmd.args().iter().any(|a| a.value == "-o-")
+        }
         _ => false,
     }
 }
@@ -243,7 +272,11 @@ impl Rule for CurlPipeShell {
             for (script, origin) in super::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
                 find(&script, &mut ranges);
-                found.extend(ranges.into_iter().map(|((s, e), prog)| (origin.span(s, e), prog)));
+                found.extend(
+                    ranges
+                        .into_iter()
+                        .map(|((s, e), prog)| (origin.span(s, e), prog)),
+                );
             }
             // Keep the outermost of nested findings (`sh -c "curl x | sh"` inside another).
             let spans: Vec<Span> = found.iter().map(|(s, _)| *s).collect();
@@ -257,7 +290,10 @@ impl Rule for CurlPipeShell {
                 }
                 reported.push(span);
                 let text = cx.text().get(span.range()).unwrap_or("");
-                let message = format!("download executed by `{prog}`: `{}`", super::snippet(text, 60));
+                let message = format!(
+                    "download executed by `{prog}`: `{}`",
+                    super::snippet(text, 60)
+                );
                 cx.report(span, message).help(
                     "download to a file, check it against a pinned checksum (`sha256sum -c`), then run it",
                 );
@@ -295,21 +331,58 @@ mod tests {
             ("curl https://x | bash", "curl https://x | bash"),
             ("wget -qO- https://x | sh", "wget -qO- https://x | sh"),
             ("wget -q -O - https://x | sh", "wget -q -O - https://x | sh"),
-            ("curl -sL https://x | sudo -E bash -", "curl -sL https://x | sudo -E bash -"),
-            ("curl -sL https://x | sh -s -- --yes", "curl -sL https://x | sh -s -- --yes"),
-            ("curl https://x | tee /tmp/log | /bin/sh", "curl https://x | tee /tmp/log | /bin/sh"),
+            (
+                "curl -sL https://x | sudo -E bash -",
+                "curl -sL https://x | sudo -E bash -",
+            ),
+            (
+                "curl -sL https://x | sh -s -- --yes",
+                "curl -sL https://x | sh -s -- --yes",
+            ),
+            (
+                "curl https://x | tee /tmp/log | /bin/sh",
+                "curl https://x | tee /tmp/log | /bin/sh",
+            ),
             ("curl https://x | python3", "curl https://x | python3"),
-            ("curl https://x | python3 - --user", "curl https://x | python3 - --user"),
-            ("curl https://x | env FOO=1 perl", "curl https://x | env FOO=1 perl"),
+            (
+                "curl -sSL https://x | bash /dev/stdin -v 1",
+                "curl -sSL https://x | bash /dev/stdin -v 1",
+            ),
+            (
+                "curl https://x | python3 - --user",
+                "curl https://x | python3 - --user",
+            ),
+            (
+                "curl https://x | env FOO=1 perl",
+                "curl https://x | env FOO=1 perl",
+            ),
             ("(curl https://x) | sh", "(curl https://x) | sh"),
-            ("bash <(curl -fsSL https://x)", "bash <(curl -fsSL https://x)"),
-            ("sh -c \"$(curl -fsSL https://x)\"", "sh -c \"$(curl -fsSL https://x)\""),
-            ("/bin/bash -c \"$(wget -O- https://x)\"", "/bin/bash -c \"$(wget -O- https://x)\""),
-            ("eval \"$(curl -s https://x)\"", "eval \"$(curl -s https://x)\""),
+            (
+                "bash <(curl -fsSL https://x)",
+                "bash <(curl -fsSL https://x)",
+            ),
+            (
+                "sh -c \"$(curl -fsSL https://x)\"",
+                "sh -c \"$(curl -fsSL https://x)\"",
+            ),
+            (
+                "/bin/bash -c \"$(wget -O- https://x)\"",
+                "/bin/bash -c \"$(wget -O- https://x)\"",
+            ),
+            (
+                "eval \"$(curl -s https://x)\"",
+                "eval \"$(curl -s https://x)\"",
+            ),
             ("source <(curl -s https://x)", "source <(curl -s https://x)"),
-            ("python3 -c \"$(curl -s https://x)\"", "python3 -c \"$(curl -s https://x)\""),
+            (
+                "python3 -c \"$(curl -s https://x)\"",
+                "python3 -c \"$(curl -s https://x)\"",
+            ),
             ("sh -c 'curl -s https://x | sh'", "curl -s https://x | sh"),
-            ("set -e; if true; then curl https://x | sh; fi", "curl https://x | sh"),
+            (
+                "set -e; if true; then curl https://x | sh; fi",
+                "curl https://x | sh",
+            ),
             ("curl https://x \\\n  | bash", "curl https://x \\\n  | bash"),
         ] {
             assert_eq!(run(cmd), vec![want.to_string()], "{cmd}");
@@ -319,15 +392,24 @@ mod tests {
     #[test]
     fn exec_form_heredoc_and_onbuild() {
         assert_eq!(
-            spans(R, "FROM a:1\nRUN [\"sh\", \"-c\", \"curl -s https://x | sh\"]\n"),
+            spans(
+                R,
+                "FROM a:1\nRUN [\"sh\", \"-c\", \"curl -s https://x | sh\"]\n"
+            ),
             vec!["curl -s https://x | sh"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nRUN <<EOF\nset -e\ncurl -s https://x | sh\nEOF\n"),
+            spans(
+                R,
+                "FROM a:1\nRUN <<EOF\nset -e\ncurl -s https://x | sh\nEOF\n"
+            ),
             vec!["curl -s https://x | sh"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nRUN bash <<EOF\ncurl -s https://x | bash\nEOF\n"),
+            spans(
+                R,
+                "FROM a:1\nRUN bash <<EOF\ncurl -s https://x | bash\nEOF\n"
+            ),
             vec!["curl -s https://x | bash"]
         );
         assert_eq!(

@@ -107,7 +107,11 @@ pub(crate) fn run_scripts<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Vec<(Scr
     let mut out = Vec::new();
     match &ins.args {
         Arguments::Exec { items, .. } => {
-            let script = shell::from_argv(items.iter().map(|i| (i.value.clone(), i.span.start, i.span.end)));
+            let script = shell::from_argv(
+                items
+                    .iter()
+                    .map(|i| (i.value.clone(), i.span.start, i.span.end)),
+            );
             out.push((script, Origin::File));
         }
         Arguments::Text { text, .. } => {
@@ -118,7 +122,9 @@ pub(crate) fn run_scripts<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Vec<(Scr
             let script_bodies: Vec<&str> = ins
                 .heredocs
                 .iter()
-                .filter(|h| heredoc_is_script(&script, &h.name.value) && !non_shell_shebang(&h.body.value))
+                .filter(|h| {
+                    heredoc_is_script(&script, &h.name.value) && !non_shell_shebang(&h.body.value)
+                })
                 .map(|h| h.name.value.as_str())
                 .collect();
             out.push((script, Origin::Text(text)));
@@ -138,7 +144,8 @@ fn heredoc_is_script(script: &Script, name: &str) -> bool {
     let mut found = false;
     script.for_each_command(&mut |c| {
         let reads = c.redirects.iter().any(|r| {
-            matches!(r.op.as_str(), "<<" | "<<-") && r.target.as_ref().is_some_and(|t| t.value == name)
+            matches!(r.op.as_str(), "<<" | "<<-")
+                && r.target.as_ref().is_some_and(|t| t.value == name)
         });
         if reads {
             let shell = c.program().is_some_and(|p| shell::SHELLS.contains(&p))
@@ -158,7 +165,9 @@ fn non_shell_shebang(body: &str) -> bool {
     let mut parts = line.split_whitespace();
     let mut prog = parts.next().map_or("", shell::basename);
     if prog == "env" {
-        prog = parts.find(|p| !p.starts_with('-')).map_or("", shell::basename);
+        prog = parts
+            .find(|p| !p.starts_with('-'))
+            .map_or("", shell::basename);
     }
     !shell::SHELLS.contains(&prog)
 }
@@ -186,7 +195,9 @@ fn posix_shell(df: &Dockerfile, run: &Located<'_>) -> bool {
     }
     let root = chain.last().map_or(stage, |s| *s);
     let image = root.image.value.to_ascii_lowercase();
-    !["windows", "nanoserver", "servercore"].iter().any(|w| image.contains(w))
+    !["windows", "nanoserver", "servercore"]
+        .iter()
+        .any(|w| image.contains(w))
 }
 
 /// `value` shortened to at most `max` chars (with `…`), whitespace runs collapsed.
@@ -222,7 +233,11 @@ pub(crate) fn add_sources(ins: &Instruction) -> Vec<(String, Span)> {
         .iter()
         .filter(|w| !w.value.starts_with("<<"))
         .map(|w| {
-            let v = if exec { w.value.as_str() } else { unquote(&w.value) };
+            let v = if exec {
+                w.value.as_str()
+            } else {
+                unquote(&w.value)
+            };
             (v.to_string(), w.span)
         })
         .collect()
@@ -236,7 +251,8 @@ pub(crate) fn is_git_url(src: &str) -> bool {
         return true;
     }
     let path = lower.split(['#', '?']).next().unwrap_or("");
-    (lower.starts_with("http://") || lower.starts_with("https://")) && path.trim_end_matches('/').ends_with(".git")
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && path.trim_end_matches('/').ends_with(".git")
 }
 
 /// `http://` or `https://` (case-insensitive).
@@ -253,31 +269,46 @@ pub(crate) mod test_util {
     /// `(code, "line:col-line:col", message)` of every finding of `rule` on `text`.
     pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String, String)> {
         let file = SourceFile::virtual_file("Dockerfile", text);
-        lint_text(FileKind::Dockerfile, "Dockerfile", text, &Selection::only(rule))
-            .into_iter()
-            .map(|d| {
-                let s = file.line_col(d.span.start);
-                let e = file.line_col(d.span.end);
-                (
-                    d.rule.code,
-                    format!("{}:{}-{}:{}", s.line, s.column, e.line, e.column),
-                    d.message,
-                )
-            })
-            .collect()
+        lint_text(
+            FileKind::Dockerfile,
+            "Dockerfile",
+            text,
+            &Selection::only(rule),
+        )
+        .into_iter()
+        .map(|d| {
+            let s = file.line_col(d.span.start);
+            let e = file.line_col(d.span.end);
+            (
+                d.rule.code,
+                format!("{}:{}-{}:{}", s.line, s.column, e.line, e.column),
+                d.message,
+            )
+        })
+        .collect()
     }
 
     /// The source text under each finding of `rule`.
     pub fn spans(rule: &str, text: &str) -> Vec<String> {
-        lint_text(FileKind::Dockerfile, "Dockerfile", text, &Selection::only(rule))
-            .into_iter()
-            .map(|d| text.get(d.span.range()).unwrap_or("<bad span>").to_string())
-            .collect()
+        lint_text(
+            FileKind::Dockerfile,
+            "Dockerfile",
+            text,
+            &Selection::only(rule),
+        )
+        .into_iter()
+        .map(|d| text.get(d.span.range()).unwrap_or("<bad span>").to_string())
+        .collect()
     }
 
     /// Full diagnostics (for labels and help).
     pub fn diagnostics(rule: &str, text: &str) -> Vec<crate::diagnostic::Diagnostic> {
-        lint_text(FileKind::Dockerfile, "Dockerfile", text, &Selection::only(rule))
+        lint_text(
+            FileKind::Dockerfile,
+            "Dockerfile",
+            text,
+            &Selection::only(rule),
+        )
     }
 }
 

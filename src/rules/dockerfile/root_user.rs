@@ -1,14 +1,14 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics::{self, UserState};
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// SLD001: the final stage runs as root.
 pub struct RootUser;
 
-const HELP_NO_USER: &str =
-    "add `USER 10001:10001` (a numeric non-root user) after the steps that need root in the final stage";
-const HELP_ROOT_USER: &str = "switch to a non-root user at the end of the final stage, e.g. `USER 10001:10001`";
+const HELP_NO_USER: &str = "add `USER 10001:10001` (a numeric non-root user) after the steps that need root in the final stage";
+const HELP_ROOT_USER: &str =
+    "switch to a non-root user at the end of the final stage, e.g. `USER 10001:10001`";
 
 impl Rule for RootUser {
     fn meta(&self) -> &'static RuleMeta {
@@ -16,7 +16,9 @@ impl Rule for RootUser {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let Some(stage) = df.final_stage() else { return };
+        let Some(stage) = df.final_stage() else {
+            return;
+        };
         let eu = semantics::effective_user(df, stage);
         if eu.state != UserState::Root {
             return;
@@ -27,7 +29,10 @@ impl Rule for RootUser {
                 let written = user.value.as_str();
                 let raw = ins.words().first().map_or(written, |w| w.value.as_str());
                 let message = if raw == written {
-                    format!("final stage runs as root: `USER {}`", super::snippet(raw, 60))
+                    format!(
+                        "final stage runs as root: `USER {}`",
+                        super::snippet(raw, 60)
+                    )
                 } else {
                     format!(
                         "final stage runs as root: `USER {}` is `{}`",
@@ -48,7 +53,10 @@ impl Rule for RootUser {
             }
             _ => {
                 let message = match &stage.name {
-                    Some(n) => format!("final stage `{}` runs as root: no `USER` is set", super::snippet(&n.value, 40)),
+                    Some(n) => format!(
+                        "final stage `{}` runs as root: no `USER` is set",
+                        super::snippet(&n.value, 40)
+                    ),
                     None => "final stage runs as root: no `USER` is set".to_string(),
                 };
                 let span = eu.from.span;
@@ -61,11 +69,18 @@ impl Rule for RootUser {
                     .iter()
                     .enumerate()
                     .rev()
-                    .filter(|(i, ins)| ins.kind == Keyword::User && !chain.iter().any(|s| s.instructions.contains(i)))
+                    .filter(|(i, ins)| {
+                        ins.kind == Keyword::User
+                            && !chain.iter().any(|s| s.instructions.contains(i))
+                    })
                     .map(|(_, ins)| ins)
                     .next();
                 if let Some(user) = other {
-                    d.label(&file, user.span, "this `USER` applies only to an earlier build stage");
+                    d.label(
+                        &file,
+                        user.span,
+                        "this `USER` applies only to an earlier build stage",
+                    );
                 }
             }
         }
@@ -110,7 +125,8 @@ mod tests {
 
     #[test]
     fn builder_only_user_gets_a_label() {
-        let text = "FROM golang:1.22 AS build\nUSER 10001\nFROM alpine:3.20\nCOPY --from=build /a /a\n";
+        let text =
+            "FROM golang:1.22 AS build\nUSER 10001\nFROM alpine:3.20\nCOPY --from=build /a /a\n";
         let d = diagnostics(R, text);
         assert_eq!(d.len(), 1);
         assert_eq!(&text[d[0].span.range()], "FROM alpine:3.20");

@@ -1,5 +1,5 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// SLD006: `ARG`/`ENV` with a secret-like name and a literal value.
@@ -7,7 +7,15 @@ pub struct SecretInEnv;
 
 /// Name parts that mean "this is a secret".
 const SECRET_PARTS: &[&str] = &[
-    "PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIALS", "CREDENTIAL", "APIKEY",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "CREDENTIALS",
+    "CREDENTIAL",
+    "APIKEY",
 ];
 /// Adjacent part pairs that mean "this is a secret" (`API_KEY`, `AWS_SECRET_ACCESS_KEY`).
 const SECRET_PAIRS: &[(&str, &str)] = &[("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY")];
@@ -17,30 +25,113 @@ const SECRET_LAST: &[&str] = &["AUTH"];
 const SECRET_SUFFIXES: &[&str] = &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY"];
 /// Last parts that name something about a secret, not the secret itself.
 const NOT_SECRET_LAST: &[&str] = &[
-    "FILE", "FILES", "PATH", "DIR", "DIRECTORY", "URL", "URI", "ENDPOINT", "HOST", "HOSTNAME", "PORT", "SERVER", "LENGTH",
-    "LEN", "NAME", "USER", "USERNAME", "LOGIN", "ID", "TYPE", "METHOD", "MODE", "ENABLED", "ENABLE", "DISABLED",
-    "DISABLE", "REQUIRED", "HEADER", "PROVIDER", "EXPIRY", "EXPIRES", "EXPIRATION", "TTL", "TIMEOUT", "LIFETIME", "AGE",
-    "DAYS", "POLICY", "SIZE", "MIN", "MAX", "COUNT", "FORMAT", "ALGORITHM", "ALGO", "REALM", "SCOPE", "SCOPES", "FIELD",
-    "PARAM", "VERSION", "PREFIX", "LOCATION", "COMMAND", "CMD", "SCRIPT", "HELPER", "STORE", "BACKEND", "ISSUER",
-    "AUDIENCE", "REFRESH", "RESET", "CHANGE", "HINT", "PROMPT", "REGEX", "PATTERN", "ROUNDS", "HASH",
-    "STRENGTH", "COMPLEXITY",
+    "FILE",
+    "FILES",
+    "PATH",
+    "DIR",
+    "DIRECTORY",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HOST",
+    "HOSTNAME",
+    "PORT",
+    "SERVER",
+    "LENGTH",
+    "LEN",
+    "NAME",
+    "USER",
+    "USERNAME",
+    "LOGIN",
+    "ID",
+    "TYPE",
+    "METHOD",
+    "MODE",
+    "ENABLED",
+    "ENABLE",
+    "DISABLED",
+    "DISABLE",
+    "REQUIRED",
+    "HEADER",
+    "PROVIDER",
+    "EXPIRY",
+    "EXPIRES",
+    "EXPIRATION",
+    "TTL",
+    "TIMEOUT",
+    "LIFETIME",
+    "AGE",
+    "DAYS",
+    "POLICY",
+    "SIZE",
+    "MIN",
+    "MAX",
+    "COUNT",
+    "FORMAT",
+    "ALGORITHM",
+    "ALGO",
+    "REALM",
+    "SCOPE",
+    "SCOPES",
+    "FIELD",
+    "PARAM",
+    "VERSION",
+    "PREFIX",
+    "LOCATION",
+    "COMMAND",
+    "CMD",
+    "SCRIPT",
+    "HELPER",
+    "STORE",
+    "BACKEND",
+    "ISSUER",
+    "AUDIENCE",
+    "REFRESH",
+    "RESET",
+    "CHANGE",
+    "HINT",
+    "PROMPT",
+    "REGEX",
+    "PATTERN",
+    "ROUNDS",
+    "HASH",
+    "STRENGTH",
+    "COMPLEXITY",
+    "TIME",
+    "EMAIL",
+    "ADDRESS",
+    "ATTEMPTS",
+    "RETRIES",
+    "INTERVAL",
+    "DURATION",
+    "SECONDS",
+    "LIMIT",
 ];
 /// Values that are switches, not secrets.
 const NOT_SECRET_VALUES: &[&str] = &[
-    "true", "false", "yes", "no", "on", "off", "0", "1", "none", "null", "nil", "enabled", "disabled",
+    "true", "false", "yes", "no", "on", "off", "0", "1", "none", "null", "nil", "enabled",
+    "disabled",
 ];
 
 /// The variable name looks like it holds a secret.
 pub(crate) fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    let parts: Vec<&str> = upper.split(['_', '-', '.']).filter(|p| !p.is_empty()).collect();
-    let Some(last) = parts.last() else { return false };
+    let parts: Vec<&str> = upper
+        .split(['_', '-', '.'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
     if NOT_SECRET_LAST.contains(last) {
         return false;
     }
-    let part_hit = parts
-        .iter()
-        .any(|p| SECRET_PARTS.contains(p) || SECRET_SUFFIXES.iter().any(|s| p.len() > s.len() && p.ends_with(s)));
+    let part_hit = parts.iter().any(|p| {
+        SECRET_PARTS.contains(p)
+            || SECRET_SUFFIXES
+                .iter()
+                .any(|s| p.len() > s.len() && p.ends_with(s))
+    });
     let pair_hit = parts
         .windows(2)
         .any(|w| matches!(w, [a, b] if SECRET_PAIRS.contains(&(*a, *b))));
@@ -55,7 +146,9 @@ pub(crate) fn is_literal_secret_value(value: &str) -> bool {
         return false;
     }
     if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
-        return !v.contains(char::is_whitespace) && v.contains('$') && strip_references(v).is_some_and(|r| r.is_empty());
+        return !v.contains(char::is_whitespace)
+            && v.contains('$')
+            && strip_references(v).is_some_and(|r| r.is_empty());
     }
     match strip_references(v) {
         Some(rest) => !rest.is_empty(),
@@ -111,10 +204,16 @@ impl Rule for SecretInEnv {
         all.extend(super::instructions_of(df, Keyword::Env));
         all.sort_by_key(|l| l.ins.span.start);
         for loc in all {
-            let keyword = if loc.ins.kind == Keyword::Env { "ENV" } else { "ARG" };
+            let keyword = if loc.ins.kind == Keyword::Env {
+                "ENV"
+            } else {
+                "ARG"
+            };
             let prefix = if loc.onbuild { "ONBUILD " } else { "" };
             for kv in loc.ins.args.pairs() {
-                let (Some(value), Some(raw)) = (&kv.value, &kv.raw_value) else { continue };
+                let (Some(value), Some(raw)) = (&kv.value, &kv.raw_value) else {
+                    continue;
+                };
                 if !is_secret_name(&kv.key.value) || !is_literal_secret_value(value) {
                     continue;
                 }
@@ -125,9 +224,11 @@ impl Rule for SecretInEnv {
                 } else {
                     "drop the default and pass the secret with `RUN --mount=type=secret` (build secrets)"
                 };
-                cx.report(kv.key.span, message)
-                    .help(help)
-                    .label(&file, raw.span, "literal value stored in the image");
+                cx.report(kv.key.span, message).help(help).label(
+                    &file,
+                    raw.span,
+                    "literal value stored in the image",
+                );
             }
         }
     }
@@ -143,16 +244,49 @@ mod tests {
     #[test]
     fn secret_names() {
         for n in [
-            "PASSWORD", "DB_PASSWORD", "mysql_root_password", "DBPASSWORD", "RABBITMQ_DEFAULT_PASS", "GITHUB_TOKEN",
-            "API_KEY", "STRIPE_APIKEY", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "SSH_PRIVATE_KEY", "SECRET_KEY_BASE",
-            "CLIENT_SECRET", "NPM_AUTH", "REGISTRY_CREDENTIALS", "GPG_PASSPHRASE", "auth-token",
+            "PASSWORD",
+            "DB_PASSWORD",
+            "mysql_root_password",
+            "DBPASSWORD",
+            "RABBITMQ_DEFAULT_PASS",
+            "GITHUB_TOKEN",
+            "API_KEY",
+            "STRIPE_APIKEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY",
+            "SSH_PRIVATE_KEY",
+            "SECRET_KEY_BASE",
+            "CLIENT_SECRET",
+            "NPM_AUTH",
+            "REGISTRY_CREDENTIALS",
+            "GPG_PASSPHRASE",
+            "auth-token",
         ] {
             assert!(is_secret_name(n), "{n}");
         }
         for n in [
-            "PASSWORD_MIN_LENGTH", "TOKEN_ENDPOINT", "MYSQL_PASSWORD_FILE", "SECRETS_DIR", "TOKEN_URL", "PWD", "BYPASS",
-            "COMPASS_VERSION", "GPG_KEY", "AUTH_METHOD", "AUTH_ENABLED", "DB_USER", "PASSWORD_USER", "KEY",
-            "AWS_ACCESS_KEY_ID", "OAUTH_CLIENT_ID", "TOKENIZERS_PARALLELISM", "PATH", "SECRET_NAME", "PASSWORD_HASH",
+            "PASSWORD_MIN_LENGTH",
+            "TOKEN_ENDPOINT",
+            "TOKEN_EXPIRATION_TIME",
+            "RESET_PASSWORD_EMAIL",
+            "MYSQL_PASSWORD_FILE",
+            "SECRETS_DIR",
+            "TOKEN_URL",
+            "PWD",
+            "BYPASS",
+            "COMPASS_VERSION",
+            "GPG_KEY",
+            "AUTH_METHOD",
+            "AUTH_ENABLED",
+            "DB_USER",
+            "PASSWORD_USER",
+            "KEY",
+            "AWS_ACCESS_KEY_ID",
+            "OAUTH_CLIENT_ID",
+            "TOKENIZERS_PARALLELISM",
+            "PATH",
+            "SECRET_NAME",
+            "PASSWORD_HASH",
         ] {
             assert!(!is_secret_name(n), "{n}");
         }
@@ -163,14 +297,25 @@ mod tests {
         for v in ["hunter2", "${PW:-changeme}", "abc$X", "a b"] {
             assert!(is_literal_secret_value(v), "{v}");
         }
-        for v in ["", "$PW", "${PW}", "${A}${B}", "true", "0", "/run/secrets/db", "./secret.txt", "${X:-}"] {
+        for v in [
+            "",
+            "$PW",
+            "${PW}",
+            "${A}${B}",
+            "true",
+            "0",
+            "/run/secrets/db",
+            "./secret.txt",
+            "${X:-}",
+        ] {
             assert!(!is_literal_secret_value(v), "{v}");
         }
     }
 
     #[test]
     fn flags_key_and_labels_value() {
-        let text = "FROM alpine:3.20\nENV APP=1 DB_PASSWORD=\"hunter2\"\nARG GITHUB_TOKEN=ghp_abc\n";
+        let text =
+            "FROM alpine:3.20\nENV APP=1 DB_PASSWORD=\"hunter2\"\nARG GITHUB_TOKEN=ghp_abc\n";
         assert_eq!(
             findings(R, text),
             vec![
@@ -188,10 +333,16 @@ mod tests {
         );
         let d = diagnostics(R, text);
         assert_eq!(&text[d[0].labels[0].span.range()], "\"hunter2\"");
-        assert!(d.iter().all(|d| !d.message.contains("hunter2") && !d.message.contains("ghp_abc")));
+        assert!(
+            d.iter()
+                .all(|d| !d.message.contains("hunter2") && !d.message.contains("ghp_abc"))
+        );
         assert_eq!(spans(R, "FROM a:1\nENV API_KEY abc123\n"), vec!["API_KEY"]);
         assert_eq!(spans(R, "ARG NPM_TOKEN=x\nFROM a:1\n"), vec!["NPM_TOKEN"]);
-        assert_eq!(spans(R, "FROM a:1\nONBUILD ENV SECRET=s3cr3t\n"), vec!["SECRET"]);
+        assert_eq!(
+            spans(R, "FROM a:1\nONBUILD ENV SECRET=s3cr3t\n"),
+            vec!["SECRET"]
+        );
     }
 
     #[test]

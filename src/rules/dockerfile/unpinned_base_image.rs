@@ -1,6 +1,6 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics::{self, Scope};
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// SLD002: a `FROM` image without a tag, or with `latest`, and no digest.
@@ -30,13 +30,17 @@ impl Rule for UnpinnedBaseImage {
             }
             let what = match tag {
                 None => "has no tag",
-                Some(t) if t == "latest" => "uses the `latest` tag",
+                Some("latest") => "uses the `latest` tag",
                 Some(_) => continue,
             };
             let shown = if written == image {
                 format!("`{}`", super::snippet(written, 60))
             } else {
-                format!("`{}` (`{}`)", super::snippet(written, 30), super::snippet(&image, 30))
+                format!(
+                    "`{}` (`{}`)",
+                    super::snippet(written, 30),
+                    super::snippet(&image, 30)
+                )
             };
             let d = cx.report(stage.image.span, format!("base image {shown} {what}"));
             d.help(format!(
@@ -47,7 +51,8 @@ impl Rule for UnpinnedBaseImage {
                 for ins in df.global_args().iter().filter(|i| i.kind == Keyword::Arg) {
                     for kv in ins.args.pairs() {
                         let key = &kv.key.value;
-                        let used = written.contains(&format!("${key}")) || written.contains(&format!("${{{key}"));
+                        let used = written.contains(&format!("${key}"))
+                            || written.contains(&format!("${{{key}"));
                         if used && kv.raw_value.is_some() {
                             d.label(&file, kv.span, format!("`{key}` defaults to this value"));
                         }
@@ -66,11 +71,16 @@ mod tests {
 
     #[test]
     fn flags_untagged_and_latest() {
-        let text = "FROM --platform=$BUILDPLATFORM golang AS build\nFROM alpine:latest\nFROM build AS t\n";
+        let text =
+            "FROM --platform=$BUILDPLATFORM golang AS build\nFROM alpine:latest\nFROM build AS t\n";
         assert_eq!(
             findings(R, text),
             vec![
-                ("SLD002", "1:32-1:38".to_string(), "base image `golang` has no tag".to_string()),
+                (
+                    "SLD002",
+                    "1:32-1:38".to_string(),
+                    "base image `golang` has no tag".to_string()
+                ),
                 (
                     "SLD002",
                     "2:6-2:19".to_string(),
@@ -82,8 +92,14 @@ mod tests {
 
     #[test]
     fn registry_port_is_not_a_tag() {
-        assert_eq!(spans(R, "FROM localhost:5000/app\n"), vec!["localhost:5000/app"]);
-        assert_eq!(spans(R, "FROM localhost:5000/app:1.2\n"), Vec::<String>::new());
+        assert_eq!(
+            spans(R, "FROM localhost:5000/app\n"),
+            vec!["localhost:5000/app"]
+        );
+        assert_eq!(
+            spans(R, "FROM localhost:5000/app:1.2\n"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -91,7 +107,10 @@ mod tests {
         let text = "ARG BASE=node\nARG TAG=latest\nFROM ${BASE}:${TAG}\n";
         let d = diagnostics(R, text);
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].message, "base image `${BASE}:${TAG}` (`node:latest`) uses the `latest` tag");
+        assert_eq!(
+            d[0].message,
+            "base image `${BASE}:${TAG}` (`node:latest`) uses the `latest` tag"
+        );
         assert_eq!(d[0].labels.len(), 2);
         assert_eq!(&text[d[0].labels[1].span.range()], "TAG=latest");
     }

@@ -1,5 +1,5 @@
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::Dockerfile;
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// Reports the Dockerfile parser's located errors.

@@ -1,0 +1,269 @@
+//! `.pre-commit-hooks.yaml` with the real `pre-commit` tool: the manifest validates, and a local
+//! hook built from the manifest's `entry`, `args` and `files` (so they cannot drift) runs the
+//! built binary in a temporary git repository: a bad Dockerfile fails the commit, a good one
+//! passes. (`language: rust` would compile this crate inside pre-commit: too slow for a test.)
+//!
+//! Skips loudly when `pre-commit` is not on PATH, unless `SANDLINT_REQUIRE_PRECOMMIT=1`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "test helpers outside #[test] functions fail loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sandlint::discover::kind_from_name;
+
+fn manifest_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")
+}
+
+/// The hook's fields, read line by line (the manifest is kept in this flat form; pre-commit
+/// itself validates it in `manifest_is_valid`).
+struct Hook {
+    entry: String,
+    args: String,
+    files: String,
+}
+
+fn hook() -> Hook {
+    let text = std::fs::read_to_string(manifest_path()).unwrap();
+    let field = |name: &str| -> String {
+        let prefix = format!("{name}: ");
+        let hits: Vec<&str> = text
+            .lines()
+            .filter_map(|l| {
+                l.trim_start()
+                    .trim_start_matches("- ")
+                    .strip_prefix(prefix.as_str())
+            })
+            .collect();
+        assert_eq!(hits.len(), 1, "expected one `{name}:` in the manifest");
+        hits[0].trim().to_string()
+    };
+    let files = field("files");
+    let files = files
+        .strip_prefix('\'')
+        .and_then(|f| f.strip_suffix('\''))
+        .expect("`files` is single-quoted")
+        .replace("''", "'");
+    Hook {
+        entry: field("entry"),
+        args: field("args"),
+        files,
+    }
+}
+
+#[test]
+fn manifest_fields() {
+    let h = hook();
+    assert_eq!(h.entry, "sandlint check");
+    assert_eq!(h.args, r#"["--"]"#, "the file names must come after `--`");
+    let text = std::fs::read_to_string(manifest_path()).unwrap();
+    for line in ["- id: sandlint", "language: rust", "require_serial: false"] {
+        assert!(text.contains(line), "manifest lacks `{line}`");
+    }
+}
+
+/// `pre-commit` on PATH, or `None` (skip) unless `SANDLINT_REQUIRE_PRECOMMIT=1`.
+fn pre_commit() -> Option<&'static str> {
+    let found = Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some("pre-commit");
+    }
+    if std::env::var("SANDLINT_REQUIRE_PRECOMMIT").is_ok_and(|v| v == "1") {
+        panic!(
+            "SANDLINT_REQUIRE_PRECOMMIT=1 but `pre-commit` is not on PATH (pip install pre-commit)"
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED: `pre-commit` not on PATH; the pre-commit hook tests did not run ***\n"
+    );
+    None
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn transcript(o: &Output) -> String {
+    format!(
+        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+#[test]
+fn manifest_is_valid() {
+    let Some(pc) = pre_commit() else { return };
+    let o = Command::new(pc)
+        .arg("validate-manifest")
+        .arg(manifest_path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", transcript(&o));
+}
+
+/// The `files` regex, through Python's `re` (pre-commit's engine), against `kind_from_name`.
+#[test]
+fn files_regex_matches_discovery() {
+    let Some(_) = pre_commit() else { return };
+    let names = [
+        "Dockerfile",
+        "dockerfile",
+        "Containerfile",
+        "sub dir/Dockerfile",
+        "api.Dockerfile",
+        "web.containerfile",
+        "Dockerfile.prod",
+        "Containerfile.dev",
+        "--good.Dockerfile",
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yaml",
+        "docker-compose.yml",
+        "compose.prod.yaml",
+        "docker-compose.override.yml",
+        "COMPOSE.YAML",
+        "deploy/compose.dev.yml",
+        // Not ours.
+        ".Dockerfile",
+        "Dockerfile.",
+        "notes.txt",
+        "Dockerfile/notes.txt",
+        "mydockerfile",
+        "compose.json",
+        "compose..yaml",
+        "my-compose.yaml",
+        "compose.yaml.bak",
+        "values.yaml",
+    ];
+    let script = "import re, sys\npat = re.compile(sys.argv[1])\nfor n in sys.argv[2:]:\n    print('1' if pat.search(n) else '0')\n";
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(hook().files)
+        .args(names)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", transcript(&o));
+    let out = text(&o.stdout);
+    let matched: Vec<bool> = out.lines().map(|l| l == "1").collect();
+    assert_eq!(matched.len(), names.len());
+    for (name, m) in names.iter().zip(matched) {
+        assert_eq!(
+            m,
+            kind_from_name(Path::new(name)).is_some(),
+            "`files` and kind_from_name disagree on {name:?}"
+        );
+    }
+}
+
+/// Runs `git` in `dir` with an isolated configuration.
+fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", dir.join("../gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "sandlint test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "sandlint test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("PRE_COMMIT_HOME", dir.join("../pre-commit-home"))
+        .env_remove("SANDLINT_FORMAT")
+        .env_remove("SANDLINT_FAIL_ON")
+        .env_remove("SANDLINT_COLOR")
+        .output()
+        .unwrap()
+}
+
+/// Quotes a path for pre-commit's `shlex.split` of `entry`.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r#"'"'"'"#))
+}
+
+#[test]
+fn commit_is_blocked_by_a_bad_dockerfile_and_allowed_by_a_good_one() {
+    let Some(pc) = pre_commit() else { return };
+    let h = hook();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("gitconfig"), "").unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let ok = |o: Output| {
+        assert!(o.status.success(), "{}", transcript(&o));
+        o
+    };
+    ok(git(&repo, &["init", "-q", "-b", "main"]));
+
+    let bin = env!("CARGO_BIN_EXE_sandlint");
+    // A JSON string is a YAML double-quoted scalar.
+    let entry = serde_json::to_string(&h.entry.replacen("sandlint", &shell_quote(bin), 1)).unwrap();
+    let config = format!(
+        "repos:\n  - repo: local\n    hooks:\n      - id: sandlint\n        name: sandlint\n        entry: {entry}\n        args: {args}\n        language: system\n        files: '{files}'\n        require_serial: false\n",
+        args = h.args,
+        files = h.files.replace('\'', "''"),
+    );
+    std::fs::write(repo.join(".pre-commit-config.yaml"), &config).unwrap();
+    let pre_commit = |args: &[&str]| {
+        Command::new(pc)
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_CONFIG_GLOBAL", tmp.path().join("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PRE_COMMIT_HOME", tmp.path().join("pre-commit-home"))
+            .output()
+            .unwrap()
+    };
+    ok(pre_commit(&["validate-config", ".pre-commit-config.yaml"]));
+    ok(pre_commit(&["install"]));
+    ok(git(&repo, &["add", ".pre-commit-config.yaml"]));
+    ok(git(&repo, &["commit", "-q", "-m", "config"]));
+
+    // A clean Dockerfile whose name starts with `-`: read as a path only because of `--`. A text
+    // file that is not ours is never passed to the hook.
+    std::fs::write(
+        repo.join("--good.Dockerfile"),
+        "FROM alpine:3.20@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d\nUSER 10001:10001\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("notes.txt"), "FROM ubuntu\n").unwrap();
+    ok(git(&repo, &["add", "--", "--good.Dockerfile", "notes.txt"]));
+    let good = git(&repo, &["commit", "-m", "good"]);
+    assert!(
+        good.status.success(),
+        "a clean Dockerfile must commit:\n{}",
+        transcript(&good)
+    );
+
+    // A bad Dockerfile under a directory with a space blocks the commit.
+    std::fs::create_dir(repo.join("sub dir")).unwrap();
+    std::fs::write(
+        repo.join("sub dir/Dockerfile"),
+        "FROM ubuntu\nRUN apt-get update\n",
+    )
+    .unwrap();
+    ok(git(&repo, &["add", "sub dir/Dockerfile"]));
+    let bad = git(&repo, &["commit", "-m", "bad"]);
+    assert!(
+        !bad.status.success(),
+        "a root-user Dockerfile must not commit:\n{}",
+        transcript(&bad)
+    );
+    let out = format!("{}{}", text(&bad.stdout), text(&bad.stderr));
+    assert!(
+        out.contains("SLD001") && out.contains("sub dir/Dockerfile"),
+        "{out}"
+    );
+    let log = ok(git(&repo, &["log", "--format=%s"]));
+    assert_eq!(text(&log.stdout), "good\nconfig\n");
+}
