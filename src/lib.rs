@@ -46,10 +46,17 @@ impl ExitStatus {
 }
 
 /// A fatal usage, configuration or I/O error (exit 2). Config errors carry the file and the span
-/// of the offending key or value, rendered with a snippet.
+/// of the offending key or value, rendered with a snippet. Boxed: it is returned through every
+/// layer and is rare.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(transparent)]
+#[diagnostic(transparent)]
+pub struct UsageError(Box<UsageErrorData>);
+
+/// The contents of a [`UsageError`].
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{}{message}", location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default())]
-pub struct UsageError {
+pub struct UsageErrorData {
     pub message: String,
     /// `path:line:col` when the error is in a file.
     pub location: Option<String>,
@@ -59,14 +66,22 @@ pub struct UsageError {
     pub span: Option<miette::SourceSpan>,
 }
 
+impl std::ops::Deref for UsageError {
+    type Target = UsageErrorData;
+
+    fn deref(&self) -> &UsageErrorData {
+        &self.0
+    }
+}
+
 impl UsageError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(UsageErrorData {
             message: message.into(),
             location: None,
             source_code: None,
             span: None,
-        }
+        }))
     }
 
     /// An error at `span` (byte range) of the file `path` whose text is `text`.
@@ -91,7 +106,7 @@ impl UsageError {
             let lc = file.line_col(u32::try_from(r.start).unwrap_or(u32::MAX));
             format!("{name}:{}:{}", lc.line, lc.column)
         });
-        Self {
+        Self(Box::new(UsageErrorData {
             message: message.into(),
             location: location.or(Some(name.clone())),
             source_code: span
@@ -99,7 +114,7 @@ impl UsageError {
                 .map(|_| miette::NamedSource::new(name, text.to_string())),
             span: span
                 .map(|r| miette::SourceSpan::new(r.start.into(), r.end.saturating_sub(r.start))),
-        }
+        }))
     }
 }
 

@@ -1,4 +1,11 @@
 //! The real binary: exit codes, formats, streams, discovery, stdin, colors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "integration tests"
+)]
 
 use std::io::Write;
 use std::path::Path;

@@ -1,4 +1,11 @@
 //! Config files, inline suppressions and baselines, through the real binary in temp dirs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "integration tests"
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};

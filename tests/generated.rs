@@ -1,4 +1,11 @@
 //! Generated docs are up to date: the README's rule table.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "integration tests"
+)]
 
 #[test]
 fn readme_rule_table_is_current() {

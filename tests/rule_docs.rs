@@ -1,4 +1,11 @@
 //! Rule docs: structure, the rule ↔ doc ↔ fixture bijection, and every example executed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "integration tests"
+)]
 
 mod common;
 
@@ -105,9 +112,9 @@ fn examples_run() {
             m.name
         );
         for e in examples {
-            let (kind, name) = match e.lang {
-                "dockerfile" => (FileKind::Dockerfile, "Dockerfile"),
-                _ => (FileKind::Compose, "compose.yaml"),
+            let kind = match e.lang {
+                "dockerfile" => FileKind::Dockerfile,
+                _ => FileKind::Compose,
             };
             let label = format!("rules/{}.md:{}", m.name, e.line);
             let diags = lint_text(kind, &label, e.code, &Selection::only(m.code));

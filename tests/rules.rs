@@ -2,6 +2,13 @@
 //!
 //! `bad*` cases must produce at least one finding of the rule, `good*` cases none. The output
 //! (concise + full) of each case is snapshotted. Only the case's rule runs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "integration tests"
+)]
 
 mod common;
 

@@ -86,7 +86,7 @@ pub fn render(format: OutputFormat, diagnostics: &[Diagnostic], cx: &ReportCtx) 
 /// The emitter for a format.
 pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
     match format {
-        OutputFormat::Full => Box::new(full::Full::default()),
+        OutputFormat::Full => Box::new(full::Full),
         OutputFormat::Concise => Box::new(concise::Concise),
         OutputFormat::Json => Box::new(json::Json),
         OutputFormat::Sarif => Box::new(sarif::Sarif),

@@ -1,5 +1,12 @@
 //! Shared helpers for integration tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "test helpers"
+)]
 
 use std::path::{Path, PathBuf};
 
