@@ -8,6 +8,10 @@ fn main() -> ExitCode {
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {
+            // Fatal errors are one line plus, for config errors, a snippet: never wrap them.
+            let _ = miette::set_hook(Box::new(|_| {
+                Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+            }));
             #[expect(clippy::print_stderr, reason = "main reports fatal errors")]
             {
                 eprintln!("{:?}", miette::Report::new(err));

@@ -237,8 +237,9 @@ fn unknown_rule_is_a_usage_error_with_a_suggestion() {
     let o = run(&["check", SAMPLE, "--select", "privileged-containr"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        text(&o.stderr)
-            .contains("unknown rule `privileged-containr` (did you mean `privileged-container`?)"),
+        text(&o.stderr).contains(
+            "unknown rule or family `privileged-containr` (did you mean `privileged-container`?)"
+        ),
         "{}",
         text(&o.stderr)
     );

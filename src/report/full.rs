@@ -72,7 +72,11 @@ impl SourceCode for FileSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.0.text.as_str().read_span(span, context_lines_before, context_lines_after)?;
+        let inner =
+            self.0
+                .text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
         // miette counts columns in bytes; ours count characters (as in every other format).
         let start = u32::try_from(inner.span().offset()).unwrap_or(u32::MAX);
         let column = self.0.line_col(start).column.saturating_sub(1) as usize;
