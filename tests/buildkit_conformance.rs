@@ -98,19 +98,17 @@ fn dump(ins: &Instruction, src: &str) -> String {
                 node(if sep == "=" { "=" } else { "" });
             }
         }
-        (Arguments::Text { text, .. }, kind)
-            if matches!(
-                kind,
-                Keyword::Run
-                    | Keyword::Cmd
-                    | Keyword::Entrypoint
-                    | Keyword::Shell
-                    | Keyword::User
-                    | Keyword::Workdir
-                    | Keyword::Maintainer
-                    | Keyword::StopSignal
-            ) =>
-        {
+        (
+            Arguments::Text { text, .. },
+            Keyword::Run
+            | Keyword::Cmd
+            | Keyword::Entrypoint
+            | Keyword::Shell
+            | Keyword::User
+            | Keyword::Workdir
+            | Keyword::Maintainer
+            | Keyword::StopSignal,
+        ) => {
             if !text.value.is_empty() {
                 node(&text.value);
             }
