@@ -20,6 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// Find Dockerfiles and Compose files under PATHS and report security findings.
     Check(Box<CheckArgs>),
+    /// Write hardened sandbox configs (Dockerfiles, compose.yaml, .sandlint.toml) that pass `check`.
+    Init(Box<crate::commands::init::InitArgs>),
+    /// Run a command in a hardened, verified sandbox container (Docker Engine API).
+    Run(Box<crate::commands::run::RunArgs>),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.

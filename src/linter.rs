@@ -7,7 +7,7 @@ use crate::compose::{self, model::Value};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::dockerfile;
-use crate::rules::{self, BuiltImage, Ctx, Rule};
+use crate::rules::{self, BuiltImage, Ctx, Facts, Rule};
 use crate::source::{FileRef, SourceFile, Span, display_path};
 use crate::suppress;
 
@@ -108,14 +108,14 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
     let selection = &opts.selection;
     let mut diagnostics = Vec::new();
-    let no_builds = HashMap::new();
     let scopes: Vec<(Span, String)>;
     let directives;
     match kind {
         FileKind::Dockerfile => {
             let df = dockerfile::parse(&file.text);
+            let facts = dockerfile_facts(&file, opts);
             for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
-                let mut cx = Ctx::new(rule.meta(), &file, &no_builds, &mut diagnostics);
+                let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
                 rule.check_dockerfile(&mut cx, &df);
             }
             scopes = stage_scopes(&df);
@@ -128,9 +128,13 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             let dir = file.dir().to_path_buf();
             let vars = read_dotenv(&dir);
             let compose = compose::load(&file.text, &vars);
-            let builds = resolve_builds(&dir, &compose);
+            let facts = Facts {
+                builds: resolve_builds(&dir, &compose),
+                trusted_registries: opts.config.trusted_registries.clone(),
+                ..Facts::default()
+            };
             for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
-                let mut cx = Ctx::new(rule.meta(), &file, &builds, &mut diagnostics);
+                let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
                 rule.check_compose(&mut cx, &compose);
             }
             scopes = compose
@@ -167,6 +171,32 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
 pub fn lint_text(kind: FileKind, name: &str, text: &str, selection: &Selection) -> Vec<Diagnostic> {
     let file = SourceFile::virtual_file(name, text).into_ref();
     lint_file(file, kind, selection).diagnostics
+}
+
+/// What Dockerfile rules may know about the file's surroundings.
+fn dockerfile_facts(file: &FileRef, opts: &LintOptions<'_>) -> Facts {
+    let on_disk = file.path.is_file();
+    let context_dir = on_disk.then(|| file.dir().to_path_buf());
+    let dockerignore = context_dir.as_ref().and_then(|dir| {
+        let own = file
+            .path
+            .file_name()
+            .map(|n| dir.join(format!("{}.dockerignore", n.to_string_lossy())));
+        own.into_iter()
+            .chain(std::iter::once(dir.join(".dockerignore")))
+            .find(|p| p.is_file())
+            .and_then(|p| {
+                let text = std::fs::read_to_string(&p).ok()?;
+                Some(SourceFile::new(p.clone(), display_path(&p), text).into_ref())
+            })
+    });
+    Facts {
+        built_by: Vec::new(),
+        dockerignore,
+        context_dir,
+        trusted_registries: opts.config.trusted_registries.clone(),
+        builds: HashMap::new(),
+    }
 }
 
 /// Stage spans of a Dockerfile, for finding scopes.

@@ -325,3 +325,34 @@ fn never_panics_on_truncations_of_the_fixtures() {
         }
     }
 }
+
+#[test]
+fn block_scalar_at_end_of_input_without_line_break() {
+    // libyaml-safer panics on this unless the loader works around it
+    for (text, want) in [
+        (
+            "services:\n  a:\n    dockerfile_inline: |\n      FROM x",
+            "FROM x",
+        ),
+        (
+            "services:\n  a:\n    dockerfile_inline: |\n      FROM x\n",
+            "FROM x\n",
+        ),
+        (
+            "services:\n  a:\n    dockerfile_inline: >-\n      FROM x",
+            "FROM x",
+        ),
+        (
+            "services:\n  a:\n    dockerfile_inline: |\n      FROM x\n  ",
+            "FROM x\n",
+        ),
+    ] {
+        let text = text.replace("dockerfile_inline", "build:\n      dockerfile_inline");
+        let text = text.replace("\n      FROM", "\n        FROM");
+        let c = load(&text);
+        assert!(c.errors.is_empty(), "{text:?}: {:?}", c.errors);
+        let b = c.services[0].build.as_ref().unwrap();
+        let inline = b.dockerfile_inline.as_ref().unwrap();
+        assert_eq!(inline.value, Value::Known(want.to_string()), "{text:?}");
+    }
+}

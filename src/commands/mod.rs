@@ -3,4 +3,6 @@
 pub mod check;
 pub mod completions;
 pub mod explain;
+pub mod init;
 pub mod rules;
+pub mod run;

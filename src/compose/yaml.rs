@@ -221,8 +221,29 @@ impl<'t> Builder<'t> {
     }
 
     fn run(mut self) -> Parsed {
+        // libyaml-safer 0.3 panics on a block scalar that ends the input without a line break
+        // (C libyaml sees its terminating NUL there), so the input always ends with one. The
+        // only visible difference, a line break added to such a final block scalar, is undone
+        // below.
+        let mut with_break;
+        let input = if self.text.ends_with('\n') {
+            self.text.as_bytes()
+        } else {
+            with_break = Vec::with_capacity(self.text.len() + 1);
+            with_break.extend_from_slice(self.text.as_bytes());
+            with_break.push(b'\n');
+            &with_break[..]
+        };
+        // where the added break is, when the last line has content a block scalar may end with
+        let last_line = self.text.rsplit('\n').next().unwrap_or("");
+        let added_break_at =
+            (!self.text.ends_with('\n') && !last_line.trim().is_empty()).then(|| {
+                u64::try_from(self.text.len())
+                    .unwrap_or(u64::MAX)
+                    .saturating_sub(self.base)
+            });
         let mut parser = Parser::new();
-        parser.set_input(self.text.as_bytes());
+        parser.set_input(input);
         loop {
             let event = match parser.parse() {
                 Ok(event) => event,
@@ -255,10 +276,17 @@ impl<'t> Builder<'t> {
                 EventData::Scalar {
                     anchor,
                     tag,
-                    value,
+                    mut value,
                     style,
                     ..
                 } => {
+                    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                    if block && added_break_at.is_some_and(|at| event.end_mark.index > at) {
+                        // the line break we added (see above) is not part of the value
+                        if value.ends_with('\n') {
+                            value.pop();
+                        }
+                    }
                     let style = match style {
                         ScalarStyle::SingleQuoted => Style::SingleQuoted,
                         ScalarStyle::DoubleQuoted => Style::DoubleQuoted,

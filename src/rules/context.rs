@@ -17,11 +17,40 @@ pub struct BuiltImage {
     pub target: Option<String>,
 }
 
+/// A Compose service that builds the Dockerfile being checked (found by the linter).
+#[derive(Debug, Clone)]
+pub struct BuiltBy {
+    pub compose_file: FileRef,
+    pub service: String,
+    /// `build.target`, when set (known value).
+    pub target: Option<String>,
+    /// The service defines a `healthcheck` (that is not `disable: true`).
+    pub has_healthcheck: bool,
+}
+
+/// Facts about the file's surroundings that rules may not read from disk themselves; the linter
+/// gathers them.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// For Compose files: the Dockerfile each service builds, by service name.
+    pub builds: HashMap<String, BuiltImage>,
+    /// For Dockerfiles: the Compose services that build this Dockerfile.
+    pub built_by: Vec<BuiltBy>,
+    /// For Dockerfiles: the `.dockerignore` of the build context (`<Dockerfile>.dockerignore`
+    /// first, as BuildKit does, else `.dockerignore` in the context directory), if it exists.
+    pub dockerignore: Option<FileRef>,
+    /// For Dockerfiles: whether the build context directory is known (it is the Dockerfile's own
+    /// directory unless a Compose service says otherwise); `None` for stdin/virtual files.
+    pub context_dir: Option<std::path::PathBuf>,
+    /// `trusted-registries` from the config (empty: not configured).
+    pub trusted_registries: Vec<String>,
+}
+
 /// The context of one rule running on one file.
 pub struct Ctx<'a> {
     rule: &'static RuleMeta,
     file: &'a FileRef,
-    builds: &'a HashMap<String, BuiltImage>,
+    facts: &'a Facts,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
@@ -29,15 +58,35 @@ impl<'a> Ctx<'a> {
     pub fn new(
         rule: &'static RuleMeta,
         file: &'a FileRef,
-        builds: &'a HashMap<String, BuiltImage>,
+        facts: &'a Facts,
         diagnostics: &'a mut Vec<Diagnostic>,
     ) -> Self {
         Self {
             rule,
             file,
-            builds,
+            facts,
             diagnostics,
         }
+    }
+
+    /// Everything the linter gathered around this file.
+    pub fn facts(&self) -> &'a Facts {
+        self.facts
+    }
+
+    /// Compose services that build this Dockerfile.
+    pub fn built_by(&self) -> &'a [BuiltBy] {
+        &self.facts.built_by
+    }
+
+    /// The `.dockerignore` that applies to this Dockerfile's build context, if any.
+    pub fn dockerignore(&self) -> Option<&'a FileRef> {
+        self.facts.dockerignore.as_ref()
+    }
+
+    /// `trusted-registries` from the config (empty when not configured).
+    pub fn trusted_registries(&self) -> &'a [String] {
+        &self.facts.trusted_registries
     }
 
     /// The file being checked.
@@ -53,7 +102,7 @@ impl<'a> Ctx<'a> {
     /// The Dockerfile that the service named `service` builds, when it has `build:` and the
     /// Dockerfile exists and was read.
     pub fn build_of(&self, service: &str) -> Option<&'a BuiltImage> {
-        self.builds.get(service)
+        self.facts.builds.get(service)
     }
 
     /// Reports a finding of this rule at `span` in the current file. Chain `.help(..)` / `.label(..)`.

@@ -8,7 +8,7 @@ mod context;
 pub mod dockerfile;
 pub mod meta;
 
-pub use context::{BuiltImage, Ctx};
+pub use context::{BuiltBy, BuiltImage, Ctx, Facts};
 
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;
