@@ -52,12 +52,17 @@ pub enum Shell {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories to check (`-` reads standard input).
-    #[arg(default_value = ".", value_name = "PATHS")]
+    /// Files or directories to check (`-` reads standard input) [default: `.`, unless `-f` is given].
+    #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
 
+    /// A Compose project made of these files, merged in order like `docker compose -f a.yml -f b.yml`
+    /// (no default override file is added). Repeat for each file.
+    #[arg(short = 'f', long = "file", value_name = "COMPOSE_FILE")]
+    pub file: Vec<PathBuf>,
+
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Full, env = "SANDLINT_FORMAT")]
+    #[arg(long, value_enum, default_value_t = OutputFormat::Full, env = "SANDLINT_FORMAT")]
     pub format: OutputFormat,
 
     /// Exit with 1 when a finding at or above this severity is reported [default: warning,

@@ -11,9 +11,12 @@ pub mod diagnostic;
 pub mod discover;
 pub mod dockerfile;
 pub mod docs;
+pub mod init;
 pub mod linter;
 pub mod report;
 pub mod rules;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod source;
 pub mod suppress;
 
@@ -33,6 +36,9 @@ pub enum ExitStatus {
     Failure,
     /// 2: usage, configuration or I/O error.
     Error,
+    /// Any other code: `sandlint run` returns the command's status, 124 on timeout, 137 when
+    /// OOM-killed, 125 when sandlint or the daemon failed first.
+    Code(u8),
 }
 
 impl ExitStatus {
@@ -41,6 +47,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
+            ExitStatus::Code(code) => code,
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::compose::{self, model::Value};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::dockerfile;
-use crate::rules::{self, BuiltImage, Ctx, Facts, Rule};
+use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Rule};
 use crate::source::{FileRef, SourceFile, Span, display_path};
 use crate::suppress;
 
@@ -68,12 +68,20 @@ pub struct FileResult {
     pub file: FileRef,
     pub kind: FileKind,
     pub diagnostics: Vec<Diagnostic>,
+    /// Other files the check read: a Compose project's override, `include` and `extends` files.
+    pub extra_files: Vec<FileRef>,
+    /// For Compose: the Dockerfiles its services build (normalized path) and who builds them.
+    pub built: Vec<(PathBuf, BuiltBy)>,
 }
 
 /// How to lint: which rules, which config, how to treat inline suppressions.
 #[derive(Debug, Clone)]
 pub struct LintOptions<'a> {
     pub selection: Selection,
+    /// `-f a.yml -f b.yml`: the Compose files of one project, in order (no default override).
+    pub compose_set: Option<Vec<FileRef>>,
+    /// For a Dockerfile: the Compose services that build it (found by checking Compose files first).
+    pub built_by: Vec<BuiltBy>,
     pub config: &'a Config,
     /// Honour `# sandlint ignore=` comments (`--no-inline-ignores` turns this off).
     pub inline_ignores: bool,
@@ -90,6 +98,8 @@ impl LintOptions<'static> {
     pub fn new(selection: Selection) -> Self {
         LintOptions {
             selection,
+            compose_set: None,
+            built_by: Vec::new(),
             config: &DEFAULT_CONFIG,
             inline_ignores: true,
             require_reason: false,
@@ -110,6 +120,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
     let mut diagnostics = Vec::new();
     let scopes: Vec<(Span, String)>;
     let directives;
+    #[expect(clippy::needless_return, reason = "the Compose arm returns its own result")]
     match kind {
         FileKind::Dockerfile => {
             let df = dockerfile::parse(&file.text);
@@ -125,45 +136,157 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             });
         }
         FileKind::Compose => {
-            let dir = file.dir().to_path_buf();
-            let vars = read_dotenv(&dir);
-            let compose = compose::load(&file.text, &vars);
-            let facts = Facts {
-                builds: resolve_builds(&dir, &compose),
-                trusted_registries: opts.config.trusted_registries.clone(),
-                ..Facts::default()
+            let inputs = match &opts.compose_set {
+                Some(set) if !set.is_empty() => set.clone(),
+                _ => std::iter::once(file.clone()).chain(override_files(&file)).collect(),
             };
-            for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
-                let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
-                rule.check_compose(&mut cx, &compose);
-            }
-            scopes = compose
-                .services
-                .iter()
-                .map(|s| {
-                    (
-                        s.name.span.cover(s.span),
-                        format!("service:{}", s.name.value),
-                    )
-                })
-                .collect();
-            directives = opts.inline_ignores.then(|| suppress::compose(&file));
+            return lint_compose_project(file, &inputs, opts);
         }
     }
-    assign_scopes(&file, &scopes, &mut diagnostics);
-    apply_config(opts.config, &mut diagnostics);
-    if let Some(directives) = directives {
-        let mut extra = apply_suppressions(&file, directives, &mut diagnostics, opts);
-        assign_scopes(&file, &scopes, &mut extra);
-        apply_config(opts.config, &mut extra);
-        diagnostics.extend(extra);
-    }
-    sort(&mut diagnostics);
-    assign_fingerprints(&mut diagnostics);
+    finish(&[file.clone()], &scopes, directives.into_iter().map(|d| (file.clone(), d)).collect(), &mut diagnostics, opts);
     FileResult {
         file,
         kind,
         diagnostics,
+        extra_files: Vec::new(),
+        built: Vec::new(),
+    }
+}
+
+/// Scopes, config, suppressions, order and fingerprints: the steps after the rules ran.
+/// `files` are the files of the check (spans' `file` numbers index it).
+fn finish(
+    files: &[FileRef],
+    scopes: &[(Span, String)],
+    directives: Vec<(FileRef, suppress::Directives)>,
+    diagnostics: &mut Vec<Diagnostic>,
+    opts: &LintOptions<'_>,
+) {
+    relocate(files, diagnostics);
+    assign_scopes(scopes, diagnostics);
+    apply_config(opts.config, diagnostics);
+    for (file, directives) in directives {
+        let mut extra = apply_suppressions(&file, directives, diagnostics, opts);
+        assign_scopes(scopes, &mut extra);
+        apply_config(opts.config, &mut extra);
+        diagnostics.extend(extra);
+    }
+    sort(diagnostics);
+    assign_fingerprints(diagnostics);
+}
+
+/// Points findings and labels whose span is in another file of the check at that file.
+fn relocate(files: &[FileRef], diagnostics: &mut [Diagnostic]) {
+    let Some(primary) = files.first() else { return };
+    for d in diagnostics.iter_mut() {
+        if d.span.file != 0
+            && std::sync::Arc::ptr_eq(&d.file, primary)
+            && let Some(f) = files.get(usize::from(d.span.file))
+        {
+            d.file = f.clone();
+        }
+        for l in &mut d.labels {
+            if l.span.file != 0
+                && std::sync::Arc::ptr_eq(&l.file, primary)
+                && let Some(f) = files.get(usize::from(l.span.file))
+            {
+                l.file = f.clone();
+            }
+        }
+    }
+}
+
+/// The override file `docker compose` merges into `file` by default: `compose.override.yaml`
+/// beside `compose.yaml` (likewise `.yml` and `docker-compose.*`), if it exists.
+pub fn override_files(file: &FileRef) -> Option<FileRef> {
+    let name = file.path.file_name()?.to_str()?;
+    let (stem, ext) = name.rsplit_once('.')?;
+    if !matches!(stem, "compose" | "docker-compose") || !matches!(ext, "yaml" | "yml") {
+        return None;
+    }
+    let dir = file.path.parent().unwrap_or(Path::new(""));
+    ["yaml", "yml"].iter().find_map(|e| {
+        let p = dir.join(format!("{stem}.override.{e}"));
+        read_source(&p)
+    })
+}
+
+/// Whether `path` is a default override file whose base file exists beside it (then it is
+/// checked as part of that project, not on its own).
+pub fn is_override_of_existing_base(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some(stem) = name
+        .strip_suffix(".override.yaml")
+        .or_else(|| name.strip_suffix(".override.yml"))
+    else {
+        return false;
+    };
+    if !matches!(stem, "compose" | "docker-compose") {
+        return false;
+    }
+    let dir = path.parent().unwrap_or(Path::new(""));
+    ["yaml", "yml"].iter().any(|e| dir.join(format!("{stem}.{e}")).is_file())
+}
+
+/// Reads a file for a project (override, include, extends target, built Dockerfile).
+fn read_source(path: &Path) -> Option<FileRef> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(SourceFile::new(path.to_path_buf(), display_path(path), text).into_ref())
+}
+
+/// Checks a Compose project: `inputs[0]` and the files merged into it.
+fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_>) -> FileResult {
+    let selection = &opts.selection;
+    let mut diagnostics = Vec::new();
+    let vars = read_dotenv(file.dir());
+    let on_disk = file.path.is_file();
+    let reader = |p: &Path| if on_disk { read_source(p) } else { None };
+    let project = compose::project::load(inputs, &vars, &reader);
+    let compose = &project.compose;
+    let facts = Facts {
+        builds: resolve_builds(&project.files, compose),
+        trusted_registries: opts.config.trusted_registries.clone(),
+        files: project.files.clone(),
+        ..Facts::default()
+    };
+    for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
+        let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
+        rule.check_compose(&mut cx, compose);
+    }
+    let scopes: Vec<(Span, String)> = compose
+        .services
+        .iter()
+        .map(|s| (s.name.span.cover(s.span), format!("service:{}", s.name.value)))
+        .collect();
+    let directives = if opts.inline_ignores {
+        project.files.iter().map(|f| (f.clone(), suppress::compose(f))).collect()
+    } else {
+        Vec::new()
+    };
+    finish(&project.files, &scopes, directives, &mut diagnostics, opts);
+    let built = compose
+        .services
+        .iter()
+        .filter_map(|s| {
+            let b = facts.builds.get(&s.name.value)?;
+            let has_healthcheck = s.keys.iter().any(|k| k.value == "healthcheck");
+            Some((
+                normalize(&b.file.path),
+                BuiltBy {
+                    compose_file: file.clone(),
+                    service: s.name.value.clone(),
+                    target: b.target.clone(),
+                    has_healthcheck,
+                },
+            ))
+        })
+        .collect();
+    FileResult {
+        kind: FileKind::Compose,
+        diagnostics,
+        extra_files: project.files.iter().skip(1).cloned().collect(),
+        built,
+        file,
     }
 }
 
@@ -191,11 +314,12 @@ fn dockerfile_facts(file: &FileRef, opts: &LintOptions<'_>) -> Facts {
             })
     });
     Facts {
-        built_by: Vec::new(),
+        built_by: opts.built_by.clone(),
         dockerignore,
         context_dir,
         trusted_registries: opts.config.trusted_registries.clone(),
         builds: HashMap::new(),
+        files: vec![file.clone()],
     }
 }
 
@@ -216,12 +340,14 @@ fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, String)> {
 }
 
 /// Sets each finding's scope: the innermost service or stage holding its primary span.
-fn assign_scopes(file: &FileRef, scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
+fn assign_scopes(scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
     for d in diagnostics.iter_mut() {
-        if std::sync::Arc::ptr_eq(&d.file, file) && d.scope.is_none() {
+        if d.scope.is_none() {
             d.scope = scopes
                 .iter()
-                .filter(|(span, _)| span.start <= d.span.start && d.span.start <= span.end)
+                .filter(|(span, _)| {
+                    span.file == d.span.file && span.start <= d.span.start && d.span.start <= span.end
+                })
                 .min_by_key(|(span, _)| span.len())
                 .map(|(_, name)| name.clone());
         }
@@ -381,10 +507,7 @@ fn read_dotenv(dir: &Path) -> compose::Vars {
 }
 
 /// For each service with a local `build`, the Dockerfile it builds, parsed.
-fn resolve_builds(
-    dir: &Path,
-    compose: &compose::model::ComposeFile,
-) -> HashMap<String, BuiltImage> {
+fn resolve_builds(files: &[FileRef], compose: &compose::model::ComposeFile) -> HashMap<String, BuiltImage> {
     let mut builds = HashMap::new();
     let mut cache: HashMap<PathBuf, Option<FileRef>> = HashMap::new();
     for service in &compose.services {
@@ -411,6 +534,10 @@ fn resolve_builds(
             },
             None => "Dockerfile".to_string(),
         };
+        // Relative to the file that set `build` (an override or `extends` file may).
+        let dir = files
+            .get(usize::from(build.span.file))
+            .map_or_else(|| PathBuf::from("."), |f| f.dir().to_path_buf());
         let context_dir = dir.join(&context);
         let path = if Path::new(&dockerfile).is_absolute() {
             PathBuf::from(&dockerfile)

@@ -7,31 +7,42 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A half-open byte range `start..end` into a source file's text.
+///
+/// `file` says which file: 0 is the file being checked; other numbers index the files a
+/// Compose project pulls in (override files, `extends`/`include` targets), listed in
+/// `Facts::files`. Positions compare before files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
+    pub file: u16,
 }
 
 impl Span {
     pub const fn new(start: u32, end: u32) -> Self {
-        Self { start, end }
+        Self { start, end, file: 0 }
+    }
+
+    /// The same range in file number `file`.
+    pub const fn in_file(self, file: u16) -> Self {
+        Self {
+            start: self.start,
+            end: self.end,
+            file,
+        }
     }
 
     /// Builds a span from `usize` offsets (files are limited to `u32::MAX` bytes when loaded).
     pub fn from_range(range: std::ops::Range<usize>) -> Self {
-        Self {
-            start: u32::try_from(range.start).unwrap_or(u32::MAX),
-            end: u32::try_from(range.end).unwrap_or(u32::MAX),
-        }
+        Self::new(
+            u32::try_from(range.start).unwrap_or(u32::MAX),
+            u32::try_from(range.end).unwrap_or(u32::MAX),
+        )
     }
 
     /// An empty span at `offset`.
     pub const fn at(offset: u32) -> Self {
-        Self {
-            start: offset,
-            end: offset,
-        }
+        Self::new(offset, offset)
     }
 
     pub const fn len(self) -> u32 {
@@ -42,11 +53,12 @@ impl Span {
         self.end <= self.start
     }
 
-    /// The smallest span covering both.
+    /// The smallest span covering both (in `self`'s file).
     pub fn cover(self, other: Span) -> Span {
         Span {
             start: self.start.min(other.start),
             end: self.end.max(other.end),
+            file: self.file,
         }
     }
 

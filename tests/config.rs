@@ -80,12 +80,12 @@ fn nearest_config_wins_and_cli_flags_layer_on_top() {
         "svc/.sandlint.toml",
         "select = [\"privilege\"]\nignore = [\"root-user\", \"SLC001\", \"missing-no-new-privileges\", \"missing-cap-drop-all\"]\n",
     );
-    let o = run(p, &["check", "-f", "concise", "-q"]);
+    let o = run(p, &["check", "--format", "concise", "-q"]);
     assert_eq!(codes(&o), ["Dockerfile:2:6: SLD001"], "{}", out(&o));
     // --ignore adds to the config's ignore list.
     let o = run(
         p,
-        &["check", "-f", "concise", "-q", "--ignore", "root-user"],
+        &["check", "--format", "concise", "-q", "--ignore", "root-user"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     // --config replaces discovery; --no-config turns configs off.
@@ -93,7 +93,7 @@ fn nearest_config_wins_and_cli_flags_layer_on_top() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--config",
@@ -105,7 +105,7 @@ fn nearest_config_wins_and_cli_flags_layer_on_top() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--no-config",
@@ -139,14 +139,14 @@ services = ["db"]
 ignore = ["privileged-container"]
 "#,
     );
-    let o = run(p, &["check", "-f", "concise", "-q"]);
+    let o = run(p, &["check", "--format", "concise", "-q"]);
     assert_eq!(
         codes(&o),
         ["Dockerfile:2:6: SLD001", "svc/compose.yaml:4:17: SLC001"]
     );
     assert!(out(&o).contains("Dockerfile:2:6: warning SLD001"));
     assert_eq!(o.status.code(), Some(1), "SLC001 is an error");
-    let o = run(p, &["check", "Dockerfile", "-f", "concise", "-q"]);
+    let o = run(p, &["check", "Dockerfile", "--format", "concise", "-q"]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -163,7 +163,7 @@ fn exclude_skips_walked_files_but_not_named_ones() {
     let dir = repo();
     let p = dir.path();
     write(p, ".sandlint.toml", "exclude = [\"svc\"]\n");
-    let o = run(p, &["check", "-f", "concise", "--select", "SLC001"]);
+    let o = run(p, &["check", "--format", "concise", "--select", "SLC001"]);
     assert!(
         out(&o).ends_with("Checked 1 file: 0 errors, 0 warnings, 0 info\n"),
         "{}",
@@ -174,7 +174,7 @@ fn exclude_skips_walked_files_but_not_named_ones() {
         &[
             "check",
             "svc/compose.yaml",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--select",
@@ -232,7 +232,7 @@ fn inline_suppressions() {
         "services:\n  web:  # sandlint ignore=SLC001\n    image: \"nginx:1.27\"\n    privileged: true\n  db:\n    # sandlint ignore=SLC003,privileged-container\n    privileged: true\n",
     );
     let sel = "root-user,privileged-container,invalid-suppression,unused-suppression";
-    let o = run(p, &["check", "-f", "concise", "--select", sel]);
+    let o = run(p, &["check", "--format", "concise", "--select", sel]);
     assert_eq!(
         out(&o),
         "Checked 2 files: 0 errors, 0 warnings, 0 info (3 suppressed)\n"
@@ -245,7 +245,7 @@ fn inline_suppressions() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--select",
@@ -264,7 +264,7 @@ fn inline_suppressions() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--select",
@@ -278,7 +278,7 @@ fn inline_suppressions() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--select",
@@ -295,7 +295,7 @@ fn inline_suppressions() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--select",
@@ -333,7 +333,7 @@ fn baseline_reports_only_new_findings_and_survives_moves() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "--select",
             "SLC001",
@@ -357,7 +357,7 @@ fn baseline_reports_only_new_findings_and_survives_moves() {
         p,
         &[
             "check",
-            "-f",
+            "--format",
             "concise",
             "-q",
             "--select",

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::baseline::Baseline;
 use crate::cli::{CheckArgs, FailOn, KindArg};
@@ -40,6 +40,12 @@ pub fn check(
             stdin_named,
         )
     };
+    // No PATHS: "." unless `-f` names a Compose project (then only that project is checked).
+    let paths = if paths.is_empty() && !read_stdin && args.file.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
     let (candidates, mut errors) = if paths.is_empty() {
         (Vec::new(), Vec::new())
     } else {
@@ -48,14 +54,21 @@ pub fn check(
 
     // Configs: `--config` for everything, or the nearest file to each checked file.
     let configs = Configs::new(args, &cli)?;
-    let run_config = configs.for_dir(paths.first().map_or(Path::new("."), |p| dir_of(p)))?;
-    let mut per_file = Vec::with_capacity(candidates.len());
+    let first_dir = paths.first().or(args.file.first()).map_or(Path::new("."), |p| dir_of(p));
+    let run_config = configs.for_dir(first_dir)?;
+    let mut compose_files = Vec::new();
+    let mut other_files = Vec::new();
     for c in candidates {
         let config = configs.for_dir(dir_of(&c.path))?;
         if !c.explicit && config.is_excluded(&c.path) {
             continue;
         }
-        per_file.push((c, config));
+        match c.kind {
+            // A default override file is checked as part of its base file's project.
+            Some(FileKind::Compose) if !c.explicit && linter::is_override_of_existing_base(&c.path) => {}
+            Some(FileKind::Compose) => compose_files.push((c, config)),
+            _ => other_files.push((c, config)),
+        }
     }
 
     let kind_arg = args.kind.map(|k| match k {
@@ -65,6 +78,8 @@ pub fn check(
     fn lint_options<'c>(args: &CheckArgs, config: &'c Config) -> LintOptions<'c> {
         LintOptions {
             selection: Selection::all(),
+            compose_set: None,
+            built_by: Vec::new(),
             config,
             inline_ignores: !args.no_inline_ignores,
             require_reason: args.require_reason,
@@ -72,11 +87,53 @@ pub fn check(
         }
     }
 
-    let outcomes: Vec<Result<FileResult, WalkError>> = per_file
+    // Phase 1: Compose projects (they tell which services build which Dockerfile).
+    let mut outcomes: Vec<Result<FileResult, WalkError>> = compose_files
         .par_iter()
         .map(|(c, config)| check_candidate(c, kind_arg, &lint_options(args, config)))
         .collect();
+    if !args.file.is_empty() {
+        outcomes.push(check_compose_set(&args.file, &configs, args));
+    }
     let mut results = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        match o {
+            Ok(r) => results.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    // A file pulled into another project (included, or an override) is checked there only.
+    // Larger projects first, so that of two files including each other one is kept.
+    results.sort_by(|a, b| {
+        b.extra_files
+            .len()
+            .cmp(&a.extra_files.len())
+            .then_with(|| a.file.display.cmp(&b.file.display))
+    });
+    let mut covered: HashSet<PathBuf> = HashSet::new();
+    results.retain(|r| {
+        if covered.contains(&linter::normalize(&r.file.path)) {
+            return false;
+        }
+        covered.extend(r.extra_files.iter().map(|f| linter::normalize(&f.path)));
+        true
+    });
+    let mut built_by: HashMap<PathBuf, Vec<crate::rules::BuiltBy>> = HashMap::new();
+    for r in &results {
+        for (path, b) in &r.built {
+            built_by.entry(path.clone()).or_default().push(b.clone());
+        }
+    }
+
+    // Phase 2: Dockerfiles (and explicitly named files of unknown kind).
+    let outcomes: Vec<Result<FileResult, WalkError>> = other_files
+        .par_iter()
+        .map(|(c, config)| {
+            let mut opts = lint_options(args, config);
+            opts.built_by = built_by.get(&linter::normalize(&c.path)).cloned().unwrap_or_default();
+            check_candidate(c, kind_arg, &opts)
+        })
+        .collect();
     for o in outcomes {
         match o {
             Ok(r) => results.push(r),
@@ -134,8 +191,16 @@ pub fn check(
         });
     }
 
+    // Every file read: the checked files and the files their projects pulled in.
+    let mut seen = HashSet::new();
+    let files: Vec<_> = results
+        .iter()
+        .flat_map(|r| std::iter::once(&r.file).chain(r.extra_files.iter()))
+        .filter(|f| seen.insert(linter::normalize(&f.path)))
+        .cloned()
+        .collect();
     let cx = ReportCtx {
-        files: results.iter().map(|r| r.file.clone()).collect(),
+        files,
         errors,
         color: color && args.output.is_none(),
         quiet: args.quiet,
@@ -298,6 +363,35 @@ impl Configs {
         }
         Ok(config)
     }
+}
+
+/// `-f a.yml -f b.yml`: one project from these files, in order.
+fn check_compose_set(files: &[PathBuf], configs: &Configs, args: &CheckArgs) -> Result<FileResult, WalkError> {
+    let mut refs = Vec::with_capacity(files.len());
+    for path in files {
+        let text = read_text(path)?;
+        refs.push(SourceFile::new(path.clone(), display_path(path), text).into_ref());
+    }
+    let Some(first) = refs.first().cloned() else {
+        return Err(WalkError {
+            path: PathBuf::new(),
+            message: "no Compose file given".to_string(),
+        });
+    };
+    let config = configs.for_dir(dir_of(&first.path)).map_err(|e| WalkError {
+        path: first.path.clone(),
+        message: e.message.clone(),
+    })?;
+    let opts = LintOptions {
+        selection: Selection::all(),
+        compose_set: Some(refs),
+        built_by: Vec::new(),
+        config: &config,
+        inline_ignores: !args.no_inline_ignores,
+        require_reason: args.require_reason,
+        report_unused: args.report_unused_ignores,
+    };
+    Ok(linter::lint_file_with(first, FileKind::Compose, &opts))
 }
 
 fn read_text(path: &Path) -> Result<String, WalkError> {

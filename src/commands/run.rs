@@ -1,19 +1,466 @@
-//! `sandlint run` (being written: see src/sandbox/).
+//! `sandlint run`: a command or snippet in a hardened, verified container (see `src/sandbox/`).
+//!
+//! Exit status: the command's; 124 on timeout; 137 when OOM-killed; 125 when sandlint, the
+//! rules (a refused plan) or the daemon fail before the command runs (`docker run`'s convention).
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::{ExitStatus, UsageError};
 
-/// Options of `sandlint run`.
+/// Options of `sandlint run` (without the `sandbox` feature: none; the command fails).
+#[cfg(not(feature = "sandbox"))]
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The command to run in the sandbox.
-    #[arg(last = true)]
+    /// The command to run in the sandbox (after `--`).
+    #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
-pub fn run(_args: &RunArgs, _stdout: &mut dyn Write, _stderr: &mut dyn Write) -> Result<ExitStatus, UsageError> {
-    Err(UsageError::new("`sandlint run` is not implemented yet"))
+/// Options of `sandlint run`.
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Hardened by default: non-root user, read-only root filesystem, size-limited \
+                  noexec /tmp, all capabilities dropped, no-new-privileges, no network, memory/CPU/pids \
+                  limits, an init process, no Docker socket. The planned container is checked with \
+                  the rules (preset `sandbox`) before it is created, and inspected after it starts.\n\n\
+                  Exit status: the command's; 124 timeout; 137 OOM-killed; 125 refused or sandlint/daemon failure."
+)]
+pub struct RunArgs {
+    /// The image to run [default with --code/--file: busybox:stable, python:3.13-slim or
+    /// node:22-slim by --lang]. Never pulled.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "compose")]
+    pub image: Option<String>,
+
+    /// Take the image and settings from a Compose service (builds `build:` if the image is missing).
+    #[arg(long, value_name = "FILE", requires = "service")]
+    pub compose: Option<PathBuf>,
+
+    /// The service of --compose.
+    #[arg(long, value_name = "NAME", requires = "compose")]
+    pub service: Option<String>,
+
+    /// Run this snippet with the interpreter of --lang (arguments after `--` are passed to it).
+    #[arg(long, value_name = "STRING", conflicts_with = "file")]
+    pub code: Option<String>,
+
+    /// Run this file (mounted read-only) with the interpreter of --lang [default: by extension].
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// The language of --code / --file [default: sh, or from the --file extension].
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::sandbox::Lang>,
+
+    /// Run as this user (`uid[:gid]` or name) [default: the image's non-root USER, else 65534:65534].
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Allow running as root (refused otherwise).
+    #[arg(long)]
+    pub allow_root: bool,
+
+    /// Memory limit (swap is set equal: no swap), e.g. 256m, 1g [default: 512m].
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub memory: Option<i64>,
+
+    /// CPU limit, e.g. 0.5, 2 [default: 1].
+    #[arg(long, value_name = "N", value_parser = parse_cpus)]
+    pub cpus: Option<i64>,
+
+    /// Maximum number of processes [default: 256].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub pids: Option<i64>,
+
+    /// Kill the command after this long (e.g. 30s, 2m, 500ms); exit 124.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Keep at most this much of each of stdout and stderr (e.g. 1MiB, 64k).
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_bytes)]
+    pub output_limit: i64,
+
+    /// Size of the /tmp tmpfs.
+    #[arg(long, value_name = "SIZE", default_value = "64m", value_parser = parse_bytes)]
+    pub tmp_size: i64,
+
+    /// Network mode (`none` unless asked; `host` is refused by the rules).
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+
+    /// Set an environment variable (`KEY=VALUE`, or `KEY` to pass this process's value).
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Mount a host path: `SRC:DST[:ro|rw]` (read-only unless `rw`).
+    #[arg(long = "mount", value_name = "SRC:DST:ro")]
+    pub mounts: Vec<String>,
+
+    /// Mount this directory read-write at /workspace (the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+
+    /// Run despite error-level findings of these rules (names or codes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub allow: Vec<String>,
+
+    /// Run even if the daemon did not apply a protection (the result lists which).
+    #[arg(long)]
+    pub allow_degraded: bool,
+
+    /// Add a label to the container (`KEY=VALUE`).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// Print one JSON result object instead of streaming the output.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the planned container (as a Compose service) and the rules' findings; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Remove leftover containers carrying sandlint's label (whose sandlint process is gone), then exit.
+    #[arg(long, conflicts_with_all = ["image", "compose", "code", "file"])]
+    pub gc: bool,
+
+    /// The command to run in the sandbox (after `--`).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[cfg(feature = "sandbox")]
+fn parse_bytes(s: &str) -> Result<i64, String> {
+    crate::sandbox::profile::parse_bytes(s)
+        .ok_or_else(|| format!("`{s}` is not a size (e.g. 512m, 1g, 1048576)"))
+}
+
+#[cfg(feature = "sandbox")]
+fn parse_cpus(s: &str) -> Result<i64, String> {
+    crate::sandbox::profile::parse_cpus(s)
+        .ok_or_else(|| format!("`{s}` is not a CPU count (e.g. 0.5, 2)"))
+}
+
+#[cfg(feature = "sandbox")]
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::sandbox::profile::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration (e.g. 30s, 2m, 500ms)"))
+}
+
+#[cfg(feature = "sandbox")]
+pub fn run(
+    args: &RunArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
+    imp::run(args, stdout, stderr)
+}
+
+#[cfg(not(feature = "sandbox"))]
+pub fn run(
+    _args: &RunArgs,
+    _stdout: &mut dyn Write,
+    _stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
+    Err(UsageError::new(
+        "this sandlint was built without the `sandbox` feature: `sandlint run` is unavailable",
+    ))
+}
+
+#[cfg(feature = "sandbox")]
+mod imp {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+
+    use super::RunArgs;
+    use crate::cli::OutputFormat;
+    use crate::report::{self, ReportCtx};
+    use crate::sandbox::{
+        CheckStatus, EXIT_SANDBOX_FAILED, ImageSource, Lang, MountSpec, OutputSink, Program,
+        RunResult, Sandbox, SandboxError, SandboxOptions,
+    };
+    use crate::{ExitStatus, UsageError};
+
+    /// Live output to our streams (nothing in `--json` mode).
+    struct Live<'a> {
+        stdout: &'a mut dyn Write,
+        stderr: &'a mut dyn Write,
+        quiet: bool,
+    }
+
+    impl OutputSink for Live<'_> {
+        fn stdout(&mut self, bytes: &[u8]) {
+            if !self.quiet {
+                let _ = self.stdout.write_all(bytes);
+                let _ = self.stdout.flush();
+            }
+        }
+
+        fn stderr(&mut self, bytes: &[u8]) {
+            if !self.quiet {
+                let _ = self.stderr.write_all(bytes);
+                let _ = self.stderr.flush();
+            }
+        }
+
+        fn status(&mut self, line: &str) {
+            let _ = writeln!(self.stderr, "sandlint: {line}");
+        }
+    }
+
+    pub(super) fn run(
+        args: &RunArgs,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> Result<ExitStatus, UsageError> {
+        if args.gc {
+            return Ok(gc(stdout, stderr));
+        }
+        let (options, program) = match options(args) {
+            Ok(x) => x,
+            Err(e) => return Ok(fail(&e, args.json, stdout, stderr)),
+        };
+        let sandbox = Sandbox::new(options);
+        if args.dry_run {
+            return Ok(dry_run(&sandbox, &program, stdout, stderr));
+        }
+        let mut sink = Live {
+            stdout: &mut *stdout,
+            stderr: &mut *stderr,
+            quiet: args.json,
+        };
+        match sandbox.run_program(&program, &mut sink) {
+            Ok(result) => Ok(finish(&result, args, stdout, stderr)),
+            Err(e) => Ok(fail(&e, args.json, stdout, stderr)),
+        }
+    }
+
+    fn options(args: &RunArgs) -> Result<(SandboxOptions, Program), SandboxError> {
+        let invalid = |message: String| SandboxError::InvalidOption { message };
+        let lang = args
+            .lang
+            .or_else(|| args.file.as_deref().and_then(Lang::from_path))
+            .unwrap_or_default();
+        let program = if let Some(code) = &args.code {
+            Program::Code {
+                code: code.clone(),
+                args: args.command.clone(),
+            }
+        } else if let Some(path) = &args.file {
+            Program::File {
+                path: path.clone(),
+                args: args.command.clone(),
+            }
+        } else if !args.command.is_empty() {
+            Program::Command(args.command.clone())
+        } else {
+            Program::ImageDefault
+        };
+        let snippet = matches!(program, Program::Code { .. } | Program::File { .. });
+        let source = match (&args.image, &args.compose, &args.service) {
+            (Some(image), _, _) => ImageSource::Image(image.clone()),
+            (None, Some(file), Some(service)) => ImageSource::Compose {
+                file: file.clone(),
+                service: service.clone(),
+            },
+            _ if snippet => ImageSource::Image(lang.default_image().to_string()),
+            _ => {
+                return Err(invalid(
+                    "no image: pass --image IMAGE, or --compose FILE --service NAME".to_string(),
+                ));
+            }
+        };
+        let mut labels = BTreeMap::new();
+        for l in &args.labels {
+            let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+            if k.is_empty() || k.starts_with("dev.sandlint.") {
+                return Err(invalid(format!(
+                    "invalid --label `{l}`: expected KEY=VALUE (keys under dev.sandlint. are reserved)"
+                )));
+            }
+            labels.insert(k.to_string(), v.to_string());
+        }
+        let mounts = args
+            .mounts
+            .iter()
+            .map(|m| MountSpec::parse(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut o = SandboxOptions::with_source(source);
+        o.user = args.user.clone();
+        o.allow_root = args.allow_root;
+        o.memory = args.memory;
+        o.nano_cpus = args.cpus;
+        o.pids = args.pids;
+        o.tmp_size = args.tmp_size;
+        o.network = args.network.clone();
+        o.timeout = args.timeout;
+        o.output_limit = usize::try_from(args.output_limit).unwrap_or(usize::MAX);
+        o.env = args.env.clone();
+        o.mounts = mounts;
+        o.workspace = args.workspace.clone();
+        o.allow = args.allow.clone();
+        o.allow_degraded = args.allow_degraded;
+        o.labels = labels;
+        o.lang = lang;
+        o.handle_signals = true;
+        Ok((o, program))
+    }
+
+    fn finish(
+        result: &RunResult,
+        args: &RunArgs,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> ExitStatus {
+        let code = u8::try_from(result.exit_code.clamp(0, 255)).unwrap_or(EXIT_SANDBOX_FAILED);
+        if args.json {
+            if let Ok(text) = serde_json::to_string_pretty(result) {
+                let _ = writeln!(stdout, "{text}");
+            }
+            return ExitStatus::Code(code);
+        }
+        let _ = stdout.flush();
+        for f in &result.verification.lint.findings {
+            let _ = writeln!(stderr, "sandlint: {f}");
+        }
+        for c in result
+            .verification
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Failed)
+        {
+            let _ = writeln!(
+                stderr,
+                "sandlint: warning: degraded sandbox: {} (expected {}, daemon reports {})",
+                c.name, c.expected, c.actual
+            );
+        }
+        let limit = args.output_limit;
+        if result.truncated.stdout {
+            let _ = writeln!(
+                stderr,
+                "sandlint: stdout truncated at {limit} bytes (--output-limit)"
+            );
+        }
+        if result.truncated.stderr {
+            let _ = writeln!(
+                stderr,
+                "sandlint: stderr truncated at {limit} bytes (--output-limit)"
+            );
+        }
+        if result.timed_out {
+            let _ = writeln!(
+                stderr,
+                "sandlint: timed out after {:?}; the container was killed and removed",
+                args.timeout
+            );
+        } else if result.oom_killed {
+            let _ = writeln!(
+                stderr,
+                "sandlint: the command was killed for exceeding the memory limit (OOM)"
+            );
+        }
+        ExitStatus::Code(code)
+    }
+
+    fn render_error(e: &SandboxError) -> String {
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100);
+        let mut out = String::new();
+        if handler.render_report(&mut out, e).is_err() {
+            out = e.to_string();
+        }
+        out
+    }
+
+    fn fail(
+        e: &SandboxError,
+        json: bool,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> ExitStatus {
+        if let SandboxError::Refused { report, .. } = e {
+            let refusing: Vec<_> = report.refusing().cloned().collect();
+            let cx = ReportCtx {
+                files: vec![report.file.clone()],
+                quiet: true,
+                width: 100,
+                ..ReportCtx::default()
+            };
+            let _ = stderr.write_all(report::render(OutputFormat::Full, &refusing, &cx).as_bytes());
+        }
+        let _ = write!(stderr, "{}", render_error(e));
+        if json {
+            let findings: Vec<String> = match e {
+                SandboxError::Refused { report, .. } => report
+                    .refusing()
+                    .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let code = miette::Diagnostic::code(e).map(|c| c.to_string());
+            let obj = serde_json::json!({
+                "exit_code": e.exit_code(),
+                "error": { "code": code, "message": e.to_string(), "findings": findings },
+            });
+            if let Ok(text) = serde_json::to_string_pretty(&obj) {
+                let _ = writeln!(stdout, "{text}");
+            }
+        }
+        ExitStatus::Code(e.exit_code())
+    }
+
+    fn dry_run(
+        sandbox: &Sandbox,
+        program: &Program,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> ExitStatus {
+        match sandbox.plan(program) {
+            Ok((profile, report)) => {
+                let _ = write!(stdout, "{}", profile.to_compose("sandbox"));
+                let shown: Vec<_> = report::reported(&report.findings).cloned().collect();
+                let cx = ReportCtx {
+                    files: vec![report.file.clone()],
+                    quiet: true,
+                    width: 100,
+                    ..ReportCtx::default()
+                };
+                let _ = stderr.write_all(report::render(OutputFormat::Full, &shown, &cx).as_bytes());
+                let refusing = report.refusing().count();
+                if refusing > 0 {
+                    let _ = writeln!(
+                        stderr,
+                        "sandlint: would refuse to run: {refusing} error-level finding(s)"
+                    );
+                    ExitStatus::Code(EXIT_SANDBOX_FAILED)
+                } else {
+                    ExitStatus::Success
+                }
+            }
+            Err(e) => fail(&e, false, stdout, stderr),
+        }
+    }
+
+    fn gc(stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+        match Sandbox::gc(false) {
+            Ok(removed) => {
+                for name in &removed {
+                    let _ = writeln!(stdout, "{name}");
+                }
+                let _ = writeln!(
+                    stderr,
+                    "sandlint: removed {} leftover container{}",
+                    removed.len(),
+                    if removed.len() == 1 { "" } else { "s" }
+                );
+                ExitStatus::Success
+            }
+            Err(e) => fail(&e, false, stdout, stderr),
+        }
+    }
 }

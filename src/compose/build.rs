@@ -9,14 +9,15 @@ use super::Vars;
 use super::interpolate::{Interpolated, interpolate};
 use super::merge::{self, Entry};
 use super::model::{
-    Build, ComposeFile, EnvVar, Limits, LoadError, Network, Port, SValue, Service, Value, Volume,
+    Build, ComposeFile, EnvVar, Healthcheck, Limits, LoadError, Network, Port, SValue, Service, Value, Volume,
     VolumeKind,
 };
 use super::yaml::{Node, NodeKind, Style};
 use crate::source::{Span, Spanned};
 
 pub(crate) struct Ctx<'a> {
-    text: &'a str,
+    /// The text of each file of the project, by [`Span::file`] number.
+    texts: Vec<&'a str>,
     vars: &'a Vars,
     pub errors: Vec<LoadError>,
     /// Index in `ComposeFile::services` by name.
@@ -25,8 +26,13 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(text: &'a str, vars: &'a Vars) -> Self {
+        Self::with_texts(vec![text], vars)
+    }
+
+    /// A context for a tree whose nodes come from several files (`texts[span.file]`).
+    pub fn with_texts(texts: Vec<&'a str>, vars: &'a Vars) -> Self {
         Self {
-            text,
+            texts,
             vars,
             errors: Vec::new(),
             service_index: HashMap::new(),
@@ -70,7 +76,8 @@ impl<'a> Ctx<'a> {
             ),
             Style::Literal | Style::Folded => return None,
         };
-        (self.text.get(start as usize..end as usize)? == value).then_some(start)
+        let text = self.texts.get(usize::from(node.span.file))?;
+        (text.get(start as usize..end as usize)? == value).then_some(start)
     }
 
     /// A string list: a sequence of scalars, or one scalar (lenient).
@@ -172,7 +179,7 @@ impl<'n> Parts<'n> {
         match self.base {
             Some(b) => {
                 let at = |i: usize| b.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
-                Span::new(at(r.start), at(r.end))
+                Span::new(at(r.start), at(r.end)).in_file(self.node.span.file)
             }
             None => self.node.span,
         }
@@ -261,9 +268,45 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: &Node, file: &mut ComposeFile) {
                 services(ctx, entry.value, file);
             }
             Some("networks") => networks(ctx, entry.value, file),
+            Some("include") => {
+                for item in seq_or_one(entry.value) {
+                    let paths = match item.as_map() {
+                        Some(_) => map_entries(item)
+                            .find(|(k, _)| *k == "path")
+                            .map(|(_, e)| ctx.list(e.value))
+                            .unwrap_or_default(),
+                        None => ctx.value(item).into_iter().collect(),
+                    };
+                    file.includes.push(super::model::Include {
+                        span: item.span,
+                        paths,
+                    });
+                }
+            }
             _ => {}
         }
     }
+}
+
+/// `extends: name` or `extends: { service: name, file: path }`.
+fn extends(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> super::model::Extends {
+    let mut e = super::model::Extends {
+        span: key_span,
+        service: None,
+        file: None,
+    };
+    if node.as_map().is_none() {
+        e.service = ctx.value(node);
+        return e;
+    }
+    for (k, entry) in map_entries(node) {
+        match k {
+            "service" => e.service = ctx.value(entry.value),
+            "file" => e.file = ctx.value(entry.value),
+            _ => {}
+        }
+    }
+    e
 }
 
 fn services(ctx: &mut Ctx<'_>, node: &Node, file: &mut ComposeFile) {
@@ -318,10 +361,15 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
     for Entry { key, value, .. } in merge::entries(node) {
         let Some(k) = key.scalar() else { continue };
         if value.is_reset() {
+            s.reset_keys.push(k.to_string());
             continue;
+        }
+        if value.tag.as_deref() == Some("!override") {
+            s.override_keys.push(k.to_string());
         }
         s.keys.push(Spanned::new(k.to_string(), key.span));
         match k {
+            "extends" => s.extends = Some(extends(ctx, key.span, value)),
             "image" => s.image = ctx.value(value),
             "build" => s.build = Some(build(ctx, key.span, value)),
             "user" => s.user = ctx.value(value),
@@ -355,6 +403,15 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             "use_api_socket" => s.use_api_socket = ctx.value(value),
             "tmpfs" => s.tmpfs = ctx.list(value),
             "init" => s.init = ctx.value(value),
+            "device_cgroup_rules" => s.device_cgroup_rules = ctx.list(value),
+            "oom_kill_disable" => s.oom_kill_disable = ctx.value(value),
+            "healthcheck" => s.healthcheck = Some(healthcheck(ctx, key.span, value)),
+            "logging" => {
+                s.logging_driver = map_entries(value)
+                    .find(|(k, _)| *k == "driver")
+                    .and_then(|(_, e)| ctx.value(e.value));
+            }
+            "sysctls" => s.sysctls = env_vars(ctx, value),
             _ => {}
         }
     }
@@ -398,6 +455,24 @@ fn build(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Build {
         }
     }
     b
+}
+
+fn healthcheck(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Healthcheck {
+    let mut h = Healthcheck {
+        span: key_span,
+        ..Healthcheck::default()
+    };
+    for (k, e) in map_entries(node) {
+        match k {
+            "disable" => h.disable = ctx.value(e.value),
+            "test" => {
+                h.test_is_list = e.value.as_seq().is_some();
+                h.test = ctx.list(e.value);
+            }
+            _ => {}
+        }
+    }
+    h
 }
 
 fn limits(ctx: &mut Ctx<'_>, deploy: &Node) -> Limits {
@@ -473,10 +548,15 @@ fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
                 let end = value
                     .as_ref()
                     .map_or(e.key.span.end, |v| v.span.end.max(e.key.span.end));
+                let raw = value
+                    .as_ref()
+                    .and(e.value.scalar())
+                    .map(str::to_string);
                 out.push(EnvVar {
                     key: Spanned::new(k.to_string(), e.key.span),
                     value,
-                    span: Span::new(e.key.span.start, end),
+                    span: Span::new(e.key.span.start, end).in_file(e.key.span.file),
+                    raw,
                 });
             }
         }
@@ -494,10 +574,12 @@ fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
                     None => (0..p.s.len(), None),
                 };
                 let key = p.part(ctx, &key_r);
+                let raw = value_r.as_ref().map(|r| p.text(r).to_string());
                 out.push(EnvVar {
                     key: key.map(|v| v.text().to_string()),
                     value: value_r.map(|r| p.part(ctx, &r)),
                     span: item.span,
+                    raw,
                 });
             }
         }

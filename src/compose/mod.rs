@@ -12,6 +12,7 @@ mod dotenv;
 pub mod interpolate;
 pub mod merge;
 pub mod model;
+pub mod project;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -26,7 +27,12 @@ pub type Vars = HashMap<String, String>;
 /// Every YAML document of the stream is loaded; a service defined again in a later document
 /// replaces the earlier one. Errors are sorted by position.
 pub fn load(text: &str, vars: &Vars) -> ComposeFile {
-    let parsed = yaml::parse(text);
+    load_in(text, vars, 0)
+}
+
+/// [`load`] for the file numbered `file` in a project (every span carries the number).
+pub fn load_in(text: &str, vars: &Vars, file: u16) -> ComposeFile {
+    let parsed = yaml::parse_in(text, file);
     let mut file = ComposeFile {
         errors: parsed.errors,
         ..ComposeFile::default()

@@ -56,6 +56,28 @@ pub struct ComposeFile {
     /// Located errors (not YAML, not a mapping, `services` not a mapping, alias budget exceeded, ...).
     /// Loading goes on where it can.
     pub errors: Vec<LoadError>,
+    /// Top-level `include:` entries.
+    pub includes: Vec<Include>,
+    /// References that could not be followed (an `extends`/`include` file that does not exist,
+    /// an `extends` service that is not there, a cycle): coverage gaps, reported as findings.
+    pub unresolved: Vec<LoadError>,
+}
+
+/// One `include:` entry (short form: a path; long form: `path:` a path or a list of paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// The whole entry.
+    pub span: Span,
+    pub paths: Vec<SValue>,
+}
+
+/// `extends: name` or `extends: { service: name, file: path }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extends {
+    /// The `extends` key.
+    pub span: Span,
+    pub service: Option<SValue>,
+    pub file: Option<SValue>,
 }
 
 /// A located load error. The message starts lowercase and has no trailing period.
@@ -84,6 +106,12 @@ pub struct Service {
     pub span: Span,
     /// Every key of the service mapping after merges, in order (for unknown-key checks).
     pub keys: Vec<Spanned<String>>,
+    /// `extends:`, if any (already applied when the service comes from a project load).
+    pub extends: Option<Extends>,
+    /// Keys tagged `!reset`: absent here, and they remove what an earlier file set.
+    pub reset_keys: Vec<String>,
+    /// Keys tagged `!override`: they replace what an earlier file set instead of merging.
+    pub override_keys: Vec<String>,
     pub image: Option<SValue>,
     pub build: Option<Build>,
     pub user: Option<SValue>,
@@ -118,6 +146,26 @@ pub struct Service {
     pub use_api_socket: Option<SValue>,
     pub tmpfs: Vec<SValue>,
     pub init: Option<SValue>,
+    /// `device_cgroup_rules` (`c 1:3 rwm`, `a *:* rwm`, ...).
+    pub device_cgroup_rules: Vec<SValue>,
+    pub oom_kill_disable: Option<SValue>,
+    pub healthcheck: Option<Healthcheck>,
+    /// `logging.driver`.
+    pub logging_driver: Option<SValue>,
+    /// `sysctls` (list or mapping form).
+    pub sysctls: Vec<EnvVar>,
+}
+
+/// `healthcheck:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Healthcheck {
+    /// The `healthcheck` key.
+    pub span: Span,
+    pub disable: Option<SValue>,
+    /// `test`: the list items, or the one string (the string form runs with `CMD-SHELL`).
+    pub test: Vec<SValue>,
+    /// Whether `test` is the list form.
+    pub test_is_list: bool,
 }
 
 /// `build:` (short string form sets only `context`).
@@ -150,6 +198,9 @@ pub struct EnvVar {
     pub value: Option<SValue>,
     /// The whole entry.
     pub span: Span,
+    /// The value as written, before interpolation (`None` when `value` is `None`): tells a
+    /// literal from a `${VAR}` that a `.env` file filled in.
+    pub raw: Option<String>,
 }
 
 /// A published port, short (`"127.0.0.1:8080:80/tcp"`) or long syntax.

@@ -33,7 +33,7 @@ pub enum Style {
 }
 
 /// One node. Collections hold `Rc` children so aliased subtrees are shared, not copied.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Node {
     /// The node as written: a scalar without its anchor/tag, a block collection from its first
     /// entry to the end of its last one, a flow collection from `[`/`{` to `]`/`}`.
@@ -47,7 +47,7 @@ pub struct Node {
     pub height: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum NodeKind {
     Scalar {
         value: String,
@@ -134,13 +134,18 @@ pub struct Parsed {
 
 /// Parses `text` into node trees. Never panics: a panic inside the YAML crate becomes an error.
 pub fn parse(text: &str) -> Parsed {
-    match std::panic::catch_unwind(|| Builder::new(text).run()) {
+    parse_in(text, 0)
+}
+
+/// Parses `text`, the file numbered `file` (every span carries it; see [`Span::file`]).
+pub fn parse_in(text: &str, file: u16) -> Parsed {
+    match std::panic::catch_unwind(|| Builder::new(text, file).run()) {
         Ok(parsed) => parsed,
         Err(_) => Parsed {
             docs: Vec::new(),
             errors: vec![LoadError {
                 message: "invalid YAML: the YAML parser failed on this file".to_string(),
-                span: Span::at(0),
+                span: Span::at(0).in_file(file),
                 help: None,
             }],
         },
@@ -165,6 +170,8 @@ struct Frame {
 
 struct Builder<'t> {
     text: &'t str,
+    /// The file number every span gets (see [`Span::file`]).
+    file: u16,
     /// Added to every libyaml index (a byte-order mark libyaml skipped).
     base: u64,
     stack: Vec<Frame>,
@@ -179,10 +186,11 @@ struct Builder<'t> {
 struct Abort;
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str) -> Self {
+    fn new(text: &'t str, file: u16) -> Self {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         Self {
             text,
+            file,
             base,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -248,7 +256,7 @@ impl<'t> Builder<'t> {
             let event = match parser.parse() {
                 Ok(event) => event,
                 Err(err) => {
-                    let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m)));
+                    let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m))).in_file(self.file);
                     let help = match (err.context(), err.context_mark()) {
                         (Some(context), Some(mark)) => {
                             let offset = self.offset(mark);
@@ -272,7 +280,7 @@ impl<'t> Builder<'t> {
                     Ok(())
                 }
                 EventData::DocumentEnd { .. } => Ok(()),
-                EventData::Alias { anchor } => self.alias(&anchor, Span::new(start, end)),
+                EventData::Alias { anchor } => self.alias(&anchor, Span::new(start, end).in_file(self.file)),
                 EventData::Scalar {
                     anchor,
                     tag,
@@ -300,7 +308,7 @@ impl<'t> Builder<'t> {
                         start
                     };
                     let node = Node {
-                        span: Span::new(start, end),
+                        span: Span::new(start, end).in_file(self.file),
                         tag,
                         kind: NodeKind::Scalar { value, style },
                         size: 1,
@@ -368,7 +376,7 @@ impl<'t> Builder<'t> {
         if self.stack.len() >= MAX_DEPTH {
             self.error(
                 format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
-                Span::new(start, end),
+                Span::new(start, end).in_file(self.file),
                 Some(
                     "flatten the structure; Compose files are never nested this deeply".to_string(),
                 ),
@@ -404,7 +412,7 @@ impl<'t> Builder<'t> {
             FrameKind::Map { pairs, key } => {
                 if let Some(key) = key {
                     // a key without a value event cannot happen with libyaml; keep it anyway
-                    let value = null_at(key.span.end);
+                    let value = null_at(Span::at(key.span.end).in_file(key.span.file));
                     let mut pairs = pairs;
                     pairs.push((key, Rc::new(value)));
                     self.check_map(&pairs);
@@ -435,7 +443,7 @@ impl<'t> Builder<'t> {
             NodeKind::Scalar { .. } => (1, 0),
         };
         let node = Node {
-            span: Span::new(frame.start, end),
+            span: Span::new(frame.start, end).in_file(self.file),
             tag: frame.tag,
             kind,
             size,
@@ -547,9 +555,9 @@ impl<'t> Builder<'t> {
 }
 
 /// An empty plain scalar (YAML null) at `offset`.
-fn null_at(offset: u32) -> Node {
+fn null_at(span: Span) -> Node {
     Node {
-        span: Span::at(offset),
+        span,
         tag: None,
         kind: NodeKind::Scalar {
             value: String::new(),

@@ -44,6 +44,8 @@ pub struct Facts {
     pub context_dir: Option<std::path::PathBuf>,
     /// `trusted-registries` from the config (empty: not configured).
     pub trusted_registries: Vec<String>,
+    /// For Compose projects: every file, numbered as in `Span::file` (0 is the checked file).
+    pub files: Vec<FileRef>,
 }
 
 /// The context of one rule running on one file.

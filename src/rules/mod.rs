@@ -7,6 +7,7 @@ pub mod compose;
 mod context;
 pub mod dockerfile;
 pub mod meta;
+mod secrets;
 
 pub use context::{BuiltBy, BuiltImage, Ctx, Facts};
 

@@ -1,16 +1,35 @@
 //! Compose rules (`SLC###`).
 
+mod confinement_disabled;
 mod container_socket_mount;
+mod credential_in_environment;
 mod dangerous_capability;
+mod healthcheck_disabled;
+mod host_device_mapped;
+mod host_namespace_shared;
 mod host_network_mode;
+mod host_uts_or_cgroup_namespace;
+mod image_not_digest_pinned;
+mod image_unpinned;
+mod logging_disabled;
 mod missing_cap_drop_all;
 mod missing_cpu_limit;
 mod missing_memory_limit;
 mod missing_no_new_privileges;
 mod missing_pids_limit;
+mod misspelled_security_key;
+mod network_not_isolated;
+mod oom_kill_disabled;
 mod port_bound_to_all_interfaces;
 mod privileged_container;
+mod privileged_port_published;
+mod risky_sysctl;
+mod secret_in_build_args;
+mod sensitive_host_path_mount;
 mod service_root_user;
+mod shared_mount_propagation;
+mod tmpfs_exec_or_suid;
+mod unknown_service_key;
 mod writable_bind_mount;
 mod writable_root_filesystem;
 
@@ -34,11 +53,41 @@ pub static RULES: &[&dyn Rule] = &[
     &dangerous_capability::DangerousCapability,
     &missing_cap_drop_all::MissingCapDropAll,
     &port_bound_to_all_interfaces::PortBoundToAllInterfaces,
+    &sensitive_host_path_mount::SensitiveHostPathMount,
+    &host_namespace_shared::HostNamespaceShared,
+    &host_uts_or_cgroup_namespace::HostUtsOrCgroupNamespace,
+    &confinement_disabled::ConfinementDisabled,
+    &host_device_mapped::HostDeviceMapped,
+    &shared_mount_propagation::SharedMountPropagation,
+    &oom_kill_disabled::OomKillDisabled,
+    &privileged_port_published::PrivilegedPortPublished,
+    &image_unpinned::ImageUnpinned,
+    &image_not_digest_pinned::ImageNotDigestPinned,
+    &credential_in_environment::CredentialInEnvironment,
+    &secret_in_build_args::SecretInBuildArgs,
+    &healthcheck_disabled::HealthcheckDisabled,
+    &tmpfs_exec_or_suid::TmpfsExecOrSuid,
+    &logging_disabled::LoggingDisabled,
+    &risky_sysctl::RiskySysctl,
+    &misspelled_security_key::MisspelledSecurityKey,
+    &unknown_service_key::UnknownServiceKey,
+    &network_not_isolated::NetworkNotIsolated,
 ];
 
 /// The span of the service's own key `key` (after merges), if it has one.
 fn key_span(service: &Service, key: &str) -> Option<Span> {
     service.keys.iter().find(|k| k.value == key).map(|k| k.span)
+}
+
+/// The image a service pulls: its known, non-empty `image:`, unless the service has `build:`
+/// (then `image:` names the image built, not one pulled).
+fn pulled_image(service: &Service) -> Option<(&str, Span)> {
+    if service.build.is_some() {
+        return None;
+    }
+    let image = service.image.as_ref()?;
+    let text = image.value.known()?.trim();
+    (!text.is_empty()).then_some((text, image.span))
 }
 
 /// Text shown inside backticks in a message, cut to `max` characters (with `…`) so that messages

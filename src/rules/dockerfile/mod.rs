@@ -2,14 +2,31 @@
 
 mod add_instead_of_copy;
 mod add_remote_without_checksum;
+mod base_image_not_digest_pinned;
+mod copy_context_without_dockerignore;
+mod copy_filesystem_root_from_stage;
 mod curl_pipe_shell;
+mod insecure_run_mode;
+mod literal_password_set;
+mod missing_healthcheck;
+mod onbuild_instruction;
+mod package_signature_check_disabled;
+mod pipe_without_pipefail;
 mod root_user;
+mod secret_file_copied;
 mod secret_in_env;
+mod sensitive_path_workdir_volume;
+mod setuid_bit_added;
+mod ssh_server_installed;
+mod sudo_in_run;
+mod tls_verification_disabled;
 mod unpinned_base_image;
+mod untrusted_registry;
+mod world_writable_permissions;
 
 use crate::dockerfile::model::{Arguments, Dockerfile, Instruction, Keyword, Stage, Text};
 use crate::dockerfile::semantics::{self, Scope};
-use crate::dockerfile::shell::{self, Script};
+use crate::dockerfile::shell::{self, Command, Script, Word};
 use crate::source::Span;
 
 use super::Rule;
@@ -22,6 +39,23 @@ pub static RULES: &[&dyn Rule] = &[
     &add_remote_without_checksum::AddRemoteWithoutChecksum,
     &curl_pipe_shell::CurlPipeShell,
     &secret_in_env::SecretInEnv,
+    &sudo_in_run::SudoInRun,
+    &tls_verification_disabled::TlsVerificationDisabled,
+    &package_signature_check_disabled::PackageSignatureCheckDisabled,
+    &secret_file_copied::SecretFileCopied,
+    &literal_password_set::LiteralPasswordSet,
+    &base_image_not_digest_pinned::BaseImageNotDigestPinned,
+    &untrusted_registry::UntrustedRegistry,
+    &world_writable_permissions::WorldWritablePermissions,
+    &setuid_bit_added::SetuidBitAdded,
+    &ssh_server_installed::SshServerInstalled,
+    &insecure_run_mode::InsecureRunMode,
+    &copy_filesystem_root_from_stage::CopyFilesystemRootFromStage,
+    &sensitive_path_workdir_volume::SensitivePathWorkdirVolume,
+    &pipe_without_pipefail::PipeWithoutPipefail,
+    &missing_healthcheck::MissingHealthcheck,
+    &onbuild_instruction::OnbuildInstruction,
+    &copy_context_without_dockerignore::CopyContextWithoutDockerignore,
 ];
 
 /// An instruction as a rule sees it: the instruction itself, or the trigger of an `ONBUILD`.
@@ -95,6 +129,350 @@ impl Origin<'_> {
             Origin::File => Span::new(start, end.max(start)),
         }
     }
+
+    /// The file span of a whole word as written.
+    pub fn word(&self, w: &Word) -> Span {
+        self.span(w.start, w.end)
+    }
+
+    /// The file span of the value bytes `start..end` of a word.
+    pub fn word_part(&self, w: &Word, start: usize, end: usize) -> Span {
+        let (s, e) = w.value_range(start, end);
+        self.span(s, e)
+    }
+}
+
+/// Calls `f` for every simple command that a `RUN` runs (`ONBUILD RUN` triggers, heredoc scripts,
+/// `sh -c` strings, groups and substitutions included), with where its ranges point.
+pub(crate) fn for_each_run_command<'a>(
+    df: &'a Dockerfile,
+    f: &mut dyn FnMut(&Located<'a>, &Command, Origin<'a>),
+) {
+    for run in instructions_of(df, Keyword::Run) {
+        for (script, origin) in run_scripts(df, &run) {
+            script.for_each_command(&mut |c| f(&run, c, origin));
+        }
+    }
+}
+
+/// The `NAME=value` words a command sets in the environment: leading assignments, `env NAME=value`
+/// before the program, and the arguments of `export`/`declare`/`typeset`/`readonly`/`local`.
+pub(crate) fn env_assignments(cmd: &Command) -> Vec<&Word> {
+    let mut out: Vec<&Word> = cmd.assignments.iter().collect();
+    let prog_index = cmd.program_index().unwrap_or(cmd.words.len());
+    out.extend(
+        cmd.words
+            .iter()
+            .take(prog_index)
+            .filter(|w| is_assignment(&w.value)),
+    );
+    if matches!(
+        cmd.program(),
+        Some("export" | "declare" | "typeset" | "readonly" | "local")
+    ) {
+        out.extend(cmd.args().iter().filter(|w| is_assignment(&w.value)));
+    }
+    out
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// One line of a heredoc body attached to a `RUN`, `COPY` or `ADD` (or their `ONBUILD` triggers).
+pub(crate) struct HeredocLine<'a> {
+    /// The line without surrounding whitespace.
+    pub text: &'a str,
+    /// The trimmed line in the file.
+    pub span: Span,
+}
+
+/// Every line of every heredoc body in the Dockerfile (file contents written by `COPY <<EOF`,
+/// `RUN cat <<EOF > file`, and script bodies alike).
+pub(crate) fn heredoc_lines(df: &Dockerfile) -> Vec<HeredocLine<'_>> {
+    let mut out = Vec::new();
+    for ins in &df.instructions {
+        let ins = match (ins.kind, ins.onbuild.as_deref()) {
+            (Keyword::Onbuild, Some(trigger)) => trigger,
+            _ => ins,
+        };
+        for h in &ins.heredocs {
+            let body = &h.body;
+            let mut offset = 0usize;
+            for line in body.value.split_inclusive('\n') {
+                let trimmed = line.trim();
+                if !trimmed.is_empty() {
+                    let lead = line.len() - line.trim_start().len();
+                    let start = u32::try_from(offset + lead).unwrap_or(u32::MAX);
+                    let end = start.saturating_add(u32::try_from(trimmed.len()).unwrap_or(0));
+                    out.push(HeredocLine {
+                        text: trimmed,
+                        span: body.source_span(start, end),
+                    });
+                }
+                offset += line.len();
+            }
+        }
+    }
+    out
+}
+
+/// `key = value` in an INI-style line (`gpgcheck=0`, `sslverify = false`): the lowercased key and
+/// value; `None` for other lines.
+pub(crate) fn ini_pair(line: &str) -> Option<(String, String)> {
+    let (k, v) = line.split_once('=')?;
+    let k = k.trim();
+    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return None;
+    }
+    let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+    Some((k.to_ascii_lowercase(), v.to_ascii_lowercase()))
+}
+
+/// The value means "off": `0`, `false`, `no`, `off`.
+pub(crate) fn is_off(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "0" | "false" | "no" | "off"
+    )
+}
+
+/// Finds `key=<off>` inside `text` (case-insensitive), where `key` is not part of a longer name
+/// (`repo_gpgcheck=0` is not `gpgcheck=0`): the byte range of `key=value`.
+pub(crate) fn find_key_off(text: &str, key: &str) -> Option<(usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0usize;
+    while let Some(pos) = lower.get(from..).and_then(|r| r.find(key)) {
+        let start = from + pos;
+        let before_ok = lower[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        let after = &lower[start + key.len()..];
+        let rest = after.trim_start();
+        if before_ok && let Some(value) = rest.strip_prefix('=') {
+            let value = value.trim_start().trim_start_matches(['"', '\'']);
+            let len = value
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(value.len());
+            if is_off(&value[..len]) {
+                let end = lower.len() - (value.len() - len);
+                return Some((start, end));
+            }
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+/// The replacement part of a `sed` `s` expression (`s/a/b/g` -> `b`), or the word when it is not one.
+pub(crate) fn sed_replacement(expr: &str) -> &str {
+    let mut chars = expr.char_indices();
+    let Some((_, 's')) = chars.next() else {
+        return expr;
+    };
+    let Some((_, delim)) = chars.next() else {
+        return expr;
+    };
+    let parts: Vec<&str> = expr[2..].split(delim).collect();
+    parts.get(1).copied().unwrap_or(expr)
+}
+
+/// What a file mode sets (`chmod` modes, `--chmod=`, `mkdir -m`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ModeEffect {
+    /// Write permission for others.
+    pub world_write: bool,
+    /// The sticky bit.
+    pub sticky: bool,
+    pub setuid: bool,
+    pub setgid: bool,
+}
+
+/// The bits a mode adds: octal (`0777`, `4755`) or symbolic (`u+s,o+w`, `a=rwx`). `None` when the
+/// word is not a mode. A symbolic clause without `who` (`+w`) honours the umask, so it does not
+/// count as world-writable (but `+s` sets both setuid and setgid).
+pub(crate) fn mode_effect(mode: &str) -> Option<ModeEffect> {
+    if mode.is_empty() {
+        return None;
+    }
+    if mode.chars().all(|c| c.is_digit(8)) {
+        if mode.len() > 5 {
+            return None;
+        }
+        let v = u32::from_str_radix(mode, 8).ok()?;
+        return Some(ModeEffect {
+            world_write: v & 0o002 != 0,
+            sticky: v & 0o1000 != 0,
+            setuid: v & 0o4000 != 0,
+            setgid: v & 0o2000 != 0,
+        });
+    }
+    let mut effect = ModeEffect::default();
+    for clause in mode.split(',') {
+        let who_len = clause
+            .find(|c: char| !matches!(c, 'u' | 'g' | 'o' | 'a'))
+            .unwrap_or(clause.len());
+        let who = &clause[..who_len];
+        let mut rest = &clause[who_len..];
+        if rest.is_empty() {
+            return None;
+        }
+        while let Some(op) = rest.chars().next() {
+            if !matches!(op, '+' | '-' | '=') {
+                return None;
+            }
+            rest = &rest[1..];
+            let perm_len = rest
+                .find(|c: char| !matches!(c, 'r' | 'w' | 'x' | 'X' | 's' | 't' | 'u' | 'g' | 'o'))
+                .unwrap_or(rest.len());
+            let perms = &rest[..perm_len];
+            rest = &rest[perm_len..];
+            if op == '-' {
+                continue;
+            }
+            let all = who.contains('a');
+            if perms.contains('w') && (all || who.contains('o')) {
+                effect.world_write = true;
+            }
+            if perms.contains('t') {
+                effect.sticky = true;
+            }
+            if perms.contains('s') {
+                effect.setuid |= who.is_empty() || all || who.contains('u');
+                effect.setgid |= who.is_empty() || all || who.contains('g');
+            }
+        }
+    }
+    Some(effect)
+}
+
+/// A mode set by a command: `chmod MODE files…`, `mkdir -m MODE`, `install -m MODE`.
+pub(crate) struct ModeSet<'c> {
+    pub mode: &'c Word,
+    /// The mode's text (`-m` prefix removed for `-mMODE`), and where it starts in the word value.
+    pub value: &'c str,
+    pub offset: usize,
+    /// The files or directories (operands after the mode).
+    pub targets: Vec<&'c Word>,
+}
+
+/// The mode a `chmod`, `mkdir` or `install` command sets (also `find … -exec chmod MODE {} +`).
+pub(crate) fn mode_sets(cmd: &Command) -> Option<ModeSet<'_>> {
+    let prog = cmd.program()?;
+    let args = cmd.args();
+    match prog {
+        "chmod" => chmod_mode(args),
+        "find" => {
+            let exec = args
+                .iter()
+                .position(|w| matches!(w.value.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir"))?;
+            if args.get(exec + 1).map(|w| shell::basename(&w.value)) != Some("chmod") {
+                return None;
+            }
+            let mut set = chmod_mode(args.get(exec + 2..)?)?;
+            set.targets = args
+                .iter()
+                .take(exec)
+                .take_while(|w| !w.value.starts_with('-'))
+                .collect();
+            Some(set)
+        }
+        "mkdir" | "install" => {
+            for (i, w) in args.iter().enumerate() {
+                let v = w.value.as_str();
+                let (mode, value, offset) = if v == "-m" || v == "--mode" {
+                    let m = args.get(i + 1)?;
+                    (m, m.value.as_str(), 0)
+                } else if let Some(rest) = v.strip_prefix("--mode=") {
+                    (w, rest, 7)
+                } else if let Some(rest) = v
+                    .strip_prefix("-m")
+                    .filter(|r| !r.is_empty() && !v.starts_with("--"))
+                {
+                    (w, rest, 2)
+                } else {
+                    continue;
+                };
+                let targets = args
+                    .iter()
+                    .skip(i + 1)
+                    .filter(|t| !std::ptr::eq(*t, mode) && !t.value.starts_with('-'))
+                    .collect();
+                return Some(ModeSet {
+                    mode,
+                    value,
+                    offset,
+                    targets,
+                });
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// `chmod`'s arguments: options, the mode, then the files.
+fn chmod_mode(args: &[Word]) -> Option<ModeSet<'_>> {
+    let mut i = 0usize;
+    while let Some(w) = args.get(i) {
+        let v = w.value.as_str();
+        if v == "--" {
+            i += 1;
+            break;
+        }
+        // Options; `-w`/`-x` style removals are modes, but they never add bits.
+        if v.starts_with("--")
+            || matches!(v, "-R" | "-v" | "-f" | "-c" | "-h" | "-H" | "-L" | "-P" | "-Rf" | "-fR")
+        {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    let mode = args.get(i)?;
+    Some(ModeSet {
+        mode,
+        value: mode.value.as_str(),
+        offset: 0,
+        targets: args.iter().skip(i + 1).collect(),
+    })
+}
+
+/// Whether an image reference names a build stage of `df` (by name or index) that is defined before
+/// the instruction at `index`.
+pub(crate) fn is_stage_ref(df: &Dockerfile, name: &str, index: usize) -> bool {
+    let lower = name.to_ascii_lowercase();
+    df.stages.iter().any(|s| {
+        s.from < index
+            && (s.name.as_ref().is_some_and(|n| n.value == lower) || s.index.to_string() == lower)
+    })
+}
+
+/// `--mount=` flag values of a `RUN`, each as `key=value` options: `(options, flag)`.
+pub(crate) fn mount_options(ins: &Instruction) -> Vec<(Vec<(String, String)>, &crate::dockerfile::model::Flag)> {
+    ins.flags
+        .iter()
+        .filter(|f| f.name.value == "mount")
+        .filter_map(|f| {
+            let v = f.unquoted_value()?;
+            let opts = v
+                .split(',')
+                .map(|o| match o.split_once('=') {
+                    Some((k, v)) => (k.trim().to_ascii_lowercase(), v.trim().to_string()),
+                    None => (o.trim().to_ascii_lowercase(), String::new()),
+                })
+                .collect();
+            Some((opts, f))
+        })
+        .collect()
 }
 
 /// The shell scripts a `RUN` runs: its command (shell or exec form) and the heredoc bodies that

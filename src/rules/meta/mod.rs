@@ -3,6 +3,7 @@
 mod compose_syntax_error;
 mod dockerfile_syntax_error;
 mod suppressions;
+mod unresolved_reference;
 
 use super::Rule;
 
@@ -12,4 +13,5 @@ pub static RULES: &[&dyn Rule] = &[
     &compose_syntax_error::ComposeSyntaxError,
     &suppressions::InvalidSuppression,
     &suppressions::UnusedSuppression,
+    &unresolved_reference::UnresolvedReference,
 ];

@@ -1,0 +1,644 @@
+//! Compose projects: the files `docker compose` would combine, merged into one effective model.
+//!
+//! - Override files (`compose.override.yaml` beside `compose.yaml`, or `-f a.yml -f b.yml`) are
+//!   merged in order with the Compose merge rules: mappings merge key by key, scalars are
+//!   replaced, `environment`/`build.args`/`labels`/`extra_hosts`/`sysctls` merge by name,
+//!   `volumes` by container path, `ports` by value, other sequences (`cap_add`, `cap_drop`,
+//!   `security_opt`, `devices`, `dns`, `tmpfs`, ...) are unioned, and `command`, `entrypoint`
+//!   and `healthcheck.test` are replaced. `!reset` removes a value, `!override` replaces it.
+//! - `include:` files are loaded (relative to the file that names them) and their resources
+//!   added; the including file wins on conflicts.
+//! - `extends:` (same file or another file) is applied: the extended service, itself resolved,
+//!   merged with the extending service's own keys.
+//!
+//! The merge happens on the YAML node trees, so every value keeps the span of the file and
+//! line that set it ([`Span::file`] numbers the files; [`Project::files`] lists them). A
+//! reference that cannot be followed is recorded in [`ComposeFile::unresolved`].
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use super::interpolate::{Interpolated, interpolate};
+use super::model::{ComposeFile, LoadError};
+use super::yaml::{self, Node, NodeKind};
+use super::{Vars, build, merge};
+use crate::source::{FileRef, Span};
+
+/// Most files one project may pull in (includes, extends targets, overrides).
+pub const MAX_FILES: usize = 64;
+/// Deepest chain of `extends` or `include`.
+pub const MAX_DEPTH: usize = 16;
+
+/// Reads a file named by a project (the linter reads from disk; tests from memory).
+pub type Reader<'r> = &'r dyn Fn(&Path) -> Option<FileRef>;
+
+/// A loaded project.
+#[derive(Debug)]
+pub struct Project {
+    /// Every file of the project, numbered as in [`Span::file`]: the inputs first, in order,
+    /// then files pulled in by `include` and `extends`.
+    pub files: Vec<FileRef>,
+    /// The effective model.
+    pub compose: ComposeFile,
+}
+
+/// Loads `inputs` (a base file and its overrides, in order) as one project. `vars` interpolate
+/// every file (the `.env` of the project directory).
+pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
+    let mut l = Loading {
+        files: Vec::new(),
+        roots: Vec::new(),
+        by_path: HashMap::new(),
+        errors: Vec::new(),
+        unresolved: Vec::new(),
+        vars,
+        read,
+    };
+    let mut root: Option<Rc<Node>> = None;
+    for input in inputs {
+        let Some(idx) = l.add(input.clone()) else { continue };
+        let Some(r) = l.root(idx) else { continue };
+        root = Some(match root {
+            None => r,
+            Some(base) => merge(&base, &r, &[]),
+        });
+    }
+    let mut compose = ComposeFile::default();
+    if let Some(r) = root {
+        let r = l.includes(&r, 0, &mut HashSet::new());
+        let r = l.extends_all(&r);
+        let texts: Vec<&str> = l.files.iter().map(|f| f.text.as_str()).collect();
+        let mut ctx = build::Ctx::with_texts(texts, vars);
+        build::document(&mut ctx, &r, &mut compose);
+        compose.errors.append(&mut ctx.errors);
+    }
+    compose.errors.append(&mut l.errors);
+    compose
+        .errors
+        .sort_by(|a, b| (a.span.file, a.span, &a.message).cmp(&(b.span.file, b.span, &b.message)));
+    compose
+        .errors
+        .dedup_by(|a, b| a.span == b.span && a.message == b.message);
+    compose.unresolved = l.unresolved;
+    Project {
+        files: l.files,
+        compose,
+    }
+}
+
+struct Loading<'a> {
+    files: Vec<FileRef>,
+    /// The merged root of each file (by file number), `None` when it has no usable root.
+    roots: Vec<Option<Rc<Node>>>,
+    by_path: HashMap<PathBuf, u16>,
+    errors: Vec<LoadError>,
+    unresolved: Vec<LoadError>,
+    vars: &'a Vars,
+    read: Reader<'a>,
+}
+
+impl Loading<'_> {
+    /// Parses a file and gives it the next number.
+    fn add(&mut self, file: FileRef) -> Option<u16> {
+        let key = crate::linter::normalize(&file.path);
+        if let Some(&i) = self.by_path.get(&key) {
+            return Some(i);
+        }
+        if self.files.len() >= MAX_FILES {
+            return None;
+        }
+        let idx = u16::try_from(self.files.len()).ok()?;
+        let parsed = yaml::parse_in(&file.text, idx);
+        self.errors.extend(parsed.errors);
+        let mut root: Option<Rc<Node>> = None;
+        for doc in parsed.docs {
+            if doc.is_null() {
+                continue;
+            }
+            root = Some(match root {
+                None => doc,
+                Some(base) => merge(&base, &doc, &[]),
+            });
+        }
+        self.by_path.insert(key, idx);
+        self.files.push(file);
+        self.roots.push(root);
+        Some(idx)
+    }
+
+    fn root(&self, idx: u16) -> Option<Rc<Node>> {
+        self.roots.get(usize::from(idx)).cloned().flatten()
+    }
+
+    /// The directory of the file a span is in.
+    fn dir_of(&self, span: Span) -> PathBuf {
+        self.files
+            .get(usize::from(span.file))
+            .map(|f| f.dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// A scalar path value, interpolated; records a gap when it cannot be known.
+    fn path_value(&mut self, node: &Node, what: &str) -> Option<String> {
+        let raw = node.scalar()?;
+        match interpolate(raw, self.vars) {
+            Interpolated::Known(s) => Some(s),
+            _ => {
+                self.gap(
+                    node.span,
+                    format!("{what} `{raw}` depends on an unset variable; it was not followed"),
+                    "set the variable in the `.env` file beside the Compose file",
+                );
+                None
+            }
+        }
+    }
+
+    fn gap(&mut self, span: Span, message: String, help: &str) {
+        self.unresolved.push(LoadError {
+            message,
+            span,
+            help: Some(help.to_string()),
+        });
+    }
+
+    /// Reads and numbers the file `rel` named at `span` (relative to that span's file).
+    fn file_at(&mut self, span: Span, rel: &str, what: &str) -> Option<u16> {
+        if rel.contains("://") || rel.starts_with("git@") || rel.starts_with("oci://") {
+            self.gap(
+                span,
+                format!("{what} `{rel}` is remote; it was not checked"),
+                "check the remote file on its own",
+            );
+            return None;
+        }
+        let path = crate::linter::normalize(&self.dir_of(span).join(rel));
+        if let Some(&i) = self.by_path.get(&path) {
+            return Some(i);
+        }
+        match (self.read)(&path) {
+            Some(file) => {
+                let idx = self.add(file);
+                if idx.is_none() {
+                    self.gap(
+                        span,
+                        format!("{what} `{rel}` was not followed: the project has more than {MAX_FILES} files"),
+                        "check that file on its own",
+                    );
+                }
+                idx
+            }
+            None => {
+                self.gap(
+                    span,
+                    format!("{what} `{rel}` not found (looked for {})", crate::source::display_path(&path)),
+                    "fix the path, or check the file where it lives",
+                );
+                None
+            }
+        }
+    }
+
+    /// Applies top-level `include:` entries (recursively): included resources first, the
+    /// including file's own definitions win.
+    fn includes(&mut self, root: &Rc<Node>, depth: usize, seen: &mut HashSet<u16>) -> Rc<Node> {
+        let Some(include) = merge::get(root, "include") else {
+            return root.clone();
+        };
+        let items: Vec<Node> = match &include.value.kind {
+            NodeKind::Seq(items) => items.iter().map(|n| (**n).clone()).collect(),
+            _ if include.value.is_null() => Vec::new(),
+            _ => vec![include.value.clone()],
+        };
+        let mut base: Option<Rc<Node>> = None;
+        for item in items {
+            let paths: Vec<Node> = match item.as_map() {
+                Some(_) => match merge::get(&item, "path") {
+                    Some(e) => match &e.value.kind {
+                        NodeKind::Seq(ps) => ps.iter().map(|n| (**n).clone()).collect(),
+                        _ => vec![e.value.clone()],
+                    },
+                    None => Vec::new(),
+                },
+                None => vec![item.clone()],
+            };
+            for p in paths {
+                let Some(rel) = self.path_value(&p, "include") else { continue };
+                if depth >= MAX_DEPTH {
+                    self.gap(p.span, format!("include `{rel}` is nested too deeply"), "flatten the includes");
+                    continue;
+                }
+                let Some(idx) = self.file_at(p.span, &rel, "include") else { continue };
+                if !seen.insert(idx) {
+                    self.gap(p.span, format!("include `{rel}` forms a cycle"), "remove the cyclic include");
+                    continue;
+                }
+                if let Some(inc_root) = self.root(idx) {
+                    let inc = self.includes(&inc_root, depth + 1, seen);
+                    let inc = without_key(&inc, "include");
+                    base = Some(match base {
+                        None => inc,
+                        Some(b) => merge(&b, &inc, &[]),
+                    });
+                }
+                seen.remove(&idx);
+            }
+        }
+        match base {
+            Some(b) => merge(&b, root, &[]),
+            None => root.clone(),
+        }
+    }
+
+    /// Applies `extends` to every service of `root`.
+    fn extends_all(&mut self, root: &Rc<Node>) -> Rc<Node> {
+        let Some(services) = merge::get(root, "services") else {
+            return root.clone();
+        };
+        if services.value.as_map().is_none() || !has_extends(services.value) {
+            return root.clone();
+        }
+        let services_node = Rc::new(services.value.clone());
+        let mut pairs = Vec::new();
+        for e in merge::entries(&services_node) {
+            let name = e.name().unwrap_or_default().to_string();
+            let value = Rc::new(e.value.clone());
+            let resolved = self.resolve(&services_node, &name, &value, 0, &mut Vec::new());
+            pairs.push((Rc::new(e.key.clone()), resolved));
+        }
+        let new_services = Rc::new(map_node(services.value, pairs));
+        replace_key(root, "services", new_services)
+    }
+
+    /// The service `node` (named `name`, defined in `scope`, a `services` mapping) with its
+    /// `extends` chain applied.
+    fn resolve(
+        &mut self,
+        scope: &Rc<Node>,
+        name: &str,
+        node: &Rc<Node>,
+        depth: usize,
+        chain: &mut Vec<(u16, String)>,
+    ) -> Rc<Node> {
+        let Some(ext) = merge::get(node, "extends") else {
+            return node.clone();
+        };
+        let ext_span = ext.key.span;
+        let (service, file) = match ext.value.as_map() {
+            Some(_) => (
+                merge::get(ext.value, "service").map(|e| e.value.clone()),
+                merge::get(ext.value, "file").map(|e| e.value.clone()),
+            ),
+            None => (Some(ext.value.clone()), None),
+        };
+        let own = without_key(node, "extends");
+        let Some(service) = service else {
+            self.gap(ext_span, format!("`extends` of service `{name}` names no service"), "add `service: <name>`");
+            return own;
+        };
+        let Some(base_name) = self.path_value(&service, "extends service") else { return own };
+        let (base_scope, base_file) = match &file {
+            Some(f) => {
+                let Some(rel) = self.path_value(f, "extends file") else { return own };
+                let Some(idx) = self.file_at(f.span, &rel, "extends file") else { return own };
+                let scope = self
+                    .root(idx)
+                    .and_then(|r| merge::get(&r, "services").map(|e| Rc::new(e.value.clone())));
+                let Some(scope) = scope else {
+                    self.gap(f.span, format!("extends file `{rel}` has no `services`"), "fix the `extends` reference");
+                    return own;
+                };
+                (scope, idx)
+            }
+            None => (scope.clone(), service.span.file),
+        };
+        let Some(base) = merge::get(&base_scope, &base_name).map(|e| Rc::new(e.value.clone())) else {
+            self.gap(
+                service.span,
+                format!("service `{name}` extends `{base_name}`, which is not defined there"),
+                "fix the `extends` reference",
+            );
+            return own;
+        };
+        if depth >= MAX_DEPTH || chain.iter().any(|(f, n)| *f == base_file && *n == base_name) {
+            self.gap(
+                ext_span,
+                format!("`extends` of service `{name}` forms a cycle or is nested too deeply"),
+                "remove the cycle",
+            );
+            return own;
+        }
+        chain.push((base_file, base_name.clone()));
+        let base = self.resolve(&base_scope, &base_name, &base, depth + 1, chain);
+        chain.pop();
+        merge(&base, &own, &["services", "*"])
+    }
+}
+
+fn has_extends(services: &Node) -> bool {
+    merge::entries(services)
+        .iter()
+        .any(|e| merge::get(e.value, "extends").is_some())
+}
+
+/// A mapping node like `like`, with `pairs`.
+fn map_node(like: &Node, pairs: Vec<(Rc<Node>, Rc<Node>)>) -> Node {
+    let size = pairs
+        .iter()
+        .fold(1u64, |acc, (k, v)| acc.saturating_add(k.size).saturating_add(v.size));
+    let height = pairs.iter().map(|(_, v)| v.height + 1).max().unwrap_or(1);
+    Node {
+        span: like.span,
+        tag: None,
+        kind: NodeKind::Map(pairs),
+        size,
+        height,
+    }
+}
+
+fn seq_node(like: &Node, items: Vec<Rc<Node>>) -> Node {
+    let size = items.iter().fold(1u64, |acc, n| acc.saturating_add(n.size));
+    let height = items.iter().map(|n| n.height + 1).max().unwrap_or(1);
+    Node {
+        span: like.span,
+        tag: None,
+        kind: NodeKind::Seq(items),
+        size,
+        height,
+    }
+}
+
+/// The entries of a mapping with `<<` merges resolved, as owned pairs.
+fn flat_pairs(map: &Node) -> Vec<(Rc<Node>, Rc<Node>)> {
+    match map.as_map() {
+        Some(pairs) if !pairs.iter().any(|(k, _)| k.is_merge_key()) => pairs.to_vec(),
+        _ => merge::entries(map)
+            .into_iter()
+            .map(|e| (Rc::new(e.key.clone()), Rc::new(e.value.clone())))
+            .collect(),
+    }
+}
+
+fn without_key(node: &Rc<Node>, key: &str) -> Rc<Node> {
+    if node.as_map().is_none() {
+        return node.clone();
+    }
+    let pairs = flat_pairs(node)
+        .into_iter()
+        .filter(|(k, _)| k.scalar() != Some(key))
+        .collect();
+    Rc::new(map_node(node, pairs))
+}
+
+fn replace_key(node: &Rc<Node>, key: &str, value: Rc<Node>) -> Rc<Node> {
+    let pairs = flat_pairs(node)
+        .into_iter()
+        .map(|(k, v)| if k.scalar() == Some(key) { (k, value.clone()) } else { (k, v) })
+        .collect();
+    Rc::new(map_node(node, pairs))
+}
+
+/// How the sequence at a path merges.
+enum SeqRule {
+    /// The later sequence replaces the earlier one.
+    Replace,
+    /// Items with the same key: the later wins; others are appended.
+    Keyed(fn(&Node) -> Option<String>),
+    /// A set: items already there stay (with their location); new ones are appended.
+    Union,
+}
+
+fn seq_rule(path: &[&str]) -> SeqRule {
+    let last = path.last().copied().unwrap_or("");
+    let parent = path.len().checked_sub(2).and_then(|i| path.get(i)).copied().unwrap_or("");
+    match (parent, last) {
+        (_, "command" | "entrypoint") | ("healthcheck", "test") => SeqRule::Replace,
+        (_, "environment" | "args" | "labels" | "sysctls" | "annotations") => SeqRule::Keyed(env_key),
+        (_, "extra_hosts") => SeqRule::Keyed(host_key),
+        (_, "volumes") if path.first() == Some(&"services") => SeqRule::Keyed(volume_key),
+        _ => SeqRule::Union,
+    }
+}
+
+fn env_key(n: &Node) -> Option<String> {
+    let s = n.scalar()?;
+    Some(s.split('=').next().unwrap_or(s).trim().to_string())
+}
+
+fn host_key(n: &Node) -> Option<String> {
+    let s = n.scalar()?;
+    Some(s.split(['=', ':']).next().unwrap_or(s).trim().to_string())
+}
+
+/// A volume entry's container path (short `src:dst[:opts]` or long `target:`).
+fn volume_key(n: &Node) -> Option<String> {
+    if n.as_map().is_some() {
+        return merge::get(n, "target").and_then(|e| e.value.scalar().map(str::to_string));
+    }
+    let s = n.scalar()?;
+    let parts: Vec<&str> = s.split(':').collect();
+    Some(match parts.as_slice() {
+        [one] => (*one).to_string(),
+        [_, dst] | [_, dst, _] => (*dst).to_string(),
+        _ => s.to_string(),
+    })
+}
+
+/// A scalar's text; mappings are keyed by their own canonical text.
+fn scalar_key(n: &Node) -> Option<String> {
+    match &n.kind {
+        NodeKind::Scalar { value, .. } => Some(value.clone()),
+        NodeKind::Map(_) => Some(
+            merge::entries(n)
+                .iter()
+                .map(|e| format!("{}={}", e.name().unwrap_or(""), e.value.scalar().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        NodeKind::Seq(_) => None,
+    }
+}
+
+/// Merges `over` onto `base` at `path` (keys from the root; services' names are `*`).
+pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
+    if over.tag.as_deref() == Some("!override") || over.is_reset() {
+        return over.clone();
+    }
+    match (&base.kind, &over.kind) {
+        (NodeKind::Map(_), NodeKind::Map(_)) => {
+            let mut out = flat_pairs(base);
+            for (k, v) in flat_pairs(over) {
+                let name = k.scalar().map(str::to_string);
+                let pos = name
+                    .as_deref()
+                    .and_then(|n| out.iter().position(|(bk, _)| bk.scalar() == Some(n)));
+                if v.is_reset() {
+                    if let Some(i) = pos {
+                        out.remove(i);
+                    }
+                    continue;
+                }
+                match pos {
+                    Some(i) => {
+                        let child_key = if path == ["services"] { "*" } else { name.as_deref().unwrap_or("") };
+                        let mut child_path = path.to_vec();
+                        child_path.push(child_key);
+                        let merged = match out.get(i) {
+                            Some((_, bv)) => merge(bv, &v, &child_path),
+                            None => v.clone(),
+                        };
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = (k, merged);
+                        }
+                    }
+                    None => out.push((k, v)),
+                }
+            }
+            Rc::new(map_node(over, out))
+        }
+        (NodeKind::Seq(b), NodeKind::Seq(o)) => match seq_rule(path) {
+            SeqRule::Replace => over.clone(),
+            SeqRule::Union => {
+                let mut out: Vec<Rc<Node>> = b.clone();
+                for item in o {
+                    let k = scalar_key(item);
+                    if k.is_none() || !out.iter().any(|x| scalar_key(x) == k) {
+                        out.push(item.clone());
+                    }
+                }
+                Rc::new(seq_node(over, out))
+            }
+            SeqRule::Keyed(key) => {
+                let mut out: Vec<Rc<Node>> = b.clone();
+                for item in o {
+                    let k = key(item);
+                    let pos = k.as_ref().and_then(|k| out.iter().position(|x| key(x).as_ref() == Some(k)));
+                    match pos {
+                        Some(i) => {
+                            if let Some(slot) = out.get_mut(i) {
+                                *slot = item.clone();
+                            }
+                        }
+                        None => out.push(item.clone()),
+                    }
+                }
+                Rc::new(seq_node(over, out))
+            }
+        },
+        _ => over.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::model::Value;
+    use crate::source::SourceFile;
+
+    fn files(list: &[(&str, &str)]) -> HashMap<PathBuf, FileRef> {
+        list.iter()
+            .map(|(p, t)| (PathBuf::from(p), SourceFile::new(*p, *p, t.to_string()).into_ref()))
+            .collect()
+    }
+
+    fn project(list: &[(&str, &str)], inputs: &[&str]) -> Project {
+        let fs = files(list);
+        let read = |p: &Path| fs.get(p).cloned();
+        let inputs: Vec<FileRef> = inputs.iter().filter_map(|p| fs.get(Path::new(p)).cloned()).collect();
+        load(&inputs, &Vars::new(), &read)
+    }
+
+    fn known(v: &Option<crate::compose::model::SValue>) -> Option<&str> {
+        v.as_ref().and_then(|v| v.value.known())
+    }
+
+    #[test]
+    fn override_merges_and_keeps_file_of_each_value() {
+        let p = project(
+            &[
+                ("p/compose.yaml", "services:\n  web:\n    image: nginx:1\n    cap_add: [NET_ADMIN]\n    environment: {A: '1', B: '2'}\n    read_only: true\n"),
+                ("p/compose.override.yaml", "services:\n  web:\n    image: nginx:2\n    cap_add: [SYS_TIME, NET_ADMIN]\n    environment: [B=3]\n    read_only: !reset null\n"),
+            ],
+            &["p/compose.yaml", "p/compose.override.yaml"],
+        );
+        assert!(p.compose.errors.is_empty(), "{:?}", p.compose.errors);
+        let web = &p.compose.services[0];
+        assert_eq!(known(&web.image), Some("nginx:2"));
+        assert_eq!(web.image.as_ref().map(|v| v.span.file), Some(1));
+        let caps: Vec<_> = web.cap_add.iter().map(|c| (c.value.text(), c.span.file)).collect();
+        assert_eq!(caps, [("NET_ADMIN", 0), ("SYS_TIME", 1)]);
+        assert!(web.read_only.is_none(), "!reset removes the base value");
+        // environment: base map + override list: mixed shapes, the override replaces
+        let env: Vec<_> = web.environment.iter().map(|e| e.key.value.as_str()).collect();
+        assert_eq!(env, ["B"]);
+    }
+
+    #[test]
+    fn extends_other_file_and_missing_targets_are_gaps() {
+        let p = project(
+            &[
+                ("p/compose.yaml", "services:\n  web:\n    extends: {file: common.yml, service: base}\n    image: app:1\n  api:\n    extends: nope\n  job:\n    extends: {file: missing.yml, service: x}\n"),
+                ("p/common.yml", "services:\n  base:\n    privileged: true\n    image: base:1\n"),
+            ],
+            &["p/compose.yaml"],
+        );
+        let web = p.compose.services.iter().find(|s| s.name.value == "web").unwrap();
+        assert_eq!(known(&web.privileged), Some("true"));
+        assert_eq!(web.privileged.as_ref().map(|v| v.span.file), Some(1));
+        assert_eq!(known(&web.image), Some("app:1"));
+        assert_eq!(p.files.len(), 2);
+        let gaps: Vec<_> = p.compose.unresolved.iter().map(|g| g.message.as_str()).collect();
+        assert_eq!(
+            gaps,
+            [
+                "service `api` extends `nope`, which is not defined there",
+                "extends file `missing.yml` not found (looked for p/missing.yml)",
+            ]
+        );
+    }
+
+    #[test]
+    fn include_adds_services_and_includer_wins() {
+        let p = project(
+            &[
+                ("p/compose.yaml", "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: web:1\n  db:\n    user: '999'\n"),
+                ("p/db/compose.yaml", "services:\n  db:\n    image: postgres:17\n    user: root\n"),
+            ],
+            &["p/compose.yaml"],
+        );
+        let names: Vec<_> = p.compose.services.iter().map(|s| s.name.value.as_str()).collect();
+        assert_eq!(names, ["db", "web"]);
+        let db = &p.compose.services[0];
+        assert_eq!(db.user.as_ref().map(|v| &v.value), Some(&Value::Known("999".into())));
+        assert_eq!(known(&db.image), Some("postgres:17"));
+        assert_eq!(db.image.as_ref().map(|v| v.span.file), Some(1));
+    }
+
+    #[test]
+    fn extends_cycle_is_reported_not_looped() {
+        let p = project(
+            &[("p/compose.yaml", "services:\n  a:\n    extends: b\n  b:\n    extends: a\n")],
+            &["p/compose.yaml"],
+        );
+        assert_eq!(p.compose.services.len(), 2);
+        assert!(p.compose.unresolved.iter().any(|g| g.message.contains("cycle")), "{:?}", p.compose.unresolved);
+    }
+
+    #[test]
+    fn volumes_merge_by_target_and_command_replaces() {
+        let p = project(
+            &[
+                ("p/compose.yaml", "services:\n  w:\n    volumes: ['./a:/data', './b:/b']\n    command: [a, b]\n"),
+                ("p/compose.override.yaml", "services:\n  w:\n    volumes: ['./c:/data:ro']\n    command: [c]\n"),
+            ],
+            &["p/compose.yaml", "p/compose.override.yaml"],
+        );
+        let vols: Vec<_> = p.compose.services[0]
+            .volumes
+            .iter()
+            .map(|v| v.source.as_ref().map(|s| s.value.text().to_string()).unwrap_or_default())
+            .collect();
+        assert_eq!(vols, ["./c", "./b"]);
+    }
+}

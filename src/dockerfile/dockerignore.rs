@@ -1,0 +1,333 @@
+//! `.dockerignore` patterns, matched as BuildKit does (moby `patternmatcher`).
+//!
+//! Lines starting with `#` are comments; each other line is trimmed, a leading `!` makes it an
+//! exception, the pattern is cleaned like Go's `filepath.Clean` and a leading `/` is dropped.
+//! `*` matches any run of characters except `/`, `?` one character except `/`, `[...]` a class,
+//! `**` any number of directories (also none), `\` escapes. A path is excluded when it or one of
+//! its parent directories matches; the last matching pattern wins.
+
+use crate::source::Span;
+
+/// A parsed `.dockerignore`.
+#[derive(Debug, Clone, Default)]
+pub struct Dockerignore {
+    pub patterns: Vec<Pattern>,
+}
+
+/// One pattern line.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The cleaned pattern, without `!`.
+    pub text: String,
+    /// `!pattern`: re-includes what earlier patterns excluded.
+    pub exclusion: bool,
+    /// The line in the `.dockerignore` file (trimmed).
+    pub span: Span,
+    tokens: Vec<Token>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Lit(char),
+    /// `*`: any run of characters except `/`.
+    Star,
+    /// `?`: one character except `/`.
+    Quest,
+    /// `[...]`: `(negated, ranges)`.
+    Class(bool, Vec<(char, char)>),
+    /// `**` before more pattern: nothing, or anything ending with `/`.
+    AnyDirs,
+    /// `**` at the end: anything.
+    AnyAll,
+}
+
+impl Dockerignore {
+    /// Parses the file's text. Never fails: a malformed line is kept as literal text.
+    pub fn parse(text: &str) -> Dockerignore {
+        let mut patterns = Vec::new();
+        let mut offset = 0usize;
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let line_start = offset;
+            offset += raw.len();
+            let mut line = raw.trim_end_matches(['\n', '\r']);
+            let mut start = line_start;
+            if i == 0
+                && let Some(rest) = line.strip_prefix('\u{feff}')
+            {
+                line = rest;
+                start += '\u{feff}'.len_utf8();
+            }
+            if line.starts_with('#') {
+                continue;
+            }
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let lead = line.len() - line.trim_start().len();
+            let span = Span::from_range(start + lead..start + lead + trimmed.len());
+            let (exclusion, body) = match trimmed.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, trimmed),
+            };
+            if body.is_empty() {
+                continue;
+            }
+            let mut cleaned = clean(body);
+            if cleaned.len() > 1
+                && let Some(rest) = cleaned.strip_prefix('/')
+            {
+                cleaned = rest.to_string();
+            }
+            let tokens = compile(&cleaned);
+            patterns.push(Pattern {
+                text: cleaned,
+                exclusion,
+                span,
+                tokens,
+            });
+        }
+        Dockerignore { patterns }
+    }
+
+    /// Whether `path` (relative to the context, `/`-separated) is left out of the build context.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.deciding_pattern(path).is_some_and(|p| !p.exclusion)
+    }
+
+    /// The last pattern that matches `path` or one of its parent directories.
+    pub fn deciding_pattern(&self, path: &str) -> Option<&Pattern> {
+        let path = clean(path);
+        let path = path.strip_prefix('/').unwrap_or(&path).to_string();
+        let parents: Vec<&str> = path.split('/').collect();
+        let mut found = None;
+        for p in &self.patterns {
+            let mut hit = p.matches(&path);
+            if !hit && parents.len() > 1 {
+                hit = (1..parents.len()).any(|i| p.matches(&parents[..i].join("/")));
+            }
+            if hit {
+                found = Some(p);
+            }
+        }
+        found
+    }
+}
+
+impl Pattern {
+    /// The pattern matches exactly `path` (not its children).
+    pub fn matches(&self, path: &str) -> bool {
+        matches_tokens(&self.tokens, &path.chars().collect::<Vec<_>>())
+    }
+}
+
+/// Go's `filepath.Clean` for `/`-separated paths.
+pub fn clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+fn compile(pattern: &str) -> Vec<Token> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0usize;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        match c {
+            '*' if chars.get(i) == Some(&'*') => {
+                i += 1;
+                if chars.get(i) == Some(&'/') {
+                    i += 1;
+                }
+                tokens.push(if i >= chars.len() {
+                    Token::AnyAll
+                } else {
+                    Token::AnyDirs
+                });
+            }
+            '*' => tokens.push(Token::Star),
+            '?' => tokens.push(Token::Quest),
+            '\\' => match chars.get(i) {
+                Some(&n) => {
+                    i += 1;
+                    tokens.push(Token::Lit(n));
+                }
+                None => tokens.push(Token::Lit('\\')),
+            },
+            '[' => {
+                let mut j = i;
+                let negated = matches!(chars.get(j), Some('^'));
+                if negated {
+                    j += 1;
+                }
+                let mut ranges = Vec::new();
+                let mut closed = false;
+                let mut first = true;
+                while let Some(&d) = chars.get(j) {
+                    if d == ']' && !first {
+                        closed = true;
+                        j += 1;
+                        break;
+                    }
+                    first = false;
+                    let lo = if d == '\\' {
+                        j += 1;
+                        chars.get(j).copied().unwrap_or('\\')
+                    } else {
+                        d
+                    };
+                    j += 1;
+                    if chars.get(j) == Some(&'-') && chars.get(j + 1).is_some_and(|&e| e != ']') {
+                        let hi = chars.get(j + 1).copied().unwrap_or(lo);
+                        ranges.push((lo, hi));
+                        j += 2;
+                    } else {
+                        ranges.push((lo, lo));
+                    }
+                }
+                if closed {
+                    tokens.push(Token::Class(negated, ranges));
+                    i = j;
+                } else {
+                    tokens.push(Token::Lit('['));
+                }
+            }
+            c => tokens.push(Token::Lit(c)),
+        }
+    }
+    tokens
+}
+
+/// Dynamic programming over (token, char): `ok[j]` = the tokens from `i` on match `s[j..]`.
+fn matches_tokens(tokens: &[Token], s: &[char]) -> bool {
+    let n = s.len();
+    let mut next = vec![false; n + 1];
+    next[n] = true;
+    for t in tokens.iter().rev() {
+        let mut cur = vec![false; n + 1];
+        match t {
+            Token::Star | Token::AnyAll => {
+                for j in (0..=n).rev() {
+                    let step = j < n && (matches!(t, Token::AnyAll) || s[j] != '/') && cur[j + 1];
+                    cur[j] = next[j] || step;
+                }
+            }
+            Token::AnyDirs => {
+                // Empty, or any string ending in `/` followed by the rest.
+                let mut later = false;
+                for j in (0..=n).rev() {
+                    if j < n && s[j] == '/' && next[j + 1] {
+                        later = true;
+                    }
+                    cur[j] = next[j] || later;
+                }
+            }
+            _ => {
+                for j in 0..n {
+                    let c = s[j];
+                    let one = match t {
+                        Token::Lit(l) => *l == c,
+                        Token::Quest => c != '/',
+                        Token::Class(neg, ranges) => {
+                            ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *neg
+                        }
+                        _ => false,
+                    };
+                    cur[j] = one && next[j + 1];
+                }
+            }
+        }
+        next = cur;
+    }
+    next[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excluded(ignore: &str, path: &str) -> bool {
+        Dockerignore::parse(ignore).is_excluded(path)
+    }
+
+    #[test]
+    fn globs() {
+        assert!(excluded(".git", ".git"));
+        assert!(excluded(".git", ".git/HEAD"));
+        assert!(excluded(".git/", ".git/objects/ab"));
+        assert!(excluded("/.git", ".git"));
+        assert!(excluded("./.env", ".env"));
+        assert!(excluded("*", ".env"));
+        assert!(excluded(".env*", ".env"));
+        assert!(excluded(".env*", ".env.local"));
+        assert!(excluded("*.pem", "key.pem"));
+        assert!(!excluded("*.pem", "certs/key.pem"));
+        assert!(excluded("**/*.pem", "certs/key.pem"));
+        assert!(excluded("**/*.pem", "key.pem"));
+        assert!(excluded("**/.git", ".git"));
+        assert!(excluded("**", "a/b/c"));
+        assert!(excluded("a/**/b", "a/b"));
+        assert!(excluded("a/**/b", "a/x/y/b"));
+        assert!(!excluded("a/**/b", "a/xb"));
+        assert!(excluded("?.txt", "a.txt"));
+        assert!(!excluded("?.txt", "ab.txt"));
+        assert!(excluded("[a-c].txt", "b.txt"));
+        assert!(!excluded("[^a-c].txt", "b.txt"));
+        assert!(excluded("\\*.txt", "*.txt"));
+        assert!(!excluded("\\*.txt", "a.txt"));
+        assert!(!excluded("node_modules", "src/node_modules"));
+        assert!(excluded("*/node_modules", "src/node_modules"));
+        assert!(!excluded(".gitignore", ".git"));
+    }
+
+    #[test]
+    fn negation_and_order() {
+        assert!(!excluded("*\n!.env", ".env"));
+        assert!(excluded("*\n!src\n", ".git"));
+        assert!(!excluded("*\n!src\n", "src/main.rs"));
+        assert!(excluded("!.env\n.env", ".env"));
+        assert!(excluded("docs\n!docs/README.md\ndocs/README.md", "docs/README.md"));
+    }
+
+    #[test]
+    fn comments_and_spacing() {
+        let d = Dockerignore::parse("\u{feff}# comment\n  .git  \r\n\n # not a comment\n! .env\n");
+        let texts: Vec<(&str, bool)> =
+            d.patterns.iter().map(|p| (p.text.as_str(), p.exclusion)).collect();
+        assert_eq!(
+            texts,
+            vec![(".git", false), ("# not a comment", false), (".env", true)]
+        );
+        let text = "\u{feff}# c\n  .git  \n";
+        let d = Dockerignore::parse(text);
+        assert_eq!(&text[d.patterns[0].span.range()], ".git");
+    }
+
+    #[test]
+    fn cleans_paths() {
+        assert_eq!(clean("a//b/./c/"), "a/b/c");
+        assert_eq!(clean("a/../../b"), "../b");
+        assert_eq!(clean("/../a"), "/a");
+        assert_eq!(clean("./"), ".");
+        assert_eq!(clean(""), ".");
+    }
+}

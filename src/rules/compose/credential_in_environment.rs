@@ -1,0 +1,108 @@
+use crate::compose::model::{ComposeFile, EnvVar};
+use crate::docs::{self, RuleMeta};
+use crate::rules::secrets::{has_url_credentials, is_literal_secret_value, is_secret_name};
+use crate::rules::{Ctx, Rule};
+
+/// A credential-shaped `environment` key with a literal value, or a URL with a literal password.
+pub struct CredentialInEnvironment;
+
+/// What is literal about an entry (judged on the text as written, before interpolation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Literal {
+    /// A secret-like name with a literal value.
+    Secret,
+    /// A URL or connection string with a literal password.
+    UrlPassword,
+}
+
+pub(super) fn literal_credential(var: &EnvVar) -> Option<Literal> {
+    let raw = var.raw.as_deref()?;
+    if is_secret_name(&var.key.value) && is_literal_secret_value(raw) {
+        Some(Literal::Secret)
+    } else if has_url_credentials(raw) {
+        Some(Literal::UrlPassword)
+    } else {
+        None
+    }
+}
+
+impl Rule for CredentialInEnvironment {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::CREDENTIAL_IN_ENVIRONMENT
+    }
+
+    fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
+        for service in &compose.services {
+            for var in &service.environment {
+                let Some(kind) = literal_credential(var) else {
+                    continue;
+                };
+                let key = super::shown(&var.key.value, 40);
+                let name = super::svc(service);
+                let message = match kind {
+                    Literal::Secret => format!("service `{name}` sets `{key}` to a literal value"),
+                    Literal::UrlPassword => {
+                        format!("service `{name}` has a password in the URL in `{key}`")
+                    }
+                };
+                let d = cx
+                    .report(var.key.span, message)
+                    .help("read it from a `secrets:` file, or interpolate it: `${VAR}` set outside the repository");
+                if let Some(value) = &var.value {
+                    d.label(&file, value.span, "literal value written here");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{findings, messages};
+
+    const RULE: &str = "credential-in-environment";
+
+    #[test]
+    fn secret_names_with_literals() {
+        let text = "services:\n  db:\n    image: postgres:17\n    environment:\n      POSTGRES_PASSWORD: hunter2\n      POSTGRES_USER: app\n      API_TOKEN: \"${API_TOKEN}\"\n      PASSWORD_FILE: /run/secrets/pw\n      EMPTY_PASSWORD: \"\"\n      DEFAULTED_SECRET: ${S:-changeme}\n      BARE_TOKEN:\n  web:\n    image: web:1\n    environment:\n      - SECRET_KEY=abc123\n      - GITHUB_TOKEN=$GITHUB_TOKEN\n      - NPM_TOKEN\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC024", "POSTGRES_PASSWORD".to_string()),
+                ("SLC024", "DEFAULTED_SECRET".to_string()),
+                ("SLC024", "SECRET_KEY".to_string())
+            ]
+        );
+        let m = messages(RULE, text);
+        assert_eq!(
+            m.first().map(String::as_str),
+            Some("service `db` sets `POSTGRES_PASSWORD` to a literal value")
+        );
+        assert!(m.iter().all(|m| !m.contains("hunter2") && !m.contains("abc123")));
+    }
+
+    #[test]
+    fn urls() {
+        let text = "services:\n  app:\n    image: app:1\n    environment:\n      DATABASE_URL: postgres://app:s3cret@db/app\n      CACHE_URL: redis://:${REDIS_PASSWORD}@cache\n      BROKER: amqp://guest:guest@mq\n      PLAIN: https://example.com/x\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC024", "DATABASE_URL".to_string()),
+                ("SLC024", "BROKER".to_string())
+            ]
+        );
+        assert_eq!(
+            messages(RULE, text).first().map(String::as_str),
+            Some("service `app` has a password in the URL in `DATABASE_URL`")
+        );
+        assert!(messages(RULE, text).iter().all(|m| !m.contains("s3cret")));
+    }
+
+    #[test]
+    fn interpolated_from_dotenv_is_not_literal() {
+        // the value as written is a reference, whatever `.env` fills in
+        let text = "services:\n  app:\n    image: app:1\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n";
+        assert!(findings(RULE, text).is_empty());
+    }
+}

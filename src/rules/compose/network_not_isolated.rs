@@ -1,0 +1,203 @@
+use crate::compose::model::{ComposeFile, SValue, Service};
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+use crate::source::{Span, Spanned};
+
+/// A service that can reach the outside or the host: not `network_mode: none` and on a network
+/// that is not `internal: true`, or with an `extra_hosts` entry mapped to `host-gateway`.
+pub struct NetworkNotIsolated;
+
+/// How deep `network_mode: service:x` chains are followed.
+const MAX_HOPS: usize = 8;
+
+/// Why a service can reach beyond its internal networks.
+enum Exposure<'a> {
+    /// `network_mode: host`.
+    HostNetwork(&'a SValue),
+    /// `network_mode: bridge` (or any mode that is not `none`, `host` or `service:`).
+    Mode(&'a SValue),
+    /// `network_mode: service:x` where `x` is not isolated (or not in this file).
+    SharesWith(&'a SValue, String),
+    /// No `networks:`: the project's default network, which is not internal.
+    DefaultNetwork,
+    /// A network that is not `internal: true`.
+    Network(&'a Spanned<String>),
+}
+
+/// Whether the top-level network `name` is internal (unknown values count as internal: not judged).
+fn is_internal(compose: &ComposeFile, name: &str) -> bool {
+    compose
+        .networks
+        .iter()
+        .find(|n| n.name.value == name)
+        .and_then(|n| n.internal.as_ref())
+        .is_some_and(|v| v.value.as_bool() != Some(false))
+}
+
+fn exposure<'a>(compose: &'a ComposeFile, service: &'a Service, hops: usize) -> Option<Exposure<'a>> {
+    if let Some(mode) = &service.network_mode {
+        let text = mode.value.known()?.trim();
+        if text == "none" {
+            return None;
+        }
+        if text == "host" {
+            return Some(Exposure::HostNetwork(mode));
+        }
+        if let Some(other) = text.strip_prefix("service:") {
+            let target = compose.services.iter().find(|s| s.name.value == other);
+            return match target {
+                Some(t) if hops < MAX_HOPS => exposure(compose, t, hops + 1)
+                    .map(|_| Exposure::SharesWith(mode, other.to_string())),
+                Some(_) => None,
+                None => Some(Exposure::SharesWith(mode, other.to_string())),
+            };
+        }
+        return Some(Exposure::Mode(mode));
+    }
+    if service.networks.is_empty() {
+        return (!is_internal(compose, "default")).then_some(Exposure::DefaultNetwork);
+    }
+    service
+        .networks
+        .iter()
+        .find(|n| !is_internal(compose, &n.value))
+        .map(Exposure::Network)
+}
+
+/// Whether an `extra_hosts` entry (`name:ip`, `name=ip`) maps to `host-gateway`: the name.
+fn host_gateway(entry: &str) -> Option<&str> {
+    let at = entry.find([':', '='])?;
+    let (name, ip) = (entry.get(..at)?, entry.get(at + 1..)?);
+    (ip.trim() == "host-gateway").then_some(name.trim())
+}
+
+const HELP: &str =
+    "attach the service only to networks with `internal: true`, or set `network_mode: none`";
+
+impl Rule for NetworkNotIsolated {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::NETWORK_NOT_ISOLATED
+    }
+
+    fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        for service in &compose.services {
+            let name = super::svc(service);
+            let isolated_mode = service
+                .network_mode
+                .as_ref()
+                .and_then(|m| m.value.known())
+                .is_some_and(|m| m.trim() == "none");
+            if isolated_mode {
+                continue;
+            }
+            let found: Option<(Span, String)> = match exposure(compose, service, 0) {
+                None => None,
+                Some(Exposure::HostNetwork(mode)) => Some((
+                    mode.span,
+                    format!("service `{name}` uses the host network and can reach the host and the outside"),
+                )),
+                Some(Exposure::Mode(mode)) => Some((
+                    mode.span,
+                    format!(
+                        "service `{name}` uses `network_mode: {}` and can reach the outside",
+                        super::shown(mode.value.text().trim(), 24)
+                    ),
+                )),
+                Some(Exposure::SharesWith(mode, other)) => Some((
+                    mode.span,
+                    format!(
+                        "service `{name}` shares the network of `{}`, which can reach the outside",
+                        super::shown(&other, 24)
+                    ),
+                )),
+                Some(Exposure::DefaultNetwork) => Some((
+                    service.name.span,
+                    format!("service `{name}` is on the default network and can reach the outside"),
+                )),
+                Some(Exposure::Network(net)) => Some((
+                    net.span,
+                    format!(
+                        "service `{name}` is on non-internal network `{}` and can reach the outside",
+                        super::shown(&net.value, 24)
+                    ),
+                )),
+            };
+            if let Some((span, message)) = found {
+                cx.report(span, message).help(HELP);
+            }
+            for entry in &service.extra_hosts {
+                let Some(host) = entry.value.known().and_then(host_gateway) else {
+                    continue;
+                };
+                cx.report(
+                    entry.span,
+                    format!(
+                        "service `{name}` maps `{}` to the host gateway and can reach the host",
+                        super::shown(host, 32)
+                    ),
+                )
+                .help("remove the `host-gateway` entry; reach host services through an internal network instead");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{findings, messages};
+    use super::host_gateway;
+
+    const RULE: &str = "network-not-isolated";
+
+    #[test]
+    fn gateway_entries() {
+        assert_eq!(host_gateway("host.docker.internal:host-gateway"), Some("host.docker.internal"));
+        assert_eq!(host_gateway("h=host-gateway"), Some("h"));
+        assert_eq!(host_gateway("db:10.0.0.2"), None);
+        assert_eq!(host_gateway("v6:::1"), None);
+    }
+
+    #[test]
+    fn default_and_named_networks() {
+        let text = "services:\n  a:\n    image: x:1\n  b:\n    image: x:1\n    networks: [back]\n  c:\n    image: x:1\n    networks:\n      back:\n      front:\n  d:\n    image: x:1\n    network_mode: none\n    extra_hosts: [\"h:host-gateway\"]\nnetworks:\n  back:\n    internal: true\n  front: {}\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC032", "a".to_string()), ("SLC032", "front".to_string())]
+        );
+        assert_eq!(
+            messages(RULE, text),
+            vec![
+                "service `a` is on the default network and can reach the outside",
+                "service `c` is on non-internal network `front` and can reach the outside",
+            ]
+        );
+    }
+
+    #[test]
+    fn internal_default_network() {
+        let text = "services:\n  a:\n    image: x:1\nnetworks:\n  default:\n    internal: true\n";
+        assert!(findings(RULE, text).is_empty());
+    }
+
+    #[test]
+    fn network_modes() {
+        let text = "services:\n  a:\n    image: x:1\n    network_mode: host\n  b:\n    image: x:1\n    network_mode: bridge\n  c:\n    image: x:1\n    network_mode: \"service:d\"\n  d:\n    image: x:1\n    network_mode: none\n  e:\n    image: x:1\n    network_mode: \"service:b\"\n  f:\n    image: x:1\n    network_mode: ${MODE}\n";
+        assert_eq!(
+            messages(RULE, text),
+            vec![
+                "service `a` uses the host network and can reach the host and the outside",
+                "service `b` uses `network_mode: bridge` and can reach the outside",
+                "service `e` shares the network of `b`, which can reach the outside",
+            ]
+        );
+    }
+
+    #[test]
+    fn host_gateway_is_reported_separately() {
+        let text = "services:\n  a:\n    image: x:1\n    networks: [back]\n    extra_hosts:\n      - \"host.docker.internal:host-gateway\"\nnetworks:\n  back:\n    internal: true\n";
+        assert_eq!(
+            messages(RULE, text),
+            vec!["service `a` maps `host.docker.internal` to the host gateway and can reach the host"]
+        );
+    }
+}

@@ -1,0 +1,121 @@
+use crate::dockerfile::model::{Dockerfile, Instruction, Keyword};
+use crate::dockerfile::semantics;
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+
+/// SLD021: the final stage has no `HEALTHCHECK` (nor inherits one from a parent stage).
+pub struct MissingHealthcheck;
+
+fn is_none(ins: &Instruction) -> bool {
+    ins.words()
+        .first()
+        .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
+}
+
+impl Rule for MissingHealthcheck {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::MISSING_HEALTHCHECK
+    }
+
+    fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        // A Compose service that builds this image defines the check.
+        if cx.built_by().iter().any(|b| b.has_healthcheck) {
+            return;
+        }
+        let Some(stage) = df.final_stage() else { return };
+        let Some(from) = df.instructions.get(stage.from) else {
+            return;
+        };
+        let last = semantics::stage_chain(df, stage).into_iter().find_map(|s| {
+            df.stage_instructions(s)
+                .iter()
+                .rev()
+                .find(|i| i.kind == Keyword::Healthcheck)
+        });
+        let name = stage.name.as_ref().map_or_else(
+            || format!("`{}`", super::snippet(&stage.image.value, 50)),
+            |n| format!("`{}`", super::snippet(&n.value, 50)),
+        );
+        let file = cx.file().clone();
+        match last {
+            Some(h) if !is_none(h) => {}
+            Some(h) => {
+                cx.report(
+                    from.span,
+                    format!("final stage {name} disables the health check (`HEALTHCHECK NONE`)"),
+                )
+                .help("define a `HEALTHCHECK CMD …` that probes the service, or one in the Compose service")
+                .label(&file, h.span, "health check disabled here");
+            }
+            None => {
+                cx.report(from.span, format!("final stage {name} has no `HEALTHCHECK`"))
+                    .help(
+                        "add `HEALTHCHECK CMD …` that probes the service (or define `healthcheck:` in the Compose service)",
+                    );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MissingHealthcheck;
+    use crate::dockerfile::parse;
+    use crate::rules::dockerfile::test_util::{findings, spans};
+    use crate::rules::{BuiltBy, Ctx, Facts, Rule};
+    use crate::source::SourceFile;
+
+    const R: &str = "missing-healthcheck";
+
+    #[test]
+    fn flags_final_stage() {
+        assert_eq!(
+            findings(R, "FROM a:1 AS build\nHEALTHCHECK CMD true\nFROM b:1 AS run\nUSER 1\n"),
+            vec![(
+                "SLD021",
+                "3:1-3:16".to_string(),
+                "final stage `run` has no `HEALTHCHECK`".to_string()
+            )]
+        );
+        assert_eq!(
+            spans(R, "FROM a:1 AS base\nHEALTHCHECK CMD true\nFROM base\nHEALTHCHECK NONE\n"),
+            vec!["FROM base"]
+        );
+    }
+
+    #[test]
+    fn not_flagged() {
+        for text in [
+            "FROM a:1\nHEALTHCHECK --interval=5s CMD wget -qO- http://localhost/ || exit 1\n",
+            "FROM a:1 AS base\nHEALTHCHECK CMD true\nFROM base\nUSER 1\n",
+            "FROM a:1\nHEALTHCHECK NONE\nHEALTHCHECK CMD true\n",
+            "ARG X=1\n",
+        ] {
+            assert_eq!(spans(R, text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn compose_healthcheck_counts() {
+        let text = "FROM a:1\n";
+        let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
+        let df = parse(text);
+        let run = |has_healthcheck: bool| {
+            let facts = Facts {
+                built_by: vec![BuiltBy {
+                    compose_file: file.clone(),
+                    service: "web".to_string(),
+                    target: None,
+                    has_healthcheck,
+                }],
+                ..Facts::default()
+            };
+            let mut diags = Vec::new();
+            let mut cx = Ctx::new(MissingHealthcheck.meta(), &file, &facts, &mut diags);
+            MissingHealthcheck.check_dockerfile(&mut cx, &df);
+            diags.len()
+        };
+        assert_eq!(run(true), 0);
+        assert_eq!(run(false), 1);
+    }
+}

@@ -1,0 +1,199 @@
+use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::semantics;
+use crate::dockerfile::shell::{Command, Element, Script, Word};
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+use crate::source::Span;
+
+use super::Located;
+
+/// SLD020: a pipeline in a shell-form `RUN` while `pipefail` is off.
+pub struct PipeWithoutPipefail;
+
+const MAX_DEPTH: u32 = 32;
+
+/// The options turn `pipefail` on (`Some(true)`), off (`Some(false)`), or leave it alone:
+/// `-o pipefail`, `-euo pipefail`, `+o pipefail`.
+fn pipefail_option<'w>(args: impl IntoIterator<Item = &'w str>) -> Option<bool> {
+    let args: Vec<&str> = args.into_iter().collect();
+    let mut state = None;
+    for (i, a) in args.iter().enumerate() {
+        let (on, cluster) = match (a.strip_prefix('-'), a.strip_prefix('+')) {
+            (Some(c), _) if !c.starts_with('-') => (true, c),
+            (_, Some(c)) => (false, c),
+            _ => continue,
+        };
+        if cluster.ends_with('o') && args.get(i + 1) == Some(&"pipefail") {
+            state = Some(on);
+        }
+    }
+    state
+}
+
+/// The `SHELL` in force for this `RUN` sets `-o pipefail`.
+fn shell_has_pipefail(df: &Dockerfile, run: &Located<'_>) -> bool {
+    let Some(stage) = run.stage else { return false };
+    for s in semantics::stage_chain(df, stage) {
+        let end = if s.index == stage.index {
+            run.index.min(s.instructions.end)
+        } else {
+            s.instructions.end
+        };
+        let last_shell = (s.instructions.start..end)
+            .rev()
+            .filter_map(|i| df.instructions.get(i))
+            .find(|i| i.kind == Keyword::Shell);
+        if let Some(sh) = last_shell {
+            return pipefail_option(sh.words().iter().map(|w| w.value.as_str())) == Some(true);
+        }
+    }
+    false
+}
+
+fn word_values(words: &[Word]) -> impl Iterator<Item = &str> {
+    words.iter().map(|w| w.value.as_str())
+}
+
+/// Ranges of pipelines that run while `pipefail` is off.
+fn walk(script: &Script, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: u32) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for p in &script.pipelines {
+        if p.elements.len() > 1 && !*pipefail {
+            out.push((p.start, p.end));
+        }
+        for el in &p.elements {
+            match el {
+                Element::Simple(c) => walk_command(c, pipefail, out, depth),
+                Element::Group {
+                    script, subshell, ..
+                } => {
+                    if *subshell {
+                        let mut inner = *pipefail;
+                        walk(script, &mut inner, out, depth + 1);
+                    } else {
+                        walk(script, pipefail, out, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn walk_command(c: &Command, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: u32) {
+    // Substitutions run in subshells that inherit the options.
+    for w in c.assignments.iter().chain(&c.words) {
+        for s in &w.substitutions {
+            let mut inner = *pipefail;
+            walk(&s.script, &mut inner, out, depth + 1);
+        }
+    }
+    if let Some(w) = c.shell_c_script() {
+        // A new shell: only its own options count.
+        let mut inner = pipefail_option(word_values(c.args())) == Some(true);
+        walk(&w.parse_as_script(), &mut inner, out, depth + 1);
+    } else if c.program() == Some("eval") {
+        for s in c.inline_scripts() {
+            walk(&s, pipefail, out, depth + 1);
+        }
+    }
+    if c.program() == Some("set")
+        && let Some(on) = pipefail_option(word_values(c.args()))
+    {
+        *pipefail = on;
+    }
+}
+
+impl Rule for PipeWithoutPipefail {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::PIPE_WITHOUT_PIPEFAIL
+    }
+
+    fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        for run in super::instructions_of(df, Keyword::Run) {
+            // Exec form runs no shell.
+            if run.ins.args.is_exec() {
+                continue;
+            }
+            let from_shell = shell_has_pipefail(df, &run);
+            let mut first: Option<Span> = None;
+            for (script, origin) in super::run_scripts(df, &run) {
+                let mut ranges = Vec::new();
+                let mut state = from_shell;
+                walk(&script, &mut state, &mut ranges, 0);
+                if let Some(&(s, e)) = ranges.first() {
+                    first.get_or_insert(origin.span(s, e));
+                }
+            }
+            let Some(span) = first else { continue };
+            let text = cx.text().get(span.range()).unwrap_or("");
+            cx.report(
+                span,
+                format!(
+                    "pipeline `{}` runs without `set -o pipefail`",
+                    super::snippet(text, 50)
+                ),
+            )
+            .help(
+                "start the `RUN` with `set -o pipefail &&`, or set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` (use `/bin/ash` on Alpine)",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::dockerfile::test_util::{findings, spans};
+
+    const R: &str = "pipe-without-pipefail";
+
+    #[test]
+    fn message_and_span() {
+        assert_eq!(
+            findings(R, "FROM a:1\nRUN apk add curl && curl -fsSL https://x | tar -xz -C /opt\n"),
+            vec![(
+                "SLD020",
+                "2:21-2:59".to_string(),
+                "pipeline `curl -fsSL https://x | tar -xz -C /opt` runs without `set -o pipefail`"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn flagged() {
+        for (text, want) in [
+            ("FROM a:1\nRUN a | b; c | d\n", "a | b"),
+            ("FROM a:1\nRUN set -e && a | b\n", "a | b"),
+            ("FROM a:1\nRUN a | b && set -o pipefail\n", "a | b"),
+            ("FROM a:1\nRUN set -o pipefail; set +o pipefail; a | b\n", "a | b"),
+            ("FROM a:1\nRUN (set -o pipefail); a | b\n", "a | b"),
+            ("FROM a:1\nRUN set -o pipefail; bash -c 'a | b'\n", "a | b"),
+            ("FROM a:1\nRUN <<EOF\nset -e\na | b\nEOF\n", "a | b"),
+            ("FROM a:1\nSHELL [\"/bin/bash\", \"-c\"]\nRUN a | b\n", "a | b"),
+            ("FROM a:1\nONBUILD RUN a | b\n", "a | b"),
+        ] {
+            assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
+        }
+    }
+
+    #[test]
+    fn not_flagged() {
+        for text in [
+            "FROM a:1\nRUN set -o pipefail && a | b\n",
+            "FROM a:1\nRUN set -euo pipefail; a | b\n",
+            "FROM a:1\nRUN set -eux -o pipefail\nRUN a\n",
+            "FROM a:1\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n",
+            "FROM a:1 AS base\nSHELL [\"/bin/ash\", \"-eo\", \"pipefail\", \"-c\"]\nFROM base\nRUN a | b\n",
+            "FROM a:1\nRUN [\"sh\", \"-c\", \"a | b\"]\n",
+            "FROM a:1\nRUN bash -o pipefail -c 'a | b'\n",
+            "FROM a:1\nRUN a || b\n",
+            "FROM a:1\nRUN echo 'a | b'\n",
+            "FROM a:1\nSHELL [\"pwsh\", \"-Command\"]\nRUN a | b\n",
+            "FROM a:1\nRUN <<EOF\nset -o pipefail\na | b\nEOF\n",
+        ] {
+            assert_eq!(spans(R, text), Vec::<String>::new(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+use crate::source::Span;
+
+use super::ModeEffect;
+
+/// SLD015: setuid or setgid bits set on files.
+pub struct SetuidBitAdded;
+
+/// "the setuid bit", "the setgid bit", "the setuid and setgid bits"; `None` when neither is set.
+fn bits(e: ModeEffect) -> Option<&'static str> {
+    match (e.setuid, e.setgid) {
+        (true, true) => Some("the setuid and setgid bits"),
+        (true, false) => Some("the setuid bit"),
+        (false, true) => Some("the setgid bit"),
+        (false, false) => None,
+    }
+}
+
+impl Rule for SetuidBitAdded {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::SETUID_BIT_ADDED
+    }
+
+    fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let mut found: Vec<(Span, String)> = Vec::new();
+        super::for_each_run_command(df, &mut |_, cmd, origin| {
+            let Some(set) = super::mode_sets(cmd) else { return };
+            let Some(what) = super::mode_effect(set.value).and_then(bits) else {
+                return;
+            };
+            let prog = cmd.program().unwrap_or("chmod");
+            let target = set.targets.first().map_or_else(
+                || "files".to_string(),
+                |t| format!("`{}`", super::snippet(&t.value, 40)),
+            );
+            let span = origin.word_part(set.mode, set.offset, set.offset + set.value.len());
+            found.push((
+                span,
+                format!(
+                    "`{prog} {}` sets {what} on {target}",
+                    super::snippet(set.value, 20)
+                ),
+            ));
+        });
+        let mut copies = super::instructions_of(df, Keyword::Copy);
+        copies.extend(super::instructions_of(df, Keyword::Add));
+        for loc in copies {
+            let Some(flag) = loc.ins.flag("chmod") else { continue };
+            let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
+                continue;
+            };
+            if let Some(what) = super::mode_effect(&value).and_then(bits) {
+                let keyword = loc.ins.keyword.value.to_ascii_uppercase();
+                found.push((
+                    raw.span,
+                    format!(
+                        "`{keyword} --chmod={}` sets {what} on the copied files",
+                        super::snippet(&value, 20)
+                    ),
+                ));
+            }
+        }
+        found.sort_by_key(|(s, _)| (s.start, s.end));
+        for (span, message) in found {
+            cx.report(span, message).help(
+                "drop the setuid/setgid bit: grant the one capability the program needs (`setcap`), or run it as the right user",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::dockerfile::test_util::{findings, spans};
+
+    const R: &str = "setuid-bit-added";
+
+    fn run(cmd: &str) -> Vec<String> {
+        spans(R, &format!("FROM debian:12\nRUN {cmd}\n"))
+    }
+
+    #[test]
+    fn message_and_span() {
+        assert_eq!(
+            findings(R, "FROM a:1\nRUN chmod u+s /usr/local/bin/tool\n"),
+            vec![(
+                "SLD015",
+                "2:11-2:14".to_string(),
+                "`chmod u+s` sets the setuid bit on `/usr/local/bin/tool`".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn flagged() {
+        for (cmd, want) in [
+            ("chmod 4755 /x", "4755"),
+            ("chmod 2755 /x", "2755"),
+            ("chmod 6755 /x", "6755"),
+            ("chmod 04755 /x", "04755"),
+            ("chmod g+s /x", "g+s"),
+            ("chmod +s /x", "+s"),
+            ("chmod ug+rs /x", "ug+rs"),
+            ("install -m 4755 tool /usr/bin/tool", "4755"),
+        ] {
+            assert_eq!(run(cmd), vec![want.to_string()], "{cmd}");
+        }
+        assert_eq!(
+            spans(R, "FROM a:1\nCOPY --chmod=4755 tool /usr/bin/\n"),
+            vec!["4755"]
+        );
+    }
+
+    #[test]
+    fn not_flagged() {
+        for cmd in [
+            "chmod 755 /x",
+            "chmod 1777 /tmp",
+            "chmod u-s /usr/bin/x",
+            "chmod a-s /usr/bin/x",
+            "find / -perm /6000 -type f -exec chmod a-s {} +",
+            "chmod 0755 /x",
+        ] {
+            assert_eq!(run(cmd), Vec::<String>::new(), "{cmd}");
+        }
+    }
+}

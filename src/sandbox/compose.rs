@@ -1,0 +1,315 @@
+//! `--compose FILE --service NAME`: the effective service (our loader: `<<` merges and `.env`
+//! interpolation done) mapped onto the profile. A key the service sets replaces the hardened
+//! default; the rules then judge the result, as `sandlint check --preset sandbox` would.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::SandboxError;
+use super::profile::{BindMount, HardenedProfile, MountOrigin, Tmpfs, parse_bytes, parse_cpus};
+use super::runner::BuildSpec;
+use crate::compose::model::{SValue, Service, Value, VolumeKind};
+
+/// What the service decided besides the profile fields.
+#[derive(Debug)]
+pub(super) struct Applied {
+    pub explicit_user: bool,
+    pub build: Option<BuildSpec>,
+}
+
+fn invalid(message: String) -> SandboxError {
+    SandboxError::InvalidOption { message }
+}
+
+/// Loads `file`, finds `service` and applies it to `profile`.
+pub(super) fn apply(
+    file: &Path,
+    service: &str,
+    profile: &mut HardenedProfile,
+) -> Result<Applied, SandboxError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+    let dir = std::fs::canonicalize(file)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let vars = match std::fs::read_to_string(dir.join(".env")) {
+        Ok(t) => crate::compose::parse_dotenv(&t),
+        Err(_) => crate::compose::Vars::new(),
+    };
+    let loaded = crate::compose::load(&text, &vars);
+    if let Some(err) = loaded.errors.first() {
+        let src = crate::source::SourceFile::virtual_file(&file.display().to_string(), &*text);
+        let lc = src.line_col(err.span.start);
+        return Err(invalid(format!(
+            "{}:{}:{}: {}",
+            file.display(),
+            lc.line,
+            lc.column,
+            err.message
+        )));
+    }
+    let Some(svc) = loaded.services.iter().find(|s| s.name.value == service) else {
+        let names: Vec<&str> = loaded
+            .services
+            .iter()
+            .map(|s| s.name.value.as_str())
+            .collect();
+        return Err(invalid(format!(
+            "{} has no service `{service}` (services: {})",
+            file.display(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        )));
+    };
+    apply_service(svc, &dir, profile)
+}
+
+/// The known value of a field, or an error naming the unset variable.
+fn known(v: &SValue, service: &str, key: &str) -> Result<String, SandboxError> {
+    match &v.value {
+        Value::Known(s) => Ok(s.clone()),
+        Value::Unknown(raw) => Err(invalid(format!(
+            "`{key}` of service `{service}` depends on an unset variable (`{raw}`)"
+        ))),
+    }
+}
+
+fn boolean(v: &SValue, service: &str, key: &str) -> Result<bool, SandboxError> {
+    v.value.as_bool().ok_or_else(|| {
+        invalid(format!(
+            "`{key}` of service `{service}` is not a boolean (`{}`)",
+            v.value.text()
+        ))
+    })
+}
+
+fn list(vs: &[SValue], service: &str, key: &str) -> Result<Vec<String>, SandboxError> {
+    vs.iter().map(|v| known(v, service, key)).collect()
+}
+
+pub(super) fn apply_service(
+    svc: &Service,
+    dir: &Path,
+    profile: &mut HardenedProfile,
+) -> Result<Applied, SandboxError> {
+    let name = svc.name.value.as_str();
+    let image = svc
+        .image
+        .as_ref()
+        .map(|v| known(v, name, "image"))
+        .transpose()?;
+    let build = match &svc.build {
+        None => None,
+        Some(b) => {
+            if b.dockerfile_inline.is_some() {
+                return Err(invalid(format!(
+                    "service `{name}`: `build.dockerfile_inline` is not supported by `sandlint run`"
+                )));
+            }
+            let context = b
+                .context
+                .as_ref()
+                .map(|v| known(v, name, "build.context"))
+                .transpose()?
+                .unwrap_or_else(|| ".".to_string());
+            if context.contains("://") || context.starts_with("git@") {
+                return Err(invalid(format!(
+                    "service `{name}`: remote build context `{context}` is not supported by `sandlint run`"
+                )));
+            }
+            let dockerfile = b
+                .dockerfile
+                .as_ref()
+                .map(|v| known(v, name, "build.dockerfile"))
+                .transpose()?
+                .unwrap_or_else(|| "Dockerfile".to_string());
+            let target = b
+                .target
+                .as_ref()
+                .map(|v| known(v, name, "build.target"))
+                .transpose()?;
+            let mut args = HashMap::new();
+            for a in &b.args {
+                if let Some(v) = &a.value {
+                    args.insert(a.key.value.clone(), known(v, name, "build.args")?);
+                } else if let Ok(v) = std::env::var(&a.key.value) {
+                    args.insert(a.key.value.clone(), v);
+                }
+            }
+            Some(BuildSpec {
+                context: dir.join(context),
+                dockerfile,
+                target,
+                args,
+            })
+        }
+    };
+    profile.image = match (image, &build) {
+        (Some(i), _) => i,
+        (None, Some(_)) => format!("{}-{name}", project_name(dir)),
+        (None, None) => {
+            return Err(invalid(format!(
+                "service `{name}` has neither `image` nor `build`"
+            )));
+        }
+    };
+
+    let mut explicit_user = false;
+    if let Some(u) = &svc.user {
+        profile.user = known(u, name, "user")?;
+        explicit_user = true;
+    }
+    if let Some(v) = &svc.privileged {
+        profile.privileged = boolean(v, name, "privileged")?;
+    }
+    if let Some(v) = &svc.read_only {
+        profile.read_only_rootfs = boolean(v, name, "read_only")?;
+    }
+    if !svc.cap_drop.is_empty() {
+        profile.cap_drop = list(&svc.cap_drop, name, "cap_drop")?;
+    }
+    if !svc.cap_add.is_empty() {
+        profile.cap_add = list(&svc.cap_add, name, "cap_add")?;
+    }
+    if !svc.security_opt.is_empty() {
+        profile.security_opt = list(&svc.security_opt, name, "security_opt")?;
+    }
+    if let Some(v) = &svc.network_mode {
+        profile.network_mode = known(v, name, "network_mode")?;
+    }
+    let bytes = |v: &SValue, key: &str| -> Result<i64, SandboxError> {
+        let s = known(v, name, key)?;
+        parse_bytes(&s)
+            .ok_or_else(|| invalid(format!("`{key}` of service `{name}` is not a size (`{s}`)")))
+    };
+    if let Some(v) = svc.mem_limit.as_ref().or(svc.limits.memory.as_ref()) {
+        profile.set_memory(bytes(v, "mem_limit")?);
+    }
+    if let Some(v) = &svc.memswap_limit {
+        let s = known(v, name, "memswap_limit")?;
+        profile.memory_swap = if s.trim() == "-1" {
+            -1
+        } else {
+            bytes(v, "memswap_limit")?
+        };
+    }
+    if let Some(v) = svc.cpus.as_ref().or(svc.limits.cpus.as_ref()) {
+        let s = known(v, name, "cpus")?;
+        profile.nano_cpus = parse_cpus(&s)
+            .ok_or_else(|| invalid(format!("`cpus` of service `{name}` is not a number (`{s}`)")))?;
+    }
+    if let Some(v) = svc.pids_limit.as_ref().or(svc.limits.pids.as_ref()) {
+        let s = known(v, name, "pids_limit")?;
+        profile.pids_limit = s.trim().parse().map_err(|_| {
+            invalid(format!(
+                "`pids_limit` of service `{name}` is not a number (`{s}`)"
+            ))
+        })?;
+    }
+    for e in &svc.environment {
+        match &e.value {
+            Some(v) => profile
+                .env
+                .push(format!("{}={}", e.key.value, known(v, name, "environment")?)),
+            None => {
+                if let Ok(v) = std::env::var(&e.key.value) {
+                    profile.env.push(format!("{}={v}", e.key.value));
+                }
+            }
+        }
+    }
+    for t in list(&svc.tmpfs, name, "tmpfs")? {
+        let (target, options) = t.split_once(':').unwrap_or((t.as_str(), "nosuid,nodev"));
+        add_tmpfs(profile, target, options);
+    }
+    for v in &svc.volumes {
+        let target = v
+            .target
+            .as_ref()
+            .map(|t| known(t, name, "volumes"))
+            .transpose()?
+            .unwrap_or_default();
+        match v.kind {
+            VolumeKind::Bind => {
+                let src = v
+                    .source
+                    .as_ref()
+                    .map(|s| known(s, name, "volumes"))
+                    .transpose()?
+                    .unwrap_or_default();
+                let path = dir.join(&src);
+                let source = std::fs::canonicalize(&path).map_err(|e| {
+                    invalid(format!(
+                        "service `{name}`: bind mount source {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                profile.mounts.push(BindMount {
+                    source,
+                    target,
+                    read_only: v.read_only,
+                    origin: MountOrigin::Compose,
+                });
+            }
+            VolumeKind::Tmpfs => add_tmpfs(profile, &target, "nosuid,nodev"),
+            _ => {
+                return Err(invalid(format!(
+                    "service `{name}`: only bind and tmpfs volumes are supported by `sandlint run` (`{target}`)"
+                )));
+            }
+        }
+    }
+    if let Some(v) = &svc.init {
+        profile.init = boolean(v, name, "init")?;
+    }
+    if !svc.devices.is_empty() {
+        profile.devices = list(&svc.devices, name, "devices")?;
+    }
+    if let Some(v) = &svc.pid {
+        profile.pid_mode = Some(known(v, name, "pid")?);
+    }
+    if let Some(v) = &svc.ipc {
+        profile.ipc_mode = Some(known(v, name, "ipc")?);
+    }
+    if let Some(v) = &svc.use_api_socket
+        && v.value.as_bool() == Some(true)
+    {
+        return Err(invalid(format!(
+            "service `{name}` sets `use_api_socket: true`: `sandlint run` never gives a sandbox the Docker socket"
+        )));
+    }
+    Ok(Applied {
+        explicit_user,
+        build,
+    })
+}
+
+fn add_tmpfs(profile: &mut HardenedProfile, target: &str, options: &str) {
+    profile.tmpfs.retain(|t| t.target != target);
+    profile.tmpfs.push(Tmpfs {
+        target: target.to_string(),
+        options: options.to_string(),
+    });
+}
+
+/// Compose's default project name: the directory name, lowercased, `[a-z0-9_-]` only.
+fn project_name(dir: &Path) -> String {
+    let raw = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let s: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    let s = s.trim_start_matches(['_', '-']).to_string();
+    if s.is_empty() {
+        "sandlint".to_string()
+    } else {
+        s
+    }
+}

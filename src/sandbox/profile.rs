@@ -1,0 +1,395 @@
+//! The hardened container profile and its two renderings: the Engine API create body (what runs)
+//! and a Compose service (what the rules check before anything runs). Pure: no daemon, no I/O.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use bollard::models::{
+    ContainerCreateBody, DeviceMapping, HostConfig, HostConfigLogConfig, Mount, MountType,
+};
+
+/// Label set on every container sandlint creates (`--gc` removes leftovers carrying it).
+pub const LABEL_MANAGED: &str = "dev.sandlint.managed";
+/// Label naming the process that owns a container: `<hostname>:<pid>`.
+pub const LABEL_OWNER: &str = "dev.sandlint.owner";
+/// Where `--workspace DIR` is mounted (read-write) and the working directory when it is.
+pub const WORKSPACE: &str = "/workspace";
+/// Where `--file PATH` is mounted (read-only).
+pub const CODE_DIR: &str = "/sandlint";
+/// The user when neither the command line, the Compose service nor the image names a non-root one.
+pub const NOBODY: &str = "65534:65534";
+
+/// Default limits.
+pub const DEFAULT_MEMORY: i64 = 512 * 1024 * 1024;
+pub const DEFAULT_NANO_CPUS: i64 = 1_000_000_000;
+pub const DEFAULT_PIDS: i64 = 256;
+pub const DEFAULT_TMPFS_SIZE: i64 = 64 * 1024 * 1024;
+
+/// A bind mount of a host path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BindMount {
+    /// Absolute host path.
+    pub source: PathBuf,
+    /// Absolute container path.
+    pub target: String,
+    pub read_only: bool,
+    /// Why it exists (`workspace`, `code`, `mount`, `compose`): the `--workspace` mount is the one
+    /// writable mount the user asked for, and is marked so in the rendered Compose service.
+    pub origin: MountOrigin,
+}
+
+/// Where a bind mount comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountOrigin {
+    Workspace,
+    Code,
+    Mount,
+    Compose,
+}
+
+/// A tmpfs mount.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Tmpfs {
+    pub target: String,
+    /// Mount options as Docker takes them (`size=67108864,noexec,nosuid,nodev`).
+    pub options: String,
+}
+
+/// Everything sandlint decides about a container. [`HardenedProfile::new`] is the hardened
+/// default; the Compose service and flags change fields; the rules judge the result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HardenedProfile {
+    pub image: String,
+    /// `None` keeps the image's `ENTRYPOINT`; `Some([""])` resets it.
+    pub entrypoint: Option<Vec<String>>,
+    /// `None` keeps the image's `CMD`.
+    pub command: Option<Vec<String>>,
+    /// `uid[:gid]` or a user name.
+    pub user: String,
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    pub read_only_rootfs: bool,
+    pub privileged: bool,
+    pub cap_drop: Vec<String>,
+    pub cap_add: Vec<String>,
+    pub security_opt: Vec<String>,
+    pub network_mode: String,
+    /// Bytes.
+    pub memory: i64,
+    /// Bytes of memory + swap; equal to `memory` means no swap.
+    pub memory_swap: i64,
+    pub nano_cpus: i64,
+    pub pids_limit: i64,
+    pub init: bool,
+    pub tmpfs: Vec<Tmpfs>,
+    pub mounts: Vec<BindMount>,
+    /// `host[:container[:perms]]`.
+    pub devices: Vec<String>,
+    pub pid_mode: Option<String>,
+    pub ipc_mode: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl HardenedProfile {
+    /// The hardened defaults for `image`.
+    pub fn new(image: impl Into<String>) -> Self {
+        let mut labels = BTreeMap::new();
+        labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
+        HardenedProfile {
+            image: image.into(),
+            entrypoint: None,
+            command: None,
+            user: NOBODY.to_string(),
+            env: Vec::new(),
+            working_dir: None,
+            read_only_rootfs: true,
+            privileged: false,
+            cap_drop: vec!["ALL".to_string()],
+            cap_add: Vec::new(),
+            security_opt: vec!["no-new-privileges:true".to_string()],
+            network_mode: "none".to_string(),
+            memory: DEFAULT_MEMORY,
+            memory_swap: DEFAULT_MEMORY,
+            nano_cpus: DEFAULT_NANO_CPUS,
+            pids_limit: DEFAULT_PIDS,
+            init: true,
+            tmpfs: vec![tmp_tmpfs(DEFAULT_TMPFS_SIZE)],
+            mounts: Vec::new(),
+            devices: Vec::new(),
+            pid_mode: None,
+            ipc_mode: None,
+            labels,
+        }
+    }
+
+    /// Sets the memory limit and makes swap equal to it (no swap).
+    pub fn set_memory(&mut self, bytes: i64) {
+        self.memory = bytes;
+        self.memory_swap = bytes;
+    }
+
+    /// The Engine API body that creates this container.
+    pub fn create_body(&self) -> ContainerCreateBody {
+        let non_empty = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
+        let host_config = HostConfig {
+            privileged: Some(self.privileged),
+            readonly_rootfs: Some(self.read_only_rootfs),
+            cap_drop: non_empty(&self.cap_drop),
+            cap_add: non_empty(&self.cap_add),
+            security_opt: non_empty(&self.security_opt),
+            network_mode: Some(self.network_mode.clone()),
+            memory: Some(self.memory),
+            memory_swap: Some(self.memory_swap),
+            nano_cpus: Some(self.nano_cpus),
+            pids_limit: Some(self.pids_limit),
+            init: Some(self.init),
+            tmpfs: (!self.tmpfs.is_empty()).then(|| {
+                self.tmpfs
+                    .iter()
+                    .map(|t| (t.target.clone(), t.options.clone()))
+                    .collect::<HashMap<_, _>>()
+            }),
+            mounts: (!self.mounts.is_empty()).then(|| {
+                self.mounts
+                    .iter()
+                    .map(|m| Mount {
+                        target: Some(m.target.clone()),
+                        source: Some(m.source.to_string_lossy().into_owned()),
+                        typ: Some(MountType::BIND),
+                        read_only: Some(m.read_only),
+                        ..Mount::default()
+                    })
+                    .collect()
+            }),
+            devices: (!self.devices.is_empty())
+                .then(|| self.devices.iter().map(|d| device_mapping(d)).collect()),
+            pid_mode: self.pid_mode.clone(),
+            ipc_mode: self.ipc_mode.clone(),
+            // Output goes through the attach stream only: an output flood must not fill the
+            // daemon's disk with a json-file log.
+            log_config: Some(HostConfigLogConfig {
+                typ: Some("none".to_string()),
+                config: None,
+            }),
+            ..HostConfig::default()
+        };
+        ContainerCreateBody {
+            image: Some(self.image.clone()),
+            entrypoint: self.entrypoint.clone(),
+            cmd: self.command.clone(),
+            user: Some(self.user.clone()),
+            env: non_empty(&self.env),
+            working_dir: self.working_dir.clone(),
+            labels: Some(
+                self.labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            attach_stdin: Some(false),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(false),
+            open_stdin: Some(false),
+            network_disabled: Some(self.network_mode == "none"),
+            host_config: Some(host_config),
+            ..ContainerCreateBody::default()
+        }
+    }
+
+    /// This profile as a Compose file with one service, `service`, for the rules to check. The
+    /// `--workspace` mount (writable by request) carries an inline suppression of
+    /// `writable-bind-mount` saying so.
+    pub fn to_compose(&self, service: &str) -> String {
+        let q = |s: &str| yaml_string(s);
+        let list = |items: &[String]| {
+            let items: Vec<String> = items.iter().map(|s| q(s)).collect();
+            format!("[{}]", items.join(", "))
+        };
+        let mut y = String::new();
+        y.push_str("# the container `sandlint run` plans to create\n");
+        y.push_str("services:\n");
+        y.push_str(&format!("  {}:\n", q(service)));
+        y.push_str(&format!("    image: {}\n", q(&self.image)));
+        y.push_str(&format!("    user: {}\n", q(&self.user)));
+        y.push_str(&format!("    privileged: {}\n", self.privileged));
+        y.push_str(&format!("    read_only: {}\n", self.read_only_rootfs));
+        if !self.cap_drop.is_empty() {
+            y.push_str(&format!("    cap_drop: {}\n", list(&self.cap_drop)));
+        }
+        if !self.cap_add.is_empty() {
+            y.push_str(&format!("    cap_add: {}\n", list(&self.cap_add)));
+        }
+        if !self.security_opt.is_empty() {
+            y.push_str(&format!("    security_opt: {}\n", list(&self.security_opt)));
+        }
+        y.push_str(&format!("    network_mode: {}\n", q(&self.network_mode)));
+        y.push_str(&format!("    mem_limit: {}\n", self.memory));
+        y.push_str(&format!("    memswap_limit: {}\n", self.memory_swap));
+        y.push_str(&format!("    cpus: {}\n", cpus_text(self.nano_cpus)));
+        y.push_str(&format!("    pids_limit: {}\n", self.pids_limit));
+        y.push_str(&format!("    init: {}\n", self.init));
+        if let Some(pid) = &self.pid_mode {
+            y.push_str(&format!("    pid: {}\n", q(pid)));
+        }
+        if let Some(ipc) = &self.ipc_mode {
+            y.push_str(&format!("    ipc: {}\n", q(ipc)));
+        }
+        if !self.devices.is_empty() {
+            y.push_str(&format!("    devices: {}\n", list(&self.devices)));
+        }
+        if !self.tmpfs.is_empty() {
+            let t: Vec<String> = self
+                .tmpfs
+                .iter()
+                .map(|t| format!("{}:{}", t.target, t.options))
+                .collect();
+            y.push_str(&format!("    tmpfs: {}\n", list(&t)));
+        }
+        if !self.mounts.is_empty() {
+            y.push_str("    volumes:\n");
+            for m in &self.mounts {
+                if m.origin == MountOrigin::Workspace && !m.read_only {
+                    y.push_str(
+                        "      # sandlint ignore=writable-bind-mount reason=\"--workspace is the one writable mount\"\n",
+                    );
+                }
+                y.push_str("      - type: bind\n");
+                y.push_str(&format!(
+                    "        source: {}\n",
+                    q(&m.source.to_string_lossy())
+                ));
+                y.push_str(&format!("        target: {}\n", q(&m.target)));
+                y.push_str(&format!("        read_only: {}\n", m.read_only));
+            }
+        }
+        if !self.env.is_empty() {
+            y.push_str("    environment:\n");
+            for e in &self.env {
+                y.push_str(&format!("      - {}\n", q(e)));
+            }
+        }
+        y
+    }
+}
+
+/// The default `/tmp`: size-limited, no executables, no setuid, no devices.
+pub fn tmp_tmpfs(size: i64) -> Tmpfs {
+    Tmpfs {
+        target: "/tmp".to_string(),
+        options: format!("size={size},noexec,nosuid,nodev"),
+    }
+}
+
+/// A JSON string is a YAML double-quoted scalar; `$` is doubled so Compose interpolation
+/// leaves it alone.
+fn yaml_string(s: &str) -> String {
+    serde_json::to_string(&s.replace('$', "$$")).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// `1500000000` → `1.5`.
+fn cpus_text(nano: i64) -> String {
+    let whole = nano / 1_000_000_000;
+    let frac = nano % 1_000_000_000;
+    if frac == 0 {
+        format!("{whole}")
+    } else {
+        let f = format!("{frac:09}");
+        format!("{whole}.{}", f.trim_end_matches('0'))
+    }
+}
+
+fn device_mapping(spec: &str) -> DeviceMapping {
+    let mut parts = spec.splitn(3, ':');
+    let host = parts.next().unwrap_or_default().to_string();
+    let container = parts.next().map_or_else(|| host.clone(), str::to_string);
+    let perms = parts.next().unwrap_or("rwm").to_string();
+    DeviceMapping {
+        path_on_host: Some(host),
+        path_in_container: Some(container),
+        cgroup_permissions: Some(perms),
+    }
+}
+
+/// Parses a byte size: `512m`, `1g`, `64k`, `1048576`, `1.5g` (binary units, like Docker).
+pub fn parse_bytes(s: &str) -> Option<i64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let t = t.strip_suffix('i').unwrap_or(t);
+    let (num, mult) = match t.chars().last()? {
+        'k' => (&t[..t.len() - 1], 1024_f64),
+        'm' => (&t[..t.len() - 1], 1024_f64 * 1024.0),
+        'g' => (&t[..t.len() - 1], 1024_f64 * 1024.0 * 1024.0),
+        't' => (&t[..t.len() - 1], 1024_f64 * 1024.0 * 1024.0 * 1024.0),
+        _ => (t, 1.0),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let bytes = (n * mult).round();
+    (bytes <= i64::MAX as f64).then_some(bytes as i64)
+}
+
+/// Parses a CPU count (`1`, `0.5`) into nano-CPUs.
+pub fn parse_cpus(s: &str) -> Option<i64> {
+    let n: f64 = s.trim().parse().ok()?;
+    (n.is_finite() && n > 0.0 && n <= 1024.0).then(|| (n * 1e9).round() as i64)
+}
+
+/// Parses a duration: `30s`, `2m`, `500ms`, `1h`, or plain seconds (`30`, `1.5`).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let t = s.trim();
+    let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (t, 1.0)
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    (n.is_finite() && n > 0.0 && n * unit < 1e9)
+        .then(|| std::time::Duration::from_secs_f64(n * unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(parse_bytes("512m"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_bytes("1G"), Some(1024 * 1024 * 1024));
+        assert_eq!(parse_bytes("64MiB"), Some(64 * 1024 * 1024));
+        assert_eq!(parse_bytes("1000"), Some(1000));
+        assert_eq!(parse_bytes("x"), None);
+        assert_eq!(parse_bytes("-1m"), None);
+        assert_eq!(parse_cpus("1.5"), Some(1_500_000_000));
+        assert_eq!(parse_cpus("0"), None);
+        assert_eq!(cpus_text(1_500_000_000), "1.5");
+        assert_eq!(cpus_text(2_000_000_000), "2");
+        assert_eq!(
+            parse_duration("2s"),
+            Some(std::time::Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_duration("500ms"),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_duration("1m"),
+            Some(std::time::Duration::from_secs(60))
+        );
+        assert_eq!(parse_duration("0s"), None);
+    }
+
+    #[test]
+    fn yaml_strings_escape_interpolation() {
+        assert_eq!(yaml_string("a$B\"c"), r#""a$$B\"c""#);
+    }
+}

@@ -1,0 +1,811 @@
+//! The run: plan → rules → connect → image (build if needed) → create → verify → attach → start
+//! → verify → stream/wait (timeout) → inspect (OOM) → remove. The container is removed on every
+//! path, including Ctrl-C/SIGTERM when `handle_signals` is on.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::errors::Error as BollardError;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::profile::{
+    BindMount, CODE_DIR, HardenedProfile, LABEL_MANAGED, LABEL_OWNER, MountOrigin, NOBODY,
+    WORKSPACE, tmp_tmpfs,
+};
+use super::verify::{self, CgroupLimits, Check, CheckStatus};
+use super::{
+    EXIT_OOM_KILLED, EXIT_TIMED_OUT, ImageSource, LintReport, LintSummary, OutputSink, Program,
+    RunResult, SandboxError, SandboxOptions, Truncated, Verification, compose,
+};
+use crate::config::{Config, Preset};
+use crate::diagnostic::Severity;
+use crate::linter::{FileKind, LintOptions, Selection, lint_file_with};
+use crate::source::SourceFile;
+
+/// How to build a missing image (from a Compose service's `build:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct BuildSpec {
+    pub context: PathBuf,
+    /// Relative to the context.
+    pub dockerfile: String,
+    pub target: Option<String>,
+    pub args: HashMap<String, String>,
+}
+
+/// The planned container before the image is known.
+#[derive(Debug, Clone)]
+pub(super) struct Plan {
+    pub profile: HardenedProfile,
+    /// The user was named (flag or Compose); otherwise the image's non-root `USER` or nobody.
+    pub explicit_user: bool,
+    pub build: Option<BuildSpec>,
+    pub from_compose: bool,
+}
+
+/// Builds the profile from the options and the program (no daemon).
+pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, SandboxError> {
+    let invalid = |message: String| SandboxError::InvalidOption { message };
+    let mut profile = HardenedProfile::new(String::new());
+    profile.tmpfs = vec![tmp_tmpfs(options.tmp_size)];
+    let mut explicit_user = false;
+    let mut build = None;
+    let from_compose = matches!(options.source, ImageSource::Compose { .. });
+    match &options.source {
+        ImageSource::Image(image) => {
+            if image.trim().is_empty() {
+                return Err(invalid("the image name is empty".to_string()));
+            }
+            profile.image = image.clone();
+        }
+        ImageSource::Compose { file, service } => {
+            let applied = compose::apply(file, service, &mut profile)?;
+            explicit_user = applied.explicit_user;
+            build = applied.build;
+        }
+    }
+    if let Some(user) = &options.user {
+        profile.user = user.clone();
+        explicit_user = true;
+    }
+    if let Some(m) = options.memory {
+        if m < 6 * 1024 * 1024 {
+            return Err(invalid(format!(
+                "--memory {m} is below Docker's minimum of 6 MiB"
+            )));
+        }
+        profile.set_memory(m);
+    }
+    if let Some(c) = options.nano_cpus {
+        profile.nano_cpus = c;
+    }
+    if let Some(p) = options.pids {
+        if p < 1 {
+            return Err(invalid("--pids must be at least 1".to_string()));
+        }
+        profile.pids_limit = p;
+    }
+    if let Some(n) = &options.network {
+        profile.network_mode = n.clone();
+    }
+    for e in &options.env {
+        match e.split_once('=') {
+            Some((k, _)) if !k.is_empty() => profile.env.push(e.clone()),
+            Some(_) => return Err(invalid(format!("invalid --env `{e}`: expected KEY=VALUE"))),
+            None => {
+                if let Ok(v) = std::env::var(e) {
+                    profile.env.push(format!("{e}={v}"));
+                }
+            }
+        }
+    }
+    for m in &options.mounts {
+        let source = existing(&m.source, "--mount source")?;
+        profile.mounts.push(BindMount {
+            source,
+            target: m.target.clone(),
+            read_only: m.read_only,
+            origin: MountOrigin::Mount,
+        });
+    }
+    if let Some(ws) = &options.workspace {
+        let source = existing(ws, "--workspace")?;
+        if !source.is_dir() {
+            return Err(invalid(format!(
+                "--workspace {} is not a directory",
+                ws.display()
+            )));
+        }
+        profile.mounts.push(BindMount {
+            source,
+            target: WORKSPACE.to_string(),
+            read_only: false,
+            origin: MountOrigin::Workspace,
+        });
+        profile.working_dir = Some(WORKSPACE.to_string());
+    }
+    match program {
+        Program::ImageDefault => {}
+        Program::Command(argv) => {
+            if !argv.is_empty() {
+                profile.command = Some(argv.clone());
+            }
+        }
+        Program::Code { code, args } => {
+            profile.entrypoint = Some(vec![String::new()]);
+            profile.command = Some(options.lang.inline(code, args));
+        }
+        Program::File { path, args } => {
+            let source = existing(path, "--file")?;
+            if !source.is_file() {
+                return Err(invalid(format!("--file {} is not a file", path.display())));
+            }
+            let target = format!("{CODE_DIR}/main.{}", options.lang.extension());
+            profile.mounts.push(BindMount {
+                source,
+                target: target.clone(),
+                read_only: true,
+                origin: MountOrigin::Code,
+            });
+            profile.entrypoint = Some(vec![String::new()]);
+            profile.command = Some(options.lang.script(&target, args));
+        }
+    }
+    for (k, v) in &options.labels {
+        profile.labels.insert(k.clone(), v.clone());
+    }
+    profile
+        .labels
+        .insert(LABEL_MANAGED.to_string(), "true".to_string());
+    profile.labels.insert(LABEL_OWNER.to_string(), owner());
+    Ok(Plan {
+        profile,
+        explicit_user,
+        build,
+        from_compose,
+    })
+}
+
+/// Canonical absolute path of an existing host path.
+fn existing(path: &Path, what: &str) -> Result<PathBuf, SandboxError> {
+    std::fs::canonicalize(path).map_err(|e| SandboxError::InvalidOption {
+        message: format!("{what} {}: {e}", path.display()),
+    })
+}
+
+/// `<hostname>:<pid>` of this process.
+fn owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Step 1: the planned container as a Compose service, checked under the sandbox preset.
+pub(super) fn lint(
+    profile: &HardenedProfile,
+    allow: &[String],
+) -> Result<LintReport, SandboxError> {
+    let mut allowed = Vec::new();
+    for a in allow {
+        match crate::docs::find(a.trim()) {
+            Some(rule) => allowed.push(rule.name.to_string()),
+            None => {
+                let hint = crate::docs::suggest(a.trim())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(SandboxError::InvalidOption {
+                    message: format!("--allow: unknown rule `{a}`{hint}"),
+                });
+            }
+        }
+    }
+    let text = profile.to_compose("sandbox");
+    let file = SourceFile::virtual_file("sandlint-run.compose.yaml", text).into_ref();
+    let config = Config {
+        preset: Preset::Sandbox,
+        ..Config::default()
+    };
+    let opts = LintOptions {
+        selection: Selection::all(),
+        compose_set: None,
+        built_by: Vec::new(),
+        config: &config,
+        inline_ignores: true,
+        require_reason: false,
+        report_unused: false,
+    };
+    let findings = lint_file_with(file.clone(), FileKind::Compose, &opts).diagnostics;
+    Ok(LintReport {
+        file,
+        findings,
+        allowed,
+    })
+}
+
+fn summary(report: &LintReport) -> LintSummary {
+    let mut allowed: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|d| {
+            d.suppression.is_none()
+                && d.severity == Severity::Error
+                && report.allowed.iter().any(|a| a == d.rule.name)
+        })
+        .map(|d| d.rule.name.to_string())
+        .collect();
+    allowed.dedup();
+    LintSummary {
+        preset: "sandbox",
+        findings: report
+            .findings
+            .iter()
+            .filter(|d| d.suppression.is_none())
+            .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
+            .collect(),
+        allowed,
+    }
+}
+
+/// The whole run.
+pub(super) async fn run(
+    options: &SandboxOptions,
+    program: &Program,
+    sink: &mut dyn OutputSink,
+) -> Result<RunResult, SandboxError> {
+    let started = Instant::now();
+    let mut plan = plan(options, program)?;
+    let mut allow = options.allow.clone();
+    if options.allow_root {
+        allow.push("service-root-user".to_string());
+    }
+    let report = lint(&plan.profile, &allow)?;
+    let refusing = report.refusing().count();
+    if refusing > 0 {
+        return Err(SandboxError::Refused {
+            count: refusing,
+            report: Box::new(report),
+        });
+    }
+    let docker = connect().await?;
+    let image = ensure_image(&docker, &plan, sink).await?;
+    if !plan.explicit_user {
+        let image_user = image
+            .config
+            .as_ref()
+            .and_then(|c| c.user.clone())
+            .unwrap_or_default();
+        plan.profile.user = if verify::is_root_user(&image_user) {
+            NOBODY.to_string()
+        } else {
+            image_user
+        };
+    }
+    let name = container_name();
+    let work = execute(&docker, &plan.profile, &name, options, sink, started);
+    let outcome = if options.handle_signals {
+        tokio::select! {
+            r = work => r,
+            (signal, code) = signals() => Err(SandboxError::Interrupted { signal, code }),
+        }
+    } else {
+        work.await
+    };
+    remove(&docker, &name).await;
+    let mut result = outcome?;
+    result.verification.lint = summary(&report);
+    Ok(result)
+}
+
+fn container_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("sandlint-{}-{nanos:08x}-{seq}", std::process::id())
+}
+
+/// Resolves on Ctrl-C or SIGTERM with the signal's name and exit code (128 + n).
+async fn signals() -> (&'static str, u8) {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                () = ctrl_c => ("SIGINT", 130),
+                _ = term.recv() => ("SIGTERM", 143),
+            },
+            Err(_) => {
+                ctrl_c.await;
+                ("SIGINT", 130)
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        ctrl_c.await;
+        ("SIGINT", 130)
+    }
+}
+
+/// The daemon address bollard will use, and how it was chosen.
+fn daemon_host() -> (String, String) {
+    match std::env::var("DOCKER_HOST") {
+        Ok(h) if !h.is_empty() => (h, "from DOCKER_HOST".to_string()),
+        _ => (
+            "unix:///var/run/docker.sock".to_string(),
+            "the default socket; DOCKER_HOST is not set".to_string(),
+        ),
+    }
+}
+
+/// Connects and negotiates the API version (older daemons speak older versions).
+pub(super) async fn connect() -> Result<Docker, SandboxError> {
+    let (host, how) = daemon_host();
+    let unreachable = |cause: String| SandboxError::DaemonUnreachable {
+        host: host.clone(),
+        how: how.clone(),
+        cause,
+    };
+    if let Some(path) = host.strip_prefix("unix://")
+        && !Path::new(path).exists()
+    {
+        return Err(unreachable(format!("{path} does not exist")));
+    }
+    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(error_text(&e)))?;
+    match tokio::time::timeout(Duration::from_secs(15), docker.negotiate_version()).await {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(e)) => Err(unreachable(error_text(&e))),
+        Err(_) => Err(unreachable("no answer within 15s".to_string())),
+    }
+}
+
+/// An error with its causes, on one line.
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+fn api(action: &'static str) -> impl Fn(BollardError) -> SandboxError {
+    move |e| SandboxError::Docker {
+        action,
+        message: match &e {
+            BollardError::DockerResponseServerError { message, .. } => message.clone(),
+            other => error_text(other),
+        },
+    }
+}
+
+fn is_not_found(e: &BollardError) -> bool {
+    matches!(
+        e,
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// Inspects the image, building it from the Compose `build:` when it is missing.
+async fn ensure_image(
+    docker: &Docker,
+    plan: &Plan,
+    sink: &mut dyn OutputSink,
+) -> Result<bollard::models::ImageInspect, SandboxError> {
+    let image = &plan.profile.image;
+    match docker.inspect_image(image).await {
+        Ok(i) => return Ok(i),
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => return Err(api("inspect the image")(e)),
+    }
+    let Some(spec) = &plan.build else {
+        let hint = if plan.from_compose {
+            format!(
+                "pull it (`docker pull {image}`) or give the service a `build:` section; `sandlint run` never pulls"
+            )
+        } else {
+            format!(
+                "build it (`docker build -t {image} DIR`) or pull it (`docker pull {image}`); `sandlint run` never pulls"
+            )
+        };
+        return Err(SandboxError::ImageMissing {
+            image: image.clone(),
+            hint,
+        });
+    };
+    build_image(docker, spec, image, sink).await?;
+    docker
+        .inspect_image(image)
+        .await
+        .map_err(api("inspect the built image"))
+}
+
+/// Builds `tag` from a local context through the Engine API (honouring `.dockerignore`).
+pub(super) async fn build_image(
+    docker: &Docker,
+    spec: &BuildSpec,
+    tag: &str,
+    sink: &mut dyn OutputSink,
+) -> Result<(), SandboxError> {
+    let failed = |message: String| SandboxError::BuildFailed {
+        image: tag.to_string(),
+        message,
+    };
+    sink.status(&format!(
+        "building image `{tag}` from {}",
+        spec.context.display()
+    ));
+    let tar = super::context::tar_context(&spec.context, &spec.dockerfile)
+        .map_err(|e| failed(format!("cannot read the build context: {e}")))?;
+    let mut opts = BuildImageOptionsBuilder::new()
+        .dockerfile(&spec.dockerfile)
+        .t(tag)
+        .rm(true)
+        .forcerm(true);
+    if let Some(t) = &spec.target {
+        opts = opts.target(t);
+    }
+    if !spec.args.is_empty() {
+        opts = opts.buildargs(&spec.args);
+    }
+    let mut stream = docker.build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
+    let mut last = String::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(detail) = info.error_detail {
+                    return Err(failed(detail.message.unwrap_or(last)));
+                }
+                if let Some(line) = info.stream {
+                    let line = line.trim_end();
+                    if !line.is_empty() {
+                        sink.status(line);
+                        last = line.to_string();
+                    }
+                }
+            }
+            Err(e) => return Err(failed(error_text(&e))),
+        }
+    }
+    Ok(())
+}
+
+/// Output kept for the result, up to a limit.
+struct Capture {
+    buf: Vec<u8>,
+    limit: usize,
+    truncated: bool,
+}
+
+impl Capture {
+    fn new(limit: usize) -> Self {
+        Capture {
+            buf: Vec::new(),
+            limit,
+            truncated: false,
+        }
+    }
+
+    /// Keeps what fits; returns the part to forward live.
+    fn push<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        let room = self.limit.saturating_sub(self.buf.len());
+        let take = room.min(bytes.len());
+        if take < bytes.len() {
+            self.truncated = true;
+        }
+        self.buf.extend_from_slice(&bytes[..take]);
+        &bytes[..take]
+    }
+}
+
+/// Create, verify, start, verify, stream and wait. The caller removes the container.
+async fn execute(
+    docker: &Docker,
+    profile: &HardenedProfile,
+    name: &str,
+    options: &SandboxOptions,
+    sink: &mut dyn OutputSink,
+    started: Instant,
+) -> Result<RunResult, SandboxError> {
+    let created = docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::new().name(name).build()),
+            profile.create_body(),
+        )
+        .await
+        .map_err(api("create the container"))?;
+    let mut verification = Verification {
+        daemon_warnings: created.warnings,
+        ..Verification::default()
+    };
+
+    // Step 2a: the daemon's view of the created container, before any of its code runs.
+    let created_view = inspect(docker, name).await?;
+    let checks = verify::check_container(profile, &created_view, &CgroupLimits::default());
+    judge(&checks, options.allow_degraded)?;
+
+    let attach = docker
+        .attach_container(
+            name,
+            Some(
+                AttachContainerOptionsBuilder::new()
+                    .stdout(true)
+                    .stderr(true)
+                    .stream(true)
+                    .logs(false)
+                    .build(),
+            ),
+        )
+        .await
+        .map_err(api("attach to the container"))?;
+    docker
+        .start_container(name, None)
+        .await
+        .map_err(api("start the container"))?;
+    let deadline = tokio::time::Instant::now() + options.timeout;
+
+    // Step 2b: again after start, with the kernel's cgroup limits when the daemon is local.
+    let started_view = inspect(docker, name).await?;
+    let cgroup = read_cgroup(started_view.id.as_deref().unwrap_or_default());
+    let checks = verify::check_container(profile, &started_view, &cgroup);
+    if let Err(e) = judge(&checks, options.allow_degraded) {
+        kill(docker, name).await;
+        return Err(e);
+    }
+    verification.verified = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Verified)
+        .map(|c| c.name)
+        .collect();
+    verification.failed = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Failed)
+        .map(|c| c.name)
+        .collect();
+    verification.verified.dedup();
+    verification.failed.dedup();
+    verification.checks = checks;
+
+    let mut stdout = Capture::new(options.output_limit);
+    let mut stderr = Capture::new(options.output_limit);
+    let mut output = attach.output;
+    let mut wait = docker.wait_container(name, None);
+    let mut exit_code: Option<i64> = None;
+    let mut output_done = false;
+    let mut timed_out = false;
+    let mut drain_until: Option<tokio::time::Instant> = None;
+    loop {
+        if output_done && exit_code.is_some() {
+            break;
+        }
+        let stop = drain_until.map_or(deadline, |d| d.min(deadline));
+        tokio::select! {
+            chunk = output.next(), if !output_done => match chunk {
+                Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
+                    let live = stdout.push(&message);
+                    if !live.is_empty() {
+                        sink.stdout(live);
+                    }
+                }
+                Some(Ok(LogOutput::StdErr { message })) => {
+                    let live = stderr.push(&message);
+                    if !live.is_empty() {
+                        sink.stderr(live);
+                    }
+                }
+                Some(Ok(LogOutput::StdIn { .. })) => {}
+                Some(Err(_)) | None => output_done = true,
+            },
+            status = wait.next(), if exit_code.is_none() => {
+                exit_code = Some(match status {
+                    Some(Ok(r)) => r.status_code,
+                    Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code,
+                    Some(Err(e)) => return Err(api("wait for the container")(e)),
+                    None => {
+                        // The wait stream ended without a status: ask the daemon.
+                        let i = inspect(docker, name).await?;
+                        i.state.and_then(|s| s.exit_code).unwrap_or(-1)
+                    }
+                });
+                // The attach stream ends right after the process; don't wait on it forever.
+                drain_until = Some(tokio::time::Instant::now() + Duration::from_secs(2));
+            },
+            () = tokio::time::sleep_until(stop) => {
+                if exit_code.is_none() {
+                    timed_out = true;
+                    kill(docker, name).await;
+                }
+                break;
+            }
+        }
+    }
+    let state = inspect(docker, name).await?.state.unwrap_or_default();
+    let oom_killed = state.oom_killed.unwrap_or(false);
+    let exit_code = if timed_out {
+        i64::from(EXIT_TIMED_OUT)
+    } else if oom_killed {
+        i64::from(EXIT_OOM_KILLED)
+    } else {
+        exit_code.or(state.exit_code).unwrap_or(-1)
+    };
+    Ok(RunResult {
+        exit_code,
+        stdout: String::from_utf8_lossy(&stdout.buf).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr.buf).into_owned(),
+        truncated: Truncated {
+            stdout: stdout.truncated,
+            stderr: stderr.truncated,
+        },
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        timed_out,
+        oom_killed: oom_killed && !timed_out,
+        image: profile.image.clone(),
+        user: profile.user.clone(),
+        container: name.to_string(),
+        verification,
+    })
+}
+
+/// Fails closed when a requested protection did not take effect.
+fn judge(checks: &[Check], allow_degraded: bool) -> Result<(), SandboxError> {
+    let failed: Vec<Check> = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Failed)
+        .cloned()
+        .collect();
+    if failed.is_empty() || allow_degraded {
+        Ok(())
+    } else {
+        Err(SandboxError::Degraded { failed })
+    }
+}
+
+async fn inspect(docker: &Docker, name: &str) -> Result<ContainerInspectResponse, SandboxError> {
+    docker
+        .inspect_container(name, None)
+        .await
+        .map_err(api("inspect the container"))
+}
+
+async fn kill(docker: &Docker, name: &str) {
+    let _ = docker
+        .kill_container(
+            name,
+            Some(KillContainerOptionsBuilder::new().signal("KILL").build()),
+        )
+        .await;
+}
+
+/// Force-removes a container (and its anonymous volumes); a container that is already gone is
+/// fine. Retries briefly: removal can race with a container that is still being torn down.
+async fn remove(docker: &Docker, name: &str) {
+    let opts = RemoveContainerOptionsBuilder::new()
+        .force(true)
+        .v(true)
+        .build();
+    for attempt in 0..5 {
+        match docker.remove_container(name, Some(opts.clone())).await {
+            Ok(()) => return,
+            Err(e) if is_not_found(&e) => return,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await,
+        }
+    }
+}
+
+/// The kernel's memory and pids limits of a container's cgroup, read on this host (cgroup v1
+/// and v2, cgroupfs and systemd drivers). `None` where the files are not found (remote daemon).
+fn read_cgroup(id: &str) -> CgroupLimits {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return CgroupLimits::default();
+    }
+    let read = |paths: &[String]| -> Option<i64> {
+        paths.iter().find_map(|p| {
+            let t = std::fs::read_to_string(p).ok()?;
+            let t = t.trim();
+            if t == "max" {
+                Some(i64::MAX)
+            } else {
+                t.parse().ok()
+            }
+        })
+    };
+    let dirs = |controller: &str| -> Vec<String> {
+        let v1 = format!("/sys/fs/cgroup/{controller}");
+        vec![
+            format!("{v1}/docker/{id}"),
+            format!("{v1}/system.slice/docker-{id}.scope"),
+            format!("/sys/fs/cgroup/system.slice/docker-{id}.scope"),
+            format!("/sys/fs/cgroup/docker/{id}"),
+        ]
+    };
+    let files = |controller: &str, v1_file: &str, v2_file: &str| -> Vec<String> {
+        dirs(controller)
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i < 2 {
+                    format!("{d}/{v1_file}")
+                } else {
+                    format!("{d}/{v2_file}")
+                }
+            })
+            .collect()
+    };
+    CgroupLimits {
+        memory: read(&files("memory", "memory.limit_in_bytes", "memory.max")),
+        pids: read(&files("pids", "pids.max", "pids.max")),
+    }
+}
+
+/// Removes containers carrying sandlint's label: those whose owner process on this host is gone,
+/// those owned by another host's process only with `all`.
+pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
+    let docker = connect().await?;
+    let mut filters = HashMap::new();
+    filters.insert("label", vec![format!("{LABEL_MANAGED}=true")]);
+    let list = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::new()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(api("list containers"))?;
+    let me = owner();
+    let host = me.split(':').next().unwrap_or_default().to_string();
+    let mut removed = Vec::new();
+    for c in list {
+        let owner = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_OWNER).cloned())
+            .unwrap_or_default();
+        let alive = match owner.rsplit_once(':') {
+            Some((h, pid)) if h == host => {
+                pid == std::process::id().to_string() || Path::new("/proc").join(pid).exists()
+            }
+            // another host's process: we cannot tell
+            Some(_) => true,
+            None => false,
+        };
+        if alive && !all {
+            continue;
+        }
+        let name = c
+            .names
+            .as_ref()
+            .and_then(|n| n.first().cloned())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .or(c.id.clone())
+            .unwrap_or_default();
+        if let Some(id) = &c.id {
+            remove(&docker, id).await;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}

@@ -1,0 +1,362 @@
+//! Step 2 of verification: compare what the daemon reports for the created container with the
+//! profile we asked for. Pure (the runner passes in the inspect response and cgroup readings).
+
+use bollard::models::ContainerInspectResponse;
+
+use super::profile::HardenedProfile;
+
+/// How one protection turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckStatus {
+    /// Asked for, and the daemon (or the kernel) reports it in effect.
+    Verified,
+    /// Asked for, but not in effect: the sandbox is degraded.
+    Failed,
+    /// The profile itself does not ask for it (a Compose service or flag turned it off; the
+    /// rules reported that before the run).
+    NotRequested,
+}
+
+/// One protection checked after the container was created.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// `read-only-rootfs`, `network`, `cap-drop`, `no-new-privileges`, `memory`, ...
+    pub name: &'static str,
+    pub status: CheckStatus,
+    /// What the profile asked for.
+    pub expected: String,
+    /// What the daemon (or kernel) reports.
+    pub actual: String,
+}
+
+impl Check {
+    fn new(name: &'static str, requested: bool, ok: bool, expected: String, actual: String) -> Self {
+        let status = if !requested {
+            CheckStatus::NotRequested
+        } else if ok {
+            CheckStatus::Verified
+        } else {
+            CheckStatus::Failed
+        };
+        Check {
+            name,
+            status,
+            expected,
+            actual,
+        }
+    }
+}
+
+/// Limits the kernel reports for the container's cgroup (read on the host when the daemon is
+/// local; `None` when the cgroup files could not be read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupLimits {
+    pub memory: Option<i64>,
+    pub pids: Option<i64>,
+}
+
+/// Whether a user spec (`0`, `root`, `0:0`, `root:wheel`, empty) means root.
+pub fn is_root_user(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or_default().trim();
+    name.is_empty() || name == "0" || name == "root"
+}
+
+/// Every protection, judged from the daemon's inspect response (and the kernel's cgroup values
+/// when available).
+pub fn check_container(
+    profile: &HardenedProfile,
+    inspect: &ContainerInspectResponse,
+    cgroup: &CgroupLimits,
+) -> Vec<Check> {
+    let hc = inspect.host_config.clone().unwrap_or_default();
+    let config = inspect.config.clone().unwrap_or_default();
+    let show = |v: Option<String>| v.unwrap_or_else(|| "unset".to_string());
+    let show_i = |v: Option<i64>| show(v.map(|n| n.to_string()));
+    let mut checks = Vec::new();
+
+    let user = config.user.clone().unwrap_or_default();
+    checks.push(Check::new(
+        "user",
+        !is_root_user(&profile.user),
+        user == profile.user && !is_root_user(&user),
+        profile.user.clone(),
+        if user.is_empty() {
+            "unset (root)".to_string()
+        } else {
+            user
+        },
+    ));
+
+    let privileged = hc.privileged.unwrap_or(false);
+    checks.push(Check::new(
+        "not-privileged",
+        !profile.privileged,
+        !privileged,
+        "false".to_string(),
+        privileged.to_string(),
+    ));
+
+    let ro = hc.readonly_rootfs.unwrap_or(false);
+    checks.push(Check::new(
+        "read-only-rootfs",
+        profile.read_only_rootfs,
+        ro,
+        "true".to_string(),
+        ro.to_string(),
+    ));
+
+    let net = hc.network_mode.clone().unwrap_or_default();
+    checks.push(Check::new(
+        "network",
+        profile.network_mode == "none",
+        net == profile.network_mode,
+        profile.network_mode.clone(),
+        show(hc.network_mode.clone()),
+    ));
+
+    let dropped = hc.cap_drop.clone().unwrap_or_default();
+    let drops_all = dropped.iter().any(|c| c.eq_ignore_ascii_case("ALL"));
+    let added = hc.cap_add.clone().unwrap_or_default();
+    checks.push(Check::new(
+        "cap-drop",
+        profile
+            .cap_drop
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("ALL")),
+        drops_all && added.len() == profile.cap_add.len(),
+        format!("drop ALL, add {:?}", profile.cap_add),
+        format!("drop {dropped:?}, add {added:?}"),
+    ));
+
+    let opts = hc.security_opt.clone().unwrap_or_default();
+    let nnp = |o: &String| {
+        let o = o.replace('=', ":");
+        o == "no-new-privileges" || o == "no-new-privileges:true"
+    };
+    checks.push(Check::new(
+        "no-new-privileges",
+        profile.security_opt.iter().any(nnp),
+        opts.iter().any(nnp),
+        "no-new-privileges:true".to_string(),
+        format!("{opts:?}"),
+    ));
+
+    let mem_ok = hc.memory == Some(profile.memory)
+        && cgroup.memory.is_none_or(|kernel| kernel <= profile.memory);
+    checks.push(Check::new(
+        "memory",
+        profile.memory > 0,
+        mem_ok,
+        profile.memory.to_string(),
+        with_kernel(show_i(hc.memory), cgroup.memory),
+    ));
+    checks.push(Check::new(
+        "memory-swap",
+        profile.memory_swap > 0,
+        hc.memory_swap == Some(profile.memory_swap),
+        profile.memory_swap.to_string(),
+        show_i(hc.memory_swap),
+    ));
+    checks.push(Check::new(
+        "cpus",
+        profile.nano_cpus > 0,
+        hc.nano_cpus == Some(profile.nano_cpus),
+        profile.nano_cpus.to_string(),
+        show_i(hc.nano_cpus),
+    ));
+    let pids_ok = hc.pids_limit == Some(profile.pids_limit)
+        && cgroup.pids.is_none_or(|kernel| kernel <= profile.pids_limit);
+    checks.push(Check::new(
+        "pids-limit",
+        profile.pids_limit > 0,
+        pids_ok,
+        profile.pids_limit.to_string(),
+        with_kernel(show_i(hc.pids_limit), cgroup.pids),
+    ));
+
+    let tmp = hc.tmpfs.clone().unwrap_or_default();
+    for want in &profile.tmpfs {
+        let got = tmp.get(&want.target);
+        checks.push(Check::new(
+            "tmpfs",
+            true,
+            got == Some(&want.options),
+            format!("{}:{}", want.target, want.options),
+            got.map_or_else(
+                || "missing".to_string(),
+                |o| format!("{}:{o}", want.target),
+            ),
+        ));
+    }
+
+    checks.push(Check::new(
+        "init",
+        profile.init,
+        hc.init == Some(true),
+        "true".to_string(),
+        show(hc.init.map(|b| b.to_string())),
+    ));
+
+    // Mounts: exactly the planned ones, writable only where planned, and no runtime socket.
+    let mounts = inspect.mounts.clone().unwrap_or_default();
+    let socket = mounts.iter().find(|m| {
+        let s = m.source.as_deref().unwrap_or_default();
+        is_socket_path(s)
+    });
+    checks.push(Check::new(
+        "no-socket-mount",
+        !profile
+            .mounts
+            .iter()
+            .any(|m| is_socket_path(&m.source.to_string_lossy())),
+        socket.is_none(),
+        "no container runtime socket".to_string(),
+        socket
+            .and_then(|m| m.source.clone())
+            .unwrap_or_else(|| "none".to_string()),
+    ));
+    let unexpected: Vec<String> = mounts
+        .iter()
+        .filter(|m| {
+            let dest = m.destination.as_deref().unwrap_or_default();
+            let planned = profile.mounts.iter().find(|p| p.target == dest);
+            let tmpfs = profile.tmpfs.iter().any(|t| t.target == dest);
+            match planned {
+                Some(p) => m.rw.unwrap_or(true) && p.read_only,
+                None => !tmpfs,
+            }
+        })
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.destination.as_deref().unwrap_or("?"),
+                if m.rw.unwrap_or(true) { "rw" } else { "ro" }
+            )
+        })
+        .collect();
+    let writable: Vec<&str> = profile
+        .mounts
+        .iter()
+        .filter(|m| !m.read_only)
+        .map(|m| m.target.as_str())
+        .collect();
+    checks.push(Check::new(
+        "mounts",
+        true,
+        unexpected.is_empty(),
+        if writable.is_empty() {
+            "planned mounts only, all read-only".to_string()
+        } else {
+            format!("planned mounts only, writable: {}", writable.join(", "))
+        },
+        if unexpected.is_empty() {
+            format!("{} mount(s) as planned", mounts.len())
+        } else {
+            format!("unexpected: {}", unexpected.join(", "))
+        },
+    ));
+    checks
+}
+
+fn with_kernel(api: String, kernel: Option<i64>) -> String {
+    match kernel {
+        Some(k) => format!("{api} (kernel: {k})"),
+        None => api,
+    }
+}
+
+/// Whether a host path is (or holds) a container runtime socket.
+pub fn is_socket_path(path: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    p.ends_with("docker.sock")
+        || p.ends_with("containerd.sock")
+        || p.ends_with("podman.sock")
+        || p.ends_with("crio.sock")
+        || p == "/var/run"
+        || p == "/run"
+        || p == "/var/run/docker"
+        || p == "/run/docker"
+        || p == "/run/containerd"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerConfig, HostConfig};
+
+    fn inspect_of(profile: &HardenedProfile) -> ContainerInspectResponse {
+        let body = profile.create_body();
+        ContainerInspectResponse {
+            host_config: body.host_config,
+            config: Some(ContainerConfig {
+                user: body.user,
+                ..ContainerConfig::default()
+            }),
+            ..ContainerInspectResponse::default()
+        }
+    }
+
+    #[test]
+    fn the_profile_as_created_verifies() {
+        let p = HardenedProfile::new("img");
+        let checks = check_container(&p, &inspect_of(&p), &CgroupLimits::default());
+        let failed: Vec<_> = checks
+            .iter()
+            .filter(|c| c.status != CheckStatus::Verified)
+            .collect();
+        assert!(failed.is_empty(), "{failed:?}");
+    }
+
+    #[test]
+    fn a_discarded_pids_limit_fails() {
+        let p = HardenedProfile::new("img");
+        let mut inspect = inspect_of(&p);
+        if let Some(hc) = inspect.host_config.as_mut() {
+            hc.pids_limit = None;
+            hc.memory_swap = Some(-1);
+        }
+        let checks = check_container(&p, &inspect, &CgroupLimits::default());
+        let failed: Vec<_> = checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Failed)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(failed, ["memory-swap", "pids-limit"]);
+    }
+
+    #[test]
+    fn kernel_values_above_the_plan_fail() {
+        let p = HardenedProfile::new("img");
+        let cg = CgroupLimits {
+            memory: Some(i64::MAX),
+            pids: Some(p.pids_limit),
+        };
+        let checks = check_container(&p, &inspect_of(&p), &cg);
+        let mem = checks.iter().find(|c| c.name == "memory");
+        assert_eq!(mem.map(|c| c.status), Some(CheckStatus::Failed));
+    }
+
+    #[test]
+    fn opted_out_protections_are_not_requested() {
+        let mut p = HardenedProfile::new("img");
+        p.read_only_rootfs = false;
+        let mut inspect = inspect_of(&p);
+        inspect.host_config = Some(HostConfig {
+            readonly_rootfs: Some(false),
+            ..inspect.host_config.unwrap_or_default()
+        });
+        let checks = check_container(&p, &inspect, &CgroupLimits::default());
+        let ro = checks.iter().find(|c| c.name == "read-only-rootfs");
+        assert_eq!(ro.map(|c| c.status), Some(CheckStatus::NotRequested));
+    }
+
+    #[test]
+    fn root_users() {
+        assert!(is_root_user("0"));
+        assert!(is_root_user("root:staff"));
+        assert!(is_root_user(""));
+        assert!(!is_root_user("65534:65534"));
+        assert!(!is_root_user("app"));
+    }
+}
