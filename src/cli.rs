@@ -140,6 +140,14 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
+
+    /// Show severities under this preset.
+    #[arg(long, value_enum, default_value_t = crate::config::Preset::Default)]
+    pub preset: crate::config::Preset,
+
+    /// Only rules for this kind of file.
+    #[arg(long, value_enum)]
+    pub target: Option<KindArg>,
 }
 
 #[derive(Debug, Args)]

@@ -2,11 +2,20 @@
 
 use std::io::{self, Write};
 
-use crate::cli::RulesFormat;
+use crate::cli::{KindArg, RulesArgs, RulesFormat};
 use crate::rules;
 
-pub fn list(format: RulesFormat, w: &mut dyn Write) -> io::Result<()> {
-    let metas: Vec<_> = rules::all().map(|r| r.meta()).collect();
+pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
+    let format = args.format;
+    let target = args.target.map(|t| match t {
+        KindArg::Dockerfile => "dockerfile",
+        KindArg::Compose => "compose",
+    });
+    let metas: Vec<_> = rules::all()
+        .map(|r| r.meta())
+        .filter(|m| target.is_none_or(|t| m.targets.contains(&t)))
+        .collect();
+    let severity = |m: &crate::docs::RuleMeta| args.preset.severity(m);
     match format {
         RulesFormat::Table => {
             let name_w = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
@@ -21,7 +30,7 @@ pub fn list(format: RulesFormat, w: &mut dyn Write) -> io::Result<()> {
                     "{:<7} {:<name_w$} {:<8} {:<19} {}",
                     m.code,
                     m.name,
-                    m.severity.as_str(),
+                    severity(m).as_str(),
                     m.targets.join(","),
                     m.title
                 )?;
@@ -38,7 +47,9 @@ pub fn list(format: RulesFormat, w: &mut dyn Write) -> io::Result<()> {
                         "title": m.title,
                         "family": m.family,
                         "targets": m.targets,
-                        "severity": m.severity,
+                        "severity": severity(m),
+                        "default_severity": m.severity,
+                        "sandbox_severity": m.sandbox_severity,
                         "status": m.status,
                         "since": m.since,
                         "references": m.references,

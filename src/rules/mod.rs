@@ -5,6 +5,7 @@
 
 pub mod compose;
 mod context;
+pub mod cross;
 pub mod dockerfile;
 pub mod meta;
 mod secrets;
@@ -33,6 +34,7 @@ pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
         .iter()
         .chain(dockerfile::RULES.iter())
         .chain(compose::RULES.iter())
+        .chain(cross::RULES.iter())
         .copied()
 }
 

@@ -13,7 +13,7 @@ fn disabled(entry: &SValue) -> Option<(&'static str, &'static str)> {
     let value = text.get(at + 1..)?.trim();
     match (key, value) {
         ("seccomp", "unconfined") => Some((
-            "the seccomp filter",
+            "seccomp",
             "remove it; if one syscall is missing, use a custom seccomp profile that allows just that",
         )),
         ("apparmor", "unconfined") => Some((
@@ -29,7 +29,7 @@ fn disabled(entry: &SValue) -> Option<(&'static str, &'static str)> {
             "remove it; relabel bind mounts with `:z` or `:Z` instead",
         )),
         ("systempaths", "unconfined") => Some((
-            "the masked /proc and /sys paths",
+            "path masking",
             "remove it; mount only the specific path the service needs",
         )),
         _ => None,
@@ -52,7 +52,7 @@ impl Rule for ConfinementDisabled {
                     format!(
                         "service `{}` disables {what} (`{}`)",
                         super::svc(service),
-                        super::shown(entry.value.text().trim(), 24)
+                        super::shown(entry.value.text().trim(), 22)
                     ),
                 )
                 .help(help);
@@ -102,7 +102,7 @@ mod tests {
         let text = "services:\n  a:\n    image: x:1\n    security_opt: [seccomp:unconfined]\n";
         assert_eq!(
             messages(RULE, text),
-            vec!["service `a` disables the seccomp filter (`seccomp:unconfined`)"]
+            vec!["service `a` disables seccomp (`seccomp:unconfined`)"]
         );
     }
 }

@@ -28,7 +28,7 @@ impl Rule for HostDeviceMapped {
                     device.span,
                     format!(
                         "service `{name}` maps host device `{}`",
-                        super::shown(host, 40)
+                        super::shown(host, 36)
                     ),
                 )
                 .help("remove the device, or map it read-only (`:r`) if the service only reads it");

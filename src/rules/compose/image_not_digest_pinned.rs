@@ -24,7 +24,7 @@ impl Rule for ImageNotDigestPinned {
                 format!(
                     "service `{}` image `{}` is not pinned by digest",
                     super::svc(service),
-                    super::shown(image, 40)
+                    super::shown(image, 24)
                 ),
             )
             .help(format!(

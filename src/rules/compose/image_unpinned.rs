@@ -30,7 +30,7 @@ impl Rule for ImageUnpinned {
                 format!(
                     "service `{}` image `{}` {what}",
                     super::svc(service),
-                    super::shown(image, 40)
+                    super::shown(image, 26)
                 ),
             )
             .help(format!(
@@ -49,12 +49,12 @@ mod tests {
 
     #[test]
     fn flags_untagged_and_latest() {
-        let text = "services:\n  a:\n    image: nginx\n  b:\n    image: \"registry:5000/team/app:latest\"\n  c:\n    image: nginx:1.27\n  d:\n    image: nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  e:\n    image: registry:5000/app\n  f:\n    image: myapp\n    build: .\n  g:\n    image: ${IMAGE}\n  h:\n    image: app:${TAG:-latest}\n";
+        let text = "services:\n  a:\n    image: nginx\n  b:\n    image: \"registry:5000/app:latest\"\n  c:\n    image: nginx:1.27\n  d:\n    image: nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  e:\n    image: registry:5000/app\n  f:\n    image: myapp\n    build: .\n  g:\n    image: ${IMAGE}\n  h:\n    image: app:${TAG:-latest}\n";
         assert_eq!(
             findings(RULE, text),
             vec![
                 ("SLC022", "nginx".to_string()),
-                ("SLC022", "\"registry:5000/team/app:latest\"".to_string()),
+                ("SLC022", "\"registry:5000/app:latest\"".to_string()),
                 ("SLC022", "registry:5000/app".to_string()),
                 ("SLC022", "app:${TAG:-latest}".to_string())
             ]
@@ -63,7 +63,7 @@ mod tests {
             messages(RULE, text).get(..2).map(<[String]>::to_vec),
             Some(vec![
                 "service `a` image `nginx` has no tag".to_string(),
-                "service `b` image `registry:5000/team/app:latest` uses the `latest` tag"
+                "service `b` image `registry:5000/app:latest` uses the `latest` tag"
                     .to_string()
             ])
         );

@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(distance("ab", "ba"), 1);
         assert_eq!(distance("", "user"), 4);
         assert_eq!(distance("privileged", "privileged"), 0);
-        assert_eq!(distance("priviledged", "privileged"), 2);
+        assert_eq!(distance("priviledged", "privileged"), 1);
     }
 
     #[test]

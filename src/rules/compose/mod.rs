@@ -293,7 +293,21 @@ mod tests {
              pids_limit: -1\n    cap_drop: [NET_RAW]\n    user: root\n    use_api_socket: true\n    cap_add: [CAP_DAC_READ_SEARCH, MAC_OVERRIDE, BPF]\n    \
              volumes:\n      - /run/user/1000/some/deeply/nested/runtime/directory/docker.sock:/s\n      \
              - /var/run:/host/var/run\n      - ./a/very/long/relative/path/to/some/configuration/directory:/etc/x\n    \
-             ports: [\"65000-65010:65000-65010/udp\", \"8080\"]\n  {long}-2:\n    build: ./no-such-dir\n    network_mode: host\n"
+             ports: [\"65000-65010:65000-65010/udp\", \"8080\"]\n  {long}-2:\n    build: ./no-such-dir\n    network_mode: host\n  \
+             {long}-3:\n    image: registry.example.com/some/deeply/nested/repository/name:some-very-long-tag-name\n    \
+             pid: host\n    uts: host\n    security_opt: [\"systempaths=unconfined\"]\n    \
+             devices: [\"/dev/some/really/long/device/path/name/that/goes/on:/dev/x\"]\n    \
+             oom_kill_disable: true\n    ports: [\"1-1023:1-1023\"]\n    \
+             environment:\n      A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_DATABASE_PASSWORD: x\n    \
+             healthcheck:\n      disable: true\n    tmpfs: [\"/some/really/long/tmpfs/path/for/scratch/files:exec,suid\"]\n    \
+             logging:\n      driver: none\n    \
+             sysctls: [\"net.ipv4.conf.all.some_really_long_sysctl_name_here=1\"]\n    \
+             no-new-privileges: true\n    some_really_long_unknown_key_name_that_goes_on_and_on: 1\n    \
+             extra_hosts: [\"some.really.long.host.name.for.the.host.gateway.example:host-gateway\"]\n    \
+             volumes:\n      - /etc/some/really/long/path/to/a/configuration/directory:/x\n      \
+             - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n  \
+             {long}-4:\n    build:\n      context: .\n      args:\n        \
+             SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n"
         );
         let found = crate::linter::lint_text(
             crate::linter::FileKind::Compose,
@@ -308,7 +322,7 @@ mod tests {
         let mut codes: Vec<&str> = ours.iter().map(|d| d.rule.code).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 13, "{codes:?}");
+        assert_eq!(codes.len(), 32, "{codes:?}");
         for d in ours {
             let m = &d.message;
             assert!(m.chars().count() <= 100, "{} chars: {m}", m.chars().count());

@@ -94,31 +94,31 @@ impl Rule for NetworkNotIsolated {
                 None => None,
                 Some(Exposure::HostNetwork(mode)) => Some((
                     mode.span,
-                    format!("service `{name}` uses the host network and can reach the host and the outside"),
+                    format!("service `{name}` can reach the host and the outside (`network_mode: host`)"),
                 )),
                 Some(Exposure::Mode(mode)) => Some((
                     mode.span,
                     format!(
-                        "service `{name}` uses `network_mode: {}` and can reach the outside",
-                        super::shown(mode.value.text().trim(), 24)
+                        "service `{name}` can reach the outside (`network_mode: {}`)",
+                        super::shown(mode.value.text().trim(), 12)
                     ),
                 )),
                 Some(Exposure::SharesWith(mode, other)) => Some((
                     mode.span,
                     format!(
-                        "service `{name}` shares the network of `{}`, which can reach the outside",
-                        super::shown(&other, 24)
+                        "service `{name}` can reach the outside via service `{}`",
+                        super::shown(&other, 16)
                     ),
                 )),
                 Some(Exposure::DefaultNetwork) => Some((
                     service.name.span,
-                    format!("service `{name}` is on the default network and can reach the outside"),
+                    format!("service `{name}` can reach the outside via the default network"),
                 )),
                 Some(Exposure::Network(net)) => Some((
                     net.span,
                     format!(
-                        "service `{name}` is on non-internal network `{}` and can reach the outside",
-                        super::shown(&net.value, 24)
+                        "service `{name}` can reach the outside via network `{}`",
+                        super::shown(&net.value, 20)
                     ),
                 )),
             };
@@ -132,8 +132,8 @@ impl Rule for NetworkNotIsolated {
                 cx.report(
                     entry.span,
                     format!(
-                        "service `{name}` maps `{}` to the host gateway and can reach the host",
-                        super::shown(host, 32)
+                        "service `{name}` can reach the host as `{}` (host-gateway)",
+                        super::shown(host, 20)
                     ),
                 )
                 .help("remove the `host-gateway` entry; reach host services through an internal network instead");
@@ -167,8 +167,8 @@ mod tests {
         assert_eq!(
             messages(RULE, text),
             vec![
-                "service `a` is on the default network and can reach the outside",
-                "service `c` is on non-internal network `front` and can reach the outside",
+                "service `a` can reach the outside via the default network",
+                "service `c` can reach the outside via network `front`",
             ]
         );
     }
@@ -185,9 +185,9 @@ mod tests {
         assert_eq!(
             messages(RULE, text),
             vec![
-                "service `a` uses the host network and can reach the host and the outside",
-                "service `b` uses `network_mode: bridge` and can reach the outside",
-                "service `e` shares the network of `b`, which can reach the outside",
+                "service `a` can reach the host and the outside (`network_mode: host`)",
+                "service `b` can reach the outside (`network_mode: bridge`)",
+                "service `e` can reach the outside via service `b`",
             ]
         );
     }
@@ -197,7 +197,7 @@ mod tests {
         let text = "services:\n  a:\n    image: x:1\n    networks: [back]\n    extra_hosts:\n      - \"host.docker.internal:host-gateway\"\nnetworks:\n  back:\n    internal: true\n";
         assert_eq!(
             messages(RULE, text),
-            vec!["service `a` maps `host.docker.internal` to the host gateway and can reach the host"]
+            vec!["service `a` can reach the host as `host.docker.internal` (host-gateway)"]
         );
     }
 }

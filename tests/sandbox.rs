@@ -1,0 +1,751 @@
+//! `sandlint run` and `sandlint::sandbox`.
+//!
+//! Without a daemon: the profile's create body (insta JSON snapshot), its Compose rendering
+//! linting clean, and refusals that happen before anything is created.
+//!
+//! With a daemon: `live_suite` builds a static-busybox image `FROM scratch` through the Engine
+//! API, runs every scenario in parallel threads (through the real binary and the library), then
+//! removes its images and checks that no container of this run is left. A missing daemon skips
+//! loudly, and fails when `SANDLINT_REQUIRE_DOCKER=1` (CI).
+#![cfg(feature = "sandbox")]
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use futures_util::StreamExt;
+use sandlint::sandbox::profile::{BindMount, HardenedProfile, MountOrigin};
+use sandlint::sandbox::{CheckStatus, Program, Sandbox, SandboxOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sandlint");
+const RUN_LABEL: &str = "sandlint-test.run";
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sandbox")
+        .join(rel)
+}
+
+/// The binary with a daemon address that does not exist: proves a refusal happens before any
+/// connection (so before any container could be created).
+fn run_offline(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DOCKER_HOST", "unix:///nonexistent/sandlint-test/docker.sock")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn sample_profile() -> HardenedProfile {
+    let mut p = HardenedProfile::new("example/sandbox:1.0");
+    p.command = Some(vec!["python3".into(), "/sandlint/main.py".into()]);
+    p.entrypoint = Some(vec![String::new()]);
+    p.env = vec!["GREETING=hi".into()];
+    p.mounts = vec![
+        BindMount {
+            source: "/home/u/project".into(),
+            target: "/workspace".into(),
+            read_only: false,
+            origin: MountOrigin::Workspace,
+        },
+        BindMount {
+            source: "/home/u/main.py".into(),
+            target: "/sandlint/main.py".into(),
+            read_only: true,
+            origin: MountOrigin::Code,
+        },
+    ];
+    p.working_dir = Some("/workspace".into());
+    p.labels.insert(
+        "dev.sandlint.owner".to_string(),
+        "host:1234".to_string(),
+    );
+    p
+}
+
+#[test]
+fn profile_create_body_snapshot() {
+    insta::with_settings!({sort_maps => true}, {
+        insta::assert_json_snapshot!("profile_create_body", sample_profile().create_body());
+    });
+}
+
+#[test]
+fn profile_as_compose_snapshot_and_lints_clean() {
+    let p = sample_profile();
+    insta::assert_snapshot!("profile_as_compose", p.to_compose("sandbox"));
+    let opts = SandboxOptions::new("example/sandbox:1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    let (_, report) = Sandbox::new(opts)
+        .plan(&Program::Command(vec!["true".into()]))
+        .unwrap();
+    let errors: Vec<String> = report
+        .refusing()
+        .map(|d| format!("{}: {}", d.rule.name, d.message))
+        .collect();
+    assert!(errors.is_empty(), "the hardened default must pass: {errors:?}");
+}
+
+#[test]
+fn root_user_is_refused_before_anything_is_created() {
+    let o = run_offline(&["run", "--image", "busybox:stable", "--user", "0", "--", "id"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("service-root-user"), "{err}");
+    assert!(err.contains("refused to run"), "{err}");
+    assert!(!err.contains("cannot reach"), "refused before connecting: {err}");
+
+    let o = run_offline(&[
+        "run",
+        "--compose",
+        fixture("root-user/compose.yaml").to_str().unwrap(),
+        "--service",
+        "app",
+        "--",
+        "id",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("service-root-user"), "{err}");
+
+    // --allow-root lets the plan through; then the (missing) daemon is the failure.
+    let o = run_offline(&[
+        "run", "--image", "busybox:stable", "--user", "0", "--allow-root", "--", "id",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("cannot reach the Docker daemon"), "{err}");
+}
+
+#[test]
+fn privileged_service_is_refused_before_anything_is_created() {
+    let o = run_offline(&[
+        "run",
+        "--json",
+        "--compose",
+        fixture("privileged/compose.yaml").to_str().unwrap(),
+        "--service",
+        "app",
+        "--",
+        "true",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("privileged-container"), "{err}");
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["exit_code"], 125);
+    assert_eq!(json["error"]["code"], "sandlint::sandbox::refused");
+}
+
+#[test]
+fn unreachable_daemon_names_docker_host() {
+    let o = run_offline(&["run", "--image", "busybox:stable", "--", "true"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("unix:///nonexistent/sandlint-test/docker.sock"), "{err}");
+    assert!(err.contains("DOCKER_HOST"), "{err}");
+}
+
+#[test]
+fn unknown_allow_rule_is_an_error() {
+    let o = run_offline(&[
+        "run", "--image", "x", "--allow", "privileged-contaner", "--", "true",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("did you mean `privileged-container`"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live tests.
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn connect() -> Option<Docker> {
+    let docker = Docker::connect_with_defaults().ok()?;
+    let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+        .await
+        .ok()?
+        .ok()?;
+    docker.ping().await.ok()?;
+    Some(docker)
+}
+
+fn find_busybox() -> Option<PathBuf> {
+    ["/usr/bin/busybox", "/bin/busybox", "/usr/local/bin/busybox"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// A static program printing its effective uid, or `None` when no C compiler with a static
+/// libc is available.
+fn compile_euid(dir: &Path) -> Option<PathBuf> {
+    let src = dir.join("euid.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\n#include <unistd.h>\nint main(void){printf(\"euid=%d\\n\",(int)geteuid());return 0;}\n",
+    )
+    .ok()?;
+    let out = dir.join("euid");
+    let ok = Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(out)
+}
+
+async fn build(docker: &Docker, dir: &Path, tag: &str) -> Result<(), String> {
+    let tar = sandlint::sandbox::context::tar_context(dir, "Dockerfile").map_err(|e| e.to_string())?;
+    let opts = BuildImageOptionsBuilder::new()
+        .dockerfile("Dockerfile")
+        .t(tag)
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let mut stream = docker.build_image(opts, None, Some(bollard::body_full(tar.into())));
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(|e| e.to_string())?;
+        if let Some(d) = info.error_detail {
+            return Err(d.message.unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+struct Env {
+    image: String,
+    user_image: String,
+    run_id: String,
+    has_euid: bool,
+}
+
+impl Env {
+    fn label(&self) -> String {
+        format!("{RUN_LABEL}={}", self.run_id)
+    }
+
+    /// `sandlint run --label <run> <args>`.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("run").arg("--label").arg(self.label()).args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (Output, Duration) {
+        let start = Instant::now();
+        let o = self.cmd(args).output().unwrap();
+        (o, start.elapsed())
+    }
+
+    fn json(&self, args: &[&str]) -> Result<serde_json::Value, String> {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let (o, _) = self.run(&all);
+        serde_json::from_slice(&o.stdout).map_err(|e| {
+            format!(
+                "no JSON ({e}); exit {:?}; stdout {}; stderr {}",
+                o.status.code(),
+                text(&o.stdout),
+                text(&o.stderr)
+            )
+        })
+    }
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
+type Scenario = fn(&Env) -> Result<(), String>;
+
+fn isolation(env: &Env) -> Result<(), String> {
+    let script = "id -u; touch /x 2>/dev/null && echo ROOT-WRITABLE; touch /tmp/ok && echo TMP-OK; \
+        cp /bin/busybox /tmp/bb && /tmp/bb true 2>/dev/null && echo TMP-EXEC; \
+        echo IFACES $(ls /sys/class/net); grep NoNewPrivs /proc/self/status; \
+        if nc -w 2 1.1.1.1 80 </dev/null 2>/dev/null; then echo NET-OK; else echo NET-FAIL; fi; \
+        [ -x /suid/euid ] && /suid/euid; true";
+    let j = env.json(&["--image", &env.image, "--", "sh", "-c", script])?;
+    let out = j["stdout"].as_str().unwrap_or_default();
+    ensure!(j["exit_code"] == 0, "exit {}: {j}", j["exit_code"]);
+    let uid = out.lines().next().unwrap_or_default();
+    ensure!(uid == "65534", "uid {uid:?} (want 65534, not 0): {out}");
+    ensure!(!out.contains("ROOT-WRITABLE"), "/ is writable: {out}");
+    ensure!(out.contains("TMP-OK"), "/tmp not writable: {out}");
+    ensure!(!out.contains("TMP-EXEC"), "/tmp is not noexec: {out}");
+    ensure!(out.contains("IFACES lo\n"), "interfaces other than lo: {out}");
+    ensure!(out.contains("NoNewPrivs:\t1"), "NoNewPrivs not set: {out}");
+    ensure!(out.contains("NET-FAIL"), "a connection succeeded: {out}");
+    if env.has_euid {
+        ensure!(
+            out.contains("euid=65534"),
+            "setuid-root binary gained privileges: {out}"
+        );
+    }
+    let failed = j["verification"]["failed"].as_array().map_or(0, Vec::len);
+    ensure!(failed == 0, "degraded: {}", j["verification"]);
+    let verified: Vec<&str> = j["verification"]["verified"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    for want in [
+        "user",
+        "not-privileged",
+        "read-only-rootfs",
+        "network",
+        "cap-drop",
+        "no-new-privileges",
+        "memory",
+        "memory-swap",
+        "pids-limit",
+        "no-socket-mount",
+    ] {
+        ensure!(verified.contains(&want), "{want} not verified: {verified:?}");
+    }
+    Ok(())
+}
+
+fn fork_bomb(env: &Env) -> Result<(), String> {
+    let (o, took) = env.run(&[
+        "--image",
+        &env.image,
+        "--pids",
+        "48",
+        "--timeout",
+        "8s",
+        "--",
+        "sh",
+        "-c",
+        "b() { b | b & }; b; sleep 1; echo survived",
+    ]);
+    let err = text(&o.stderr);
+    ensure!(took < Duration::from_secs(25), "the run did not end: {took:?}");
+    ensure!(
+        err.contains("can't fork") || err.contains("Resource temporarily unavailable"),
+        "the pids limit was never hit (exit {:?}): {err}",
+        o.status.code()
+    );
+    Ok(())
+}
+
+fn oom(env: &Env) -> Result<(), String> {
+    let j = env.json(&[
+        "--image",
+        &env.image,
+        "--memory",
+        "24m",
+        "--timeout",
+        "30s",
+        "--",
+        "sh",
+        "-c",
+        "tail /dev/zero",
+    ])?;
+    ensure!(j["exit_code"] == 137, "exit {}: {j}", j["exit_code"]);
+    ensure!(j["oom_killed"] == true, "oom_killed not reported: {j}");
+    ensure!(j["timed_out"] == false, "{j}");
+    Ok(())
+}
+
+fn timeout(env: &Env) -> Result<(), String> {
+    let (o, took) = env.run(&["--image", &env.image, "--timeout", "2s", "--", "sleep", "600"]);
+    ensure!(
+        o.status.code() == Some(124),
+        "exit {:?}: {}",
+        o.status.code(),
+        text(&o.stderr)
+    );
+    ensure!(took < Duration::from_secs(8), "took {took:?}");
+    let j = env.json(&["--image", &env.image, "--timeout", "1s", "--", "sleep", "600"])?;
+    ensure!(j["timed_out"] == true && j["exit_code"] == 124, "{j}");
+    Ok(())
+}
+
+fn output_flood(env: &Env) -> Result<(), String> {
+    let script = "yes | head -c 200000; yes e | head -c 50000 >&2";
+    let j = env.json(&[
+        "--image",
+        &env.image,
+        "--output-limit",
+        "1000",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])?;
+    let out = j["stdout"].as_str().unwrap_or_default();
+    let err = j["stderr"].as_str().unwrap_or_default();
+    ensure!(out.len() == 1000 && err.len() == 1000, "{} / {} bytes", out.len(), err.len());
+    ensure!(
+        j["truncated"]["stdout"] == true && j["truncated"]["stderr"] == true,
+        "{}",
+        j["truncated"]
+    );
+    // Live output is capped too.
+    let (o, _) = env.run(&["--image", &env.image, "--output-limit", "1000", "--", "sh", "-c", script]);
+    ensure!(o.stdout.len() == 1000, "live stdout {} bytes", o.stdout.len());
+    ensure!(
+        text(&o.stderr).contains("stdout truncated at 1000 bytes"),
+        "{}",
+        text(&o.stderr)
+    );
+    Ok(())
+}
+
+fn library(env: &Env) -> Result<(), String> {
+    let mut opts = SandboxOptions::new(env.image.clone());
+    opts.labels = BTreeMap::from([(RUN_LABEL.to_string(), env.run_id.clone())]);
+    opts.pids = Some(64);
+    let r = Sandbox::new(opts)
+        .run("echo hello; id -u; exit 3")
+        .map_err(|e| e.to_string())?;
+    ensure!(r.exit_code == 3, "{r:?}");
+    ensure!(r.stdout == "hello\n65534\n", "{:?}", r.stdout);
+    let pids = r.verification.checks.iter().find(|c| c.name == "pids-limit");
+    ensure!(
+        pids.is_some_and(|c| c.status == CheckStatus::Verified && c.expected == "64"),
+        "{pids:?}"
+    );
+    Ok(())
+}
+
+fn image_user(env: &Env) -> Result<(), String> {
+    let j = env.json(&["--image", &env.user_image, "--", "id", "-u"])?;
+    ensure!(j["stdout"] == "4321\n", "{j}");
+    ensure!(j["user"] == "4321:4321", "{j}");
+    Ok(())
+}
+
+fn file_and_workspace(env: &Env) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ws = dir.path().join("ws");
+    std::fs::create_dir(&ws).map_err(|e| e.to_string())?;
+    // the container user must be able to write the workspace
+    Command::new("chmod").arg("0777").arg(&ws).status().map_err(|e| e.to_string())?;
+    let script = dir.path().join("job.sh");
+    std::fs::write(
+        &script,
+        "pwd; echo \"$1\" > out.txt; echo tamper >> \"$0\" 2>/dev/null && echo SCRIPT-WRITABLE; echo done\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let j = env.json(&[
+        "--image",
+        &env.image,
+        "--file",
+        script.to_str().unwrap_or_default(),
+        "--workspace",
+        ws.to_str().unwrap_or_default(),
+        "--",
+        "from-args",
+    ])?;
+    let out = j["stdout"].as_str().unwrap_or_default();
+    ensure!(j["exit_code"] == 0, "{j}");
+    ensure!(out.starts_with("/workspace\n"), "{out}");
+    ensure!(!out.contains("SCRIPT-WRITABLE"), "--file is writable: {out}");
+    let written = std::fs::read_to_string(ws.join("out.txt")).unwrap_or_default();
+    ensure!(written == "from-args\n", "workspace file: {written:?}");
+    let j = env.json(&["--image", &env.image, "--code", "echo $((6*7))"])?;
+    ensure!(j["stdout"] == "42\n", "{j}");
+    Ok(())
+}
+
+fn compose_build(env: &Env) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let src = fixture("compose-build");
+    for f in ["compose.yaml", "Dockerfile", ".dockerignore", "secret.txt", "other.log", "keep.log"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    let tag = format!("sandlint-test-compose:{}", env.run_id);
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BASE={}\nAPP_IMAGE={tag}\n", env.image),
+    )
+    .map_err(|e| e.to_string())?;
+    let compose = dir.path().join("compose.yaml");
+    let j = env.json(&[
+        "--compose",
+        compose.to_str().unwrap_or_default(),
+        "--service",
+        "app",
+        "--",
+        "sh",
+        "-c",
+        "ls -a /app | tr '\\n' ' '; echo; echo \"$GREETING\"",
+    ]);
+    rt().block_on(async {
+        if let Some(docker) = connect().await {
+            let opts = RemoveImageOptionsBuilder::new().force(true).build();
+            let _ = docker.remove_image(&tag, Some(opts), None).await;
+        }
+    });
+    let j = j?;
+    let out = j["stdout"].as_str().unwrap_or_default();
+    ensure!(j["exit_code"] == 0, "{j}");
+    ensure!(out.contains("keep.log") && out.contains("Dockerfile"), "{out}");
+    ensure!(!out.contains("secret.txt") && !out.contains("other.log"), ".dockerignore ignored: {out}");
+    ensure!(out.contains("hello from compose"), "{out}");
+    let mem = j["verification"]["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "memory").cloned())
+        .unwrap_or_default();
+    ensure!(mem["expected"] == (64 * 1024 * 1024).to_string(), "{mem}");
+    Ok(())
+}
+
+fn missing_image(env: &Env) -> Result<(), String> {
+    let (o, _) = env.run(&["--image", "sandlint-test-missing:nope", "--", "true"]);
+    let err = text(&o.stderr);
+    ensure!(o.status.code() == Some(125), "exit {:?}", o.status.code());
+    ensure!(err.contains("not available locally") && err.contains("docker build"), "{err}");
+    Ok(())
+}
+
+fn sigterm_removes_the_container(env: &Env) -> Result<(), String> {
+    let marker = format!("sig-{}", env.run_id);
+    let mut child = env
+        .cmd(&["--label", &format!("sandlint-test-signal={marker}"), "--image", &env.image, "--", "sleep", "600"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let filter = format!("sandlint-test-signal={marker}");
+    let count = || count_containers(&filter);
+    let start = Instant::now();
+    while count() == 0 {
+        if start.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            return Err("the container never appeared".to_string());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            return Err("sandlint did not exit after SIGTERM".to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    ensure!(status.code() == Some(143), "exit {:?}", status.code());
+    ensure!(count() == 0, "container left after SIGTERM");
+    Ok(())
+}
+
+fn gc_removes_orphans(env: &Env) -> Result<(), String> {
+    // A container whose owner process is gone, as a killed sandlint would leave it.
+    let name = format!("sandlint-test-orphan-{}", env.run_id);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let labels = HashMap::from([
+        ("dev.sandlint.managed".to_string(), "true".to_string()),
+        ("dev.sandlint.owner".to_string(), format!("{}:999999999", host.trim())),
+        (RUN_LABEL.to_string(), env.run_id.clone()),
+    ]);
+    rt().block_on(async {
+        let docker = connect().await.ok_or("no daemon")?;
+        docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::new().name(&name).build()),
+                bollard::models::ContainerCreateBody {
+                    image: Some(env.image.clone()),
+                    cmd: Some(vec!["true".to_string()]),
+                    labels: Some(labels),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })?;
+    let o = Command::new(BIN).args(["run", "--gc"]).output().map_err(|e| e.to_string())?;
+    ensure!(o.status.success(), "{}", text(&o.stderr));
+    ensure!(text(&o.stdout).contains(&name), "{} / {}", text(&o.stdout), text(&o.stderr));
+    ensure!(count_containers(&format!("name={name}")) == 0, "orphan left");
+    Ok(())
+}
+
+fn list_containers(filter: &str) -> Vec<String> {
+    rt().block_on(async {
+        let Some(docker) = connect().await else {
+            return Vec::new();
+        };
+        let (key, value) = if let Some(v) = filter.strip_prefix("name=") {
+            ("name", v.to_string())
+        } else {
+            ("label", filter.to_string())
+        };
+        let filters = HashMap::from([(key, vec![value])]);
+        docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::new()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect()
+    })
+}
+
+fn count_containers(filter: &str) -> usize {
+    list_containers(filter).len()
+}
+
+#[test]
+fn live_suite() {
+    let runtime = rt();
+    let Some(docker) = runtime.block_on(connect()) else {
+        let msg = "no Docker daemon reachable (DOCKER_HOST or /var/run/docker.sock)";
+        if std::env::var("SANDLINT_REQUIRE_DOCKER").is_ok_and(|v| v == "1") {
+            panic!("{msg}, and SANDLINT_REQUIRE_DOCKER=1");
+        }
+        eprintln!("\n!!!!!!!! SKIPPING the live sandbox tests: {msg} !!!!!!!!\n");
+        return;
+    };
+    let busybox = find_busybox().expect("busybox-static is needed for the test image (apt-get install busybox-static)");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let run_id = format!("{}-{nanos:x}", std::process::id());
+    let image = format!("sandlint-test-busybox:{run_id}");
+    let user_image = format!("sandlint-test-busybox-user:{run_id}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&busybox, dir.path().join("busybox")).unwrap();
+    let euid = compile_euid(dir.path());
+    let mut dockerfile = String::from(
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+    );
+    if euid.is_some() {
+        dockerfile.push_str(
+            "COPY euid /suid/euid\nRUN [\"/bin/busybox\", \"chmod\", \"4755\", \"/suid/euid\"]\n",
+        );
+    } else {
+        eprintln!("note: no static C compiler; the setuid-binary check only looks at NoNewPrivs");
+    }
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    let built = runtime.block_on(build(&docker, dir.path(), &image));
+    if let Err(e) = built {
+        panic!("building the test image failed: {e}");
+    }
+    let user_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        user_dir.path().join("Dockerfile"),
+        format!("FROM {image}\nUSER 4321:4321\n"),
+    )
+    .unwrap();
+    runtime
+        .block_on(build(&docker, user_dir.path(), &user_image))
+        .unwrap();
+
+    let env = Env {
+        image: image.clone(),
+        user_image: user_image.clone(),
+        run_id: run_id.clone(),
+        has_euid: euid.is_some(),
+    };
+    let scenarios: &[(&str, Scenario)] = &[
+        ("isolation", isolation),
+        ("fork_bomb", fork_bomb),
+        ("oom", oom),
+        ("timeout", timeout),
+        ("output_flood", output_flood),
+        ("library", library),
+        ("image_user", image_user),
+        ("file_and_workspace", file_and_workspace),
+        ("compose_build", compose_build),
+        ("missing_image", missing_image),
+        ("sigterm_removes_the_container", sigterm_removes_the_container),
+        ("gc_removes_orphans", gc_removes_orphans),
+    ];
+    let start = Instant::now();
+    let results: Vec<(&str, Result<(), String>, Duration)> = std::thread::scope(|s| {
+        let handles: Vec<_> = scenarios
+            .iter()
+            .map(|(name, f)| {
+                let env = &env;
+                (
+                    *name,
+                    s.spawn(move || {
+                        let t = Instant::now();
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(env)))
+                            .unwrap_or_else(|_| Err("panicked".to_string()));
+                        (r, t.elapsed())
+                    }),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(name, h)| {
+                let (r, t) = h.join().unwrap_or((Err("panicked".to_string()), Duration::ZERO));
+                (name, r, t)
+            })
+            .collect()
+    });
+    eprintln!("live scenarios took {:?}", start.elapsed());
+
+    // Teardown: images, then the check that nothing of this run is left.
+    runtime.block_on(async {
+        for tag in [&user_image, &image] {
+            let _ = docker
+                .remove_image(tag, Some(RemoveImageOptionsBuilder::new().force(true).build()), None)
+                .await;
+        }
+    });
+    let leftover = list_containers(&env.label());
+    for id in &leftover {
+        runtime.block_on(async {
+            let _ = docker
+                .remove_container(id, Some(RemoveContainerOptionsBuilder::new().force(true).build()))
+                .await;
+        });
+    }
+
+    let mut failures = Vec::new();
+    for (name, r, t) in &results {
+        eprintln!("  {name}: {} ({t:?})", if r.is_ok() { "ok" } else { "FAILED" });
+        if let Err(e) = r {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    if !leftover.is_empty() {
+        failures.push(format!(
+            "{} container(s) with sandlint's label left after the suite",
+            leftover.len()
+        ));
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
