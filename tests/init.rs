@@ -71,11 +71,16 @@ fn transcript(o: &Output) -> String {
 
 /// Runs `sandlint init proj ARGS` in a fresh temporary directory; returns (tempdir, proj).
 fn init(args: &[&str]) -> (tempfile::TempDir, PathBuf, Output) {
+    init_named("proj", args)
+}
+
+/// `sandlint init NAME ARGS` in a fresh temporary directory.
+fn init_named(name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf, Output) {
     let tmp = tempfile::tempdir().unwrap();
-    let mut all = vec!["init", "proj"];
+    let mut all = vec!["init", name];
     all.extend_from_slice(args);
     let out = run_in(tmp.path(), &all);
-    let proj = tmp.path().join("proj");
+    let proj = tmp.path().join(name);
     (tmp, proj, out)
 }
 
@@ -554,7 +559,12 @@ fn generic_template_runs_isolated_on_busybox() {
     let sandbox = format!("sandlint-init-test-sandbox:{unique}");
     let agent = format!("sandlint-init-test-agent:{unique}");
     let cleanup = Cleanup {
-        images: vec![sandbox.clone(), agent.clone(), base.clone()],
+        images: vec![
+            sandbox.clone(),
+            agent.clone(),
+            format!("sandlint-init-test-{unique}-sandbox"),
+            base.clone(),
+        ],
         container: format!("sandlint-init-test-{unique}"),
     };
 
@@ -569,7 +579,10 @@ fn generic_template_runs_isolated_on_busybox() {
     .unwrap();
     docker_ok(&["build", "-q", "-t", &base, &ctx.path().to_string_lossy()]);
 
-    let (_tmp, proj, out) = init(&["--template", "generic", "--base-image", &base]);
+    // The directory name is the Compose project name, which names the image `sandlint run`
+    // builds (`<project>-sandbox`): unique, and removed at the end.
+    let project = format!("sandlint-init-test-{unique}");
+    let (_tmp, proj, out) = init_named(&project, &["--template", "generic", "--base-image", &base]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     let proj_s = proj.to_string_lossy().into_owned();
     for (dockerfile, tag) in [
@@ -605,6 +618,8 @@ if touch /workspace/probe 2>/dev/null; then echo "workspace=writable"; else echo
 if touch /output/probe 2>/dev/null; then echo "output=writable"; else echo "output=readonly"; fi
 grep -E '^(CapEff|NoNewPrivs):' /proc/self/status | tr -d '\t' | tr 'A-Z' 'a-z'
 echo "pidone=$(cat /proc/1/comm)"
+echo "memory=$(cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null)"
+echo "pids=$(cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null)"
 "#;
     let mut args: Vec<String> = vec![
         "run".into(),
@@ -616,7 +631,45 @@ echo "pidone=$(cat /proc/1/comm)"
     args.extend([sandbox.clone(), "sh".into(), "-c".into(), script.into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = docker_ok(&args);
-    let stdout = text(&out.stdout);
+    assert_isolated("docker run", &text(&out.stdout), chowned);
+
+    // The same through `sandlint run --compose`, which builds the service's image, applies the
+    // service's settings and verifies them. It re-checks the planned container without the
+    // file's inline suppressions, so the two writable mounts must be allowed explicitly.
+    let help = sandlint(&["run", "--help"]).output().unwrap();
+    if text(&help.stdout).contains("--compose") {
+        let out = sandlint(&[
+            "run",
+            "--compose",
+            "compose.yaml",
+            "--service",
+            "sandbox",
+            "--allow",
+            "writable-bind-mount",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "sandlint run:\n{}",
+            transcript(&out)
+        );
+        assert_isolated("sandlint run", &text(&out.stdout), chowned);
+    } else {
+        eprintln!("SKIPPED the `sandlint run` leg: this build has no `sandlint run --compose`");
+    }
+    drop(cleanup);
+}
+
+/// Asserts the facts the probe script printed from inside the sandbox.
+fn assert_isolated(how: &str, stdout: &str, chowned: bool) {
+    eprintln!("inside the sandbox ({how}):\n{stdout}");
     let facts: std::collections::BTreeMap<&str, &str> = stdout
         .lines()
         .filter_map(|l| l.split_once(['=', ':']))
@@ -624,37 +677,43 @@ echo "pidone=$(cat /proc/1/comm)"
     let fact = |k: &str| {
         *facts
             .get(k)
-            .unwrap_or_else(|| panic!("no `{k}` in:\n{stdout}"))
+            .unwrap_or_else(|| panic!("{how}: no `{k}` in:\n{stdout}"))
     };
-    assert_eq!(fact("uid"), "10001", "non-root uid:\n{stdout}");
-    assert_eq!(fact("gid"), "10001", "{stdout}");
+    assert_eq!(fact("uid"), "10001", "non-root uid:\n{how}: {stdout}");
+    assert_eq!(fact("gid"), "10001", "{how}: {stdout}");
     assert_eq!(
         fact("ifaces").trim(),
         "lo",
-        "network none: only loopback:\n{stdout}"
+        "network none: only loopback:\n{how}: {stdout}"
     );
-    assert_eq!(fact("rootfs"), "readonly", "{stdout}");
-    assert_eq!(fact("code"), "readonly", "{stdout}");
-    assert_eq!(fact("tmp"), "writable", "{stdout}");
-    assert_eq!(fact("tmpexec"), "no", "/tmp is noexec:\n{stdout}");
+    assert_eq!(fact("rootfs"), "readonly", "{how}: {stdout}");
+    assert_eq!(fact("code"), "readonly", "{how}: {stdout}");
+    assert_eq!(fact("tmp"), "writable", "{how}: {stdout}");
+    assert_eq!(fact("tmpexec"), "no", "/tmp is noexec:\n{how}: {stdout}");
     assert_eq!(
         fact("capeff"),
         "0000000000000000",
-        "no capabilities:\n{stdout}"
+        "no capabilities:\n{how}: {stdout}"
     );
-    assert_eq!(fact("nonewprivs"), "1", "{stdout}");
+    assert_eq!(fact("nonewprivs"), "1", "{how}: {stdout}");
     assert_ne!(
         fact("pidone"),
         "sh",
-        "init: true puts an init process at PID 1:\n{stdout}"
+        "init: true puts an init process at PID 1:\n{how}: {stdout}"
     );
+    // mem_limit: 512m and pids_limit: 128 (cgroup v1 or v2 files).
+    assert_eq!(
+        fact("memory"),
+        "536870912",
+        "memory limit:\n{how}: {stdout}"
+    );
+    assert_eq!(fact("pids"), "128", "pids limit:\n{how}: {stdout}");
     if chowned {
-        assert_eq!(fact("workspace"), "writable", "{stdout}");
-        assert_eq!(fact("output"), "writable", "{stdout}");
+        assert_eq!(fact("workspace"), "writable", "{how}: {stdout}");
+        assert_eq!(fact("output"), "writable", "{how}: {stdout}");
     } else {
         eprintln!(
             "note: not root, so workspace/output were not chowned; their writability is not checked"
         );
     }
-    drop(cleanup);
 }

@@ -324,6 +324,9 @@ mod imp {
         }
         let _ = stdout.flush();
         for f in &result.verification.lint.findings {
+            if f.starts_with("info ") {
+                continue;
+            }
             let _ = writeln!(stderr, "sandlint: {f}");
         }
         for c in result
@@ -430,7 +433,8 @@ mod imp {
                     width: 100,
                     ..ReportCtx::default()
                 };
-                let _ = stderr.write_all(report::render(OutputFormat::Full, &shown, &cx).as_bytes());
+                let _ =
+                    stderr.write_all(report::render(OutputFormat::Full, &shown, &cx).as_bytes());
                 let refusing = report.refusing().count();
                 if refusing > 0 {
                     let _ = writeln!(

@@ -199,8 +199,11 @@ pub(super) fn apply_service(
     }
     if let Some(v) = svc.cpus.as_ref().or(svc.limits.cpus.as_ref()) {
         let s = known(v, name, "cpus")?;
-        profile.nano_cpus = parse_cpus(&s)
-            .ok_or_else(|| invalid(format!("`cpus` of service `{name}` is not a number (`{s}`)")))?;
+        profile.nano_cpus = parse_cpus(&s).ok_or_else(|| {
+            invalid(format!(
+                "`cpus` of service `{name}` is not a number (`{s}`)"
+            ))
+        })?;
     }
     if let Some(v) = svc.pids_limit.as_ref().or(svc.limits.pids.as_ref()) {
         let s = known(v, name, "pids_limit")?;
@@ -212,9 +215,11 @@ pub(super) fn apply_service(
     }
     for e in &svc.environment {
         match &e.value {
-            Some(v) => profile
-                .env
-                .push(format!("{}={}", e.key.value, known(v, name, "environment")?)),
+            Some(v) => profile.env.push(format!(
+                "{}={}",
+                e.key.value,
+                known(v, name, "environment")?
+            )),
             None => {
                 if let Ok(v) = std::env::var(&e.key.value) {
                     profile.env.push(format!("{}={v}", e.key.value));

@@ -182,7 +182,10 @@ mod tests {
         assert!(i.is_excluded("a.log"));
         assert!(!i.is_excluded("dir/a.log"), "`*` does not cross `/`");
         assert!(i.is_excluded("build"));
-        assert!(i.is_excluded("build/out/x"), "a matched directory excludes its contents");
+        assert!(
+            i.is_excluded("build/out/x"),
+            "a matched directory excludes its contents"
+        );
         assert!(i.is_excluded("secret.txt"));
         assert!(!i.is_excluded("src/main.rs"));
     }
@@ -200,7 +203,10 @@ mod tests {
     #[test]
     fn last_match_wins_and_cleaning() {
         let i = ig("!keep.txt\n*.txt\n./docs/../tmp/\n");
-        assert!(i.is_excluded("keep.txt"), "a later exclusion wins over an earlier negation");
+        assert!(
+            i.is_excluded("keep.txt"),
+            "a later exclusion wins over an earlier negation"
+        );
         assert!(i.is_excluded("tmp/x"));
         let j = ig("data\n!data/keep\n");
         assert!(j.is_excluded("data/drop"));
@@ -224,7 +230,10 @@ mod tests {
             &["Dockerfile".to_string(), ".dockerignore".to_string()],
         )
         .unwrap();
-        assert_eq!(files, [".dockerignore", "Dockerfile", "app/", "app/main.sh"]);
+        assert_eq!(
+            files,
+            [".dockerignore", "Dockerfile", "app/", "app/main.sh"]
+        );
         let tar = tar_context(root, "Dockerfile").unwrap();
         let mut archive = tar::Archive::new(tar.as_slice());
         let names: Vec<String> = archive

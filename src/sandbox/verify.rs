@@ -31,7 +31,13 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: &'static str, requested: bool, ok: bool, expected: String, actual: String) -> Self {
+    fn new(
+        name: &'static str,
+        requested: bool,
+        ok: bool,
+        expected: String,
+        actual: String,
+    ) -> Self {
         let status = if !requested {
             CheckStatus::NotRequested
         } else if ok {
@@ -166,7 +172,9 @@ pub fn check_container(
         show_i(hc.nano_cpus),
     ));
     let pids_ok = hc.pids_limit == Some(profile.pids_limit)
-        && cgroup.pids.is_none_or(|kernel| kernel <= profile.pids_limit);
+        && cgroup
+            .pids
+            .is_none_or(|kernel| kernel <= profile.pids_limit);
     checks.push(Check::new(
         "pids-limit",
         profile.pids_limit > 0,
@@ -183,10 +191,7 @@ pub fn check_container(
             true,
             got == Some(&want.options),
             format!("{}:{}", want.target, want.options),
-            got.map_or_else(
-                || "missing".to_string(),
-                |o| format!("{}:{o}", want.target),
-            ),
+            got.map_or_else(|| "missing".to_string(), |o| format!("{}:{o}", want.target)),
         ));
     }
 

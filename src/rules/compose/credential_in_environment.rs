@@ -38,7 +38,7 @@ impl Rule for CredentialInEnvironment {
                 let Some(kind) = literal_credential(var) else {
                     continue;
                 };
-                let key = super::shown(&var.key.value, 40);
+                let key = super::shown(&var.key.value, 26);
                 let name = super::svc(service);
                 let message = match kind {
                     Literal::Secret => format!("service `{name}` sets `{key}` to a literal value"),

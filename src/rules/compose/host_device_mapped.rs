@@ -44,7 +44,7 @@ impl Rule for HostDeviceMapped {
                     rule.span,
                     format!(
                         "service `{name}` allows access to every host device (`{}`)",
-                        super::shown(text.trim(), 20)
+                        super::shown(text.trim(), 16)
                     ),
                 )
                 .help("allow only the devices the service needs, e.g. `c 189:* rwm`");

@@ -113,19 +113,18 @@ impl Rule for MisspelledSecurityKey {
                 let Some(intended) = misspelled_security_key(&key.value) else {
                     continue;
                 };
-                let (meant, help) = match intended {
-                    Intended::Key(k) => (k, format!("rename to `{k}`")),
-                    Intended::NoNewPrivileges => (
-                        "no-new-privileges",
-                        "replace with `security_opt: [\"no-new-privileges:true\"]`".to_string(),
-                    ),
+                let help = match intended {
+                    Intended::Key(k) => format!("rename to `{k}`"),
+                    Intended::NoNewPrivileges => {
+                        "replace with `security_opt: [\"no-new-privileges:true\"]`".to_string()
+                    }
                 };
                 cx.report(
                     key.span,
                     format!(
-                        "service `{}` has unknown key `{}`, so `{meant}` is not applied",
+                        "service `{}` has misspelled security key `{}`",
                         super::svc(service),
-                        super::shown(&key.value, 24)
+                        super::shown(&key.value, 26)
                     ),
                 )
                 .help(help);
@@ -209,8 +208,8 @@ mod tests {
         assert_eq!(
             messages(RULE, text),
             vec![
-                "service `web` has unknown key `read-only`, so `read_only` is not applied",
-                "service `web` has unknown key `no-new-privileges`, so `no-new-privileges` is not applied",
+                "service `web` has misspelled security key `read-only`",
+                "service `web` has misspelled security key `no-new-privileges`",
             ]
         );
     }

@@ -132,11 +132,11 @@ impl Rule for NetworkNotIsolated {
                 cx.report(
                     entry.span,
                     format!(
-                        "service `{name}` can reach the host as `{}` (host-gateway)",
-                        super::shown(host, 20)
+                        "service `{name}` can reach the host via `{}`",
+                        super::shown(host, 28)
                     ),
                 )
-                .help("remove the `host-gateway` entry; reach host services through an internal network instead");
+                .help("remove the entry mapped to `host-gateway`; reach host services through an internal network");
             }
         }
     }
@@ -197,7 +197,7 @@ mod tests {
         let text = "services:\n  a:\n    image: x:1\n    networks: [back]\n    extra_hosts:\n      - \"host.docker.internal:host-gateway\"\nnetworks:\n  back:\n    internal: true\n";
         assert_eq!(
             messages(RULE, text),
-            vec!["service `a` can reach the host as `host.docker.internal` (host-gateway)"]
+            vec!["service `a` can reach the host via `host.docker.internal`"]
         );
     }
 }

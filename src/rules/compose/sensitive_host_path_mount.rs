@@ -183,14 +183,14 @@ impl Rule for SensitiveHostPathMount {
                 let Some(why) = classify(&path, volume.read_only) else {
                     continue;
                 };
-                let shown = super::shown(source.value.text().trim(), 40);
+                let shown = super::shown(source.value.text().trim(), 26);
                 let message = match why {
                     Why::Sensitive => format!(
-                        "service `{}` bind-mounts sensitive host path `{shown}`",
+                        "service `{}` mounts sensitive host path `{shown}`",
                         super::svc(service)
                     ),
                     Why::Writable => format!(
-                        "service `{}` bind-mounts host configuration `{shown}` writable",
+                        "service `{}` can write host configuration `{shown}`",
                         super::svc(service)
                     ),
                 };
@@ -289,8 +289,8 @@ mod tests {
         assert_eq!(
             messages(RULE, text),
             vec![
-                "service `app` bind-mounts host configuration `/etc/nginx` writable",
-                "service `app` bind-mounts sensitive host path `/proc`",
+                "service `app` can write host configuration `/etc/nginx`",
+                "service `app` mounts sensitive host path `/proc`",
             ]
         );
         assert_eq!(

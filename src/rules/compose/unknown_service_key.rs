@@ -56,7 +56,7 @@ impl Rule for UnknownServiceKey {
                     format!(
                         "service `{}` has unknown key `{}`",
                         super::svc(service),
-                        super::shown(k, 40)
+                        super::shown(k, 36)
                     ),
                 )
                 .help(help);

@@ -53,6 +53,10 @@ fn chpasswd_user(text: &str) -> Option<String> {
 
 fn is_password(value: &str) -> bool {
     let v = value.trim();
+    // Command substitutions read the password from somewhere else.
+    if v.contains("$(") || v.contains('`') {
+        return false;
+    }
     !NOT_PASSWORDS.contains(&v) && (is_crypt_hash(v) || is_literal_secret_value(v))
 }
 
@@ -261,6 +265,7 @@ mod tests {
             "useradd -m app",
             "echo 'root:x' > /tmp/notes",
             "chpasswd < /run/secrets/users",
+            "echo \"root:$(cat /run/secrets/pw)\" | chpasswd",
         ] {
             assert_eq!(run(cmd), Vec::<String>::new(), "{cmd}");
         }

@@ -33,7 +33,7 @@ impl Rule for MissingHealthcheck {
                 .find(|i| i.kind == Keyword::Healthcheck)
         });
         let name = stage.name.as_ref().map_or_else(
-            || format!("`{}`", super::snippet(&stage.image.value, 50)),
+            || format!("`FROM {}`", super::snippet(&stage.image.value, 50)),
             |n| format!("`{}`", super::snippet(&n.value, 50)),
         );
         let file = cx.file().clone();
