@@ -4,6 +4,7 @@
 //! rules (a refused plan) or the daemon fail before the command runs (`docker run`'s convention).
 
 use std::io::Write;
+#[cfg(feature = "sandbox")]
 use std::path::PathBuf;
 
 use clap::Args;
