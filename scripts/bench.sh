@@ -26,3 +26,18 @@ files, size, ms = int(sys.argv[1]), int(sys.argv[2]), max(int(sys.argv[3]), 1)
 print(f"{files} files, {size/1e6:.1f} MB; best of runs: {ms} ms wall "
       f"= {files/(ms/1000):,.0f} files/s, {size/1e6/(ms/1000):.1f} MB/s")
 PY
+
+# The pre-commit path: one small file per invocation (process start included).
+single=fixtures/projects/sample/Dockerfile
+n=200
+start=$(date +%s%N)
+for _ in $(seq "$n"); do
+  $bin check "$single" --format concise --fail-on never -q >/dev/null
+done
+end=$(date +%s%N)
+python3 - "$n" "$start" "$end" <<'PY'
+import sys
+n, start, end = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+print(f"single file ({n} runs of `sandlint check {'fixtures/projects/sample/Dockerfile'}`): "
+      f"{(end-start)/n/1e6:.2f} ms per run, process start included")
+PY

@@ -269,7 +269,11 @@ fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_
         .iter()
         .filter_map(|s| {
             let b = facts.builds.get(&s.name.value)?;
-            let has_healthcheck = s.keys.iter().any(|k| k.value == "healthcheck");
+            let has_healthcheck = s.healthcheck.as_ref().is_some_and(|h| {
+                let disabled = h.disable.as_ref().and_then(|d| d.value.as_bool()) == Some(true)
+                    || h.test.first().and_then(|t| t.value.known()) == Some("NONE");
+                !disabled
+            });
             Some((
                 normalize(&b.file.path),
                 BuiltBy {
@@ -562,12 +566,61 @@ fn resolve_builds(files: &[FileRef], compose: &compose::model::ComposeFile) -> H
             service.name.value.clone(),
             BuiltImage {
                 dockerfile: dockerfile::parse(&file.text),
+                dockerignore: build_dockerignore(&file, &context_dir),
+                context_files: context_files(&context_dir),
                 file,
                 target,
             },
         );
     }
     builds
+}
+
+/// The `.dockerignore` BuildKit uses for a build: `<Dockerfile name>.dockerignore` beside the
+/// Dockerfile, else `.dockerignore` at the root of the context.
+fn build_dockerignore(dockerfile: &FileRef, context_dir: &Path) -> Option<FileRef> {
+    let own = dockerfile
+        .path
+        .file_name()
+        .map(|n| dockerfile.dir().join(format!("{}.dockerignore", n.to_string_lossy())));
+    own.into_iter()
+        .chain(std::iter::once(context_dir.join(".dockerignore")))
+        .find(|p| p.is_file())
+        .and_then(|p| read_source(&p))
+}
+
+/// Most files listed from one build context, and how deep the listing goes.
+const CONTEXT_FILES_MAX: usize = 5000;
+const CONTEXT_DEPTH_MAX: usize = 6;
+
+/// Regular files in a build context, relative to it (`/` separators, sorted). Bounded in size
+/// and depth; `.git` and dependency/build folders (`node_modules`, `vendor`, `target`,
+/// `__pycache__`, `.venv`) are not entered. Symbolic links are not followed.
+pub fn context_files(context_dir: &Path) -> Vec<String> {
+    const SKIP: &[&str] = &[".git", "node_modules", "vendor", "target", "__pycache__", ".venv"];
+    let mut out = Vec::new();
+    let mut stack = vec![(context_dir.to_path_buf(), String::new(), 0usize)];
+    while let Some((dir, rel, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if out.len() >= CONTEXT_FILES_MAX {
+                break;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    if depth + 1 < CONTEXT_DEPTH_MAX && !SKIP.contains(&name.as_str()) {
+                        stack.push((entry.path(), path, depth + 1));
+                    }
+                }
+                Ok(t) if t.is_file() => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Removes `.` and resolvable `..` components without touching the filesystem.

@@ -9,8 +9,8 @@ use super::Vars;
 use super::interpolate::{Interpolated, interpolate};
 use super::merge::{self, Entry};
 use super::model::{
-    Build, ComposeFile, EnvVar, Healthcheck, Limits, LoadError, Network, Port, SValue, Service, Value, Volume,
-    VolumeKind,
+    Build, ComposeFile, EnvVar, Healthcheck, Limits, LoadError, Network, Port, SValue, Service,
+    Value, Volume, VolumeKind,
 };
 use super::yaml::{Node, NodeKind, Style};
 use crate::source::{Span, Spanned};
@@ -548,10 +548,7 @@ fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
                 let end = value
                     .as_ref()
                     .map_or(e.key.span.end, |v| v.span.end.max(e.key.span.end));
-                let raw = value
-                    .as_ref()
-                    .and(e.value.scalar())
-                    .map(str::to_string);
+                let raw = value.as_ref().and(e.value.scalar()).map(str::to_string);
                 out.push(EnvVar {
                     key: Spanned::new(k.to_string(), e.key.span),
                     value,

@@ -190,11 +190,11 @@ impl Loading<'_> {
                 idx
             }
             None => {
-                self.gap(
-                    span,
-                    format!("{what} `{rel}` not found (looked for {})", crate::source::display_path(&path)),
-                    "fix the path, or check the file where it lives",
+                let help = format!(
+                    "looked for {}; fix the path, or check the file where it lives",
+                    crate::source::display_path(&path)
                 );
+                self.gap(span, format!("{what} `{}` not found", crate::rules::clip(rel, 48)), &help);
                 None
             }
         }
@@ -316,7 +316,11 @@ impl Loading<'_> {
         let Some(base) = merge::get(&base_scope, &base_name).map(|e| Rc::new(e.value.clone())) else {
             self.gap(
                 service.span,
-                format!("service `{name}` extends `{base_name}`, which is not defined there"),
+                format!(
+                    "service `{}` extends `{}`, which is not defined there",
+                    crate::rules::clip(name, 30),
+                    crate::rules::clip(&base_name, 30)
+                ),
                 "fix the `extends` reference",
             );
             return own;
@@ -593,7 +597,7 @@ mod tests {
             gaps,
             [
                 "service `api` extends `nope`, which is not defined there",
-                "extends file `missing.yml` not found (looked for p/missing.yml)",
+                "extends file `missing.yml` not found",
             ]
         );
     }

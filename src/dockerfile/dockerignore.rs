@@ -305,14 +305,20 @@ mod tests {
         assert!(excluded("*\n!src\n", ".git"));
         assert!(!excluded("*\n!src\n", "src/main.rs"));
         assert!(excluded("!.env\n.env", ".env"));
-        assert!(excluded("docs\n!docs/README.md\ndocs/README.md", "docs/README.md"));
+        assert!(excluded(
+            "docs\n!docs/README.md\ndocs/README.md",
+            "docs/README.md"
+        ));
     }
 
     #[test]
     fn comments_and_spacing() {
         let d = Dockerignore::parse("\u{feff}# comment\n  .git  \r\n\n # not a comment\n! .env\n");
-        let texts: Vec<(&str, bool)> =
-            d.patterns.iter().map(|p| (p.text.as_str(), p.exclusion)).collect();
+        let texts: Vec<(&str, bool)> = d
+            .patterns
+            .iter()
+            .map(|p| (p.text.as_str(), p.exclusion))
+            .collect();
         assert_eq!(
             texts,
             vec![(".git", false), ("# not a comment", false), (".env", true)]

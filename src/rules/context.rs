@@ -15,6 +15,12 @@ pub struct BuiltImage {
     pub dockerfile: Dockerfile,
     /// `build.target`, when the service sets one (known value).
     pub target: Option<String>,
+    /// The `.dockerignore` that applies to the build (`<Dockerfile>.dockerignore` beside the
+    /// Dockerfile, else `.dockerignore` at the context root), if any.
+    pub dockerignore: Option<FileRef>,
+    /// Files in the build context, relative to it with `/` separators (bounded walk: see
+    /// `linter::context_files`; `.git` and dependency folders skipped).
+    pub context_files: Vec<String>,
 }
 
 /// A Compose service that builds the Dockerfile being checked (found by the linter).

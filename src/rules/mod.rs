@@ -45,3 +45,13 @@ pub fn find(name_or_code: &str) -> Option<&'static dyn Rule> {
         m.name == name_or_code || m.code.eq_ignore_ascii_case(name_or_code)
     })
 }
+
+/// `s` cut to at most `max` characters (the last one `…` when cut), for messages.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

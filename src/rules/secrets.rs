@@ -189,7 +189,6 @@ pub(crate) fn strip_references(value: &str) -> Option<String> {
     Some(out)
 }
 
-
 /// Whether `value`, as written (before interpolation), holds a URL or connection string with a
 /// literal password: `scheme://user:password@host`, where the password is not empty and not
 /// only `$VAR`/`${VAR}` references (a `${VAR:-default}` default counts as literal).

@@ -15,9 +15,43 @@ pub(super) enum Literal {
     UrlPassword,
 }
 
+/// Values of a `..._AUTH` setting that name an authentication scheme, not a secret
+/// (`REGISTRY_AUTH=htpasswd`).
+const AUTH_SCHEMES: &[&str] = &[
+    "htpasswd",
+    "basic",
+    "bearer",
+    "token",
+    "oauth",
+    "oauth2",
+    "oidc",
+    "ldap",
+    "jwt",
+    "none",
+    "silly",
+    "trust",
+    "md5",
+    "scram-sha-256",
+    "password",
+    "plain",
+    "digest",
+    "saml",
+];
+
+/// A name whose secret part is a trailing `AUTH`, set to the name of a scheme.
+fn is_auth_scheme(name: &str, value: &str) -> bool {
+    name.to_ascii_uppercase().ends_with("AUTH")
+        && AUTH_SCHEMES
+            .iter()
+            .any(|s| value.trim().eq_ignore_ascii_case(s))
+}
+
 pub(super) fn literal_credential(var: &EnvVar) -> Option<Literal> {
     let raw = var.raw.as_deref()?;
-    if is_secret_name(&var.key.value) && is_literal_secret_value(raw) {
+    if is_secret_name(&var.key.value)
+        && is_literal_secret_value(raw)
+        && !is_auth_scheme(&var.key.value, raw)
+    {
         Some(Literal::Secret)
     } else if has_url_credentials(raw) {
         Some(Literal::UrlPassword)
@@ -60,6 +94,7 @@ impl Rule for CredentialInEnvironment {
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{findings, messages};
+    use super::literal_credential;
 
     const RULE: &str = "credential-in-environment";
 
@@ -79,7 +114,10 @@ mod tests {
             m.first().map(String::as_str),
             Some("service `db` sets `POSTGRES_PASSWORD` to a literal value")
         );
-        assert!(m.iter().all(|m| !m.contains("hunter2") && !m.contains("abc123")));
+        assert!(
+            m.iter()
+                .all(|m| !m.contains("hunter2") && !m.contains("abc123"))
+        );
     }
 
     #[test]
@@ -100,9 +138,35 @@ mod tests {
     }
 
     #[test]
+    fn auth_scheme_names_are_not_secrets() {
+        let text = "services:\n  registry:\n    image: registry:2\n    environment:\n      REGISTRY_AUTH: htpasswd\n      BASIC_AUTH: \"admin:s3cret\"\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![("SLC024", "BASIC_AUTH".to_string())]
+        );
+    }
+
+    #[test]
     fn interpolated_from_dotenv_is_not_literal() {
         // the value as written is a reference, whatever `.env` fills in
         let text = "services:\n  app:\n    image: app:1\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n";
         assert!(findings(RULE, text).is_empty());
+        let vars = crate::compose::parse_dotenv("DB_PASSWORD=from-dotenv\nPW=p\n");
+        let list = "services:\n  app:\n    image: app:1\n    environment:\n      - DB_PASSWORD=${DB_PASSWORD}\n      - URL=postgres://u:${PW}@db\n";
+        for text in [text, list] {
+            let file = crate::compose::load(text, &vars);
+            for service in &file.services {
+                for var in &service.environment {
+                    assert_eq!(
+                        var.value
+                            .as_ref()
+                            .and_then(|v| v.value.known())
+                            .map(|v| v.contains('$')),
+                        Some(false)
+                    );
+                    assert_eq!(literal_credential(var), None, "{:?}", var.raw);
+                }
+            }
+        }
     }
 }

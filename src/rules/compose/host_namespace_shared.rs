@@ -21,7 +21,12 @@ impl Rule for HostNamespaceShared {
             let keys = [
                 ("pid", "PID", service.pid.as_ref(), "processes"),
                 ("ipc", "IPC", service.ipc.as_ref(), "shared memory"),
-                ("userns_mode", "user", service.userns_mode.as_ref(), "user IDs"),
+                (
+                    "userns_mode",
+                    "user",
+                    service.userns_mode.as_ref(),
+                    "user IDs",
+                ),
             ];
             for (key, what, value, sees) in keys {
                 let Some(value) = is_host(value) else {

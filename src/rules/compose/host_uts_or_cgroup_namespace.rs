@@ -24,7 +24,8 @@ impl Rule for HostUtsOrCgroupNamespace {
                     continue;
                 };
                 let help = if key == "uts" {
-                    "remove `uts: host`; set `hostname:` if the service needs a host name".to_string()
+                    "remove `uts: host`; set `hostname:` if the service needs a host name"
+                        .to_string()
                 } else {
                     "remove `cgroup: host`, or set `cgroup: private`".to_string()
                 };
@@ -49,7 +50,10 @@ mod tests {
         let text = "services:\n  a:\n    image: x:1\n    pid: host\n    uts: host\n    cgroup: host\n  b:\n    image: x:1\n    cgroup: private\n    uts: ${U}\n";
         assert_eq!(
             findings(RULE, text),
-            vec![("SLC016", "host".to_string()), ("SLC016", "host".to_string())]
+            vec![
+                ("SLC016", "host".to_string()),
+                ("SLC016", "host".to_string())
+            ]
         );
         assert_eq!(
             messages(RULE, text),

@@ -63,8 +63,7 @@ mod tests {
             messages(RULE, text).get(..2).map(<[String]>::to_vec),
             Some(vec![
                 "service `a` image `nginx` has no tag".to_string(),
-                "service `b` image `registry:5000/app:latest` uses the `latest` tag"
-                    .to_string()
+                "service `b` image `registry:5000/app:latest` uses the `latest` tag".to_string()
             ])
         );
     }

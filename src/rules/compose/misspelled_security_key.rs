@@ -44,11 +44,7 @@ fn distance(a: &str, b: &str) -> usize {
             let mut d = (prev.get(j).copied().unwrap_or(usize::MAX) + 1)
                 .min(cur.get(j - 1).copied().unwrap_or(usize::MAX) + 1)
                 .min(prev.get(j - 1).copied().unwrap_or(usize::MAX) + cost);
-            if i > 1
-                && j > 1
-                && a.get(i - 1) == b.get(j - 2)
-                && a.get(i - 2) == b.get(j - 1)
-            {
+            if i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1) {
                 d = d.min(prev2.get(j - 2).copied().unwrap_or(usize::MAX) + 1);
             }
             if let Some(c) = cur.get_mut(j) {
@@ -62,7 +58,9 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// `Read-Only` -> `read_only`.
 fn normalize(key: &str) -> String {
-    key.trim().to_ascii_lowercase().replace(['-', ' ', '.'], "_")
+    key.trim()
+        .to_ascii_lowercase()
+        .replace(['-', ' ', '.'], "_")
 }
 
 /// How far a key may be from a known key to count as a misspelling of it.
@@ -99,7 +97,9 @@ pub(super) fn misspelled_security_key(key: &str) -> Option<Intended> {
         _ => {}
     }
     let known = closest_key(key)?;
-    SECURITY_KEYS.contains(&known).then_some(Intended::Key(known))
+    SECURITY_KEYS
+        .contains(&known)
+        .then_some(Intended::Key(known))
 }
 
 impl Rule for MisspelledSecurityKey {
@@ -170,7 +170,11 @@ mod tests {
             ("users", "user"),
             ("memory_limit", "mem_limit"),
         ] {
-            assert_eq!(misspelled_security_key(key), Some(Intended::Key(want)), "{key}");
+            assert_eq!(
+                misspelled_security_key(key),
+                Some(Intended::Key(want)),
+                "{key}"
+            );
         }
         for key in ["no_new_privileges", "no-new-privileges", "NoNewPrivileges"] {
             assert_eq!(

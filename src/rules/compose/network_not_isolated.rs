@@ -34,7 +34,11 @@ fn is_internal(compose: &ComposeFile, name: &str) -> bool {
         .is_some_and(|v| v.value.as_bool() != Some(false))
 }
 
-fn exposure<'a>(compose: &'a ComposeFile, service: &'a Service, hops: usize) -> Option<Exposure<'a>> {
+fn exposure<'a>(
+    compose: &'a ComposeFile,
+    service: &'a Service,
+    hops: usize,
+) -> Option<Exposure<'a>> {
     if let Some(mode) = &service.network_mode {
         let text = mode.value.known()?.trim();
         if text == "none" {
@@ -94,7 +98,9 @@ impl Rule for NetworkNotIsolated {
                 None => None,
                 Some(Exposure::HostNetwork(mode)) => Some((
                     mode.span,
-                    format!("service `{name}` can reach the host and the outside (`network_mode: host`)"),
+                    format!(
+                        "service `{name}` can reach the host and the outside (`network_mode: host`)"
+                    ),
                 )),
                 Some(Exposure::Mode(mode)) => Some((
                     mode.span,
@@ -151,7 +157,10 @@ mod tests {
 
     #[test]
     fn gateway_entries() {
-        assert_eq!(host_gateway("host.docker.internal:host-gateway"), Some("host.docker.internal"));
+        assert_eq!(
+            host_gateway("host.docker.internal:host-gateway"),
+            Some("host.docker.internal")
+        );
         assert_eq!(host_gateway("h=host-gateway"), Some("h"));
         assert_eq!(host_gateway("db:10.0.0.2"), None);
         assert_eq!(host_gateway("v6:::1"), None);

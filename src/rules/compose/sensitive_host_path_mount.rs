@@ -6,7 +6,8 @@ use crate::rules::{Ctx, Rule};
 /// directory, `~/.ssh`, ...
 pub struct SensitiveHostPathMount;
 
-const HELP: &str = "mount only the files the service needs, read-only, or keep the data in a named volume";
+const HELP: &str =
+    "mount only the files the service needs, read-only, or keep the data in a named volume";
 
 /// Files and directories under `/etc` that hold host secrets or control host access: flagged
 /// even when mounted read-only.
@@ -176,8 +177,7 @@ impl Rule for SensitiveHostPathMount {
                 if super::socket_mount(volume).is_some() {
                     continue;
                 }
-                let (Some(path), Some(source)) = (host_path(volume), volume.source.as_ref())
-                else {
+                let (Some(path), Some(source)) = (host_path(volume), volume.source.as_ref()) else {
                     continue;
                 };
                 let Some(why) = classify(&path, volume.read_only) else {
@@ -196,7 +196,9 @@ impl Rule for SensitiveHostPathMount {
                 };
                 let help = match why {
                     Why::Sensitive => HELP,
-                    Why::Writable => "mount it read-only (`:ro`), or only the file the service needs",
+                    Why::Writable => {
+                        "mount it read-only (`:ro`), or only the file the service needs"
+                    }
                 };
                 cx.report(source.span, message).help(help);
             }
@@ -234,15 +236,24 @@ mod tests {
             ("/dev/shm:/dev/shm", "/dev/shm"),
             ("/boot:/boot:ro", "/boot"),
             ("/var/lib/docker:/var/lib/docker:ro", "/var/lib/docker"),
-            ("/var/lib/docker/containers:/c:ro", "/var/lib/docker/containers"),
+            (
+                "/var/lib/docker/containers:/c:ro",
+                "/var/lib/docker/containers",
+            ),
             ("/run/dbus:/run/dbus:ro", "/run/dbus"),
-            ("/var/run/dbus/system_bus_socket:/s", "/var/run/dbus/system_bus_socket"),
+            (
+                "/var/run/dbus/system_bus_socket:/s",
+                "/var/run/dbus/system_bus_socket",
+            ),
             ("~/.ssh:/root/.ssh:ro", "~/.ssh"),
             ("~/.aws/credentials:/c:ro", "~/.aws/credentials"),
             ("~:/home/me", "~"),
             ("$HOME/.ssh:/root/.ssh:ro", "$HOME/.ssh"),
             ("${HOME}/.kube:/k:ro", "${HOME}/.kube"),
-            ("/home/alice/.ssh/id_ed25519:/key:ro", "/home/alice/.ssh/id_ed25519"),
+            (
+                "/home/alice/.ssh/id_ed25519:/key:ro",
+                "/home/alice/.ssh/id_ed25519",
+            ),
             ("/home:/home", "/home"),
             ("/home/alice:/data", "/home/alice"),
             ("/Users/alice/.ssh:/ssh:ro", "/Users/alice/.ssh"),

@@ -32,8 +32,8 @@ impl Rule for ReadOnlyWithoutWritablePaths {
                             continue;
                         }
                         reported.push(path.clone());
-                        let service: String = s.name.value.chars().take(30).collect();
-                        let shown: String = path.chars().take(40).collect();
+                        let service = crate::rules::clip(&s.name.value, 30);
+                        let shown = crate::rules::clip(&path, 40);
                         let what = if ins.kind == Keyword::Volume {
                             "declares `VOLUME "
                         } else {
@@ -53,8 +53,10 @@ impl Rule for ReadOnlyWithoutWritablePaths {
 }
 
 /// Paths an instruction says the container writes at run time: `VOLUME` paths (Docker gives
-/// them anonymous writable volumes), and well-known writable directories named by `WORKDIR`,
-/// `ENV`, `RUN`, `COPY` or `ADD`.
+/// them anonymous writable volumes), a `WORKDIR` under a well-known writable directory, and
+/// such directories that a `RUN` prepares with `mkdir`, `chown`, `chmod`, `touch` or `install`
+/// (an image makes a directory its user owns because the program writes there). Reading a path
+/// (`/run/secrets/...` in an `ENV`) says nothing.
 fn written_paths(ins: &Instruction) -> Vec<(String, crate::source::Span)> {
     let mut out = Vec::new();
     match ins.kind {
@@ -66,8 +68,18 @@ fn written_paths(ins: &Instruction) -> Vec<(String, crate::source::Span)> {
                 }
             }
         }
-        Keyword::Workdir | Keyword::Env | Keyword::Run | Keyword::Copy | Keyword::Add => {
+        Keyword::Workdir | Keyword::Run => {
+            let prepares = ins.kind == Keyword::Workdir
+                || ins.words().iter().any(|w| {
+                    matches!(w.value.as_str(), "mkdir" | "chown" | "chmod" | "touch" | "install")
+                });
+            if !prepares {
+                return out;
+            }
             for w in ins.words() {
+                if w.value.starts_with("/run/secrets") {
+                    continue;
+                }
                 let v = w.value.rsplit('=').next().unwrap_or(&w.value);
                 for base in WRITABLE {
                     let hit = v == *base || v.strip_prefix(base).is_some_and(|r| r.starts_with('/'));

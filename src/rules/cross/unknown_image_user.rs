@@ -21,12 +21,9 @@ impl Rule for UnknownImageUser {
             if name.is_empty() {
                 continue;
             }
-            let shown: String = name.chars().take(40).collect();
-            let service: String = s.name.value.chars().take(30).collect();
-            cx.report(
-                image.span,
-                format!("service `{service}` runs image `{shown}` as its default user, which sandlint cannot see"),
-            )
+            let shown = crate::rules::clip(name, 32);
+            let service = crate::rules::clip(&s.name.value, 24);
+            cx.report(image.span, format!("service `{service}` runs image `{shown}` as an unknown user"))
             .help("set a numeric non-root `user:` (e.g. `user: \"10001:10001\"`) that the image works with");
         }
     }

@@ -71,7 +71,10 @@ mod tests {
     #[test]
     fn flags_missing_digest() {
         assert_eq!(
-            findings(R, "FROM python:3.12-slim AS build\nFROM build\nFROM alpine\n"),
+            findings(
+                R,
+                "FROM python:3.12-slim AS build\nFROM build\nFROM alpine\n"
+            ),
             vec![
                 (
                     "SLD012",

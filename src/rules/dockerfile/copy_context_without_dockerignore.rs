@@ -75,11 +75,7 @@ impl Rule for CopyContextWithoutDockerignore {
                         span,
                         format!("`{keyword} {src}` copies the build context, and `.dockerignore` does not exclude {names}"),
                     )
-                    .help(format!(
-                        "add {} to `{}`",
-                        missing.join(", "),
-                        file.display
-                    ))
+                    .help(format!("add {names} to `{}`", file.display))
                     .label(file, label_span, format!("this file does not exclude {names}"));
                 }
             }
@@ -98,8 +94,7 @@ mod tests {
     fn messages(text: &str, ignore: Option<&str>, on_disk: bool) -> Vec<String> {
         let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
         let facts = Facts {
-            dockerignore: ignore
-                .map(|i| SourceFile::virtual_file(".dockerignore", i).into_ref()),
+            dockerignore: ignore.map(|i| SourceFile::virtual_file(".dockerignore", i).into_ref()),
             context_dir: on_disk.then(|| std::path::PathBuf::from(".")),
             ..Facts::default()
         };
@@ -120,13 +115,18 @@ mod tests {
         );
         assert_eq!(
             messages(text, Some("node_modules\n"), true),
-            vec!["`COPY .` copies the build context, and `.dockerignore` does not exclude `.git` and `.env`"]
+            vec![
+                "`COPY .` copies the build context, and `.dockerignore` does not exclude `.git` and `.env`"
+            ]
         );
         assert_eq!(
             messages(text, Some(".git\n*\n!.env\n"), true),
             vec!["`COPY .` copies the build context, and `.dockerignore` does not exclude `.env`"]
         );
-        assert_eq!(messages("FROM a:1\nADD ./ /app\nCOPY * /x/\n", None, true).len(), 2);
+        assert_eq!(
+            messages("FROM a:1\nADD ./ /app\nCOPY * /x/\n", None, true).len(),
+            2
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn flags_root() {
         assert_eq!(
-            findings(R, "FROM alpine:3 AS build\nRUN make\nFROM scratch\nCOPY --from=build / /\n"),
+            findings(
+                R,
+                "FROM alpine:3 AS build\nRUN make\nFROM scratch\nCOPY --from=build / /\n"
+            ),
             vec![(
                 "SLD018",
                 "4:19-4:20".to_string(),
@@ -69,7 +72,10 @@ mod tests {
             )]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nCOPY --from=busybox:1.36 /. /rootfs/\nCOPY --from=0 [\"/\", \"/x\"]\n"),
+            spans(
+                R,
+                "FROM a:1\nCOPY --from=busybox:1.36 /. /rootfs/\nCOPY --from=0 [\"/\", \"/x\"]\n"
+            ),
             vec!["/.", "\"/\""]
         );
     }

@@ -13,7 +13,10 @@ impl Rule for InsecureRunMode {
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         for loc in super::instructions_of(df, Keyword::Run) {
             for flag in &loc.ins.flags {
-                let value = flag.unquoted_value().unwrap_or_default().to_ascii_lowercase();
+                let value = flag
+                    .unquoted_value()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
                 let (message, help) = match (flag.name.value.as_str(), value.as_str()) {
                     ("security", "insecure") => (
                         "`RUN --security=insecure` runs the build step without sandboxing (like `--privileged`)",
@@ -52,7 +55,11 @@ mod tests {
                 R,
                 "FROM a:1\nRUN --security=insecure --network=\"host\" make\nONBUILD RUN --security=insecure x\n"
             ),
-            vec!["--security=insecure", "--network=\"host\"", "--security=insecure"]
+            vec![
+                "--security=insecure",
+                "--network=\"host\"",
+                "--security=insecure"
+            ]
         );
     }
 

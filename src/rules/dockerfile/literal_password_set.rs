@@ -64,9 +64,9 @@ fn is_password(value: &str) -> bool {
 fn is_crypt_hash(v: &str) -> bool {
     let mut parts = v.split('$');
     parts.next() == Some("")
-        && parts
-            .next()
-            .is_some_and(|id| !id.is_empty() && id.len() <= 2 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        && parts.next().is_some_and(|id| {
+            !id.is_empty() && id.len() <= 2 && id.chars().all(|c| c.is_ascii_alphanumeric())
+        })
         && v.matches('$').count() >= 3
 }
 
@@ -180,9 +180,14 @@ impl Rule for LiteralPasswordSet {
                         if c.program() != Some("chpasswd") {
                             return;
                         }
-                        for r in c.redirects.iter().filter(|r| r.op.starts_with("<<") && r.op != "<<<") {
+                        for r in c
+                            .redirects
+                            .iter()
+                            .filter(|r| r.op.starts_with("<<") && r.op != "<<<")
+                        {
                             let Some(t) = &r.target else { continue };
-                            if let Some(h) = run.ins.heredocs.iter().find(|h| h.name.value == t.value)
+                            if let Some(h) =
+                                run.ins.heredocs.iter().find(|h| h.name.value == t.value)
                                 && let Some(user) = chpasswd_user(&h.body.value)
                             {
                                 let len = u32::try_from(h.body.value.trim_end().len()).unwrap_or(0);
@@ -227,7 +232,11 @@ mod tests {
                 "literal password for `root` set with `chpasswd`".to_string()
             )]
         );
-        assert!(diagnostics(R, text).iter().all(|d| !d.message.contains("hunter2")));
+        assert!(
+            diagnostics(R, text)
+                .iter()
+                .all(|d| !d.message.contains("hunter2"))
+        );
     }
 
     #[test]
@@ -240,7 +249,10 @@ mod tests {
             ("echo -e 'pw1\\npw1' | passwd", "'pw1\\npw1'"),
             ("useradd -m -p '$6$salt$hash' app", "'$6$salt$hash'"),
             ("usermod --password=abc app", "--password=abc"),
-            ("useradd -p \"$(openssl passwd -1 s3cret)\" app", "\"$(openssl passwd -1 s3cret)\""),
+            (
+                "useradd -p \"$(openssl passwd -1 s3cret)\" app",
+                "\"$(openssl passwd -1 s3cret)\"",
+            ),
             ("sh -c \"echo 'root:x1' | chpasswd\"", "'root:x1'"),
         ] {
             assert_eq!(run(cmd), vec![want.to_string()], "{cmd}");

@@ -22,7 +22,9 @@ impl Rule for MissingHealthcheck {
         if cx.built_by().iter().any(|b| b.has_healthcheck) {
             return;
         }
-        let Some(stage) = df.final_stage() else { return };
+        let Some(stage) = df.final_stage() else {
+            return;
+        };
         let Some(from) = df.instructions.get(stage.from) else {
             return;
         };
@@ -70,7 +72,10 @@ mod tests {
     #[test]
     fn flags_final_stage() {
         assert_eq!(
-            findings(R, "FROM a:1 AS build\nHEALTHCHECK CMD true\nFROM b:1 AS run\nUSER 1\n"),
+            findings(
+                R,
+                "FROM a:1 AS build\nHEALTHCHECK CMD true\nFROM b:1 AS run\nUSER 1\n"
+            ),
             vec![(
                 "SLD021",
                 "3:1-3:16".to_string(),
@@ -78,7 +83,10 @@ mod tests {
             )]
         );
         assert_eq!(
-            spans(R, "FROM a:1 AS base\nHEALTHCHECK CMD true\nFROM base\nHEALTHCHECK NONE\n"),
+            spans(
+                R,
+                "FROM a:1 AS base\nHEALTHCHECK CMD true\nFROM base\nHEALTHCHECK NONE\n"
+            ),
             vec!["FROM base"]
         );
     }

@@ -229,7 +229,11 @@ pub(crate) fn heredoc_lines(df: &Dockerfile) -> Vec<HeredocLine<'_>> {
 pub(crate) fn ini_pair(line: &str) -> Option<(String, String)> {
     let (k, v) = line.split_once('=')?;
     let k = k.trim();
-    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+    if k.is_empty()
+        || !k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
         return None;
     }
     let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
@@ -362,6 +366,8 @@ pub(crate) struct ModeSet<'c> {
     pub offset: usize,
     /// The files or directories (operands after the mode).
     pub targets: Vec<&'c Word>,
+    /// The targets are known to be directories (`mkdir`, `install -d`, `find -type d`).
+    pub dirs_only: bool,
 }
 
 /// The mode a `chmod`, `mkdir` or `install` command sets (also `find … -exec chmod MODE {} +`).
@@ -371,13 +377,17 @@ pub(crate) fn mode_sets(cmd: &Command) -> Option<ModeSet<'_>> {
     match prog {
         "chmod" => chmod_mode(args),
         "find" => {
-            let exec = args
-                .iter()
-                .position(|w| matches!(w.value.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir"))?;
+            let exec = args.iter().position(|w| {
+                matches!(w.value.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir")
+            })?;
             if args.get(exec + 1).map(|w| shell::basename(&w.value)) != Some("chmod") {
                 return None;
             }
             let mut set = chmod_mode(args.get(exec + 2..)?)?;
+            set.dirs_only = args
+                .windows(2)
+                .take(exec)
+                .any(|p| matches!(p, [a, b] if a.value == "-type" && b.value == "d"));
             set.targets = args
                 .iter()
                 .take(exec)
@@ -406,11 +416,19 @@ pub(crate) fn mode_sets(cmd: &Command) -> Option<ModeSet<'_>> {
                     .skip(i + 1)
                     .filter(|t| !std::ptr::eq(*t, mode) && !t.value.starts_with('-'))
                     .collect();
+                let dirs_only = prog == "mkdir"
+                    || args.iter().any(|a| {
+                        a.value == "--directory"
+                            || (a.value.starts_with('-')
+                                && !a.value.starts_with("--")
+                                && a.value.contains('d'))
+                    });
                 return Some(ModeSet {
                     mode,
                     value,
                     offset,
                     targets,
+                    dirs_only,
                 });
             }
             None
@@ -430,7 +448,10 @@ fn chmod_mode(args: &[Word]) -> Option<ModeSet<'_>> {
         }
         // Options; `-w`/`-x` style removals are modes, but they never add bits.
         if v.starts_with("--")
-            || matches!(v, "-R" | "-v" | "-f" | "-c" | "-h" | "-H" | "-L" | "-P" | "-Rf" | "-fR")
+            || matches!(
+                v,
+                "-R" | "-v" | "-f" | "-c" | "-h" | "-H" | "-L" | "-P" | "-Rf" | "-fR"
+            )
         {
             i += 1;
             continue;
@@ -443,6 +464,7 @@ fn chmod_mode(args: &[Word]) -> Option<ModeSet<'_>> {
         value: mode.value.as_str(),
         offset: 0,
         targets: args.iter().skip(i + 1).collect(),
+        dirs_only: false,
     })
 }
 
@@ -457,7 +479,9 @@ pub(crate) fn is_stage_ref(df: &Dockerfile, name: &str, index: usize) -> bool {
 }
 
 /// `--mount=` flag values of a `RUN`, each as `key=value` options: `(options, flag)`.
-pub(crate) fn mount_options(ins: &Instruction) -> Vec<(Vec<(String, String)>, &crate::dockerfile::model::Flag)> {
+pub(crate) fn mount_options(
+    ins: &Instruction,
+) -> Vec<(Vec<(String, String)>, &crate::dockerfile::model::Flag)> {
     ins.flags
         .iter()
         .filter(|f| f.name.value == "mount")

@@ -11,11 +11,14 @@ impl Rule for OnbuildInstruction {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for ins in df.instructions.iter().filter(|i| i.kind == Keyword::Onbuild) {
-            let trigger = ins
-                .onbuild
-                .as_deref()
-                .map_or_else(String::new, |t| format!(" {}", t.keyword.value.to_ascii_uppercase()));
+        for ins in df
+            .instructions
+            .iter()
+            .filter(|i| i.kind == Keyword::Onbuild)
+        {
+            let trigger = ins.onbuild.as_deref().map_or_else(String::new, |t| {
+                format!(" {}", t.keyword.value.to_ascii_uppercase())
+            });
             cx.report(
                 ins.keyword.span,
                 format!("`ONBUILD{trigger}` runs in every build that uses this image as its base"),
@@ -43,6 +46,9 @@ mod tests {
                 "`ONBUILD COPY` runs in every build that uses this image as its base".to_string()
             )]
         );
-        assert_eq!(spans(R, "FROM a:1\nRUN echo ONBUILD\n"), Vec::<String>::new());
+        assert_eq!(
+            spans(R, "FROM a:1\nRUN echo ONBUILD\n"),
+            Vec::<String>::new()
+        );
     }
 }

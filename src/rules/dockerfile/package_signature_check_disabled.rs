@@ -41,8 +41,12 @@ fn find_trusted_yes(text: &str) -> Option<(usize, usize)> {
         let start = from + pos;
         let before = lower[..start].chars().next_back();
         let after = lower[start + 11..].chars().next();
+        // A local repository (`file:`/`copy:` URI) holds packages built in this build: nothing
+        // travels over a network.
+        let local = lower.contains(" file:") || lower.contains(" copy:");
         if before.is_some_and(|c| matches!(c, '[' | ' ' | ',' | '\t'))
             && after.is_none_or(|c| matches!(c, ']' | ' ' | ',' | '\t'))
+            && !local
         {
             return Some((start, start + 11));
         }
@@ -57,8 +61,9 @@ fn apt_option_on(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     APT_OPTIONS.iter().any(|o| {
         lower.find(o).is_some_and(|pos| {
-            let value = lower[pos + o.len()..]
-                .trim_start_matches(|c: char| c == '=' || c == '"' || c == '\'' || c.is_whitespace());
+            let value = lower[pos + o.len()..].trim_start_matches(|c: char| {
+                c == '=' || c == '"' || c == '\'' || c.is_whitespace()
+            });
             ["true", "1", "yes"].iter().any(|v| {
                 value
                     .strip_prefix(v)
@@ -86,7 +91,10 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
         if apt_option_on(text) {
             out.push((origin.word(w), v.to_string()));
         } else if let Some((s, e)) = find_trusted_yes(text) {
-            out.push((origin.word_part(w, base + s, base + e), "[trusted=yes]".to_string()));
+            out.push((
+                origin.word_part(w, base + s, base + e),
+                "[trusted=yes]".to_string(),
+            ));
         } else if let Some((s, e)) = super::find_key_off(text, "gpgcheck") {
             out.push((
                 origin.word_part(w, base + s, base + e),
@@ -118,7 +126,11 @@ impl Rule for PackageSignatureCheckDisabled {
                     || apt_option_on(line.text) && lower.starts_with("apt")
                     || apt_option_on(line.text) && lower.starts_with("acquire")
             };
-            if hit && !found.iter().any(|(s, _)| s.start <= line.span.start && line.span.end <= s.end) {
+            if hit
+                && !found
+                    .iter()
+                    .any(|(s, _)| s.start <= line.span.start && line.span.end <= s.end)
+            {
                 found.push((line.span, line.text.to_string()));
             }
         }
@@ -164,18 +176,36 @@ mod tests {
     #[test]
     fn flagged_commands() {
         for (cmd, want) in [
-            ("apt-get install -y --allow-unauthenticated x", "--allow-unauthenticated"),
+            (
+                "apt-get install -y --allow-unauthenticated x",
+                "--allow-unauthenticated",
+            ),
             ("apt-get install -y --force-yes x", "--force-yes"),
-            ("apt-get -o APT::Get::AllowUnauthenticated=true install x", "APT::Get::AllowUnauthenticated=true"),
-            ("echo 'APT::Get::AllowUnauthenticated \"true\";' > /etc/apt/apt.conf.d/99x", "'APT::Get::AllowUnauthenticated \"true\";'"),
-            ("echo 'deb [trusted=yes] http://r.example.com ./' > /etc/apt/sources.list.d/r.list", "trusted=yes"),
-            ("echo \"deb [arch=amd64 trusted=yes] http://r ./\" > /x.list", "trusted=yes"),
+            (
+                "apt-get -o APT::Get::AllowUnauthenticated=true install x",
+                "APT::Get::AllowUnauthenticated=true",
+            ),
+            (
+                "echo 'APT::Get::AllowUnauthenticated \"true\";' > /etc/apt/apt.conf.d/99x",
+                "'APT::Get::AllowUnauthenticated \"true\";'",
+            ),
+            (
+                "echo 'deb [trusted=yes] http://r.example.com ./' > /etc/apt/sources.list.d/r.list",
+                "trusted=yes",
+            ),
+            (
+                "echo \"deb [arch=amd64 trusted=yes] http://r ./\" > /x.list",
+                "trusted=yes",
+            ),
             ("yum install -y --nogpgcheck x", "--nogpgcheck"),
             ("dnf --setopt=*.gpgcheck=0 install x", "gpgcheck=0"),
             ("zypper --no-gpg-checks install -y x", "--no-gpg-checks"),
             ("rpm -i --nosignature x.rpm", "--nosignature"),
             ("rpm -i --nodigest x.rpm", "--nodigest"),
-            ("sed -i 's/gpgcheck=1/gpgcheck=0/g' /etc/yum.repos.d/x.repo", "gpgcheck=0"),
+            (
+                "sed -i 's/gpgcheck=1/gpgcheck=0/g' /etc/yum.repos.d/x.repo",
+                "gpgcheck=0",
+            ),
             ("echo gpgcheck=0 >> /etc/yum.repos.d/x.repo", "gpgcheck=0"),
         ] {
             assert_eq!(run(cmd), vec![want.to_string()], "{cmd}");
@@ -185,15 +215,24 @@ mod tests {
     #[test]
     fn heredocs() {
         assert_eq!(
-            spans(R, "FROM a:1\nCOPY <<EOF /etc/yum.repos.d/x.repo\n[x]\ngpgcheck = 0\nrepo_gpgcheck=0\nEOF\n"),
+            spans(
+                R,
+                "FROM a:1\nCOPY <<EOF /etc/yum.repos.d/x.repo\n[x]\ngpgcheck = 0\nrepo_gpgcheck=0\nEOF\n"
+            ),
             vec!["gpgcheck = 0"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nRUN cat <<EOF > /etc/apt/sources.list.d/x.list\ndeb [trusted=yes] http://r ./\nEOF\n"),
+            spans(
+                R,
+                "FROM a:1\nRUN cat <<EOF > /etc/apt/sources.list.d/x.list\ndeb [trusted=yes] http://r ./\nEOF\n"
+            ),
             vec!["deb [trusted=yes] http://r ./"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nRUN <<EOF\napk add --allow-untrusted x.apk\nEOF\n"),
+            spans(
+                R,
+                "FROM a:1\nRUN <<EOF\napk add --allow-untrusted x.apk\nEOF\n"
+            ),
             vec!["--allow-untrusted"]
         );
     }
@@ -208,6 +247,7 @@ mod tests {
             "dnf install -y --setopt=gpgcheck=1 x",
             "apt-get -o APT::Get::AllowUnauthenticated=false install x",
             "echo trusted=yes",
+            "echo \"deb [ trusted=yes ] file://$tempDir ./\" > /etc/apt/sources.list.d/temp.list",
             "pip install --force-yes x",
         ] {
             assert_eq!(run(cmd), Vec::<String>::new(), "{cmd}");

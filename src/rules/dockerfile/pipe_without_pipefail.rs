@@ -60,7 +60,14 @@ fn walk(script: &Script, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: 
         return;
     }
     for p in &script.pipelines {
-        if p.elements.len() > 1 && !*pipefail {
+        let upstream = p.elements.split_last().map_or(&[][..], |(_, u)| u);
+        let can_fail = upstream.iter().any(|el| match el {
+            Element::Simple(c) => {
+                !matches!(c.program(), Some("echo" | "printf" | "yes" | "true" | ":"))
+            }
+            Element::Group { .. } => true,
+        });
+        if p.elements.len() > 1 && !*pipefail && can_fail {
             out.push((p.start, p.end));
         }
         for el in &p.elements {
@@ -151,7 +158,10 @@ mod tests {
     #[test]
     fn message_and_span() {
         assert_eq!(
-            findings(R, "FROM a:1\nRUN apk add curl && curl -fsSL https://x | tar -xz -C /opt\n"),
+            findings(
+                R,
+                "FROM a:1\nRUN apk add curl && curl -fsSL https://x | tar -xz -C /opt\n"
+            ),
             vec![(
                 "SLD020",
                 "2:21-2:59".to_string(),
@@ -167,11 +177,17 @@ mod tests {
             ("FROM a:1\nRUN a | b; c | d\n", "a | b"),
             ("FROM a:1\nRUN set -e && a | b\n", "a | b"),
             ("FROM a:1\nRUN a | b && set -o pipefail\n", "a | b"),
-            ("FROM a:1\nRUN set -o pipefail; set +o pipefail; a | b\n", "a | b"),
+            (
+                "FROM a:1\nRUN set -o pipefail; set +o pipefail; a | b\n",
+                "a | b",
+            ),
             ("FROM a:1\nRUN (set -o pipefail); a | b\n", "a | b"),
             ("FROM a:1\nRUN set -o pipefail; bash -c 'a | b'\n", "a | b"),
             ("FROM a:1\nRUN <<EOF\nset -e\na | b\nEOF\n", "a | b"),
-            ("FROM a:1\nSHELL [\"/bin/bash\", \"-c\"]\nRUN a | b\n", "a | b"),
+            (
+                "FROM a:1\nSHELL [\"/bin/bash\", \"-c\"]\nRUN a | b\n",
+                "a | b",
+            ),
             ("FROM a:1\nONBUILD RUN a | b\n", "a | b"),
         ] {
             assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
@@ -192,6 +208,7 @@ mod tests {
             "FROM a:1\nRUN echo 'a | b'\n",
             "FROM a:1\nSHELL [\"pwsh\", \"-Command\"]\nRUN a | b\n",
             "FROM a:1\nRUN <<EOF\nset -o pipefail\na | b\nEOF\n",
+            "FROM a:1\nRUN echo \"$SUM  /x.tgz\" | sha256sum -c - && yes | pecl install x\n",
         ] {
             assert_eq!(spans(R, text), Vec::<String>::new(), "{text}");
         }

@@ -26,13 +26,30 @@ const NAMES: &[&str] = &[
 const PATHS: &[&str] = &[".kube/config", ".aws/credentials", ".docker/config.json"];
 /// `.env.<suffix>` files that are templates, not secrets.
 const ENV_TEMPLATES: &[&str] = &[
-    "example", "sample", "template", "tmpl", "tpl", "dist", "defaults", "default", "schema", "test",
-    "ci",
+    "example", "sample", "template", "tmpl", "tpl", "dist", "defaults", "default", "schema",
+    "test", "ci",
 ];
 /// Name parts that mark a `.pem`/`.key` file as public material (certificates, public keys).
 const PUBLIC_PARTS: &[&str] = &[
-    "cert", "crt", "ca", "chain", "fullchain", "bundle", "pub", "public", "root", "gpg", "pgp",
-    "asc", "signing", "archive", "keyring", "release", "repo", "apt", "rpm",
+    "cert",
+    "crt",
+    "ca",
+    "chain",
+    "fullchain",
+    "bundle",
+    "pub",
+    "public",
+    "root",
+    "gpg",
+    "pgp",
+    "asc",
+    "signing",
+    "archive",
+    "keyring",
+    "release",
+    "repo",
+    "apt",
+    "rpm",
 ];
 
 /// Why `path` (a `COPY`/`ADD` source as written) is a secret file, if it is one.
@@ -44,7 +61,8 @@ pub(crate) fn secret_kind(path: &str) -> Option<&'static str> {
         return None;
     }
     if let Some(rest) = base.strip_prefix(".env.") {
-        return (!ENV_TEMPLATES.contains(&rest) && !rest.contains('*')).then_some("environment file");
+        return (!ENV_TEMPLATES.contains(&rest) && !rest.contains('*'))
+            .then_some("environment file");
     }
     if NAMES.contains(&base) {
         return Some(match base {
@@ -58,7 +76,10 @@ pub(crate) fn secret_kind(path: &str) -> Option<&'static str> {
     if base.ends_with(".kubeconfig") {
         return Some("kubeconfig");
     }
-    if PATHS.iter().any(|p| lower == *p || lower.ends_with(&format!("/{p}"))) {
+    if PATHS
+        .iter()
+        .any(|p| lower == *p || lower.ends_with(&format!("/{p}")))
+    {
         return Some("credentials file");
     }
     let stem = base
@@ -172,7 +193,10 @@ mod tests {
             )]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nADD --chown=app [\"id_rsa\", \"/home/app/.ssh/\"]\nONBUILD COPY .npmrc /app/\n"),
+            spans(
+                R,
+                "FROM a:1\nADD --chown=app [\"id_rsa\", \"/home/app/.ssh/\"]\nONBUILD COPY .npmrc /app/\n"
+            ),
             vec!["\"id_rsa\"", ".npmrc"]
         );
         assert_eq!(

@@ -24,13 +24,40 @@ impl Rule for SetuidBitAdded {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        // Directories each RUN creates with `mkdir` (a setgid directory only passes its group on).
+        let mut made_dirs: Vec<(usize, String)> = Vec::new();
+        super::for_each_run_command(df, &mut |run, cmd, _| {
+            if cmd.program() == Some("mkdir") {
+                for a in cmd.args().iter().filter(|a| !a.value.starts_with('-')) {
+                    made_dirs.push((run.index, a.value.trim_end_matches('/').to_string()));
+                }
+            }
+        });
         let mut found: Vec<(Span, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
-            let Some(set) = super::mode_sets(cmd) else { return };
-            let Some(what) = super::mode_effect(set.value).and_then(bits) else {
+        super::for_each_run_command(df, &mut |run, cmd, origin| {
+            let Some(set) = super::mode_sets(cmd) else {
                 return;
             };
-            let prog = cmd.program().unwrap_or("chmod");
+            let Some(effect) = super::mode_effect(set.value) else {
+                return;
+            };
+            let on_dirs = set.dirs_only
+                || effect.sticky
+                || (!set.targets.is_empty()
+                    && set.targets.iter().all(|t| {
+                        let t = t.value.trim_end_matches('/');
+                        made_dirs.iter().any(|(i, d)| *i == run.index && d == t)
+                    }));
+            if !effect.setuid && on_dirs {
+                return;
+            }
+            let Some(what) = bits(effect) else {
+                return;
+            };
+            let prog = match cmd.program() {
+                Some(p @ ("mkdir" | "install")) => format!("{p} -m"),
+                _ => "chmod".to_string(),
+            };
             let target = set.targets.first().map_or_else(
                 || "files".to_string(),
                 |t| format!("`{}`", super::snippet(&t.value, 40)),
@@ -47,7 +74,9 @@ impl Rule for SetuidBitAdded {
         let mut copies = super::instructions_of(df, Keyword::Copy);
         copies.extend(super::instructions_of(df, Keyword::Add));
         for loc in copies {
-            let Some(flag) = loc.ins.flag("chmod") else { continue };
+            let Some(flag) = loc.ins.flag("chmod") else {
+                continue;
+            };
             let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
                 continue;
             };
@@ -104,6 +133,7 @@ mod tests {
             ("chmod +s /x", "+s"),
             ("chmod ug+rs /x", "ug+rs"),
             ("install -m 4755 tool /usr/bin/tool", "4755"),
+            ("mkdir -p /srv/a && chmod g+s /srv/a /srv/b", "g+s"),
         ] {
             assert_eq!(run(cmd), vec![want.to_string()], "{cmd}");
         }
@@ -122,6 +152,11 @@ mod tests {
             "chmod a-s /usr/bin/x",
             "find / -perm /6000 -type f -exec chmod a-s {} +",
             "chmod 0755 /x",
+            "mkdir -m 2775 /srv/shared",
+            "install -d -m 3777 /var/run/app",
+            "mkdir -p /srv/shared && chmod g+s /srv/shared",
+            "chmod 3777 /var/run/app",
+            "find /opt -type d -exec chmod g+s {} +",
         ] {
             assert_eq!(run(cmd), Vec::<String>::new(), "{cmd}");
         }

@@ -48,7 +48,9 @@ fn installed_packages(cmd: &Command) -> Option<(&str, Vec<&Word>)> {
         _ => return None,
     };
     let args = cmd.args();
-    let verb = args.iter().position(|w| verbs.contains(&w.value.as_str()))?;
+    let verb = args
+        .iter()
+        .position(|w| verbs.contains(&w.value.as_str()))?;
     let mut packages = Vec::new();
     let mut skip = false;
     for w in args.iter().skip(verb + 1) {
@@ -103,12 +105,21 @@ impl Rule for SshServerInstalled {
             };
             for p in packages {
                 if is_ssh_server(manager, &p.value) {
-                    found.push((
-                        origin.word(p),
+                    let meta = matches!(p.value.to_ascii_lowercase().as_str(), "ssh" | "openssh");
+                    let message = if meta {
+                        format!(
+                            "`{manager}` installs `{}`, which includes the SSH server",
+                            super::snippet(&p.value, 40)
+                        )
+                    } else {
                         format!(
                             "`{manager}` installs SSH server package `{}`",
                             super::snippet(&p.value, 40)
-                        ),
+                        )
+                    };
+                    found.push((
+                        origin.word(p),
+                        message,
                         "don't run an SSH server in a container: use `docker exec` for access, and install only the client (`openssh-client`) if you need `ssh`",
                     ));
                 }
@@ -148,7 +159,10 @@ mod tests {
     #[test]
     fn message_and_span() {
         assert_eq!(
-            findings(R, "FROM a:1\nRUN apt-get install -y openssh-server\nEXPOSE 80 22/tcp\n"),
+            findings(
+                R,
+                "FROM a:1\nRUN apt-get install -y openssh-server\nEXPOSE 80 22/tcp\n"
+            ),
             vec![
                 (
                     "SLD016",
@@ -167,11 +181,17 @@ mod tests {
     #[test]
     fn flagged() {
         for (cmd, want) in [
-            ("apt-get update && apt-get install -y --no-install-recommends curl openssh-server=1:9.2p1-2", "openssh-server=1:9.2p1-2"),
+            (
+                "apt-get update && apt-get install -y --no-install-recommends curl openssh-server=1:9.2p1-2",
+                "openssh-server=1:9.2p1-2",
+            ),
             ("apt-get install -y ssh", "ssh"),
             ("apk add --no-cache openssh", "openssh"),
             ("apk add dropbear", "dropbear"),
-            ("yum install -y openssh-server-8.0p1", "openssh-server-8.0p1"),
+            (
+                "yum install -y openssh-server-8.0p1",
+                "openssh-server-8.0p1",
+            ),
             ("dnf -y install openssh-server", "openssh-server"),
             ("zypper in -y openssh-server", "openssh-server"),
         ] {
@@ -192,6 +212,9 @@ mod tests {
         ] {
             assert_eq!(run(cmd), Vec::<String>::new(), "{cmd}");
         }
-        assert_eq!(spans(R, "FROM a:1\nEXPOSE 2222 8022/tcp\n"), Vec::<String>::new());
+        assert_eq!(
+            spans(R, "FROM a:1\nEXPOSE 2222 8022/tcp\n"),
+            Vec::<String>::new()
+        );
     }
 }

@@ -55,7 +55,10 @@ mod tests {
             )]
         );
         for (text, n) in [
-            ("FROM a:1\nRUN apt-get update && /usr/bin/sudo -E make install\n", 1),
+            (
+                "FROM a:1\nRUN apt-get update && /usr/bin/sudo -E make install\n",
+                1,
+            ),
             ("FROM a:1\nRUN sh -c 'sudo -u app id'\n", 1),
             ("FROM a:1\nONBUILD RUN sudo true\n", 1),
             ("FROM a:1\nRUN <<EOF\nset -e\nsudo true\nEOF\n", 1),

@@ -10,8 +10,11 @@ use super::Origin;
 /// SLD008: TLS certificate verification turned off for a download tool or package manager.
 pub struct TlsVerificationDisabled;
 
+/// An environment variable and whether a value of it turns verification off.
+type EnvCheck = (&'static str, fn(&str) -> bool);
+
 /// Environment variables that turn verification off, and whether a value does.
-const ENV_VARS: &[(&str, fn(&str) -> bool)] = &[
+const ENV_VARS: &[EnvCheck] = &[
     ("GIT_SSL_NO_VERIFY", |v| !v.is_empty()),
     ("NODE_TLS_REJECT_UNAUTHORIZED", |v| v.trim() == "0"),
     ("PYTHONHTTPSVERIFY", |v| v.trim() == "0"),
@@ -50,34 +53,47 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
             matches!(v, "--insecure" | "--proxy-insecure")
                 || v.strip_prefix('-').is_some_and(|c| {
                     !c.starts_with('-')
-                        && c
-                            .chars()
+                        && c.chars()
                             .take_while(|ch| !CURL_ARG_LETTERS.contains(*ch))
                             .any(|ch| ch == 'k')
                 })
         }),
         "wget" => flagged(&|v| v == "--no-check-certificate"),
         p if is_pip_like(p) => flagged(&|v| {
-            v == "--trusted-host" || v.starts_with("--trusted-host=") || v.ends_with(".trusted-host")
+            v == "--trusted-host"
+                || v.starts_with("--trusted-host=")
+                || v.ends_with(".trusted-host")
         }),
-        "npm" | "yarn" | "pnpm" => {
-            npm_config_set(args).or_else(|| {
-                args.iter().enumerate().find_map(|(i, w)| {
-                    let v = w.value.as_str();
-                    let off = v == "--no-strict-ssl"
-                        || v.strip_prefix("--strict-ssl=").is_some_and(super::is_off)
-                        || (v == "--strict-ssl"
-                            && args.get(i + 1).is_some_and(|n| super::is_off(&n.value)));
-                    off.then_some(w)
-                })
+        "npm" | "yarn" | "pnpm" => npm_config_set(args).or_else(|| {
+            args.iter().enumerate().find_map(|(i, w)| {
+                let v = w.value.as_str();
+                let off = v == "--no-strict-ssl"
+                    || v.strip_prefix("--strict-ssl=").is_some_and(super::is_off)
+                    || (v == "--strict-ssl"
+                        && args.get(i + 1).is_some_and(|n| super::is_off(&n.value)));
+                off.then_some(w)
             })
-        }
+        }),
         "git" => git_config_set(args),
         _ => None,
     };
     if let Some(w) = hit {
         let span = origin.word(w);
-        out.push((span, format!("{prog} {}", w.value)));
+        // `npm config set strict-ssl false`, `git config http.sslVerify false`: the whole command.
+        let config = matches!(prog, "npm" | "yarn" | "pnpm" | "git")
+            && args.iter().any(|a| a.value == "config" || a.value == "set");
+        let what = if config {
+            let from = cmd.program_index().unwrap_or(0);
+            cmd.words
+                .iter()
+                .skip(from)
+                .map(|a| a.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            format!("{prog} {}", w.value)
+        };
+        out.push((span, what));
     }
     // `sslverify=0` / `strict-ssl=false` anywhere in a word: `--setopt=sslverify=0`,
     // `git -c http.sslVerify=false`, `echo sslverify=0 >> /etc/yum.conf`.
@@ -92,7 +108,10 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
         for key in OFF_KEYS {
             if let Some((s, e)) = super::find_key_off(text, key) {
                 let span = origin.word_part(w, base + s, base + e);
-                if !out.iter().any(|(o, _)| o.start <= span.start && span.end <= o.end) {
+                if !out
+                    .iter()
+                    .any(|(o, _)| o.start <= span.start && span.end <= o.end)
+                {
                     out.push((span, text.get(s..e).unwrap_or(key).to_string()));
                 }
             }
@@ -106,7 +125,9 @@ fn is_pip_like(prog: &str) -> bool {
 
 /// `npm config set strict-ssl false`, `npm set strict-ssl false`, `yarn config set strict-ssl
 /// false`, `yarn config set enableStrictSsl false`: the key word.
-fn npm_config_set(args: &[crate::dockerfile::shell::Word]) -> Option<&crate::dockerfile::shell::Word> {
+fn npm_config_set(
+    args: &[crate::dockerfile::shell::Word],
+) -> Option<&crate::dockerfile::shell::Word> {
     let set = args.iter().position(|w| w.value == "set")?;
     let rest: Vec<_> = args
         .iter()
@@ -123,7 +144,9 @@ fn npm_config_set(args: &[crate::dockerfile::shell::Word]) -> Option<&crate::doc
 }
 
 /// `git config [--global] http.sslVerify false` (also `http.<url>.sslVerify`): the key word.
-fn git_config_set(args: &[crate::dockerfile::shell::Word]) -> Option<&crate::dockerfile::shell::Word> {
+fn git_config_set(
+    args: &[crate::dockerfile::shell::Word],
+) -> Option<&crate::dockerfile::shell::Word> {
     let config = args.iter().position(|w| w.value == "config")?;
     let rest: Vec<_> = args
         .iter()
@@ -132,8 +155,10 @@ fn git_config_set(args: &[crate::dockerfile::shell::Word]) -> Option<&crate::doc
         .collect();
     let key = rest.first()?;
     let k = key.value.to_ascii_lowercase();
-    (k.starts_with("http.") && k.ends_with(".sslverify") && rest.get(1).is_some_and(|v| super::is_off(&v.value)))
-        .then_some(*key)
+    (k.starts_with("http.")
+        && k.ends_with(".sslverify")
+        && rest.get(1).is_some_and(|v| super::is_off(&v.value)))
+    .then_some(*key)
 }
 
 impl Rule for TlsVerificationDisabled {
@@ -149,7 +174,11 @@ impl Rule for TlsVerificationDisabled {
         let mut all = super::instructions_of(df, Keyword::Arg);
         all.extend(super::instructions_of(df, Keyword::Env));
         for loc in all {
-            let keyword = if loc.ins.kind == Keyword::Env { "ENV" } else { "ARG" };
+            let keyword = if loc.ins.kind == Keyword::Env {
+                "ENV"
+            } else {
+                "ARG"
+            };
             for kv in loc.ins.args.pairs() {
                 let Some(value) = &kv.value else { continue };
                 let value = if value.contains('$') {
@@ -220,21 +249,48 @@ mod tests {
         for (cmd, want) in [
             ("curl --insecure https://x", "--insecure"),
             ("curl -k -o /x https://x", "-k"),
-            ("wget --no-check-certificate https://x", "--no-check-certificate"),
-            ("pip install --trusted-host pypi.example.com x", "--trusted-host"),
-            ("python3 -m pip install --trusted-host=pypi.example.com x", "--trusted-host=pypi.example.com"),
-            ("pip config set global.trusted-host example.com", "global.trusted-host"),
+            (
+                "wget --no-check-certificate https://x",
+                "--no-check-certificate",
+            ),
+            (
+                "pip install --trusted-host pypi.example.com x",
+                "--trusted-host",
+            ),
+            (
+                "python3 -m pip install --trusted-host=pypi.example.com x",
+                "--trusted-host=pypi.example.com",
+            ),
+            (
+                "pip config set global.trusted-host example.com",
+                "global.trusted-host",
+            ),
             ("npm config set strict-ssl false", "strict-ssl"),
             ("yarn config set strict-ssl false -g", "strict-ssl"),
             ("npm install --strict-ssl=false", "--strict-ssl=false"),
-            ("GIT_SSL_NO_VERIFY=true git clone https://x", "GIT_SSL_NO_VERIFY=true"),
-            ("export NODE_TLS_REJECT_UNAUTHORIZED=0", "NODE_TLS_REJECT_UNAUTHORIZED=0"),
-            ("env PYTHONHTTPSVERIFY=0 python3 x.py", "PYTHONHTTPSVERIFY=0"),
-            ("git -c http.sslVerify=false clone https://x", "sslVerify=false"),
+            (
+                "GIT_SSL_NO_VERIFY=true git clone https://x",
+                "GIT_SSL_NO_VERIFY=true",
+            ),
+            (
+                "export NODE_TLS_REJECT_UNAUTHORIZED=0",
+                "NODE_TLS_REJECT_UNAUTHORIZED=0",
+            ),
+            (
+                "env PYTHONHTTPSVERIFY=0 python3 x.py",
+                "PYTHONHTTPSVERIFY=0",
+            ),
+            (
+                "git -c http.sslVerify=false clone https://x",
+                "sslVerify=false",
+            ),
             ("git config --global http.sslverify false", "http.sslverify"),
             ("dnf install -y --setopt=sslverify=0 x", "sslverify=0"),
             ("echo 'sslverify=False' >> /etc/yum.conf", "sslverify=False"),
-            ("sed -i 's/sslverify=1/sslverify=0/' /etc/yum.conf", "sslverify=0"),
+            (
+                "sed -i 's/sslverify=1/sslverify=0/' /etc/yum.conf",
+                "sslverify=0",
+            ),
             ("sh -c 'curl -k https://x'", "-k"),
         ] {
             assert_eq!(run(cmd), vec![want.to_string()], "{cmd}");
@@ -244,19 +300,31 @@ mod tests {
     #[test]
     fn env_arg_and_heredocs() {
         assert_eq!(
-            spans(R, "FROM a:1\nENV NODE_TLS_REJECT_UNAUTHORIZED=0 X=1\nARG GIT_SSL_NO_VERIFY=1\n"),
+            spans(
+                R,
+                "FROM a:1\nENV NODE_TLS_REJECT_UNAUTHORIZED=0 X=1\nARG GIT_SSL_NO_VERIFY=1\n"
+            ),
             vec!["NODE_TLS_REJECT_UNAUTHORIZED=0", "GIT_SSL_NO_VERIFY=1"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nARG V=0\nENV PYTHONHTTPSVERIFY=$V\nENV npm_config_strict_ssl false\n"),
+            spans(
+                R,
+                "FROM a:1\nARG V=0\nENV PYTHONHTTPSVERIFY=$V\nENV npm_config_strict_ssl false\n"
+            ),
             vec!["PYTHONHTTPSVERIFY=$V", "npm_config_strict_ssl false"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nCOPY <<EOF /etc/yum.repos.d/x.repo\n[x]\nbaseurl=https://x\n  sslverify = 0\nEOF\n"),
+            spans(
+                R,
+                "FROM a:1\nCOPY <<EOF /etc/yum.repos.d/x.repo\n[x]\nbaseurl=https://x\n  sslverify = 0\nEOF\n"
+            ),
             vec!["sslverify = 0"]
         );
         assert_eq!(
-            spans(R, "FROM a:1\nONBUILD RUN wget --no-check-certificate https://x\n"),
+            spans(
+                R,
+                "FROM a:1\nONBUILD RUN wget --no-check-certificate https://x\n"
+            ),
             vec!["--no-check-certificate"]
         );
     }

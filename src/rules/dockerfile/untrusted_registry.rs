@@ -13,7 +13,9 @@ pub(crate) fn registry_and_repo(image: &str) -> (String, String) {
     let (name, _, _) = semantics::split_image_ref(image);
     let (registry, repo) = match name.split_once('/') {
         Some((first, rest))
-            if first.contains('.') || first.contains(':') || first.eq_ignore_ascii_case("localhost") =>
+            if first.contains('.')
+                || first.contains(':')
+                || first.eq_ignore_ascii_case("localhost") =>
         {
             (first.to_ascii_lowercase(), rest.to_string())
         }
@@ -78,7 +80,9 @@ impl Rule for UntrustedRegistry {
         let mut copies = super::instructions_of(df, Keyword::Copy);
         copies.extend(super::instructions_of(df, Keyword::Add));
         for loc in copies {
-            let Some(flag) = loc.ins.flag("from") else { continue };
+            let Some(flag) = loc.ins.flag("from") else {
+                continue;
+            };
             let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
                 continue;
             };
@@ -102,10 +106,7 @@ impl Rule for UntrustedRegistry {
                 let Some(image) = semantics::expand_with_args(df, from, loc.scope()) else {
                     continue;
                 };
-                if image.is_empty()
-                    || super::is_stage_ref(df, &image, loc.index)
-                    || loc.onbuild
-                {
+                if image.is_empty() || super::is_stage_ref(df, &image, loc.index) || loc.onbuild {
                     continue;
                 }
                 // Point at `from=…` when the flag is written without quotes.
@@ -118,7 +119,12 @@ impl Rule for UntrustedRegistry {
                         let start = v.span.start + u32::try_from(pos).ok()?;
                         Some(Span::new(start, start + u32::try_from(len).ok()?))
                     })
-                    .filter(|_| !flag.value.as_ref().is_some_and(|v| v.value.contains(['"', '\''])))
+                    .filter(|_| {
+                        !flag
+                            .value
+                            .as_ref()
+                            .is_some_and(|v| v.value.contains(['"', '\'']))
+                    })
                     .unwrap_or(flag.span);
                 found.push((span, image, "`RUN --mount` image"));
             }
@@ -172,23 +178,50 @@ mod tests {
         let r = |i: &str| registry_and_repo(i);
         assert_eq!(r("alpine:3"), ("docker.io".into(), "library/alpine".into()));
         assert_eq!(r("acme/app"), ("docker.io".into(), "acme/app".into()));
-        assert_eq!(r("ghcr.io/acme/app:1@sha256:ab"), ("ghcr.io".into(), "acme/app".into()));
+        assert_eq!(
+            r("ghcr.io/acme/app:1@sha256:ab"),
+            ("ghcr.io".into(), "acme/app".into())
+        );
         assert_eq!(r("localhost/app"), ("localhost".into(), "app".into()));
         assert_eq!(r("reg:5000/app"), ("reg:5000".into(), "app".into()));
-        assert_eq!(r("index.docker.io/library/alpine"), ("docker.io".into(), "library/alpine".into()));
+        assert_eq!(
+            r("index.docker.io/library/alpine"),
+            ("docker.io".into(), "library/alpine".into())
+        );
         let t = |i: &str, list: &[&str]| {
-            is_trusted(i, &list.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
+            is_trusted(
+                i,
+                &list.iter().map(|s| (*s).to_string()).collect::<Vec<_>>(),
+            )
         };
-        assert!(t("registry.example.com/team/app:1", &["registry.example.com"]));
-        assert!(t("registry.example.com/team/app:1", &["registry.example.com/team"]));
-        assert!(t("registry.example.com/team/app:1", &["Registry.Example.com/team/"]));
-        assert!(!t("registry.example.com/other/app:1", &["registry.example.com/team"]));
-        assert!(!t("registry.example.com/teamx/app", &["registry.example.com/team"]));
+        assert!(t(
+            "registry.example.com/team/app:1",
+            &["registry.example.com"]
+        ));
+        assert!(t(
+            "registry.example.com/team/app:1",
+            &["registry.example.com/team"]
+        ));
+        assert!(t(
+            "registry.example.com/team/app:1",
+            &["Registry.Example.com/team/"]
+        ));
+        assert!(!t(
+            "registry.example.com/other/app:1",
+            &["registry.example.com/team"]
+        ));
+        assert!(!t(
+            "registry.example.com/teamx/app",
+            &["registry.example.com/team"]
+        ));
         assert!(t("alpine:3.20", &["docker.io"]));
         assert!(t("alpine:3.20", &["docker.io/library"]));
         assert!(!t("acme/app", &["docker.io/library"]));
         assert!(!t("alpine", &["ghcr.io"]));
-        assert!(!t("evil.registry.example.com/app", &["registry.example.com"]));
+        assert!(!t(
+            "evil.registry.example.com/app",
+            &["registry.example.com"]
+        ));
     }
 
     #[test]
@@ -196,15 +229,30 @@ mod tests {
         let text = "ARG BASE=ghcr.io/acme/base:1\nFROM ${BASE} AS build\nFROM registry.example.com/team/run:2 AS run\nCOPY --from=build /a /a\nCOPY --from=quay.io/x/tool:1 /t /t\nRUN --mount=type=bind,from=docker.io/library/busybox:1,target=/b true\nFROM run\n";
         assert_eq!(
             spans(text, &["registry.example.com"]),
-            vec!["${BASE}", "quay.io/x/tool:1", "from=docker.io/library/busybox:1"]
+            vec![
+                "${BASE}",
+                "quay.io/x/tool:1",
+                "from=docker.io/library/busybox:1"
+            ]
         );
         assert_eq!(spans(text, &[]), Vec::<String>::new());
         assert_eq!(
-            spans(text, &["registry.example.com", "ghcr.io/acme", "quay.io", "docker.io"]),
+            spans(
+                text,
+                &[
+                    "registry.example.com",
+                    "ghcr.io/acme",
+                    "quay.io",
+                    "docker.io"
+                ]
+            ),
             Vec::<String>::new()
         );
         assert_eq!(
-            spans("FROM scratch\nFROM alpine AS a\nRUN --mount=from=a,target=/x true\nARG X\nFROM $X\n", &["ghcr.io"]),
+            spans(
+                "FROM scratch\nFROM alpine AS a\nRUN --mount=from=a,target=/x true\nARG X\nFROM $X\n",
+                &["ghcr.io"]
+            ),
             vec!["alpine"]
         );
     }

@@ -21,11 +21,16 @@ impl Rule for WorldWritablePermissions {
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String)> = Vec::new();
         super::for_each_run_command(df, &mut |_, cmd, origin| {
-            let Some(set) = super::mode_sets(cmd) else { return };
+            let Some(set) = super::mode_sets(cmd) else {
+                return;
+            };
             if !super::mode_effect(set.value).is_some_and(is_world_writable) {
                 return;
             }
-            let prog = cmd.program().unwrap_or("chmod");
+            let prog = match cmd.program() {
+                Some(p @ ("mkdir" | "install")) => format!("{p} -m"),
+                _ => "chmod".to_string(),
+            };
             let target = set.targets.first().map_or_else(
                 || "files".to_string(),
                 |t| format!("`{}`", super::snippet(&t.value, 40)),
@@ -42,7 +47,9 @@ impl Rule for WorldWritablePermissions {
         let mut copies = super::instructions_of(df, Keyword::Copy);
         copies.extend(super::instructions_of(df, Keyword::Add));
         for loc in copies {
-            let Some(flag) = loc.ins.flag("chmod") else { continue };
+            let Some(flag) = loc.ins.flag("chmod") else {
+                continue;
+            };
             let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
                 continue;
             };
