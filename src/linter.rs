@@ -196,6 +196,33 @@ fn relocate(files: &[FileRef], diagnostics: &mut [Diagnostic]) {
     }
 }
 
+/// `x-sandlint: { ignore: [...], reason: "..." }` of the services written in file number `file`,
+/// as directives covering each such service.
+fn x_sandlint_directives(compose: &compose::model::ComposeFile, file: usize) -> Vec<suppress::Directive> {
+    compose
+        .services
+        .iter()
+        .filter_map(|s| {
+            let x = s.x_sandlint.as_ref()?;
+            (usize::from(x.span.file) == file).then(|| suppress::Directive {
+                span: x.span,
+                global: false,
+                rules: x
+                    .ignore
+                    .iter()
+                    .map(|r| {
+                        let name = r.value.text().to_string();
+                        let rule = crate::docs::find(&name);
+                        (crate::source::Spanned::new(name, r.span), rule)
+                    })
+                    .collect(),
+                reason: x.reason.as_ref().map(|r| r.value.text().to_string()),
+                scope: Some(s.name.span.cover(s.span)),
+            })
+        })
+        .collect()
+}
+
 /// The override file `docker compose` merges into `file` by default: `compose.override.yaml`
 /// beside `compose.yaml` (likewise `.yml` and `docker-compose.*`), if it exists.
 pub fn override_files(file: &FileRef) -> Option<FileRef> {
@@ -259,7 +286,16 @@ fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_
         .map(|s| (s.name.span.cover(s.span), format!("service:{}", s.name.value)))
         .collect();
     let directives = if opts.inline_ignores {
-        project.files.iter().map(|f| (f.clone(), suppress::compose(f))).collect()
+        project
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut d = suppress::compose(f);
+                d.directives.extend(x_sandlint_directives(compose, i));
+                (f.clone(), d)
+            })
+            .collect()
     } else {
         Vec::new()
     };

@@ -380,3 +380,29 @@ fn baseline_reports_only_new_findings_and_survives_moves() {
         err(&o)
     );
 }
+
+#[test]
+fn x_sandlint_service_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(
+        p,
+        "compose.yaml",
+        "services:\n  emu:\n    image: \"qemu:9\"\n    privileged: true\n    x-sandlint:\n      ignore: [privileged-container, SLC008, nope-rule]\n      reason: \"needs /dev/kvm\"\n  web:\n    image: \"nginx:1.27\"\n    privileged: true\n",
+    );
+    let sel = "privileged-container,host-network-mode,invalid-suppression,unused-suppression";
+    let o = run(p, &["check", "--format", "concise", "--select", sel, "--report-unused-ignores"]);
+    assert_eq!(
+        out(&o),
+        "compose.yaml:6:38: warning SLE004 suppression of `host-network-mode` matches no finding\n\
+         compose.yaml:6:46: error SLE003 unknown rule `nope-rule` in suppression\n\
+         compose.yaml:10:17: error SLC001 service `web` runs privileged (`privileged: true`)\n\
+         Checked 1 file: 2 errors, 1 warning, 0 info (1 suppressed)\n"
+    );
+    let o = run(p, &["check", "--format", "sarif", "--select", sel]);
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<_> = results.iter().filter(|r| r.get("suppressions").is_some()).collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["suppressions"][0]["justification"], "needs /dev/kvm");
+}

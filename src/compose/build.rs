@@ -370,6 +370,21 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
         s.keys.push(Spanned::new(k.to_string(), key.span));
         match k {
             "extends" => s.extends = Some(extends(ctx, key.span, value)),
+            "x-sandlint" => {
+                let mut x = super::model::XSandlint {
+                    span: key.span,
+                    ignore: Vec::new(),
+                    reason: None,
+                };
+                for (k, e) in map_entries(value) {
+                    match k {
+                        "ignore" => x.ignore = ctx.list(e.value),
+                        "reason" => x.reason = ctx.value(e.value),
+                        _ => {}
+                    }
+                }
+                s.x_sandlint = Some(x);
+            }
             "image" => s.image = ctx.value(value),
             "build" => s.build = Some(build(ctx, key.span, value)),
             "user" => s.user = ctx.value(value),

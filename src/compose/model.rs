@@ -71,6 +71,16 @@ pub struct Include {
     pub paths: Vec<SValue>,
 }
 
+/// A service's `x-sandlint` extension: rules to suppress for the whole service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XSandlint {
+    /// The `x-sandlint` key.
+    pub span: Span,
+    /// Rule names or codes (a list, or one string).
+    pub ignore: Vec<SValue>,
+    pub reason: Option<SValue>,
+}
+
 /// `extends: name` or `extends: { service: name, file: path }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extends {
@@ -108,6 +118,8 @@ pub struct Service {
     pub keys: Vec<Spanned<String>>,
     /// `extends:`, if any (already applied when the service comes from a project load).
     pub extends: Option<Extends>,
+    /// `x-sandlint: { ignore: [rule, ...], reason: "..." }`: suppressions for this service.
+    pub x_sandlint: Option<XSandlint>,
     /// Keys tagged `!reset`: absent here, and they remove what an earlier file set.
     pub reset_keys: Vec<String>,
     /// Keys tagged `!override`: they replace what an earlier file set instead of merging.
