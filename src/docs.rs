@@ -123,6 +123,9 @@ pub struct Example {
     pub code: &'static str,
     /// 1-based line of the opening fence in the doc.
     pub line: usize,
+    /// The text of the last ```` ```toml ```` block before this example in the same `##`
+    /// section: sandlint config the example runs with.
+    pub config: Option<&'static str>,
 }
 
 /// Every `dockerfile`/`compose` example block with a `bad` or `good` tag, except `ignore`d ones.
@@ -135,7 +138,11 @@ pub fn examples(doc: &'static str) -> Vec<Example> {
         positions.push((i, offset));
         offset += l.len();
     }
+    let mut config: Option<&'static str> = None;
     while let Some((i, line)) = lines.next() {
+        if line.starts_with("## ") {
+            config = None;
+        }
         let Some(info) = line.trim_end().strip_prefix("```") else {
             continue;
         };
@@ -147,6 +154,10 @@ pub fn examples(doc: &'static str) -> Vec<Example> {
                 end = positions.get(j).map_or(doc.len(), |p| p.1);
                 break;
             }
+        }
+        if words.first() == Some(&"toml") {
+            config = Some(&doc[start..end]);
+            continue;
         }
         let (Some(&lang), Some(&kind)) = (words.first(), words.get(1)) else {
             continue;
@@ -165,6 +176,7 @@ pub fn examples(doc: &'static str) -> Vec<Example> {
                 bad: kind == "bad",
                 code: &doc[start..end],
                 line: i + 1,
+                config,
             }),
             _ => {}
         }

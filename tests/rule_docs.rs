@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use sandlint::docs;
-use sandlint::linter::{FileKind, Selection, lint_text};
+use sandlint::config::Config;
+use sandlint::linter::{FileKind, LintOptions, Selection, lint_file_with};
+use sandlint::source::SourceFile;
 
 const HEADINGS: &[&str] = &["## What it does", "## Why is this bad?", "## Example"];
 const OPTIONAL: &[&str] = &["## Options", "## Exceptions", "## References"];
@@ -105,10 +107,10 @@ fn examples_run() {
     let mut rendered = String::new();
     for m in docs::RULES {
         let examples = docs::examples(m.doc);
-        // A cross-file rule's bad example needs two files: it may be an `ignore`d block
-        // (and then runs as a fixture).
-        let ignored_bad = m.code.starts_with("SLX")
-            && (m.doc.contains("```compose bad ignore") || m.doc.contains("```dockerfile bad ignore"));
+        // A bad example that needs more than one file (a Dockerfile beside a Compose file, a
+        // build context) may be an `ignore`d block: it then runs as a fixture
+        // (`every_rule_has_doc_and_fixtures` requires bad fixtures).
+        let ignored_bad = m.doc.contains("```compose bad ignore") || m.doc.contains("```dockerfile bad ignore");
         assert!(examples.iter().any(|e| e.bad) || ignored_bad, "{}: no bad example", m.name);
         assert!(
             examples.iter().any(|e| !e.bad),
@@ -127,7 +129,15 @@ fn examples_run() {
             } else {
                 Selection::only(m.code)
             };
-            let diags = lint_text(kind, &label, e.code, &selection);
+            let config = match e.config {
+                Some(text) => Config::parse(Path::new(&format!("rules/{}.md", m.name)), text)
+                    .unwrap_or_else(|err| panic!("{label}: bad toml block: {err:?}")),
+                None => Config::default(),
+            };
+            let file = SourceFile::virtual_file(&label, e.code).into_ref();
+            let mut opts = LintOptions::new(selection);
+            opts.config = &config;
+            let diags = lint_file_with(file, kind, &opts).diagnostics;
             let hits: Vec<_> = diags.iter().filter(|d| d.rule.code == m.code).collect();
             let want = usize::from(e.bad);
             if hits.len() != want {

@@ -18,15 +18,28 @@ use sandlint::report::{self, ReportCtx};
 use sandlint::source::{SourceFile, display_path};
 
 /// Lints every Dockerfile/Compose file found under `dir` (discovery included) with `selection`.
+/// A `.sandlint.toml` (or `sandlint.toml`) in `dir` applies, as the CLI would find it.
 pub fn lint_dir(dir: &Path, selection: &Selection) -> (Vec<FileResult>, Vec<Diagnostic>) {
     let (candidates, errors) = discover::discover(&[dir.to_path_buf()], true);
     assert!(errors.is_empty(), "walk errors: {errors:?}");
+    let config = sandlint::config::CONFIG_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .map(|p| sandlint::config::Config::load(&p).unwrap())
+        .unwrap_or_default();
     let mut results = Vec::new();
     for c in candidates {
+        // Default override files are checked with their base file, as the CLI does.
+        if linter::is_override_of_existing_base(&c.path) {
+            continue;
+        }
         let text = std::fs::read_to_string(&c.path).unwrap();
         let kind = c.kind.unwrap();
         let file = SourceFile::new(c.path.clone(), display_path(&c.path), text).into_ref();
-        results.push(linter::lint_file(file, kind, selection));
+        let mut opts = linter::LintOptions::new(selection.clone());
+        opts.config = &config;
+        results.push(linter::lint_file_with(file, kind, &opts));
     }
     let mut all: Vec<Diagnostic> = results
         .iter()
