@@ -396,13 +396,16 @@ impl ConfigFinder {
     /// holding `.git`).
     pub fn nearest(&self, dir: &Path) -> Option<PathBuf> {
         let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        if let Ok(cache) = self.cache.lock()
-            && let Some(hit) = cache.get(&abs)
-        {
-            return hit.clone();
-        }
+        let mut visited = Vec::new();
         let mut found = None;
         for d in abs.ancestors() {
+            if let Ok(cache) = self.cache.lock()
+                && let Some(hit) = cache.get(d)
+            {
+                found = hit.clone();
+                break;
+            }
+            visited.push(d.to_path_buf());
             if let Some(p) = CONFIG_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
                 found = Some(p);
                 break;
@@ -411,8 +414,11 @@ impl ConfigFinder {
                 break;
             }
         }
+        // Every directory on the way up has the same nearest config.
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(abs, found.clone());
+            for v in visited {
+                cache.insert(v, found.clone());
+            }
         }
         found
     }

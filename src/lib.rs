@@ -173,8 +173,9 @@ pub fn run_with(
         Command::Check(args) => commands::check::check(args, color, stdin, stdout, stderr),
         Command::Init(args) => commands::init::init(args, stdout, stderr),
         Command::Run(args) => commands::run::run(args, stdout, stderr),
-        Command::Rules(args) => commands::rules::list(args, stdout)
-            .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+        Command::Rules(args) => {
+            commands::rules::list(args, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
+        }
         Command::Explain(args) => commands::explain::explain(&args.rule, stdout)?
             .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
         Command::Completions(args) => commands::completions::completions(args.shell, stdout)

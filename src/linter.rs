@@ -116,11 +116,11 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 
 /// Checks a file: parse, run rules, apply config and suppressions, sort.
 pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
+    rules::dockerfile::reset_caches();
     let selection = &opts.selection;
     let mut diagnostics = Vec::new();
     let scopes: Vec<(Span, String)>;
     let directives;
-    #[expect(clippy::needless_return, reason = "the Compose arm returns its own result")]
     match kind {
         FileKind::Dockerfile => {
             let df = dockerfile::parse(&file.text);
@@ -138,12 +138,20 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
         FileKind::Compose => {
             let inputs = match &opts.compose_set {
                 Some(set) if !set.is_empty() => set.clone(),
-                _ => std::iter::once(file.clone()).chain(override_files(&file)).collect(),
+                _ => std::iter::once(file.clone())
+                    .chain(override_files(&file))
+                    .collect(),
             };
             return lint_compose_project(file, &inputs, opts);
         }
     }
-    finish(&[file.clone()], &scopes, directives.into_iter().map(|d| (file.clone(), d)).collect(), &mut diagnostics, opts);
+    finish(
+        std::slice::from_ref(&file),
+        &scopes,
+        directives.into_iter().map(|d| (file.clone(), d)).collect(),
+        &mut diagnostics,
+        opts,
+    );
     FileResult {
         file,
         kind,
@@ -198,7 +206,10 @@ fn relocate(files: &[FileRef], diagnostics: &mut [Diagnostic]) {
 
 /// `x-sandlint: { ignore: [...], reason: "..." }` of the services written in file number `file`,
 /// as directives covering each such service.
-fn x_sandlint_directives(compose: &compose::model::ComposeFile, file: usize) -> Vec<suppress::Directive> {
+fn x_sandlint_directives(
+    compose: &compose::model::ComposeFile,
+    file: usize,
+) -> Vec<suppress::Directive> {
     compose
         .services
         .iter()
@@ -241,7 +252,9 @@ pub fn override_files(file: &FileRef) -> Option<FileRef> {
 /// Whether `path` is a default override file whose base file exists beside it (then it is
 /// checked as part of that project, not on its own).
 pub fn is_override_of_existing_base(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
     let Some(stem) = name
         .strip_suffix(".override.yaml")
         .or_else(|| name.strip_suffix(".override.yml"))
@@ -252,7 +265,9 @@ pub fn is_override_of_existing_base(path: &Path) -> bool {
         return false;
     }
     let dir = path.parent().unwrap_or(Path::new(""));
-    ["yaml", "yml"].iter().any(|e| dir.join(format!("{stem}.{e}")).is_file())
+    ["yaml", "yml"]
+        .iter()
+        .any(|e| dir.join(format!("{stem}.{e}")).is_file())
 }
 
 /// Reads a file for a project (override, include, extends target, built Dockerfile).
@@ -283,7 +298,12 @@ fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_
     let scopes: Vec<(Span, String)> = compose
         .services
         .iter()
-        .map(|s| (s.name.span.cover(s.span), format!("service:{}", s.name.value)))
+        .map(|s| {
+            (
+                s.name.span.cover(s.span),
+                format!("service:{}", s.name.value),
+            )
+        })
         .collect();
     let directives = if opts.inline_ignores {
         project
@@ -386,7 +406,9 @@ fn assign_scopes(scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
             d.scope = scopes
                 .iter()
                 .filter(|(span, _)| {
-                    span.file == d.span.file && span.start <= d.span.start && d.span.start <= span.end
+                    span.file == d.span.file
+                        && span.start <= d.span.start
+                        && d.span.start <= span.end
                 })
                 .min_by_key(|(span, _)| span.len())
                 .map(|(_, name)| name.clone());
@@ -547,7 +569,10 @@ fn read_dotenv(dir: &Path) -> compose::Vars {
 }
 
 /// For each service with a local `build`, the Dockerfile it builds, parsed.
-fn resolve_builds(files: &[FileRef], compose: &compose::model::ComposeFile) -> HashMap<String, BuiltImage> {
+fn resolve_builds(
+    files: &[FileRef],
+    compose: &compose::model::ComposeFile,
+) -> HashMap<String, BuiltImage> {
     let mut builds = HashMap::new();
     let mut cache: HashMap<PathBuf, Option<FileRef>> = HashMap::new();
     for service in &compose.services {
@@ -603,7 +628,8 @@ fn resolve_builds(files: &[FileRef], compose: &compose::model::ComposeFile) -> H
             BuiltImage {
                 dockerfile: dockerfile::parse(&file.text),
                 dockerignore: build_dockerignore(&file, &context_dir),
-                context_files: context_files(&context_dir),
+                context_dir: context_dir.clone(),
+                context_listing: std::sync::OnceLock::new(),
                 file,
                 target,
             },
@@ -615,10 +641,11 @@ fn resolve_builds(files: &[FileRef], compose: &compose::model::ComposeFile) -> H
 /// The `.dockerignore` BuildKit uses for a build: `<Dockerfile name>.dockerignore` beside the
 /// Dockerfile, else `.dockerignore` at the root of the context.
 fn build_dockerignore(dockerfile: &FileRef, context_dir: &Path) -> Option<FileRef> {
-    let own = dockerfile
-        .path
-        .file_name()
-        .map(|n| dockerfile.dir().join(format!("{}.dockerignore", n.to_string_lossy())));
+    let own = dockerfile.path.file_name().map(|n| {
+        dockerfile
+            .dir()
+            .join(format!("{}.dockerignore", n.to_string_lossy()))
+    });
     own.into_iter()
         .chain(std::iter::once(context_dir.join(".dockerignore")))
         .find(|p| p.is_file())
@@ -633,22 +660,37 @@ const CONTEXT_DEPTH_MAX: usize = 6;
 /// and depth; `.git` and dependency/build folders (`node_modules`, `vendor`, `target`,
 /// `__pycache__`, `.venv`) are not entered. Symbolic links are not followed.
 pub fn context_files(context_dir: &Path) -> Vec<String> {
-    const SKIP: &[&str] = &[".git", "node_modules", "vendor", "target", "__pycache__", ".venv"];
+    const SKIP: &[&str] = &[
+        ".git",
+        "node_modules",
+        "vendor",
+        "target",
+        "__pycache__",
+        ".venv",
+    ];
     let mut out = Vec::new();
     let mut stack = vec![(context_dir.to_path_buf(), String::new(), 0usize)];
     while let Some((dir, rel, depth)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             if out.len() >= CONTEXT_FILES_MAX {
                 break;
             }
             let name = entry.file_name().to_string_lossy().into_owned();
-            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let path = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
             match entry.file_type() {
-                Ok(t) if t.is_dir() => {
-                    if depth + 1 < CONTEXT_DEPTH_MAX && !SKIP.contains(&name.as_str()) {
-                        stack.push((entry.path(), path, depth + 1));
-                    }
+                Ok(t)
+                    if t.is_dir()
+                        && depth + 1 < CONTEXT_DEPTH_MAX
+                        && !SKIP.contains(&name.as_str()) =>
+                {
+                    stack.push((entry.path(), path, depth + 1));
                 }
                 Ok(t) if t.is_file() => out.push(path),
                 _ => {}

@@ -20,7 +20,11 @@ pub struct Span {
 
 impl Span {
     pub const fn new(start: u32, end: u32) -> Self {
-        Self { start, end, file: 0 }
+        Self {
+            start,
+            end,
+            file: 0,
+        }
     }
 
     /// The same range in file number `file`.

@@ -124,7 +124,7 @@ fn gitignore_is_honoured_in_a_git_free_tree() {
     std::fs::write(dir.path().join("build/Dockerfile"), "FROM ubuntu\n").unwrap();
     std::fs::write(
         dir.path().join("Containerfile"),
-        "FROM scratch\nUSER 10001\n",
+        "FROM scratch\nUSER 10001\nHEALTHCHECK CMD [\"/app\", \"health\"]\n",
     )
     .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_sandlint"))

@@ -78,14 +78,21 @@ fn nearest_config_wins_and_cli_flags_layer_on_top() {
     write(
         p,
         "svc/.sandlint.toml",
-        "select = [\"privilege\"]\nignore = [\"root-user\", \"SLC001\", \"missing-no-new-privileges\", \"missing-cap-drop-all\"]\n",
+        "select = [\"privilege\"]\nignore = [\"root-user\", \"SLC001\", \"missing-no-new-privileges\", \"missing-cap-drop-all\", \"unknown-image-user\"]\n",
     );
     let o = run(p, &["check", "--format", "concise", "-q"]);
     assert_eq!(codes(&o), ["Dockerfile:2:6: SLD001"], "{}", out(&o));
     // --ignore adds to the config's ignore list.
     let o = run(
         p,
-        &["check", "--format", "concise", "-q", "--ignore", "root-user"],
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "--ignore",
+            "root-user",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     // --config replaces discovery; --no-config turns configs off.
@@ -391,7 +398,17 @@ fn x_sandlint_service_suppressions() {
         "services:\n  emu:\n    image: \"qemu:9\"\n    privileged: true\n    x-sandlint:\n      ignore: [privileged-container, SLC008, nope-rule]\n      reason: \"needs /dev/kvm\"\n  web:\n    image: \"nginx:1.27\"\n    privileged: true\n",
     );
     let sel = "privileged-container,host-network-mode,invalid-suppression,unused-suppression";
-    let o = run(p, &["check", "--format", "concise", "--select", sel, "--report-unused-ignores"]);
+    let o = run(
+        p,
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--select",
+            sel,
+            "--report-unused-ignores",
+        ],
+    );
     assert_eq!(
         out(&o),
         "compose.yaml:6:38: warning SLE004 suppression of `host-network-mode` matches no finding\n\
@@ -402,7 +419,13 @@ fn x_sandlint_service_suppressions() {
     let o = run(p, &["check", "--format", "sarif", "--select", sel]);
     let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    let suppressed: Vec<_> = results.iter().filter(|r| r.get("suppressions").is_some()).collect();
+    let suppressed: Vec<_> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
     assert_eq!(suppressed.len(), 1);
-    assert_eq!(suppressed[0]["suppressions"][0]["justification"], "needs /dev/kvm");
+    assert_eq!(
+        suppressed[0]["suppressions"][0]["justification"],
+        "needs /dev/kvm"
+    );
 }

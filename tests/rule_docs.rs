@@ -12,8 +12,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use sandlint::docs;
 use sandlint::config::Config;
+use sandlint::docs;
 use sandlint::linter::{FileKind, LintOptions, Selection, lint_file_with};
 use sandlint::source::SourceFile;
 
@@ -110,8 +110,13 @@ fn examples_run() {
         // A bad example that needs more than one file (a Dockerfile beside a Compose file, a
         // build context) may be an `ignore`d block: it then runs as a fixture
         // (`every_rule_has_doc_and_fixtures` requires bad fixtures).
-        let ignored_bad = m.doc.contains("```compose bad ignore") || m.doc.contains("```dockerfile bad ignore");
-        assert!(examples.iter().any(|e| e.bad) || ignored_bad, "{}: no bad example", m.name);
+        let ignored_bad =
+            m.doc.contains("```compose bad ignore") || m.doc.contains("```dockerfile bad ignore");
+        assert!(
+            examples.iter().any(|e| e.bad) || ignored_bad,
+            "{}: no bad example",
+            m.name
+        );
         assert!(
             examples.iter().any(|e| !e.bad),
             "{}: no good example",

@@ -128,12 +128,26 @@ fn message_conventions() {
 fn hardened_project_is_clean() {
     let dir = Path::new("fixtures/projects/hardened");
     let (results, diagnostics) = common::lint_dir(dir, &Selection::all());
-    assert!(!results.is_empty(), "fixtures/projects/hardened has no files");
-    let reported: Vec<_> = diagnostics.iter().filter(|d| d.suppression.is_none()).collect();
-    assert!(reported.is_empty(), "{}", common::render(&results, &diagnostics));
+    assert!(
+        !results.is_empty(),
+        "fixtures/projects/hardened has no files"
+    );
+    let reported: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.suppression.is_none())
+        .collect();
+    assert!(
+        reported.is_empty(),
+        "{}",
+        common::render(&results, &diagnostics)
+    );
     let suppressed: Vec<_> = diagnostics
         .iter()
-        .filter_map(|d| d.suppression.as_ref().map(|s| (d.rule.name, s.reason.is_some())))
+        .filter_map(|d| {
+            d.suppression
+                .as_ref()
+                .map(|s| (d.rule.name, s.reason.is_some()))
+        })
         .collect();
     assert_eq!(suppressed, [("network-not-isolated", true)]);
 }

@@ -54,7 +54,10 @@ pub fn check(
 
     // Configs: `--config` for everything, or the nearest file to each checked file.
     let configs = Configs::new(args, &cli)?;
-    let first_dir = paths.first().or(args.file.first()).map_or(Path::new("."), |p| dir_of(p));
+    let first_dir = paths
+        .first()
+        .or(args.file.first())
+        .map_or(Path::new("."), |p| dir_of(p));
     let run_config = configs.for_dir(first_dir)?;
     let mut compose_files = Vec::new();
     let mut other_files = Vec::new();
@@ -65,7 +68,8 @@ pub fn check(
         }
         match c.kind {
             // A default override file is checked as part of its base file's project.
-            Some(FileKind::Compose) if !c.explicit && linter::is_override_of_existing_base(&c.path) => {}
+            Some(FileKind::Compose)
+                if !c.explicit && linter::is_override_of_existing_base(&c.path) => {}
             Some(FileKind::Compose) => compose_files.push((c, config)),
             _ => other_files.push((c, config)),
         }
@@ -130,7 +134,10 @@ pub fn check(
         .par_iter()
         .map(|(c, config)| {
             let mut opts = lint_options(args, config);
-            opts.built_by = built_by.get(&linter::normalize(&c.path)).cloned().unwrap_or_default();
+            opts.built_by = built_by
+                .get(&linter::normalize(&c.path))
+                .cloned()
+                .unwrap_or_default();
             check_candidate(c, kind_arg, &opts)
         })
         .collect();
@@ -160,8 +167,8 @@ pub fn check(
     results.sort_by(|a, b| a.file.display.cmp(&b.file.display));
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     let mut diagnostics: Vec<Diagnostic> = results
-        .iter()
-        .flat_map(|r| r.diagnostics.iter().cloned())
+        .iter_mut()
+        .flat_map(|r| std::mem::take(&mut r.diagnostics))
         .collect();
     linter::sort(&mut diagnostics);
     if let Some(path) = &args.baseline {
@@ -366,7 +373,11 @@ impl Configs {
 }
 
 /// `-f a.yml -f b.yml`: one project from these files, in order.
-fn check_compose_set(files: &[PathBuf], configs: &Configs, args: &CheckArgs) -> Result<FileResult, WalkError> {
+fn check_compose_set(
+    files: &[PathBuf],
+    configs: &Configs,
+    args: &CheckArgs,
+) -> Result<FileResult, WalkError> {
     let mut refs = Vec::with_capacity(files.len());
     for path in files {
         let text = read_text(path)?;
@@ -378,10 +389,12 @@ fn check_compose_set(files: &[PathBuf], configs: &Configs, args: &CheckArgs) -> 
             message: "no Compose file given".to_string(),
         });
     };
-    let config = configs.for_dir(dir_of(&first.path)).map_err(|e| WalkError {
-        path: first.path.clone(),
-        message: e.message.clone(),
-    })?;
+    let config = configs
+        .for_dir(dir_of(&first.path))
+        .map_err(|e| WalkError {
+            path: first.path.clone(),
+            message: e.message.clone(),
+        })?;
     let opts = LintOptions {
         selection: Selection::all(),
         compose_set: Some(refs),

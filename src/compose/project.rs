@@ -57,7 +57,9 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
     };
     let mut root: Option<Rc<Node>> = None;
     for input in inputs {
-        let Some(idx) = l.add(input.clone()) else { continue };
+        let Some(idx) = l.add(input.clone()) else {
+            continue;
+        };
         let Some(r) = l.root(idx) else { continue };
         root = Some(match root {
             None => r,
@@ -194,7 +196,11 @@ impl Loading<'_> {
                     "looked for {}; fix the path, or check the file where it lives",
                     crate::source::display_path(&path)
                 );
-                self.gap(span, format!("{what} `{}` not found", crate::rules::clip(rel, 48)), &help);
+                self.gap(
+                    span,
+                    format!("{what} `{}` not found", crate::rules::clip(rel, 48)),
+                    &help,
+                );
                 None
             }
         }
@@ -224,14 +230,26 @@ impl Loading<'_> {
                 None => vec![item.clone()],
             };
             for p in paths {
-                let Some(rel) = self.path_value(&p, "include") else { continue };
+                let Some(rel) = self.path_value(&p, "include") else {
+                    continue;
+                };
                 if depth >= MAX_DEPTH {
-                    self.gap(p.span, format!("include `{rel}` is nested too deeply"), "flatten the includes");
+                    self.gap(
+                        p.span,
+                        format!("include `{rel}` is nested too deeply"),
+                        "flatten the includes",
+                    );
                     continue;
                 }
-                let Some(idx) = self.file_at(p.span, &rel, "include") else { continue };
+                let Some(idx) = self.file_at(p.span, &rel, "include") else {
+                    continue;
+                };
                 if !seen.insert(idx) {
-                    self.gap(p.span, format!("include `{rel}` forms a cycle"), "remove the cyclic include");
+                    self.gap(
+                        p.span,
+                        format!("include `{rel}` forms a cycle"),
+                        "remove the cyclic include",
+                    );
                     continue;
                 }
                 if let Some(inc_root) = self.root(idx) {
@@ -294,26 +312,41 @@ impl Loading<'_> {
         };
         let own = without_key(node, "extends");
         let Some(service) = service else {
-            self.gap(ext_span, format!("`extends` of service `{name}` names no service"), "add `service: <name>`");
+            self.gap(
+                ext_span,
+                format!("`extends` of service `{name}` names no service"),
+                "add `service: <name>`",
+            );
             return own;
         };
-        let Some(base_name) = self.path_value(&service, "extends service") else { return own };
+        let Some(base_name) = self.path_value(&service, "extends service") else {
+            return own;
+        };
         let (base_scope, base_file) = match &file {
             Some(f) => {
-                let Some(rel) = self.path_value(f, "extends file") else { return own };
-                let Some(idx) = self.file_at(f.span, &rel, "extends file") else { return own };
+                let Some(rel) = self.path_value(f, "extends file") else {
+                    return own;
+                };
+                let Some(idx) = self.file_at(f.span, &rel, "extends file") else {
+                    return own;
+                };
                 let scope = self
                     .root(idx)
                     .and_then(|r| merge::get(&r, "services").map(|e| Rc::new(e.value.clone())));
                 let Some(scope) = scope else {
-                    self.gap(f.span, format!("extends file `{rel}` has no `services`"), "fix the `extends` reference");
+                    self.gap(
+                        f.span,
+                        format!("extends file `{rel}` has no `services`"),
+                        "fix the `extends` reference",
+                    );
                     return own;
                 };
                 (scope, idx)
             }
             None => (scope.clone(), service.span.file),
         };
-        let Some(base) = merge::get(&base_scope, &base_name).map(|e| Rc::new(e.value.clone())) else {
+        let Some(base) = merge::get(&base_scope, &base_name).map(|e| Rc::new(e.value.clone()))
+        else {
             self.gap(
                 service.span,
                 format!(
@@ -325,7 +358,11 @@ impl Loading<'_> {
             );
             return own;
         };
-        if depth >= MAX_DEPTH || chain.iter().any(|(f, n)| *f == base_file && *n == base_name) {
+        if depth >= MAX_DEPTH
+            || chain
+                .iter()
+                .any(|(f, n)| *f == base_file && *n == base_name)
+        {
             self.gap(
                 ext_span,
                 format!("`extends` of service `{name}` forms a cycle or is nested too deeply"),
@@ -348,9 +385,9 @@ fn has_extends(services: &Node) -> bool {
 
 /// A mapping node like `like`, with `pairs`.
 fn map_node(like: &Node, pairs: Vec<(Rc<Node>, Rc<Node>)>) -> Node {
-    let size = pairs
-        .iter()
-        .fold(1u64, |acc, (k, v)| acc.saturating_add(k.size).saturating_add(v.size));
+    let size = pairs.iter().fold(1u64, |acc, (k, v)| {
+        acc.saturating_add(k.size).saturating_add(v.size)
+    });
     let height = pairs.iter().map(|(_, v)| v.height + 1).max().unwrap_or(1);
     Node {
         span: like.span,
@@ -398,7 +435,13 @@ fn without_key(node: &Rc<Node>, key: &str) -> Rc<Node> {
 fn replace_key(node: &Rc<Node>, key: &str, value: Rc<Node>) -> Rc<Node> {
     let pairs = flat_pairs(node)
         .into_iter()
-        .map(|(k, v)| if k.scalar() == Some(key) { (k, value.clone()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k.scalar() == Some(key) {
+                (k, value.clone())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     Rc::new(map_node(node, pairs))
 }
@@ -415,10 +458,17 @@ enum SeqRule {
 
 fn seq_rule(path: &[&str]) -> SeqRule {
     let last = path.last().copied().unwrap_or("");
-    let parent = path.len().checked_sub(2).and_then(|i| path.get(i)).copied().unwrap_or("");
+    let parent = path
+        .len()
+        .checked_sub(2)
+        .and_then(|i| path.get(i))
+        .copied()
+        .unwrap_or("");
     match (parent, last) {
         (_, "command" | "entrypoint") | ("healthcheck", "test") => SeqRule::Replace,
-        (_, "environment" | "args" | "labels" | "sysctls" | "annotations") => SeqRule::Keyed(env_key),
+        (_, "environment" | "args" | "labels" | "sysctls" | "annotations") => {
+            SeqRule::Keyed(env_key)
+        }
         (_, "extra_hosts") => SeqRule::Keyed(host_key),
         (_, "volumes") if path.first() == Some(&"services") => SeqRule::Keyed(volume_key),
         _ => SeqRule::Union,
@@ -456,7 +506,13 @@ fn scalar_key(n: &Node) -> Option<String> {
         NodeKind::Map(_) => Some(
             merge::entries(n)
                 .iter()
-                .map(|e| format!("{}={}", e.name().unwrap_or(""), e.value.scalar().unwrap_or("")))
+                .map(|e| {
+                    format!(
+                        "{}={}",
+                        e.name().unwrap_or(""),
+                        e.value.scalar().unwrap_or("")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(","),
         ),
@@ -485,7 +541,11 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                 }
                 match pos {
                     Some(i) => {
-                        let child_key = if path == ["services"] { "*" } else { name.as_deref().unwrap_or("") };
+                        let child_key = if path == ["services"] {
+                            "*"
+                        } else {
+                            name.as_deref().unwrap_or("")
+                        };
                         let mut child_path = path.to_vec();
                         child_path.push(child_key);
                         let merged = match out.get(i) {
@@ -517,7 +577,9 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                 let mut out: Vec<Rc<Node>> = b.clone();
                 for item in o {
                     let k = key(item);
-                    let pos = k.as_ref().and_then(|k| out.iter().position(|x| key(x).as_ref() == Some(k)));
+                    let pos = k
+                        .as_ref()
+                        .and_then(|k| out.iter().position(|x| key(x).as_ref() == Some(k)));
                     match pos {
                         Some(i) => {
                             if let Some(slot) = out.get_mut(i) {
@@ -542,14 +604,22 @@ mod tests {
 
     fn files(list: &[(&str, &str)]) -> HashMap<PathBuf, FileRef> {
         list.iter()
-            .map(|(p, t)| (PathBuf::from(p), SourceFile::new(*p, *p, t.to_string()).into_ref()))
+            .map(|(p, t)| {
+                (
+                    PathBuf::from(p),
+                    SourceFile::new(*p, *p, t.to_string()).into_ref(),
+                )
+            })
             .collect()
     }
 
     fn project(list: &[(&str, &str)], inputs: &[&str]) -> Project {
         let fs = files(list);
         let read = |p: &Path| fs.get(p).cloned();
-        let inputs: Vec<FileRef> = inputs.iter().filter_map(|p| fs.get(Path::new(p)).cloned()).collect();
+        let inputs: Vec<FileRef> = inputs
+            .iter()
+            .filter_map(|p| fs.get(Path::new(p)).cloned())
+            .collect();
         load(&inputs, &Vars::new(), &read)
     }
 
@@ -561,8 +631,14 @@ mod tests {
     fn override_merges_and_keeps_file_of_each_value() {
         let p = project(
             &[
-                ("p/compose.yaml", "services:\n  web:\n    image: nginx:1\n    cap_add: [NET_ADMIN]\n    environment: {A: '1', B: '2'}\n    read_only: true\n"),
-                ("p/compose.override.yaml", "services:\n  web:\n    image: nginx:2\n    cap_add: [SYS_TIME, NET_ADMIN]\n    environment: [B=3]\n    read_only: !reset null\n"),
+                (
+                    "p/compose.yaml",
+                    "services:\n  web:\n    image: nginx:1\n    cap_add: [NET_ADMIN]\n    environment: {A: '1', B: '2'}\n    read_only: true\n",
+                ),
+                (
+                    "p/compose.override.yaml",
+                    "services:\n  web:\n    image: nginx:2\n    cap_add: [SYS_TIME, NET_ADMIN]\n    environment: [B=3]\n    read_only: !reset null\n",
+                ),
             ],
             &["p/compose.yaml", "p/compose.override.yaml"],
         );
@@ -570,11 +646,19 @@ mod tests {
         let web = &p.compose.services[0];
         assert_eq!(known(&web.image), Some("nginx:2"));
         assert_eq!(web.image.as_ref().map(|v| v.span.file), Some(1));
-        let caps: Vec<_> = web.cap_add.iter().map(|c| (c.value.text(), c.span.file)).collect();
+        let caps: Vec<_> = web
+            .cap_add
+            .iter()
+            .map(|c| (c.value.text(), c.span.file))
+            .collect();
         assert_eq!(caps, [("NET_ADMIN", 0), ("SYS_TIME", 1)]);
         assert!(web.read_only.is_none(), "!reset removes the base value");
         // environment: base map + override list: mixed shapes, the override replaces
-        let env: Vec<_> = web.environment.iter().map(|e| e.key.value.as_str()).collect();
+        let env: Vec<_> = web
+            .environment
+            .iter()
+            .map(|e| e.key.value.as_str())
+            .collect();
         assert_eq!(env, ["B"]);
     }
 
@@ -582,17 +666,33 @@ mod tests {
     fn extends_other_file_and_missing_targets_are_gaps() {
         let p = project(
             &[
-                ("p/compose.yaml", "services:\n  web:\n    extends: {file: common.yml, service: base}\n    image: app:1\n  api:\n    extends: nope\n  job:\n    extends: {file: missing.yml, service: x}\n"),
-                ("p/common.yml", "services:\n  base:\n    privileged: true\n    image: base:1\n"),
+                (
+                    "p/compose.yaml",
+                    "services:\n  web:\n    extends: {file: common.yml, service: base}\n    image: app:1\n  api:\n    extends: nope\n  job:\n    extends: {file: missing.yml, service: x}\n",
+                ),
+                (
+                    "p/common.yml",
+                    "services:\n  base:\n    privileged: true\n    image: base:1\n",
+                ),
             ],
             &["p/compose.yaml"],
         );
-        let web = p.compose.services.iter().find(|s| s.name.value == "web").unwrap();
+        let web = p
+            .compose
+            .services
+            .iter()
+            .find(|s| s.name.value == "web")
+            .unwrap();
         assert_eq!(known(&web.privileged), Some("true"));
         assert_eq!(web.privileged.as_ref().map(|v| v.span.file), Some(1));
         assert_eq!(known(&web.image), Some("app:1"));
         assert_eq!(p.files.len(), 2);
-        let gaps: Vec<_> = p.compose.unresolved.iter().map(|g| g.message.as_str()).collect();
+        let gaps: Vec<_> = p
+            .compose
+            .unresolved
+            .iter()
+            .map(|g| g.message.as_str())
+            .collect();
         assert_eq!(
             gaps,
             [
@@ -606,15 +706,29 @@ mod tests {
     fn include_adds_services_and_includer_wins() {
         let p = project(
             &[
-                ("p/compose.yaml", "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: web:1\n  db:\n    user: '999'\n"),
-                ("p/db/compose.yaml", "services:\n  db:\n    image: postgres:17\n    user: root\n"),
+                (
+                    "p/compose.yaml",
+                    "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: web:1\n  db:\n    user: '999'\n",
+                ),
+                (
+                    "p/db/compose.yaml",
+                    "services:\n  db:\n    image: postgres:17\n    user: root\n",
+                ),
             ],
             &["p/compose.yaml"],
         );
-        let names: Vec<_> = p.compose.services.iter().map(|s| s.name.value.as_str()).collect();
+        let names: Vec<_> = p
+            .compose
+            .services
+            .iter()
+            .map(|s| s.name.value.as_str())
+            .collect();
         assert_eq!(names, ["db", "web"]);
         let db = &p.compose.services[0];
-        assert_eq!(db.user.as_ref().map(|v| &v.value), Some(&Value::Known("999".into())));
+        assert_eq!(
+            db.user.as_ref().map(|v| &v.value),
+            Some(&Value::Known("999".into()))
+        );
         assert_eq!(known(&db.image), Some("postgres:17"));
         assert_eq!(db.image.as_ref().map(|v| v.span.file), Some(1));
     }
@@ -622,26 +736,47 @@ mod tests {
     #[test]
     fn extends_cycle_is_reported_not_looped() {
         let p = project(
-            &[("p/compose.yaml", "services:\n  a:\n    extends: b\n  b:\n    extends: a\n")],
+            &[(
+                "p/compose.yaml",
+                "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+            )],
             &["p/compose.yaml"],
         );
         assert_eq!(p.compose.services.len(), 2);
-        assert!(p.compose.unresolved.iter().any(|g| g.message.contains("cycle")), "{:?}", p.compose.unresolved);
+        assert!(
+            p.compose
+                .unresolved
+                .iter()
+                .any(|g| g.message.contains("cycle")),
+            "{:?}",
+            p.compose.unresolved
+        );
     }
 
     #[test]
     fn volumes_merge_by_target_and_command_replaces() {
         let p = project(
             &[
-                ("p/compose.yaml", "services:\n  w:\n    volumes: ['./a:/data', './b:/b']\n    command: [a, b]\n"),
-                ("p/compose.override.yaml", "services:\n  w:\n    volumes: ['./c:/data:ro']\n    command: [c]\n"),
+                (
+                    "p/compose.yaml",
+                    "services:\n  w:\n    volumes: ['./a:/data', './b:/b']\n    command: [a, b]\n",
+                ),
+                (
+                    "p/compose.override.yaml",
+                    "services:\n  w:\n    volumes: ['./c:/data:ro']\n    command: [c]\n",
+                ),
             ],
             &["p/compose.yaml", "p/compose.override.yaml"],
         );
         let vols: Vec<_> = p.compose.services[0]
             .volumes
             .iter()
-            .map(|v| v.source.as_ref().map(|s| s.value.text().to_string()).unwrap_or_default())
+            .map(|v| {
+                v.source
+                    .as_ref()
+                    .map(|s| s.value.text().to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         assert_eq!(vols, ["./c", "./b"]);
     }

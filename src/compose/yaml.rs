@@ -256,7 +256,8 @@ impl<'t> Builder<'t> {
             let event = match parser.parse() {
                 Ok(event) => event,
                 Err(err) => {
-                    let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m))).in_file(self.file);
+                    let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m)))
+                        .in_file(self.file);
                     let help = match (err.context(), err.context_mark()) {
                         (Some(context), Some(mark)) => {
                             let offset = self.offset(mark);
@@ -280,7 +281,9 @@ impl<'t> Builder<'t> {
                     Ok(())
                 }
                 EventData::DocumentEnd { .. } => Ok(()),
-                EventData::Alias { anchor } => self.alias(&anchor, Span::new(start, end).in_file(self.file)),
+                EventData::Alias { anchor } => {
+                    self.alias(&anchor, Span::new(start, end).in_file(self.file))
+                }
                 EventData::Scalar {
                     anchor,
                     tag,

@@ -18,9 +18,19 @@ pub struct BuiltImage {
     /// The `.dockerignore` that applies to the build (`<Dockerfile>.dockerignore` beside the
     /// Dockerfile, else `.dockerignore` at the context root), if any.
     pub dockerignore: Option<FileRef>,
-    /// Files in the build context, relative to it with `/` separators (bounded walk: see
-    /// `linter::context_files`; `.git` and dependency folders skipped).
-    pub context_files: Vec<String>,
+    /// The build context directory.
+    pub context_dir: std::path::PathBuf,
+    /// Files in the build context, listed on first use (see [`BuiltImage::context_files`]).
+    pub context_listing: std::sync::OnceLock<Vec<String>>,
+}
+
+impl BuiltImage {
+    /// Files in the build context, relative to it with `/` separators (a bounded walk, listed
+    /// once on first use: see `linter::context_files`; `.git` and dependency folders skipped).
+    pub fn context_files(&self) -> &[String] {
+        self.context_listing
+            .get_or_init(|| crate::linter::context_files(&self.context_dir))
+    }
 }
 
 /// A Compose service that builds the Dockerfile being checked (found by the linter).

@@ -38,30 +38,30 @@ pub(super) fn apply(
         Err(_) => crate::compose::Vars::new(),
     };
     // The effective service: the default override file, `extends` and `include` applied.
-    let main = crate::source::SourceFile::new(
-        file.to_path_buf(),
-        crate::source::display_path(file),
-        text,
-    )
-    .into_ref();
+    let main =
+        crate::source::SourceFile::new(file.to_path_buf(), crate::source::display_path(file), text)
+            .into_ref();
     let inputs: Vec<_> = std::iter::once(main.clone())
         .chain(crate::linter::override_files(&main))
         .collect();
     let read = |p: &Path| {
         let t = std::fs::read_to_string(p).ok()?;
-        Some(crate::source::SourceFile::new(p.to_path_buf(), crate::source::display_path(p), t).into_ref())
+        Some(
+            crate::source::SourceFile::new(p.to_path_buf(), crate::source::display_path(p), t)
+                .into_ref(),
+        )
     };
     let project = crate::compose::project::load(&inputs, &vars, &read);
     let loaded = &project.compose;
     if let Some(err) = loaded.errors.first().or(loaded.unresolved.first()) {
-        let src = project.files.get(usize::from(err.span.file)).unwrap_or(&main);
+        let src = project
+            .files
+            .get(usize::from(err.span.file))
+            .unwrap_or(&main);
         let lc = src.line_col(err.span.start);
         return Err(invalid(format!(
             "{}:{}:{}: {}",
-            src.display,
-            lc.line,
-            lc.column,
-            err.message
+            src.display, lc.line, lc.column, err.message
         )));
     }
     let Some(svc) = loaded.services.iter().find(|s| s.name.value == service) else {

@@ -1,7 +1,7 @@
 use crate::compose::model::{ComposeFile, Service, VolumeKind};
-use crate::docs::{self, RuleMeta};
 use crate::dockerfile::model::{Instruction, Keyword};
 use crate::dockerfile::semantics;
+use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
 /// Paths that programs commonly write to at run time.
@@ -21,14 +21,18 @@ impl Rule for ReadOnlyWithoutWritablePaths {
             if ro.value.as_bool() != Some(true) {
                 continue;
             }
-            let Some(built) = cx.build_of(&s.name.value) else { continue };
+            let Some(built) = cx.build_of(&s.name.value) else {
+                continue;
+            };
             let df = &built.dockerfile;
-            let Some(stage) = semantics::target_stage(df, built.target.as_deref()) else { continue };
+            let Some(stage) = semantics::target_stage(df, built.target.as_deref()) else {
+                continue;
+            };
             let mut reported: Vec<String> = Vec::new();
             for st in semantics::stage_chain(df, stage) {
                 for ins in df.stage_instructions(st) {
                     for (path, word_span) in written_paths(ins) {
-                        if mounted(s, &path) || reported.iter().any(|r| *r == path) {
+                        if mounted(s, &path) || reported.contains(&path) {
                             continue;
                         }
                         reported.push(path.clone());
@@ -41,10 +45,18 @@ impl Rule for ReadOnlyWithoutWritablePaths {
                         };
                         cx.report(
                             ro.span,
-                            format!("service `{service}` is read-only but its image {what}{shown}`"),
+                            format!(
+                                "service `{service}` is read-only but its image {what}{shown}`"
+                            ),
                         )
-                        .help(format!("mount a tmpfs or a volume at `{shown}` (e.g. `tmpfs: [\"{shown}\"]`)"))
-                        .label(&built.file, word_span, "written here at run time");
+                        .help(format!(
+                            "mount a tmpfs or a volume at `{shown}` (e.g. `tmpfs: [\"{shown}\"]`)"
+                        ))
+                        .label(
+                            &built.file,
+                            word_span,
+                            "written here at run time",
+                        );
                     }
                 }
             }
@@ -62,7 +74,9 @@ fn written_paths(ins: &Instruction) -> Vec<(String, crate::source::Span)> {
     match ins.kind {
         Keyword::Volume => {
             for w in ins.words() {
-                let p = w.value.trim_matches(|c| c == '"' || c == '\'' || c == '[' || c == ']' || c == ',');
+                let p = w
+                    .value
+                    .trim_matches(|c| c == '"' || c == '\'' || c == '[' || c == ']' || c == ',');
                 if p.starts_with('/') {
                     out.push((p.trim_end_matches('/').to_string(), w.span));
                 }
@@ -71,7 +85,10 @@ fn written_paths(ins: &Instruction) -> Vec<(String, crate::source::Span)> {
         Keyword::Workdir | Keyword::Run => {
             let prepares = ins.kind == Keyword::Workdir
                 || ins.words().iter().any(|w| {
-                    matches!(w.value.as_str(), "mkdir" | "chown" | "chmod" | "touch" | "install")
+                    matches!(
+                        w.value.as_str(),
+                        "mkdir" | "chown" | "chmod" | "touch" | "install"
+                    )
                 });
             if !prepares {
                 return out;
@@ -82,7 +99,8 @@ fn written_paths(ins: &Instruction) -> Vec<(String, crate::source::Span)> {
                 }
                 let v = w.value.rsplit('=').next().unwrap_or(&w.value);
                 for base in WRITABLE {
-                    let hit = v == *base || v.strip_prefix(base).is_some_and(|r| r.starts_with('/'));
+                    let hit =
+                        v == *base || v.strip_prefix(base).is_some_and(|r| r.starts_with('/'));
                     if hit {
                         out.push(((*base).to_string(), w.span));
                     }

@@ -17,7 +17,9 @@ impl Rule for UnknownImageUser {
                 continue;
             }
             let Some(image) = &s.image else { continue };
-            let Value::Known(name) = &image.value else { continue };
+            let Value::Known(name) = &image.value else {
+                continue;
+            };
             if name.is_empty() {
                 continue;
             }
@@ -34,15 +36,23 @@ mod tests {
     use crate::linter::{FileKind, Selection, lint_text};
 
     fn codes(text: &str) -> Vec<String> {
-        lint_text(FileKind::Compose, "compose.yaml", text, &Selection::only("unknown-image-user"))
-            .iter()
-            .map(|d| format!("{}@{}", d.rule.code, d.file.slice(d.span)))
-            .collect()
+        lint_text(
+            FileKind::Compose,
+            "compose.yaml",
+            text,
+            &Selection::only("unknown-image-user"),
+        )
+        .iter()
+        .map(|d| format!("{}@{}", d.rule.code, d.file.slice(d.span)))
+        .collect()
     }
 
     #[test]
     fn image_without_user() {
-        assert_eq!(codes("services:\n  a:\n    image: redis:7\n"), ["SLX001@redis:7"]);
+        assert_eq!(
+            codes("services:\n  a:\n    image: redis:7\n"),
+            ["SLX001@redis:7"]
+        );
         assert!(codes("services:\n  a:\n    image: redis:7\n    user: '999'\n").is_empty());
         assert!(codes("services:\n  a:\n    image: app:1\n    build: .\n").is_empty());
         assert!(codes("services:\n  a:\n    image: ${IMG}\n").is_empty());

@@ -24,6 +24,9 @@ mod unpinned_base_image;
 mod untrusted_registry;
 mod world_writable_permissions;
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use crate::dockerfile::model::{Arguments, Dockerfile, Instruction, Keyword, Stage, Text};
 use crate::dockerfile::semantics::{self, Scope};
 use crate::dockerfile::shell::{self, Command, Script, Word};
@@ -501,7 +504,62 @@ pub(crate) fn mount_options(
 
 /// The shell scripts a `RUN` runs: its command (shell or exec form) and the heredoc bodies that
 /// are scripts (`RUN <<EOF`, `RUN bash <<EOF`). Empty when the stage's shell is not POSIX.
-pub(crate) fn run_scripts<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Vec<(Script, Origin<'a>)> {
+pub(crate) fn run_scripts<'a>(
+    df: &'a Dockerfile,
+    run: &Located<'a>,
+) -> Vec<(Rc<Script>, Origin<'a>)> {
+    // Every RUN is tokenized once per check, however many rules look at it.
+    let key = (std::ptr::from_ref(df) as usize, run.index, run.onbuild);
+    let cached = RUN_SCRIPTS.with(|c| c.borrow().get(&key).cloned());
+    let scripts = match cached {
+        Some(s) => s,
+        None => {
+            let s = Rc::new(tokenize_run(df, run));
+            RUN_SCRIPTS.with(|c| c.borrow_mut().insert(key, s.clone()));
+            s
+        }
+    };
+    scripts
+        .iter()
+        .map(|(script, source)| {
+            let origin = match source {
+                ScriptSource::Exec => Origin::File,
+                ScriptSource::Args => run.ins.args.text().map_or(Origin::File, Origin::Text),
+                ScriptSource::Heredoc(i) => run
+                    .ins
+                    .heredocs
+                    .get(*i)
+                    .map_or(Origin::File, |h| Origin::Text(&h.body)),
+            };
+            (script.clone(), origin)
+        })
+        .collect()
+}
+
+/// Where a tokenized RUN script came from, within its instruction.
+#[derive(Clone, Copy)]
+enum ScriptSource {
+    Exec,
+    Args,
+    Heredoc(usize),
+}
+
+type RunScripts = Vec<(Rc<Script>, ScriptSource)>;
+
+thread_local! {
+    /// `run_scripts` results by (Dockerfile address, instruction index, ONBUILD trigger).
+    /// Cleared before each file is checked ([`reset_caches`]), so addresses cannot be reused
+    /// while an entry lives.
+    static RUN_SCRIPTS: std::cell::RefCell<HashMap<(usize, usize, bool), Rc<RunScripts>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// Forgets cached tokenizations; the linter calls it before checking each file.
+pub fn reset_caches() {
+    RUN_SCRIPTS.with(|c| c.borrow_mut().clear());
+}
+
+fn tokenize_run(df: &Dockerfile, run: &Located<'_>) -> RunScripts {
     let ins = run.ins;
     if ins.kind != Keyword::Run {
         return Vec::new();
@@ -514,7 +572,7 @@ pub(crate) fn run_scripts<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Vec<(Scr
                     .iter()
                     .map(|i| (i.value.clone(), i.span.start, i.span.end)),
             );
-            out.push((script, Origin::File));
+            out.push((Rc::new(script), ScriptSource::Exec));
         }
         Arguments::Text { text, .. } => {
             if !posix_shell(df, run) {
@@ -529,10 +587,13 @@ pub(crate) fn run_scripts<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Vec<(Scr
                 })
                 .map(|h| h.name.value.as_str())
                 .collect();
-            out.push((script, Origin::Text(text)));
-            for h in &ins.heredocs {
+            out.push((Rc::new(script), ScriptSource::Args));
+            for (i, h) in ins.heredocs.iter().enumerate() {
                 if script_bodies.contains(&h.name.value.as_str()) {
-                    out.push((shell::parse(&h.body.value), Origin::Text(&h.body)));
+                    out.push((
+                        Rc::new(shell::parse(&h.body.value)),
+                        ScriptSource::Heredoc(i),
+                    ));
                 }
             }
         }
