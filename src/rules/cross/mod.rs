@@ -1,5 +1,6 @@
 //! Rules that reason about a Compose service together with the image it runs (`SLX###`).
 
+mod build_context_secrets;
 mod read_only_without_writable_paths;
 mod unknown_image_user;
 
@@ -9,4 +10,5 @@ use super::Rule;
 pub static RULES: &[&dyn Rule] = &[
     &unknown_image_user::UnknownImageUser,
     &read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
+    &build_context_secrets::BuildContextSecrets,
 ];

@@ -12,7 +12,7 @@ pub struct CopyContextWithoutDockerignore;
 const MUST_EXCLUDE: &[&str] = &[".git", ".env"];
 
 /// Sources that mean "the whole context".
-fn is_whole_context(src: &str) -> bool {
+pub(crate) fn is_whole_context(src: &str) -> bool {
     matches!(src, "." | "./" | "*" | "./*" | "./." | "/" | "/.")
 }
 

@@ -34,6 +34,9 @@ use crate::source::Span;
 
 use super::Rule;
 
+pub(crate) use copy_context_without_dockerignore::is_whole_context;
+pub(crate) use secret_file_copied::secret_kind;
+
 /// Every Dockerfile rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
     &root_user::RootUser,
