@@ -26,7 +26,7 @@ use super::{Vars, build, merge};
 use crate::source::{FileRef, Span};
 
 /// Most files one project may pull in (includes, extends targets, overrides).
-pub const MAX_FILES: usize = 64;
+pub const MAX_FILES: usize = 512;
 /// Deepest chain of `extends` or `include`.
 pub const MAX_DEPTH: usize = 16;
 
