@@ -353,3 +353,29 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(Path::new(SAMPLE).is_dir());
 }
+
+#[test]
+fn rules_listing_by_preset_and_target() {
+    let row = |args: &[&str], code: &str| {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(0));
+        text(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with(code))
+            .map(|l| l.split_whitespace().nth(2).unwrap_or("").to_string())
+    };
+    assert_eq!(row(&["rules"], "SLC002").as_deref(), Some("warning"));
+    assert_eq!(
+        row(&["rules", "--preset", "sandbox"], "SLC002").as_deref(),
+        Some("error")
+    );
+    assert_eq!(
+        row(&["rules", "--preset", "sandbox"], "SLC032").as_deref(),
+        Some("error")
+    );
+    assert_eq!(row(&["rules", "--target", "dockerfile"], "SLC002"), None);
+    assert_eq!(
+        row(&["rules", "--target", "dockerfile"], "SLD001").as_deref(),
+        Some("error")
+    );
+}

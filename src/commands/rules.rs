@@ -68,15 +68,16 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
 /// The README's rule table (checked by `tests/generated.rs`).
 pub fn markdown_table() -> String {
     let mut s = String::from(
-        "| Code | Name | Severity | Targets | What it flags |\n|---|---|---|---|---|\n",
+        "| Code | Name | Severity | Sandbox preset | Targets | What it flags |\n|---|---|---|---|---|---|\n",
     );
     for m in rules::all().map(|r| r.meta()) {
         s.push_str(&format!(
-            "| {} | [`{}`](rules/{}.md) | {} | {} | {} |\n",
+            "| {} | [`{}`](rules/{}.md) | {} | {} | {} | {} |\n",
             m.code,
             m.name,
             m.name,
             m.severity.as_str(),
+            m.sandbox_severity.as_str(),
             m.targets.join(", "),
             m.title
         ));
