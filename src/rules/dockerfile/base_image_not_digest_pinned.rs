@@ -1,5 +1,4 @@
-use crate::dockerfile::model::{Dockerfile, Keyword};
-use crate::dockerfile::semantics::{self, Scope};
+use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
@@ -13,51 +12,21 @@ impl Rule for BaseImageNotDigestPinned {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let file = cx.file().clone();
-        for stage in &df.stages {
-            if semantics::parent_stage(df, stage).is_some() {
-                continue;
-            }
-            let written = stage.image.value.as_str();
-            let Some(image) = semantics::expand_with_args(df, written, Scope::Global) else {
-                continue;
-            };
-            if image.is_empty() || image.eq_ignore_ascii_case("scratch") {
-                continue;
-            }
-            let (name, tag, digest) = semantics::split_image_ref(&image);
+        for base in super::base_images(df) {
+            let (name, tag, digest) = base.parts();
             if digest.is_some() {
                 continue;
             }
-            let shown = if written == image {
-                format!("`{}`", super::snippet(written, 60))
-            } else {
-                format!(
-                    "`{}` (`{}`)",
-                    super::snippet(written, 30),
-                    super::snippet(&image, 30)
-                )
-            };
             let d = cx.report(
-                stage.image.span,
-                format!("base image {shown} is not pinned by digest"),
+                base.stage.image.span,
+                format!("base image {} is not pinned by digest", base.shown),
             );
             d.help(format!(
                 "pin the digest the tag points to: `{}:{}@sha256:<digest>` (see `docker buildx imagetools inspect`)",
                 super::snippet(name, 40),
                 tag.unwrap_or("<version>")
             ));
-            if written.contains('$') {
-                for ins in df.global_args().iter().filter(|i| i.kind == Keyword::Arg) {
-                    for kv in ins.args.pairs() {
-                        let key = &kv.key.value;
-                        let used = written.contains(&format!("${key}"))
-                            || written.contains(&format!("${{{key}"));
-                        if used && kv.raw_value.is_some() {
-                            d.label(&file, kv.span, format!("`{key}` defaults to this value"));
-                        }
-                    }
-                }
-            }
+            base.label_arg_defaults(d, df, &file);
         }
     }
 }

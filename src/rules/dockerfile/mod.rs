@@ -376,6 +376,146 @@ pub(crate) struct ModeSet<'c> {
     pub dirs_only: bool,
 }
 
+/// A stage's base image that is pulled (not `scratch`, not an earlier stage), with global `ARG`
+/// defaults expanded. Unresolvable references are left out.
+pub(crate) struct BaseImage<'a> {
+    pub stage: &'a Stage,
+    /// As written in `FROM`.
+    pub written: &'a str,
+    /// After `ARG` expansion.
+    pub image: String,
+    /// For messages: `` `python:3.12` `` or `` `${BASE}` (`node:latest`) ``.
+    pub shown: String,
+}
+
+impl BaseImage<'_> {
+    /// `(name, tag, digest)` of the expanded reference.
+    pub fn parts(&self) -> (&str, Option<&str>, Option<&str>) {
+        semantics::split_image_ref(&self.image)
+    }
+
+    /// Labels the global `ARG` defaults that the `FROM` line uses.
+    pub fn label_arg_defaults(
+        &self,
+        d: &mut crate::diagnostic::Diagnostic,
+        df: &Dockerfile,
+        file: &crate::source::FileRef,
+    ) {
+        if !self.written.contains('$') {
+            return;
+        }
+        for ins in df.global_args().iter().filter(|i| i.kind == Keyword::Arg) {
+            for kv in ins.args.pairs() {
+                let key = &kv.key.value;
+                let used = self.written.contains(&format!("${key}"))
+                    || self.written.contains(&format!("${{{key}"));
+                if used && kv.raw_value.is_some() {
+                    d.label(file, kv.span, format!("`{key}` defaults to this value"));
+                }
+            }
+        }
+    }
+}
+
+/// Every pulled base image, in stage order.
+pub(crate) fn base_images(df: &Dockerfile) -> Vec<BaseImage<'_>> {
+    let mut out = Vec::new();
+    for stage in &df.stages {
+        if semantics::parent_stage(df, stage).is_some() {
+            continue;
+        }
+        let written = stage.image.value.as_str();
+        let Some(image) = semantics::expand_with_args(df, written, Scope::Global) else {
+            continue;
+        };
+        if image.is_empty() || image.eq_ignore_ascii_case("scratch") {
+            continue;
+        }
+        let shown = if written == image {
+            format!("`{}`", snippet(written, 60))
+        } else {
+            format!("`{}` (`{}`)", snippet(written, 30), snippet(&image, 30))
+        };
+        out.push(BaseImage {
+            stage,
+            written,
+            image,
+            shown,
+        });
+    }
+    out
+}
+
+/// A place where the Dockerfile sets a file mode: `chmod`/`mkdir -m`/`install -m` in a `RUN`, or
+/// `COPY`/`ADD --chmod=`.
+pub(crate) struct ModeSite {
+    /// The mode as written in the file.
+    pub span: Span,
+    pub effect: ModeEffect,
+    /// How it reads in a message: `chmod 4755`, `mkdir -m 777`, `COPY --chmod=777`.
+    pub written: String,
+    /// What it applies to, for messages: `` `/usr/bin/x` ``, `files` or `the copied files`.
+    pub target: String,
+    /// The paths it applies to (`RUN` only).
+    pub targets: Vec<String>,
+    /// Applied to directories only (`find -type d -exec chmod`).
+    pub dirs_only: bool,
+    /// The `RUN` instruction's index, for `RUN` sites.
+    pub run_index: Option<usize>,
+}
+
+/// Every mode the Dockerfile sets, in file order.
+pub(crate) fn mode_sites(df: &Dockerfile) -> Vec<ModeSite> {
+    let mut out = Vec::new();
+    for_each_run_command(df, &mut |run, cmd, origin| {
+        let Some(set) = mode_sets(cmd) else { return };
+        let Some(effect) = mode_effect(set.value) else {
+            return;
+        };
+        let prog = match cmd.program() {
+            Some(p @ ("mkdir" | "install")) => format!("{p} -m"),
+            _ => "chmod".to_string(),
+        };
+        out.push(ModeSite {
+            span: origin.word_part(set.mode, set.offset, set.offset + set.value.len()),
+            effect,
+            written: format!("{prog} {}", snippet(set.value, 20)),
+            target: set.targets.first().map_or_else(
+                || "files".to_string(),
+                |t| format!("`{}`", snippet(&t.value, 40)),
+            ),
+            targets: set.targets.iter().map(|t| t.value.clone()).collect(),
+            dirs_only: set.dirs_only,
+            run_index: Some(run.index),
+        });
+    });
+    let mut copies = instructions_of(df, Keyword::Copy);
+    copies.extend(instructions_of(df, Keyword::Add));
+    for loc in copies {
+        let Some(flag) = loc.ins.flag("chmod") else {
+            continue;
+        };
+        let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
+            continue;
+        };
+        let Some(effect) = mode_effect(&value) else {
+            continue;
+        };
+        let keyword = loc.ins.keyword.value.to_ascii_uppercase();
+        out.push(ModeSite {
+            span: raw.span,
+            effect,
+            written: format!("{keyword} --chmod={}", snippet(&value, 20)),
+            target: "the copied files".to_string(),
+            targets: Vec::new(),
+            dirs_only: false,
+            run_index: None,
+        });
+    }
+    out.sort_by_key(|m| (m.span.start, m.span.end));
+    out
+}
+
 /// The mode a `chmod`, `mkdir` or `install` command sets (also `find … -exec chmod MODE {} +`).
 pub(crate) fn mode_sets(cmd: &Command) -> Option<ModeSet<'_>> {
     let prog = cmd.program()?;

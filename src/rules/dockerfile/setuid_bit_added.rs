@@ -1,7 +1,6 @@
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
-use crate::source::Span;
 
 use super::ModeEffect;
 
@@ -33,69 +32,25 @@ impl Rule for SetuidBitAdded {
                 }
             }
         });
-        let mut found: Vec<(Span, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |run, cmd, origin| {
-            let Some(set) = super::mode_sets(cmd) else {
-                return;
-            };
-            let Some(effect) = super::mode_effect(set.value) else {
-                return;
-            };
-            let on_dirs = set.dirs_only
+        for site in super::mode_sites(df) {
+            let effect = site.effect;
+            let on_dirs = site.dirs_only
                 || effect.sticky
-                || (!set.targets.is_empty()
-                    && set.targets.iter().all(|t| {
-                        let t = t.value.trim_end_matches('/');
-                        made_dirs.iter().any(|(i, d)| *i == run.index && d == t)
+                || (!site.targets.is_empty()
+                    && site.targets.iter().all(|t| {
+                        let t = t.trim_end_matches('/');
+                        made_dirs
+                            .iter()
+                            .any(|(i, d)| Some(*i) == site.run_index && d == t)
                     }));
             if !effect.setuid && on_dirs {
-                return;
-            }
-            let Some(what) = bits(effect) else {
-                return;
-            };
-            let prog = match cmd.program() {
-                Some(p @ ("mkdir" | "install")) => format!("{p} -m"),
-                _ => "chmod".to_string(),
-            };
-            let target = set.targets.first().map_or_else(
-                || "files".to_string(),
-                |t| format!("`{}`", super::snippet(&t.value, 40)),
-            );
-            let span = origin.word_part(set.mode, set.offset, set.offset + set.value.len());
-            found.push((
-                span,
-                format!(
-                    "`{prog} {}` sets {what} on {target}",
-                    super::snippet(set.value, 20)
-                ),
-            ));
-        });
-        let mut copies = super::instructions_of(df, Keyword::Copy);
-        copies.extend(super::instructions_of(df, Keyword::Add));
-        for loc in copies {
-            let Some(flag) = loc.ins.flag("chmod") else {
                 continue;
-            };
-            let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
-                continue;
-            };
-            if let Some(what) = super::mode_effect(&value).and_then(bits) {
-                let keyword = loc.ins.keyword.value.to_ascii_uppercase();
-                found.push((
-                    raw.span,
-                    format!(
-                        "`{keyword} --chmod={}` sets {what} on the copied files",
-                        super::snippet(&value, 20)
-                    ),
-                ));
             }
-        }
-        found.sort_by_key(|(s, _)| (s.start, s.end));
-        for (span, message) in found {
-            cx.report(span, message).help(
-                "drop the setuid/setgid bit: grant the one capability the program needs (`setcap`), or run it as the right user",
-            );
+            let Some(what) = bits(effect) else { continue };
+            cx.report(site.span, format!("`{}` sets {what} on {}", site.written, site.target))
+                .help(
+                    "drop the setuid/setgid bit: grant the one capability the program needs (`setcap`), or run it as the right user",
+                );
         }
     }
 }

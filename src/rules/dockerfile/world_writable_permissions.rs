@@ -1,7 +1,6 @@
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
-use crate::source::Span;
 
 use super::ModeEffect;
 
@@ -19,56 +18,14 @@ impl Rule for WorldWritablePermissions {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let mut found: Vec<(Span, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
-            let Some(set) = super::mode_sets(cmd) else {
-                return;
-            };
-            if !super::mode_effect(set.value).is_some_and(is_world_writable) {
-                return;
-            }
-            let prog = match cmd.program() {
-                Some(p @ ("mkdir" | "install")) => format!("{p} -m"),
-                _ => "chmod".to_string(),
-            };
-            let target = set.targets.first().map_or_else(
-                || "files".to_string(),
-                |t| format!("`{}`", super::snippet(&t.value, 40)),
-            );
-            let span = origin.word_part(set.mode, set.offset, set.offset + set.value.len());
-            found.push((
-                span,
-                format!(
-                    "`{prog} {}` makes {target} world-writable",
-                    super::snippet(set.value, 20)
-                ),
-            ));
-        });
-        let mut copies = super::instructions_of(df, Keyword::Copy);
-        copies.extend(super::instructions_of(df, Keyword::Add));
-        for loc in copies {
-            let Some(flag) = loc.ins.flag("chmod") else {
+        for site in super::mode_sites(df) {
+            if !is_world_writable(site.effect) {
                 continue;
-            };
-            let (Some(raw), Some(value)) = (&flag.value, flag.unquoted_value()) else {
-                continue;
-            };
-            if super::mode_effect(&value).is_some_and(is_world_writable) {
-                let keyword = loc.ins.keyword.value.to_ascii_uppercase();
-                found.push((
-                    raw.span,
-                    format!(
-                        "`{keyword} --chmod={}` makes the copied files world-writable",
-                        super::snippet(&value, 20)
-                    ),
-                ));
             }
-        }
-        found.sort_by_key(|(s, _)| (s.start, s.end));
-        for (span, message) in found {
-            cx.report(span, message).help(
-                "grant write access to the user that needs it (`chown 10001 <path>` with mode 755/644), or use `1777` for a shared scratch directory",
-            );
+            cx.report(site.span, format!("`{}` makes {} world-writable", site.written, site.target))
+                .help(
+                    "grant write access to the user that needs it (`chown 10001 <path>` with mode 755/644), or use `1777` for a shared scratch directory",
+                );
         }
     }
 }
