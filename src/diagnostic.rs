@@ -58,6 +58,8 @@ pub struct Diagnostic {
     /// Set when a suppression (inline comment, config, baseline) covers the finding. Suppressed
     /// findings are counted and shown in SARIF, never printed as findings nor failing the run.
     pub suppression: Option<Suppression>,
+    /// Spans holding secret values: reports never print their text (snippets mask them).
+    pub secrets: Vec<(FileRef, Span)>,
 }
 
 /// Why a finding is suppressed.
@@ -95,6 +97,7 @@ impl Diagnostic {
             scope: None,
             fingerprint: String::new(),
             suppression: None,
+            secrets: Vec::new(),
         }
     }
 
@@ -111,6 +114,12 @@ impl Diagnostic {
             span,
             message: message.into(),
         });
+        self
+    }
+
+    /// Marks `span` in `file` as a secret value: no report prints its text.
+    pub fn secret(&mut self, file: &FileRef, span: Span) -> &mut Self {
+        self.secrets.push((file.clone(), span));
         self
     }
 

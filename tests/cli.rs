@@ -379,3 +379,36 @@ fn rules_listing_by_preset_and_target() {
         Some("error")
     );
 }
+
+#[test]
+fn no_format_prints_a_secret_value() {
+    for format in [
+        "full",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+        "junit",
+        "checkstyle",
+    ] {
+        let o = run(&[
+            "check",
+            "fixtures/projects/secrets",
+            "--format",
+            format,
+            "--color",
+            "never",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        let out = text(&o.stdout);
+        assert!(
+            out.contains("SLC024") || out.contains("credential-in-environment"),
+            "{format}: {out}"
+        );
+        for n in 1..=5 {
+            let secret = format!("Zq9-fixture-secret-{n}");
+            assert!(!out.contains(&secret), "{format} prints `{secret}`:\n{out}");
+        }
+    }
+}

@@ -10,7 +10,9 @@ use miette::{
 
 use super::{Emitter, ReportCtx, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::{FileRef, Span};
+use std::collections::HashMap;
+
+use crate::source::{FileRef, SourceFile, Span};
 
 /// Options of the full format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,10 +37,11 @@ impl Emitter for Full {
             .with_links(false)
             .with_urls(false)
             .with_context_lines(1);
+        let masked = masked_files(diagnostics);
         let mut out = String::new();
         for d in super::reported(diagnostics) {
             out.clear();
-            let report = Report::new(d);
+            let report = Report::new(d, &masked);
             if handler.render_report(&mut out, &report).is_err() {
                 out.clear();
                 out.push_str(&fallback(d));
@@ -115,8 +118,44 @@ struct Related {
     span: SourceSpan,
 }
 
+/// Copies of the files that hold secret values, with those values replaced by `*`, keyed by
+/// path: snippets are rendered from them, so no secret reaches a terminal or a CI log.
+fn masked_files(diagnostics: &[Diagnostic]) -> HashMap<std::path::PathBuf, FileRef> {
+    let mut spans: HashMap<std::path::PathBuf, (FileRef, Vec<Span>)> = HashMap::new();
+    for d in diagnostics {
+        for (file, span) in &d.secrets {
+            spans
+                .entry(file.path.clone())
+                .or_insert_with(|| (file.clone(), Vec::new()))
+                .1
+                .push(*span);
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(path, (file, spans))| {
+            let mut bytes = file.text.clone().into_bytes();
+            for span in spans {
+                let text = file.slice(span);
+                let start = span.start as usize;
+                // Same byte length, so every other span still points at the same place.
+                for (i, _) in text.char_indices() {
+                    let len = text[i..].chars().next().map_or(1, char::len_utf8);
+                    for b in bytes.iter_mut().skip(start + i).take(len) {
+                        *b = b'*';
+                    }
+                }
+            }
+            let text = String::from_utf8(bytes).unwrap_or_default();
+            let masked = SourceFile::new(file.path.clone(), file.display.clone(), text).into_ref();
+            (path, masked)
+        })
+        .collect()
+}
+
 impl<'d> Report<'d> {
-    fn new(d: &'d Diagnostic) -> Self {
+    fn new(d: &'d Diagnostic, masked: &HashMap<std::path::PathBuf, FileRef>) -> Self {
+        let shown = |f: &FileRef| masked.get(&f.path).cloned().unwrap_or_else(|| f.clone());
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             None,
             source_span(&d.file, d.span),
@@ -132,13 +171,13 @@ impl<'d> Report<'d> {
                 related.push(Related {
                     message: l.message.clone(),
                     span: source_span(&l.file, l.span),
-                    source: FileSource(l.file.clone()),
+                    source: FileSource(shown(&l.file)),
                 });
             }
         }
         Report {
             d,
-            source: FileSource(d.file.clone()),
+            source: FileSource(shown(&d.file)),
             code: format!("{} {}", d.rule.code, d.rule.name),
             labels,
             related,

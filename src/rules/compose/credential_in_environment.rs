@@ -84,7 +84,8 @@ impl Rule for CredentialInEnvironment {
                     .report(var.key.span, message)
                     .help("read it from a `secrets:` file, or interpolate it: `${VAR}` set outside the repository");
                 if let Some(value) = &var.value {
-                    d.label(&file, value.span, "literal value written here");
+                    d.label(&file, value.span, "literal value written here")
+                        .secret(&file, value.span);
                 }
             }
         }

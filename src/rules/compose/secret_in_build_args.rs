@@ -36,7 +36,8 @@ impl Rule for SecretInBuildArgs {
                     "pass it as a build secret (`build.secrets` and `RUN --mount=type=secret`); build args stay in the image history",
                 );
                 if let Some(value) = &arg.value {
-                    d.label(&file, value.span, "literal value written here");
+                    d.label(&file, value.span, "literal value written here")
+                        .secret(&file, value.span);
                 }
             }
         }

@@ -204,7 +204,8 @@ impl Rule for LiteralPasswordSet {
         found.sort_by_key(|(s, _)| (s.start, s.end));
         found.dedup_by_key(|(s, _)| (s.start, s.end));
         for (span, message) in found {
-            cx.report(span, message).help(
+            let file = cx.file().clone();
+            cx.report(span, message).secret(&file, span).help(
                 "don't bake passwords into the image: lock the account (`passwd -l`), use key-based auth, or set the password at run time from a secret",
             );
         }

@@ -37,11 +37,10 @@ impl Rule for SecretInEnv {
                 } else {
                     "drop the default and pass the secret with `RUN --mount=type=secret` (build secrets)"
                 };
-                cx.report(kv.key.span, message).help(help).label(
-                    &file,
-                    raw.span,
-                    "literal value stored in the image",
-                );
+                cx.report(kv.key.span, message)
+                    .help(help)
+                    .label(&file, raw.span, "literal value stored in the image")
+                    .secret(&file, raw.span);
             }
         }
     }
