@@ -80,7 +80,47 @@ pub(super) fn apply(
             }
         )));
     };
+    profile.accepted = accepted_rules(&project, service);
     apply_service(svc, &dir, profile)
+}
+
+/// The rules the project's own suppressions accept for `service` (under the sandbox preset),
+/// with their reasons; a suppression without a reason is not carried over.
+fn accepted_rules(
+    project: &crate::compose::project::Project,
+    service: &str,
+) -> Vec<(String, String)> {
+    let Some(main) = project.files.first() else {
+        return Vec::new();
+    };
+    let config = crate::config::Config {
+        preset: crate::config::Preset::Sandbox,
+        ..crate::config::Config::default()
+    };
+    let mut opts = crate::linter::LintOptions::new(crate::linter::Selection::all());
+    opts.config = &config;
+    opts.compose_set = Some(
+        project
+            .files
+            .iter()
+            .take(1)
+            .cloned()
+            .chain(crate::linter::override_files(main))
+            .collect(),
+    );
+    let result =
+        crate::linter::lint_file_with(main.clone(), crate::linter::FileKind::Compose, &opts);
+    let scope = format!("service:{service}");
+    let mut out: Vec<(String, String)> = Vec::new();
+    for d in &result.diagnostics {
+        let Some(s) = &d.suppression else { continue };
+        let Some(reason) = &s.reason else { continue };
+        if d.scope.as_deref() == Some(scope.as_str()) && !out.iter().any(|(r, _)| r == d.rule.name)
+        {
+            out.push((d.rule.name.to_string(), reason.clone()));
+        }
+    }
+    out
 }
 
 /// The known value of a field, or an error naming the unset variable.

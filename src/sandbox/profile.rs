@@ -89,6 +89,10 @@ pub struct HardenedProfile {
     pub pid_mode: Option<String>,
     pub ipc_mode: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// Rules the Compose file suppresses for this service (inline comments or `x-sandlint`),
+    /// with their reasons: the rendered service carries them as `x-sandlint`, so `run` accepts
+    /// what `check` accepts.
+    pub accepted: Vec<(String, String)>,
 }
 
 impl HardenedProfile {
@@ -98,6 +102,7 @@ impl HardenedProfile {
         labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
         HardenedProfile {
             image: image.into(),
+            accepted: Vec::new(),
             entrypoint: None,
             command: None,
             user: NOBODY.to_string(),
@@ -211,6 +216,17 @@ impl HardenedProfile {
         y.push_str("# the container `sandlint run` plans to create\n");
         y.push_str("services:\n");
         y.push_str(&format!("  {}:\n", q(service)));
+        if !self.accepted.is_empty() {
+            let rules: Vec<String> = self.accepted.iter().map(|(r, _)| r.clone()).collect();
+            let mut reasons: Vec<&str> =
+                self.accepted.iter().map(|(_, why)| why.as_str()).collect();
+            reasons.dedup();
+            y.push_str(&format!(
+                "    x-sandlint: {{ ignore: {}, reason: {} }}\n",
+                list(&rules),
+                q(&reasons.join("; "))
+            ));
+        }
         y.push_str(&format!("    image: {}\n", q(&self.image)));
         y.push_str(&format!("    user: {}\n", q(&self.user)));
         y.push_str(&format!("    privileged: {}\n", self.privileged));
