@@ -15,23 +15,11 @@ use std::path::{Path, PathBuf};
 
 use sandlint::dockerfile::model::{Arguments, Dockerfile, Instruction, Keyword};
 
+mod common;
+
+/// BuildKit's parser test files, or `None` (loudly) when `../shared` is absent.
 fn shared_dir() -> Option<PathBuf> {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/buildkit-parser-testfiles");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("SANDLINT_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!(
-            "../shared not found ({}) and SANDLINT_REQUIRE_SHARED=1",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: ../shared not found ({}) !!!!!!!!\n",
-        dir.display()
-    );
-    None
+    Some(common::shared_dir()?.join("spec/buildkit-parser-testfiles"))
 }
 
 fn case_dirs(dir: &Path) -> Vec<PathBuf> {

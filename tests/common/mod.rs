@@ -98,3 +98,30 @@ pub fn shared_dir() -> Option<PathBuf> {
     );
     None
 }
+
+/// The files of one kind (`dockerfile` or `compose`) listed in `../shared/corpus/MANIFEST.tsv`
+/// (columns: repo, commit, path, kind, bytes, sha256; a file lives at
+/// `<repo with / as __>/<path>`), or `None` when `../shared` is absent (see [`shared_dir`]).
+/// A listed file that is missing fails the test.
+pub fn corpus_files(kind: &str) -> Option<Vec<PathBuf>> {
+    let corpus = shared_dir()?.join("corpus");
+    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    let mut out = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [repo, _commit, path, k, ..] = cols[..] else {
+            continue;
+        };
+        if k == kind {
+            let file = corpus.join(repo.replace('/', "__")).join(path);
+            assert!(
+                file.is_file(),
+                "corpus file listed but missing: {}",
+                file.display()
+            );
+            out.push(file);
+        }
+    }
+    assert!(!out.is_empty(), "no `{kind}` file in the corpus manifest");
+    Some(out)
+}
