@@ -782,8 +782,23 @@ fn non_shell_shebang(body: &str) -> bool {
 /// its ancestors names a POSIX shell, or there is none and the root base image is not Windows.
 fn posix_shell(df: &Dockerfile, run: &Located<'_>) -> bool {
     let Some(stage) = run.stage else { return true };
+    if let Some(sh) = shell_in_force(df, run) {
+        let prog = sh.words().first().map_or("", |w| shell::basename(&w.value));
+        let prog = prog.strip_suffix(".exe").unwrap_or(prog);
+        return shell::SHELLS.contains(&prog);
+    }
     let chain = semantics::stage_chain(df, stage);
-    for s in &chain {
+    let root = chain.last().map_or(stage, |s| *s);
+    let image = root.image.value.to_ascii_lowercase();
+    !["windows", "nanoserver", "servercore"]
+        .iter()
+        .any(|w| image.contains(w))
+}
+
+/// The last `SHELL` before this instruction in its stage or the stages it builds on, if any.
+pub(crate) fn shell_in_force<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Option<&'a Instruction> {
+    let stage = run.stage?;
+    for s in semantics::stage_chain(df, stage) {
         let end = if s.index == stage.index {
             run.index.min(s.instructions.end)
         } else {
@@ -793,17 +808,11 @@ fn posix_shell(df: &Dockerfile, run: &Located<'_>) -> bool {
             .rev()
             .filter_map(|i| df.instructions.get(i))
             .find(|i| i.kind == Keyword::Shell);
-        if let Some(sh) = last_shell {
-            let prog = sh.words().first().map_or("", |w| shell::basename(&w.value));
-            let prog = prog.strip_suffix(".exe").unwrap_or(prog);
-            return shell::SHELLS.contains(&prog);
+        if last_shell.is_some() {
+            return last_shell;
         }
     }
-    let root = chain.last().map_or(stage, |s| *s);
-    let image = root.image.value.to_ascii_lowercase();
-    !["windows", "nanoserver", "servercore"]
-        .iter()
-        .any(|w| image.contains(w))
+    None
 }
 
 /// `value` shortened to at most `max` chars (with `…`), whitespace runs collapsed.

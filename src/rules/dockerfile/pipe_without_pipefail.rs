@@ -1,5 +1,4 @@
 use crate::dockerfile::model::{Dockerfile, Keyword};
-use crate::dockerfile::semantics;
 use crate::dockerfile::shell::{Command, Element, Script, Word};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -32,22 +31,9 @@ fn pipefail_option<'w>(args: impl IntoIterator<Item = &'w str>) -> Option<bool> 
 
 /// The `SHELL` in force for this `RUN` sets `-o pipefail`.
 fn shell_has_pipefail(df: &Dockerfile, run: &Located<'_>) -> bool {
-    let Some(stage) = run.stage else { return false };
-    for s in semantics::stage_chain(df, stage) {
-        let end = if s.index == stage.index {
-            run.index.min(s.instructions.end)
-        } else {
-            s.instructions.end
-        };
-        let last_shell = (s.instructions.start..end)
-            .rev()
-            .filter_map(|i| df.instructions.get(i))
-            .find(|i| i.kind == Keyword::Shell);
-        if let Some(sh) = last_shell {
-            return pipefail_option(sh.words().iter().map(|w| w.value.as_str())) == Some(true);
-        }
-    }
-    false
+    super::shell_in_force(df, run).is_some_and(|sh| {
+        pipefail_option(sh.words().iter().map(|w| w.value.as_str())) == Some(true)
+    })
 }
 
 fn word_values(words: &[Word]) -> impl Iterator<Item = &str> {
