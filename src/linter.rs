@@ -289,6 +289,11 @@ fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_
         builds: resolve_builds(&project.files, compose),
         trusted_registries: opts.config.trusted_registries.clone(),
         files: project.files.clone(),
+        env_files: if on_disk {
+            env_files(&project.files, compose)
+        } else {
+            Vec::new()
+        },
         ..Facts::default()
     };
     for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
@@ -380,6 +385,7 @@ fn dockerfile_facts(file: &FileRef, opts: &LintOptions<'_>) -> Facts {
         trusted_registries: opts.config.trusted_registries.clone(),
         builds: HashMap::new(),
         files: vec![file.clone()],
+        env_files: Vec::new(),
     }
 }
 
@@ -636,6 +642,58 @@ fn resolve_builds(
         );
     }
     builds
+}
+
+/// The `env_file`s the services name that exist (relative to the file that names them).
+fn env_files(
+    files: &[FileRef],
+    compose: &compose::model::ComposeFile,
+) -> Vec<crate::rules::EnvFile> {
+    let mut out = Vec::new();
+    for s in &compose.services {
+        for entry in &s.env_files {
+            let Some(rel) = entry.value.known() else {
+                continue;
+            };
+            let dir = files
+                .get(usize::from(entry.span.file))
+                .map_or_else(|| PathBuf::from("."), |f| f.dir().to_path_buf());
+            let path = normalize(&dir.join(rel));
+            let Some(file) = read_source(&path) else {
+                continue;
+            };
+            out.push(crate::rules::EnvFile {
+                service: s.name.value.clone(),
+                entry: entry.span,
+                git_ignored: is_git_ignored(&path),
+                file,
+            });
+        }
+    }
+    out
+}
+
+/// Whether a `.gitignore` in the file's directory or one above it (up to the repository root,
+/// the directory holding `.git`) ignores `path`; the deepest `.gitignore` that matches decides.
+pub fn is_git_ignored(path: &Path) -> bool {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut dir = abs.parent();
+    while let Some(d) = dir {
+        let gi = d.join(".gitignore");
+        if gi.is_file() {
+            let (matcher, _) = ignore::gitignore::Gitignore::new(&gi);
+            match matcher.matched_path_or_any_parents(&abs, false) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+        dir = d.parent();
+    }
+    false
 }
 
 /// The `.dockerignore` BuildKit uses for a build: `<Dockerfile name>.dockerignore` beside the

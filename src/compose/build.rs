@@ -408,6 +408,16 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             "pids_limit" => s.pids_limit = ctx.value(value),
             "deploy" => s.limits = limits(ctx, value),
             "environment" => s.environment = env_vars(ctx, value),
+            "env_file" => {
+                s.env_files = seq_or_one(value)
+                    .filter_map(|item| match item.as_map() {
+                        Some(_) => map_entries(item)
+                            .find(|(k, _)| *k == "path")
+                            .and_then(|(_, e)| ctx.value(e.value)),
+                        None => ctx.value(item),
+                    })
+                    .collect();
+            }
             "pid" => s.pid = ctx.value(value),
             "ipc" => s.ipc = ctx.value(value),
             "uts" => s.uts = ctx.value(value),

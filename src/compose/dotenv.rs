@@ -214,3 +214,97 @@ mod tests {
         assert!(!parse("X='unterminated\nY=1").contains_key("X"));
     }
 }
+
+/// One `KEY=value` line of an env file, with spans (for findings that point into the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub key: crate::source::Spanned<String>,
+    /// The value as written (quotes kept, a trailing ` # comment` of an unquoted value dropped).
+    pub raw_value: crate::source::Spanned<String>,
+}
+
+/// The `KEY=value` lines of an env file, as written, in order. Line-based: a double-quoted
+/// value spanning lines yields its first line only.
+pub fn entries(text: &str) -> Vec<Entry> {
+    use crate::source::{Span, Spanned};
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for raw_line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw_line.len();
+        let line = raw_line.trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let lead = line.len() - trimmed.len();
+        let (body, body_off) = match trimmed.strip_prefix("export ") {
+            Some(rest) => (
+                rest.trim_start(),
+                lead + (trimmed.len() - rest.trim_start().len()),
+            ),
+            None => (trimmed, lead),
+        };
+        let Some(eq) = body.find(['=', ':']) else {
+            continue;
+        };
+        let key = body[..eq].trim_end();
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            continue;
+        }
+        let after = &body[eq + 1..];
+        let value = after.trim_start();
+        let value_off = body_off + eq + 1 + (after.len() - value.len());
+        let value = if value.starts_with('"') || value.starts_with('\'') {
+            value.trim_end()
+        } else {
+            match value.find(" #") {
+                Some(i) => value[..i].trim_end(),
+                None => value.trim_end(),
+            }
+        };
+        let at = |rel: usize, len: usize| {
+            let s = u32::try_from(line_start + rel).unwrap_or(u32::MAX);
+            Span::new(s, s.saturating_add(u32::try_from(len).unwrap_or(0)))
+        };
+        out.push(Entry {
+            key: Spanned::new(key.to_string(), at(body_off, key.len())),
+            raw_value: Spanned::new(value.to_string(), at(value_off, value.len())),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod entry_tests {
+    use super::entries;
+
+    #[test]
+    fn keys_values_and_spans() {
+        let text = "# comment\nexport DB_PASSWORD=hunter2 # inline\n\nTOKEN='a b'\r\nURL: x\n";
+        let e = entries(text);
+        let got: Vec<(&str, &str, &str)> = e
+            .iter()
+            .map(|e| {
+                (
+                    e.key.value.as_str(),
+                    e.raw_value.value.as_str(),
+                    &text[e.raw_value.span.range()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("DB_PASSWORD", "hunter2", "hunter2"),
+                ("TOKEN", "'a b'", "'a b'"),
+                ("URL", "x", "x")
+            ]
+        );
+        assert_eq!(&text[e[0].key.span.range()], "DB_PASSWORD");
+    }
+}

@@ -8,7 +8,7 @@
 //! - `dotenv.rs`: `.env` files.
 
 mod build;
-mod dotenv;
+pub mod dotenv;
 pub mod interpolate;
 pub mod merge;
 pub mod model;

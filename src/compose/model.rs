@@ -148,6 +148,8 @@ pub struct Service {
     /// `deploy.resources.limits`.
     pub limits: Limits,
     pub environment: Vec<EnvVar>,
+    /// `env_file:` paths (string, list, or long form `path:`), as written.
+    pub env_files: Vec<SValue>,
     pub pid: Option<SValue>,
     pub ipc: Option<SValue>,
     pub uts: Option<SValue>,

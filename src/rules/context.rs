@@ -62,6 +62,20 @@ pub struct Facts {
     pub trusted_registries: Vec<String>,
     /// For Compose projects: every file, numbered as in `Span::file` (0 is the checked file).
     pub files: Vec<FileRef>,
+    /// For Compose projects: the `env_file`s that services name and that exist.
+    pub env_files: Vec<EnvFile>,
+}
+
+/// An `env_file` a service names, read by the linter (for secrets detection only: its values
+/// are never used for interpolation).
+#[derive(Debug, Clone)]
+pub struct EnvFile {
+    pub service: String,
+    /// The `env_file` entry in the Compose file.
+    pub entry: Span,
+    pub file: FileRef,
+    /// A `.gitignore` between the file and the repository root ignores it (so it is not committed).
+    pub git_ignored: bool,
 }
 
 /// The context of one rule running on one file.

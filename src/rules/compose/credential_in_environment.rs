@@ -89,6 +89,38 @@ impl Rule for CredentialInEnvironment {
                 }
             }
         }
+        // `env_file`s: read for this check only (never for interpolation). One that git does
+        // not ignore will be committed with its secrets.
+        for env in &cx.facts().env_files {
+            if env.git_ignored {
+                continue;
+            }
+            for entry in crate::compose::dotenv::entries(&env.file.text) {
+                let raw = entry.raw_value.value.as_str();
+                let literal = is_secret_name(&entry.key.value)
+                    && is_literal_secret_value(raw)
+                    && !is_auth_scheme(&entry.key.value, raw);
+                if !literal && !has_url_credentials(raw) {
+                    continue;
+                }
+                let name = super::shown(&env.service, 20);
+                let key = super::shown(&entry.key.value, 24);
+                let file_name = env
+                    .file
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned());
+                let env_name = super::shown(file_name.as_deref().unwrap_or(&env.file.display), 28);
+                cx.report_in(
+                    &env.file,
+                    entry.key.span,
+                    format!("`{env_name}` (env_file of `{name}`) sets `{key}` literally; git does not ignore it"),
+                )
+                .help("add the file to `.gitignore` (and rotate the secret if it was committed), or use `secrets:`")
+                .label(&file, env.entry, "the service reads it here")
+                .secret(&env.file, entry.raw_value.span);
+            }
+        }
     }
 }
 
