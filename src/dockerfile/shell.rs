@@ -899,18 +899,24 @@ fn is_assignment(w: &Word) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Remapping (for re-tokenized strings)
 
+/// Maps the range `start..end` through `f`: the start, and one past the mapped last byte.
+fn remap_range(start: &mut u32, end: &mut u32, f: &dyn Fn(u32) -> u32) {
+    let ns = f(*start);
+    let ne = if *end > *start {
+        f(*end - 1).saturating_add(1)
+    } else {
+        ns
+    };
+    *start = ns;
+    *end = ne.max(ns);
+}
+
 impl Script {
     /// Maps every range through `f` (an offset in the re-tokenized text -> an input offset).
     fn remap(&mut self, f: &dyn Fn(u32) -> u32, end_of_input: u32) {
         let range = |s: &mut u32, e: &mut u32| {
-            let ns = f(*s);
-            let ne = if *e > *s {
-                f(*e - 1).saturating_add(1)
-            } else {
-                ns
-            };
-            *s = ns;
-            *e = ne.max(ns).min(end_of_input.max(ns));
+            remap_range(s, e, f);
+            *e = (*e).min(end_of_input.max(*s));
         };
         for p in &mut self.pipelines {
             range(&mut p.start, &mut p.end);
@@ -938,14 +944,7 @@ impl Script {
 
 impl Command {
     fn remap(&mut self, f: &dyn Fn(u32) -> u32, end_of_input: u32) {
-        let ns = f(self.start);
-        let ne = if self.end > self.start {
-            f(self.end - 1).saturating_add(1)
-        } else {
-            ns
-        };
-        self.start = ns;
-        self.end = ne.max(ns);
+        remap_range(&mut self.start, &mut self.end, f);
         for w in self.assignments.iter_mut().chain(self.words.iter_mut()) {
             w.remap(f, end_of_input);
         }
@@ -957,14 +956,7 @@ impl Command {
 
 impl Redirect {
     fn remap(&mut self, f: &dyn Fn(u32) -> u32, end_of_input: u32) {
-        let ns = f(self.start);
-        let ne = if self.end > self.start {
-            f(self.end - 1).saturating_add(1)
-        } else {
-            ns
-        };
-        self.start = ns;
-        self.end = ne.max(ns);
+        remap_range(&mut self.start, &mut self.end, f);
         if let Some(t) = &mut self.target {
             t.remap(f, end_of_input);
         }
@@ -973,26 +965,12 @@ impl Redirect {
 
 impl Word {
     fn remap(&mut self, f: &dyn Fn(u32) -> u32, end_of_input: u32) {
-        let ns = f(self.start);
-        let ne = if self.end > self.start {
-            f(self.end - 1).saturating_add(1)
-        } else {
-            ns
-        };
-        self.start = ns;
-        self.end = ne.max(ns);
+        remap_range(&mut self.start, &mut self.end, f);
         for o in &mut self.offsets {
             *o = f(*o);
         }
         for s in &mut self.substitutions {
-            let ss = f(s.start);
-            let se = if s.end > s.start {
-                f(s.end - 1).saturating_add(1)
-            } else {
-                ss
-            };
-            s.start = ss;
-            s.end = se.max(ss);
+            remap_range(&mut s.start, &mut s.end, f);
             s.script.remap(f, end_of_input);
         }
     }
