@@ -18,13 +18,23 @@ impl Rule for MissingHealthcheck {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        // A Compose service that builds this image defines the check.
-        if cx.built_by().iter().any(|b| b.has_healthcheck) {
-            return;
-        }
         let Some(stage) = df.final_stage() else {
             return;
         };
+        // A Compose service that builds this stage (no `build.target`, or the final stage's
+        // name) defines the check.
+        let builds_final = |target: Option<&str>| {
+            target.is_none_or(|t| {
+                crate::dockerfile::semantics::target_stage(df, Some(t)).is_some_and(|s| s.index == stage.index)
+            })
+        };
+        if cx
+            .built_by()
+            .iter()
+            .any(|b| b.has_healthcheck && builds_final(b.target.as_deref()))
+        {
+            return;
+        }
         let Some(from) = df.instructions.get(stage.from) else {
             return;
         };
@@ -105,15 +115,15 @@ mod tests {
 
     #[test]
     fn compose_healthcheck_counts() {
-        let text = "FROM a:1\n";
+        let text = "FROM a:1 AS dev\nRUN true\nFROM a:1 AS prod\n";
         let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
         let df = parse(text);
-        let run = |has_healthcheck: bool| {
+        let run = |has_healthcheck: bool, target: Option<&str>| {
             let facts = Facts {
                 built_by: vec![BuiltBy {
                     compose_file: file.clone(),
                     service: "web".to_string(),
-                    target: None,
+                    target: target.map(str::to_string),
                     has_healthcheck,
                 }],
                 ..Facts::default()
@@ -123,7 +133,9 @@ mod tests {
             MissingHealthcheck.check_dockerfile(&mut cx, &df);
             diags.len()
         };
-        assert_eq!(run(true), 0);
-        assert_eq!(run(false), 1);
+        assert_eq!(run(true, None), 0);
+        assert_eq!(run(true, Some("prod")), 0);
+        assert_eq!(run(true, Some("dev")), 1, "the service builds another stage");
+        assert_eq!(run(false, None), 1);
     }
 }
