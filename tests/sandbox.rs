@@ -594,6 +594,13 @@ fn compose_build(env: &Env) -> Result<(), String> {
         "-c",
         "ls -a /app | tr '\\n' ' '; echo; echo \"$GREETING\"",
     ]);
+    // Without a command on the command line, the service's `command` and `working_dir` run.
+    let own = env.json(&[
+        "--compose",
+        compose.to_str().unwrap_or_default(),
+        "--service",
+        "app",
+    ]);
     rt().block_on(async {
         if let Some(docker) = connect().await {
             let opts = RemoveImageOptionsBuilder::new().force(true).build();
@@ -612,6 +619,8 @@ fn compose_build(env: &Env) -> Result<(), String> {
         ".dockerignore ignored: {out}"
     );
     ensure!(out.contains("hello from compose"), "{out}");
+    let own = own?;
+    ensure!(own["stdout"] == "compose command in /app\n", "{own}");
     let mem = j["verification"]["checks"]
         .as_array()
         .and_then(|a| a.iter().find(|c| c["name"] == "memory").cloned())

@@ -408,6 +408,20 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             "pids_limit" => s.pids_limit = ctx.value(value),
             "deploy" => s.limits = limits(ctx, value),
             "environment" => s.environment = env_vars(ctx, value),
+            "command" | "entrypoint" => {
+                let line = match &value.kind {
+                    NodeKind::Seq(items) => Some(super::model::CommandLine::List(
+                        items.iter().filter_map(|n| ctx.value(n)).collect(),
+                    )),
+                    _ => ctx.value(value).map(super::model::CommandLine::String),
+                };
+                if k == "command" {
+                    s.command = line;
+                } else {
+                    s.entrypoint = line;
+                }
+            }
+            "working_dir" => s.working_dir = ctx.value(value),
             "env_file" => {
                 s.env_files = seq_or_one(value)
                     .filter_map(|item| match item.as_map() {

@@ -71,6 +71,13 @@ pub struct Include {
     pub paths: Vec<SValue>,
 }
 
+/// `command`/`entrypoint`: exec form (a list) or a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLine {
+    List(Vec<SValue>),
+    String(SValue),
+}
+
 /// A service's `x-sandlint` extension: rules to suppress for the whole service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XSandlint {
@@ -150,6 +157,11 @@ pub struct Service {
     pub environment: Vec<EnvVar>,
     /// `env_file:` paths (string, list, or long form `path:`), as written.
     pub env_files: Vec<SValue>,
+    /// `command:`: the list items, or the one string (which Compose splits like a shell).
+    pub command: Option<CommandLine>,
+    /// `entrypoint:`, likewise.
+    pub entrypoint: Option<CommandLine>,
+    pub working_dir: Option<SValue>,
     pub pid: Option<SValue>,
     pub ipc: Option<SValue>,
     pub uts: Option<SValue>,

@@ -123,6 +123,30 @@ fn accepted_rules(
     out
 }
 
+/// A `command`/`entrypoint` as argv: list items as they are; a string split like a shell
+/// (quotes and escapes resolved), as Compose does.
+fn argv(
+    line: &crate::compose::model::CommandLine,
+    service: &str,
+    key: &str,
+) -> Result<Vec<String>, SandboxError> {
+    use crate::compose::model::CommandLine;
+    match line {
+        CommandLine::List(items) => items.iter().map(|v| known(v, service, key)).collect(),
+        CommandLine::String(v) => {
+            let text = known(v, service, key)?;
+            let script = crate::dockerfile::shell::parse(&text);
+            let mut words = Vec::new();
+            script.for_each_command(&mut |c| {
+                if words.is_empty() {
+                    words = c.words.iter().map(|w| w.value.clone()).collect();
+                }
+            });
+            Ok(words)
+        }
+    }
+}
+
 /// The known value of a field, or an error naming the unset variable.
 fn known(v: &SValue, service: &str, key: &str) -> Result<String, SandboxError> {
     match &v.value {
@@ -152,6 +176,16 @@ pub(super) fn apply_service(
     profile: &mut HardenedProfile,
 ) -> Result<Applied, SandboxError> {
     let name = svc.name.value.as_str();
+    // The service's program; a command given on the command line replaces `command`.
+    if let Some(line) = &svc.entrypoint {
+        profile.entrypoint = Some(argv(line, name, "entrypoint")?);
+    }
+    if let Some(line) = &svc.command {
+        profile.command = Some(argv(line, name, "command")?);
+    }
+    if let Some(dir) = &svc.working_dir {
+        profile.working_dir = Some(known(dir, name, "working_dir")?);
+    }
     let image = svc
         .image
         .as_ref()

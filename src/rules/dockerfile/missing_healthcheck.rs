@@ -25,7 +25,8 @@ impl Rule for MissingHealthcheck {
         // name) defines the check.
         let builds_final = |target: Option<&str>| {
             target.is_none_or(|t| {
-                crate::dockerfile::semantics::target_stage(df, Some(t)).is_some_and(|s| s.index == stage.index)
+                crate::dockerfile::semantics::target_stage(df, Some(t))
+                    .is_some_and(|s| s.index == stage.index)
             })
         };
         if cx
@@ -135,7 +136,11 @@ mod tests {
         };
         assert_eq!(run(true, None), 0);
         assert_eq!(run(true, Some("prod")), 0);
-        assert_eq!(run(true, Some("dev")), 1, "the service builds another stage");
+        assert_eq!(
+            run(true, Some("dev")),
+            1,
+            "the service builds another stage"
+        );
         assert_eq!(run(false, None), 1);
     }
 }
