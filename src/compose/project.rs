@@ -520,10 +520,72 @@ fn scalar_key(n: &Node) -> Option<String> {
     }
 }
 
+/// Keys whose value may be written as a mapping or as a list of `KEY=value` items.
+const DUAL_FORM: &[&str] = &[
+    "environment",
+    "args",
+    "labels",
+    "sysctls",
+    "annotations",
+    "extra_hosts",
+];
+
+/// A `KEY=value` list as the equivalent mapping (each key and value spans its list item).
+fn list_as_map(seq: &Node, items: &[Rc<Node>], host_style: bool) -> Node {
+    let pairs = items
+        .iter()
+        .filter_map(|item| {
+            let text = item.scalar()?;
+            let split = if host_style {
+                text.find(['=', ':'])
+            } else {
+                text.find('=')
+            };
+            let (k, v) = match split {
+                Some(i) => (&text[..i], Some(&text[i + 1..])),
+                None => (text, None),
+            };
+            let scalar = |value: &str, null: bool| Node {
+                span: item.span,
+                tag: null.then(|| "tag:yaml.org,2002:null".to_string()),
+                kind: NodeKind::Scalar {
+                    value: value.to_string(),
+                    style: if null {
+                        yaml::Style::Plain
+                    } else {
+                        yaml::Style::DoubleQuoted
+                    },
+                },
+                size: 1,
+                height: 0,
+            };
+            Some((
+                Rc::new(scalar(k.trim(), false)),
+                Rc::new(scalar(v.unwrap_or(""), v.is_none())),
+            ))
+        })
+        .collect();
+    map_node(seq, pairs)
+}
+
 /// Merges `over` onto `base` at `path` (keys from the root; services' names are `*`).
 pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
     if over.tag.as_deref() == Some("!override") || over.is_reset() {
         return over.clone();
+    }
+    // `environment: [A=1]` in one file and `environment: {B: 2}` in the other: merge as mappings.
+    let last = path.last().copied().unwrap_or("");
+    if DUAL_FORM.contains(&last) {
+        let host_style = last == "extra_hosts";
+        match (&base.kind, &over.kind) {
+            (NodeKind::Seq(items), NodeKind::Map(_)) => {
+                return merge(&Rc::new(list_as_map(base, items, host_style)), over, path);
+            }
+            (NodeKind::Map(_), NodeKind::Seq(items)) => {
+                return merge(base, &Rc::new(list_as_map(over, items, host_style)), path);
+            }
+            _ => {}
+        }
     }
     match (&base.kind, &over.kind) {
         (NodeKind::Map(_), NodeKind::Map(_)) => {
@@ -653,13 +715,22 @@ mod tests {
             .collect();
         assert_eq!(caps, [("NET_ADMIN", 0), ("SYS_TIME", 1)]);
         assert!(web.read_only.is_none(), "!reset removes the base value");
-        // environment: base map + override list: mixed shapes, the override replaces
+        // environment: base map + override list: merged by name, the override's B wins
         let env: Vec<_> = web
             .environment
             .iter()
-            .map(|e| e.key.value.as_str())
+            .map(|e| {
+                let v = e.value.as_ref().map(|v| v.value.text().to_string());
+                (e.key.value.as_str(), v, e.key.span.file)
+            })
             .collect();
-        assert_eq!(env, ["B"]);
+        assert_eq!(
+            env,
+            [
+                ("A", Some("1".to_string()), 0),
+                ("B", Some("3".to_string()), 1)
+            ]
+        );
     }
 
     #[test]
