@@ -19,6 +19,9 @@ pub(crate) struct Ctx<'a> {
     /// The text of each file of the project, by [`Span::file`] number.
     texts: Vec<&'a str>,
     vars: &'a Vars,
+    /// Variables for files with their own project directory (`include` targets), by file number;
+    /// `None`: the project's `vars`.
+    file_vars: Vec<Option<Vars>>,
     pub errors: Vec<LoadError>,
     /// Index in `ComposeFile::services` by name.
     service_index: HashMap<String, usize>,
@@ -34,14 +37,28 @@ impl<'a> Ctx<'a> {
         Self {
             texts,
             vars,
+            file_vars: Vec::new(),
             errors: Vec::new(),
             service_index: HashMap::new(),
         }
     }
 
+    /// Uses `vars` for the files numbered like their index (`None`: the project's variables).
+    pub fn set_file_vars(&mut self, file_vars: Vec<Option<Vars>>) {
+        self.file_vars = file_vars;
+    }
+
+    /// The variables that interpolate values written in file number `file`.
+    fn vars_for(&self, file: u16) -> &Vars {
+        self.file_vars
+            .get(usize::from(file))
+            .and_then(Option::as_ref)
+            .unwrap_or(self.vars)
+    }
+
     /// Interpolates `raw` (written at `span`); invalid syntax is reported and unknown.
     fn interp(&mut self, raw: &str, span: Span) -> Value {
-        match interpolate(raw, self.vars) {
+        match interpolate(raw, self.vars_for(span.file)) {
             Interpolated::Known(s) => Value::Known(s),
             Interpolated::Unknown => Value::Unknown(raw.to_string()),
             Interpolated::Invalid(reason) => {
@@ -190,7 +207,7 @@ impl<'n> Parts<'n> {
         let text = self.text(r);
         let value = if self.raw {
             // syntax errors were reported for the whole value already
-            match interpolate(text, ctx.vars) {
+            match interpolate(text, ctx.vars_for(span.file)) {
                 Interpolated::Known(s) => Value::Known(s),
                 _ => Value::Unknown(text.to_string()),
             }

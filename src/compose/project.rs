@@ -47,6 +47,7 @@ pub struct Project {
 /// every file (the `.env` of the project directory).
 pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
     let mut l = Loading {
+        included: Vec::new(),
         files: Vec::new(),
         roots: Vec::new(),
         by_path: HashMap::new(),
@@ -70,8 +71,23 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
     if let Some(r) = root {
         let r = l.includes(&r, 0, &mut HashSet::new());
         let r = l.extends_all(&r);
+        // An included file is its own project: its directory's `.env` interpolates it.
+        let file_vars: Vec<Option<Vars>> = (0..l.files.len())
+            .map(|i| {
+                let idx = u16::try_from(i).ok()?;
+                if !l.included.contains(&idx) {
+                    return None;
+                }
+                let dir = l.files.get(i)?.dir().to_path_buf();
+                Some(
+                    (l.read)(&dir.join(".env"))
+                        .map_or_else(Vars::new, |f| super::parse_dotenv(&f.text)),
+                )
+            })
+            .collect();
         let texts: Vec<&str> = l.files.iter().map(|f| f.text.as_str()).collect();
         let mut ctx = build::Ctx::with_texts(texts, vars);
+        ctx.set_file_vars(file_vars);
         build::document(&mut ctx, &r, &mut compose);
         compose.errors.append(&mut ctx.errors);
     }
@@ -90,6 +106,8 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
 }
 
 struct Loading<'a> {
+    /// Numbers of the files loaded through `include` (each is its own project directory).
+    included: Vec<u16>,
     files: Vec<FileRef>,
     /// The merged root of each file (by file number), `None` when it has no usable root.
     roots: Vec<Option<Rc<Node>>>,
@@ -244,6 +262,7 @@ impl Loading<'_> {
                 let Some(idx) = self.file_at(p.span, &rel, "include") else {
                     continue;
                 };
+                self.included.push(idx);
                 if !seen.insert(idx) {
                     self.gap(
                         p.span,
@@ -802,6 +821,28 @@ mod tests {
         );
         assert_eq!(known(&db.image), Some("postgres:17"));
         assert_eq!(db.image.as_ref().map(|v| v.span.file), Some(1));
+    }
+
+    #[test]
+    fn included_files_use_their_own_dotenv() {
+        let p = project(
+            &[
+                (
+                    "p/compose.yaml",
+                    "include: [db/compose.yaml]\nservices:\n  web:\n    image: web:${TAG}\n",
+                ),
+                ("p/.env", "TAG=1.0\nDB_TAG=wrong\n"),
+                (
+                    "p/db/compose.yaml",
+                    "services:\n  db:\n    image: postgres:${DB_TAG}\n",
+                ),
+                ("p/db/.env", "DB_TAG=17\n"),
+            ],
+            &["p/compose.yaml"],
+        );
+        // The base file's variables come from the caller (here none: `${TAG}` stays unknown).
+        let images: Vec<_> = p.compose.services.iter().map(|s| known(&s.image)).collect();
+        assert_eq!(images, [Some("postgres:17"), None]);
     }
 
     #[test]
