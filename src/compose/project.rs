@@ -490,6 +490,7 @@ fn seq_rule(path: &[&str]) -> SeqRule {
         }
         (_, "extra_hosts") => SeqRule::Keyed(host_key),
         (_, "volumes") if path.first() == Some(&"services") => SeqRule::Keyed(volume_key),
+        (_, "ports") if path.first() == Some(&"services") => SeqRule::Keyed(port_key),
         _ => SeqRule::Union,
     }
 }
@@ -516,6 +517,48 @@ fn volume_key(n: &Node) -> Option<String> {
         [_, dst] | [_, dst, _] => (*dst).to_string(),
         _ => s.to_string(),
     })
+}
+
+/// A published port's identity: host IP, published port, container port and protocol, from
+/// the short (`[ip:][published:]target[/proto]`) or the long syntax.
+fn port_key(n: &Node) -> Option<String> {
+    if n.as_map().is_some() {
+        let get = |k: &str| {
+            merge::get(n, k)
+                .and_then(|e| e.value.scalar().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let proto = get("protocol");
+        return Some(format!(
+            "{}|{}|{}|{}",
+            get("host_ip"),
+            get("published"),
+            get("target"),
+            if proto.is_empty() {
+                "tcp".to_string()
+            } else {
+                proto
+            }
+        ));
+    }
+    let s = n.scalar()?;
+    let (addr, proto) = s.rsplit_once('/').unwrap_or((s, "tcp"));
+    // `[::1]:8080:80` keeps its brackets; split the rest on `:`.
+    let (ip, rest) = match addr.strip_prefix('[') {
+        Some(r) => match r.split_once("]:") {
+            Some((ip, rest)) => (ip.to_string(), rest),
+            None => (String::new(), addr),
+        },
+        None => (String::new(), addr),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (ip, published, target) = match parts.as_slice() {
+        [t] => (ip, String::new(), (*t).to_string()),
+        [p, t] => (ip, (*p).to_string(), (*t).to_string()),
+        [i, p, t] => ((*i).to_string(), (*p).to_string(), (*t).to_string()),
+        _ => return Some(s.to_string()),
+    };
+    Some(format!("{ip}|{published}|{target}|{proto}"))
 }
 
 /// A scalar's text; mappings are keyed by their own canonical text.
@@ -843,6 +886,41 @@ mod tests {
         // The base file's variables come from the caller (here none: `${TAG}` stays unknown).
         let images: Vec<_> = p.compose.services.iter().map(|s| known(&s.image)).collect();
         assert_eq!(images, [Some("postgres:17"), None]);
+    }
+
+    #[test]
+    fn ports_merge_by_meaning() {
+        let p = project(
+            &[
+                (
+                    "p/compose.yaml",
+                    "services:\n  w:\n    ports: ['8080:80', '127.0.0.1:9090:90/udp']\n",
+                ),
+                (
+                    "p/compose.override.yaml",
+                    "services:\n  w:\n    ports:\n      - target: 80\n        published: '8080'\n      - '443:443'\n",
+                ),
+            ],
+            &["p/compose.yaml", "p/compose.override.yaml"],
+        );
+        let ports: Vec<_> = p.compose.services[0]
+            .ports
+            .iter()
+            .map(|p| {
+                (
+                    p.published.as_ref().map(|v| v.value.text().to_string()),
+                    p.span.file,
+                )
+            })
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                (Some("8080".to_string()), 1),
+                (Some("9090".to_string()), 0),
+                (Some("443".to_string()), 1)
+            ]
+        );
     }
 
     #[test]
