@@ -12,7 +12,8 @@ use bollard::errors::Error as BollardError;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder,
-    KillContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    EventsOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -560,6 +561,11 @@ async fn execute(
         )
         .await
         .map_err(api("attach to the container"))?;
+    // Seconds since the epoch just before start (minus one for clock rounding): the window in
+    // which to look for this container's `oom` event if `OOMKilled` lags behind (see below).
+    let start_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs().saturating_sub(1));
     docker
         .start_container(name, None)
         .await
@@ -568,7 +574,8 @@ async fn execute(
 
     // Step 2b: again after start, with the kernel's cgroup limits when the daemon is local.
     let started_view = inspect(docker, name).await?;
-    let cgroup = read_cgroup(started_view.id.as_deref().unwrap_or_default());
+    let container_id = started_view.id.clone().unwrap_or_default();
+    let cgroup = read_cgroup(&container_id);
     let checks = verify::check_container(profile, &started_view, &cgroup);
     if let Err(e) = judge(&checks, options.allow_degraded) {
         kill(docker, name).await;
@@ -596,12 +603,19 @@ async fn execute(
     let mut output_done = false;
     let mut timed_out = false;
     let mut drain_until: Option<tokio::time::Instant> = None;
+    // Whether the memory cgroup ever hit its limit (sampled while the command runs; local
+    // daemon only): with `init`, an OOM kill can end the run before the daemon records it.
+    let mut hit_memory_limit = false;
+    let mut sample = tokio::time::interval(Duration::from_millis(10));
     loop {
         if output_done && exit_code.is_some() {
             break;
         }
         let stop = drain_until.map_or(deadline, |d| d.min(deadline));
         tokio::select! {
+            _ = sample.tick(), if !hit_memory_limit && exit_code.is_none() => {
+                hit_memory_limit = memory_limit_hit(&container_id);
+            },
             chunk = output.next(), if !output_done => match chunk {
                 Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
                     let live = stdout.push(&message);
@@ -642,7 +656,15 @@ async fn execute(
         }
     }
     let state = inspect(docker, name).await?.state.unwrap_or_default();
-    let oom_killed = state.oom_killed.unwrap_or(false);
+    let mut oom_killed = state.oom_killed.unwrap_or(false);
+    // With an init process as PID 1 the OOM killer takes the child and init exits 137; the
+    // daemon's `OOMKilled` flag can then lag or stay false. Its event log says for sure.
+    if !oom_killed
+        && !timed_out
+        && exit_code.or(state.exit_code) == Some(i64::from(EXIT_OOM_KILLED))
+    {
+        oom_killed = oom_event_since(docker, name, start_secs).await;
+    }
     let exit_code = if timed_out {
         i64::from(EXIT_TIMED_OUT)
     } else if oom_killed {
@@ -716,6 +738,41 @@ async fn remove(docker: &Docker, name: &str) {
 
 /// The kernel's memory and pids limits of a container's cgroup, read on this host (cgroup v1
 /// and v2, cgroupfs and systemd drivers). `None` where the files are not found (remote daemon).
+/// Whether the container's memory cgroup has hit its limit (cgroup v1 `memory.failcnt`, v2
+/// `memory.events` `max`/`oom_kill`); `false` when the cgroup cannot be read.
+fn memory_limit_hit(id: &str) -> bool {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return false;
+    }
+    let v1 = [
+        format!("/sys/fs/cgroup/memory/docker/{id}/memory.failcnt"),
+        format!("/sys/fs/cgroup/memory/system.slice/docker-{id}.scope/memory.failcnt"),
+    ];
+    if let Some(n) = v1
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| t.trim().parse::<u64>().ok())
+    {
+        return n > 0;
+    }
+    let v2 = [
+        format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.events"),
+        format!("/sys/fs/cgroup/docker/{id}/memory.events"),
+    ];
+    v2.iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|t| {
+            t.lines().any(|l| {
+                let mut it = l.split_whitespace();
+                matches!(it.next(), Some("max" | "oom_kill"))
+                    && it
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .is_some_and(|n| n > 0)
+            })
+        })
+}
+
 fn read_cgroup(id: &str) -> CgroupLimits {
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
         return CgroupLimits::default();
@@ -808,4 +865,31 @@ pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
     }
     removed.sort();
     Ok(removed)
+}
+
+/// Whether the daemon logged an `oom` event for container `name` since `since` (epoch seconds).
+async fn oom_event_since(docker: &Docker, name: &str, since: u64) -> bool {
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() + 1);
+    let mut filters = HashMap::new();
+    filters.insert("container", vec![name.to_string()]);
+    filters.insert("event", vec!["oom".to_string()]);
+    let options = EventsOptionsBuilder::new()
+        .since(&since.to_string())
+        .until(&until.to_string())
+        .filters(&filters)
+        .build();
+    let mut events = docker.events(Some(options));
+    let look = async {
+        while let Some(event) = events.next().await {
+            if event.is_ok_and(|e| e.action.as_deref() == Some("oom")) {
+                return true;
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(3), look)
+        .await
+        .unwrap_or(false)
 }
