@@ -2,7 +2,6 @@
 //! SonarQube and others: one `<file>` per checked file (empty when clean), one `<error>` per
 //! finding with `source="sandlint.CODE"` and severity `error`, `warning` or `info`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -19,13 +18,7 @@ impl Emitter for Checkstyle {
         diagnostics: &[Diagnostic],
         cx: &ReportCtx,
     ) -> io::Result<()> {
-        let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = BTreeMap::new();
-        for f in &cx.files {
-            by_file.entry(f.display.as_str()).or_default();
-        }
-        for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
-            by_file.entry(d.file.display.as_str()).or_default().push(d);
-        }
+        let by_file = super::by_file(diagnostics, cx);
         let mut out = String::new();
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n");
         for (file, findings) in &by_file {

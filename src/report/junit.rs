@@ -3,7 +3,6 @@
 //! `<failure message type>`; a file without findings has one passing test case. No `time` or
 //! `timestamp` attributes: the report is deterministic.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -19,15 +18,7 @@ impl Emitter for Junit {
         diagnostics: &[Diagnostic],
         cx: &ReportCtx,
     ) -> io::Result<()> {
-        // Every checked file, in order, with its findings; a finding in a file not listed in the
-        // context (a caller that did not fill `files`) still gets a suite.
-        let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = BTreeMap::new();
-        for f in &cx.files {
-            by_file.entry(f.display.as_str()).or_default();
-        }
-        for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
-            by_file.entry(d.file.display.as_str()).or_default().push(d);
-        }
+        let by_file = super::by_file(diagnostics, cx);
         let tests: usize =
             by_file.values().map(|v| v.len().max(1)).sum::<usize>() + cx.errors.len();
         let failures: usize = by_file.values().map(Vec::len).sum();

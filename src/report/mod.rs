@@ -102,6 +102,23 @@ pub fn reported(diagnostics: &[Diagnostic]) -> impl Iterator<Item = &Diagnostic>
     diagnostics.iter().filter(|d| d.suppression.is_none())
 }
 
+/// Reported findings grouped by file (display path, sorted), every checked file included even
+/// without findings; a finding in a file not listed in `cx.files` still gets its group.
+pub fn by_file<'d>(
+    diagnostics: &'d [Diagnostic],
+    cx: &'d ReportCtx,
+) -> std::collections::BTreeMap<&'d str, Vec<&'d Diagnostic>> {
+    let mut by_file: std::collections::BTreeMap<&str, Vec<&Diagnostic>> =
+        std::collections::BTreeMap::new();
+    for f in &cx.files {
+        by_file.entry(f.display.as_str()).or_default();
+    }
+    for d in reported(diagnostics) {
+        by_file.entry(d.file.display.as_str()).or_default().push(d);
+    }
+    by_file
+}
+
 /// Start and end line/column of a diagnostic's primary span.
 pub fn start_end(d: &Diagnostic) -> (LineCol, LineCol) {
     (d.file.line_col(d.span.start), d.file.line_col(d.span.end))

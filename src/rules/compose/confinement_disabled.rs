@@ -52,7 +52,7 @@ impl Rule for ConfinementDisabled {
                     format!(
                         "service `{}` disables {what} (`{}`)",
                         super::svc(service),
-                        super::shown(entry.value.text().trim(), 22)
+                        crate::rules::clip(entry.value.text().trim(), 22)
                     ),
                 )
                 .help(help);

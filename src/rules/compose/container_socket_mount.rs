@@ -33,13 +33,13 @@ impl Rule for ContainerSocketMount {
                     Some(SocketMount::Socket(path)) => {
                         format!(
                             "service `{name}` mounts runtime socket `{}`",
-                            super::shown(&path, 22)
+                            crate::rules::clip(&path, 22)
                         )
                     }
                     Some(SocketMount::Directory(path)) => {
                         format!(
                             "service `{name}` mounts runtime socket directory `{}`",
-                            super::shown(&path, 22)
+                            crate::rules::clip(&path, 22)
                         )
                     }
                 };

@@ -30,12 +30,12 @@ impl Rule for ImageUnpinned {
                 format!(
                     "service `{}` image `{}` {what}",
                     super::svc(service),
-                    super::shown(image, 26)
+                    crate::rules::clip(image, 26)
                 ),
             )
             .help(format!(
                 "pin a version tag, ideally with its digest: `{}:<version>@sha256:<digest>`",
-                super::shown(name, 40)
+                crate::rules::clip(name, 40)
             ));
         }
     }

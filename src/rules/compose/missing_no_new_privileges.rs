@@ -65,7 +65,7 @@ impl Rule for MissingNoNewPrivileges {
                         entry.span,
                         format!(
                             "service `{name}` allows privilege escalation (`{}`)",
-                            super::shown(entry.value.text(), 27)
+                            crate::rules::clip(entry.value.text(), 27)
                         ),
                     )
                     .help("set `no-new-privileges:true`");

@@ -90,20 +90,9 @@ fn pulled_image(service: &Service) -> Option<(&str, Span)> {
     (!text.is_empty()).then_some((text, image.span))
 }
 
-/// Text shown inside backticks in a message, cut to `max` characters (with `…`) so that messages
-/// stay within 100 characters.
-fn shown(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// A service name as shown in messages.
 fn svc(service: &Service) -> String {
-    shown(&service.name.value, 32)
+    crate::rules::clip(&service.name.value, 32)
 }
 
 /// Whether a known resource limit means "no limit" to Docker: a number `<= 0` (`0`, `-1`, `0.0`,
@@ -150,7 +139,7 @@ fn check_limit(
             format!(
                 "service `{name}` has an unlimited {what} (`{}: {}`)",
                 key.trim_start_matches("deploy.resources."),
-                shown(first.value.text(), 6)
+                crate::rules::clip(first.value.text(), 6)
             ),
         )
         .help(help);

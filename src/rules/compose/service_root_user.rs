@@ -26,7 +26,7 @@ impl Rule for ServiceRootUser {
                             user.span,
                             format!(
                                 "service `{name}` runs as root (`user: {}`)",
-                                super::shown(text.trim(), 24)
+                                crate::rules::clip(text.trim(), 24)
                             ),
                         )
                         .help(HELP);
@@ -65,7 +65,7 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
         (Some(user), _) => (
             format!(
                 "service `{name}` runs as root (its Dockerfile sets `USER {}`)",
-                super::shown(&user.value, 16)
+                crate::rules::clip(&user.value, 16)
             ),
             user.span,
             "the image's user is set to root here",

@@ -52,7 +52,7 @@ impl Rule for TmpfsExecOrSuid {
                     format!(
                         "service `{}` mounts tmpfs `{}` with `{}`",
                         super::svc(service),
-                        super::shown(path, 24),
+                        crate::rules::clip(path, 24),
                         on.join(",")
                     ),
                 )

@@ -135,7 +135,7 @@ impl Rule for UnknownServiceKey {
                     format!(
                         "service `{}` has unknown key `{}`",
                         super::svc(service),
-                        super::shown(k, 36)
+                        crate::rules::clip(k, 36)
                     ),
                 )
                 .help(help);

@@ -817,13 +817,7 @@ pub(crate) fn shell_in_force<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Optio
 
 /// `value` shortened to at most `max` chars (with `…`), whitespace runs collapsed.
 pub(crate) fn snippet(value: &str, max: usize) -> String {
-    let collapsed = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() <= max {
-        return collapsed;
-    }
-    let mut s: String = collapsed.chars().take(max.saturating_sub(1)).collect();
-    s.push('…');
-    s
+    crate::rules::clip(&value.split_whitespace().collect::<Vec<_>>().join(" "), max)
 }
 
 /// Removes one level of matching quotes around a word as written.
