@@ -298,6 +298,8 @@ pub struct RunResult {
     pub truncated: Truncated,
     pub duration_ms: u64,
     pub timed_out: bool,
+    /// Killed by the kernel's OOM killer: the daemon says so, or (exit 137) the memory cgroup
+    /// hit its limit or the kernel's OOM-kill counter rose during the run.
     pub oom_killed: bool,
     pub image: String,
     pub user: String,

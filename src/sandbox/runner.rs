@@ -566,6 +566,10 @@ async fn execute(
     let start_secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs().saturating_sub(1));
+    // The daemon's `oom` events for this container, subscribed to before start so none is missed.
+    let mut oom_events = oom_events(docker, name, start_secs);
+    // The kernel's count of OOM kills (all cgroups) before the command runs; see `OomEvidence`.
+    let kernel_ooms_before = kernel_oom_kills();
     docker
         .start_container(name, None)
         .await
@@ -606,6 +610,8 @@ async fn execute(
     // Whether the memory cgroup ever hit its limit (sampled while the command runs; local
     // daemon only): with `init`, an OOM kill can end the run before the daemon records it.
     let mut hit_memory_limit = false;
+    let mut oom_event = false;
+    let mut oom_events_done = false;
     let mut sample = tokio::time::interval(Duration::from_millis(10));
     loop {
         if output_done && exit_code.is_some() {
@@ -615,6 +621,10 @@ async fn execute(
         tokio::select! {
             _ = sample.tick(), if !hit_memory_limit && exit_code.is_none() => {
                 hit_memory_limit = memory_limit_hit(&container_id);
+            },
+            event = oom_events.next(), if !oom_event && !oom_events_done => match event {
+                Some(Ok(e)) => oom_event = e.action.as_deref() == Some("oom"),
+                Some(Err(_)) | None => oom_events_done = true,
             },
             chunk = output.next(), if !output_done => match chunk {
                 Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
@@ -655,16 +665,33 @@ async fn execute(
             }
         }
     }
-    let state = inspect(docker, name).await?.state.unwrap_or_default();
-    let mut oom_killed = state.oom_killed.unwrap_or(false);
-    // With an init process as PID 1 the OOM killer takes the child and init exits 137; the
-    // daemon's `OOMKilled` flag can then lag or stay false. Its event log says for sure.
-    if !oom_killed
-        && !timed_out
-        && exit_code.or(state.exit_code) == Some(i64::from(EXIT_OOM_KILLED))
-    {
-        oom_killed = oom_event_since(docker, name, start_secs).await;
+    let mut state = inspect(docker, name).await?.state.unwrap_or_default();
+    let killed = !timed_out && exit_code.or(state.exit_code) == Some(i64::from(EXIT_OOM_KILLED));
+    let mut evidence = OomEvidence {
+        daemon: state.oom_killed.unwrap_or(false),
+        event: oom_event,
+        cgroup: hit_memory_limit,
+        kernel: cgroup.memory.is_some()
+            && kernel_oom_kills()
+                .zip(kernel_ooms_before)
+                .is_some_and(|(a, b)| a > b),
+    };
+    // A SIGKILL with no word of an OOM yet: the daemon's `oom` event and `OOMKilled` flag can
+    // trail the exit (with `init` as PID 1 the kernel kills the child and init exits 137), so
+    // give them a moment before deciding.
+    if killed && !evidence.any() && !oom_events_done {
+        let grace = tokio::time::Instant::now() + Duration::from_millis(1500);
+        while let Ok(Some(event)) = tokio::time::timeout_at(grace, oom_events.next()).await {
+            if event.is_ok_and(|e| e.action.as_deref() == Some("oom")) {
+                evidence.event = true;
+                break;
+            }
+        }
+        state = inspect(docker, name).await?.state.unwrap_or_default();
+        evidence.daemon = state.oom_killed.unwrap_or(false);
     }
+    drop(oom_events);
+    let oom_killed = evidence.daemon || (killed && evidence.any());
     let exit_code = if timed_out {
         i64::from(EXIT_TIMED_OUT)
     } else if oom_killed {
@@ -867,29 +894,50 @@ pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
     Ok(removed)
 }
 
-/// Whether the daemon logged an `oom` event for container `name` since `since` (epoch seconds).
-async fn oom_event_since(docker: &Docker, name: &str, since: u64) -> bool {
-    let until = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() + 1);
+/// What says a run ended in an OOM kill. The daemon alone is not enough: its `OOMKilled` flag
+/// and `oom` event come from containerd's OOM watcher, which drops the event when the container's
+/// cgroup is already gone by the time it looks (a fast kill under load), so sandlint also keeps
+/// its own evidence while the command runs.
+#[derive(Debug, Default)]
+struct OomEvidence {
+    /// The daemon's `State.OOMKilled`.
+    daemon: bool,
+    /// An `oom` event for this container on the daemon's event stream.
+    event: bool,
+    /// The container's memory cgroup hit its limit (sampled; local daemon only).
+    cgroup: bool,
+    /// The kernel's OOM-kill counter (`/proc/vmstat` `oom_kill`) rose during the run (local
+    /// daemon only). Counted only together with a SIGKILL exit (137) of the sandbox.
+    kernel: bool,
+}
+
+impl OomEvidence {
+    fn any(&self) -> bool {
+        self.daemon || self.event || self.cgroup || self.kernel
+    }
+}
+
+/// The kernel's count of OOM kills since boot (`oom_kill` in `/proc/vmstat`, Linux 4.13+).
+fn kernel_oom_kills() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/vmstat").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// The daemon's live stream of `oom` events for container `name`, from `since` (epoch seconds).
+fn oom_events(
+    docker: &Docker,
+    name: &str,
+    since: u64,
+) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, BollardError>> + use<> {
     let mut filters = HashMap::new();
+    filters.insert("type", vec!["container".to_string()]);
     filters.insert("container", vec![name.to_string()]);
     filters.insert("event", vec!["oom".to_string()]);
     let options = EventsOptionsBuilder::new()
         .since(&since.to_string())
-        .until(&until.to_string())
         .filters(&filters)
         .build();
-    let mut events = docker.events(Some(options));
-    let look = async {
-        while let Some(event) = events.next().await {
-            if event.is_ok_and(|e| e.action.as_deref() == Some("oom")) {
-                return true;
-            }
-        }
-        false
-    };
-    tokio::time::timeout(Duration::from_secs(3), look)
-        .await
-        .unwrap_or(false)
+    docker.events(Some(options))
 }
