@@ -10,6 +10,7 @@ use sandlint::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    sandlint::compose::yaml::quiet_caught_yaml_panics();
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {

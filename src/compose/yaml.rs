@@ -139,17 +139,92 @@ pub fn parse(text: &str) -> Parsed {
 
 /// Parses `text`, the file numbered `file` (every span carries it; see [`Span::file`]).
 pub fn parse_in(text: &str, file: u16) -> Parsed {
-    match std::panic::catch_unwind(|| Builder::new(text, file).run()) {
-        Ok(parsed) => parsed,
-        Err(_) => Parsed {
-            docs: Vec::new(),
-            errors: vec![LoadError {
-                message: "invalid YAML: the YAML parser failed on this file".to_string(),
-                span: Span::at(0).in_file(file),
-                help: None,
-            }],
-        },
+    // libyaml-safer 0.3 panics ("TODO") on a tag directly followed by `,` in a flow collection
+    // (`[!!str, b]`), which C libyaml (and so Compose's Go parser) accepts as an empty tagged
+    // node. Such a panic is caught, a space is put between the tag and the `,` (spans are mapped
+    // back, so nothing moves), and the text is parsed again. Any other panic becomes a located
+    // error at the point the parser had reached.
+    let mut spaces: Vec<usize> = Vec::new();
+    loop {
+        let reached = std::cell::Cell::new(0u32);
+        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Builder::new(text, file, &spaces, &reached).run()
+        }));
+        match attempt {
+            Ok(parsed) => return parsed,
+            Err(_) => {
+                let from = reached.get() as usize;
+                // the scanner may have read ahead of the last event: take the first spot not
+                // fixed yet
+                let next = std::iter::successors(tag_before_comma(text, from), |&at| {
+                    tag_before_comma(text, at + 1)
+                })
+                .find(|at| !spaces.contains(at));
+                match next {
+                    Some(at) if spaces.len() < MAX_TAG_FIXES => {
+                        spaces.push(at);
+                        spaces.sort_unstable();
+                    }
+                    _ => {
+                        return Parsed {
+                            docs: Vec::new(),
+                            errors: vec![LoadError {
+                                message: "invalid YAML: the YAML parser failed here".to_string(),
+                                span: Span::at(reached.get()).in_file(file),
+                                help: Some(
+                                    "libyaml-safer could not read what follows; please report \
+                                     this file to sandlint"
+                                        .to_string(),
+                                ),
+                            }],
+                        };
+                    }
+                }
+            }
+        }
     }
+}
+
+/// Keeps the panics of the YAML crate, which [`parse_in`] catches and reports as findings, off
+/// stderr; every other panic still goes to the previous hook. For binaries (`main` calls it).
+pub fn quiet_caught_yaml_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let from_yaml_crate = info.location().is_some_and(|l| {
+            l.file().contains("libyaml-safer") || l.file().contains("libyaml_safer")
+        });
+        if !from_yaml_crate {
+            previous(info);
+        }
+    }));
+}
+
+/// How many `!tag,` spots one file may need (each costs a parse).
+const MAX_TAG_FIXES: usize = 64;
+
+/// The offset of the `,` that ends the first tag (`!`, `!!x`, `!h!x`) at or after `from` whose
+/// next character is a `,`: where libyaml-safer's scanner gives up.
+fn tag_before_comma(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from.min(bytes.len());
+    while i < bytes.len() {
+        if bytes.get(i) == Some(&b'!') {
+            let mut j = i + 1;
+            while let Some(&b) = bytes.get(j) {
+                if b.is_ascii_whitespace() || matches!(b, b',' | b'[' | b']' | b'{' | b'}') {
+                    break;
+                }
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b',') {
+                return Some(j);
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
 
 enum FrameKind {
@@ -170,6 +245,11 @@ struct Frame {
 
 struct Builder<'t> {
     text: &'t str,
+    /// Offsets in `text` before which a space was put into the parser's input (see
+    /// [`parse_in`]); libyaml's indexes are mapped back through them.
+    spaces: &'t [usize],
+    /// How far parsing got (a byte offset in `text`), for an error if the parser panics.
+    reached: &'t std::cell::Cell<u32>,
     /// The file number every span gets (see [`Span::file`]).
     file: u16,
     /// Added to every libyaml index (a byte-order mark libyaml skipped).
@@ -186,10 +266,17 @@ struct Builder<'t> {
 struct Abort;
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str, file: u16) -> Self {
+    fn new(
+        text: &'t str,
+        file: u16,
+        spaces: &'t [usize],
+        reached: &'t std::cell::Cell<u32>,
+    ) -> Self {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         Self {
             text,
+            spaces,
+            reached,
             file,
             base,
             stack: Vec::new(),
@@ -200,10 +287,22 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// `mark` as a byte offset in `text`, at most its length.
     fn offset(&self, mark: Mark) -> u32 {
-        u32::try_from(mark.index.saturating_add(self.base))
-            .unwrap_or(u32::MAX)
-            .min(u32::try_from(self.text.len()).unwrap_or(u32::MAX))
+        u32::try_from(self.unclamped_offset(mark).min(self.text.len())).unwrap_or(u32::MAX)
+    }
+
+    /// `mark` as a byte offset in `text`; past its end inside the line break added there.
+    fn unclamped_offset(&self, mark: Mark) -> usize {
+        let at = usize::try_from(mark.index.saturating_add(self.base)).unwrap_or(usize::MAX);
+        // the i-th added space sits at `spaces[i] + i` in the parser's input
+        let added = self
+            .spaces
+            .iter()
+            .enumerate()
+            .take_while(|&(i, &p)| p + i < at)
+            .count();
+        at.saturating_sub(added)
     }
 
     /// 1-based line of `offset`, in logarithmic time after the first call.
@@ -233,23 +332,27 @@ impl<'t> Builder<'t> {
         // (C libyaml sees its terminating NUL there), so the input always ends with one. The
         // only visible difference, a line break added to such a final block scalar, is undone
         // below.
-        let mut with_break;
-        let input = if self.text.ends_with('\n') {
+        let mut owned;
+        let input = if self.text.ends_with('\n') && self.spaces.is_empty() {
             self.text.as_bytes()
         } else {
-            with_break = Vec::with_capacity(self.text.len() + 1);
-            with_break.extend_from_slice(self.text.as_bytes());
-            with_break.push(b'\n');
-            &with_break[..]
+            owned = Vec::with_capacity(self.text.len() + self.spaces.len() + 1);
+            let mut last = 0;
+            for &at in self.spaces {
+                owned.extend_from_slice(self.text.as_bytes().get(last..at).unwrap_or_default());
+                owned.push(b' ');
+                last = at;
+            }
+            owned.extend_from_slice(self.text.as_bytes().get(last..).unwrap_or_default());
+            if !self.text.ends_with('\n') {
+                owned.push(b'\n');
+            }
+            &owned[..]
         };
         // where the added break is, when the last line has content a block scalar may end with
         let last_line = self.text.rsplit('\n').next().unwrap_or("");
         let added_break_at =
-            (!self.text.ends_with('\n') && !last_line.trim().is_empty()).then(|| {
-                u64::try_from(self.text.len())
-                    .unwrap_or(u64::MAX)
-                    .saturating_sub(self.base)
-            });
+            (!self.text.ends_with('\n') && !last_line.trim().is_empty()).then_some(self.text.len());
         let mut parser = Parser::new();
         parser.set_input(input);
         loop {
@@ -272,6 +375,7 @@ impl<'t> Builder<'t> {
             };
             let start = self.offset(event.start_mark);
             let end = self.offset(event.end_mark);
+            self.reached.set(end);
             let step = match event.data {
                 EventData::StreamEnd => break,
                 EventData::StreamStart { .. } => Ok(()),
@@ -292,7 +396,10 @@ impl<'t> Builder<'t> {
                     ..
                 } => {
                     let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                    if block && added_break_at.is_some_and(|at| event.end_mark.index > at) {
+                    if block
+                        && added_break_at
+                            .is_some_and(|at| self.unclamped_offset(event.end_mark) > at)
+                    {
                         // the line break we added (see above) is not part of the value
                         if value.ends_with('\n') {
                             value.pop();

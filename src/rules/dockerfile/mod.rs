@@ -288,10 +288,11 @@ pub(crate) fn sed_replacement(expr: &str) -> &str {
     let Some((_, 's')) = chars.next() else {
         return expr;
     };
-    let Some((_, delim)) = chars.next() else {
+    let Some((at, delim)) = chars.next() else {
         return expr;
     };
-    let parts: Vec<&str> = expr[2..].split(delim).collect();
+    let rest = expr.get(at + delim.len_utf8()..).unwrap_or_default();
+    let parts: Vec<&str> = rest.split(delim).collect();
     parts.get(1).copied().unwrap_or(expr)
 }
 
@@ -947,5 +948,15 @@ mod tests {
         assert!(non_shell_shebang("#!/usr/bin/env python3\nprint(1)"));
         assert!(!non_shell_shebang("#!/bin/bash\nset -e"));
         assert!(!non_shell_shebang("set -e"));
+    }
+
+    #[test]
+    fn sed_replacement_with_any_delimiter() {
+        assert_eq!(sed_replacement("s/a/b/g"), "b");
+        assert_eq!(sed_replacement("s|x|y|"), "y");
+        // a multi-byte delimiter (found by tests/mutation.rs: it used to slice inside it)
+        assert_eq!(sed_replacement("s\u{feff}a\u{feff}b\u{feff}"), "b");
+        assert_eq!(sed_replacement("s\u{feff}"), "s\u{feff}");
+        assert_eq!(sed_replacement("other"), "other");
     }
 }
