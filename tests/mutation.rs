@@ -9,7 +9,8 @@
 //! case gets a proper workaround instead of a vague finding.
 //!
 //! Dig deeper with `SANDLINT_MUTATION_ROUNDS=2000 SANDLINT_MUTATION_SEED=7 cargo test --release
-//! --test mutation` (defaults: 60 rounds per fixture, a fixed seed).
+//! --test mutation` (defaults: 60 rounds per fixture, a fixed seed), and over other files with
+//! `SANDLINT_MUTATION_DIR=../shared/corpus`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -49,7 +50,10 @@ impl Rng {
 }
 
 fn fixtures() -> Vec<(PathBuf, FileKind, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = std::env::var_os("SANDLINT_MUTATION_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        PathBuf::from,
+    );
     let mut files = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {

@@ -6,7 +6,9 @@
 //! With a daemon: `live_suite` builds a static-busybox image `FROM scratch` through the Engine
 //! API, runs every scenario in parallel threads (through the real binary and the library), then
 //! removes its images and checks that no container of this run is left. A missing daemon skips
-//! loudly, and fails when `SANDLINT_REQUIRE_DOCKER=1` (CI).
+//! loudly, and fails when `SANDLINT_REQUIRE_DOCKER=1` (CI). The fail-closed path is proven live
+//! too: a proxy in front of the real daemon (`TamperProxy`) makes it "forget" the pids limit
+//! after start, and sandlint must kill and remove the running container.
 #![cfg(feature = "sandbox")]
 #![allow(
     clippy::unwrap_used,
@@ -640,6 +642,271 @@ fn missing_image(env: &Env) -> Result<(), String> {
     Ok(())
 }
 
+/// A Docker API proxy on a unix socket in front of the real daemon that rewrites container
+/// inspect answers from the `from_nth` one (per container) on with `tamper`: a daemon that
+/// silently did not apply a protection, as sandlint must catch it. Every request gets
+/// `Connection: close` (one request per connection, so none slips past on a kept-alive one);
+/// attach's upgraded connections and streams are spliced through untouched. It records each
+/// request line.
+struct TamperProxy {
+    socket: PathBuf,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn upstream_socket() -> PathBuf {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"))
+}
+
+impl TamperProxy {
+    fn start(from_nth: usize, tamper: fn(&mut serde_json::Value)) -> Self {
+        use std::os::unix::net::UnixListener;
+        use std::sync::{Arc, Mutex};
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("docker.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let log = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (log, seen) = (Arc::clone(&log), Arc::clone(&seen));
+                std::thread::spawn(move || {
+                    let _ = proxy_one(client, &log, &seen, from_nth, tamper);
+                });
+            }
+        });
+        Self {
+            socket,
+            requests,
+            _dir: dir,
+        }
+    }
+
+    fn docker_host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    fn saw(&self, method: &str, path_part: &str) -> bool {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.starts_with(method) && r.contains(path_part))
+    }
+}
+
+/// Position just past the first `\r\n\r\n` in `buf`.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+fn proxy_one(
+    mut client: std::os::unix::net::UnixStream,
+    log: &std::sync::Mutex<Vec<String>>,
+    seen: &std::sync::Mutex<HashMap<String, usize>>,
+    from_nth: usize,
+    tamper: fn(&mut serde_json::Value),
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(end) = head_end(&buf) {
+            break end;
+        }
+        let n = client.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let rest = buf[end..].to_vec();
+    let request_line = head.lines().next().unwrap_or_default().to_string();
+    log.lock().unwrap().push(request_line.clone());
+    let upgrade = head
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("upgrade:"));
+    let mut new_head = String::new();
+    for line in head.trim_end().lines() {
+        if !upgrade && line.to_ascii_lowercase().starts_with("connection:") {
+            continue;
+        }
+        new_head.push_str(line);
+        new_head.push_str("\r\n");
+    }
+    if !upgrade {
+        new_head.push_str("Connection: close\r\n");
+    }
+    new_head.push_str("\r\n");
+
+    // GET /v1.x/containers/<id>/json: a container inspect (`/containers/json` lists them)
+    let mut parts = request_line.split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or("");
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let inspected = (method == "GET")
+        .then(|| match segments.as_slice() {
+            [v, "containers", id, "json"] if v.starts_with('v') => Some((*id).to_string()),
+            ["containers", id, "json"] => Some((*id).to_string()),
+            _ => None,
+        })
+        .flatten();
+    let tampered = inspected.is_some_and(|id| {
+        let mut seen = seen.lock().unwrap();
+        let n = seen.entry(id).or_insert(0);
+        *n += 1;
+        *n >= from_nth
+    });
+
+    let mut upstream = std::os::unix::net::UnixStream::connect(upstream_socket())?;
+    upstream.write_all(new_head.as_bytes())?;
+    upstream.write_all(&rest)?;
+    if tampered {
+        let mut response = Vec::new();
+        upstream.read_to_end(&mut response)?;
+        let end = head_end(&response).unwrap_or(response.len());
+        let head = String::from_utf8_lossy(&response[..end]).into_owned();
+        let mut body = response[end..].to_vec();
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body = dechunk(&body);
+        }
+        let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        tamper(&mut json);
+        let body = serde_json::to_vec(&json).unwrap();
+        let mut out = String::new();
+        for line in head.trim_end().lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("content-length:")
+                || lower.starts_with("transfer-encoding:")
+                || lower.starts_with("connection:")
+            {
+                continue;
+            }
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ));
+        client.write_all(out.as_bytes())?;
+        client.write_all(&body)?;
+        return Ok(());
+    }
+    let mut up_read = upstream.try_clone()?;
+    let mut client_write = client.try_clone()?;
+    let down = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_read, &mut client_write);
+        let _ = client_write.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut client, &mut upstream);
+    let _ = upstream.shutdown(std::net::Shutdown::Write);
+    let _ = down.join();
+    Ok(())
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&body[..line_end])
+                .split(';')
+                .next()
+                .unwrap_or("0")
+                .trim(),
+            16,
+        )
+        .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&body[start..(start + size).min(body.len())]);
+        body = &body[(start + size + 2).min(body.len())..];
+    }
+    out
+}
+
+/// The daemon "forgets" the pids limit after start: sandlint must kill and remove the started
+/// container and exit 125, or run on with `--allow-degraded` and say what failed.
+fn degraded_daemon_fails_closed(env: &Env) -> Result<(), String> {
+    fn drop_pids_limit(inspect: &mut serde_json::Value) {
+        if let Some(hc) = inspect.get_mut("HostConfig") {
+            hc["PidsLimit"] = serde_json::Value::Null;
+        }
+    }
+    // the first inspect (after create) is honest, the second (after start) is not
+    let proxy = TamperProxy::start(2, drop_pids_limit);
+    let marker = format!("sandlint-test-degraded={}", env.run_id);
+    let o = env
+        .cmd(&[
+            "--label", &marker, "--image", &env.image, "--", "sleep", "600",
+        ])
+        .env("DOCKER_HOST", proxy.docker_host())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let err = text(&o.stderr);
+    ensure!(
+        o.status.code() == Some(125),
+        "exit {:?}: {err}",
+        o.status.code()
+    );
+    ensure!(
+        err.contains("the sandbox is degraded: pids-limit (expected 256, daemon reports unset"),
+        "{err}"
+    );
+    ensure!(
+        proxy.saw("POST", "/start"),
+        "the container was never started: {:?}",
+        proxy.requests.lock().unwrap()
+    );
+    ensure!(
+        proxy.saw("DELETE", "/containers/"),
+        "no removal was requested: {:?}",
+        proxy.requests.lock().unwrap()
+    );
+    ensure!(
+        count_containers(&marker) == 0,
+        "the degraded container is still there"
+    );
+
+    // accepted: it runs, and the report names the failed check
+    let proxy = TamperProxy::start(2, drop_pids_limit);
+    let o = env
+        .cmd(&[
+            "--json",
+            "--allow-degraded",
+            "--label",
+            &marker,
+            "--image",
+            &env.image,
+            "--",
+            "echo",
+            "ran",
+        ])
+        .env("DOCKER_HOST", proxy.docker_host())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .map_err(|e| format!("no JSON ({e}): {}", text(&o.stderr)))?;
+    ensure!(j["exit_code"] == 0 && j["stdout"] == "ran\n", "{j}");
+    ensure!(
+        j["verification"]["failed"] == serde_json::json!(["pids-limit"]),
+        "{}",
+        j["verification"]
+    );
+    ensure!(count_containers(&marker) == 0, "container left");
+    Ok(())
+}
+
 fn sigterm_removes_the_container(env: &Env) -> Result<(), String> {
     let marker = format!("sig-{}", env.run_id);
     let mut child = env
@@ -829,6 +1096,7 @@ fn live_suite() {
         ("file_and_workspace", file_and_workspace),
         ("compose_build", compose_build),
         ("missing_image", missing_image),
+        ("degraded_daemon_fails_closed", degraded_daemon_fails_closed),
         (
             "sigterm_removes_the_container",
             sigterm_removes_the_container,
