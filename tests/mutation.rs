@@ -18,6 +18,8 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum as _;
@@ -206,6 +208,70 @@ fn random_mutations_of_every_fixture() {
                     path.display()
                 ));
             }
+        }
+    }
+    report(&failures);
+}
+
+/// A project whose Compose file pulls in an override file, `extends` (same and other file),
+/// `include` (with its own `.env`) and a Dockerfile it builds: the cross-file paths.
+const PROJECT: &[(&str, &str)] = &[
+    (
+        "compose.yaml",
+        "include:\n  - inc/compose.yaml\nx-common: &common\n  read_only: true\n  cap_drop: [ALL]\nservices:\n  app:\n    <<: *common\n    extends:\n      file: base.yaml\n      service: base\n    build:\n      context: .\n      target: final\n    environment:\n      TOKEN: ${TOKEN:-x}\n  worker:\n    extends: app\n    user: \"${UID}:${GID}\"\n",
+    ),
+    (
+        "compose.override.yaml",
+        "services:\n  app:\n    ports: !override [\"127.0.0.1:8080:80\"]\n    cap_add: [NET_BIND_SERVICE]\n    volumes: !reset []\n",
+    ),
+    (
+        "base.yaml",
+        "services:\n  base:\n    image: example/base:1.2\n    volumes:\n      - ./data:/data:ro\n      - /var/run/docker.sock:/var/run/docker.sock\n    security_opt: [\"no-new-privileges:true\"]\n",
+    ),
+    (".env", "UID=1000\nGID=1000\nTOKEN=abc\n"),
+    (
+        "inc/compose.yaml",
+        "services:\n  db:\n    image: ${DB_IMAGE}\n    environment:\n      - POSTGRES_PASSWORD=${DB_PASSWORD}\n",
+    ),
+    ("inc/.env", "DB_IMAGE=postgres:16\nDB_PASSWORD=hunter2\n"),
+    (
+        "Dockerfile",
+        "# syntax=docker/dockerfile:1\nFROM alpine:3.20 AS build\nRUN <<EOF\nset -e\napk add --no-cache curl\nEOF\nFROM build AS final\nCOPY --chown=10001 . /app\nUSER 10001\nHEALTHCHECK CMD [\"true\"]\n",
+    ),
+];
+
+#[test]
+fn random_mutations_of_a_multi_file_project() {
+    let mut rng = Rng(0x0BAD_CAFE_2026_1129);
+    let mut failures = Vec::new();
+    for round in 0..150 {
+        let dir = tempfile::tempdir().unwrap();
+        let pick = rng.below(PROJECT.len());
+        let mut mutated = String::new();
+        for (i, (name, text)) in PROJECT.iter().enumerate() {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let mut t = (*text).to_string();
+            if i == pick {
+                for _ in 0..=rng.below(3) {
+                    let at = char_boundary_floor(&t, rng.below(t.len() + 1));
+                    t.insert_str(at, SPECIAL[rng.below(SPECIAL.len())]);
+                }
+                mutated = format!("{name}:\n{t}");
+            }
+            std::fs::write(&path, t).unwrap();
+        }
+        let outcome = std::panic::catch_unwind(|| {
+            let (results, all) = common::lint_dir(dir.path(), &Selection::all());
+            common::render(&results, &all)
+        });
+        if let Err(p) = outcome {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                .unwrap_or_default();
+            failures.push(format!("round {round}: panic: {msg}\n--- {mutated}"));
         }
     }
     report(&failures);
