@@ -1,7 +1,9 @@
 //! Robustness: every fixture, cut short at every character and mutated at random (seeded, so a
 //! failure reproduces), goes through the linter and the renderers (the full one for every prefix,
 //! full and JSON for the mutations, every format for a tenth of them) without a panic, and every
-//! finding's span stays inside its file on a character boundary.
+//! finding's span stays inside its file on a character boundary. A multi-file project (override
+//! file, `extends`, `include` with its own `.env`, a built Dockerfile) is mutated one file at a
+//! time and checked from disk, through the cross-file paths.
 //!
 //! The corpus tests prove real files parse; this proves half-typed and damaged ones do too (what
 //! a pre-commit hook or an editor sees). A panic inside the YAML crate is caught by the loader
