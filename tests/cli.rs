@@ -412,3 +412,41 @@ fn no_format_prints_a_secret_value() {
         }
     }
 }
+
+#[test]
+fn base_file_suppression_covers_a_service_an_override_redefines() {
+    // the override file redefines `app`: whole-service findings still point at the base file's
+    // `app:`, so the suppression written there applies
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  app:  # sandlint ignore=SLC004 reason=\"the platform sets limits\"\n    image: app:1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("compose.override.yaml"),
+        "services:\n  app:\n    ports: [\"127.0.0.1:8080:80\"]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "--format",
+        "concise",
+        "--select",
+        "SLC004,SLC005",
+        dir.path().to_str().unwrap(),
+    ]);
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out
+        .lines()
+        .map(|l| l.rsplit_once('/').map_or(l, |(_, rest)| rest))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "compose.yaml:2:3: warning SLC005 service `app` sets no CPU limit",
+            "Checked 2 files: 0 errors, 1 warning, 0 info (1 suppressed)",
+        ],
+        "{out}"
+    );
+}

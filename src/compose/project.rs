@@ -12,6 +12,10 @@
 //!   `.env`.
 //! - `extends:` (same file or another file) is applied: the extended service, itself resolved,
 //!   merged with the extending service's own keys.
+//! - Order, as compose-go's loader: each file gets its `include`s and then its `extends`
+//!   applied on its own, and only then is merged onto the files before it. A merged service
+//!   keeps the name node of its first definition (findings about the whole service point
+//!   there).
 //!
 //! The merge happens on the YAML node trees, so every value keeps the span of the file and
 //! line that set it ([`Span::file`] numbers the files; [`Project::files`] lists them). A
@@ -64,6 +68,12 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
             continue;
         };
         let Some(r) = l.root(idx) else { continue };
+        // As Compose does, each file gets its `include`s and `extends` applied on its own
+        // before it is merged onto the files before it: so an override's `!reset` also removes
+        // what its service inherited through `extends`, and an override's `extends` wins over
+        // the base file's values.
+        let r = l.includes(&r, 0, &mut HashSet::new());
+        let r = l.extends_all(&r);
         root = Some(match root {
             None => r,
             Some(base) => merge(&base, &r, &[]),
@@ -71,8 +81,6 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
     }
     let mut compose = ComposeFile::default();
     if let Some(r) = root {
-        let r = l.includes(&r, 0, &mut HashSet::new());
-        let r = l.extends_all(&r);
         // An included file is its own project: its directory's `.env` interpolates it.
         let file_vars: Vec<Option<Vars>> = (0..l.files.len())
             .map(|i| {
@@ -274,8 +282,9 @@ impl Loading<'_> {
                     continue;
                 }
                 if let Some(inc_root) = self.root(idx) {
+                    // an included file is a project of its own: its `extends` resolve in it
                     let inc = self.includes(&inc_root, depth + 1, seen);
-                    let inc = without_key(&inc, "include");
+                    let inc = self.extends_all(&without_key(&inc, "include"));
                     base = Some(match base {
                         None => inc,
                         Some(b) => merge(&b, &inc, &[]),
@@ -679,7 +688,15 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                             None => v.clone(),
                         };
                         if let Some(slot) = out.get_mut(i) {
-                            *slot = (k, merged);
+                            // A service keeps the name where it was first defined (the base
+                            // file): findings about the whole service ("no memory limit") point
+                            // there, where its suppression comments are too.
+                            let key = if path == ["services"] {
+                                slot.0.clone()
+                            } else {
+                                k
+                            };
+                            *slot = (key, merged);
                         }
                     }
                     None => out.push((k, v)),
@@ -795,6 +812,75 @@ mod tests {
                 ("B", Some("3".to_string()), 1)
             ]
         );
+    }
+
+    #[test]
+    fn each_file_resolves_its_extends_before_the_merge() {
+        // as Compose: the base file's `extends` is applied before the override is merged on,
+        // so the override's `!reset` removes the inherited socket mount, and the override's
+        // own `extends` wins over the base file's values
+        let p = project(
+            &[
+                (
+                    "p/compose.yaml",
+                    "services:\n  app:\n    extends: {file: common.yaml, service: base}\n    image: app:1\n  worker:\n    image: worker:1\n",
+                ),
+                (
+                    "p/common.yaml",
+                    "services:\n  base:\n    volumes: [/var/run/docker.sock:/var/run/docker.sock]\n  other:\n    image: other:2\n",
+                ),
+                (
+                    "p/compose.override.yaml",
+                    "services:\n  app:\n    volumes: !reset []\n  worker:\n    extends: {file: common.yaml, service: other}\n",
+                ),
+            ],
+            &["p/compose.yaml", "p/compose.override.yaml"],
+        );
+        assert!(p.compose.errors.is_empty(), "{:?}", p.compose.errors);
+        assert!(
+            p.compose.unresolved.is_empty(),
+            "{:?}",
+            p.compose.unresolved
+        );
+        let app = &p.compose.services[0];
+        assert!(app.volumes.is_empty(), "{:?}", app.volumes);
+        assert_eq!(known(&app.image), Some("app:1"));
+        let worker = &p.compose.services[1];
+        assert_eq!(known(&worker.image), Some("other:2"));
+        // a service keeps the name where it was first defined: whole-service findings and
+        // their suppression comments are in the base file
+        assert_eq!((app.name.span.file, app.name.span.start), (0, 12));
+        assert_eq!(worker.name.span.file, 0);
+    }
+
+    #[test]
+    fn included_file_resolves_its_own_extends() {
+        let p = project(
+            &[
+                (
+                    "p/compose.yaml",
+                    "include: [sub/compose.yaml]\nservices:\n  web:\n    image: web:1\n",
+                ),
+                (
+                    "p/sub/compose.yaml",
+                    "services:\n  db:\n    extends: base\n  base:\n    image: db:1\n    privileged: true\n",
+                ),
+            ],
+            &["p/compose.yaml"],
+        );
+        assert!(
+            p.compose.unresolved.is_empty(),
+            "{:?}",
+            p.compose.unresolved
+        );
+        let db = p
+            .compose
+            .services
+            .iter()
+            .find(|s| s.name.value == "db")
+            .unwrap();
+        assert_eq!(known(&db.image), Some("db:1"));
+        assert!(db.privileged.is_some());
     }
 
     #[test]
