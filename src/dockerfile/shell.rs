@@ -236,6 +236,8 @@ enum Term {
     Paren,
     /// `}` of a group, as a word at command start.
     Brace,
+    /// The end of a `case` item: `;;`, `;&`, `;;&` or `esac`.
+    Case,
 }
 
 struct Parser<'s> {
@@ -323,6 +325,11 @@ impl Parser<'_> {
         let mut pipelines = Vec::new();
         loop {
             self.skip_blanks();
+            if term == Term::Case
+                && (self.starts_with(b";;") || self.starts_with(b";&") || self.at_word(b"esac"))
+            {
+                break;
+            }
             let Some(b) = self.peek() else { break };
             match b {
                 b'\n' => {
@@ -348,6 +355,7 @@ impl Parser<'_> {
             if term == Term::Brace && self.at_word(b"}") {
                 break;
             }
+
             let before = self.pos;
             match self.pipeline(term) {
                 Some(p) => pipelines.push(p),
@@ -429,8 +437,10 @@ impl Parser<'_> {
             return Some(Separator::Or);
         }
         match self.peek() {
+            // `;;` / `;&` end a `case` item: left for the `case` parser
+            Some(b';') if matches!(self.peek_at(1), Some(b';' | b'&')) => None,
             Some(b';') => {
-                self.pos += if self.peek_at(1) == Some(b';') { 2 } else { 1 };
+                self.pos += 1;
                 Some(Separator::Seq)
             }
             Some(b'&') => {
@@ -479,11 +489,93 @@ impl Parser<'_> {
                 end: u(self.pos),
             });
         }
+        if self.at_word(b"case") && self.depth < MAX_DEPTH {
+            return Some(self.case_clause(start));
+        }
         let cmd = self.simple_command(term);
         if cmd.words.is_empty() && cmd.assignments.is_empty() && cmd.redirects.is_empty() {
             return None;
         }
         Some(Element::Simple(cmd))
+    }
+
+    /// `case WORD in [(]PATTERN[|PATTERN]...) LIST ;; ... esac`, as a group holding the
+    /// commands of every item (the `|` between patterns is not a pipe, and the `)` after them
+    /// does not close an enclosing `$(`).
+    fn case_clause(&mut self, start: usize) -> Element {
+        self.pos += "case".len();
+        self.skip_blanks();
+        let _subject = self.word();
+        self.skip_blanks_and_newlines();
+        if self.at_word(b"in") {
+            self.pos += "in".len();
+        }
+        self.depth += 1;
+        let mut pipelines = Vec::new();
+        loop {
+            self.skip_blanks_and_newlines();
+            if self.peek().is_none() {
+                break;
+            }
+            if self.at_word(b"esac") {
+                self.pos += "esac".len();
+                break;
+            }
+            // the pattern list, up to its `)`
+            if self.peek() == Some(b'(') {
+                self.pos += 1;
+            }
+            loop {
+                self.skip_blanks_and_newlines();
+                match self.peek() {
+                    None => break,
+                    Some(b')') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(b'|') => self.pos += 1,
+                    Some(_) => {
+                        let before = self.pos;
+                        if self.word().is_none() && self.pos == before {
+                            self.pos += 1;
+                        }
+                    }
+                }
+            }
+            pipelines.extend(self.script(Term::Case).pipelines);
+            for end in [&b";;&"[..], b";;", b";&"] {
+                if self.starts_with(end) {
+                    self.pos += end.len();
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        let esac_end = self.pos;
+        let redirects = self.trailing_redirects();
+        Element::Group {
+            script: Script { pipelines },
+            subshell: false,
+            end: u(if redirects.is_empty() {
+                esac_end
+            } else {
+                self.pos
+            }),
+            redirects,
+            start: u(start),
+        }
+    }
+
+    fn skip_blanks_and_newlines(&mut self) {
+        loop {
+            self.skip_blanks();
+            if self.peek() == Some(b'\n') {
+                self.pos += 1;
+                self.skip_heredoc_bodies();
+            } else {
+                break;
+            }
+        }
     }
 
     fn nested(&mut self, term: Term) -> Script {
@@ -502,7 +594,7 @@ impl Parser<'_> {
         let (open, close) = match term {
             Term::Paren => (b'(', b')'),
             Term::Brace => (b'{', b'}'),
-            Term::Eof => {
+            Term::Eof | Term::Case => {
                 self.pos = self.src.len();
                 return;
             }
@@ -1258,6 +1350,54 @@ mod tests {
             Some(Element::Simple(c)) => c,
             other => panic!("not a simple command: {other:?}"),
         }
+    }
+
+    #[test]
+    fn case_patterns_are_not_pipes() {
+        // one line, as a RUN with continuations reads; `;;`, `;&`, a `(` before a pattern
+        let text = "case \"$arch\" in x86_64|aarch64) apk add a | tee /log ;; (arm*|\"ppc 64\") echo b ;& *) exit 1 ;; esac && echo done";
+        let s = parse(text);
+        assert_eq!(s.pipelines.len(), 2, "{s:?}");
+        let case = &s.pipelines[0];
+        assert_eq!(case.elements.len(), 1, "the whole case is one element");
+        assert_eq!(case.separator, Some(Separator::And));
+        assert_eq!(
+            commands(&s),
+            [
+                vec!["apk", "add", "a"],
+                vec!["tee", "/log"],
+                vec!["echo", "b"],
+                vec!["exit", "1"],
+                vec!["echo", "done"],
+            ]
+        );
+        let Element::Group { script, .. } = &case.elements[0] else {
+            panic!("not a group: {case:?}");
+        };
+        // the real pipe inside the first item is still a pipeline of two
+        assert_eq!(script.pipelines[0].elements.len(), 2);
+        assert_eq!(
+            &text[case.start as usize..case.end as usize],
+            &text[..text.find(" &&").unwrap()]
+        );
+    }
+
+    #[test]
+    fn case_on_lines_and_inside_a_substitution() {
+        let text = "x=$(case $1 in\n  a) echo A;;\n  *) echo Z\nesac) ; curl -s https://x | sh";
+        let s = parse(text);
+        let all = commands(&s);
+        assert!(
+            all.contains(&vec!["curl".to_string(), "-s".into(), "https://x".into()]),
+            "{all:?}"
+        );
+        assert!(all.contains(&vec!["sh".to_string()]), "{all:?}");
+        let last = s.pipelines.last().unwrap();
+        assert_eq!(
+            last.elements.len(),
+            2,
+            "the `)` of a pattern did not end the `$(`: {s:?}"
+        );
     }
 
     #[test]
