@@ -87,19 +87,23 @@ print(f"| files per second | {len(files)/(hl_ms/1000):,.0f} | {len(files)/(sl_ms
 print(f"| speed-up | | **{hl_ms/max(sl_ms,1):.0f}×** |")
 print()
 print("Checks both tools have (hadolint's rules are mostly style and hygiene; these are the ones")
-print("that overlap sandlint's security rules). Files flagged, and instruction lines flagged:")
+print("that overlap sandlint's security rules), by file. The tools number lines differently (hadolint")
+print("gives the instruction's first line, sandlint the line of the offending token), so the lists")
+print("of disagreements are per file and line but the table counts files.")
 print()
-print("| check | hadolint | sandlint | files: both | only hadolint | only sandlint | lines: both | only hadolint | only sandlint |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+print("| check | hadolint | sandlint | both | only hadolint | only sandlint | of which hadolint cannot parse the file |")
+print("|---|---|---|---:|---:|---:|---:|")
+unparsed = {f["file"] for f in hl if f["code"] == "DL1000"}
 for label, hcodes, scodes in pairs:
     hf, hlines = index(hl, hcodes, "code", lambda f: f["line"])
     sf, slines = index(sl, scodes, "code", lambda f: f["start"]["line"])
+    blind = len((sf - hf) & unparsed) if "DL1000" not in hcodes else "–"
     print(f"| {label} | {', '.join(sorted(hcodes))} | {', '.join(sorted(scodes))} | "
-          f"{len(hf & sf)} | {len(hf - sf)} | {len(sf - hf)} | "
-          f"{len(hlines & slines)} | {len(hlines - slines)} | {len(slines - hlines)} |")
+          f"{len(hf & sf)} | {len(hf - sf)} | {len(sf - hf)} | {blind} |")
     with open(f"{out}/{sorted(scodes)[0]}-disagreements.txt", "w") as w:
-        for name, only in (("only hadolint", hlines - slines), ("only sandlint", slines - hlines)):
-            for file, line in sorted(only):
+        for name, only in (("only hadolint", hf - sf), ("only sandlint", sf - hf)):
+            lines = hlines if name == "only hadolint" else slines
+            for file, line in sorted(l for l in lines if l[0] in only):
                 w.write(f"{name}\t{file}:{line}\n")
 print()
 print(f"Lists of the disagreeing lines: `{out}/<SANDLINT CODE>-disagreements.txt`.")
