@@ -238,6 +238,8 @@ enum Term {
     Brace,
     /// The end of a `case` item: `;;`, `;&`, `;;&` or `esac`.
     Case,
+    /// One of these reserved words at command position (`then`, `fi`, `do`, `done`, ...).
+    Words(&'static [&'static str]),
 }
 
 struct Parser<'s> {
@@ -259,7 +261,9 @@ fn is_meta(b: u8) -> bool {
     )
 }
 
-const KEYWORDS_START: &[&str] = &["if", "then", "else", "elif", "do", "while", "until", "!"];
+/// Reserved words skipped where a command starts when no compound command claims them (an
+/// unbalanced fragment); `if`, `while`, `until`, `for`, `select` and `case` start compounds.
+const KEYWORDS_START: &[&str] = &["then", "else", "elif", "do", "!"];
 const KEYWORDS_END: &[&str] = &["fi", "done", "esac"];
 
 impl Parser<'_> {
@@ -327,6 +331,11 @@ impl Parser<'_> {
             self.skip_blanks();
             if term == Term::Case
                 && (self.starts_with(b";;") || self.starts_with(b";&") || self.at_word(b"esac"))
+            {
+                break;
+            }
+            if let Term::Words(words) = term
+                && words.iter().any(|w| self.at_word(w.as_bytes()))
             {
                 break;
             }
@@ -489,8 +498,21 @@ impl Parser<'_> {
                 end: u(self.pos),
             });
         }
-        if self.at_word(b"case") && self.depth < MAX_DEPTH {
-            return Some(self.case_clause(start));
+        if self.at_word(b"[[") {
+            return Some(Element::Simple(self.conditional()));
+        }
+        if self.depth < MAX_DEPTH {
+            if self.at_word(b"case") {
+                return Some(self.case_clause(start));
+            }
+            if self.at_word(b"if") {
+                return Some(self.if_clause(start));
+            }
+            for kw in ["while", "until", "for", "select"] {
+                if self.at_word(kw.as_bytes()) {
+                    return Some(self.loop_clause(start, kw));
+                }
+            }
         }
         let cmd = self.simple_command(term);
         if cmd.words.is_empty() && cmd.assignments.is_empty() && cmd.redirects.is_empty() {
@@ -551,16 +573,124 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
-        let esac_end = self.pos;
+        self.compound(start, pipelines)
+    }
+
+    /// `[[ EXPRESSION ]]` as one command whose words include its operators: `(`, `)`, `|`,
+    /// `&&`, `<`, ... inside it are parts of the expression (`[[ $a =~ ^(x|y)$ ]]`), not pipes or
+    /// subshells.
+    fn conditional(&mut self) -> Command {
+        let mut cmd = Command {
+            start: u(self.pos),
+            ..Command::default()
+        };
+        loop {
+            self.skip_blanks_and_newlines();
+            let before = self.pos;
+            let word = match self.peek() {
+                None | Some(b';') => break,
+                Some(b'(' | b')' | b'|' | b'&' | b'<' | b'>') => {
+                    while matches!(self.peek(), Some(b'(' | b')' | b'|' | b'&' | b'<' | b'>')) {
+                        self.pos += 1;
+                    }
+                    let text = self.src.get(before..self.pos).unwrap_or_default();
+                    Word::literal(
+                        String::from_utf8_lossy(text).into_owned(),
+                        u(before),
+                        u(self.pos),
+                    )
+                }
+                Some(_) => match self.word() {
+                    Some(w) => w,
+                    None => {
+                        if self.pos == before {
+                            self.pos += 1;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let closed = word.value == "]]";
+            cmd.end = word.end;
+            cmd.words.push(word);
+            if closed {
+                break;
+            }
+        }
+        cmd
+    }
+
+    /// `if LIST; then LIST; [elif LIST; then LIST;]... [else LIST;] fi` as a group of all its
+    /// commands (conditions included: they run too).
+    fn if_clause(&mut self, start: usize) -> Element {
+        self.pos += "if".len();
+        self.depth += 1;
+        let mut pipelines = self.script(Term::Words(&["then"])).pipelines;
+        loop {
+            self.skip_blanks_and_newlines();
+            if self.at_word(b"then") {
+                self.pos += "then".len();
+                pipelines.extend(self.script(Term::Words(&["elif", "else", "fi"])).pipelines);
+            } else if self.at_word(b"elif") {
+                self.pos += "elif".len();
+                pipelines.extend(self.script(Term::Words(&["then"])).pipelines);
+            } else if self.at_word(b"else") {
+                self.pos += "else".len();
+                pipelines.extend(self.script(Term::Words(&["fi"])).pipelines);
+            } else {
+                if self.at_word(b"fi") {
+                    self.pos += "fi".len();
+                }
+                break;
+            }
+        }
+        self.depth -= 1;
+        self.compound(start, pipelines)
+    }
+
+    /// `while LIST; do LIST; done`, `until ...`, and `for NAME [in WORDS]; do LIST; done` /
+    /// `select ...` (whose header is not a command), as a group of the commands that run.
+    fn loop_clause(&mut self, start: usize, keyword: &str) -> Element {
+        self.pos += keyword.len();
+        self.depth += 1;
+        let header = self.script(Term::Words(&["do"])).pipelines;
+        let mut pipelines = if matches!(keyword, "for" | "select") {
+            // `NAME in a b c` is not a command; substitutions in it still run
+            let mut runs = Vec::new();
+            for p in &header {
+                for el in &p.elements {
+                    if let Element::Simple(c) = el {
+                        for w in c.words.iter().chain(&c.assignments) {
+                            for sub in &w.substitutions {
+                                runs.extend(sub.script.pipelines.iter().cloned());
+                            }
+                        }
+                    }
+                }
+            }
+            runs
+        } else {
+            header
+        };
+        if self.at_word(b"do") {
+            self.pos += "do".len();
+            pipelines.extend(self.script(Term::Words(&["done"])).pipelines);
+        }
+        if self.at_word(b"done") {
+            self.pos += "done".len();
+        }
+        self.depth -= 1;
+        self.compound(start, pipelines)
+    }
+
+    /// A compound command's group element, with the redirections after it.
+    fn compound(&mut self, start: usize, pipelines: Vec<Pipeline>) -> Element {
+        let end = self.pos;
         let redirects = self.trailing_redirects();
         Element::Group {
             script: Script { pipelines },
             subshell: false,
-            end: u(if redirects.is_empty() {
-                esac_end
-            } else {
-                self.pos
-            }),
+            end: u(if redirects.is_empty() { end } else { self.pos }),
             redirects,
             start: u(start),
         }
@@ -594,7 +724,7 @@ impl Parser<'_> {
         let (open, close) = match term {
             Term::Paren => (b'(', b')'),
             Term::Brace => (b'{', b'}'),
-            Term::Eof | Term::Case => {
+            Term::Eof | Term::Case | Term::Words(_) => {
                 self.pos = self.src.len();
                 return;
             }
@@ -1383,6 +1513,52 @@ mod tests {
     }
 
     #[test]
+    fn compound_commands_are_groups_that_can_be_piped() {
+        let text = "if curl -s x | grep -q y; then a; elif b; then c; else d; fi | tee /l && \
+                    for f in $(ls /x); do cat $f; done > /out; while read l; do e; done < in; \
+                    until f; do g; done";
+        let s = parse(text);
+        assert_eq!(s.pipelines.len(), 4, "{s:?}");
+        // `if ... fi | tee` is a pipeline of two; the `if` group holds the condition too
+        assert_eq!(s.pipelines[0].elements.len(), 2);
+        assert_eq!(
+            commands(&s),
+            [
+                // a pipeline's own commands come before those nested in its groups
+                vec!["tee", "/l"],
+                vec!["curl", "-s", "x"],
+                vec!["grep", "-q", "y"],
+                vec!["a"],
+                vec!["b"],
+                vec!["c"],
+                vec!["d"],
+                // the `for` header is not a command; its substitution is
+                vec!["ls", "/x"],
+                vec!["cat", "$f"],
+                vec!["read", "l"],
+                vec!["e"],
+                vec!["f"],
+                vec!["g"],
+            ]
+        );
+        let Element::Group { redirects, end, .. } = &s.pipelines[1].elements[0] else {
+            panic!("{s:?}");
+        };
+        assert_eq!(redirects[0].op, ">");
+        assert!(text[..*end as usize].ends_with("> /out"));
+    }
+
+    #[test]
+    fn conditional_expression_is_one_command() {
+        let s = parse("[[ $a =~ ^(x|y)$ && ( -f b || -d c ) ]] && echo ok");
+        assert_eq!(s.pipelines.len(), 2, "{s:?}");
+        assert_eq!(s.pipelines[0].elements.len(), 1);
+        let c = simple(&s.pipelines[0], 0);
+        assert_eq!(c.program(), Some("[["));
+        assert_eq!(c.words.last().map(|w| w.value.as_str()), Some("]]"));
+    }
+
+    #[test]
     fn case_on_lines_and_inside_a_substitution() {
         let text = "x=$(case $1 in\n  a) echo A;;\n  *) echo Z\nesac) ; curl -s https://x | sh";
         let s = parse(text);
@@ -1592,11 +1768,9 @@ mod tests {
                 vec!["exit", "1"]
             ]
         );
+        // the `for` header is not a command
         let s = parse("for f in a b; do rm $f; done");
-        assert_eq!(
-            commands(&s),
-            vec![vec!["for", "f", "in", "a", "b"], vec!["rm", "$f"]]
-        );
+        assert_eq!(commands(&s), vec![vec!["rm", "$f"]]);
     }
 
     #[test]

@@ -40,6 +40,12 @@ fn word_values(words: &[Word]) -> impl Iterator<Item = &str> {
     words.iter().map(|w| w.value.as_str())
 }
 
+/// Whether a command feeding a pipe can fail in a way `pipefail` would catch (`echo`, `printf`,
+/// `yes`, `true` cannot usefully).
+fn may_fail(c: &Command) -> bool {
+    !matches!(c.program(), Some("echo" | "printf" | "yes" | "true" | ":"))
+}
+
 /// Ranges of pipelines that run while `pipefail` is off.
 fn walk(script: &Script, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: u32) {
     if depth > MAX_DEPTH {
@@ -48,10 +54,9 @@ fn walk(script: &Script, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: 
     for p in &script.pipelines {
         let upstream = p.elements.split_last().map_or(&[][..], |(_, u)| u);
         let can_fail = upstream.iter().any(|el| match el {
-            Element::Simple(c) => {
-                !matches!(c.program(), Some("echo" | "printf" | "yes" | "true" | ":"))
-            }
-            Element::Group { .. } => true,
+            Element::Simple(c) => may_fail(c),
+            // `while true; do echo y; done | installer` is `yes | installer`
+            Element::Group { script, .. } => script.any_command(&may_fail),
         });
         if p.elements.len() > 1 && !*pipefail && can_fail {
             out.push((p.start, p.end));
@@ -175,6 +180,15 @@ mod tests {
                 "a | b",
             ),
             ("FROM a:1\nONBUILD RUN a | b\n", "a | b"),
+            // compound commands pipe too
+            (
+                "FROM a:1\nRUN for f in *; do cat $f; done | sort\n",
+                "for f in *; do cat $f; done | sort",
+            ),
+            (
+                "FROM a:1\nRUN case $a in x|y) curl u | sh ;; esac\n",
+                "curl u | sh",
+            ),
         ] {
             assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
         }
@@ -195,6 +209,10 @@ mod tests {
             "FROM a:1\nSHELL [\"pwsh\", \"-Command\"]\nRUN a | b\n",
             "FROM a:1\nRUN <<EOF\nset -o pipefail\na | b\nEOF\n",
             "FROM a:1\nRUN echo \"$SUM  /x.tgz\" | sha256sum -c - && yes | pecl install x\n",
+            // a loop that only prints is `yes`; `case` patterns and `[[ ]]` have no pipes
+            "FROM a:1\nRUN while true; do echo y; done | ./installer --licenses\n",
+            "FROM a:1\nRUN case \"$arch\" in x86_64|aarch64) a ;; esac\n",
+            "FROM a:1\nRUN if [[ $a =~ ^(x|y)$ ]]; then a; fi\n",
         ] {
             assert_eq!(spans(R, text), Vec::<String>::new(), "{text}");
         }
