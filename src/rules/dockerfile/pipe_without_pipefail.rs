@@ -1,5 +1,5 @@
 use crate::dockerfile::model::{Dockerfile, Keyword};
-use crate::dockerfile::shell::{Command, Element, Script, Word};
+use crate::dockerfile::shell::{Command, Element, Redirect, Script, Word};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
@@ -65,7 +65,10 @@ fn walk(script: &Script, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: 
             match el {
                 Element::Simple(c) => walk_command(c, pipefail, out, depth),
                 Element::Group {
-                    script, subshell, ..
+                    script,
+                    subshell,
+                    redirects,
+                    ..
                 } => {
                     if *subshell {
                         let mut inner = *pipefail;
@@ -73,8 +76,19 @@ fn walk(script: &Script, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, depth: 
                     } else {
                         walk(script, pipefail, out, depth + 1);
                     }
+                    walk_redirects(redirects, *pipefail, out, depth);
                 }
             }
+        }
+    }
+}
+
+/// Process substitutions in redirections (`done < <(ls | sort)`) run with the same options.
+fn walk_redirects(redirects: &[Redirect], pipefail: bool, out: &mut Vec<(u32, u32)>, depth: u32) {
+    for target in redirects.iter().filter_map(|r| r.target.as_ref()) {
+        for s in &target.substitutions {
+            let mut inner = pipefail;
+            walk(&s.script, &mut inner, out, depth + 1);
         }
     }
 }
@@ -87,6 +101,7 @@ fn walk_command(c: &Command, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, dep
             walk(&s.script, &mut inner, out, depth + 1);
         }
     }
+    walk_redirects(&c.redirects, *pipefail, out, depth);
     if let Some(w) = c.shell_c_script() {
         // A new shell: only its own options count.
         let mut inner = pipefail_option(word_values(c.args())) == Some(true);
@@ -189,6 +204,11 @@ mod tests {
                 "FROM a:1\nRUN case $a in x|y) curl u | sh ;; esac\n",
                 "curl u | sh",
             ),
+            (
+                "FROM a:1\nRUN while read l; do a; done < <(ls | sort)\n",
+                "ls | sort",
+            ),
+            ("FROM a:1\nRUN diff <(a | b) c > >(d | e)\n", "a | b"),
         ] {
             assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
         }
