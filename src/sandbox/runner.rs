@@ -671,11 +671,18 @@ async fn execute(
         daemon: state.oom_killed.unwrap_or(false),
         event: oom_event,
         cgroup: hit_memory_limit,
-        kernel: cgroup.memory.is_some()
-            && kernel_oom_kills()
-                .zip(kernel_ooms_before)
-                .is_some_and(|(a, b)| a > b),
+        kernel: false,
     };
+    // The kernel's counter is this host's: it speaks for the container only when the daemon runs
+    // here. The cgroup read after start says so, unless the command was killed before that read
+    // (a fast OOM): then the daemon's host name decides.
+    if killed
+        && kernel_oom_kills()
+            .zip(kernel_ooms_before)
+            .is_some_and(|(after, before)| after > before)
+    {
+        evidence.kernel = cgroup.memory.is_some() || daemon_is_local(docker).await;
+    }
     // A SIGKILL with no word of an OOM yet: the daemon's `oom` event and `OOMKilled` flag can
     // trail the exit (with `init` as PID 1 the kernel kills the child and init exits 137), so
     // give them a moment before deciding.
@@ -915,6 +922,17 @@ impl OomEvidence {
     fn any(&self) -> bool {
         self.daemon || self.event || self.cgroup || self.kernel
     }
+}
+
+/// Whether the daemon runs on this host (its reported name is this host's name).
+async fn daemon_is_local(docker: &Docker) -> bool {
+    let here = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let here = here.trim();
+    !here.is_empty()
+        && docker
+            .info()
+            .await
+            .is_ok_and(|info| info.name.as_deref() == Some(here))
 }
 
 /// The kernel's count of OOM kills since boot (`oom_kill` in `/proc/vmstat`, Linux 4.13+).
