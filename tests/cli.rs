@@ -11,6 +11,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::{text, transcript};
+
 const SAMPLE: &str = "fixtures/projects/sample";
 
 fn sandlint(args: &[&str]) -> Command {
@@ -45,20 +48,6 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-/// Exit code, stdout and stderr, for snapshots.
-fn transcript(o: &Output) -> String {
-    format!(
-        "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-        o.status.code().unwrap_or(-1),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 #[test]

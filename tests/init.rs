@@ -15,6 +15,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{text, transcript};
+
 const TEMPLATES: &[&str] = &["python", "node", "generic"];
 /// `--with` variants.
 const WITHS: &[&[&str]] = &[
@@ -54,19 +57,6 @@ fn sandlint(args: &[&str]) -> Command {
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     sandlint(args).current_dir(dir).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn transcript(o: &Output) -> String {
-    format!(
-        "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-        o.status.code().unwrap_or(-1),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 /// Runs `sandlint init proj ARGS` in a fresh temporary directory; returns (tempdir, proj).

@@ -17,6 +17,9 @@ use std::process::{Command, Output};
 
 use sandlint::discover::kind_from_name;
 
+mod common;
+use common::{text, transcript};
+
 fn manifest_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml")
 }
@@ -86,19 +89,6 @@ fn pre_commit() -> Option<&'static str> {
         "\n*** SKIPPED: `pre-commit` not on PATH; the pre-commit hook tests did not run ***\n"
     );
     None
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn transcript(o: &Output) -> String {
-    format!(
-        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 #[test]

@@ -19,6 +19,9 @@ use sandlint::report::{self, ReportCtx};
 use sandlint::source::SourceFile;
 use serde_json::Value;
 
+mod common;
+use common::text;
+
 const PROJECT: &str = "fixtures/report/project";
 const SCHEMA: &str = "fixtures/report/sarif-schema-2.1.0.json";
 
@@ -35,10 +38,6 @@ fn sandlint(args: &[&str]) -> Output {
         .env("COLUMNS", "100")
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 /// The fixture in `format`, through the binary; stdout with the version masked.

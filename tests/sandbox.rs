@@ -31,6 +31,9 @@ use futures_util::StreamExt;
 use sandlint::sandbox::profile::{BindMount, HardenedProfile, MountOrigin};
 use sandlint::sandbox::{CheckStatus, Program, Sandbox, SandboxOptions};
 
+mod common;
+use common::text;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sandlint");
 const RUN_LABEL: &str = "sandlint-test.run";
 
@@ -51,10 +54,6 @@ fn run_offline(args: &[&str]) -> Output {
         )
         .output()
         .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn sample_profile() -> HardenedProfile {

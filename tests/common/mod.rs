@@ -9,6 +9,7 @@
 )]
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use sandlint::cli::OutputFormat;
 use sandlint::diagnostic::Diagnostic;
@@ -124,4 +125,19 @@ pub fn corpus_files(kind: &str) -> Option<Vec<PathBuf>> {
     }
     assert!(!out.is_empty(), "no `{kind}` file in the corpus manifest");
     Some(out)
+}
+
+/// A process's output as text (invalid UTF-8 replaced).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Exit code, stdout and stderr, for snapshots and failure messages.
+pub fn transcript(o: &Output) -> String {
+    format!(
+        "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        o.status.code().unwrap_or(-1),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
 }
