@@ -125,14 +125,16 @@ fn check(kind: FileKind, name: &str, text: &str, formats: &[OutputFormat]) -> Re
         }
         Ok(())
     });
-    outcome.unwrap_or_else(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
-            .unwrap_or_default();
-        Err(format!("panic: {msg}"))
-    })
+    outcome.unwrap_or_else(|p| Err(format!("panic: {}", panic_message(p.as_ref()))))
+}
+
+/// The message a caught panic carried.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_default()
 }
 
 fn report(failures: &[String]) {
@@ -268,11 +270,7 @@ fn random_mutations_of_a_multi_file_project() {
             common::render(&results, &all)
         });
         if let Err(p) = outcome {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
-                .unwrap_or_default();
+            let msg = panic_message(p.as_ref());
             failures.push(format!("round {round}: panic: {msg}\n--- {mutated}"));
         }
     }

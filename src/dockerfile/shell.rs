@@ -412,14 +412,7 @@ impl Parser<'_> {
             if self.peek() == Some(b'|') && self.peek_at(1) != Some(b'|') {
                 self.pos += if self.peek_at(1) == Some(b'&') { 2 } else { 1 };
                 // A newline may follow `|`.
-                while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-                    if self.peek() == Some(b'\n') {
-                        self.pos += 1;
-                        self.skip_heredoc_bodies();
-                    } else {
-                        self.pos += 1;
-                    }
-                }
+                self.skip_blanks_and_newlines();
                 continue;
             }
             break;

@@ -770,50 +770,58 @@ async fn remove(docker: &Docker, name: &str) {
     }
 }
 
-/// The kernel's memory and pids limits of a container's cgroup, read on this host (cgroup v1
-/// and v2, cgroupfs and systemd drivers). `None` where the files are not found (remote daemon).
+/// Where container `id`'s `controller` cgroup keeps `v1_file` (cgroup v1) or `v2_file` (v2) on
+/// this host, cgroupfs and systemd drivers, each with whether it is the v1 file. Empty when `id`
+/// is not a container id.
+fn cgroup_files(id: &str, controller: &str, v1_file: &str, v2_file: &str) -> Vec<(String, bool)> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Vec::new();
+    }
+    vec![
+        (
+            format!("/sys/fs/cgroup/{controller}/docker/{id}/{v1_file}"),
+            true,
+        ),
+        (
+            format!("/sys/fs/cgroup/{controller}/system.slice/docker-{id}.scope/{v1_file}"),
+            true,
+        ),
+        (
+            format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/{v2_file}"),
+            false,
+        ),
+        (format!("/sys/fs/cgroup/docker/{id}/{v2_file}"), false),
+    ]
+}
+
 /// Whether the container's memory cgroup has hit its limit (cgroup v1 `memory.failcnt`, v2
 /// `memory.events` `max`/`oom_kill`); `false` when the cgroup cannot be read.
 fn memory_limit_hit(id: &str) -> bool {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return false;
-    }
-    let v1 = [
-        format!("/sys/fs/cgroup/memory/docker/{id}/memory.failcnt"),
-        format!("/sys/fs/cgroup/memory/system.slice/docker-{id}.scope/memory.failcnt"),
-    ];
-    if let Some(n) = v1
+    let positive = |n: Option<&str>| {
+        n.and_then(|n| n.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
+    };
+    cgroup_files(id, "memory", "memory.failcnt", "memory.events")
         .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .and_then(|t| t.trim().parse::<u64>().ok())
-    {
-        return n > 0;
-    }
-    let v2 = [
-        format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.events"),
-        format!("/sys/fs/cgroup/docker/{id}/memory.events"),
-    ];
-    v2.iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .is_some_and(|t| {
-            t.lines().any(|l| {
-                let mut it = l.split_whitespace();
-                matches!(it.next(), Some("max" | "oom_kill"))
-                    && it
-                        .next()
-                        .and_then(|n| n.parse::<u64>().ok())
-                        .is_some_and(|n| n > 0)
-            })
+        .find_map(|(path, v1)| Some((std::fs::read_to_string(path).ok()?, *v1)))
+        .is_some_and(|(text, v1)| {
+            if v1 {
+                positive(Some(&text))
+            } else {
+                text.lines().any(|l| {
+                    let mut it = l.split_whitespace();
+                    matches!(it.next(), Some("max" | "oom_kill")) && positive(it.next())
+                })
+            }
         })
 }
 
+/// The kernel's memory and pids limits of a container's cgroup, read on this host. `None` where
+/// the files are not found (remote daemon, or the container is already gone).
 fn read_cgroup(id: &str) -> CgroupLimits {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return CgroupLimits::default();
-    }
-    let read = |paths: &[String]| -> Option<i64> {
-        paths.iter().find_map(|p| {
-            let t = std::fs::read_to_string(p).ok()?;
+    let read = |files: Vec<(String, bool)>| -> Option<i64> {
+        files.iter().find_map(|(path, _)| {
+            let t = std::fs::read_to_string(path).ok()?;
             let t = t.trim();
             if t == "max" {
                 Some(i64::MAX)
@@ -822,31 +830,14 @@ fn read_cgroup(id: &str) -> CgroupLimits {
             }
         })
     };
-    let dirs = |controller: &str| -> Vec<String> {
-        let v1 = format!("/sys/fs/cgroup/{controller}");
-        vec![
-            format!("{v1}/docker/{id}"),
-            format!("{v1}/system.slice/docker-{id}.scope"),
-            format!("/sys/fs/cgroup/system.slice/docker-{id}.scope"),
-            format!("/sys/fs/cgroup/docker/{id}"),
-        ]
-    };
-    let files = |controller: &str, v1_file: &str, v2_file: &str| -> Vec<String> {
-        dirs(controller)
-            .into_iter()
-            .enumerate()
-            .map(|(i, d)| {
-                if i < 2 {
-                    format!("{d}/{v1_file}")
-                } else {
-                    format!("{d}/{v2_file}")
-                }
-            })
-            .collect()
-    };
     CgroupLimits {
-        memory: read(&files("memory", "memory.limit_in_bytes", "memory.max")),
-        pids: read(&files("pids", "pids.max", "pids.max")),
+        memory: read(cgroup_files(
+            id,
+            "memory",
+            "memory.limit_in_bytes",
+            "memory.max",
+        )),
+        pids: read(cgroup_files(id, "pids", "pids.max", "pids.max")),
     }
 }
 
