@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::compose::{self, model::Value};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
-use crate::dockerfile;
+use crate::dockerfile::{self, model::Dockerfile};
 use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Rule};
 use crate::source::{FileRef, SourceFile, Span, display_path};
 use crate::suppress;
@@ -580,7 +581,15 @@ fn resolve_builds(
     compose: &compose::model::ComposeFile,
 ) -> HashMap<String, BuiltImage> {
     let mut builds = HashMap::new();
-    let mut cache: HashMap<PathBuf, Option<FileRef>> = HashMap::new();
+    // Services that build the same Dockerfile from the same context share one read, parse,
+    // `.dockerignore` and context listing.
+    type Shared = (
+        FileRef,
+        Arc<Dockerfile>,
+        Option<FileRef>,
+        Arc<std::sync::OnceLock<Vec<String>>>,
+    );
+    let mut cache: HashMap<(PathBuf, PathBuf), Option<Shared>> = HashMap::new();
     for service in &compose.services {
         let Some(build) = &service.build else {
             continue;
@@ -616,15 +625,19 @@ fn resolve_builds(
             context_dir.join(&dockerfile)
         };
         let path = normalize(&path);
-        let file = cache
-            .entry(path.clone())
+        let shared = cache
+            .entry((path.clone(), context_dir.clone()))
             .or_insert_with(|| {
-                std::fs::read_to_string(&path)
-                    .ok()
-                    .map(|text| SourceFile::new(path.clone(), display_path(&path), text).into_ref())
+                let text = std::fs::read_to_string(&path).ok()?;
+                let file = SourceFile::new(path.clone(), display_path(&path), text).into_ref();
+                let parsed = Arc::new(dockerfile::parse(&file.text));
+                let dockerignore = build_dockerignore(&file, &context_dir);
+                Some((file, parsed, dockerignore, Arc::default()))
             })
             .clone();
-        let Some(file) = file else { continue };
+        let Some((file, dockerfile, dockerignore, context_listing)) = shared else {
+            continue;
+        };
         let target = build
             .target
             .as_ref()
@@ -632,10 +645,10 @@ fn resolve_builds(
         builds.insert(
             service.name.value.clone(),
             BuiltImage {
-                dockerfile: dockerfile::parse(&file.text),
-                dockerignore: build_dockerignore(&file, &context_dir),
+                dockerfile,
+                dockerignore,
                 context_dir: context_dir.clone(),
-                context_listing: std::sync::OnceLock::new(),
+                context_listing,
                 file,
                 target,
             },

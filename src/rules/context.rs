@@ -2,6 +2,7 @@
 //! and the sink for findings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::dockerfile::model::Dockerfile;
@@ -12,7 +13,8 @@ use crate::source::{FileRef, Span};
 #[derive(Debug)]
 pub struct BuiltImage {
     pub file: FileRef,
-    pub dockerfile: Dockerfile,
+    /// Parsed once per Dockerfile and build context, shared by every service that builds it.
+    pub dockerfile: Arc<Dockerfile>,
     /// `build.target`, when the service sets one (known value).
     pub target: Option<String>,
     /// The `.dockerignore` that applies to the build (`<Dockerfile>.dockerignore` beside the
@@ -20,8 +22,9 @@ pub struct BuiltImage {
     pub dockerignore: Option<FileRef>,
     /// The build context directory.
     pub context_dir: std::path::PathBuf,
-    /// Files in the build context, listed on first use (see [`BuiltImage::context_files`]).
-    pub context_listing: std::sync::OnceLock<Vec<String>>,
+    /// Files in the build context, listed on first use (see [`BuiltImage::context_files`]);
+    /// shared by the services that build from the same context.
+    pub context_listing: Arc<std::sync::OnceLock<Vec<String>>>,
 }
 
 impl BuiltImage {
