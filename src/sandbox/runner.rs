@@ -183,10 +183,14 @@ fn existing(path: &Path, what: &str) -> Result<PathBuf, SandboxError> {
 
 /// `<hostname>:<pid>` of this process.
 fn owner() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown".to_string());
+    let host = host_name().unwrap_or_else(|| "unknown".to_string());
     format!("{host}:{}", std::process::id())
+}
+
+/// This host's name (Linux), if it can be read.
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(name.trim().to_string()).filter(|n| !n.is_empty())
 }
 
 /// Step 1: the planned container as a Compose service, checked under the sandbox preset.
@@ -917,13 +921,13 @@ impl OomEvidence {
 
 /// Whether the daemon runs on this host (its reported name is this host's name).
 async fn daemon_is_local(docker: &Docker) -> bool {
-    let here = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let here = here.trim();
-    !here.is_empty()
-        && docker
-            .info()
-            .await
-            .is_ok_and(|info| info.name.as_deref() == Some(here))
+    let Some(here) = host_name() else {
+        return false;
+    };
+    docker
+        .info()
+        .await
+        .is_ok_and(|info| info.name.as_deref() == Some(here.as_str()))
 }
 
 /// The kernel's count of OOM kills since boot (`oom_kill` in `/proc/vmstat`, Linux 4.13+).
