@@ -329,11 +329,14 @@ fn dir_of(path: &Path) -> &Path {
     }
 }
 
+type BoundaryKey = (PathBuf, Option<PathBuf>);
+
 /// The project boundary of each checked root (the path named on the command line), with the
 /// paths `--allow-outside`, a `--config` file or the applicable discovered config allow.
 struct Boundaries {
     cli: Vec<PathBuf>,
-    cache: std::sync::Mutex<HashMap<(PathBuf, Option<PathBuf>), std::sync::Arc<Boundary>>>,
+    /// By (checked root, config file).
+    cache: std::sync::Mutex<HashMap<BoundaryKey, std::sync::Arc<Boundary>>>,
 }
 
 impl Boundaries {

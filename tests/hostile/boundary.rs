@@ -379,7 +379,7 @@ fn invalid_utf8_is_a_located_finding() {
     o.assert_code(1);
     assert_eq!(
         concise_line(&o, "SLE007"),
-        "Dockerfile:2:11: error SLE007 `Dockerfile` is not valid UTF-8 (first invalid byte 0xFF); it was checked with the invalid bytes replaced"
+        "Dockerfile:2:11: error SLE007 not valid UTF-8 (first invalid byte 0xFF); checked with invalid bytes replaced"
     );
 }
 
@@ -413,4 +413,51 @@ fn allow_outside_lets_an_outside_include_be_read() {
     o.assert_code(1);
     assert!(!o.stdout.contains("SLE006"), "{}", o.transcript());
     assert!(o.stdout.contains("SLC001"), "{}", o.transcript());
+}
+
+#[test]
+fn ignore_file_fifo_does_not_hang_the_walk() {
+    let p = harness::project(
+        &[
+            ("sub/Dockerfile", "FROM alpine:3.20\nUSER 1000\n"),
+            (
+                "compose.yaml",
+                "services:\n  web:\n    image: nginx:1\n    privileged: true\n",
+            ),
+        ],
+        true,
+    );
+    mkfifo(&p.path().join("sub/.gitignore"));
+    let o = sandlint(p.path(), &["check", ".", "--format", "concise"])
+        .deadline(Duration::from_secs(10))
+        .run();
+    o.assert_code(2).assert_present(
+        "sub/.gitignore: is a FIFO (named pipe), not a regular file; sub was not walked",
+    );
+    assert!(o.stdout.contains("SLC001"), "{}", o.transcript());
+}
+
+#[test]
+fn build_context_and_dockerfile_outside_are_refused() {
+    let p = harness::project(
+        &[(
+            "compose.yaml",
+            "services:\n  a:\n    build:\n      context: /\n  b:\n    build:\n      context: .\n      dockerfile: /proc/self/environ\n",
+        )],
+        true,
+    );
+    let o = sandlint(p.path(), &["check", ".", "--format", "concise"])
+        .env("MY_SECRET", CANARY)
+        .run();
+    o.assert_code(1).assert_absent(CANARY);
+    let lines: Vec<&str> = o.stdout.lines().filter(|l| l.contains("SLE006")).collect();
+    assert_eq!(
+        lines,
+        [
+            "compose.yaml:4:16: error SLE006 build context `/` is outside the project; it was not read",
+            "compose.yaml:8:19: error SLE006 dockerfile `/proc/self/environ` is outside the project; it was not read",
+        ],
+        "{}",
+        o.transcript()
+    );
 }

@@ -27,8 +27,7 @@ impl UnreadableFile {
         cx.report(
             span,
             format!(
-                "`{}` is not valid UTF-8 (first invalid byte 0x{byte:02X}); it was checked with the invalid bytes replaced",
-                file.display
+                "not valid UTF-8 (first invalid byte 0x{byte:02X}); checked with invalid bytes replaced"
             ),
         )
         .help("save the file as UTF-8");
