@@ -68,13 +68,15 @@ impl Baseline {
     }
 
     pub fn read(path: &Path) -> Result<Self, UsageError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            UsageError::new(format!(
-                "cannot read baseline {}: {}",
-                path.display(),
-                crate::discover::io_message(&e)
-            ))
-        })?;
+        let text = crate::fsread::read(path, None)
+            .map_err(|e| {
+                UsageError::new(format!(
+                    "cannot read baseline {}: {}",
+                    path.display(),
+                    e.describe()
+                ))
+            })?
+            .text;
         let b: Baseline = serde_json::from_str(&text).map_err(|e| {
             let offset = crate::source::SourceFile::virtual_file("", text.as_str())
                 .line_start(u32::try_from(e.line()).unwrap_or(1))

@@ -122,6 +122,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
+    /// Also read files here, outside the project (the git work tree, else the checked
+    /// directory): e.g. shared Compose files of a monorepo. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub allow_outside: Vec<PathBuf>,
+
     /// The kind of explicitly named files whose name and content do not tell.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,

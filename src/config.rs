@@ -33,6 +33,7 @@ pub struct Options {
     pub trusted_registries: Option<Vec<Spanned<String>>>,
     pub severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     pub overrides: Option<Vec<OverrideOptions>>,
+    pub allow_outside: Option<Vec<Spanned<String>>>,
 }
 
 /// `[[overrides]]`: settings for some paths and/or Compose services.
@@ -166,6 +167,10 @@ pub struct Config {
     pub exclude: Option<GlobSet>,
     pub trusted_registries: Vec<String>,
     pub overrides: Vec<Override>,
+    /// `allow-outside`: paths (absolute, normalized; relative entries are relative to the
+    /// config's directory) that files may be read from although they are outside the project
+    /// boundary. A discovered config may only name paths below its own directory.
+    pub allow_outside: Vec<PathBuf>,
 }
 
 /// Command-line settings layered over every config file.
@@ -230,16 +235,64 @@ impl Config {
         self
     }
 
-    /// Reads and resolves a config file. Errors point at the offending key or value.
+    /// Reads and resolves a config file the invoker named (`--config`): it is trusted, and its
+    /// `allow-outside` may name any path. Errors point at the offending key or value.
     pub fn load(path: &Path) -> Result<Config, UsageError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::fsread::read(path, None).map_err(|e| {
             UsageError::new(format!(
                 "cannot read config {}: {}",
                 path.display(),
-                crate::discover::io_message(&e)
+                e.describe()
             ))
         })?;
-        Self::parse(path, &text)
+        Self::parse(path, &text.text)
+    }
+
+    /// Reads a config file found by walking up from a checked file. It was written by whoever
+    /// wrote the checked tree, so: a symbolic link resolving outside the project (the git work
+    /// tree holding it, else its directory) is refused, and `allow-outside` may only name paths
+    /// below the config's own directory (it cannot widen the boundary beyond what its author
+    /// already controls).
+    pub fn load_discovered(path: &Path) -> Result<Config, UsageError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let boundary = crate::fsread::Boundary::around(dir);
+        let text = crate::fsread::read(path, Some(&boundary)).map_err(|e| match e {
+            crate::fsread::ReadError::Outside { .. } => UsageError::new(format!(
+                "{}: config is a symbolic link to a file outside the project; refusing to read it (name it with --config to use it)",
+                crate::source::display_path(path)
+            )),
+            e => UsageError::new(format!(
+                "cannot read config {}: {}",
+                path.display(),
+                e.describe()
+            )),
+        })?;
+        let config = Self::parse(path, &text.text)?;
+        let own_dir = crate::fsread::absolute(dir);
+        let canon_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| own_dir.clone());
+        let options: Options = toml::from_str(&text.text).unwrap_or_default();
+        for (entry, resolved) in options
+            .allow_outside
+            .iter()
+            .flatten()
+            .zip(&config.allow_outside)
+        {
+            let canon = std::fs::canonicalize(resolved).unwrap_or_else(|_| resolved.clone());
+            let inside = resolved.starts_with(&own_dir)
+                && (canon.starts_with(&canon_dir) || canon.starts_with(&own_dir));
+            if !inside {
+                return Err(UsageError::in_file(
+                    path,
+                    &text.text,
+                    format!(
+                        "allow-outside `{}` is outside the directory of this config; only --allow-outside or a config named with --config may allow paths outside the project",
+                        entry.get_ref()
+                    ),
+                    Some(entry.span()),
+                ));
+            }
+        }
+        Ok(config)
     }
 
     /// Parses config text (`path` names it in errors and anchors its globs).
@@ -358,6 +411,12 @@ impl Config {
                 },
             });
         }
+        let allow_outside = options
+            .allow_outside
+            .iter()
+            .flatten()
+            .map(|s| crate::fsread::absolute(&dir.join(s.get_ref())))
+            .collect();
         Ok(Config {
             path: Some(path.to_path_buf()),
             dir,
@@ -381,6 +440,7 @@ impl Config {
                 .map(|s| s.get_ref().clone())
                 .collect(),
             overrides,
+            allow_outside,
         })
     }
 }

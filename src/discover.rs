@@ -13,6 +13,9 @@ pub struct Candidate {
     pub kind: Option<FileKind>,
     /// Named on the command line (always checked, never excluded).
     pub explicit: bool,
+    /// The path named on the command line that it was found under (the file itself when named
+    /// explicitly): its project boundary is the boundary of the check of this file.
+    pub root: PathBuf,
 }
 
 /// A path that could not be walked or does not exist.
@@ -83,6 +86,13 @@ pub fn kind_from_content(text: &str) -> Option<FileKind> {
 
 /// Walks `paths` in parallel. Directories are walked honouring ignore files unless `no_ignore`;
 /// files named explicitly are always returned. The result is sorted and has no duplicates.
+///
+/// Files with a Dockerfile or Compose name that are not regular files are returned too (the
+/// reader refuses them with a finding, never silently): symbolic links (one to a file found
+/// by the walk anyway is dropped, so a file is checked once), FIFOs, devices. Symbolic links to
+/// directories are not entered. A directory whose ignore file (`.gitignore`, `.ignore`,
+/// `.git/info/exclude`) is not a regular file within the project and the size cap is not
+/// walked (an error), since the walker would otherwise block on it or read it unbounded.
 pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -94,6 +104,7 @@ pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<Walk
                 path: path.clone(),
                 kind: kind_from_name(path),
                 explicit: true,
+                root: path.clone(),
             }),
             Err(e) => errors.push(WalkError {
                 path: path.clone(),
@@ -101,32 +112,70 @@ pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<Walk
             }),
         }
     }
+    if !no_ignore {
+        dirs.retain(|d| match unsafe_ignore_files(d, true) {
+            Some(e) => {
+                errors.push(e);
+                false
+            }
+            None => true,
+        });
+    }
+    let failed = std::sync::Arc::new(Mutex::new(Vec::new()));
     if let Some((first, rest)) = dirs.split_first() {
         let mut builder = ignore::WalkBuilder::new(first);
         for d in rest {
             builder.add(d);
         }
+        let refused = failed.clone();
         builder
             .standard_filters(!no_ignore)
             .hidden(false)
             .follow_links(false)
             .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git");
+            .filter_entry(move |e| {
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                if !no_ignore
+                    && e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && let Some(err) = unsafe_ignore_files(e.path(), false)
+                {
+                    if let Ok(mut f) = refused.lock() {
+                        f.push(err);
+                    }
+                    return false;
+                }
+                true
+            });
         let found = Mutex::new(Vec::new());
-        let failed = Mutex::new(Vec::new());
+        let roots = dirs.clone();
         builder.build_parallel().run(|| {
             Box::new(|entry| {
                 match entry {
                     Ok(entry) => {
-                        if entry.file_type().is_some_and(|t| t.is_file())
+                        let file_type = entry.file_type();
+                        if file_type.is_some_and(|t| !t.is_dir())
+                            && entry.depth() > 0
                             && let Some(kind) = kind_from_name(entry.path())
                             && let Ok(mut f) = found.lock()
                         {
-                            f.push(Candidate {
-                                path: entry.into_path(),
-                                kind: Some(kind),
-                                explicit: false,
-                            });
+                            let root = roots
+                                .iter()
+                                .filter(|r| entry.path().starts_with(r))
+                                .max_by_key(|r| r.as_os_str().len())
+                                .cloned()
+                                .unwrap_or_default();
+                            f.push((
+                                Candidate {
+                                    path: entry.into_path(),
+                                    kind: Some(kind),
+                                    explicit: false,
+                                    root,
+                                },
+                                file_type.is_some_and(|t| t.is_symlink()),
+                            ));
                         }
                     }
                     Err(err) => {
@@ -138,14 +187,93 @@ pub fn discover(paths: &[PathBuf], no_ignore: bool) -> (Vec<Candidate>, Vec<Walk
                 ignore::WalkState::Continue
             })
         });
-        files.extend(found.into_inner().unwrap_or_default());
-        errors.extend(failed.into_inner().unwrap_or_default());
+        let found = found.into_inner().unwrap_or_default();
+        files.extend(without_duplicate_links(found));
+    }
+    if let Ok(mut f) = failed.lock() {
+        errors.append(&mut f);
     }
     files.sort();
     // An explicitly named file sorts before the same path found by walking: keep the explicit one.
     files.dedup_by(|later, earlier| later.path == earlier.path);
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     (files, errors)
+}
+
+/// Drops a discovered symbolic link whose target is also discovered (or is the target of an
+/// earlier link): each file is checked once, under its own name when the walk finds it.
+fn without_duplicate_links(found: Vec<(Candidate, bool)>) -> Vec<Candidate> {
+    if !found.iter().any(|(_, link)| *link) {
+        return found.into_iter().map(|(c, _)| c).collect();
+    }
+    let mut seen: std::collections::HashSet<(PathBuf, Option<FileKind>)> = found
+        .iter()
+        .filter(|(_, link)| !*link)
+        .filter_map(|(c, _)| Some((std::fs::canonicalize(&c.path).ok()?, c.kind)))
+        .collect();
+    let mut found = found;
+    found.sort();
+    found
+        .into_iter()
+        .filter(|(c, link)| {
+            !*link
+                || std::fs::canonicalize(&c.path)
+                    .map_or(true, |target| seen.insert((target, c.kind)))
+        })
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// An ignore file of `dir` that the walker must not read: not a regular file (a FIFO would
+/// block it, `/dev/zero` would grow it without end), over the size cap, or resolving outside
+/// the project. With `parents`, the directories above `dir` up to its git work tree are
+/// checked too (the walker reads their ignore files as well).
+fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
+    let boundary = crate::fsread::Boundary::around(dir);
+    let abs = crate::fsread::absolute(dir);
+    let dirs: Vec<&Path> = if parents {
+        let top = crate::fsread::git_root(&abs);
+        let mut v = Vec::new();
+        for d in abs.ancestors() {
+            v.push(d);
+            if top.as_deref() == Some(d) {
+                break;
+            }
+        }
+        v
+    } else {
+        vec![dir]
+    };
+    for d in dirs {
+        for name in [".gitignore", ".ignore", ".git/info/exclude"] {
+            let p = d.join(name);
+            if std::fs::symlink_metadata(&p).is_err() {
+                continue;
+            }
+            let problem = match boundary.resolve(&p) {
+                Err(e) if e != crate::fsread::ReadError::NotFound => Some(e),
+                Err(_) => None,
+                Ok(target) => match std::fs::metadata(&target) {
+                    Ok(m) if m.is_file() && m.len() <= crate::fsread::MAX_FILE_BYTES => None,
+                    Ok(m) if m.is_file() => Some(crate::fsread::ReadError::TooLarge),
+                    // a directory, FIFO, device, socket: `read` says which
+                    Ok(_) => crate::fsread::read(&target, None).err(),
+                    Err(_) => None,
+                },
+            };
+            if let Some(e) = problem {
+                return Some(WalkError {
+                    path: p.clone(),
+                    message: format!(
+                        "{}; {} was not walked (pass --no-ignore to walk it without ignore files)",
+                        e.describe(),
+                        crate::source::display_path(dir)
+                    ),
+                });
+            }
+        }
+    }
+    None
 }
 
 fn walk_error(err: &ignore::Error) -> WalkError {

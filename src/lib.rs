@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod dockerfile;
 pub mod docs;
+pub mod fsread;
 pub mod init;
 pub mod linter;
 pub mod report;

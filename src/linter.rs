@@ -8,7 +8,8 @@ use crate::compose::{self, model::Value};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::dockerfile::{self, model::Dockerfile};
-use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Rule};
+use crate::fsread::{Boundary, ReadError};
+use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Refused, Rule};
 use crate::source::{FileRef, SourceFile, Span, display_path};
 use crate::suppress;
 
@@ -90,6 +91,18 @@ pub struct LintOptions<'a> {
     pub require_reason: bool,
     /// Report suppressions that suppressed nothing (`unused-suppression`).
     pub report_unused: bool,
+    /// Where files named by the checked file may be read from; `None`: the boundary around the
+    /// file itself (its git work tree, else its directory).
+    pub boundary: Option<Arc<Boundary>>,
+}
+
+impl LintOptions<'_> {
+    /// The project boundary for `file`.
+    pub fn boundary_for(&self, file: &SourceFile) -> Arc<Boundary> {
+        self.boundary
+            .clone()
+            .unwrap_or_else(|| Arc::new(Boundary::around(&file.path)))
+    }
 }
 
 static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
@@ -105,6 +118,7 @@ impl LintOptions<'static> {
             inline_ignores: true,
             require_reason: false,
             report_unused: true,
+            boundary: None,
         }
     }
 }
@@ -137,13 +151,26 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             });
         }
         FileKind::Compose => {
+            let boundary = opts.boundary_for(&file);
+            let mut refused = Vec::new();
             let inputs = match &opts.compose_set {
                 Some(set) if !set.is_empty() => set.clone(),
-                _ => std::iter::once(file.clone())
-                    .chain(override_files(&file))
-                    .collect(),
+                _ => {
+                    let over = match override_file(&file, &boundary) {
+                        Ok(o) => o,
+                        Err((name, e)) => {
+                            refused.push(refusal(
+                                Span::at(0),
+                                format!("`{name}` {}; it was not read", e.describe()),
+                                &e,
+                            ));
+                            None
+                        }
+                    };
+                    std::iter::once(file.clone()).chain(over).collect()
+                }
             };
-            return lint_compose_project(file, &inputs, opts);
+            return lint_compose_project(file, &inputs, opts, &boundary, refused);
         }
     }
     finish(
@@ -236,18 +263,126 @@ fn x_sandlint_directives(
 }
 
 /// The override file `docker compose` merges into `file` by default: `compose.override.yaml`
-/// beside `compose.yaml` (likewise `.yml` and `docker-compose.*`), if it exists.
+/// beside `compose.yaml` (likewise `.yml` and `docker-compose.*`), if it exists and can be read
+/// inside the boundary around `file`.
 pub fn override_files(file: &FileRef) -> Option<FileRef> {
-    let name = file.path.file_name()?.to_str()?;
-    let (stem, ext) = name.rsplit_once('.')?;
+    override_file(file, &Boundary::around(&file.path))
+        .ok()
+        .flatten()
+}
+
+/// [`override_files`] within `boundary`; a refusal names the override file.
+fn override_file(
+    file: &FileRef,
+    boundary: &Boundary,
+) -> Result<Option<FileRef>, (String, ReadError)> {
+    let Some(name) = file.path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(None);
+    };
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return Ok(None);
+    };
     if !matches!(stem, "compose" | "docker-compose") || !matches!(ext, "yaml" | "yml") {
-        return None;
+        return Ok(None);
     }
     let dir = file.path.parent().unwrap_or(Path::new(""));
-    ["yaml", "yml"].iter().find_map(|e| {
+    for e in ["yaml", "yml"] {
         let p = dir.join(format!("{stem}.override.{e}"));
-        read_source(&p)
+        match read_source(&p, boundary) {
+            Ok(f) => return Ok(Some(f)),
+            Err(ReadError::NotFound) => {}
+            Err(err) => return Err((format!("{stem}.override.{e}"), err)),
+        }
+    }
+    Ok(None)
+}
+
+/// A refused read as a finding (`SLE006` when outside the boundary, else `SLE007`).
+fn refusal(span: Span, message: String, e: &ReadError) -> Refused {
+    Refused {
+        outside: e.is_outside(),
+        span,
+        message,
+        help: if e.is_outside() {
+            OUTSIDE_HELP.to_string()
+        } else {
+            UNREADABLE_HELP.to_string()
+        },
+    }
+}
+
+const OUTSIDE_HELP: &str = "sandlint reads only files inside the project (the git work tree, else the checked directory); pass --allow-outside PATH to allow it";
+const UNREADABLE_HELP: &str = "make it a regular file (at most 32 MiB)";
+
+/// A finding about invalid UTF-8 in a file that is not shown (an env file: its lines may hold
+/// secrets), located at what named it.
+fn invalid_utf8_refusal(span: Span, what: &str, f: &SourceFile) -> Option<Refused> {
+    let (at, byte) = f.invalid_utf8?;
+    let lc = f.line_col(at);
+    Some(Refused {
+        outside: false,
+        span,
+        message: format!(
+            "{what} is not valid UTF-8 at line {}, column {} (byte 0x{byte:02X})",
+            lc.line, lc.column
+        ),
+        help: "save it as UTF-8".to_string(),
     })
+}
+
+/// Checks a file that was refused before it could be read (a discovered symbolic link to a
+/// file outside the project, a FIFO or device with a Dockerfile/Compose name, a file over the
+/// size cap): the refusal is the finding, at 1:1 of the (empty) file.
+pub fn lint_refused(
+    path: &Path,
+    kind: FileKind,
+    error: &ReadError,
+    opts: &LintOptions<'_>,
+) -> FileResult {
+    let display = display_path(path);
+    let name = path
+        .file_name()
+        .map_or_else(|| display.clone(), |n| n.to_string_lossy().into_owned());
+    let file = SourceFile::new(path.to_path_buf(), display, String::new()).into_ref();
+    let facts = Facts {
+        refused: vec![refusal(
+            Span::at(0),
+            format!("`{name}` {}; it was not read", error.describe()),
+            error,
+        )],
+        files: vec![file.clone()],
+        ..Facts::default()
+    };
+    let mut diagnostics = Vec::new();
+    let codes = [
+        crate::docs::REFERENCE_OUTSIDE_PROJECT.code,
+        crate::docs::UNREADABLE_FILE.code,
+    ];
+    for rule in
+        rules::all().filter(|r| codes.contains(&r.meta().code) && opts.selection.is_enabled(*r))
+    {
+        let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
+        match kind {
+            FileKind::Dockerfile => rule.check_dockerfile(&mut cx, &dockerfile::parse("")),
+            FileKind::Compose => {
+                rule.check_compose(&mut cx, &compose::model::ComposeFile::default())
+            }
+        }
+    }
+    finish(
+        std::slice::from_ref(&file),
+        &[],
+        Vec::new(),
+        &mut diagnostics,
+        opts,
+    );
+    FileResult {
+        file,
+        kind,
+        diagnostics,
+        extra_files: Vec::new(),
+        built: Vec::new(),
+    }
 }
 
 /// Whether `path` is a default override file whose base file exists beside it (then it is
@@ -271,30 +406,53 @@ pub fn is_override_of_existing_base(path: &Path) -> bool {
         .any(|e| dir.join(format!("{stem}.{e}")).is_file())
 }
 
-/// Reads a file for a project (override, include, extends target, built Dockerfile).
-fn read_source(path: &Path) -> Option<FileRef> {
-    let text = std::fs::read_to_string(path).ok()?;
-    Some(SourceFile::new(path.to_path_buf(), display_path(path), text).into_ref())
+/// Reads a file for a project (override, include, extends target, built Dockerfile) through
+/// the bounded reader, within `boundary`.
+fn read_source(path: &Path, boundary: &Boundary) -> Result<FileRef, ReadError> {
+    SourceFile::read(path, Some(boundary)).map(SourceFile::into_ref)
 }
 
 /// Checks a Compose project: `inputs[0]` and the files merged into it.
-fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_>) -> FileResult {
+fn lint_compose_project(
+    file: FileRef,
+    inputs: &[FileRef],
+    opts: &LintOptions<'_>,
+    boundary: &Boundary,
+    mut refused: Vec<Refused>,
+) -> FileResult {
     let selection = &opts.selection;
     let mut diagnostics = Vec::new();
-    let vars = read_dotenv(file.dir());
     let on_disk = file.path.is_file();
-    let reader = |p: &Path| if on_disk { read_source(p) } else { None };
+    let vars = if on_disk {
+        read_dotenv(file.dir(), boundary, &mut refused)
+    } else {
+        compose::Vars::new()
+    };
+    // A file not on disk (stdin, doc examples) reads nothing; references that leave the
+    // boundary as written are still refused.
+    let reader = |p: &Path| {
+        if on_disk {
+            read_source(p, boundary)
+        } else if boundary.contains_lexically(p) {
+            Err(ReadError::NotFound)
+        } else {
+            Err(ReadError::Outside { symlink: false })
+        }
+    };
     let project = compose::project::load(inputs, &vars, &reader);
     let compose = &project.compose;
+    let builds = resolve_builds(&project.files, compose, boundary, &mut refused);
+    let env_files = if on_disk {
+        env_files(&project.files, compose, boundary, &mut refused)
+    } else {
+        Vec::new()
+    };
     let facts = Facts {
-        builds: resolve_builds(&project.files, compose),
+        builds,
         trusted_registries: opts.config.trusted_registries.clone(),
         files: project.files.clone(),
-        env_files: if on_disk {
-            env_files(&project.files, compose)
-        } else {
-            Vec::new()
-        },
+        env_files,
+        refused,
         ..Facts::default()
     };
     for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
@@ -366,18 +524,12 @@ pub fn lint_text(kind: FileKind, name: &str, text: &str, selection: &Selection) 
 fn dockerfile_facts(file: &FileRef, opts: &LintOptions<'_>) -> Facts {
     let on_disk = file.path.is_file();
     let context_dir = on_disk.then(|| file.dir().to_path_buf());
+    let mut refused = Vec::new();
     let dockerignore = context_dir.as_ref().and_then(|dir| {
-        let own = file
-            .path
-            .file_name()
-            .map(|n| dir.join(format!("{}.dockerignore", n.to_string_lossy())));
-        own.into_iter()
-            .chain(std::iter::once(dir.join(".dockerignore")))
-            .find(|p| p.is_file())
-            .and_then(|p| {
-                let text = std::fs::read_to_string(&p).ok()?;
-                Some(SourceFile::new(p.clone(), display_path(&p), text).into_ref())
-            })
+        let boundary = opts.boundary_for(file);
+        let (ignore, refusal) = build_dockerignore(file, dir, &boundary, Span::at(0));
+        refused.extend(refusal);
+        ignore
     });
     Facts {
         built_by: opts.built_by.clone(),
@@ -387,6 +539,7 @@ fn dockerfile_facts(file: &FileRef, opts: &LintOptions<'_>) -> Facts {
         builds: HashMap::new(),
         files: vec![file.clone()],
         env_files: Vec::new(),
+        refused,
     }
 }
 
@@ -568,10 +721,26 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 }
 
-fn read_dotenv(dir: &Path) -> compose::Vars {
-    match std::fs::read_to_string(dir.join(".env")) {
-        Ok(text) => compose::parse_dotenv(&text),
-        Err(_) => compose::Vars::new(),
+/// The `.env` beside the project's file (its variables interpolate the project). A refusal or
+/// invalid UTF-8 is a finding at 1:1 of the Compose file (the `.env` itself is never shown: it
+/// usually holds secrets).
+fn read_dotenv(dir: &Path, boundary: &Boundary, refused: &mut Vec<Refused>) -> compose::Vars {
+    match read_source(&dir.join(".env"), boundary) {
+        Ok(f) => {
+            refused.extend(invalid_utf8_refusal(Span::at(0), "`.env`", &f));
+            compose::parse_dotenv(&f.text)
+        }
+        Err(ReadError::NotFound) => compose::Vars::new(),
+        Err(e) => {
+            let mut r = refusal(
+                Span::at(0),
+                format!("`.env` {}; it was not read", e.describe()),
+                &e,
+            );
+            r.help = format!("variables from it are unknown; {}", r.help);
+            refused.push(r);
+            compose::Vars::new()
+        }
     }
 }
 
@@ -579,6 +748,8 @@ fn read_dotenv(dir: &Path) -> compose::Vars {
 fn resolve_builds(
     files: &[FileRef],
     compose: &compose::model::ComposeFile,
+    boundary: &Boundary,
+    refused: &mut Vec<Refused>,
 ) -> HashMap<String, BuiltImage> {
     let mut builds = HashMap::new();
     // Services that build the same Dockerfile from the same context share one read, parse,
@@ -590,6 +761,7 @@ fn resolve_builds(
         Arc<std::sync::OnceLock<Vec<String>>>,
     );
     let mut cache: HashMap<(PathBuf, PathBuf), Option<Shared>> = HashMap::new();
+    let mut failed_ignore: Option<Refused> = None;
     for service in &compose.services {
         let Some(build) = &service.build else {
             continue;
@@ -604,6 +776,7 @@ fn resolve_builds(
             },
             None => ".".to_string(),
         };
+        let context_span = build.context.as_ref().map_or(build.span, |c| c.span);
         if context.contains("://") || context.starts_with("git@") {
             continue; // remote build context: nothing local to read
         }
@@ -614,27 +787,65 @@ fn resolve_builds(
             },
             None => "Dockerfile".to_string(),
         };
+        let dockerfile_span = build.dockerfile.as_ref().map_or(build.span, |d| d.span);
         // Relative to the file that set `build` (an override or `extends` file may).
         let dir = files
             .get(usize::from(build.span.file))
             .map_or_else(|| PathBuf::from("."), |f| f.dir().to_path_buf());
         let context_dir = dir.join(&context);
+        // The context is listed (file names) and its `.dockerignore` read: it must be inside.
+        match boundary.resolve(&context_dir) {
+            Ok(_) => {}
+            Err(ReadError::NotFound) => continue,
+            Err(e) => {
+                let clipped = crate::rules::clip(&context, 48);
+                refused.push(refusal(
+                    context_span,
+                    format!(
+                        "build context `{clipped}` {}; it was not read",
+                        e.describe().replace(" file ", " directory ")
+                    ),
+                    &e,
+                ));
+                continue;
+            }
+        }
         let path = if Path::new(&dockerfile).is_absolute() {
             PathBuf::from(&dockerfile)
         } else {
             context_dir.join(&dockerfile)
         };
         let path = normalize(&path);
+        let mut failed = None;
         let shared = cache
             .entry((path.clone(), context_dir.clone()))
             .or_insert_with(|| {
-                let text = std::fs::read_to_string(&path).ok()?;
-                let file = SourceFile::new(path.clone(), display_path(&path), text).into_ref();
+                let file = match read_source(&path, boundary) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        failed = Some(e);
+                        return None;
+                    }
+                };
                 let parsed = Arc::new(dockerfile::parse(&file.text));
-                let dockerignore = build_dockerignore(&file, &context_dir);
+                let (dockerignore, refusal) =
+                    build_dockerignore(&file, &context_dir, boundary, context_span);
+                failed_ignore = refusal;
                 Some((file, parsed, dockerignore, Arc::default()))
             })
             .clone();
+        refused.extend(failed_ignore.take());
+        match failed {
+            None | Some(ReadError::NotFound) => {}
+            Some(e) => {
+                let clipped = crate::rules::clip(&dockerfile, 48);
+                refused.push(refusal(
+                    dockerfile_span,
+                    format!("dockerfile `{clipped}` {}; it was not read", e.describe()),
+                    &e,
+                ));
+            }
+        }
         let Some((file, dockerfile, dockerignore, context_listing)) = shared else {
             continue;
         };
@@ -661,6 +872,8 @@ fn resolve_builds(
 fn env_files(
     files: &[FileRef],
     compose: &compose::model::ComposeFile,
+    boundary: &Boundary,
+    refused: &mut Vec<Refused>,
 ) -> Vec<crate::rules::EnvFile> {
     let mut out = Vec::new();
     for s in &compose.services {
@@ -672,13 +885,32 @@ fn env_files(
                 .get(usize::from(entry.span.file))
                 .map_or_else(|| PathBuf::from("."), |f| f.dir().to_path_buf());
             let path = normalize(&dir.join(rel));
-            let Some(file) = read_source(&path) else {
-                continue;
+            let clipped = crate::rules::clip(rel, 48);
+            let file = match read_source(&path, boundary) {
+                Ok(f) => f,
+                Err(ReadError::NotFound) => continue,
+                Err(e) => {
+                    // several services may name the same file: one finding per entry
+                    if !refused.iter().any(|r| r.span == entry.span) {
+                        refused.push(refusal(
+                            entry.span,
+                            format!("env_file `{clipped}` {}; it was not read", e.describe()),
+                            &e,
+                        ));
+                    }
+                    continue;
+                }
             };
+            if let Some(r) =
+                invalid_utf8_refusal(entry.span, &format!("env_file `{clipped}`"), &file)
+                && !refused.iter().any(|x| x.span == entry.span)
+            {
+                refused.push(r);
+            }
             out.push(crate::rules::EnvFile {
                 service: s.name.value.clone(),
                 entry: entry.span,
-                git_ignored: is_git_ignored(&path),
+                git_ignored: is_git_ignored(&path, boundary),
                 file,
             });
         }
@@ -688,13 +920,22 @@ fn env_files(
 
 /// Whether a `.gitignore` in the file's directory or one above it (up to the repository root,
 /// the directory holding `.git`) ignores `path`; the deepest `.gitignore` that matches decides.
-pub fn is_git_ignored(path: &Path) -> bool {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+/// Each `.gitignore` is read with the bounded reader within `boundary` (one that cannot be read
+/// is treated as absent).
+pub fn is_git_ignored(path: &Path, boundary: &Boundary) -> bool {
+    let abs = crate::fsread::absolute(path);
     let mut dir = abs.parent();
     while let Some(d) = dir {
         let gi = d.join(".gitignore");
-        if gi.is_file() {
-            let (matcher, _) = ignore::gitignore::Gitignore::new(&gi);
+        if let Ok(text) = crate::fsread::read(&gi, Some(boundary)) {
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(d);
+            for line in text.text.lines() {
+                let _ = builder.add_line(Some(gi.clone()), line);
+            }
+            let Ok(matcher) = builder.build() else {
+                dir = d.parent();
+                continue;
+            };
             match matcher.matched_path_or_any_parents(&abs, false) {
                 ignore::Match::Ignore(_) => return true,
                 ignore::Match::Whitelist(_) => return false,
@@ -711,25 +952,54 @@ pub fn is_git_ignored(path: &Path) -> bool {
 
 /// The `.dockerignore` BuildKit uses for a build: `<Dockerfile name>.dockerignore` beside the
 /// Dockerfile, else `.dockerignore` at the root of the context.
-fn build_dockerignore(dockerfile: &FileRef, context_dir: &Path) -> Option<FileRef> {
+/// A `.dockerignore` that exists but is refused (outside, not a regular file) is a finding at
+/// `span`; it is then treated as absent.
+fn build_dockerignore(
+    dockerfile: &FileRef,
+    context_dir: &Path,
+    boundary: &Boundary,
+    span: Span,
+) -> (Option<FileRef>, Option<Refused>) {
     let own = dockerfile.path.file_name().map(|n| {
         dockerfile
             .dir()
             .join(format!("{}.dockerignore", n.to_string_lossy()))
     });
-    own.into_iter()
+    let Some(p) = own
+        .into_iter()
         .chain(std::iter::once(context_dir.join(".dockerignore")))
-        .find(|p| p.is_file())
-        .and_then(|p| read_source(&p))
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
+    else {
+        return (None, None);
+    };
+    match read_source(&p, boundary) {
+        Ok(f) => (Some(f), None),
+        Err(ReadError::NotFound) => (None, None),
+        Err(e) => {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let r = refusal(
+                span,
+                format!("`{name}` {}; it was not read", e.describe()),
+                &e,
+            );
+            (None, Some(r))
+        }
+    }
 }
 
-/// Most files listed from one build context, and how deep the listing goes.
+/// Most files listed from one build context, most directory entries looked at, and how deep
+/// the listing goes.
 const CONTEXT_FILES_MAX: usize = 5000;
+const CONTEXT_ENTRIES_MAX: usize = 50_000;
 const CONTEXT_DEPTH_MAX: usize = 6;
 
 /// Regular files in a build context, relative to it (`/` separators, sorted). Bounded in size
 /// and depth; `.git` and dependency/build folders (`node_modules`, `vendor`, `target`,
-/// `__pycache__`, `.venv`) are not entered. Symbolic links are not followed.
+/// `__pycache__`, `.venv`) are not entered. Symbolic links are not followed (nor listed), so the
+/// walk stays below `context_dir` (which the linter checked is inside the project boundary).
 pub fn context_files(context_dir: &Path) -> Vec<String> {
     const SKIP: &[&str] = &[
         ".git",
@@ -740,13 +1010,16 @@ pub fn context_files(context_dir: &Path) -> Vec<String> {
         ".venv",
     ];
     let mut out = Vec::new();
+    let mut seen = 0usize;
     let mut stack = vec![(context_dir.to_path_buf(), String::new(), 0usize)];
     while let Some((dir, rel, depth)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
-            if out.len() >= CONTEXT_FILES_MAX {
+            seen += 1;
+            if out.len() >= CONTEXT_FILES_MAX || seen > CONTEXT_ENTRIES_MAX {
+                stack.clear();
                 break;
             }
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -774,25 +1047,5 @@ pub fn context_files(context_dir: &Path) -> Vec<String> {
 
 /// Removes `.` and resolvable `..` components without touching the filesystem.
 pub fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let last_is_normal =
-                    matches!(out.components().next_back(), Some(Component::Normal(_)));
-                if last_is_normal {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
+    crate::fsread::normalize(path)
 }

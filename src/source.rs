@@ -119,6 +119,9 @@ pub struct SourceFile {
     /// The path shown in reports: relative to the working directory when possible, `/` separators.
     pub display: String,
     pub text: String,
+    /// Byte offset and value of the first byte that was not valid UTF-8 (the text has it
+    /// replaced by U+FFFD); reported as `SLE007 unreadable-file`.
+    pub invalid_utf8: Option<(u32, u8)>,
     line_starts: Vec<u32>,
 }
 
@@ -137,8 +140,35 @@ impl SourceFile {
             path: path.into(),
             display: display.into(),
             text,
+            invalid_utf8: None,
             line_starts,
         }
+    }
+
+    /// A file read by [`crate::fsread::read`]: its text and where it was not valid UTF-8.
+    pub fn from_text(
+        path: impl Into<PathBuf>,
+        display: impl Into<String>,
+        text: crate::fsread::Text,
+    ) -> Self {
+        let mut f = Self::new(path, display, text.text);
+        f.invalid_utf8 = text
+            .invalid_utf8
+            .map(|(at, b)| (u32::try_from(at).unwrap_or(u32::MAX), b));
+        f
+    }
+
+    /// Reads `path` with [`crate::fsread::read`] (within `boundary`, if given).
+    pub fn read(
+        path: &Path,
+        boundary: Option<&crate::fsread::Boundary>,
+    ) -> Result<Self, crate::fsread::ReadError> {
+        let text = crate::fsread::read(path, boundary)?;
+        Ok(Self::from_text(
+            path.to_path_buf(),
+            display_path(path),
+            text,
+        ))
     }
 
     /// A file that was not read from disk (tests, stdin, doc examples).

@@ -12,13 +12,11 @@ use crate::cli::{CheckArgs, FailOn, KindArg};
 use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{self, Candidate, WalkError, io_message};
+use crate::fsread::{self, Boundary, ReadError};
 use crate::linter::{self, FileKind, FileResult, LintOptions, Selection};
 use crate::report::{self, ReportCtx};
 use crate::source::{SourceFile, display_path};
 use crate::{ExitStatus, UsageError};
-
-/// Largest file we read (Dockerfiles and Compose files are small; this bounds memory).
-const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 pub fn check(
     args: &CheckArgs,
@@ -79,7 +77,13 @@ pub fn check(
         KindArg::Dockerfile => FileKind::Dockerfile,
         KindArg::Compose => FileKind::Compose,
     });
-    fn lint_options<'c>(args: &CheckArgs, config: &'c Config) -> LintOptions<'c> {
+    let boundaries = Boundaries::new(args, &configs);
+    fn options<'c>(
+        args: &CheckArgs,
+        boundaries: &Boundaries,
+        config: &'c Config,
+        root: &Path,
+    ) -> LintOptions<'c> {
         LintOptions {
             selection: Selection::all(),
             compose_set: None,
@@ -88,16 +92,19 @@ pub fn check(
             inline_ignores: !args.no_inline_ignores,
             require_reason: args.require_reason,
             report_unused: args.report_unused_ignores,
+            boundary: Some(boundaries.around(root, config)),
         }
     }
 
     // Phase 1: Compose projects (they tell which services build which Dockerfile).
     let mut outcomes: Vec<Result<FileResult, WalkError>> = compose_files
         .par_iter()
-        .map(|(c, config)| check_candidate(c, kind_arg, &lint_options(args, config)))
+        .map(|(c, config)| {
+            check_candidate(c, kind_arg, &options(args, &boundaries, config, &c.root))
+        })
         .collect();
     if !args.file.is_empty() {
-        outcomes.push(check_compose_set(&args.file, &configs, args));
+        outcomes.push(check_compose_set(&args.file, &configs, args, &boundaries));
     }
     let mut results = Vec::with_capacity(outcomes.len());
     for o in outcomes {
@@ -133,7 +140,7 @@ pub fn check(
     let outcomes: Vec<Result<FileResult, WalkError>> = other_files
         .par_iter()
         .map(|(c, config)| {
-            let mut opts = lint_options(args, config);
+            let mut opts = options(args, &boundaries, config, &c.root);
             opts.built_by = built_by
                 .get(&linter::normalize(&c.path))
                 .cloned()
@@ -153,11 +160,12 @@ pub fn check(
             .as_deref()
             .map_or(Path::new("."), |n| dir_of(Path::new(n)));
         let config = configs.for_dir(stdin_dir)?;
+        // The boundary of standard input is the one around the working directory.
         match check_stdin(
             stdin,
             args.stdin_filename.as_deref(),
             kind_arg,
-            &lint_options(args, &config),
+            &options(args, &boundaries, &config, Path::new(".")),
         ) {
             Ok(r) => results.push(r),
             Err(e) => errors.push(e),
@@ -321,6 +329,45 @@ fn dir_of(path: &Path) -> &Path {
     }
 }
 
+type BoundaryKey = (PathBuf, Option<PathBuf>);
+
+/// The project boundary of each checked root (the path named on the command line), with the
+/// paths `--allow-outside`, a `--config` file or the applicable discovered config allow.
+struct Boundaries {
+    cli: Vec<PathBuf>,
+    /// By (checked root, config file).
+    cache: std::sync::Mutex<HashMap<BoundaryKey, std::sync::Arc<Boundary>>>,
+}
+
+impl Boundaries {
+    fn new(args: &CheckArgs, configs: &Configs) -> Self {
+        let mut cli = args.allow_outside.clone();
+        if let Some(c) = &configs.fixed {
+            cli.extend(c.allow_outside.iter().cloned());
+        }
+        Boundaries {
+            cli,
+            cache: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn around(&self, root: &Path, config: &Config) -> std::sync::Arc<Boundary> {
+        let key = (root.to_path_buf(), config.path.clone());
+        if let Ok(cache) = self.cache.lock()
+            && let Some(b) = cache.get(&key)
+        {
+            return b.clone();
+        }
+        let b = std::sync::Arc::new(
+            Boundary::around(root).allowing(self.cli.iter().chain(&config.allow_outside)),
+        );
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, b.clone());
+        }
+        b
+    }
+}
+
 /// Loads each config file once.
 struct Configs {
     fixed: Option<Config>,
@@ -361,7 +408,7 @@ impl Configs {
             return Ok(c.clone());
         }
         let config = match &found {
-            Some(p) => Config::load(p)?,
+            Some(p) => Config::load_discovered(p)?,
             None => Config::default(),
         };
         let config = std::sync::Arc::new(config.with_cli(&self.cli));
@@ -377,11 +424,11 @@ fn check_compose_set(
     files: &[PathBuf],
     configs: &Configs,
     args: &CheckArgs,
+    boundaries: &Boundaries,
 ) -> Result<FileResult, WalkError> {
     let mut refs = Vec::with_capacity(files.len());
     for path in files {
-        let text = read_text(path)?;
-        refs.push(SourceFile::new(path.clone(), display_path(path), text).into_ref());
+        refs.push(read_named(path)?.into_ref());
     }
     let Some(first) = refs.first().cloned() else {
         return Err(WalkError {
@@ -403,29 +450,26 @@ fn check_compose_set(
         inline_ignores: !args.no_inline_ignores,
         require_reason: args.require_reason,
         report_unused: args.report_unused_ignores,
+        boundary: Some(boundaries.around(&first.path, &config)),
     };
     Ok(linter::lint_file_with(first, FileKind::Compose, &opts))
 }
 
-fn read_text(path: &Path) -> Result<String, WalkError> {
-    let err = |message: String| WalkError {
+/// A file named on the command line: read wherever it is (the invoker named it), but only if it
+/// is a regular file within the size cap; anything else is an I/O error (exit 2).
+fn read_named(path: &Path) -> Result<SourceFile, WalkError> {
+    SourceFile::read(path, None).map_err(|e| WalkError {
         path: path.to_path_buf(),
-        message,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(io_message(&e)))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!(
-            "file is larger than {} MiB",
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| err(io_message(&e)))?;
-    Ok(decode(bytes))
+        message: walk_message(&e),
+    })
 }
 
-/// UTF-8 text; invalid sequences become U+FFFD so that the file is still checked.
-fn decode(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+fn walk_message(e: &ReadError) -> String {
+    match e {
+        ReadError::NotFound => "no such file or directory".to_string(),
+        ReadError::Io(m) => m.clone(),
+        e => format!("{}; it was not read", e.describe()),
+    }
 }
 
 fn check_candidate(
@@ -433,18 +477,36 @@ fn check_candidate(
     kind_arg: Option<FileKind>,
     opts: &LintOptions<'_>,
 ) -> Result<FileResult, WalkError> {
-    let text = read_text(&c.path)?;
+    let file = if c.explicit {
+        read_named(&c.path)?
+    } else {
+        // Found by the walk: inside the boundary only, and a refusal is a finding.
+        match SourceFile::read(&c.path, opts.boundary.as_deref()) {
+            Ok(f) => f,
+            Err(
+                e @ (ReadError::Outside { .. } | ReadError::NotRegular(_) | ReadError::TooLarge),
+            ) => {
+                let kind = c.kind.or(kind_arg).unwrap_or(FileKind::Dockerfile);
+                return Ok(linter::lint_refused(&c.path, kind, &e, opts));
+            }
+            Err(e) => {
+                return Err(WalkError {
+                    path: c.path.clone(),
+                    message: walk_message(&e),
+                });
+            }
+        }
+    };
     let kind = c
         .kind
-        .or_else(|| discover::kind_from_content(&text))
+        .or_else(|| discover::kind_from_content(&file.text))
         .or(kind_arg)
         .ok_or_else(|| WalkError {
             path: c.path.clone(),
             message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose"
                 .to_string(),
         })?;
-    let file = SourceFile::new(c.path.clone(), display_path(&c.path), text).into_ref();
-    Ok(linter::lint_file_with(file, kind, opts))
+    Ok(linter::lint_file_with(file.into_ref(), kind, opts))
 }
 
 fn check_stdin(
@@ -454,22 +516,26 @@ fn check_stdin(
     opts: &LintOptions<'_>,
 ) -> Result<FileResult, WalkError> {
     let display = name.unwrap_or("-");
-    let mut bytes = Vec::new();
-    stdin.read_to_end(&mut bytes).map_err(|e| WalkError {
+    let text = fsread::read_stdin(stdin).map_err(|e| WalkError {
         path: PathBuf::from(display),
-        message: format!("cannot read standard input: {}", io_message(&e)),
+        message: match e {
+            ReadError::TooLarge => format!(
+                "standard input is larger than {} MiB; it was not checked",
+                fsread::MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            e => format!("cannot read standard input: {}", walk_message(&e)),
+        },
     })?;
-    let text = decode(bytes);
     let kind = kind_arg
         .or_else(|| name.and_then(|n| discover::kind_from_name(Path::new(n))))
-        .or_else(|| discover::kind_from_content(&text))
+        .or_else(|| discover::kind_from_content(&text.text))
         .ok_or_else(|| WalkError {
             path: PathBuf::from(display),
             message: "cannot tell whether standard input is a Dockerfile or a Compose file; pass --kind or --stdin-filename"
                 .to_string(),
         })?;
     // The Compose project directory of stdin is the directory of --stdin-filename (or `.`).
-    let file = SourceFile::new(
+    let file = SourceFile::from_text(
         PathBuf::from(display),
         display_path(Path::new(display)),
         text,

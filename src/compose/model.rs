@@ -61,6 +61,11 @@ pub struct ComposeFile {
     /// References that could not be followed (an `extends`/`include` file that does not exist,
     /// an `extends` service that is not there, a cycle): coverage gaps, reported as findings.
     pub unresolved: Vec<LoadError>,
+    /// References that leave the project boundary and were not read (`SLE006`).
+    pub outside: Vec<LoadError>,
+    /// References to files that could not be read: not a regular file (FIFO, device, ...),
+    /// too large, or an I/O error (`SLE007`).
+    pub unreadable: Vec<LoadError>,
 }
 
 /// One `include:` entry (short form: a path; long form: `path:` a path or a list of paths).

@@ -29,6 +29,7 @@ use super::interpolate::{Interpolated, interpolate};
 use super::model::{ComposeFile, LoadError};
 use super::yaml::{self, Node, NodeKind};
 use super::{Vars, build, merge};
+use crate::fsread::ReadError;
 use crate::source::{FileRef, Span};
 
 /// Most files one project may pull in (includes, extends targets, overrides).
@@ -36,8 +37,10 @@ pub const MAX_FILES: usize = 512;
 /// Deepest chain of `extends` or `include`.
 pub const MAX_DEPTH: usize = 16;
 
-/// Reads a file named by a project (the linter reads from disk; tests from memory).
-pub type Reader<'r> = &'r dyn Fn(&Path) -> Option<FileRef>;
+/// Reads a file named by a project (the linter reads from disk, through the bounded reader and
+/// within the project boundary; tests from memory). A refusal becomes a finding at the
+/// referencing key: `NotFound` a gap (`SLE005`), `Outside` `SLE006`, the rest `SLE007`.
+pub type Reader<'r> = &'r dyn Fn(&Path) -> Result<FileRef, ReadError>;
 
 /// A loaded project.
 #[derive(Debug)]
@@ -59,6 +62,8 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         by_path: HashMap::new(),
         errors: Vec::new(),
         unresolved: Vec::new(),
+        outside: Vec::new(),
+        unreadable: Vec::new(),
         vars,
         read,
     };
@@ -85,14 +90,28 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         let file_vars: Vec<Option<Vars>> = (0..l.files.len())
             .map(|i| {
                 let idx = u16::try_from(i).ok()?;
-                if !l.included.contains(&idx) {
-                    return None;
-                }
+                let &(_, span) = l.included.iter().find(|(f, _)| *f == idx)?;
                 let dir = l.files.get(i)?.dir().to_path_buf();
-                Some(
-                    (l.read)(&dir.join(".env"))
-                        .map_or_else(Vars::new, |f| super::parse_dotenv(&f.text)),
-                )
+                let path = dir.join(".env");
+                Some(match (l.read)(&path) {
+                    Ok(f) => super::parse_dotenv(&f.text),
+                    Err(ReadError::NotFound) => Vars::new(),
+                    Err(e) => {
+                        let shown = crate::source::display_path(&path);
+                        let message = format!("`{shown}` {}; it was not read", e.describe());
+                        let err = LoadError {
+                            message,
+                            span,
+                            help: Some(DOTENV_HELP.to_string()),
+                        };
+                        if e.is_outside() {
+                            l.outside.push(err);
+                        } else {
+                            l.unreadable.push(err);
+                        }
+                        Vars::new()
+                    }
+                })
             })
             .collect();
         let texts: Vec<&str> = l.files.iter().map(|f| f.text.as_str()).collect();
@@ -109,21 +128,29 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         .errors
         .dedup_by(|a, b| a.span == b.span && a.message == b.message);
     compose.unresolved = l.unresolved;
+    compose.outside = l.outside;
+    compose.unreadable = l.unreadable;
     Project {
         files: l.files,
         compose,
     }
 }
 
+/// Help for a refused `.env` (its variables are then unknown).
+const DOTENV_HELP: &str = "variables from it are unknown; make it a regular file inside the project, or pass --allow-outside";
+
 struct Loading<'a> {
-    /// Numbers of the files loaded through `include` (each is its own project directory).
-    included: Vec<u16>,
+    /// Numbers of the files loaded through `include` (each is its own project directory), with
+    /// the span of the first `include` entry that named each.
+    included: Vec<(u16, Span)>,
     files: Vec<FileRef>,
     /// The merged root of each file (by file number), `None` when it has no usable root.
     roots: Vec<Option<Rc<Node>>>,
     by_path: HashMap<PathBuf, u16>,
     errors: Vec<LoadError>,
     unresolved: Vec<LoadError>,
+    outside: Vec<LoadError>,
+    unreadable: Vec<LoadError>,
     vars: &'a Vars,
     read: Reader<'a>,
 }
@@ -208,7 +235,7 @@ impl Loading<'_> {
             return Some(i);
         }
         match (self.read)(&path) {
-            Some(file) => {
+            Ok(file) => {
                 let idx = self.add(file);
                 if idx.is_none() {
                     self.gap(
@@ -219,7 +246,33 @@ impl Loading<'_> {
                 }
                 idx
             }
-            None => {
+            Err(
+                e @ (ReadError::Outside { .. }
+                | ReadError::NotRegular(_)
+                | ReadError::TooLarge
+                | ReadError::Io(_)),
+            ) => {
+                let message = format!(
+                    "{what} `{}` {}; it was not read",
+                    crate::rules::clip(rel, 48),
+                    e.describe()
+                );
+                if e.is_outside() {
+                    self.outside.push(LoadError {
+                        message,
+                        span,
+                        help: Some("sandlint reads only files inside the project (the git work tree, else the checked directory); pass --allow-outside PATH to allow it".to_string()),
+                    });
+                } else {
+                    self.unreadable.push(LoadError {
+                        message,
+                        span,
+                        help: Some("make it a regular file (at most 32 MiB)".to_string()),
+                    });
+                }
+                None
+            }
+            Err(ReadError::NotFound) => {
                 let help = format!(
                     "looked for {}; fix the path, or check the file where it lives",
                     crate::source::display_path(&path)
@@ -272,7 +325,9 @@ impl Loading<'_> {
                 let Some(idx) = self.file_at(p.span, &rel, "include") else {
                     continue;
                 };
-                self.included.push(idx);
+                if !self.included.iter().any(|(f, _)| *f == idx) {
+                    self.included.push((idx, p.span));
+                }
                 if !seen.insert(idx) {
                     self.gap(
                         p.span,
@@ -758,7 +813,7 @@ mod tests {
 
     fn project(list: &[(&str, &str)], inputs: &[&str]) -> Project {
         let fs = files(list);
-        let read = |p: &Path| fs.get(p).cloned();
+        let read = |p: &Path| fs.get(p).cloned().ok_or(ReadError::NotFound);
         let inputs: Vec<FileRef> = inputs
             .iter()
             .filter_map(|p| fs.get(Path::new(p)).cloned())

@@ -67,6 +67,22 @@ pub struct Facts {
     pub files: Vec<FileRef>,
     /// For Compose projects: the `env_file`s that services name and that exist.
     pub env_files: Vec<EnvFile>,
+    /// Files the linter did not read (outside the project boundary, not a regular file, too
+    /// large) or read with invalid UTF-8, located at what named them: reported by `SLE006` and
+    /// `SLE007`.
+    pub refused: Vec<Refused>,
+}
+
+/// A file the linter refused to read (or read with invalid UTF-8), located at the key that
+/// named it (spans of a Compose project are in file `span.file` of [`Facts::files`]).
+#[derive(Debug, Clone)]
+pub struct Refused {
+    /// Outside the project boundary (`SLE006`); otherwise unreadable (`SLE007`).
+    pub outside: bool,
+    pub span: Span,
+    /// Names the reference as written, never anything the file holds.
+    pub message: String,
+    pub help: String,
 }
 
 /// An `env_file` a service names, read by the linter (for secrets detection only: its values

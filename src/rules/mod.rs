@@ -10,7 +10,7 @@ pub mod dockerfile;
 pub mod meta;
 mod secrets;
 
-pub use context::{BuiltBy, BuiltImage, Ctx, EnvFile, Facts};
+pub use context::{BuiltBy, BuiltImage, Ctx, EnvFile, Facts, Refused};
 
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;

@@ -27,15 +27,26 @@ pub(super) fn apply(
     service: &str,
     profile: &mut HardenedProfile,
 ) -> Result<Applied, SandboxError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+    // The bounded reader: regular files only, size-capped; the files the Compose file names
+    // must be inside its project boundary (its git work tree, else its directory).
+    let boundary = crate::fsread::Boundary::around(file);
+    let text = crate::fsread::read(file, None)
+        .map_err(|e| invalid(format!("cannot read {}: {}", file.display(), e.describe())))?
+        .text;
     let dir = std::fs::canonicalize(file)
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    let vars = match std::fs::read_to_string(dir.join(".env")) {
-        Ok(t) => crate::compose::parse_dotenv(&t),
-        Err(_) => crate::compose::Vars::new(),
+    let vars = match crate::fsread::read(&dir.join(".env"), Some(&boundary)) {
+        Ok(t) => crate::compose::parse_dotenv(&t.text),
+        Err(crate::fsread::ReadError::NotFound) => crate::compose::Vars::new(),
+        Err(e) => {
+            return Err(invalid(format!(
+                "{}: {}; it was not read",
+                dir.join(".env").display(),
+                e.describe()
+            )));
+        }
     };
     // The effective service: the default override file, `extends` and `include` applied.
     let main =
@@ -45,15 +56,17 @@ pub(super) fn apply(
         .chain(crate::linter::override_files(&main))
         .collect();
     let read = |p: &Path| {
-        let t = std::fs::read_to_string(p).ok()?;
-        Some(
-            crate::source::SourceFile::new(p.to_path_buf(), crate::source::display_path(p), t)
-                .into_ref(),
-        )
+        crate::source::SourceFile::read(p, Some(&boundary)).map(crate::source::SourceFile::into_ref)
     };
     let project = crate::compose::project::load(&inputs, &vars, &read);
     let loaded = &project.compose;
-    if let Some(err) = loaded.errors.first().or(loaded.unresolved.first()) {
+    if let Some(err) = loaded
+        .errors
+        .first()
+        .or(loaded.unresolved.first())
+        .or(loaded.outside.first())
+        .or(loaded.unreadable.first())
+    {
         let src = project
             .files
             .get(usize::from(err.span.file))

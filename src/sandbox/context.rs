@@ -142,11 +142,18 @@ fn walk(
 /// Tars a build context (honouring `.dockerignore` at its root). `dockerfile` is the
 /// Dockerfile's path relative to the root.
 pub fn tar_context(root: &Path, dockerfile: &str) -> std::io::Result<Vec<u8>> {
-    let ignore = match std::fs::read_to_string(root.join(".dockerignore")) {
-        Ok(text) => DockerIgnore::parse(&text)
+    // The bounded reader, within the context's project boundary.
+    let boundary = crate::fsread::Boundary::around(root);
+    let ignore = match crate::fsread::read(&root.join(".dockerignore"), Some(&boundary)) {
+        Ok(text) => DockerIgnore::parse(&text.text)
             .map_err(|m| std::io::Error::new(std::io::ErrorKind::InvalidData, m))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DockerIgnore::default(),
-        Err(e) => return Err(e),
+        Err(crate::fsread::ReadError::NotFound) => DockerIgnore::default(),
+        Err(e) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(".dockerignore {}; it was not read", e.describe()),
+            ));
+        }
     };
     let keep = vec![clean(dockerfile), ".dockerignore".to_string()];
     let files = context_files(root, &ignore, &keep)?;

@@ -226,6 +226,7 @@ pub(super) fn lint(
         inline_ignores: true,
         require_reason: false,
         report_unused: false,
+        boundary: None,
     };
     let findings = lint_file_with(file.clone(), FileKind::Compose, &opts).diagnostics;
     Ok(LintReport {

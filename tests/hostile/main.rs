@@ -12,6 +12,7 @@
     reason = "integration tests"
 )]
 
+mod boundary;
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;

@@ -2,7 +2,9 @@
 
 mod compose_syntax_error;
 mod dockerfile_syntax_error;
+mod reference_outside_project;
 mod suppressions;
+mod unreadable_file;
 mod unresolved_reference;
 
 use super::Rule;
@@ -14,4 +16,6 @@ pub static RULES: &[&dyn Rule] = &[
     &suppressions::InvalidSuppression,
     &suppressions::UnusedSuppression,
     &unresolved_reference::UnresolvedReference,
+    &reference_outside_project::ReferenceOutsideProject,
+    &unreadable_file::UnreadableFile,
 ];

@@ -1,0 +1,412 @@
+//! The one way sandlint reads a file, and the project boundary it reads within.
+//!
+//! [`read`] is used for every file sandlint opens (paths on the command line, discovered files,
+//! override/`include`/`extends`/`env_file`/`.env` files, `.dockerignore`, `.gitignore`, config,
+//! baseline, the sandbox's Compose and context files):
+//!
+//! 1. the path is checked against the [`Boundary`] (lexically, then after resolving symbolic
+//!    links) before anything is opened, so nothing outside the project is ever read;
+//! 2. it is `stat`ed and must be a regular file: FIFOs, devices, sockets and directories are
+//!    refused without being opened (opening some devices has side effects; a FIFO blocks);
+//! 3. it is opened with `O_NONBLOCK` (a FIFO swapped in after the check cannot block) and
+//!    `O_NOFOLLOW`, `fstat`ed again, and at most [`MAX_FILE_BYTES`]` + 1` bytes are read, so a
+//!    file that claims to be small (`/proc` files say 0) cannot grow memory;
+//! 4. it is decoded once: invalid UTF-8 is replaced, and the offset of the first invalid byte is
+//!    kept so that the caller reports it (`SLE007 unreadable-file`) instead of hiding it.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+/// Largest file sandlint reads (Dockerfiles and Compose files are small; this bounds memory).
+/// Standard input has the same cap.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Why a file was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    /// The path leaves the project boundary: `symlink` when only resolving a symbolic link
+    /// shows it (the path as written is inside). Nothing was opened.
+    Outside {
+        symlink: bool,
+    },
+    /// Not a regular file; what it is (`a FIFO (named pipe)`, `a character device`, ...).
+    NotRegular(&'static str),
+    /// Larger than [`MAX_FILE_BYTES`].
+    TooLarge,
+    /// Any other I/O error (already a short lowercase message).
+    Io(String),
+}
+
+impl ReadError {
+    /// What is wrong, as the end of a sentence about the file: `is a FIFO (named pipe), not a
+    /// regular file`. Never contains any of the file's content.
+    pub fn describe(&self) -> String {
+        match self {
+            ReadError::NotFound => "does not exist".to_string(),
+            ReadError::Outside { symlink: false } => "is outside the project".to_string(),
+            ReadError::Outside { symlink: true } => {
+                "is a symbolic link to a file outside the project".to_string()
+            }
+            ReadError::NotRegular(what) => format!("is {what}, not a regular file"),
+            ReadError::TooLarge => format!("is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
+            ReadError::Io(m) => format!("cannot be read: {m}"),
+        }
+    }
+
+    pub fn is_outside(&self) -> bool {
+        matches!(self, ReadError::Outside { .. })
+    }
+}
+
+/// A decoded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    /// The text; invalid UTF-8 sequences are replaced by U+FFFD.
+    pub text: String,
+    /// Byte offset (in `text`, which equals the offset in the file) and value of the first
+    /// invalid byte, if any.
+    pub invalid_utf8: Option<(usize, u8)>,
+}
+
+/// Decodes bytes once, keeping where the first invalid byte was.
+pub fn decode(bytes: Vec<u8>) -> Text {
+    match String::from_utf8(bytes) {
+        Ok(text) => Text {
+            text,
+            invalid_utf8: None,
+        },
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes().get(at).copied().unwrap_or(0);
+            Text {
+                text: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                invalid_utf8: Some((at, byte)),
+            }
+        }
+    }
+}
+
+/// Reads at most `cap` bytes from `r`; more is [`ReadError::TooLarge`].
+pub fn read_capped(r: &mut dyn Read, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    r.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::Io(crate::discover::io_message(&e)))?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Standard input, with the same cap as files.
+pub fn read_stdin(r: &mut dyn Read) -> Result<Text, ReadError> {
+    read_capped(r, MAX_FILE_BYTES).map(decode)
+}
+
+/// Reads the regular file `path` if it is inside `boundary` (`None`: the caller vouches for the
+/// path, e.g. the user named it; it must still be a regular file within the size cap).
+pub fn read(path: &Path, boundary: Option<&Boundary>) -> Result<Text, ReadError> {
+    let target = match boundary {
+        Some(b) => b.resolve(path)?,
+        None => path.to_path_buf(),
+    };
+    let meta = std::fs::metadata(&target).map_err(|e| io_error(&e))?;
+    check_type(&meta)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge);
+    }
+    let mut file = open(&target, boundary.is_some())?;
+    let meta = file.metadata().map_err(|e| io_error(&e))?;
+    check_type(&meta)?;
+    read_capped(&mut file, MAX_FILE_BYTES).map(decode)
+}
+
+fn io_error(e: &std::io::Error) -> ReadError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        ReadError::NotFound
+    } else {
+        ReadError::Io(crate::discover::io_message(e))
+    }
+}
+
+fn check_type(meta: &std::fs::Metadata) -> Result<(), ReadError> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    if t.is_dir() {
+        return Err(ReadError::NotRegular("a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Err(ReadError::NotRegular("a FIFO (named pipe)"));
+        }
+        if t.is_char_device() {
+            return Err(ReadError::NotRegular("a character device"));
+        }
+        if t.is_block_device() {
+            return Err(ReadError::NotRegular("a block device"));
+        }
+        if t.is_socket() {
+            return Err(ReadError::NotRegular("a socket"));
+        }
+    }
+    Err(ReadError::NotRegular("not a file"))
+}
+
+/// Opens without blocking (a FIFO swapped in after the `stat` returns at once) and, for a path
+/// already resolved inside the boundary, without following a symbolic link swapped in since.
+fn open(path: &Path, nofollow: bool) -> Result<std::fs::File, ReadError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
+        if nofollow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        opts.custom_flags(flags);
+    }
+    #[cfg(not(unix))]
+    let _ = nofollow;
+    opts.open(path).map_err(|e| io_error(&e))
+}
+
+/// Removes `.` and resolvable `..` components without touching the filesystem.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else if !matches!(out.components().next_back(), Some(Component::RootDir)) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// `path` made absolute (against the working directory) and normalized, without touching the
+/// filesystem.
+pub fn absolute(path: &Path) -> PathBuf {
+    normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
+/// The git work tree holding `dir` (the nearest ancestor with a `.git` directory or file).
+pub fn git_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+        .map(Path::to_path_buf)
+}
+
+/// Where a check may read: the git work tree containing the scanned path, else the scanned
+/// directory (a file's own directory for a file named alone), plus the paths the invoker
+/// allowed (`--allow-outside`, or `allow-outside` in a config named with `--config`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Boundary {
+    /// The roots, each as written (absolute, normalized) and with symbolic links resolved.
+    roots: Vec<PathBuf>,
+}
+
+impl Boundary {
+    /// The boundary of a check of `scanned` (a directory or a file).
+    pub fn around(scanned: &Path) -> Boundary {
+        let abs = absolute(scanned);
+        let start = if abs.is_dir() {
+            abs
+        } else {
+            abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+        };
+        let mut roots = Vec::new();
+        let lexical_root = git_root(&start).unwrap_or_else(|| start.clone());
+        if let Ok(canon) = std::fs::canonicalize(&start) {
+            roots.push(git_root(&canon).unwrap_or(canon));
+        }
+        roots.push(lexical_root);
+        roots.dedup();
+        Boundary { roots }
+    }
+
+    /// The same boundary, also allowing `paths` (directories or files; relative paths are
+    /// relative to the working directory).
+    pub fn allowing<'p>(mut self, paths: impl IntoIterator<Item = &'p PathBuf>) -> Boundary {
+        for p in paths {
+            let abs = absolute(p);
+            if let Ok(canon) = std::fs::canonicalize(&abs)
+                && !self.roots.contains(&canon)
+            {
+                self.roots.push(canon);
+            }
+            if !self.roots.contains(&abs) {
+                self.roots.push(abs);
+            }
+        }
+        self
+    }
+
+    /// The main root (the git work tree or scanned directory, symbolic links resolved).
+    pub fn root(&self) -> &Path {
+        self.roots.first().map_or(Path::new("/"), PathBuf::as_path)
+    }
+
+    fn lexically_inside(&self, abs: &Path) -> bool {
+        self.roots.iter().any(|r| abs.starts_with(r))
+    }
+
+    /// Whether `path` is inside, as written (no filesystem access).
+    pub fn contains_lexically(&self, path: &Path) -> bool {
+        self.lexically_inside(&absolute(path))
+    }
+
+    /// The path to open for `path`: checked as written, then with symbolic links resolved.
+    /// A path outside is never opened or resolved further than needed to tell.
+    pub fn resolve(&self, path: &Path) -> Result<PathBuf, ReadError> {
+        let abs = absolute(path);
+        if !self.lexically_inside(&abs) {
+            return Err(ReadError::Outside { symlink: false });
+        }
+        let canon = std::fs::canonicalize(&abs).map_err(|e| io_error(&e))?;
+        if !self.lexically_inside(&canon) {
+            return Err(ReadError::Outside { symlink: true });
+        }
+        Ok(canon)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    fn write(p: &Path, b: &[u8]) {
+        std::fs::write(p, b).unwrap();
+    }
+
+    #[test]
+    fn reads_regular_files_inside() {
+        let d = tmp();
+        write(&d.path().join("a.yaml"), b"services: {}\n");
+        let b = Boundary::around(d.path());
+        let t = read(&d.path().join("a.yaml"), Some(&b));
+        assert_eq!(
+            t,
+            Ok(Text {
+                text: "services: {}\n".into(),
+                invalid_utf8: None
+            })
+        );
+        assert_eq!(
+            read(&d.path().join("missing"), Some(&b)),
+            Err(ReadError::NotFound)
+        );
+    }
+
+    #[test]
+    fn refuses_outside_lexically_and_through_symlinks() {
+        let d = tmp();
+        let out = tmp();
+        write(&out.path().join("secret"), b"x");
+        let proj = d.path().join("p");
+        std::fs::create_dir(&proj).unwrap();
+        symlink(out.path().join("secret"), proj.join("link")).unwrap();
+        let b = Boundary::around(&proj);
+        assert_eq!(
+            read(&out.path().join("secret"), Some(&b)),
+            Err(ReadError::Outside { symlink: false })
+        );
+        assert_eq!(
+            read(
+                &proj
+                    .join("../p/../../")
+                    .join(out.path().file_name().unwrap_or_default())
+                    .join("secret"),
+                Some(&b)
+            ),
+            Err(ReadError::Outside { symlink: false })
+        );
+        assert_eq!(
+            read(&proj.join("link"), Some(&b)),
+            Err(ReadError::Outside { symlink: true })
+        );
+        assert_eq!(
+            read(Path::new("/etc/hostname"), Some(&b)),
+            Err(ReadError::Outside { symlink: false })
+        );
+        // allowed by the invoker
+        let b = b.allowing([&out.path().to_path_buf()]);
+        assert_eq!(
+            read(&proj.join("link"), Some(&b)).map(|t| t.text),
+            Ok("x".into())
+        );
+    }
+
+    #[test]
+    fn refuses_devices_fifos_and_directories() {
+        assert_eq!(
+            read(Path::new("/dev/zero"), None),
+            Err(ReadError::NotRegular("a character device"))
+        );
+        let d = tmp();
+        assert_eq!(
+            read(d.path(), None),
+            Err(ReadError::NotRegular("a directory"))
+        );
+        let fifo = d.path().join("fifo");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok);
+        assert_eq!(
+            read(&fifo, Some(&Boundary::around(d.path()))),
+            Err(ReadError::NotRegular("a FIFO (named pipe)"))
+        );
+        assert_eq!(
+            ReadError::NotRegular("a FIFO (named pipe)").describe(),
+            "is a FIFO (named pipe), not a regular file"
+        );
+    }
+
+    #[test]
+    fn caps_what_it_reads() {
+        let mut zero = std::io::repeat(0);
+        assert_eq!(read_capped(&mut zero, 16), Err(ReadError::TooLarge));
+        let mut small: &[u8] = b"0123456789abcdef";
+        assert_eq!(read_capped(&mut small, 16).map(|b| b.len()), Ok(16));
+        // /proc files say they are empty; the cap still holds while reading
+        assert!(read(Path::new("/proc/self/status"), None).is_ok());
+    }
+
+    #[test]
+    fn decode_keeps_the_first_invalid_byte() {
+        let t = decode(b"ab\nc\xffd\xfe".to_vec());
+        assert_eq!(t.invalid_utf8, Some((4, 0xff)));
+        assert_eq!(t.text, "ab\nc\u{fffd}d\u{fffd}");
+        assert_eq!(decode(b"ok".to_vec()).invalid_utf8, None);
+    }
+
+    #[test]
+    fn normalize_does_not_climb_above_root() {
+        assert_eq!(normalize(Path::new("/a/../../b")), PathBuf::from("/b"));
+        assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
+        assert_eq!(normalize(Path::new("./a/./b/..")), PathBuf::from("a"));
+    }
+}
