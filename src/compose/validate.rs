@@ -210,7 +210,8 @@ fn pairs(map: &Node) -> Vec<(&str, &Node, &Node)> {
     entries
         .iter()
         .filter(|e| {
-            !e.value.is_reset() && !(e.merged && e.name().is_some_and(|n| written.contains(&n)))
+            let shadowed = e.merged && e.name().is_some_and(|n| written.contains(&n));
+            !(e.value.is_reset() || shadowed)
         })
         .filter_map(|e| Some((e.name()?, e.key, e.value)))
         .collect()
@@ -376,7 +377,10 @@ pub fn project(
     let mut errors = Vec::new();
     // After an `extends`/`include` that could not be followed (an unresolved-reference finding)
     // a service may lack what the missing file would give it.
-    tree(root, partial || !compose.unresolved.is_empty(), &mut errors);
+    // No root after a file that failed to load is not an empty project.
+    if root.is_some() || compose.errors.is_empty() {
+        tree(root, partial || !compose.unresolved.is_empty(), &mut errors);
+    }
     // A value of the wrong shape (`ports: abc`) is reported once, for its shape.
     let mut values = Vec::new();
     model(compose, &mut values);

@@ -260,3 +260,233 @@ fn config_errors_are_escaped() {
     assert_inert(&o, "config error", false);
     o.assert_present("root-usr\\x1b]0;pwned\\x07\\u{202e}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Files Docker rejects are findings (exit 1), located at the value.
+
+/// `(file name, contents, expected concise line without the file name)`.
+const REJECTED: &[(&str, &str, &str)] = &[
+    (
+        "compose.yaml",
+        "",
+        "1:1: error SLE002 empty compose file: it defines nothing",
+    ),
+    (
+        "compose.yaml",
+        "# only a comment\n",
+        "1:1: error SLE002 empty compose file: it defines nothing",
+    ),
+    (
+        "compose.yaml",
+        "{}\n",
+        "1:1: error SLE002 empty compose file: it defines nothing",
+    ),
+    (
+        "compose.yaml",
+        "services:\n",
+        "1:10: error SLE002 `services` must be a mapping, not empty",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n",
+        "2:3: error SLE002 service `web` must be a mapping, not empty",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    privileged: true\n",
+        "2:3: error SLE002 service `web` has neither `image` nor `build`",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    privileged: maybe\n",
+        "4:17: error SLE002 `privileged` of service `web` is not a boolean: `maybe`",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    privileged: 1\n",
+        "4:17: error SLE002 `privileged` of service `web` must be a boolean, not a number",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    ports: abc\n",
+        "4:12: error SLE002 `ports` of service `web` must be a list, not a string",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    ports: [\"99999:80\"]\n",
+        "4:14: error SLE002 invalid host port `99999` of service `web`: out of range (0-65535)",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    user: 0\n",
+        "4:11: error SLE002 `user` of service `web` must be a string, not a number",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    cap_add: ALL\n",
+        "4:14: error SLE002 `cap_add` of service `web` must be a list of strings, not a string",
+    ),
+    (
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1\n    security_opt: [1]\n",
+        "4:20: error SLE002 item 1 of `security_opt` of service `web` must be a string, not a number",
+    ),
+    (
+        "compose.yaml",
+        "web:\n  image: nginx:1\n",
+        "1:1: error SLE002 unknown top-level key `web`",
+    ),
+    (
+        "Dockerfile",
+        "ARG BASE=alpine:3\n",
+        "1:1: error SLE001 no build stage: the file has no `FROM` instruction",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nHEALTHCHECK --interval=bad CMD true\n",
+        "2:24: error SLE001 invalid duration `bad` for `--interval`: not a number followed by a unit",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nHEALTHCHECK --timeout=30 CMD true\n",
+        "2:23: error SLE001 invalid duration `30` for `--timeout`: missing unit",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nHEALTHCHECK --retries=-1 CMD true\n",
+        "2:23: error SLE001 `--retries` cannot be negative (`-1`)",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nEXPOSE 80 abc\n",
+        "2:11: error SLE001 invalid port `abc` in `EXPOSE`: invalid container port `abc`: not a number",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nEXPOSE 80/http\n",
+        "2:8: error SLE001 invalid port `80/http` in `EXPOSE`: unknown protocol `http`",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nRUN --network=bridge true\n",
+        "2:15: error SLE001 invalid `--network` mode `bridge`",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nCOPY --chmod=999 a /a\n",
+        "2:14: error SLE001 invalid `--chmod` mode `999`: not an octal mode up to 07777",
+    ),
+    (
+        "Dockerfile",
+        "FROM alpine:3\nSTOPSIGNAL SIGFOO\n",
+        "2:12: error SLE001 invalid signal `SIGFOO` in `STOPSIGNAL`",
+    ),
+];
+
+#[test]
+fn files_docker_rejects_fail_the_run_at_the_value() {
+    for (name, text, want) in REJECTED {
+        let p = harness::project(&[(name, text)], false);
+        let o = harness::sandlint(
+            p.path(),
+            &[
+                "check",
+                "--no-config",
+                "--select",
+                "meta",
+                "--format",
+                "concise",
+                "-q",
+                name,
+            ],
+        )
+        .run();
+        o.assert_code(1);
+        assert_eq!(
+            o.stdout,
+            format!("{name}:{want}\n"),
+            "{text:?}\n{}",
+            o.transcript()
+        );
+    }
+}
+
+/// What Docker accepts stays clean (no false syntax error).
+#[test]
+fn files_docker_accepts_stay_clean() {
+    for (name, text) in [
+        ("compose.yaml", "services: {}\n"),
+        ("compose.yaml", "name: x\n"),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    image: nginx:1\n    privileged: \"yes\"\n    ports: [\"8080:80/udp\", 443]\n    user: \"0\"\n",
+        ),
+        (
+            "compose.prod.yaml",
+            "services:\n  web:\n    environment: [A=b]\n",
+        ),
+        (
+            "Dockerfile",
+            "FROM alpine:3\nHEALTHCHECK --interval=1m30s --timeout=0 --retries=3 CMD true\nEXPOSE 80/tcp 53/udp 8000-8010 $PORT\nRUN --network=none true\nCOPY --chmod=0755 a /a\nSTOPSIGNAL SIGRTMIN+3\n",
+        ),
+    ] {
+        let p = harness::project(&[(name, text)], false);
+        let o = harness::sandlint(
+            p.path(),
+            &[
+                "check",
+                "--no-config",
+                "--select",
+                "meta",
+                "--format",
+                "concise",
+                "-q",
+                name,
+            ],
+        )
+        .run();
+        o.assert_code(0);
+        assert_eq!(o.stdout, "", "{text:?}");
+    }
+}
+
+/// The oracle: `docker compose config` (compose-go) rejects every Compose case above and accepts
+/// the clean ones. Needs `docker-compose` (v2) on `PATH` or in `SANDLINT_DOCKER_COMPOSE`; with
+/// `SANDLINT_REQUIRE_COMPOSE=1` its absence fails the test, otherwise it is skipped loudly.
+#[test]
+fn docker_compose_config_agrees() {
+    let bin = std::env::var("SANDLINT_DOCKER_COMPOSE").unwrap_or_else(|_| "docker-compose".into());
+    let works = std::process::Command::new(&bin)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("v2"));
+    if !works {
+        assert!(
+            std::env::var_os("SANDLINT_REQUIRE_COMPOSE").is_none(),
+            "SANDLINT_REQUIRE_COMPOSE is set but `{bin}` (Compose v2) is not available"
+        );
+        eprintln!(
+            "SKIPPED docker_compose_config_agrees: no Compose v2 `{bin}` (set SANDLINT_DOCKER_COMPOSE)"
+        );
+        return;
+    }
+    let verdict = |text: &str| {
+        let p = harness::project(&[("compose.yaml", text)], false);
+        std::process::Command::new(&bin)
+            .args(["-f", "compose.yaml", "config", "-q"])
+            .current_dir(p.path())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    for (name, text, _) in REJECTED.iter().filter(|c| c.0 == "compose.yaml") {
+        assert!(!verdict(text), "docker compose accepts {name} {text:?}");
+    }
+    for text in [
+        "services: {}\n",
+        "services:\n  web:\n    image: nginx:1\n    privileged: \"yes\"\n    ports: [\"8080:80/udp\", 443]\n    user: \"0\"\n",
+    ] {
+        assert!(verdict(text), "docker compose rejects {text:?}");
+    }
+}
