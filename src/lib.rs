@@ -83,16 +83,20 @@ impl std::ops::Deref for UsageError {
 }
 
 impl UsageError {
+    /// An error without a location. The message is escaped for the terminal
+    /// ([`report::escape::line`]): it may quote paths or values from a hostile repository.
     pub fn new(message: impl Into<String>) -> Self {
         Self(Box::new(UsageErrorData {
-            message: message.into(),
+            message: report::escape::line(&message.into()).into_owned(),
             location: None,
             source_code: None,
             span: None,
         }))
     }
 
-    /// An error at `span` (byte range) of the file `path` whose text is `text`.
+    /// An error at `span` (byte range) of the file `path` whose text is `text`. The name, the
+    /// message and the snippet are escaped for the terminal; the span is mapped into the escaped
+    /// snippet, and `line:col` counts in the original text.
     pub fn in_file(
         path: &std::path::Path,
         text: &str,
@@ -108,20 +112,32 @@ impl UsageError {
                     .map(std::path::Path::to_path_buf)
             })
             .unwrap_or_else(|| path.to_path_buf());
-        let name = source::display_path(&shown);
+        let name = report::escape::line(&source::display_path(&shown)).into_owned();
         let file = source::SourceFile::virtual_file(&name, text);
         let location = span.as_ref().map(|r| {
             let lc = file.line_col(u32::try_from(r.start).unwrap_or(u32::MAX));
             format!("{name}:{}:{}", lc.line, lc.column)
         });
+        let view = report::escape::View::new(text);
+        let to_view = |o: usize| {
+            let o = u32::try_from(o.min(text.len())).unwrap_or(u32::MAX);
+            view.as_ref().map_or(o, |v| v.to_view(o)) as usize
+        };
+        let span = span.map(|r| {
+            let (start, end) = (to_view(r.start), to_view(r.end.max(r.start)));
+            miette::SourceSpan::new(start.into(), end - start)
+        });
         Self(Box::new(UsageErrorData {
-            message: message.into(),
+            message: report::escape::line(&message.into()).into_owned(),
             location: location.or(Some(name.clone())),
-            source_code: span
-                .as_ref()
-                .map(|_| miette::NamedSource::new(name, text.to_string())),
-            span: span
-                .map(|r| miette::SourceSpan::new(r.start.into(), r.end.saturating_sub(r.start))),
+            source_code: span.map(|_| {
+                miette::NamedSource::new(
+                    name,
+                    view.as_ref()
+                        .map_or_else(|| text.to_string(), |v| v.text.clone()),
+                )
+            }),
+            span,
         }))
     }
 }

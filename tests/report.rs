@@ -588,7 +588,7 @@ fn github_escapes_like_the_actions_toolkit() {
     assert_eq!(
         out,
         "::error file=dir%2C with%3A odd <chars> & \"quotes\"/compose.yaml,line=4,col=17,endLine=4,endColumn=21,\
-         title=SLC001 privileged-container::50%25 of <services> & \"quotes\" 'apos', a:b%0D%0Asecond line \u{1} ]]> 🐳\n"
+         title=SLC001 privileged-container::50%25 of <services> & \"quotes\" 'apos', a:b\\r\\nsecond line \\x01 ]]> 🐳\n"
     );
 }
 
@@ -689,8 +689,12 @@ fn xml_formats_are_well_formed_on_the_fixture() {
 #[test]
 fn xml_formats_escape_everything() {
     let (ds, cx) = nasty();
-    // Attribute values lose what XML 1.0 cannot carry (U+0001 becomes U+FFFD); the rest survives.
-    let want_message = ds[0].message.replace('\u{1}', "\u{FFFD}");
+    // Control characters are shown escaped (XML 1.0 could not carry U+0001 anyway); markup
+    // characters survive the round trip.
+    let want_message = ds[0]
+        .message
+        .replace('\u{1}', "\\x01")
+        .replace("\r\n", "\\r\\n");
     let want_path = &ds[0].file.display;
 
     let junit = report::render(OutputFormat::Junit, &ds, &cx);
@@ -728,7 +732,7 @@ fn gitlab_report_shape() {
         v,
         serde_json::json!([{
             "type": "issue",
-            "description": ds[0].message,
+            "description": "50% of <services> & \"quotes\" 'apos', a:b\\r\\nsecond line \\x01 ]]> 🐳",
             "check_name": "privileged-container",
             "fingerprint": "0123456789abcdef",
             "severity": "critical",

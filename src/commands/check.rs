@@ -197,7 +197,7 @@ pub fn check(
             path.display()
         );
         for e in &errors {
-            let _ = writeln!(stderr, "error: {}: {}", display_path(&e.path), e.message);
+            let _ = writeln!(stderr, "{}", report::path_error_line(e));
         }
         return Ok(if errors.is_empty() {
             ExitStatus::Success
@@ -223,7 +223,7 @@ pub fn check(
     };
     // Paths that could not be read go to stderr (like ripgrep); the report still counts them.
     for e in &cx.errors {
-        let _ = writeln!(stderr, "error: {}: {}", display_path(&e.path), e.message);
+        let _ = writeln!(stderr, "{}", report::path_error_line(e));
     }
     let mut emitter = report::emitter(args.format);
     match &args.output {

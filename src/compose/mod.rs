@@ -13,6 +13,7 @@ pub mod interpolate;
 pub mod merge;
 pub mod model;
 pub mod project;
+pub mod validate;
 pub mod yaml;
 
 use std::collections::HashMap;

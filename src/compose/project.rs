@@ -85,7 +85,7 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         });
     }
     let mut compose = ComposeFile::default();
-    if let Some(r) = root {
+    if let Some(r) = &root {
         // An included file is its own project: its directory's `.env` interpolates it.
         let file_vars: Vec<Option<Vars>> = (0..l.files.len())
             .map(|i| {
@@ -117,7 +117,7 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         let texts: Vec<&str> = l.files.iter().map(|f| f.text.as_str()).collect();
         let mut ctx = build::Ctx::with_texts(texts, vars);
         ctx.set_file_vars(file_vars);
-        build::document(&mut ctx, &r, &mut compose);
+        build::document(&mut ctx, r, &mut compose);
         compose.errors.append(&mut ctx.errors);
     }
     compose.errors.append(&mut l.errors);
@@ -130,6 +130,9 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
     compose.unresolved = l.unresolved;
     compose.outside = l.outside;
     compose.unreadable = l.unreadable;
+    compose
+        .errors
+        .extend(super::validate::project(root.as_deref(), inputs, &compose));
     Project {
         files: l.files,
         compose,

@@ -6,6 +6,7 @@ pub mod model;
 mod parser;
 pub mod semantics;
 pub mod shell;
+mod validate;
 
 use model::Dockerfile;
 

@@ -35,6 +35,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
     let mut instructions: Vec<Instruction> = Vec::new();
     let mut any = false;
     let mut saw_from = false;
+    let mut before_from_reported = false;
     while let Some(line) = lx.next_logical() {
         any = true;
         let cx = Cx {
@@ -100,20 +101,26 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         }
         errors.append(&mut built.errors);
         check(&built.instr, &mut errors);
+        super::validate::values(&built.instr, &mut errors);
         if let Some(t) = &built.instr.onbuild {
             check(t, &mut errors);
         }
         match built.instr.kind {
             Keyword::From => saw_from = true,
             Keyword::Arg | Keyword::Unknown => {}
-            _ if !saw_from => errors.push(err(
-                format!(
-                    "no build stage in current context: `{}` comes before the first `FROM`",
-                    built.instr.keyword.value
-                ),
-                built.instr.keyword.span,
-                Some("start the build stage with `FROM <image>`; only `ARG` may come before it"),
-            )),
+            _ if !saw_from => {
+                before_from_reported = true;
+                errors.push(err(
+                    format!(
+                        "no build stage in current context: `{}` comes before the first `FROM`",
+                        built.instr.keyword.value
+                    ),
+                    built.instr.keyword.span,
+                    Some(
+                        "start the build stage with `FROM <image>`; only `ARG` may come before it",
+                    ),
+                ));
+            }
             _ => {}
         }
         instructions.push(built.instr);
@@ -123,6 +130,14 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
             "file with no instructions",
             Span::at(0),
             Some("add a `FROM <image>` instruction"),
+        ));
+    } else if !saw_from && !before_from_reported {
+        // BuildKit: "dockerfile contains no stages to build".
+        let at = instructions.first().map_or(Span::at(0), |i| i.keyword.span);
+        errors.push(err(
+            "no build stage: the file has no `FROM` instruction",
+            at,
+            Some("start a build stage with `FROM <image>`"),
         ));
     }
     let mut directives = std::mem::take(&mut lx.directives);

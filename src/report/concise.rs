@@ -1,7 +1,9 @@
-//! `path:line:col: severity CODE message`, one line per finding (editors, grep).
+//! `path:line:col: severity CODE message`, one line per finding (editors, grep). Paths and
+//! messages are escaped ([`super::escape::line`]): a finding is always exactly one line.
 
 use std::io::{self, Write};
 
+use super::escape::line;
 use super::{Emitter, ReportCtx, start_end, summary_line};
 use crate::diagnostic::Diagnostic;
 
@@ -19,7 +21,12 @@ impl Emitter for Concise {
             writeln!(
                 w,
                 "{}:{}:{}: {} {} {}",
-                d.file.display, start.line, start.column, d.severity, d.rule.code, d.message
+                line(&d.file.display),
+                start.line,
+                start.column,
+                d.severity,
+                d.rule.code,
+                line(&d.message)
             )?;
         }
         if !cx.quiet {

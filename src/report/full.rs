@@ -1,4 +1,9 @@
 //! Human output: miette graphical reports with source snippets, then a summary line.
+//!
+//! Everything printed from a scanned file is made safe first (see [`super::escape`]): messages,
+//! help, labels and file names through [`super::escape::line`], snippets through an
+//! [`super::escape::View`] of the file whose offsets the spans are mapped into, so control
+//! characters show as `\x1b` and labels and columns still point at the right characters.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -8,9 +13,11 @@ use miette::{
     SourceCode, SourceSpan, SpanContents,
 };
 
+use super::escape::{View, line};
 use super::{Emitter, ReportCtx, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::source::{FileRef, SourceFile, Span};
 
@@ -38,10 +45,11 @@ impl Emitter for Full {
             .with_urls(false)
             .with_context_lines(1);
         let masked = masked_files(diagnostics);
+        let mut views = Views::new();
         let mut out = String::new();
         for d in super::reported(diagnostics) {
             out.clear();
-            let report = Report::new(d, &masked);
+            let report = Report::new(d, &masked, &mut views);
             if handler.render_report(&mut out, &report).is_err() {
                 out.clear();
                 out.push_str(&fallback(d));
@@ -60,13 +68,58 @@ fn fallback(d: &Diagnostic) -> String {
     let start = d.file.line_col(d.span.start);
     format!(
         "{}:{}:{}: {} {} {}\n",
-        d.file.display, start.line, start.column, d.severity, d.rule.code, d.message
+        line(&d.file.display),
+        start.line,
+        start.column,
+        d.severity,
+        d.rule.code,
+        line(&d.message)
     )
 }
 
-/// A source file as miette sees it: named, without copying the text.
-#[derive(Debug)]
-struct FileSource(FileRef);
+/// A source file as miette sees it: named (escaped), without copying the text unless it holds
+/// characters that must be escaped (then `view` is the text miette reads).
+#[derive(Debug, Clone)]
+struct FileSource {
+    file: FileRef,
+    name: String,
+    view: Option<Arc<View>>,
+}
+
+impl FileSource {
+    fn new(file: FileRef, views: &mut Views) -> Self {
+        let view = views
+            .entry(file.path.clone())
+            .or_insert_with(|| View::new(&file.text).map(Arc::new))
+            .clone();
+        FileSource {
+            name: line(&file.display).into_owned(),
+            file,
+            view,
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.view
+            .as_ref()
+            .map_or(self.file.text.as_str(), |v| v.text.as_str())
+    }
+
+    /// `span` of the file as a span of the text miette reads (clamped to the file).
+    fn span(&self, span: Span) -> SourceSpan {
+        let len = self.file.len();
+        let start = span.start.min(len);
+        let end = span.end.min(len).max(start);
+        let (start, end) = match &self.view {
+            Some(v) => (v.to_view(start), v.to_view(end)),
+            None => (start, end),
+        };
+        SourceSpan::new((start as usize).into(), (end - start) as usize)
+    }
+}
+
+/// Escaped views of the files shown, by path (`None`: the file needs no escaping).
+type Views = HashMap<std::path::PathBuf, Option<Arc<View>>>;
 
 impl SourceCode for FileSource {
     fn read_span<'a>(
@@ -75,16 +128,18 @@ impl SourceCode for FileSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner =
-            self.0
-                .text
-                .as_str()
-                .read_span(span, context_lines_before, context_lines_after)?;
-        // miette counts columns in bytes; ours count characters (as in every other format).
-        let start = u32::try_from(inner.span().offset()).unwrap_or(u32::MAX);
-        let column = self.0.line_col(start).column.saturating_sub(1) as usize;
+        let inner = self
+            .text()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts columns in bytes of what it reads; ours count characters of the file (as
+        // in every other format).
+        let mut start = u32::try_from(inner.span().offset()).unwrap_or(u32::MAX);
+        if let Some(v) = &self.view {
+            start = v.to_original(start);
+        }
+        let column = self.file.line_col(start).column.saturating_sub(1) as usize;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.0.display.clone(),
+            self.name.clone(),
             inner.data(),
             *inner.span(),
             inner.line(),
@@ -94,19 +149,13 @@ impl SourceCode for FileSource {
     }
 }
 
-fn source_span(file: &FileRef, span: Span) -> SourceSpan {
-    // Clamp to the file so miette never reads out of range.
-    let len = file.len();
-    let start = span.start.min(len) as usize;
-    let end = span.end.min(len).max(span.start.min(len)) as usize;
-    SourceSpan::new(start.into(), end - start)
-}
-
 /// Adapts one finding (and its labels in other files, as related reports) to miette.
 struct Report<'d> {
     d: &'d Diagnostic,
     source: FileSource,
     code: String,
+    message: String,
+    help: Option<String>,
     labels: Vec<LabeledSpan>,
     related: Vec<Related>,
 }
@@ -154,31 +203,39 @@ fn masked_files(diagnostics: &[Diagnostic]) -> HashMap<std::path::PathBuf, FileR
 }
 
 impl<'d> Report<'d> {
-    fn new(d: &'d Diagnostic, masked: &HashMap<std::path::PathBuf, FileRef>) -> Self {
+    fn new(
+        d: &'d Diagnostic,
+        masked: &HashMap<std::path::PathBuf, FileRef>,
+        views: &mut Views,
+    ) -> Self {
         let shown = |f: &FileRef| masked.get(&f.path).cloned().unwrap_or_else(|| f.clone());
+        let source = FileSource::new(shown(&d.file), views);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             None,
-            source_span(&d.file, d.span),
+            source.span(d.span),
         )];
         let mut related = Vec::new();
         for l in &d.labels {
-            if std::sync::Arc::ptr_eq(&l.file, &d.file) || l.file.path == d.file.path {
+            if Arc::ptr_eq(&l.file, &d.file) || l.file.path == d.file.path {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(l.message.clone()),
-                    source_span(&d.file, l.span),
+                    Some(line(&l.message).into_owned()),
+                    source.span(l.span),
                 ));
             } else {
+                let other = FileSource::new(shown(&l.file), views);
                 related.push(Related {
-                    message: l.message.clone(),
-                    span: source_span(&l.file, l.span),
-                    source: FileSource(shown(&l.file)),
+                    message: line(&l.message).into_owned(),
+                    span: other.span(l.span),
+                    source: other,
                 });
             }
         }
         Report {
             d,
-            source: FileSource(shown(&d.file)),
+            source,
             code: format!("{} {}", d.rule.code, d.rule.name),
+            message: line(&d.message).into_owned(),
+            help: d.help.as_deref().map(|h| line(h).into_owned()),
             labels,
             related,
         }
@@ -187,12 +244,12 @@ impl<'d> Report<'d> {
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&self.message)
     }
 }
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&self.message)
     }
 }
 impl std::error::Error for Report<'_> {}
@@ -211,8 +268,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.d
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }

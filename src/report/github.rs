@@ -3,10 +3,13 @@
 //!
 //! `::error file=F,line=L,col=C,endLine=EL,endColumn=EC,title=CODE name::message`. Property values
 //! and the message are escaped exactly as `@actions/core` does (`escapeProperty`/`escapeData` in
-//! `toolkit/packages/core/src/command.ts`).
+//! `toolkit/packages/core/src/command.ts`), after the text is made safe for a log line
+//! ([`super::escape::line`]: control characters, which the Actions log would render as colors or
+//! links, and bidi controls become visible escapes; so `%0A` can only come from a literal `%`).
 
 use std::io::{self, Write};
 
+use super::escape::line;
 use super::{Emitter, ReportCtx};
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -29,13 +32,13 @@ impl Emitter for Github {
             writeln!(
                 w,
                 "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-                escape_property(&d.file.display),
+                escape_property(&line(&d.file.display)),
                 start.line,
                 start.column,
                 end.line,
                 end.column,
                 escape_property(&format!("{} {}", d.rule.code, d.rule.name)),
-                escape_data(&d.message),
+                escape_data(&line(&d.message)),
             )?;
         }
         Ok(())

@@ -1,4 +1,6 @@
 //! GitLab Code Quality report: a JSON array of issues (the Code Climate subset GitLab reads).
+//! Descriptions and paths are escaped like a log line ([`super::escape::line`]): GitLab shows
+//! them in merge requests, where a bidi control would reorder the text.
 //!
 //! Severity mapping (GitLab's values are `info`, `minor`, `major`, `critical`, `blocker`):
 //! error → `critical`, warning → `major`, info → `info`. `blocker` is not used: no finding stops
@@ -20,7 +22,7 @@ pub struct Gitlab;
 struct Issue<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    description: &'a str,
+    description: std::borrow::Cow<'a, str>,
     check_name: &'static str,
     fingerprint: &'a str,
     severity: &'static str,
@@ -30,7 +32,7 @@ struct Issue<'a> {
 
 #[derive(Serialize)]
 struct Location<'a> {
-    path: &'a str,
+    path: std::borrow::Cow<'a, str>,
     lines: Lines,
 }
 
@@ -74,13 +76,13 @@ impl Emitter for Gitlab {
                 let (start, end) = start_end_inclusive(d);
                 Issue {
                     kind: "issue",
-                    description: &d.message,
+                    description: super::escape::line(&d.message),
                     check_name: d.rule.name,
                     fingerprint: &d.fingerprint,
                     severity: severity(d.severity),
                     categories: ["Security"],
                     location: Location {
-                        path: &d.file.display,
+                        path: super::escape::line(&d.file.display),
                         lines: Lines {
                             begin: start.line,
                             end: end.line,
@@ -89,7 +91,7 @@ impl Emitter for Gitlab {
                 }
             })
             .collect();
-        serde_json::to_writer_pretty(&mut *w, &issues).map_err(io::Error::other)?;
+        super::escape::to_writer_pretty(&mut *w, &issues)?;
         writeln!(w)
     }
 }

@@ -146,7 +146,7 @@ impl Emitter for Json {
                 })
                 .collect(),
         };
-        serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+        super::escape::to_writer_pretty(&mut *w, &report)?;
         writeln!(w)
     }
 }

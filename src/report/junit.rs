@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::escape::line;
 use super::{Emitter, ReportCtx, start_end};
 use crate::diagnostic::Diagnostic;
 
@@ -53,10 +54,15 @@ impl Emitter for Junit {
                 );
                 let mut body = format!(
                     "{}:{}:{}: {} {} {}",
-                    d.file.display, start.line, start.column, d.severity, d.rule.code, d.message
+                    line(&d.file.display),
+                    start.line,
+                    start.column,
+                    d.severity,
+                    d.rule.code,
+                    line(&d.message)
                 );
                 if let Some(help) = &d.help {
-                    let _ = write!(body, "\nhelp: {help}");
+                    let _ = write!(body, "\nhelp: {}", line(help));
                 }
                 let _ = write!(body, "\nsee: {}", d.rule.url());
                 let _ = writeln!(
@@ -92,10 +98,12 @@ impl Emitter for Junit {
     }
 }
 
-/// Escapes text for an XML 1.0 attribute value (also safe in element content): markup characters
-/// become entities, line breaks and tabs become character references (attribute normalization
-/// would otherwise turn them into spaces), and characters XML 1.0 forbids become U+FFFD.
+/// Escapes file-derived text for an XML 1.0 attribute value (also safe in element content):
+/// unsafe characters become visible escapes first ([`super::escape::line`]: a report viewer shows
+/// no control or bidi character, and XML 1.0 could not carry most of them anyway), then markup
+/// characters become entities.
 pub fn escape(s: &str) -> String {
+    let s = super::escape::line(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -104,9 +112,6 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
             c if !allowed_in_xml(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -114,7 +119,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Escapes element content: like [`escape`] but keeps line breaks and tabs literal.
+/// Escapes element content built from [`super::escape::line`]-safe pieces joined by line breaks:
+/// markup characters become entities, line breaks stay.
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -122,9 +128,8 @@ pub fn escape_text(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' | '\t' => out.push(c),
-            c if !allowed_in_xml(c) => out.push('\u{FFFD}'),
+            '\n' => out.push(c),
+            c if super::escape::is_unsafe(c) || !allowed_in_xml(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -143,8 +148,8 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(
-            escape("a<b & \"c\" 'd'\n\u{1}"),
-            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&#10;\u{FFFD}"
+            escape("a<b & \"c\" 'd'\n\u{1}\u{202e}"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;\\n\\x01\\u{202e}"
         );
         assert_eq!(escape_text("x > y\n]]>"), "x &gt; y\n]]&gt;");
     }

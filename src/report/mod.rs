@@ -2,6 +2,7 @@
 
 mod checkstyle;
 mod concise;
+pub mod escape;
 mod full;
 mod github;
 mod gitlab;
@@ -117,6 +118,16 @@ pub fn by_file<'d>(
         by_file.entry(d.file.display.as_str()).or_default().push(d);
     }
     by_file
+}
+
+/// `error: PATH: MESSAGE`, the stderr line for a path that could not be read (escaped: paths and
+/// messages may carry attacker-chosen bytes).
+pub fn path_error_line(e: &WalkError) -> String {
+    format!(
+        "error: {}: {}",
+        escape::line(&crate::source::display_path(&e.path)),
+        escape::line(&e.message)
+    )
 }
 
 /// Start and end line/column of a diagnostic's primary span.

@@ -35,7 +35,7 @@ impl Emitter for Sarif {
         cx: &ReportCtx,
     ) -> io::Result<()> {
         let log = log(diagnostics, cx);
-        serde_json::to_writer_pretty(&mut *w, &log).map_err(io::Error::other)?;
+        super::escape::to_writer_pretty(&mut *w, &log)?;
         writeln!(w)
     }
 }

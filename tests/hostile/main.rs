@@ -16,3 +16,4 @@ mod boundary;
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
+mod output;
