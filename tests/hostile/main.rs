@@ -15,3 +15,4 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
+mod run;
