@@ -1,7 +1,9 @@
 //! `sandlint run`: a command or snippet in a hardened, verified container (see `src/sandbox/`).
 //!
 //! Exit status: the command's; 124 on timeout; 137 when OOM-killed; 125 when sandlint, the
-//! rules (a refused plan) or the daemon fail before the command runs (`docker run`'s convention).
+//! rules (a refused plan) or the daemon fail before the command runs (`docker run`'s convention);
+//! 141 when the reader of the output went away (closed pipe); 128 + n on signal n (SIGINT,
+//! SIGTERM, SIGHUP, SIGQUIT, SIGPIPE), the container removed.
 
 use std::io::Write;
 #[cfg(feature = "sandbox")]
@@ -28,7 +30,8 @@ pub struct RunArgs {
                   noexec /tmp, all capabilities dropped, no-new-privileges, no network, memory/CPU/pids \
                   limits, an init process, no Docker socket. The planned container is checked with \
                   the rules (preset `sandbox`) before it is created, and inspected after it starts.\n\n\
-                  Exit status: the command's; 124 timeout; 137 OOM-killed; 125 refused or sandlint/daemon failure."
+                  Exit status: the command's; 124 timeout; 137 OOM-killed; 125 refused or sandlint/daemon failure; \
+                  141 output reader gone; 128+n on signal n."
 )]
 pub struct RunArgs {
     /// The image to run [default with --code/--file: busybox:stable, python:3.13-slim or

@@ -18,10 +18,17 @@
 //! 2. after the container is created (before it starts) and again after it started, the daemon's
 //!    view of it is compared with the plan ([`verify::check_container`]); a protection that did
 //!    not take effect fails closed unless [`SandboxOptions::allow_degraded`];
-//! 3. the [`RunResult`] lists every check and its outcome.
+//! 3. the uid of the running processes is read from the kernel (`/proc/<pid>/status`, when the
+//!    daemon is on this host) and a uid 0 kills the run unless [`SandboxOptions::allow_root`];
+//!    before start, a user name is resolved against the image's own `/etc/passwd`, like runc;
+//! 4. the [`RunResult`] lists every check and its outcome, the uid and how it is known, and
+//!    every relaxation (`allowed`: rule, source, reason).
 //!
-//! The container is removed on every path. Tokio is used only inside this module: each call
-//! builds a current-thread runtime.
+//! Suppressions written in a Compose file never relax [`ISOLATION_RULES`]; only the invoker can.
+//!
+//! The container is removed on every path; a watchdog process ([`SandboxOptions::watchdog`]) and
+//! the `dev.sandlint.deadline` label bound it even when this process is SIGKILLed. Tokio is used
+//! only inside this module: each call builds a current-thread runtime.
 
 mod compose;
 pub mod context;

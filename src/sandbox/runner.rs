@@ -362,9 +362,13 @@ pub(super) async fn run(
         });
     }
     let docker = connect().await?;
-    // Expired leftovers of earlier runs (a SIGKILLed sandlint whose watchdog died too).
-    let _ = reap(&docker, Reap::Expired).await;
-    let image = ensure_image(&docker, &plan, sink).await?;
+    // Expired leftovers of earlier runs (a SIGKILLed sandlint whose watchdog died too), while
+    // the image is looked up.
+    let (_, image) = tokio::join!(
+        reap(&docker, Reap::Expired),
+        ensure_image(&docker, &plan, sink)
+    );
+    let image = image?;
     let resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
     let name = container_name();
     let deadline_unix = unix_now() + options.timeout.as_secs() + DEADLINE_GRACE_SECS;

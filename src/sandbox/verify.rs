@@ -419,6 +419,41 @@ mod tests {
     }
 
     #[test]
+    fn a_runtime_the_daemon_did_not_use_fails() {
+        let mut p = HardenedProfile::new("img");
+        p.runtime = Some("runsc".to_string());
+        let mut inspect = inspect_of(&p);
+        let ok = check_container(&p, &inspect, &CgroupLimits::default());
+        let rt = ok.iter().find(|c| c.name == "runtime");
+        assert_eq!(rt.map(|c| c.status), Some(CheckStatus::Verified));
+        if let Some(hc) = inspect.host_config.as_mut() {
+            hc.runtime = Some("runc".to_string());
+        }
+        let bad = check_container(&p, &inspect, &CgroupLimits::default());
+        let rt = bad.iter().find(|c| c.name == "runtime");
+        assert_eq!(rt.map(|c| c.status), Some(CheckStatus::Failed));
+    }
+
+    #[test]
+    fn uid_evidence_prefers_the_kernel() {
+        let k = uid_evidence(Some((0, "kernel: x".to_string())), Some(65534), "passwd");
+        assert_eq!(k.as_ref().map(|e| (e.uid, e.source)), Some((0, "kernel")));
+        assert_eq!(
+            uid_check(k.as_ref(), false).status,
+            CheckStatus::Failed,
+            "the kernel's uid 0 fails"
+        );
+        assert_eq!(
+            uid_check(k.as_ref(), true).status,
+            CheckStatus::NotRequested
+        );
+        let r = uid_evidence(None, Some(65534), "a numeric user spec");
+        assert_eq!(r.as_ref().map(|e| e.source), Some("resolved"));
+        assert_eq!(uid_check(r.as_ref(), false).status, CheckStatus::Verified);
+        assert_eq!(uid_check(None, false).status, CheckStatus::Failed);
+    }
+
+    #[test]
     fn root_users() {
         assert!(is_root_user("0"));
         assert!(is_root_user("+0"));

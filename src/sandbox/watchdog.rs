@@ -49,12 +49,16 @@ pub(super) fn spawn(exe: &Path, container: &str, deadline_unix: u64) -> Option<W
 }
 
 impl Watchdog {
-    /// The run removed the container: the watchdog exits without touching the daemon.
+    /// The run removed the container: the watchdog exits without touching the daemon. Not
+    /// waited for here (a loaded host may still be starting it); a thread reaps it.
     pub(super) fn release(mut self) {
         if let Some(mut stdin) = self.child.stdin.take() {
             let _ = stdin.write_all(format!("{DONE}\n").as_bytes());
         }
-        let _ = self.child.wait();
+        let mut child = self.child;
+        if !matches!(child.try_wait(), Ok(Some(_))) {
+            std::thread::spawn(move || child.wait());
+        }
     }
 }
 
