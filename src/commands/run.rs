@@ -1,7 +1,9 @@
 //! `sandlint run`: a command or snippet in a hardened, verified container (see `src/sandbox/`).
 //!
 //! Exit status: the command's; 124 on timeout; 137 when OOM-killed; 125 when sandlint, the
-//! rules (a refused plan) or the daemon fail before the command runs (`docker run`'s convention).
+//! rules (a refused plan) or the daemon fail before the command runs (`docker run`'s convention);
+//! 141 when the reader of the output went away (closed pipe); 128 + n on signal n (SIGINT,
+//! SIGTERM, SIGHUP, SIGQUIT, SIGPIPE), the container removed.
 
 use std::io::Write;
 #[cfg(feature = "sandbox")]
@@ -28,7 +30,8 @@ pub struct RunArgs {
                   noexec /tmp, all capabilities dropped, no-new-privileges, no network, memory/CPU/pids \
                   limits, an init process, no Docker socket. The planned container is checked with \
                   the rules (preset `sandbox`) before it is created, and inspected after it starts.\n\n\
-                  Exit status: the command's; 124 timeout; 137 OOM-killed; 125 refused or sandlint/daemon failure."
+                  Exit status: the command's; 124 timeout; 137 OOM-killed; 125 refused or sandlint/daemon failure; \
+                  141 output reader gone; 128+n on signal n."
 )]
 pub struct RunArgs {
     /// The image to run [default with --code/--file: busybox:stable, python:3.13-slim or
@@ -105,8 +108,19 @@ pub struct RunArgs {
     pub workspace: Option<PathBuf>,
 
     /// Run despite error-level findings of these rules (names or codes, comma-separated).
+    /// Suppressions written in the Compose file never relax the isolation rules; this does.
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub allow: Vec<String>,
+
+    /// The invoker's run configuration (TOML: `allow = ["RULE", ...]`, `reason = "..."`); it
+    /// must lie outside the Compose project, the workspace and every writable mount.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The OCI runtime for the container, e.g. `runsc` (gVisor) or `kata-runtime`; verified
+    /// against the daemon's view of the container [default: the daemon's].
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Option<String>,
 
     /// Run even if the daemon did not apply a protection (the result lists which).
     #[arg(long)]
@@ -127,6 +141,19 @@ pub struct RunArgs {
     /// Remove leftover containers carrying sandlint's label (whose sandlint process is gone), then exit.
     #[arg(long, conflicts_with_all = ["image", "compose", "code", "file"])]
     pub gc: bool,
+
+    /// Internal: be the watchdog of this container (started by `sandlint run` itself).
+    #[arg(
+        long,
+        hide = true,
+        value_name = "CONTAINER",
+        requires = "watchdog_deadline"
+    )]
+    pub watchdog: Option<String>,
+
+    /// Internal: the watchdog's deadline (Unix seconds).
+    #[arg(long, hide = true, value_name = "UNIX")]
+    pub watchdog_deadline: Option<u64>,
 
     /// The command to run in the sandbox (after `--`).
     #[arg(last = true, value_name = "CMD")]
@@ -180,35 +207,64 @@ mod imp {
     use crate::cli::OutputFormat;
     use crate::report::{self, ReportCtx};
     use crate::sandbox::{
-        CheckStatus, EXIT_SANDBOX_FAILED, ImageSource, Lang, MountSpec, OutputSink, Program,
-        RunResult, Sandbox, SandboxError, SandboxOptions,
+        Allowed, CheckStatus, EXIT_SANDBOX_FAILED, ImageSource, Lang, MountSpec, OutputSink,
+        Program, RunResult, Sandbox, SandboxError, SandboxOptions,
     };
     use crate::{ExitStatus, UsageError};
 
-    /// Live output to our streams (nothing in `--json` mode).
+    /// Live output to our streams (nothing in `--json` mode). A write to a closed pipe marks
+    /// the sink closed: the run then kills the command (exit 141).
     struct Live<'a> {
         stdout: &'a mut dyn Write,
         stderr: &'a mut dyn Write,
         quiet: bool,
+        closed: bool,
+    }
+
+    fn broken(r: std::io::Result<()>) -> bool {
+        r.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
     impl OutputSink for Live<'_> {
         fn stdout(&mut self, bytes: &[u8]) {
             if !self.quiet {
-                let _ = self.stdout.write_all(bytes);
-                let _ = self.stdout.flush();
+                let r = self
+                    .stdout
+                    .write_all(bytes)
+                    .and_then(|()| self.stdout.flush());
+                self.closed |= broken(r);
             }
         }
 
         fn stderr(&mut self, bytes: &[u8]) {
             if !self.quiet {
-                let _ = self.stderr.write_all(bytes);
-                let _ = self.stderr.flush();
+                let r = self
+                    .stderr
+                    .write_all(bytes)
+                    .and_then(|()| self.stderr.flush());
+                self.closed |= broken(r);
             }
         }
 
         fn status(&mut self, line: &str) {
             let _ = writeln!(self.stderr, "sandlint: {line}");
+        }
+
+        fn closed(&self) -> bool {
+            self.closed
+        }
+    }
+
+    /// Every relaxation, as a warning line each.
+    fn warn_allowed(allowed: &[Allowed], stderr: &mut dyn Write) {
+        for a in allowed {
+            let _ = writeln!(
+                stderr,
+                "sandlint: warning: `{}` relaxed by {}: {}",
+                a.rule,
+                a.source.as_str(),
+                a.reason
+            );
         }
     }
 
@@ -217,6 +273,12 @@ mod imp {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> Result<ExitStatus, UsageError> {
+        if let (Some(container), Some(deadline)) = (&args.watchdog, args.watchdog_deadline) {
+            return Ok(match Sandbox::watch(container, deadline) {
+                Ok(()) => ExitStatus::Success,
+                Err(_) => ExitStatus::Code(EXIT_SANDBOX_FAILED),
+            });
+        }
         if args.gc {
             return Ok(gc(stdout, stderr));
         }
@@ -232,6 +294,7 @@ mod imp {
             stdout: &mut *stdout,
             stderr: &mut *stderr,
             quiet: args.json,
+            closed: false,
         };
         match sandbox.run_program(&program, &mut sink) {
             Ok(result) => Ok(finish(&result, args, stdout, stderr)),
@@ -303,11 +366,84 @@ mod imp {
         o.mounts = mounts;
         o.workspace = args.workspace.clone();
         o.allow = args.allow.clone();
+        if let Some(path) = &args.config {
+            o.config_allow = run_config(path, args)?;
+        }
+        o.runtime = args.runtime.clone();
+        o.watchdog = std::env::current_exe().ok();
         o.allow_degraded = args.allow_degraded;
         o.labels = labels;
         o.lang = lang;
         o.handle_signals = true;
         Ok((o, program))
+    }
+
+    /// The invoker's run configuration.
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RunConfig {
+        #[serde(default)]
+        allow: Vec<String>,
+        reason: Option<String>,
+    }
+
+    /// Reads `--config FILE`: it must lie outside everything the sandboxed command or the
+    /// Compose file's authors can write (the Compose project — its git work tree, else its
+    /// directory — the workspace and every writable mount).
+    fn run_config(
+        path: &std::path::Path,
+        args: &RunArgs,
+    ) -> Result<Vec<(String, String)>, SandboxError> {
+        let invalid = |message: String| SandboxError::InvalidOption { message };
+        let shown = path.display();
+        let real =
+            std::fs::canonicalize(path).map_err(|e| invalid(format!("--config {shown}: {e}")))?;
+        let mut fenced: Vec<std::path::PathBuf> = Vec::new();
+        if let Some(compose) = &args.compose
+            && let Ok(file) = std::fs::canonicalize(compose)
+            && let Some(dir) = file.parent()
+        {
+            let root = dir
+                .ancestors()
+                .find(|a| a.join(".git").exists())
+                .unwrap_or(dir);
+            fenced.push(root.to_path_buf());
+        }
+        if let Some(ws) = &args.workspace {
+            fenced.extend(std::fs::canonicalize(ws).ok());
+        }
+        for m in &args.mounts {
+            if let Ok(spec) = MountSpec::parse(m)
+                && !spec.read_only
+            {
+                fenced.extend(std::fs::canonicalize(&spec.source).ok());
+            }
+        }
+        if let Some(f) = fenced.iter().find(|f| real.starts_with(f)) {
+            return Err(invalid(format!(
+                "--config {shown} lies inside {}, which the Compose file's authors or the sandboxed command can write; keep the run configuration outside it",
+                f.display()
+            )));
+        }
+        let meta =
+            std::fs::metadata(&real).map_err(|e| invalid(format!("--config {shown}: {e}")))?;
+        if !meta.is_file() || meta.len() > 1024 * 1024 {
+            return Err(invalid(format!(
+                "--config {shown} is not a regular file of at most 1 MiB"
+            )));
+        }
+        let text = std::fs::read_to_string(&real)
+            .map_err(|e| invalid(format!("--config {shown}: {e}")))?;
+        let config: RunConfig =
+            toml::from_str(&text).map_err(|e| invalid(format!("--config {shown}: {e}")))?;
+        let reason = config
+            .reason
+            .unwrap_or_else(|| format!("allowed by {}", real.display()));
+        Ok(config
+            .allow
+            .into_iter()
+            .map(|rule| (rule, reason.clone()))
+            .collect())
     }
 
     fn finish(
@@ -317,6 +453,8 @@ mod imp {
         stderr: &mut dyn Write,
     ) -> ExitStatus {
         let code = u8::try_from(result.exit_code.clamp(0, 255)).unwrap_or(EXIT_SANDBOX_FAILED);
+        let _ = stdout.flush();
+        warn_allowed(&result.allowed, stderr);
         if args.json {
             if let Ok(text) = serde_json::to_string_pretty(result) {
                 let _ = writeln!(stdout, "{text}");
@@ -426,7 +564,8 @@ mod imp {
     ) -> ExitStatus {
         match sandbox.plan(program) {
             Ok((profile, report)) => {
-                let _ = write!(stdout, "{}", profile.to_compose("sandbox"));
+                let _ = write!(stdout, "{}", profile.to_compose_masked("sandbox"));
+                warn_allowed(&report.relaxations, stderr);
                 let shown: Vec<_> = report::reported(&report.findings).cloned().collect();
                 let cx = ReportCtx {
                     files: vec![report.file.clone()],

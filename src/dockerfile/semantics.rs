@@ -155,21 +155,103 @@ pub fn target_stage<'a>(df: &'a Dockerfile, target: Option<&str>) -> Option<&'a 
     }
 }
 
-/// "root", "0", "root:x", "0:0", "0:root" -> Some(true); "10001", "app", "app:app" -> Some(false);
-/// "$UID", "${USER}", "" -> None.
-pub fn is_root_user(user: &str) -> Option<bool> {
-    let user = user.trim();
-    let name = user.split(':').next().unwrap_or(user);
-    if name.is_empty() || name.contains('$') {
+/// The user part of a `USER` / `user:` value as the container runtime reads it. Docker resolves
+/// the value with runc's `user.GetExecUser`: the part before `:` is a uid when Go's
+/// `strconv.Atoi` accepts it (an optional `+`/`-` sign, then decimal digits: `0`, `+0`, `00`,
+/// `-0` are all uid 0), otherwise a name looked up in the image's `/etc/passwd`; an empty part
+/// means the runtime's default user, root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    /// Empty user part (`:0`, `:staff`): the runtime's default, uid 0.
+    Default,
+    /// A numeric uid (Go `int`; runc refuses values outside `0..=2^31-1` at start).
+    Uid(i64),
+    /// A name, resolved through the image's `/etc/passwd`.
+    Name(String),
+}
+
+/// Go's `strconv.Atoi` on a 64-bit platform: optional sign, then one or more ASCII digits.
+pub fn go_atoi(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if name == "root" {
-        return Some(true);
+    s.parse::<i64>().ok()
+}
+
+/// The user part of `user[:group]`. Surrounding whitespace is trimmed: runc would look ` 0` up
+/// as a name (and fail to start), but it is meant as uid 0 and another runtime may trim it, so
+/// sandlint judges it as `0`.
+pub fn user_ref(spec: &str) -> UserRef {
+    let user = spec.trim();
+    let name = user.split(':').next().unwrap_or(user).trim();
+    if name.is_empty() {
+        return UserRef::Default;
     }
-    if name.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(name.bytes().all(|b| b == b'0'));
+    match go_atoi(name) {
+        Some(uid) => UserRef::Uid(uid),
+        None => UserRef::Name(name.to_string()),
     }
-    Some(false)
+}
+
+/// The largest uid runc accepts.
+pub const MAX_UID: i64 = (1 << 31) - 1;
+
+/// How a user spec resolved against an image's `/etc/passwd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolvedUser {
+    /// The uid the process will run as.
+    Uid(u32),
+    /// A name with no `/etc/passwd` entry: the runtime refuses to start the container.
+    UnknownName(String),
+    /// A uid outside `0..=2^31-1`: the runtime refuses to start the container.
+    OutOfRange(i64),
+}
+
+/// Resolves `spec` like runc's `GetExecUser` against the text of the image's `/etc/passwd`
+/// (`None`: the image has none). A number is the uid; a name is the first passwd line whose name
+/// field equals it, and that line's uid field is read with `Atoi`, which yields 0 when the field
+/// is not a number (so `toor:x:abc:0:...` is uid 0, as in runc).
+pub fn resolve_user(spec: &str, passwd: Option<&str>) -> ResolvedUser {
+    match user_ref(spec) {
+        UserRef::Default => ResolvedUser::Uid(0),
+        UserRef::Uid(uid) => match u32::try_from(uid) {
+            Ok(u) if uid <= MAX_UID => ResolvedUser::Uid(u),
+            _ => ResolvedUser::OutOfRange(uid),
+        },
+        UserRef::Name(name) => {
+            let found = passwd.into_iter().flat_map(str::lines).find_map(|line| {
+                let line = line.trim();
+                let mut fields = line.split(':');
+                (fields.next() == Some(name.as_str()))
+                    .then(|| fields.nth(1).and_then(go_atoi).unwrap_or(0))
+            });
+            match found {
+                Some(uid) => match u32::try_from(uid) {
+                    Ok(u) if uid <= MAX_UID => ResolvedUser::Uid(u),
+                    _ => ResolvedUser::OutOfRange(uid),
+                },
+                None => ResolvedUser::UnknownName(name),
+            }
+        }
+    }
+}
+
+/// Whether a user spec means root when the image's `/etc/passwd` is not known:
+/// "root", "0", "+0", "00", "-0", " 0", "root:x", "0:0", ":0" -> Some(true); "10001", "app",
+/// "app:app", "-1" -> Some(false); "$UID", "${USER}", "" -> None. A name other than `root` can
+/// still be uid 0 in the image's own `/etc/passwd`: `sandlint run` resolves it with
+/// [`resolve_user`] against the image.
+pub fn is_root_user(user: &str) -> Option<bool> {
+    let user = user.trim();
+    if user.is_empty() || user.split(':').next().unwrap_or(user).contains('$') {
+        return None;
+    }
+    Some(match user_ref(user) {
+        UserRef::Default => true,
+        UserRef::Uid(uid) => uid == 0,
+        UserRef::Name(name) => name == "root",
+    })
 }
 
 /// Parent stage when FROM names an earlier stage (case-insensitive), else None.
@@ -477,15 +559,64 @@ mod tests {
 
     #[test]
     fn root_user_values() {
-        for u in ["root", "0", "root:x", "0:0", "0:root", "00"] {
-            assert_eq!(is_root_user(u), Some(true), "{u}");
+        for u in [
+            "root",
+            "0",
+            "root:x",
+            "0:0",
+            "0:root",
+            "00",
+            "+0",
+            "-0",
+            " 0",
+            "0 ",
+            "+00:0",
+            ":0",
+            ":staff",
+            "000000000000000000000000",
+        ] {
+            assert_eq!(is_root_user(u), Some(true), "{u:?}");
         }
-        for u in ["10001", "app", "app:app", "app:root", "nobody"] {
-            assert_eq!(is_root_user(u), Some(false), "{u}");
+        for u in [
+            "10001", "app", "app:app", "app:root", "nobody", "-1", "+1", "0x0", "1e0", "toor",
+        ] {
+            assert_eq!(is_root_user(u), Some(false), "{u:?}");
         }
-        for u in ["$UID", "${USER}", "", ":0"] {
-            assert_eq!(is_root_user(u), None, "{u}");
+        for u in ["$UID", "${USER}", "", "  "] {
+            assert_eq!(is_root_user(u), None, "{u:?}");
         }
+    }
+
+    #[test]
+    fn resolves_users_like_runc() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n\n  app:x:10001:10001::/app:/bin/sh\nodd:x:abc:0::/:/bin/sh\nbig:x:4294967296:0::/:/x\n";
+        let r = |u: &str| resolve_user(u, Some(passwd));
+        assert_eq!(r("+0"), ResolvedUser::Uid(0));
+        assert_eq!(r("00"), ResolvedUser::Uid(0));
+        assert_eq!(r("-0"), ResolvedUser::Uid(0));
+        assert_eq!(r(" 0"), ResolvedUser::Uid(0));
+        assert_eq!(r("root"), ResolvedUser::Uid(0));
+        assert_eq!(r("0:0"), ResolvedUser::Uid(0));
+        assert_eq!(r(":5"), ResolvedUser::Uid(0));
+        assert_eq!(r("toor"), ResolvedUser::Uid(0));
+        assert_eq!(r("toor:app"), ResolvedUser::Uid(0));
+        assert_eq!(
+            r("odd"),
+            ResolvedUser::Uid(0),
+            "a non-numeric uid field is 0 in runc"
+        );
+        assert_eq!(r("app"), ResolvedUser::Uid(10001));
+        assert_eq!(r("10001:10001"), ResolvedUser::Uid(10001));
+        assert_eq!(r("4321"), ResolvedUser::Uid(4321));
+        assert_eq!(r("ghost"), ResolvedUser::UnknownName("ghost".to_string()));
+        assert_eq!(r("-1"), ResolvedUser::OutOfRange(-1));
+        assert_eq!(r("big"), ResolvedUser::OutOfRange(4_294_967_296));
+        assert_eq!(r("2147483648"), ResolvedUser::OutOfRange(2_147_483_648));
+        assert_eq!(
+            resolve_user("root", None),
+            ResolvedUser::UnknownName("root".to_string())
+        );
+        assert_eq!(resolve_user("0", None), ResolvedUser::Uid(0));
     }
 
     #[test]

@@ -15,6 +15,9 @@ use crate::compose::model::{SValue, Service, Value, VolumeKind};
 pub(super) struct Applied {
     pub explicit_user: bool,
     pub build: Option<BuildSpec>,
+    /// Rules of [`super::ISOLATION_RULES`] the Compose file suppresses for the service: those
+    /// suppressions are not carried into the run.
+    pub overridden: Vec<String>,
 }
 
 fn invalid(message: String) -> SandboxError {
@@ -93,8 +96,50 @@ pub(super) fn apply(
             }
         )));
     };
-    profile.accepted = accepted_rules(&project, service);
-    apply_service(svc, &dir, profile)
+    let (accepted, overridden) = accepted_rules(&project, service);
+    profile.accepted = accepted;
+    let mut applied = apply_service(svc, &dir, profile)?;
+    applied.overridden = overridden;
+    // Files the run is built from: a writable mount holding one of them is not scratch space.
+    let mut protected: Vec<PathBuf> = project
+        .files
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(&f.path).ok())
+        .collect();
+    protected.push(dir.join(".env"));
+    protected.push(dir.join(".sandlint.toml"));
+    protected.push(dir.join("sandlint.toml"));
+    if let Some(b) = &applied.build {
+        let context = std::fs::canonicalize(&b.context).unwrap_or_else(|_| b.context.clone());
+        protected.push(context.join(&b.dockerfile));
+        protected.push(context.join(".dockerignore"));
+    }
+    for m in &mut profile.mounts {
+        if m.origin == MountOrigin::Compose
+            && !m.read_only
+            && is_scratch(&dir, &m.source, &protected)
+        {
+            m.origin = MountOrigin::Scratch;
+        }
+    }
+    Ok(applied)
+}
+
+/// Whether `source` (canonical) is scratch space of the project in `dir`: a strict
+/// subdirectory of it, not in or holding `.git`, that holds none of the `protected` files. The
+/// command may write there without `--allow writable-bind-mount` (as with `--workspace`): it
+/// cannot change the Compose file, `.env`, the Dockerfile or the git metadata of the next run.
+fn is_scratch(dir: &Path, source: &Path, protected: &[PathBuf]) -> bool {
+    let Ok(rel) = source.strip_prefix(dir) else {
+        return false;
+    };
+    if rel.as_os_str().is_empty() || !source.is_dir() {
+        return false;
+    }
+    if rel.components().any(|c| c.as_os_str() == ".git") || source.join(".git").exists() {
+        return false;
+    }
+    !protected.iter().any(|p| p.starts_with(source))
 }
 
 /// The rules the project's own suppressions accept for `service` (under the sandbox preset),
@@ -102,9 +147,9 @@ pub(super) fn apply(
 fn accepted_rules(
     project: &crate::compose::project::Project,
     service: &str,
-) -> Vec<(String, String)> {
+) -> (Vec<(String, String)>, Vec<String>) {
     let Some(main) = project.files.first() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let config = crate::config::Config {
         preset: crate::config::Preset::Sandbox,
@@ -125,15 +170,25 @@ fn accepted_rules(
         crate::linter::lint_file_with(main.clone(), crate::linter::FileKind::Compose, &opts);
     let scope = format!("service:{service}");
     let mut out: Vec<(String, String)> = Vec::new();
+    let mut overridden: Vec<String> = Vec::new();
     for d in &result.diagnostics {
         let Some(s) = &d.suppression else { continue };
+        if d.scope.as_deref() != Some(scope.as_str()) {
+            continue;
+        }
+        let rule = d.rule.name;
+        if super::is_isolation_rule(rule) {
+            if !overridden.iter().any(|r| r == rule) {
+                overridden.push(rule.to_string());
+            }
+            continue;
+        }
         let Some(reason) = &s.reason else { continue };
-        if d.scope.as_deref() == Some(scope.as_str()) && !out.iter().any(|(r, _)| r == d.rule.name)
-        {
-            out.push((d.rule.name.to_string(), reason.clone()));
+        if !out.iter().any(|(r, _)| r == rule) {
+            out.push((rule.to_string(), reason.clone()));
         }
     }
-    out
+    (out, overridden)
 }
 
 /// A `command`/`entrypoint` as argv: list items as they are; a string split like a shell
@@ -325,6 +380,7 @@ pub(super) fn apply_service(
             None => {
                 if let Ok(v) = std::env::var(&e.key.value) {
                     profile.env.push(format!("{}={v}", e.key.value));
+                    profile.env_from_host.push(e.key.value.clone());
                 }
             }
         }
@@ -392,6 +448,7 @@ pub(super) fn apply_service(
     Ok(Applied {
         explicit_user,
         build,
+        overridden: Vec::new(),
     })
 }
 

@@ -18,16 +18,24 @@
 //! 2. after the container is created (before it starts) and again after it started, the daemon's
 //!    view of it is compared with the plan ([`verify::check_container`]); a protection that did
 //!    not take effect fails closed unless [`SandboxOptions::allow_degraded`];
-//! 3. the [`RunResult`] lists every check and its outcome.
+//! 3. the uid of the running processes is read from the kernel (`/proc/<pid>/status`, when the
+//!    daemon is on this host) and a uid 0 kills the run unless [`SandboxOptions::allow_root`];
+//!    before start, a user name is resolved against the image's own `/etc/passwd`, like runc;
+//! 4. the [`RunResult`] lists every check and its outcome, the uid and how it is known, and
+//!    every relaxation (`allowed`: rule, source, reason).
 //!
-//! The container is removed on every path. Tokio is used only inside this module: each call
-//! builds a current-thread runtime.
+//! Suppressions written in a Compose file never relax [`ISOLATION_RULES`]; only the invoker can.
+//!
+//! The container is removed on every path; a watchdog process ([`SandboxOptions::watchdog`]) and
+//! the `dev.sandlint.deadline` label bound it even when this process is SIGKILLed. Tokio is used
+//! only inside this module: each call builds a current-thread runtime.
 
 mod compose;
 pub mod context;
 pub mod profile;
 mod runner;
 pub mod verify;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,8 +51,95 @@ pub use verify::{Check, CheckStatus};
 pub const EXIT_SANDBOX_FAILED: u8 = 125;
 /// Exit code when the command timed out.
 pub const EXIT_TIMED_OUT: u8 = 124;
+/// Exit code when the reader of the output went away (128 + SIGPIPE, like a shell pipeline).
+pub const EXIT_OUTPUT_CLOSED: u8 = 141;
 /// Exit code when the command was OOM-killed.
 pub const EXIT_OOM_KILLED: u8 = 137;
+
+/// The rules that guard the sandbox's isolation: root, privileged mode, the runtime socket, host
+/// namespaces, capabilities, devices, confinement, sensitive and writable host mounts, the
+/// network, `no-new-privileges`, the read-only root filesystem and the limits. A suppression
+/// written in the Compose file (`# sandlint ignore=`, `x-sandlint`) never relaxes them for
+/// `run`: whoever can write that file (the agent, a pull request) must not be able to switch the
+/// sandbox off. Only the invoker can, with [`SandboxOptions::allow`] (`--allow RULE`),
+/// [`SandboxOptions::allow_root`] or [`SandboxOptions::config_allow`] (`--config FILE`, outside
+/// the Compose project).
+pub const ISOLATION_RULES: &[&str] = &[
+    "service-root-user",
+    "privileged-container",
+    "container-socket-mount",
+    "host-namespace-shared",
+    "host-uts-or-cgroup-namespace",
+    "host-network-mode",
+    "network-not-isolated",
+    "dangerous-capability",
+    "missing-cap-drop-all",
+    "missing-no-new-privileges",
+    "confinement-disabled",
+    "misspelled-security-key",
+    "host-device-mapped",
+    "risky-sysctl",
+    "sensitive-host-path-mount",
+    "writable-bind-mount",
+    "shared-mount-propagation",
+    "writable-root-filesystem",
+    "tmpfs-exec-or-suid",
+    "missing-memory-limit",
+    "missing-cpu-limit",
+    "missing-pids-limit",
+    "oom-kill-disabled",
+];
+
+/// Whether `rule` (a rule name) is one of [`ISOLATION_RULES`].
+pub fn is_isolation_rule(rule: &str) -> bool {
+    ISOLATION_RULES.contains(&rule)
+}
+
+/// Who relaxed a rule for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AllowSource {
+    /// `--allow RULE` ([`SandboxOptions::allow`]).
+    #[serde(rename = "--allow")]
+    Flag,
+    /// `--allow-root`.
+    #[serde(rename = "--allow-root")]
+    AllowRoot,
+    /// The invoker's `--config FILE` ([`SandboxOptions::config_allow`]).
+    #[serde(rename = "config")]
+    Config,
+    /// A suppression in the Compose file (never one of [`ISOLATION_RULES`]).
+    #[serde(rename = "file")]
+    File,
+    /// sandlint itself: the `--workspace` mount is the writable mount the invoker asked for.
+    #[serde(rename = "--workspace")]
+    Workspace,
+    /// sandlint itself: a writable bind mount of a subdirectory of the Compose project that holds
+    /// none of the files the run is built from (Compose file, `.env`, Dockerfile, `.git`).
+    #[serde(rename = "project-scratch")]
+    ProjectScratch,
+}
+
+impl AllowSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllowSource::Flag => "--allow",
+            AllowSource::AllowRoot => "--allow-root",
+            AllowSource::Config => "config",
+            AllowSource::File => "file",
+            AllowSource::Workspace => "--workspace",
+            AllowSource::ProjectScratch => "project-scratch",
+        }
+    }
+}
+
+/// One relaxation of the rules for a run: an error-level finding that did not refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Allowed {
+    /// The rule's name.
+    pub rule: String,
+    pub source: AllowSource,
+    pub reason: String,
+}
 
 /// The language of a snippet (`--code` / `--file`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
@@ -193,15 +288,26 @@ pub struct SandboxOptions {
     pub mounts: Vec<MountSpec>,
     /// Mounted read-write at [`profile::WORKSPACE`], which becomes the working directory.
     pub workspace: Option<PathBuf>,
-    /// Rules (names or codes) whose error-level findings do not refuse the run.
+    /// Rules (names or codes) whose error-level findings do not refuse the run (`--allow`).
     pub allow: Vec<String>,
+    /// Rules (names or codes) the invoker's configuration file allows, with its reason
+    /// (`--config FILE`, which must lie outside the Compose project).
+    pub config_allow: Vec<(String, String)>,
+    /// The OCI runtime (`runsc` for gVisor, `kata-runtime`, ...); `None`: the daemon's default.
+    /// Verified against the daemon's `HostConfig.Runtime`.
+    pub runtime: Option<String>,
+    /// A sandlint binary to run as the watchdog: a detached process that kills and removes the
+    /// container when this process dies (even by SIGKILL) or the deadline passes. The CLI sets it
+    /// to itself; `None` (the library default) relies on the `dev.sandlint.deadline` label,
+    /// which every run and `--gc` reaps.
+    pub watchdog: Option<PathBuf>,
     /// Run even when a protection did not take effect (the result says which).
     pub allow_degraded: bool,
     /// Extra labels on the container.
     pub labels: BTreeMap<String, String>,
     /// The language of [`Program::Code`] and [`Program::File`].
     pub lang: Lang,
-    /// Kill and remove the container on Ctrl-C / SIGTERM. Tokio keeps its signal handlers
+    /// Kill and remove the container on SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE. Tokio keeps its signal handlers
     /// installed for the rest of the process, so embedders that handle signals themselves leave
     /// this off (the CLI turns it on).
     pub handle_signals: bool,
@@ -230,6 +336,9 @@ impl SandboxOptions {
             mounts: Vec::new(),
             workspace: None,
             allow: Vec::new(),
+            config_allow: Vec::new(),
+            runtime: None,
+            watchdog: None,
             allow_degraded: false,
             labels: BTreeMap::new(),
             lang: Lang::Sh,
@@ -245,8 +354,11 @@ pub struct LintReport {
     pub file: FileRef,
     /// Every finding (suppressed ones included, marked).
     pub findings: Vec<Diagnostic>,
-    /// Error-level findings let through by `allow`.
+    /// Rules the invoker allowed (`--allow`, `--allow-root`, `--config`), as names.
     pub allowed: Vec<String>,
+    /// Every relaxation that took effect: an error-level finding that did not refuse the run,
+    /// with who relaxed it and why.
+    pub relaxations: Vec<Allowed>,
 }
 
 impl LintReport {
@@ -282,8 +394,6 @@ pub struct LintSummary {
     pub preset: &'static str,
     /// `severity rule: message` for each unsuppressed finding.
     pub findings: Vec<String>,
-    /// Rules whose error-level findings `--allow` let through.
-    pub allowed: Vec<String>,
 }
 
 /// The result of a run.
@@ -303,7 +413,11 @@ pub struct RunResult {
     pub oom_killed: bool,
     pub image: String,
     pub user: String,
+    /// The uid the command ran as, and how sandlint knows (see [`verify::UidEvidence`]).
+    pub uid: Option<verify::UidEvidence>,
     pub container: String,
+    /// Every relaxation of the rules for this run (also printed as warnings by the CLI).
+    pub allowed: Vec<Allowed>,
     pub verification: Verification,
 }
 
@@ -320,6 +434,11 @@ pub trait OutputSink {
     fn stderr(&mut self, bytes: &[u8]);
     /// A progress line from sandlint itself (image build output); not part of the result.
     fn status(&mut self, _line: &str) {}
+    /// Whether the reader of the live output went away (a closed pipe): the run then kills the
+    /// command instead of waiting for it.
+    fn closed(&self) -> bool {
+        false
+    }
 }
 
 /// Discards live output (it is still captured in the [`RunResult`]).
@@ -386,6 +505,19 @@ pub enum SandboxError {
     #[diagnostic(code(sandlint::sandbox::invalid_option))]
     InvalidOption { message: String },
 
+    #[error("refused to run: user `{user}` is uid 0 ({how})")]
+    #[diagnostic(
+        code(sandlint::sandbox::root_user),
+        help("run as a non-root user (`--user 65534:65534`), or accept root with `--allow-root`")
+    )]
+    RootUser { user: String, how: String },
+
+    #[error(
+        "the command's output reader went away (closed pipe); the container was killed and removed"
+    )]
+    #[diagnostic(code(sandlint::sandbox::output_closed))]
+    OutputClosed,
+
     #[error("interrupted by {signal}; the container was removed")]
     #[diagnostic(code(sandlint::sandbox::interrupted))]
     Interrupted { signal: &'static str, code: u8 },
@@ -400,6 +532,7 @@ impl SandboxError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SandboxError::Interrupted { code, .. } => *code,
+            SandboxError::OutputClosed => EXIT_OUTPUT_CLOSED,
             _ => EXIT_SANDBOX_FAILED,
         }
     }
@@ -450,15 +583,24 @@ impl Sandbox {
     /// findings over it. Needs no daemon; a Compose source is read but nothing is built.
     pub fn plan(&self, program: &Program) -> Result<(HardenedProfile, LintReport), SandboxError> {
         let plan = runner::plan(&self.options, program)?;
-        let report = runner::lint(&plan.profile, &self.options.allow)?;
+        let report = runner::lint(&plan.profile, &runner::invoker_allows(&self.options))?;
         Ok((plan.profile, report))
     }
 
-    /// Removes containers carrying sandlint's label whose owning process is gone (or every
-    /// one, with `all`). Returns the removed containers' names.
+    /// Removes containers carrying sandlint's label whose owning process is gone or whose
+    /// `dev.sandlint.deadline` has passed (or every one, with `all`). Returns the removed
+    /// containers' names.
     pub fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
         let rt = runtime()?;
         rt.block_on(runner::gc(all))
+    }
+
+    /// The watchdog process's body (`sandlint run --watchdog NAME --watchdog-deadline UNIX`,
+    /// started by a run whose [`SandboxOptions::watchdog`] is set): waits until the run says it
+    /// removed `container`, dies, or `deadline_unix` passes; in the last two cases kills and
+    /// removes the container (only if it carries sandlint's label).
+    pub fn watch(container: &str, deadline_unix: u64) -> Result<(), SandboxError> {
+        watchdog::watch(container, deadline_unix)
     }
 }
 

@@ -12,6 +12,14 @@ use bollard::models::{
 pub const LABEL_MANAGED: &str = "dev.sandlint.managed";
 /// Label naming the process that owns a container: `<hostname>:<pid>`.
 pub const LABEL_OWNER: &str = "dev.sandlint.owner";
+/// Label holding the container's deadline (Unix seconds): past it, any `sandlint run` or
+/// `--gc` removes the container, whoever owns it.
+pub const LABEL_DEADLINE: &str = "dev.sandlint.deadline";
+/// The reason the rendered Compose service gives for the `--workspace` mount.
+pub const WORKSPACE_REASON: &str = "--workspace is the one writable mount";
+/// The reason the rendered Compose service gives for a project scratch mount.
+pub const SCRATCH_REASON: &str =
+    "a project subdirectory holding none of the files the run is built from";
 /// Where `--workspace DIR` is mounted (read-write) and the working directory when it is.
 pub const WORKSPACE: &str = "/workspace";
 /// Where `--file PATH` is mounted (read-only).
@@ -46,6 +54,9 @@ pub enum MountOrigin {
     Code,
     Mount,
     Compose,
+    /// A writable Compose bind mount of a subdirectory of the Compose project that holds none
+    /// of the files the run is built from: sandlint accepts it as scratch space (`./workspace`).
+    Scratch,
 }
 
 /// A tmpfs mount.
@@ -67,7 +78,14 @@ pub struct HardenedProfile {
     pub command: Option<Vec<String>>,
     /// `uid[:gid]` or a user name.
     pub user: String,
+    /// `KEY=VALUE`.
     pub env: Vec<String>,
+    /// Keys of [`HardenedProfile::env`] whose value is this process's (`-e KEY`, a Compose
+    /// `environment` entry without a value): rendered for the rules as `KEY` (pass-through,
+    /// not a literal) and never printed.
+    pub env_from_host: Vec<String>,
+    /// The OCI runtime; `None`: the daemon's default.
+    pub runtime: Option<String>,
     pub working_dir: Option<String>,
     pub read_only_rootfs: bool,
     pub privileged: bool,
@@ -107,6 +125,8 @@ impl HardenedProfile {
             command: None,
             user: NOBODY.to_string(),
             env: Vec::new(),
+            env_from_host: Vec::new(),
+            runtime: None,
             working_dir: None,
             read_only_rootfs: true,
             privileged: false,
@@ -171,6 +191,7 @@ impl HardenedProfile {
                 .then(|| self.devices.iter().map(|d| device_mapping(d)).collect()),
             pid_mode: self.pid_mode.clone(),
             ipc_mode: self.ipc_mode.clone(),
+            runtime: self.runtime.clone(),
             // Output goes through the attach stream only: an output flood must not fill the
             // daemon's disk with a json-file log.
             log_config: Some(HostConfigLogConfig {
@@ -207,6 +228,16 @@ impl HardenedProfile {
     /// `--workspace` mount (writable by request) carries an inline suppression of
     /// `writable-bind-mount` saying so.
     pub fn to_compose(&self, service: &str) -> String {
+        self.render(service, false)
+    }
+
+    /// [`HardenedProfile::to_compose`] for display (`--dry-run`): the value of every variable
+    /// that came from this process's environment or looks secret is masked.
+    pub fn to_compose_masked(&self, service: &str) -> String {
+        self.render(service, true)
+    }
+
+    fn render(&self, service: &str, mask: bool) -> String {
         let q = |s: &str| yaml_string(s);
         let list = |items: &[String]| {
             let items: Vec<String> = items.iter().map(|s| q(s)).collect();
@@ -266,10 +297,17 @@ impl HardenedProfile {
         if !self.mounts.is_empty() {
             y.push_str("    volumes:\n");
             for m in &self.mounts {
-                if m.origin == MountOrigin::Workspace && !m.read_only {
-                    y.push_str(
-                        "      # sandlint ignore=writable-bind-mount reason=\"--workspace is the one writable mount\"\n",
-                    );
+                let reason = match m.origin {
+                    MountOrigin::Workspace => Some(WORKSPACE_REASON),
+                    MountOrigin::Scratch => Some(SCRATCH_REASON),
+                    _ => None,
+                };
+                if let Some(reason) = reason
+                    && !m.read_only
+                {
+                    y.push_str(&format!(
+                        "      # sandlint ignore=writable-bind-mount reason=\"{reason}\"\n"
+                    ));
                 }
                 y.push_str("      - type: bind\n");
                 y.push_str(&format!(
@@ -283,11 +321,53 @@ impl HardenedProfile {
         if !self.env.is_empty() {
             y.push_str("    environment:\n");
             for e in &self.env {
-                y.push_str(&format!("      - {}\n", q(e)));
+                let key = e.split_once('=').map_or(e.as_str(), |(k, _)| k);
+                if self.env_from_host.iter().any(|h| h == key) {
+                    // pass-through: the rules see no literal, and the value is never printed
+                    y.push_str(&format!("      - {}\n", q(key)));
+                } else if mask && looks_secret(e) {
+                    y.push_str(&format!("      - {}\n", q(&format!("{key}=****"))));
+                } else {
+                    y.push_str(&format!("      - {}\n", q(e)));
+                }
             }
         }
         y
     }
+}
+
+/// Whether a `KEY=VALUE` entry looks like it holds a secret (a credential-shaped name, or a
+/// URL with a password).
+fn looks_secret(entry: &str) -> bool {
+    let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
+    let key = key.to_ascii_uppercase();
+    let secret_name = [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "KEY",
+        "CREDENTIAL",
+        "AUTH",
+        "PRIVATE",
+        "COOKIE",
+        "SESSION",
+        "SIGNATURE",
+        "DSN",
+    ]
+    .iter()
+    .any(|w| key.contains(w));
+    // `scheme://user:password@host`
+    let url_password = value.split_once("://").is_some_and(|(_, rest)| {
+        rest.split(['/', '?', '#']).next().is_some_and(|authority| {
+            authority
+                .rsplit_once('@')
+                .is_some_and(|(u, _)| u.contains(':'))
+        })
+    });
+    secret_name || url_password
 }
 
 /// The default `/tmp`: size-limited, no executables, no setuid, no devices.

@@ -12,19 +12,19 @@ use bollard::errors::Error as BollardError;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder,
-    EventsOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, EventsOptionsBuilder, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
 use super::profile::{
-    BindMount, CODE_DIR, HardenedProfile, LABEL_MANAGED, LABEL_OWNER, MountOrigin, NOBODY,
-    WORKSPACE, tmp_tmpfs,
+    BindMount, CODE_DIR, HardenedProfile, LABEL_DEADLINE, LABEL_MANAGED, LABEL_OWNER, MountOrigin,
+    NOBODY, WORKSPACE, WORKSPACE_REASON, tmp_tmpfs,
 };
 use super::verify::{self, CgroupLimits, Check, CheckStatus};
 use super::{
-    EXIT_OOM_KILLED, EXIT_TIMED_OUT, ImageSource, LintReport, LintSummary, OutputSink, Program,
-    RunResult, SandboxError, SandboxOptions, Truncated, Verification, compose,
+    AllowSource, Allowed, EXIT_OOM_KILLED, EXIT_TIMED_OUT, ImageSource, LintReport, LintSummary,
+    OutputSink, Program, RunResult, SandboxError, SandboxOptions, Truncated, Verification, compose,
 };
 use crate::config::{Config, Preset};
 use crate::diagnostic::Severity;
@@ -49,6 +49,8 @@ pub(super) struct Plan {
     pub explicit_user: bool,
     pub build: Option<BuildSpec>,
     pub from_compose: bool,
+    /// Isolation rules the Compose file's own suppressions tried to relax (ignored).
+    pub overridden: Vec<String>,
 }
 
 /// Builds the profile from the options and the program (no daemon).
@@ -58,6 +60,7 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
     profile.tmpfs = vec![tmp_tmpfs(options.tmp_size)];
     let mut explicit_user = false;
     let mut build = None;
+    let mut overridden = Vec::new();
     let from_compose = matches!(options.source, ImageSource::Compose { .. });
     match &options.source {
         ImageSource::Image(image) => {
@@ -70,6 +73,7 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
             let applied = compose::apply(file, service, &mut profile)?;
             explicit_user = applied.explicit_user;
             build = applied.build;
+            overridden = applied.overridden;
         }
     }
     if let Some(user) = &options.user {
@@ -96,13 +100,31 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
     if let Some(n) = &options.network {
         profile.network_mode = n.clone();
     }
+    if let Some(r) = &options.runtime {
+        if r.trim().is_empty() {
+            return Err(invalid("--runtime is empty".to_string()));
+        }
+        profile.runtime = Some(r.clone());
+    }
     for e in &options.env {
         match e.split_once('=') {
-            Some((k, _)) if !k.is_empty() => profile.env.push(e.clone()),
+            Some((k, _)) if !k.is_empty() => {
+                profile
+                    .env
+                    .retain(|x| x.split_once('=').map(|(k2, _)| k2) != Some(k));
+                profile.env_from_host.retain(|h| h != k);
+                profile.env.push(e.clone());
+            }
             Some(_) => return Err(invalid(format!("invalid --env `{e}`: expected KEY=VALUE"))),
             None => {
                 if let Ok(v) = std::env::var(e) {
+                    profile
+                        .env
+                        .retain(|x| x.split_once('=').map(|(k, _)| k) != Some(e));
                     profile.env.push(format!("{e}={v}"));
+                    if !profile.env_from_host.contains(e) {
+                        profile.env_from_host.push(e.clone());
+                    }
                 }
             }
         }
@@ -171,6 +193,7 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
         explicit_user,
         build,
         from_compose,
+        overridden,
     })
 }
 
@@ -193,21 +216,53 @@ fn host_name() -> Option<String> {
     Some(name.trim().to_string()).filter(|n| !n.is_empty())
 }
 
-/// Step 1: the planned container as a Compose service, checked under the sandbox preset.
+/// A relaxation the invoker asked for: the rule as written, who asked, why.
+pub(super) type Allowance = (String, AllowSource, String);
+
+/// The invoker's relaxations: `--allow`, `--allow-root`, `--config`.
+pub(super) fn invoker_allows(options: &SandboxOptions) -> Vec<Allowance> {
+    let mut out: Vec<Allowance> = options
+        .allow
+        .iter()
+        .map(|a| (a.clone(), AllowSource::Flag, "named in --allow".to_string()))
+        .collect();
+    if options.allow_root {
+        out.push((
+            "service-root-user".to_string(),
+            AllowSource::AllowRoot,
+            "--allow-root".to_string(),
+        ));
+    }
+    out.extend(
+        options
+            .config_allow
+            .iter()
+            .map(|(rule, why)| (rule.clone(), AllowSource::Config, why.clone())),
+    );
+    out
+}
+
+/// Step 1: the planned container as a Compose service, checked under the sandbox preset. The
+/// only suppressions in the rendered service are sandlint's own (the `--workspace` and project
+/// scratch mounts) and the Compose file's, minus [`super::ISOLATION_RULES`].
 pub(super) fn lint(
     profile: &HardenedProfile,
-    allow: &[String],
+    allow: &[Allowance],
 ) -> Result<LintReport, SandboxError> {
-    let mut allowed = Vec::new();
-    for a in allow {
+    let mut allowed: Vec<(String, AllowSource, String)> = Vec::new();
+    for (a, source, why) in allow {
         match crate::docs::find(a.trim()) {
-            Some(rule) => allowed.push(rule.name.to_string()),
+            Some(rule) => allowed.push((rule.name.to_string(), *source, why.clone())),
             None => {
                 let hint = crate::docs::suggest(a.trim())
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
+                let what = match source {
+                    AllowSource::Config => "--config allow",
+                    _ => "--allow",
+                };
                 return Err(SandboxError::InvalidOption {
-                    message: format!("--allow: unknown rule `{a}`{hint}"),
+                    message: format!("{what}: unknown rule `{a}`{hint}"),
                 });
             }
         }
@@ -229,25 +284,52 @@ pub(super) fn lint(
         boundary: None,
     };
     let findings = lint_file_with(file.clone(), FileKind::Compose, &opts).diagnostics;
+    let mut relaxations: Vec<Allowed> = Vec::new();
+    let mut add = |a: Allowed| {
+        if !relaxations.contains(&a) {
+            relaxations.push(a);
+        }
+    };
+    for d in findings.iter().filter(|d| d.severity == Severity::Error) {
+        let rule = d.rule.name;
+        match &d.suppression {
+            Some(s) => {
+                let reason = s.reason.clone().unwrap_or_default();
+                // The rendered service carries the file's suppressions only for rules outside
+                // ISOLATION_RULES; any other suppression in it is sandlint's own.
+                let source = if !super::is_isolation_rule(rule) {
+                    AllowSource::File
+                } else if reason == WORKSPACE_REASON {
+                    AllowSource::Workspace
+                } else {
+                    AllowSource::ProjectScratch
+                };
+                add(Allowed {
+                    rule: rule.to_string(),
+                    source,
+                    reason,
+                });
+            }
+            None => {
+                if let Some((_, source, why)) = allowed.iter().find(|(r, _, _)| r == rule) {
+                    add(Allowed {
+                        rule: rule.to_string(),
+                        source: *source,
+                        reason: why.clone(),
+                    });
+                }
+            }
+        }
+    }
     Ok(LintReport {
         file,
         findings,
-        allowed,
+        allowed: allowed.into_iter().map(|(r, _, _)| r).collect(),
+        relaxations,
     })
 }
 
 fn summary(report: &LintReport) -> LintSummary {
-    let mut allowed: Vec<String> = report
-        .findings
-        .iter()
-        .filter(|d| {
-            d.suppression.is_none()
-                && d.severity == Severity::Error
-                && report.allowed.iter().any(|a| a == d.rule.name)
-        })
-        .map(|d| d.rule.name.to_string())
-        .collect();
-    allowed.dedup();
     LintSummary {
         preset: "sandbox",
         findings: report
@@ -256,7 +338,6 @@ fn summary(report: &LintReport) -> LintSummary {
             .filter(|d| d.suppression.is_none())
             .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
             .collect(),
-        allowed,
     }
 }
 
@@ -268,11 +349,12 @@ pub(super) async fn run(
 ) -> Result<RunResult, SandboxError> {
     let started = Instant::now();
     let mut plan = plan(options, program)?;
-    let mut allow = options.allow.clone();
-    if options.allow_root {
-        allow.push("service-root-user".to_string());
+    for rule in &plan.overridden {
+        sink.status(&format!(
+            "note: the Compose file's suppression of `{rule}` does not apply to `sandlint run` (an isolation rule: only --allow or --config can relax it)"
+        ));
     }
-    let report = lint(&plan.profile, &allow)?;
+    let report = lint(&plan.profile, &invoker_allows(options))?;
     let refusing = report.refusing().count();
     if refusing > 0 {
         return Err(SandboxError::Refused {
@@ -281,21 +363,32 @@ pub(super) async fn run(
         });
     }
     let docker = connect().await?;
-    let image = ensure_image(&docker, &plan, sink).await?;
-    if !plan.explicit_user {
-        let image_user = image
-            .config
-            .as_ref()
-            .and_then(|c| c.user.clone())
-            .unwrap_or_default();
-        plan.profile.user = if verify::is_root_user(&image_user) {
-            NOBODY.to_string()
-        } else {
-            image_user
-        };
-    }
+    // Expired leftovers of earlier runs (a SIGKILLed sandlint whose watchdog died too), while
+    // the image is looked up.
+    let (_, image) = tokio::join!(
+        reap(&docker, Reap::Expired),
+        ensure_image(&docker, &plan, sink)
+    );
+    let image = image?;
+    let resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
     let name = container_name();
-    let work = execute(&docker, &plan.profile, &name, options, sink, started);
+    let deadline_unix = unix_now() + options.timeout.as_secs() + DEADLINE_GRACE_SECS;
+    plan.profile
+        .labels
+        .insert(LABEL_DEADLINE.to_string(), deadline_unix.to_string());
+    let watchdog = options
+        .watchdog
+        .as_deref()
+        .and_then(|exe| super::watchdog::spawn(exe, &name, deadline_unix));
+    let work = execute(
+        &docker,
+        &plan.profile,
+        &name,
+        options,
+        sink,
+        started,
+        &resolution,
+    );
     let outcome = if options.handle_signals {
         tokio::select! {
             r = work => r,
@@ -305,9 +398,206 @@ pub(super) async fn run(
         work.await
     };
     remove(&docker, &name).await;
+    if let Some(w) = watchdog {
+        w.release();
+    }
     let mut result = outcome?;
     result.verification.lint = summary(&report);
+    result.allowed = report.relaxations.clone();
     Ok(result)
+}
+
+/// Seconds past the command's timeout before the watchdog and the reaper remove a container
+/// (the run's own create, verify and cleanup steps take place within it).
+pub(super) const DEADLINE_GRACE_SECS: u64 = 15;
+
+pub(super) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// How the user the command will run as was resolved before start.
+#[derive(Debug, Clone)]
+pub(super) struct UserResolution {
+    /// The uid, when known before start.
+    pub uid: Option<u32>,
+    /// How it was resolved (`numeric user spec`, `the image's /etc/passwd`).
+    pub how: String,
+}
+
+/// Resolves the planned user against the image, like runc: a number is the uid; a name is
+/// looked up in the image's own `/etc/passwd` (read through the Engine API). A user that is
+/// uid 0 is refused unless `allow_root`; the image's own root `USER` (in any spelling, or a
+/// name that is uid 0 in its passwd) is replaced by nobody, as `USER root` is.
+async fn resolve_user(
+    docker: &Docker,
+    plan: &mut Plan,
+    image: &bollard::models::ImageInspect,
+    allow_root: bool,
+) -> Result<UserResolution, SandboxError> {
+    use crate::dockerfile::semantics::{ResolvedUser, UserRef, resolve_user as resolve, user_ref};
+    if !plan.explicit_user {
+        let image_user = image
+            .config
+            .as_ref()
+            .and_then(|c| c.user.clone())
+            .unwrap_or_default();
+        plan.profile.user = image_user;
+    }
+    let spec = plan.profile.user.clone();
+    let (passwd, how) = match user_ref(&spec) {
+        UserRef::Name(_) => (
+            read_image_file(docker, &plan.profile.image, "/etc/passwd").await?,
+            "the image's /etc/passwd".to_string(),
+        ),
+        UserRef::Uid(_) => (None, "a numeric user spec".to_string()),
+        UserRef::Default => (
+            None,
+            "an empty user: the runtime's default, root".to_string(),
+        ),
+    };
+    let resolved = if spec.trim().is_empty() {
+        ResolvedUser::Uid(0)
+    } else {
+        resolve(&spec, passwd.as_deref())
+    };
+    if !plan.explicit_user
+        && (verify::is_root_user(&spec) || matches!(resolved, ResolvedUser::Uid(0)))
+    {
+        // The image's user is root, however spelt: nobody instead.
+        plan.profile.user = NOBODY.to_string();
+        return Ok(UserResolution {
+            uid: Some(65534),
+            how: if spec.trim().is_empty() {
+                format!("the image sets no USER, so {NOBODY} is used")
+            } else {
+                format!("the image's USER is root (through {how}), so {NOBODY} is used")
+            },
+        });
+    }
+    match resolved {
+        ResolvedUser::Uid(0) if !allow_root => Err(SandboxError::RootUser {
+            user: spec,
+            how: format!("resolved through {how}, as the runtime resolves it"),
+        }),
+        ResolvedUser::Uid(uid) => Ok(UserResolution {
+            uid: Some(uid),
+            how,
+        }),
+        // The runtime refuses to start such a container; the daemon's error says why.
+        ResolvedUser::UnknownName(_) | ResolvedUser::OutOfRange(_) => {
+            Ok(UserResolution { uid: None, how })
+        }
+    }
+}
+
+/// The most of an image file [`read_image_file`] reads.
+const IMAGE_FILE_LIMIT: usize = 1024 * 1024;
+
+/// Reads `path` from `image` through the Engine API: a created (never started) container and
+/// the archive endpoint, following symlinks inside the image (a few hops), at most
+/// [`IMAGE_FILE_LIMIT`] bytes. `None` when the image has no such file.
+async fn read_image_file(
+    docker: &Docker,
+    image: &str,
+    path: &str,
+) -> Result<Option<String>, SandboxError> {
+    let name = format!("{}-probe", container_name());
+    let mut labels = HashMap::new();
+    labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
+    labels.insert(LABEL_OWNER.to_string(), owner());
+    labels.insert(LABEL_DEADLINE.to_string(), (unix_now() + 60).to_string());
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["/sandlint-never-started".to_string()]),
+        cmd: Some(Vec::new()),
+        labels: Some(labels),
+        network_disabled: Some(true),
+        host_config: Some(bollard::models::HostConfig {
+            network_mode: Some("none".to_string()),
+            ..bollard::models::HostConfig::default()
+        }),
+        ..bollard::models::ContainerCreateBody::default()
+    };
+    docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::new().name(&name).build()),
+            body,
+        )
+        .await
+        .map_err(api("create a container to read the image's /etc/passwd"))?;
+    let out = read_file_of(docker, &name, path).await;
+    remove(docker, &name).await;
+    out
+}
+
+async fn read_file_of(
+    docker: &Docker,
+    container: &str,
+    path: &str,
+) -> Result<Option<String>, SandboxError> {
+    let mut path = path.to_string();
+    for _ in 0..8 {
+        let opts = DownloadFromContainerOptionsBuilder::new()
+            .path(&path)
+            .build();
+        let mut stream = docker.download_from_container(container, Some(opts));
+        let mut tar_bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(b) => {
+                    tar_bytes.extend_from_slice(&b);
+                    if tar_bytes.len() > IMAGE_FILE_LIMIT + 64 * 1024 {
+                        return Err(SandboxError::InvalidOption {
+                            message: format!(
+                                "the image's {path} is larger than {IMAGE_FILE_LIMIT} bytes"
+                            ),
+                        });
+                    }
+                }
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => return Err(api("read a file of the image")(e)),
+            }
+        }
+        let mut archive = tar::Archive::new(tar_bytes.as_slice());
+        let entries = archive.entries().map_err(|e| SandboxError::Docker {
+            action: "read a file of the image",
+            message: e.to_string(),
+        })?;
+        let Some(entry) = entries.flatten().next() else {
+            return Ok(None);
+        };
+        let mut entry = entry;
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() {
+            let Some(target) = entry.link_name().ok().flatten() else {
+                return Ok(None);
+            };
+            let target = target.to_string_lossy().into_owned();
+            path = if target.starts_with('/') {
+                target
+            } else {
+                let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+                format!("{parent}/{target}")
+            };
+            continue;
+        }
+        if !kind.is_file() {
+            return Ok(None);
+        }
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut entry, IMAGE_FILE_LIMIT as u64),
+            &mut text,
+        )
+        .map_err(|e| SandboxError::Docker {
+            action: "read a file of the image",
+            message: e.to_string(),
+        })?;
+        return Ok(Some(String::from_utf8_lossy(&text).into_owned()));
+    }
+    Ok(None)
 }
 
 fn container_name() -> String {
@@ -319,30 +609,42 @@ fn container_name() -> String {
     format!("sandlint-{}-{nanos:08x}-{seq}", std::process::id())
 }
 
-/// Resolves on Ctrl-C or SIGTERM with the signal's name and exit code (128 + n).
+/// Resolves on SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE with the signal's name and exit code
+/// (128 + n).
 async fn signals() -> (&'static str, u8) {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                () = ctrl_c => ("SIGINT", 130),
-                _ = term.recv() => ("SIGTERM", 143),
-            },
-            Err(_) => {
-                ctrl_c.await;
-                ("SIGINT", 130)
+        let kinds = [
+            (SignalKind::interrupt(), "SIGINT", 130),
+            (SignalKind::terminate(), "SIGTERM", 143),
+            (SignalKind::hangup(), "SIGHUP", 129),
+            (SignalKind::quit(), "SIGQUIT", 131),
+            (SignalKind::pipe(), "SIGPIPE", 141),
+        ];
+        let mut streams = Vec::new();
+        for (kind, name, code) in kinds {
+            if let Ok(s) = signal(kind) {
+                streams.push((s, name, code));
             }
         }
+        if streams.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = streams.iter_mut().map(|(s, name, code)| {
+            let (name, code) = (*name, *code);
+            Box::pin(async move {
+                s.recv().await;
+                (name, code)
+            })
+        });
+        futures_util::future::select_all(waits).await.0
     }
     #[cfg(not(unix))]
     {
-        ctrl_c.await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
         ("SIGINT", 130)
     }
 }
@@ -534,6 +836,7 @@ async fn execute(
     options: &SandboxOptions,
     sink: &mut dyn OutputSink,
     started: Instant,
+    resolution: &UserResolution,
 ) -> Result<RunResult, SandboxError> {
     let created = docker
         .create_container(
@@ -585,7 +888,29 @@ async fn execute(
     let started_view = inspect(docker, name).await?;
     let container_id = started_view.id.clone().unwrap_or_default();
     let cgroup = read_cgroup(&container_id);
-    let checks = verify::check_container(profile, &started_view, &cgroup);
+    let mut checks = verify::check_container(profile, &started_view, &cgroup);
+    // The uid of the running processes, from the kernel when the daemon is on this host.
+    let pid = started_view
+        .state
+        .as_ref()
+        .and_then(|s| s.pid)
+        .unwrap_or_default();
+    let uid = verify::uid_evidence(
+        kernel_uids(&container_id, pid),
+        resolution.uid,
+        &resolution.how,
+    );
+    if let Some(u) = &uid
+        && u.uid == 0
+        && !options.allow_root
+    {
+        kill(docker, name).await;
+        return Err(SandboxError::RootUser {
+            user: profile.user.clone(),
+            how: u.how.clone(),
+        });
+    }
+    checks.push(verify::uid_check(uid.as_ref(), options.allow_root));
     if let Err(e) = judge(&checks, options.allow_degraded) {
         kill(docker, name).await;
         return Err(e);
@@ -637,11 +962,19 @@ async fn execute(
                     if !live.is_empty() {
                         sink.stdout(live);
                     }
+                    if sink.closed() {
+                        kill(docker, name).await;
+                        return Err(SandboxError::OutputClosed);
+                    }
                 }
                 Some(Ok(LogOutput::StdErr { message })) => {
                     let live = stderr.push(&message);
                     if !live.is_empty() {
                         sink.stderr(live);
+                    }
+                    if sink.closed() {
+                        kill(docker, name).await;
+                        return Err(SandboxError::OutputClosed);
                     }
                 }
                 Some(Ok(LogOutput::StdIn { .. })) => {}
@@ -724,7 +1057,9 @@ async fn execute(
         oom_killed: oom_killed && !timed_out,
         image: profile.image.clone(),
         user: profile.user.clone(),
+        uid,
         container: name.to_string(),
+        allowed: Vec::new(),
         verification,
     })
 }
@@ -799,6 +1134,68 @@ fn cgroup_files(id: &str, controller: &str, v1_file: &str, v2_file: &str) -> Vec
     ]
 }
 
+/// The uids of the container's processes as the kernel reports them (`/proc/<pid>/status`): the
+/// init (`State.Pid`) and every process in the container's pids cgroup. Only processes whose
+/// `/proc/<pid>/cgroup` names the container id count (a remote daemon's pid means nothing here).
+/// Returns `(worst uid, how)`; any uid field (real, effective, saved, fs) of 0 makes it 0.
+fn kernel_uids(id: &str, init_pid: i64) -> Option<(u32, String)> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut pids: Vec<i64> = Vec::new();
+    if init_pid > 0 {
+        pids.push(init_pid);
+    }
+    if let Some(text) = cgroup_files(id, "pids", "cgroup.procs", "cgroup.procs")
+        .iter()
+        .find_map(|(path, _)| std::fs::read_to_string(path).ok())
+    {
+        pids.extend(text.lines().filter_map(|l| l.trim().parse::<i64>().ok()));
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    let mut worst: Option<u32> = None;
+    let mut seen = 0usize;
+    for pid in pids {
+        let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        if !cgroup.contains(id) {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let Some(uids) = status.lines().find_map(|l| l.strip_prefix("Uid:")) else {
+            continue;
+        };
+        let uids: Vec<u32> = uids
+            .split_whitespace()
+            .filter_map(|u| u.parse().ok())
+            .collect();
+        // The pid may have been reused since: the cgroup must still name the container.
+        let again = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        if uids.is_empty() || !again.contains(id) {
+            continue;
+        }
+        let uid = if uids.contains(&0) {
+            0
+        } else {
+            uids.get(1).copied().unwrap_or_default()
+        };
+        seen += 1;
+        // root wins; otherwise the first process's (the init's) uid
+        if uid == 0 || worst.is_none() {
+            worst = Some(uid);
+        }
+    }
+    worst.map(|w| {
+        let s = if seen == 1 { "" } else { "es" };
+        (
+            w,
+            format!("kernel: /proc/<pid>/status of {seen} running process{s} of the container"),
+        )
+    })
+}
+
 /// Whether the container's memory cgroup has hit its limit (cgroup v1 `memory.failcnt`, v2
 /// `memory.events` `max`/`oom_kill`); `false` when the cgroup cannot be read.
 fn memory_limit_hit(id: &str) -> bool {
@@ -846,10 +1243,19 @@ fn read_cgroup(id: &str) -> CgroupLimits {
     }
 }
 
-/// Removes containers carrying sandlint's label: those whose owner process on this host is gone,
-/// those owned by another host's process only with `all`.
-pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
-    let docker = connect().await?;
+/// Which of sandlint's containers [`reap`] removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reap {
+    /// Those past their `dev.sandlint.deadline` (whoever owns them).
+    Expired,
+    /// Those past their deadline, and those whose owner process on this host is gone.
+    Orphans,
+    /// Every one.
+    All,
+}
+
+/// Removes containers carrying sandlint's label, as `mode` says. Returns their names.
+pub(super) async fn reap(docker: &Docker, mode: Reap) -> Result<Vec<String>, SandboxError> {
     let mut filters = HashMap::new();
     filters.insert("label", vec![format!("{LABEL_MANAGED}=true")]);
     let list = docker
@@ -863,22 +1269,28 @@ pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
         .map_err(api("list containers"))?;
     let me = owner();
     let host = me.split(':').next().unwrap_or_default().to_string();
+    let now = unix_now();
     let mut removed = Vec::new();
     for c in list {
-        let owner = c
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(LABEL_OWNER).cloned())
-            .unwrap_or_default();
-        let alive = match owner.rsplit_once(':') {
+        let label = |k: &str| c.labels.as_ref().and_then(|l| l.get(k).cloned());
+        let expired = label(LABEL_DEADLINE)
+            .and_then(|d| d.trim().parse::<u64>().ok())
+            .is_some_and(|d| d < now);
+        let owner = label(LABEL_OWNER).unwrap_or_default();
+        let orphan = match owner.rsplit_once(':') {
             Some((h, pid)) if h == host => {
-                pid == std::process::id().to_string() || Path::new("/proc").join(pid).exists()
+                pid != std::process::id().to_string() && !Path::new("/proc").join(pid).exists()
             }
             // another host's process: we cannot tell
-            Some(_) => true,
-            None => false,
+            Some(_) => false,
+            None => true,
         };
-        if alive && !all {
+        let take = match mode {
+            Reap::Expired => expired,
+            Reap::Orphans => expired || orphan,
+            Reap::All => true,
+        };
+        if !take {
             continue;
         }
         let name = c
@@ -889,12 +1301,38 @@ pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
             .or(c.id.clone())
             .unwrap_or_default();
         if let Some(id) = &c.id {
-            remove(&docker, id).await;
+            kill(docker, id).await;
+            remove(docker, id).await;
             removed.push(name);
         }
     }
     removed.sort();
     Ok(removed)
+}
+
+/// `--gc`: removes leftovers (orphans and expired containers; every one with `all`).
+pub(super) async fn gc(all: bool) -> Result<Vec<String>, SandboxError> {
+    let docker = connect().await?;
+    reap(&docker, if all { Reap::All } else { Reap::Orphans }).await
+}
+
+/// The watchdog's action: kill and remove `container` if it carries the `label`=true label.
+pub(super) async fn reap_one(container: &str, label: &str) -> Result<(), SandboxError> {
+    let docker = connect().await?;
+    let view = match docker.inspect_container(container, None).await {
+        Ok(v) => v,
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(api("inspect the container")(e)),
+    };
+    let ours = view
+        .config
+        .and_then(|c| c.labels)
+        .is_some_and(|l| l.get(label).is_some_and(|v| v == "true"));
+    if ours {
+        kill(&docker, container).await;
+        remove(&docker, container).await;
+    }
+    Ok(())
 }
 
 /// What says a run ended in an OOM kill. The daemon alone is not enough: its `OOMKilled` flag

@@ -62,10 +62,61 @@ pub struct CgroupLimits {
     pub pids: Option<i64>,
 }
 
-/// Whether a user spec (`0`, `root`, `0:0`, `root:wheel`, empty) means root.
+/// Whether a user spec means root before the image's `/etc/passwd` is consulted: every spelling
+/// of uid 0 (`0`, `+0`, `00`, `-0`, `:0`), `root`, and an empty or unresolvable spec (the
+/// runtime's default is root). See [`crate::dockerfile::semantics::resolve_user`] for names.
 pub fn is_root_user(user: &str) -> bool {
-    let name = user.split(':').next().unwrap_or_default().trim();
-    name.is_empty() || name == "0" || name == "root"
+    crate::dockerfile::semantics::is_root_user(user) != Some(false)
+}
+
+/// The uid the command runs as, and how sandlint knows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UidEvidence {
+    pub uid: u32,
+    /// `kernel` (read from `/proc/<pid>/status` of the running container's processes) or
+    /// `resolved` (the user spec resolved before start, like the runtime does: the processes had
+    /// exited, or the daemon is not on this host).
+    pub source: &'static str,
+    /// In words: which files or rules gave the uid.
+    pub how: String,
+}
+
+/// The uid evidence: the kernel's when it could be read, else the pre-start resolution.
+pub fn uid_evidence(
+    kernel: Option<(u32, String)>,
+    resolved: Option<u32>,
+    resolved_how: &str,
+) -> Option<UidEvidence> {
+    match (kernel, resolved) {
+        (Some((uid, how)), _) => Some(UidEvidence {
+            uid,
+            source: "kernel",
+            how,
+        }),
+        (None, Some(uid)) => Some(UidEvidence {
+            uid,
+            source: "resolved",
+            how: format!(
+                "resolved before start through {resolved_how}; the kernel could not be asked (the processes had exited, or the daemon is not on this host)"
+            ),
+        }),
+        (None, None) => None,
+    }
+}
+
+/// The `uid` check: non-root, from the evidence (root is refused before this unless allowed).
+pub fn uid_check(evidence: Option<&UidEvidence>, allow_root: bool) -> Check {
+    let actual = evidence.map_or_else(
+        || "unknown".to_string(),
+        |e| format!("uid {} ({})", e.uid, e.how),
+    );
+    Check::new(
+        "uid",
+        !allow_root,
+        evidence.is_some_and(|e| e.uid != 0),
+        "a non-root uid".to_string(),
+        actual,
+    )
 }
 
 /// Every protection, judged from the daemon's inspect response (and the kernel's cgroup values
@@ -93,6 +144,17 @@ pub fn check_container(
             user
         },
     ));
+
+    if let Some(runtime) = &profile.runtime {
+        let got = hc.runtime.clone().unwrap_or_default();
+        checks.push(Check::new(
+            "runtime",
+            true,
+            &got == runtime,
+            runtime.clone(),
+            show(hc.runtime.clone()),
+        ));
+    }
 
     let privileged = hc.privileged.unwrap_or(false);
     checks.push(Check::new(
@@ -357,8 +419,46 @@ mod tests {
     }
 
     #[test]
+    fn a_runtime_the_daemon_did_not_use_fails() {
+        let mut p = HardenedProfile::new("img");
+        p.runtime = Some("runsc".to_string());
+        let mut inspect = inspect_of(&p);
+        let ok = check_container(&p, &inspect, &CgroupLimits::default());
+        let rt = ok.iter().find(|c| c.name == "runtime");
+        assert_eq!(rt.map(|c| c.status), Some(CheckStatus::Verified));
+        if let Some(hc) = inspect.host_config.as_mut() {
+            hc.runtime = Some("runc".to_string());
+        }
+        let bad = check_container(&p, &inspect, &CgroupLimits::default());
+        let rt = bad.iter().find(|c| c.name == "runtime");
+        assert_eq!(rt.map(|c| c.status), Some(CheckStatus::Failed));
+    }
+
+    #[test]
+    fn uid_evidence_prefers_the_kernel() {
+        let k = uid_evidence(Some((0, "kernel: x".to_string())), Some(65534), "passwd");
+        assert_eq!(k.as_ref().map(|e| (e.uid, e.source)), Some((0, "kernel")));
+        assert_eq!(
+            uid_check(k.as_ref(), false).status,
+            CheckStatus::Failed,
+            "the kernel's uid 0 fails"
+        );
+        assert_eq!(
+            uid_check(k.as_ref(), true).status,
+            CheckStatus::NotRequested
+        );
+        let r = uid_evidence(None, Some(65534), "a numeric user spec");
+        assert_eq!(r.as_ref().map(|e| e.source), Some("resolved"));
+        assert_eq!(uid_check(r.as_ref(), false).status, CheckStatus::Verified);
+        assert_eq!(uid_check(None, false).status, CheckStatus::Failed);
+    }
+
+    #[test]
     fn root_users() {
         assert!(is_root_user("0"));
+        assert!(is_root_user("+0"));
+        assert!(is_root_user("00:00"));
+        assert!(is_root_user(" 0"));
         assert!(is_root_user("root:staff"));
         assert!(is_root_user(""));
         assert!(!is_root_user("65534:65534"));

@@ -17,3 +17,4 @@ mod boundary;
 mod common;
 mod harness;
 mod output;
+mod run;

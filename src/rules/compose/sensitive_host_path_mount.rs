@@ -140,6 +140,17 @@ fn classify(path: &HostPath, read_only: bool) -> Option<Why> {
     if SENSITIVE_TREES.iter().any(|p| starts_with(segs, p)) {
         return Some(Why::Sensitive);
     }
+    // A parent of a protected path holds it: `/var` and `/var/lib` hold `/var/lib/docker`,
+    // `/etc/ssl` holds `/etc/ssl/private`.
+    let holds = |p: &[&str]| p.len() > s.len() && p.starts_with(&s);
+    if SENSITIVE_TREES.iter().any(|p| holds(p))
+        || ETC_SECRETS.iter().any(|p| {
+            let full: Vec<&str> = std::iter::once("etc").chain(p.iter().copied()).collect();
+            holds(&full)
+        })
+    {
+        return Some(Why::Sensitive);
+    }
     match s.as_slice() {
         [] | ["etc"] | ["dev"] | ["run"] | ["var", "run"] | ["home" | "Users"] => {
             Some(Why::Sensitive)
@@ -259,6 +270,12 @@ mod tests {
             ("/Users/alice/.ssh:/ssh:ro", "/Users/alice/.ssh"),
             ("/etc/../etc:/x:ro", "/etc/../etc"),
             ("//etc:/x:ro", "//etc"),
+            ("/var:/x:ro", "/var"),
+            ("/var/lib:/x:ro", "/var/lib"),
+            ("/var/lib/:/x:ro", "/var/lib/"),
+            ("/var/./lib:/x", "/var/./lib"),
+            ("/etc/ssl:/x:ro", "/etc/ssl"),
+            ("/etc/pki/tls:/x:ro", "/etc/pki/tls"),
         ] {
             assert_eq!(
                 findings(RULE, &one(entry)),

@@ -115,6 +115,25 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_uid_0() {
+        let text = "services:\n  a:\n    image: x\n    user: \"+0\"\n  b:\n    image: x\n    user: \"00:00\"\n  c:\n    image: x\n    user: \"-0\"\n  d:\n    image: x\n    user: \" 0\"\n  e:\n    image: x\n    user: \":0\"\n  f:\n    image: x\n    user: \"+1\"\n  g:\n    image: x\n    user: \"0x0\"\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC007", "\"+0\"".to_string()),
+                ("SLC007", "\"00:00\"".to_string()),
+                ("SLC007", "\"-0\"".to_string()),
+                ("SLC007", "\" 0\"".to_string()),
+                ("SLC007", "\":0\"".to_string()),
+            ]
+        );
+        assert_eq!(
+            messages(RULE, text).first().map(String::as_str),
+            Some("service `a` runs as root (`user: +0`)")
+        );
+    }
+
+    #[test]
     fn default_from_interpolation() {
         let text = "services:\n  a:\n    image: x\n    user: ${APP_USER:-root}\n";
         assert_eq!(findings(RULE, text).len(), 1);

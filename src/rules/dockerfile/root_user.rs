@@ -115,6 +115,11 @@ mod tests {
             ("FROM alpine:3.20\nUSER 0:0\n", "0:0"),
             ("FROM alpine:3.20\nUSER app\nUSER root\n", "root"),
             ("FROM alpine:3.20\nARG UID=0\nUSER ${UID}\n", "${UID}"),
+            ("FROM alpine:3.20\nUSER +0\n", "+0"),
+            ("FROM alpine:3.20\nUSER 00:00\n", "00:00"),
+            ("FROM alpine:3.20\nUSER -0\n", "-0"),
+            ("FROM alpine:3.20\nUSER :0\n", ":0"),
+            ("FROM alpine:3.20\nARG UID=+0\nUSER $UID:1\n", "$UID:1"),
         ] {
             assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
         }
@@ -148,6 +153,7 @@ mod tests {
     fn not_flagged() {
         for text in [
             "FROM alpine:3.20\nUSER 10001:10001\n",
+            "FROM alpine:3.20\nUSER +10001\n",
             "FROM alpine:3.20 AS base\nUSER app\nFROM base\nRUN id\n",
             "FROM alpine:3.20\nARG UID\nUSER $UID\n",
             "FROM alpine:3.20\nUSER root\nRUN apk add curl\nUSER app\n",
