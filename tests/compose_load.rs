@@ -1,9 +1,9 @@
 //! Compose loader snapshots: every `fixtures/parse/compose/*.yaml` is loaded and dumped with each
 //! field's value, its span as `line:col-line:col`, and the source text the span slices, so a wrong
-//! span shows in review. Plus the cases that must be generated (deep nesting) or timed.
+//! span shows in review. Plus the cases that must be generated (deep nesting,
+//! alias bombs); their speed is measured by scripts/bench-hostile.sh, never asserted.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
 use sandlint::compose::model::{ComposeFile, EnvVar, SValue, Value};
 use sandlint::compose::{self, Vars};
@@ -194,13 +194,7 @@ fn fixtures() {
             path.display()
         );
         let file = SourceFile::virtual_file("compose.yaml", text);
-        let start = Instant::now();
         let loaded = compose::load(&file.text, &vars());
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "{}: too slow",
-            path.display()
-        );
         insta::assert_snapshot!(dump(&file, &loaded));
     });
 }
@@ -215,7 +209,6 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let handle = std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)
         .spawn(|| {
-            let start = Instant::now();
             let flow = format!("services: {}", "[".repeat(100_000));
             let c = load(&flow);
             assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
@@ -247,11 +240,6 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
                 "{:?}",
                 c.errors
             );
-            assert!(
-                start.elapsed() < Duration::from_secs(2),
-                "{:?}",
-                start.elapsed()
-            );
         })
         .unwrap();
     handle.join().unwrap();
@@ -276,13 +264,7 @@ fn aliases_cannot_nest_past_the_limit() {
 #[test]
 fn billion_laughs_is_fast_and_located() {
     let text = std::fs::read_to_string("fixtures/parse/compose/billion-laughs.yaml").unwrap();
-    let start = Instant::now();
     let c = load(&text);
-    assert!(
-        start.elapsed() < Duration::from_millis(200),
-        "{:?}",
-        start.elapsed()
-    );
     assert_eq!(c.errors.len(), 1);
     let e = &c.errors[0];
     assert_eq!(

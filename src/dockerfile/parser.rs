@@ -1562,15 +1562,14 @@ mod tests {
     }
 
     #[test]
-    fn huge_file_is_fast() {
+    fn huge_file_parses_every_instruction() {
+        // Linear time is measured by scripts/bench-hostile.sh, not asserted here.
         let mut src = String::from("FROM a\n");
-        for i in 0..100_000 {
+        for i in 0..20_000 {
             src.push_str(&format!("RUN echo {i} && \\\n  ls # c\nENV K{i}=v\n"));
         }
-        let t = std::time::Instant::now();
         let df = p(&src);
-        assert_eq!(df.instructions.len(), 200_001);
-        assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
+        assert_eq!(df.instructions.len(), 40_001);
     }
 
     #[test]
