@@ -365,6 +365,9 @@ pub fn kind_from_content(text: &str) -> Option<FileKind> {
     matches!(word.as_str(), "FROM" | "ARG").then_some(FileKind::Dockerfile)
 }
 
+/// A masked template: its text, and the byte ranges of the value substitutions in it.
+pub type Masked = (String, Vec<std::ops::Range<usize>>);
+
 /// Masks the template markers of `text` so that it can be linted, keeping every byte offset
 /// and line: each value substitution inside a line (`{{ image }}`, Go's `{{ .Tag }}`,
 /// docker-library's `%%VARIANT%%`, autoconf's `@VERSION@` when `at_markers`) becomes a variable
@@ -379,10 +382,7 @@ pub fn kind_from_content(text: &str) -> Option<FileKind> {
 /// next line (`pkgs="%%PACKAGES%%` — the value usually expands to several lines).
 ///
 /// Also returned: the byte ranges of the value substitutions.
-pub fn mask_template(
-    text: &str,
-    at_markers: bool,
-) -> Result<(String, Vec<std::ops::Range<usize>>), (usize, &'static str)> {
+pub fn mask_template(text: &str, at_markers: bool) -> Result<Masked, (usize, &'static str)> {
     let bytes = text.as_bytes();
     let mut out = bytes.to_vec();
     let mut values = Vec::new();

@@ -15,4 +15,5 @@
 mod boundary;
 #[path = "../common/mod.rs"]
 mod common;
+mod discover;
 mod harness;
