@@ -135,6 +135,15 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
 
+    /// Also check templates (`Dockerfile.j2`, `*.tpl`, `*.tmpl`, `*.template`, `*.in`), with
+    /// their `{{ … }}`/`{% … %}`/`%%VAR%%` markers masked; they are skipped by default.
+    #[arg(long)]
+    pub include_templates: bool,
+
+    /// List every file checked, skipped (and why) or excluded, on standard error.
+    #[arg(short = 'v', long = "show-files", visible_alias = "verbose")]
+    pub show_files: bool,
+
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -439,3 +439,219 @@ fn base_file_suppression_covers_a_service_an_override_redefines() {
         "{out}"
     );
 }
+
+/// Issue 10, item 1: a folder whose only Compose file is `openhands-compose.yml` (mounting the
+/// Docker socket) was "Checked 0 files" and exit 0.
+#[test]
+fn docker_config_names_users_use_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let compose = "services:\n  app:\n    image: alpine:3.20\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+    let dockerfile = "FROM alpine:3.20\nUSER root\n";
+    for (name, text) in [
+        ("openhands-compose.yml", compose),
+        ("docker-compose-dev.yml", compose),
+        ("compose-prod.yaml", compose),
+        ("Dockerfile-dev", dockerfile),
+        ("Dockerfile_prod", dockerfile),
+        ("prod-Dockerfile", dockerfile),
+        // Names that look like ours, but are not: skipped, and said so.
+        ("docker-compose-ci.yml", "name: CI\non: push\njobs: {}\n"),
+        ("dockerfile-generator", "#!/bin/sh\nset -e\n"),
+        // Not ours at all: not listed.
+        ("dockerfile-generator.py", "print('FROM x')\n"),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let o = run(&[
+        "check",
+        d.to_str().unwrap(),
+        "--format",
+        "concise",
+        "--select",
+        "container-socket-mount,root-user",
+        "--show-files",
+    ]);
+    let out = text(&o.stdout).replace(&format!("{}/", d.display()), "");
+    let err = text(&o.stderr).replace(&format!("{}/", d.display()), "");
+    assert_eq!(o.status.code(), Some(1), "{}", transcript(&o));
+    for name in [
+        "openhands-compose.yml",
+        "docker-compose-dev.yml",
+        "compose-prod.yaml",
+    ] {
+        assert!(
+            out.contains(&format!("{name}:5:9: error SLC")),
+            "{name}: {out}"
+        );
+    }
+    for name in ["Dockerfile-dev", "Dockerfile_prod", "prod-Dockerfile"] {
+        assert!(
+            out.contains(&format!("{name}:2:6: error SLD001")),
+            "{name}: {out}"
+        );
+    }
+    assert!(
+        out.ends_with(
+            "Checked 6 files: 6 errors, 0 warnings, 0 info; 2 skipped (see --show-files)\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        "checked  Dockerfile-dev\n\
+         checked  Dockerfile_prod\n\
+         checked  compose-prod.yaml\n\
+         skipped  docker-compose-ci.yml: its name looks like a Compose file, but it has no top-level `services:` or `include:`\n\
+         checked  docker-compose-dev.yml\n\
+         skipped  dockerfile-generator: its name looks like a Dockerfile, but it does not start with a Dockerfile instruction\n\
+         checked  openhands-compose.yml\n\
+         checked  prod-Dockerfile\n"
+    );
+    // JSON lists them too.
+    let o = run(&[
+        "check",
+        d.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files_checked"], 6);
+    let skipped: Vec<(String, String)> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let p = s["path"].as_str().unwrap();
+            (
+                p.rsplit('/').next().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["docker-compose-ci.yml", "dockerfile-generator"]
+    );
+}
+
+/// Issue 10, item 2: templates are skipped (listed) by default; `--include-templates` checks
+/// the ones whose markers can be masked, at the template's own offsets.
+#[test]
+fn templates_are_skipped_unless_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("Dockerfile.j2"),
+        "FROM {{ base_image }}\nUSER root\nRUN echo {{ version }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("Dockerfile-alpine.template"),
+        "FROM alpine:%%VERSION%%\n{% if debug %}\nUSER root\n{% endif %}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("docker-compose.yml.tpl"),
+        "services:\n  app:\n    image: {{ image }}\n    privileged: true\n",
+    )
+    .unwrap();
+    let path = d.to_str().unwrap();
+    let o = run(&["check", path, "--format", "concise", "--show-files"]);
+    assert_eq!(o.status.code(), Some(0), "{}", transcript(&o));
+    let out = text(&o.stdout);
+    assert_eq!(
+        out,
+        "Checked 0 files: 0 errors, 0 warnings, 0 info; 3 skipped (see --show-files)\n"
+    );
+    let err = text(&o.stderr).replace(&format!("{path}/"), "");
+    assert_eq!(
+        err,
+        "skipped  Dockerfile-alpine.template: template (pass --include-templates to check it)\n\
+         skipped  Dockerfile.j2: template (pass --include-templates to check it)\n\
+         skipped  docker-compose.yml.tpl: template (pass --include-templates to check it)\n"
+    );
+    let o = run(&[
+        "check",
+        path,
+        "--format",
+        "concise",
+        "--include-templates",
+        "--select",
+        "root-user,privileged-container,SLE001,SLE002",
+        "--show-files",
+    ]);
+    let out = text(&o.stdout).replace(&format!("{path}/"), "");
+    let err = text(&o.stderr).replace(&format!("{path}/"), "");
+    assert_eq!(o.status.code(), Some(1), "{}", transcript(&o));
+    assert!(out.contains("Dockerfile.j2:2:6: error SLD001"), "{out}");
+    assert!(
+        out.contains("docker-compose.yml.tpl:4:17: error SLC001"),
+        "{out}"
+    );
+    assert!(!out.contains("{{") && !out.contains("${_"), "{out}");
+    assert!(out.contains("Checked 2 files"), "{out}");
+    assert!(
+        err.contains(
+            "skipped  Dockerfile-alpine.template: template not checked: a template statement \
+             (its branches or loops need rendering) at 2:1"
+        ),
+        "{err}"
+    );
+}
+
+/// Issue 10, item 7: `--stdin-filename` without `-` silently linted `.`.
+#[test]
+fn stdin_filename_without_dash_is_a_usage_error() {
+    let o = run_stdin(
+        &[
+            "check",
+            "--stdin-filename",
+            "Dockerfile",
+            "--format",
+            "concise",
+        ],
+        "FROM alpine:3.20\n",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", transcript(&o));
+    assert!(
+        text(&o.stderr).contains("`-` is not among the PATHS"),
+        "{}",
+        transcript(&o)
+    );
+    assert_eq!(text(&o.stdout), "");
+}
+
+/// Issue 10, item 7: a closed pipe exits 0 for every format (JSON and SARIF exited 2).
+#[test]
+fn broken_pipe_is_not_an_error_in_any_format() {
+    for format in [
+        "full",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+        "junit",
+        "checkstyle",
+    ] {
+        let mut child = sandlint(&[
+            "check",
+            "fixtures",
+            "--format",
+            format,
+            "--fail-on",
+            "never",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        drop(child.stdout.take()); // close the read end at once
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stderr), "", "{format}");
+    }
+}

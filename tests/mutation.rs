@@ -116,6 +116,7 @@ fn check(kind: FileKind, name: &str, text: &str, formats: &[OutputFormat]) -> Re
         let cx = ReportCtx {
             files: vec![result.file.clone()],
             errors: Vec::new(),
+            skipped: Vec::new(),
             color: false,
             quiet: true,
             width: 100,

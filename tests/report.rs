@@ -449,6 +449,7 @@ fn ctx(diagnostics: &[Diagnostic]) -> ReportCtx {
     ReportCtx {
         files,
         errors: Vec::new(),
+        skipped: Vec::new(),
         color: false,
         quiet: true,
         width: 100,

@@ -26,6 +26,12 @@ pub fn check(
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, UsageError> {
     let cli = cli_overrides(args)?;
+    if args.stdin_filename.is_some() && !args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(UsageError::new(
+            "--stdin-filename names standard input, but `-` is not among the PATHS; \
+             pass `-` to read standard input (e.g. `sandlint check - --stdin-filename Dockerfile`)",
+        ));
+    }
 
     let (paths, read_stdin): (Vec<PathBuf>, bool) = {
         let stdin_named = args.paths.iter().any(|p| p.as_os_str() == "-");
@@ -44,11 +50,23 @@ pub fn check(
     } else {
         paths
     };
-    let (candidates, mut errors) = if paths.is_empty() {
-        (Vec::new(), Vec::new())
+    let discovery = if paths.is_empty() {
+        discover::Discovery::default()
     } else {
-        discover::discover(&paths, args.no_ignore)
+        discover::discover_with(
+            &paths,
+            discover::DiscoverOptions {
+                no_ignore: args.no_ignore,
+                include_templates: args.include_templates,
+            },
+        )
     };
+    let candidates = discovery.candidates;
+    let mut errors = discovery.errors;
+    let mut skipped = discovery.skipped;
+    // Files a config's `exclude` leaves out: listed by --show-files, not counted as skipped
+    // (the user asked for it).
+    let mut excluded: Vec<PathBuf> = Vec::new();
 
     // Configs: `--config` for everything, or the nearest file to each checked file.
     let configs = Configs::new(args, &cli)?;
@@ -62,6 +80,7 @@ pub fn check(
     for c in candidates {
         let config = configs.for_dir(dir_of(&c.path))?;
         if !c.explicit && config.is_excluded(&c.path) {
+            excluded.push(c.path.clone());
             continue;
         }
         match c.kind {
@@ -97,19 +116,21 @@ pub fn check(
     }
 
     // Phase 1: Compose projects (they tell which services build which Dockerfile).
-    let mut outcomes: Vec<Result<FileResult, WalkError>> = compose_files
+    let mut outcomes: Vec<Result<Checked, WalkError>> = compose_files
         .par_iter()
         .map(|(c, config)| {
             check_candidate(c, kind_arg, &options(args, &boundaries, config, &c.root))
         })
         .collect();
     if !args.file.is_empty() {
-        outcomes.push(check_compose_set(&args.file, &configs, args, &boundaries));
+        outcomes
+            .push(check_compose_set(&args.file, &configs, args, &boundaries).map(Checked::File));
     }
     let mut results = Vec::with_capacity(outcomes.len());
     for o in outcomes {
         match o {
-            Ok(r) => results.push(r),
+            Ok(Checked::File(r)) => results.push(r),
+            Ok(Checked::Skipped(s)) => skipped.push(s),
             Err(e) => errors.push(e),
         }
     }
@@ -121,11 +142,21 @@ pub fn check(
             .cmp(&a.extra_files.len())
             .then_with(|| a.file.display.cmp(&b.file.display))
     });
+    // A project is dropped only when every file of it is already covered: one whose default
+    // override file is covered nowhere else (`a/compose.yaml` + `a/compose.override.yaml`, with
+    // `a/compose.yaml` also pulled in by `b/compose.yaml`) is kept, or the override would be
+    // checked by no one. Findings both projects share are reported once (`linter::sort`).
     let mut covered: HashSet<PathBuf> = HashSet::new();
     results.retain(|r| {
-        if covered.contains(&linter::normalize(&r.file.path)) {
+        let own = linter::normalize(&r.file.path);
+        if covered.contains(&own)
+            && r.extra_files
+                .iter()
+                .all(|f| covered.contains(&linter::normalize(&f.path)))
+        {
             return false;
         }
+        covered.insert(own);
         covered.extend(r.extra_files.iter().map(|f| linter::normalize(&f.path)));
         true
     });
@@ -137,7 +168,7 @@ pub fn check(
     }
 
     // Phase 2: Dockerfiles (and explicitly named files of unknown kind).
-    let outcomes: Vec<Result<FileResult, WalkError>> = other_files
+    let outcomes: Vec<Result<Checked, WalkError>> = other_files
         .par_iter()
         .map(|(c, config)| {
             let mut opts = options(args, &boundaries, config, &c.root);
@@ -150,10 +181,12 @@ pub fn check(
         .collect();
     for o in outcomes {
         match o {
-            Ok(r) => results.push(r),
+            Ok(Checked::File(r)) => results.push(r),
+            Ok(Checked::Skipped(s)) => skipped.push(s),
             Err(e) => errors.push(e),
         }
     }
+    skipped.sort();
     if read_stdin {
         let stdin_dir = args
             .stdin_filename
@@ -217,10 +250,14 @@ pub fn check(
     let cx = ReportCtx {
         files,
         errors,
+        skipped,
         color: color && args.output.is_none(),
         quiet: args.quiet,
         width: terminal_width(),
     };
+    if args.show_files {
+        show_files(stderr, &cx, &excluded);
+    }
     // Paths that could not be read go to stderr (like ripgrep); the report still counts them.
     for e in &cx.errors {
         let _ = writeln!(stderr, "{}", report::path_error_line(e));
@@ -254,7 +291,7 @@ pub fn check(
                 .and_then(|()| w.flush());
             match written {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitStatus::Success),
+                Err(e) if is_broken_pipe(&e) => return Ok(ExitStatus::Success),
                 Err(e) => {
                     return Err(UsageError::new(format!(
                         "cannot write output: {}",
@@ -472,11 +509,17 @@ fn walk_message(e: &ReadError) -> String {
     }
 }
 
+/// A candidate's outcome: checked, or skipped because its content is not what its name says.
+enum Checked {
+    File(FileResult),
+    Skipped(discover::Skipped),
+}
+
 fn check_candidate(
     c: &Candidate,
     kind_arg: Option<FileKind>,
     opts: &LintOptions<'_>,
-) -> Result<FileResult, WalkError> {
+) -> Result<Checked, WalkError> {
     let file = if c.explicit {
         read_named(&c.path)?
     } else {
@@ -487,7 +530,7 @@ fn check_candidate(
                 e @ (ReadError::Outside { .. } | ReadError::NotRegular(_) | ReadError::TooLarge),
             ) => {
                 let kind = c.kind.or(kind_arg).unwrap_or(FileKind::Dockerfile);
-                return Ok(linter::lint_refused(&c.path, kind, &e, opts));
+                return Ok(Checked::File(linter::lint_refused(&c.path, kind, &e, opts)));
             }
             Err(e) => {
                 return Err(WalkError {
@@ -497,16 +540,154 @@ fn check_candidate(
             }
         }
     };
-    let kind = c
-        .kind
-        .or_else(|| discover::kind_from_content(&file.text))
-        .or(kind_arg)
-        .ok_or_else(|| WalkError {
-            path: c.path.clone(),
-            message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose"
-                .to_string(),
-        })?;
-    Ok(linter::lint_file_with(file.into_ref(), kind, opts))
+    let kind = match c.kind {
+        // A name like `docker-compose-dev.yml`: only when the content agrees (or, for a file
+        // named on the command line, when --kind says what it is).
+        Some(k) if c.probe && !discover::content_agrees(k, &file.text) => {
+            match kind_arg.filter(|_| c.explicit) {
+                Some(k) => k,
+                None => {
+                    return Ok(Checked::Skipped(discover::Skipped {
+                        path: c.path.clone(),
+                        reason: discover::disagreement(k).to_string(),
+                    }));
+                }
+            }
+        }
+        Some(k) => k,
+        None => discover::kind_from_content(&file.text)
+            .or(kind_arg)
+            .ok_or_else(|| WalkError {
+                path: c.path.clone(),
+                message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose"
+                    .to_string(),
+            })?,
+    };
+    if c.template {
+        return Ok(lint_template(file, kind, opts));
+    }
+    Ok(Checked::File(linter::lint_file_with(
+        file.into_ref(),
+        kind,
+        opts,
+    )))
+}
+
+/// Lints a template with its markers masked ([`discover::mask_template`]); the findings point
+/// into the file as written (same offsets), so snippets show the template's own text. One that
+/// cannot be masked safely is skipped, saying where and how to check it instead.
+fn lint_template(file: SourceFile, kind: FileKind, opts: &LintOptions<'_>) -> Checked {
+    let at_markers = file
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("in"));
+    let (masked_text, values) = match discover::mask_template(&file.text, at_markers) {
+        Ok(m) => m,
+        Err((at, what)) => {
+            let lc = file.line_col(u32::try_from(at).unwrap_or(u32::MAX));
+            let name = match kind {
+                FileKind::Dockerfile => "Dockerfile",
+                FileKind::Compose => "compose.yaml",
+            };
+            return Checked::Skipped(discover::Skipped {
+                path: file.path.clone(),
+                reason: format!(
+                    "template not checked: {what} at {}:{}; render it and check the output \
+                     (`… | sandlint check - --stdin-filename {name}`)",
+                    lc.line, lc.column
+                ),
+            });
+        }
+    };
+    let mut masked = SourceFile::new(file.path.clone(), file.display.clone(), masked_text);
+    masked.invalid_utf8 = file.invalid_utf8;
+    let masked = masked.into_ref();
+    let original = file.into_ref();
+    let mut result = linter::lint_file_with(masked.clone(), kind, opts);
+    let swap = |f: &mut crate::source::FileRef| {
+        if std::sync::Arc::ptr_eq(f, &masked) {
+            *f = original.clone();
+        }
+    };
+    // A message quoting a masked value shows the template's marker instead (when the
+    // placeholder stands for one marker only).
+    let mut markers: HashMap<&str, Option<&str>> = HashMap::new();
+    for r in &values {
+        let (Some(placeholder), Some(marker)) =
+            (masked.text.get(r.clone()), original.text.get(r.clone()))
+        else {
+            continue;
+        };
+        markers
+            .entry(placeholder)
+            .and_modify(|m| {
+                if *m != Some(marker) {
+                    *m = None;
+                }
+            })
+            .or_insert(Some(marker));
+    }
+    swap(&mut result.file);
+    for d in &mut result.diagnostics {
+        for (placeholder, marker) in &markers {
+            if let Some(marker) = marker
+                && d.message.contains(placeholder)
+            {
+                d.message = d.message.replace(placeholder, marker);
+            }
+        }
+        swap(&mut d.file);
+        for l in &mut d.labels {
+            swap(&mut l.file);
+        }
+    }
+    Checked::File(result)
+}
+
+/// Whether writing failed because the reader went away (also through a serializer, which
+/// wraps the I/O error).
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<serde_json::Error>())
+            .and_then(serde_json::Error::io_error_kind)
+            == Some(io::ErrorKind::BrokenPipe)
+}
+
+/// `--show-files`: every file checked, skipped or excluded, to stderr (stdout stays the report).
+fn show_files(w: &mut dyn Write, cx: &ReportCtx, excluded: &[PathBuf]) {
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for f in &cx.files {
+        lines.push((f.display.clone(), format!("checked  {}", f.display)));
+    }
+    for s in &cx.skipped {
+        let p = display_path(&s.path);
+        lines.push((p.clone(), format!("skipped  {p}: {}", s.reason)));
+    }
+    for e in excluded {
+        let p = display_path(e);
+        lines.push((
+            p.clone(),
+            format!("excluded {p}: matched by `exclude` in the config"),
+        ));
+    }
+    lines.sort();
+    for (_, line) in lines {
+        let _ = writeln!(w, "{}", escape_controls(&line));
+    }
+}
+
+/// A file name may hold terminal escapes or newlines: print control characters escaped.
+fn escape_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn check_stdin(

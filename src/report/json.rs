@@ -21,6 +21,14 @@ struct Report<'a> {
     summary: Summary,
     findings: Vec<Finding<'a>>,
     errors: Vec<PathError>,
+    /// Files that look like Docker configs by name but were not checked.
+    skipped: Vec<SkippedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SkippedOut<'a> {
+    path: String,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -143,6 +151,14 @@ impl Emitter for Json {
                 .map(|e| PathError {
                     path: crate::source::display_path(&e.path),
                     message: e.message.clone(),
+                })
+                .collect(),
+            skipped: cx
+                .skipped
+                .iter()
+                .map(|s| SkippedOut {
+                    path: crate::source::display_path(&s.path),
+                    reason: &s.reason,
                 })
                 .collect(),
         };

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use crate::cli::OutputFormat;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::discover::WalkError;
+use crate::discover::{Skipped, WalkError};
 use crate::source::{FileRef, LineCol};
 
 pub use full::FullOptions;
@@ -26,6 +26,9 @@ pub struct ReportCtx {
     pub files: Vec<FileRef>,
     /// Paths that could not be read or walked.
     pub errors: Vec<WalkError>,
+    /// Files that look like Docker configs by name but were not checked (templates, content
+    /// that is not what the name says).
+    pub skipped: Vec<Skipped>,
     pub color: bool,
     /// Print no summary line (human formats).
     pub quiet: bool,
@@ -154,6 +157,12 @@ pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
     if !cx.errors.is_empty() {
         let n = cx.errors.len();
         s.push_str(&format!("; {n} path{} could not be read", plural(n)));
+    }
+    if !cx.skipped.is_empty() {
+        s.push_str(&format!(
+            "; {} skipped (see --show-files)",
+            cx.skipped.len()
+        ));
     }
     s
 }

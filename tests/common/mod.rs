@@ -55,6 +55,7 @@ pub fn render(results: &[FileResult], diagnostics: &[Diagnostic]) -> String {
     let cx = ReportCtx {
         files: results.iter().map(|r| r.file.clone()).collect(),
         errors: Vec::new(),
+        skipped: Vec::new(),
         color: false,
         quiet: true,
         width: 100,

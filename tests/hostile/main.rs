@@ -15,6 +15,7 @@
 mod boundary;
 #[path = "../common/mod.rs"]
 mod common;
+mod discover;
 mod harness;
 mod output;
 mod run;
