@@ -137,6 +137,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         instructions,
         stages,
         errors: all_errors,
+        derived: Default::default(),
     }
 }
 
