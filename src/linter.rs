@@ -130,6 +130,13 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
                 let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
                 rule.check_dockerfile(&mut cx, &df);
             }
+            // the expansion budgets the rules ran into as they looked variables up
+            if let Some(rule) = rules::find(crate::docs::EXPANSION_LIMIT_EXCEEDED.code)
+                && selection.is_enabled(rule)
+            {
+                let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
+                rules::meta::report_dockerfile_limits(&mut cx, &df);
+            }
             scopes = stage_scopes(&df);
             directives = opts.inline_ignores.then(|| {
                 let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
@@ -281,10 +288,11 @@ fn read_source(path: &Path) -> Option<FileRef> {
 fn lint_compose_project(file: FileRef, inputs: &[FileRef], opts: &LintOptions<'_>) -> FileResult {
     let selection = &opts.selection;
     let mut diagnostics = Vec::new();
-    let vars = read_dotenv(file.dir());
+    let (vars, env_limits) = read_dotenv(file.dir());
     let on_disk = file.path.is_file();
     let reader = |p: &Path| if on_disk { read_source(p) } else { None };
-    let project = compose::project::load(inputs, &vars, &reader);
+    let mut project = compose::project::load(inputs, &vars, &reader);
+    project.compose.limits.extend(env_limits);
     let compose = &project.compose;
     let facts = Facts {
         builds: resolve_builds(&project.files, compose),
@@ -568,10 +576,12 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 }
 
-fn read_dotenv(dir: &Path) -> compose::Vars {
-    match std::fs::read_to_string(dir.join(".env")) {
-        Ok(text) => compose::parse_dotenv(&text),
-        Err(_) => compose::Vars::new(),
+/// The `.env` file beside a Compose file: its variables, and where their expansion passed the
+/// byte budget.
+fn read_dotenv(dir: &Path) -> (compose::Vars, Vec<compose::model::ExpansionLimit>) {
+    match read_source(&dir.join(".env")) {
+        Some(file) => compose::load_dotenv(&file),
+        None => Default::default(),
     }
 }
 

@@ -25,8 +25,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::interpolate::{Interpolated, interpolate};
-use super::model::{ComposeFile, LoadError};
+use super::interpolate::{self, Budget, Interpolated, interpolate_with};
+use super::model::{ComposeFile, ExpansionLimit, LoadError};
 use super::yaml::{self, Node, NodeKind};
 use super::{Vars, build, merge};
 use crate::source::{FileRef, Span};
@@ -59,6 +59,10 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         by_path: HashMap::new(),
         errors: Vec::new(),
         unresolved: Vec::new(),
+        limits: Vec::new(),
+        budget: Budget::new(interpolate::budget_for(
+            inputs.iter().map(|f| f.text.len()).sum(),
+        )),
         vars,
         read,
     };
@@ -89,10 +93,14 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
                     return None;
                 }
                 let dir = l.files.get(i)?.dir().to_path_buf();
-                Some(
-                    (l.read)(&dir.join(".env"))
-                        .map_or_else(Vars::new, |f| super::parse_dotenv(&f.text)),
-                )
+                Some(match (l.read)(&dir.join(".env")) {
+                    Some(f) => {
+                        let (vars, limits) = super::load_dotenv(&f);
+                        l.limits.extend(limits);
+                        vars
+                    }
+                    None => Vars::new(),
+                })
             })
             .collect();
         let texts: Vec<&str> = l.files.iter().map(|f| f.text.as_str()).collect();
@@ -100,8 +108,10 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         ctx.set_file_vars(file_vars);
         build::document(&mut ctx, &r, &mut compose);
         compose.errors.append(&mut ctx.errors);
+        compose.limits.extend(ctx.take_limits());
     }
     compose.errors.append(&mut l.errors);
+    compose.limits.append(&mut l.limits);
     compose
         .errors
         .sort_by(|a, b| (a.span.file, a.span, &a.message).cmp(&(b.span.file, b.span, &b.message)));
@@ -124,6 +134,10 @@ struct Loading<'a> {
     by_path: HashMap<PathBuf, u16>,
     errors: Vec<LoadError>,
     unresolved: Vec<LoadError>,
+    /// Where expansion passed a byte budget (aliases, `.env` files of includes, paths).
+    limits: Vec<ExpansionLimit>,
+    /// Bytes the interpolation of `include`/`extends` paths may substitute.
+    budget: Budget,
     vars: &'a Vars,
     read: Reader<'a>,
 }
@@ -141,6 +155,8 @@ impl Loading<'_> {
         let idx = u16::try_from(self.files.len()).ok()?;
         let parsed = yaml::parse_in(&file.text, idx);
         self.errors.extend(parsed.errors);
+        self.limits
+            .extend(parsed.limits.into_iter().map(ExpansionLimit::from));
         let mut root: Option<Rc<Node>> = None;
         for doc in parsed.docs {
             if doc.is_null() {
@@ -172,8 +188,23 @@ impl Loading<'_> {
     /// A scalar path value, interpolated; records a gap when it cannot be known.
     fn path_value(&mut self, node: &Node, what: &str) -> Option<String> {
         let raw = node.scalar()?;
-        match interpolate(raw, self.vars) {
+        match interpolate_with(raw, self.vars, &self.budget) {
             Interpolated::Known(s) => Some(s),
+            Interpolated::TooLarge => {
+                self.limits.push(ExpansionLimit::from(LoadError {
+                    message: format!(
+                        "{what}: interpolation passes the budget ({}); not followed",
+                        interpolate::show_bytes(self.budget.limit())
+                    ),
+                    span: node.span,
+                    help: Some(format!(
+                        "interpolation may copy {} bytes of variable values into the paths of \
+                         one project; a path does not need variables this large",
+                        self.budget.limit()
+                    )),
+                }));
+                None
+            }
             _ => {
                 self.gap(
                     node.span,

@@ -998,3 +998,87 @@ mod tests {
         assert_eq!(effective_user(&df, &stages[2]).state, UserState::Root);
     }
 }
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+    use crate::dockerfile::parse;
+
+    #[test]
+    fn doubling_args_stop_at_the_budget_with_the_pair_located() {
+        let mut text = String::from("FROM debian:12\nARG V0=xxxxxxxx\n");
+        for i in 1..40 {
+            text.push_str(&format!("ARG V{i}=${{V{0}}}${{V{0}}}\n", i - 1));
+        }
+        text.push_str("USER ${V39}\n");
+        let df = parse(&text);
+        let stage = &df.stages[0];
+        let user = effective_user(&df, stage);
+        assert_eq!(user.state, UserState::Unknown);
+        let limits = expansion_limits(&df);
+        assert_eq!(limits.len(), 1);
+        assert_eq!(&text[limits[0].span.range()], "V21=${V20}${V20}");
+        assert_eq!(limits[0].name.as_deref(), Some("V21"));
+    }
+
+    #[test]
+    fn nested_defaults_are_bounded_not_a_stack_overflow() {
+        let deep = format!("{}x{}", "${A:-".repeat(100_000), "}".repeat(100_000));
+        let text = format!("FROM a\nENV X={deep}\nUSER $X\n");
+        let df = parse(&text);
+        assert_eq!(effective_user(&df, &df.stages[0]).state, UserState::Unknown);
+        let ok = format!(
+            "FROM a\nENV X={}app{}\nUSER $X\n",
+            "${A:-".repeat(20),
+            "}".repeat(20)
+        );
+        let df = parse(&ok);
+        assert_eq!(effective_user(&df, &df.stages[0]).state, UserState::NonRoot);
+    }
+
+    #[test]
+    fn lookups_see_only_what_is_defined_before() {
+        let text = "ARG G=g\nFROM a AS base\nENV E=1\nARG A=x\nFROM base AS next\nARG G\nARG A\nENV E=2\nFROM next\n";
+        let df = parse(text);
+        let next = &df.stages[1];
+        let at = |index| Scope::Before { stage: next, index };
+        let e = |t: &str, index| expand_with_args(&df, t, at(index));
+        // before `ENV E=2` (index 7): E is inherited from base; ARG A of base does not carry
+        assert_eq!(e("$E", 7).as_deref(), Some("1"));
+        assert_eq!(e("$E", 8).as_deref(), Some("2"));
+        assert_eq!(e("$G", 6).as_deref(), Some("g"));
+        assert_eq!(e("$G", 5), None);
+        assert_eq!(e("$A", 7), None);
+        assert!(stage_defined_before(&df, "BASE", 4));
+        assert!(!stage_defined_before(&df, "base", 1));
+        assert!(stage_defined_before(&df, "1", 8));
+        assert!(!stage_defined_before(&df, "01", 8));
+        assert_eq!(root_stage(&df, &df.stages[2]).index, 0);
+    }
+
+    #[test]
+    fn shell_in_force_is_inherited() {
+        let text = "FROM a AS x\nSHELL [\"pwsh\"]\nRUN 1\nFROM x\nRUN 2\nSHELL [\"sh\"]\nRUN 3\n";
+        let df = parse(text);
+        let s1 = &df.stages[1];
+        assert_eq!(shell_before(&df, &df.stages[0], 1), None);
+        assert_eq!(shell_before(&df, &df.stages[0], 2), Some((0, 1)));
+        assert_eq!(shell_before(&df, s1, 4), Some((0, 1)));
+        assert_eq!(shell_before(&df, s1, 6), Some((1, 5)));
+    }
+
+    #[test]
+    fn deep_stage_chains_stay_linear() {
+        let mut text = String::from("FROM a AS s0\nUSER app\n");
+        for i in 1..20_000 {
+            text.push_str(&format!("FROM s{} AS s{i}\nENV X{i}=$X{}\n", i - 1, i - 1));
+        }
+        let df = parse(&text);
+        let start = std::time::Instant::now();
+        for stage in &df.stages {
+            assert_eq!(effective_user(&df, stage).state, UserState::NonRoot);
+            assert!(stage_chain(&df, stage).len() <= MAX_STAGE_CHAIN);
+        }
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+    }
+}

@@ -2,10 +2,13 @@
 
 mod compose_syntax_error;
 mod dockerfile_syntax_error;
+mod expansion_limit_exceeded;
 mod suppressions;
 mod unresolved_reference;
 
 use super::Rule;
+
+pub use expansion_limit_exceeded::report_dockerfile_limits;
 
 /// Every input-error rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
@@ -14,4 +17,5 @@ pub static RULES: &[&dyn Rule] = &[
     &suppressions::InvalidSuppression,
     &suppressions::UnusedSuppression,
     &unresolved_reference::UnresolvedReference,
+    &expansion_limit_exceeded::ExpansionLimitExceeded,
 ];
