@@ -12,6 +12,7 @@
     reason = "integration tests"
 )]
 
+mod budgets;
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
