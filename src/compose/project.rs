@@ -693,15 +693,25 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
     }
     match (&base.kind, &over.kind) {
         (NodeKind::Map(_), NodeKind::Map(_)) => {
-            let mut out = flat_pairs(base);
+            // slots (`None`: removed by `!reset`) and the first slot of each key name: one hash
+            // probe per key instead of a scan of the mapping (many services, many keys)
+            let mut out: Vec<Option<(Rc<Node>, Rc<Node>)>> =
+                flat_pairs(base).into_iter().map(Some).collect();
+            let mut at: HashMap<String, usize> = HashMap::with_capacity(out.len());
+            for (i, slot) in out.iter().enumerate() {
+                if let Some(n) = slot.as_ref().and_then(|(k, _)| k.scalar()) {
+                    at.entry(n.to_string()).or_insert(i);
+                }
+            }
             for (k, v) in flat_pairs(over) {
                 let name = k.scalar().map(str::to_string);
-                let pos = name
-                    .as_deref()
-                    .and_then(|n| out.iter().position(|(bk, _)| bk.scalar() == Some(n)));
+                let pos = name.as_deref().and_then(|n| at.get(n).copied());
                 if v.is_reset() {
-                    if let Some(i) = pos {
-                        out.remove(i);
+                    if let (Some(i), Some(n)) = (pos, name.as_deref()) {
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = None;
+                        }
+                        at.remove(n);
                     }
                     continue;
                 }
@@ -714,11 +724,8 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                         };
                         let mut child_path = path.to_vec();
                         child_path.push(child_key);
-                        let merged = match out.get(i) {
-                            Some((_, bv)) => merge(bv, &v, &child_path),
-                            None => v.clone(),
-                        };
-                        if let Some(slot) = out.get_mut(i) {
+                        if let Some(Some(slot)) = out.get_mut(i) {
+                            let merged = merge(&slot.1, &v, &child_path);
                             // A service keeps the name where it was first defined (the base
                             // file): findings about the whole service ("no memory limit") point
                             // there, where its suppression comments are too.
@@ -730,36 +737,54 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                             *slot = (key, merged);
                         }
                     }
-                    None => out.push((k, v)),
+                    None => {
+                        if let Some(n) = name {
+                            at.entry(n).or_insert(out.len());
+                        }
+                        out.push(Some((k, v)));
+                    }
                 }
             }
-            Rc::new(map_node(over, out))
+            Rc::new(map_node(over, out.into_iter().flatten().collect()))
         }
         (NodeKind::Seq(b), NodeKind::Seq(o)) => match seq_rule(path) {
             SeqRule::Replace => over.clone(),
             SeqRule::Union => {
                 let mut out: Vec<Rc<Node>> = b.clone();
+                let mut seen: HashSet<String> = out.iter().filter_map(|x| scalar_key(x)).collect();
                 for item in o {
-                    let k = scalar_key(item);
-                    if k.is_none() || !out.iter().any(|x| scalar_key(x) == k) {
-                        out.push(item.clone());
+                    match scalar_key(item) {
+                        None => out.push(item.clone()),
+                        Some(k) => {
+                            if seen.insert(k) {
+                                out.push(item.clone());
+                            }
+                        }
                     }
                 }
                 Rc::new(seq_node(over, out))
             }
             SeqRule::Keyed(key) => {
                 let mut out: Vec<Rc<Node>> = b.clone();
+                let mut at: HashMap<String, usize> = HashMap::with_capacity(out.len());
+                for (i, x) in out.iter().enumerate() {
+                    if let Some(k) = key(x) {
+                        at.entry(k).or_insert(i);
+                    }
+                }
                 for item in o {
-                    let k = key(item);
-                    let pos = k
-                        .as_ref()
-                        .and_then(|k| out.iter().position(|x| key(x).as_ref() == Some(k)));
-                    match pos {
-                        Some(i) => {
-                            if let Some(slot) = out.get_mut(i) {
-                                *slot = item.clone();
+                    match key(item) {
+                        Some(k) => match at.get(&k) {
+                            Some(&i) => {
+                                if let Some(slot) = out.get_mut(i) {
+                                    *slot = item.clone();
+                                }
                             }
-                        }
+                            None => {
+                                at.insert(k, out.len());
+                                out.push(item.clone());
+                            }
+                        },
                         None => out.push(item.clone()),
                     }
                 }
