@@ -144,6 +144,13 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
                 let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
                 rule.check_dockerfile(&mut cx, &df);
             }
+            // the expansion budgets the rules ran into as they looked variables up
+            if let Some(rule) = rules::find(crate::docs::EXPANSION_LIMIT_EXCEEDED.code)
+                && selection.is_enabled(rule)
+            {
+                let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
+                rules::meta::report_dockerfile_limits(&mut cx, &df);
+            }
             scopes = stage_scopes(&df);
             directives = opts.inline_ignores.then(|| {
                 let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
@@ -423,10 +430,10 @@ fn lint_compose_project(
     let selection = &opts.selection;
     let mut diagnostics = Vec::new();
     let on_disk = file.path.is_file();
-    let vars = if on_disk {
+    let (vars, env_limits) = if on_disk {
         read_dotenv(file.dir(), boundary, &mut refused)
     } else {
-        compose::Vars::new()
+        Default::default()
     };
     // A file not on disk (stdin, doc examples) reads nothing; references that leave the
     // boundary as written are still refused.
@@ -439,7 +446,8 @@ fn lint_compose_project(
             Err(ReadError::Outside { symlink: false })
         }
     };
-    let project = compose::project::load(inputs, &vars, &reader);
+    let mut project = compose::project::load(inputs, &vars, &reader);
+    project.compose.limits.extend(env_limits);
     let compose = &project.compose;
     let builds = resolve_builds(&project.files, compose, boundary, &mut refused);
     let env_files = if on_disk {
@@ -721,16 +729,20 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 }
 
-/// The `.env` beside the project's file (its variables interpolate the project). A refusal or
-/// invalid UTF-8 is a finding at 1:1 of the Compose file (the `.env` itself is never shown: it
-/// usually holds secrets).
-fn read_dotenv(dir: &Path, boundary: &Boundary, refused: &mut Vec<Refused>) -> compose::Vars {
+/// The `.env` beside the project's file (its variables interpolate the project), and where their
+/// expansion passed the byte budget. A refusal or invalid UTF-8 is a finding at 1:1 of the
+/// Compose file (the `.env` itself is never shown: it usually holds secrets).
+fn read_dotenv(
+    dir: &Path,
+    boundary: &Boundary,
+    refused: &mut Vec<Refused>,
+) -> (compose::Vars, Vec<compose::model::ExpansionLimit>) {
     match read_source(&dir.join(".env"), boundary) {
         Ok(f) => {
             refused.extend(invalid_utf8_refusal(Span::at(0), "`.env`", &f));
-            compose::parse_dotenv(&f.text)
+            compose::load_dotenv(&f)
         }
-        Err(ReadError::NotFound) => compose::Vars::new(),
+        Err(ReadError::NotFound) => Default::default(),
         Err(e) => {
             let mut r = refusal(
                 Span::at(0),
@@ -739,7 +751,7 @@ fn read_dotenv(dir: &Path, boundary: &Boundary, refused: &mut Vec<Refused>) -> c
             );
             r.help = format!("variables from it are unknown; {}", r.help);
             refused.push(r);
-            compose::Vars::new()
+            Default::default()
         }
     }
 }

@@ -61,6 +61,9 @@ fn dump(f: &SourceFile, c: &ComposeFile) -> String {
             line!("  help: {h}");
         }
     }
+    for l in &c.limits {
+        line!("limit: {} {}", l.error.message, span(f, l.error.span));
+    }
     if let Some(k) = c.services_key {
         line!("services_key {}", span(f, k));
     }
@@ -265,16 +268,30 @@ fn aliases_cannot_nest_past_the_limit() {
 fn billion_laughs_is_fast_and_located() {
     let text = std::fs::read_to_string("fixtures/parse/compose/billion-laughs.yaml").unwrap();
     let c = load(&text);
-    assert_eq!(c.errors.len(), 1);
-    let e = &c.errors[0];
+    // not a syntax error: an `expansion-limit-exceeded` finding, and loading goes on
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    assert_eq!(c.limits.len(), 1);
+    let e = &c.limits[0].error;
     assert_eq!(
         e.message,
-        "aliases expand to more than 100000 nodes (at `*e`)"
+        "alias `*e` passes the alias expansion budget (16 MiB); treated as unknown"
+    );
+    assert!(
+        e.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("(15 more aliases were refused too)"),
+        "{:?}",
+        e.help
     );
     assert_eq!(&text[e.span.range()], "*e");
-    // the first `*e` of line `f:`
+    // `e` weighs 4,428,667 bytes (66,430 nodes x 64 + 59,049 scalars x 3): the levels up to
+    // `e` and two `*e` fit in 16 MiB, the third `*e` of line `f:` does not; the other six `*e`
+    // and the nine `*f` (too large still) are refused too, the `*g` and `*h` (now small) fit
     let f_line = text.find("f: &f [").unwrap();
-    assert_eq!(e.span.start as usize, f_line + "f: &f [".len());
+    assert_eq!(e.span.start as usize, f_line + "f: &f [*e,*e,".len());
+    // the services after the bomb are loaded
+    assert_eq!(c.services.len(), 1);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::Vars;
-use super::interpolate::{Interpolated, interpolate};
+use super::interpolate::{self, Budget, Interpolated, interpolate_with};
 use super::merge::{self, Entry};
 use super::model::{
     Build, ComposeFile, EnvVar, Healthcheck, Limits, LoadError, Network, Port, SValue, Service,
@@ -25,6 +25,11 @@ pub(crate) struct Ctx<'a> {
     pub errors: Vec<LoadError>,
     /// Index in `ComposeFile::services` by name.
     service_index: HashMap<String, usize>,
+    /// Bytes interpolation may still substitute ([`interpolate::budget_for`] all the texts).
+    budget: Budget,
+    /// The first value refused for the budget (see [`Ctx::take_limits`]), and how many after it.
+    refused: Option<Span>,
+    refused_more: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,13 +39,56 @@ impl<'a> Ctx<'a> {
 
     /// A context for a tree whose nodes come from several files (`texts[span.file]`).
     pub fn with_texts(texts: Vec<&'a str>, vars: &'a Vars) -> Self {
+        let input = texts.iter().map(|t| t.len()).sum();
         Self {
             texts,
             vars,
             file_vars: Vec::new(),
             errors: Vec::new(),
             service_index: HashMap::new(),
+            budget: Budget::new(interpolate::budget_for(input)),
+            refused: None,
+            refused_more: 0,
         }
+    }
+
+    /// Where interpolation ran past its budget (at most one finding, at the first value).
+    pub fn take_limits(&mut self) -> Vec<super::model::ExpansionLimit> {
+        let Some(span) = self.refused.take() else {
+            return Vec::new();
+        };
+        let more =
+            interpolate::refused_too(std::mem::take(&mut self.refused_more), "value", "values");
+        let limit = self.budget.limit();
+        vec![
+            LoadError {
+                message: format!(
+                    "interpolation passes the project's budget ({}); value treated as unknown",
+                    interpolate::show_bytes(limit)
+                ),
+                span,
+                help: Some(format!(
+                    "interpolation may copy {limit} bytes of variable values into one \
+                     project{more}; every `${{VAR}}` copies the variable's value, so a large \
+                     value used in many places (or an expansion bomb in `.env`) adds up"
+                )),
+            }
+            .into(),
+        ]
+    }
+
+    /// Interpolates `raw` with the variables of the file of `span`, charging the budget;
+    /// a value refused for its size is recorded and `TooLarge`.
+    fn interpolate(&mut self, raw: &str, span: Span) -> Interpolated {
+        let result = interpolate_with(raw, self.vars_for(span.file), &self.budget);
+        if result == Interpolated::TooLarge {
+            if self.refused.is_none() {
+                self.refused = Some(span);
+            } else {
+                self.refused_more += 1;
+            }
+        }
+        result
     }
 
     /// Uses `vars` for the files numbered like their index (`None`: the project's variables).
@@ -58,9 +106,9 @@ impl<'a> Ctx<'a> {
 
     /// Interpolates `raw` (written at `span`); invalid syntax is reported and unknown.
     fn interp(&mut self, raw: &str, span: Span) -> Value {
-        match interpolate(raw, self.vars_for(span.file)) {
+        match self.interpolate(raw, span) {
             Interpolated::Known(s) => Value::Known(s),
-            Interpolated::Unknown => Value::Unknown(raw.to_string()),
+            Interpolated::Unknown | Interpolated::TooLarge => Value::Unknown(raw.to_string()),
             Interpolated::Invalid(reason) => {
                 self.errors.push(LoadError {
                     message: format!("invalid interpolation: {reason}"),
@@ -78,6 +126,9 @@ impl<'a> Ctx<'a> {
             return None;
         }
         let raw = node.scalar()?;
+        if is_unknown(node) {
+            return Some(Spanned::new(Value::Unknown(raw.to_string()), node.span));
+        }
         Some(Spanned::new(self.interp(raw, node.span), node.span))
     }
 
@@ -105,6 +156,11 @@ impl<'a> Ctx<'a> {
             NodeKind::Map(_) => Vec::new(),
         }
     }
+}
+
+/// A node standing for an alias that the alias budget refused: its value is unknown.
+fn is_unknown(node: &Node) -> bool {
+    node.tag.as_deref() == Some(super::yaml::UNKNOWN_TAG)
 }
 
 /// A scalar being split into parts (ports, volumes, `KEY=value`).
@@ -137,7 +193,12 @@ impl<'n> Parts<'n> {
         }
         let raw = node.scalar()?;
         let base = ctx.verbatim_base(node);
-        Some(match ctx.interp(raw, node.span) {
+        let value = if is_unknown(node) {
+            Value::Unknown(raw.to_string())
+        } else {
+            ctx.interp(raw, node.span)
+        };
+        Some(match value {
             Value::Known(s) if s == raw => Parts {
                 s,
                 raw: false,
@@ -205,9 +266,11 @@ impl<'n> Parts<'n> {
     fn part(&self, ctx: &mut Ctx<'_>, r: &Range<usize>) -> SValue {
         let span = self.span(r);
         let text = self.text(r);
-        let value = if self.raw {
+        let value = if is_unknown(self.node) {
+            Value::Unknown(text.to_string())
+        } else if self.raw {
             // syntax errors were reported for the whole value already
-            match interpolate(text, ctx.vars_for(span.file)) {
+            match ctx.interpolate(text, span) {
                 Interpolated::Known(s) => Value::Known(s),
                 _ => Value::Unknown(text.to_string()),
             }

@@ -5,21 +5,85 @@
 //! environment, which we deliberately ignore, so it sets nothing. CRLF is accepted.
 
 use super::Vars;
-use super::interpolate::substitute_lenient;
+use super::interpolate::{self, Budget, Stop, UNKNOWN_VALUE, Var, substitute_lenient};
+use super::model::LoadError;
+use crate::source::Span;
+
+/// A `.env` file, parsed.
+#[derive(Debug, Default)]
+pub struct DotEnv {
+    pub vars: Vars,
+    /// Where expansion ran past the byte budget ([`interpolate::budget_for`] the file's
+    /// length): at most one entry, at the first variable refused (spans into the file's text).
+    /// That variable, and every one that refers to it, is set with an unknown value.
+    pub limits: Vec<LoadError>,
+}
 
 /// Parses a `.env` file. Lines that cannot be parsed are skipped.
 pub fn parse(text: &str) -> Vars {
-    let text = text.replace("\r\n", "\n");
-    let mut vars = Vars::new();
-    let mut rest = text.as_str();
+    parse_checked(text).vars
+}
+
+/// Parses a `.env` file, reporting where variable expansion ran past its byte budget.
+pub fn parse_checked(text: &str) -> DotEnv {
+    // positions (in the normalized text) where a `\r` of a `\r\n` was removed
+    let crs: Vec<usize> = text
+        .match_indices("\r\n")
+        .enumerate()
+        .map(|(k, (o, _))| o - k)
+        .collect();
+    let normalized = text.replace("\r\n", "\n");
+    let budget = Budget::new(interpolate::budget_for(text.len()));
+    let mut p = Parse {
+        len: normalized.len(),
+        crs: &crs,
+        budget: &budget,
+        vars: Vars::new(),
+        refused: None,
+        more: 0,
+    };
+    let mut rest = normalized.as_str();
     loop {
         rest = statement_start(rest);
         if rest.is_empty() {
             break;
         }
-        rest = statement(rest, &mut vars);
+        rest = p.statement(rest);
     }
-    vars
+    let mut limits = Vec::new();
+    if let Some((name, span)) = p.refused {
+        let more = interpolate::refused_too(p.more, "variable", "variables");
+        limits.push(LoadError {
+            message: format!(
+                "variable `{}` passes the interpolation budget ({}); treated as unknown",
+                interpolate::clip_name(&name),
+                interpolate::show_bytes(budget.limit())
+            ),
+            span,
+            help: Some(format!(
+                "variables may copy {} bytes of values into one `.env` file{more}; each \
+                 `${{VAR}}` copies the variable's value, so lines that repeat earlier ones grow \
+                 exponentially (an expansion bomb): write the value out instead",
+                budget.limit()
+            )),
+        });
+    }
+    DotEnv {
+        vars: p.vars,
+        limits,
+    }
+}
+
+struct Parse<'a> {
+    /// Length of the normalized text (offsets are `len - rest.len()`).
+    len: usize,
+    crs: &'a [usize],
+    budget: &'a Budget,
+    vars: Vars,
+    /// The first variable refused for its size, and where its key is.
+    refused: Option<(String, Span)>,
+    /// Variables refused after it.
+    more: usize,
 }
 
 fn is_space(c: char) -> bool {
@@ -37,67 +101,98 @@ fn statement_start(mut src: &str) -> &str {
     }
 }
 
-/// Parses one `KEY=value` statement; returns the text after it.
-fn statement<'a>(src: &'a str, vars: &mut Vars) -> &'a str {
-    let src = match src.strip_prefix("export") {
-        Some(after) if after.starts_with(is_space) => after.trim_start_matches(is_space),
-        _ => src,
-    };
-    let mut key_end = None;
-    for (i, c) in src.char_indices() {
-        match c {
-            '=' | ':' => {
-                key_end = Some((i, i + 1));
-                break;
-            }
-            '\n' => {
-                // a bare `KEY`: inherited from the process environment, which we ignore
-                return src.get(i..).unwrap_or("");
-            }
-            c if is_space(c) || c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']') => {
-            }
-            _ => {
-                // not a variable name: skip the line
-                return src.find('\n').map_or("", |i| src.get(i..).unwrap_or(""));
-            }
-        }
+impl Parse<'_> {
+    /// The offset in the file of the normalized text at `rest`.
+    fn offset(&self, rest: &str) -> u32 {
+        let n = self.len - rest.len();
+        let original = n + self.crs.partition_point(|&p| p < n);
+        u32::try_from(original).unwrap_or(u32::MAX)
     }
-    let Some((key_end, value_start)) = key_end else {
-        return "";
-    };
-    let key = src.get(..key_end).unwrap_or("").trim_end().to_string();
-    let value_src = src
-        .get(value_start..)
-        .unwrap_or("")
-        .trim_start_matches(is_space);
-    let lookup = |name: &str| vars.get(name).cloned();
-    let (value, rest) = match value_src.chars().next() {
-        Some(q @ ('\'' | '"')) => match quoted(value_src, q) {
-            Some((raw, rest)) => {
-                let value = if q == '"' {
-                    substitute_lenient(&unescape(&raw), &lookup)
+
+    /// A value substituted with the variables so far; [`UNKNOWN_VALUE`] when it depends on an
+    /// unknown one or ran past the budget (recorded at `key`).
+    fn substitute(&mut self, raw: &str, key: &str, key_at: &str) -> String {
+        let vars = &self.vars;
+        let lookup = |name: &str| Var::of(vars, name);
+        match substitute_lenient(raw, &lookup, self.budget) {
+            Ok(Some(v)) => v,
+            Ok(None) => UNKNOWN_VALUE.to_string(),
+            Err(Stop::Invalid(_)) => raw.to_string(),
+            Err(Stop::TooLarge) => {
+                if self.refused.is_none() {
+                    let start = self.offset(key_at);
+                    let end = start.saturating_add(u32::try_from(key.len()).unwrap_or(0));
+                    self.refused = Some((key.to_string(), Span::new(start, end)));
                 } else {
-                    raw
-                };
-                (value, rest)
+                    self.more += 1;
+                }
+                UNKNOWN_VALUE.to_string()
             }
-            None => {
-                // unterminated quote: compose rejects the file; skip the line
-                return value_src
-                    .find('\n')
-                    .map_or("", |i| value_src.get(i..).unwrap_or(""));
-            }
-        },
-        _ => {
-            let (line, rest) = value_src.split_once('\n').unwrap_or((value_src, ""));
-            let line = line.split_once(" #").map_or(line, |(v, _)| v);
-            (substitute_lenient(line.trim_end(), &lookup), rest)
         }
-    };
-    if !key.is_empty() {
-        vars.insert(key, value);
     }
-    rest
+
+    /// Parses one `KEY=value` statement; returns the text after it.
+    fn statement<'s>(&mut self, src: &'s str) -> &'s str {
+        let src = match src.strip_prefix("export") {
+            Some(after) if after.starts_with(is_space) => after.trim_start_matches(is_space),
+            _ => src,
+        };
+        let mut key_end = None;
+        for (i, c) in src.char_indices() {
+            match c {
+                '=' | ':' => {
+                    key_end = Some((i, i + 1));
+                    break;
+                }
+                '\n' => {
+                    // a bare `KEY`: inherited from the process environment, which we ignore
+                    return src.get(i..).unwrap_or("");
+                }
+                c if is_space(c)
+                    || c.is_alphanumeric()
+                    || matches!(c, '_' | '.' | '-' | '[' | ']') => {}
+                _ => {
+                    // not a variable name: skip the line
+                    return src.find('\n').map_or("", |i| src.get(i..).unwrap_or(""));
+                }
+            }
+        }
+        let Some((key_end, value_start)) = key_end else {
+            return "";
+        };
+        let key = src.get(..key_end).unwrap_or("").trim_end().to_string();
+        let value_src = src
+            .get(value_start..)
+            .unwrap_or("")
+            .trim_start_matches(is_space);
+        let (value, rest) = match value_src.chars().next() {
+            Some(q @ ('\'' | '"')) => match quoted(value_src, q) {
+                Some((raw, rest)) => {
+                    let value = if q == '"' {
+                        self.substitute(&unescape(&raw), &key, src)
+                    } else {
+                        raw
+                    };
+                    (value, rest)
+                }
+                None => {
+                    // unterminated quote: compose rejects the file; skip the line
+                    return value_src
+                        .find('\n')
+                        .map_or("", |i| value_src.get(i..).unwrap_or(""));
+                }
+            },
+            _ => {
+                let (line, rest) = value_src.split_once('\n').unwrap_or((value_src, ""));
+                let line = line.split_once(" #").map_or(line, |(v, _)| v);
+                (self.substitute(line.trim_end(), &key, src), rest)
+            }
+        };
+        if !key.is_empty() {
+            self.vars.insert(key, value);
+        }
+        rest
+    }
 }
 
 /// A quoted value starting at `src[0]`: the text between the quotes (a backslash before the quote
@@ -306,5 +401,66 @@ mod entry_tests {
             ]
         );
         assert_eq!(&text[e[0].key.span.range()], "DB_PASSWORD");
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn doubling(lines: usize, eol: &str) -> String {
+        let mut t = format!("V0=xxxxxxxx{eol}");
+        for i in 1..lines {
+            t.push_str(&format!("V{i}=${{V{0}}}${{V{0}}}{eol}", i - 1));
+        }
+        t
+    }
+
+    #[test]
+    fn doubling_lines_stop_at_the_budget_with_the_line_located() {
+        let text = doubling(40, "\n");
+        let start = std::time::Instant::now();
+        let env = parse_checked(&text);
+        assert!(start.elapsed().as_secs() < 5);
+        // V20 is 8 MiB and the values before it sum to 8 MiB: V21 (16 MiB) does not fit
+        assert_eq!(env.vars.get("V20").map(String::len), Some(8 << 20));
+        assert_eq!(env.limits.len(), 1, "{:?}", env.limits);
+        let e = &env.limits[0];
+        assert_eq!(&text[e.span.range()], "V21");
+        assert!(text[..e.span.start as usize].ends_with('\n'));
+        assert_eq!(
+            e.message,
+            "variable `V21` passes the interpolation budget (16 MiB); treated as unknown"
+        );
+        // it, and everything built on it, is set with an unknown value (not empty)
+        for i in 21..40 {
+            assert_eq!(
+                env.vars.get(&format!("V{i}")).map(String::as_str),
+                Some(UNKNOWN_VALUE)
+            );
+        }
+    }
+
+    #[test]
+    fn crlf_files_locate_in_the_original_text() {
+        let text = doubling(30, "\r\n");
+        let env = parse_checked(&text);
+        let e = &env.limits[0];
+        assert_eq!(&text[e.span.range()], "V21");
+    }
+
+    #[test]
+    fn independent_refusals_are_counted() {
+        // 5 MiB written out: the budget is 4 x the file, a little over 20 MiB
+        let big = "y".repeat(5 << 20);
+        let text = format!("B={big}\nC=$B\nD=$B\nE=$B\nF=$B\nG=$B\nH=$B\nI=small\n");
+        let env = parse_checked(&text);
+        assert_eq!(env.vars.get("F").map(String::len), Some(5 << 20));
+        assert_eq!(env.vars.get("I").map(String::as_str), Some("small"));
+        // C..F fit, G does not, H does not either (counted, not reported apart)
+        let e = &env.limits[0];
+        assert_eq!(&text[e.span.range()], "G");
+        let help = e.help.as_deref().unwrap_or("");
+        assert!(help.contains("(1 more variable was refused too)"), "{help}");
     }
 }

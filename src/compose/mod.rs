@@ -36,6 +36,7 @@ pub fn load_in(text: &str, vars: &Vars, file: u16) -> ComposeFile {
     let parsed = yaml::parse_in(text, file);
     let mut file = ComposeFile {
         errors: parsed.errors,
+        limits: parsed.limits.into_iter().map(Into::into).collect(),
         ..ComposeFile::default()
     };
     let mut ctx = build::Ctx::new(text, vars);
@@ -43,6 +44,7 @@ pub fn load_in(text: &str, vars: &Vars, file: u16) -> ComposeFile {
         build::document(&mut ctx, doc, &mut file);
     }
     file.errors.append(&mut ctx.errors);
+    file.limits.extend(ctx.take_limits());
     // aliased nodes are visited once per use: report each problem once
     file.errors
         .sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
@@ -52,6 +54,23 @@ pub fn load_in(text: &str, vars: &Vars, file: u16) -> ComposeFile {
 }
 
 /// Parses a `.env` file (`KEY=value` lines, `#` comments, optional quotes, `export ` prefix).
+/// A variable whose expansion passes the byte budget is set with an unknown value; see
+/// [`load_dotenv`] for the finding.
 pub fn parse_dotenv(text: &str) -> Vars {
     dotenv::parse(text)
+}
+
+/// Parses the `.env` file `file`: its variables, and where expansion passed the byte budget
+/// (located in `file`).
+pub fn load_dotenv(file: &crate::source::FileRef) -> (Vars, Vec<model::ExpansionLimit>) {
+    let parsed = dotenv::parse_checked(&file.text);
+    let limits = parsed
+        .limits
+        .into_iter()
+        .map(|error| model::ExpansionLimit {
+            error,
+            file: Some(file.clone()),
+        })
+        .collect();
+    (parsed.vars, limits)
 }

@@ -58,6 +58,9 @@ pub struct ComposeFile {
     pub errors: Vec<LoadError>,
     /// Top-level `include:` entries.
     pub includes: Vec<Include>,
+    /// Where expansion ran past a byte budget (alias expansion, interpolation, a `.env` file):
+    /// reported as `expansion-limit-exceeded`; the value there is treated as unknown.
+    pub limits: Vec<ExpansionLimit>,
     /// References that could not be followed (an `extends`/`include` file that does not exist,
     /// an `extends` service that is not there, a cycle): coverage gaps, reported as findings.
     pub unresolved: Vec<LoadError>,
@@ -100,6 +103,21 @@ pub struct Extends {
     pub span: Span,
     pub service: Option<SValue>,
     pub file: Option<SValue>,
+}
+
+/// A byte budget that expansion ran past, and where.
+#[derive(Debug, Clone)]
+pub struct ExpansionLimit {
+    pub error: LoadError,
+    /// The file the span is in when it is not one of the project's files (a `.env` file);
+    /// `None`: the project file numbered [`Span::file`].
+    pub file: Option<crate::source::FileRef>,
+}
+
+impl From<LoadError> for ExpansionLimit {
+    fn from(error: LoadError) -> Self {
+        Self { error, file: None }
+    }
 }
 
 /// A located load error. The message starts lowercase and has no trailing period.

@@ -25,8 +25,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::interpolate::{Interpolated, interpolate};
-use super::model::{ComposeFile, LoadError};
+use super::interpolate::{self, Budget, Interpolated, interpolate_with};
+use super::model::{ComposeFile, ExpansionLimit, LoadError};
 use super::yaml::{self, Node, NodeKind};
 use super::{Vars, build, merge};
 use crate::fsread::ReadError;
@@ -64,6 +64,10 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         unresolved: Vec::new(),
         outside: Vec::new(),
         unreadable: Vec::new(),
+        limits: Vec::new(),
+        budget: Budget::new(interpolate::budget_for(
+            inputs.iter().map(|f| f.text.len()).sum(),
+        )),
         vars,
         read,
     };
@@ -94,7 +98,11 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
                 let dir = l.files.get(i)?.dir().to_path_buf();
                 let path = dir.join(".env");
                 Some(match (l.read)(&path) {
-                    Ok(f) => super::parse_dotenv(&f.text),
+                    Ok(f) => {
+                        let (vars, limits) = super::load_dotenv(&f);
+                        l.limits.extend(limits);
+                        vars
+                    }
                     Err(ReadError::NotFound) => Vars::new(),
                     Err(e) => {
                         let shown = crate::source::display_path(&path);
@@ -119,8 +127,10 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
         ctx.set_file_vars(file_vars);
         build::document(&mut ctx, r, &mut compose);
         compose.errors.append(&mut ctx.errors);
+        compose.limits.extend(ctx.take_limits());
     }
     compose.errors.append(&mut l.errors);
+    compose.limits.append(&mut l.limits);
     compose
         .errors
         .sort_by(|a, b| (a.span.file, a.span, &a.message).cmp(&(b.span.file, b.span, &b.message)));
@@ -154,6 +164,10 @@ struct Loading<'a> {
     unresolved: Vec<LoadError>,
     outside: Vec<LoadError>,
     unreadable: Vec<LoadError>,
+    /// Where expansion passed a byte budget (aliases, `.env` files of includes, paths).
+    limits: Vec<ExpansionLimit>,
+    /// Bytes the interpolation of `include`/`extends` paths may substitute.
+    budget: Budget,
     vars: &'a Vars,
     read: Reader<'a>,
 }
@@ -171,6 +185,8 @@ impl Loading<'_> {
         let idx = u16::try_from(self.files.len()).ok()?;
         let parsed = yaml::parse_in(&file.text, idx);
         self.errors.extend(parsed.errors);
+        self.limits
+            .extend(parsed.limits.into_iter().map(ExpansionLimit::from));
         let mut root: Option<Rc<Node>> = None;
         for doc in parsed.docs {
             if doc.is_null() {
@@ -202,8 +218,23 @@ impl Loading<'_> {
     /// A scalar path value, interpolated; records a gap when it cannot be known.
     fn path_value(&mut self, node: &Node, what: &str) -> Option<String> {
         let raw = node.scalar()?;
-        match interpolate(raw, self.vars) {
+        match interpolate_with(raw, self.vars, &self.budget) {
             Interpolated::Known(s) => Some(s),
+            Interpolated::TooLarge => {
+                self.limits.push(ExpansionLimit::from(LoadError {
+                    message: format!(
+                        "{what}: interpolation passes the budget ({}); not followed",
+                        interpolate::show_bytes(self.budget.limit())
+                    ),
+                    span: node.span,
+                    help: Some(format!(
+                        "interpolation may copy {} bytes of variable values into the paths of \
+                         one project; a path does not need variables this large",
+                        self.budget.limit()
+                    )),
+                }));
+                None
+            }
             _ => {
                 self.gap(
                     node.span,
@@ -720,15 +751,25 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
     }
     match (&base.kind, &over.kind) {
         (NodeKind::Map(_), NodeKind::Map(_)) => {
-            let mut out = flat_pairs(base);
+            // slots (`None`: removed by `!reset`) and the first slot of each key name: one hash
+            // probe per key instead of a scan of the mapping (many services, many keys)
+            let mut out: Vec<Option<(Rc<Node>, Rc<Node>)>> =
+                flat_pairs(base).into_iter().map(Some).collect();
+            let mut at: HashMap<String, usize> = HashMap::with_capacity(out.len());
+            for (i, slot) in out.iter().enumerate() {
+                if let Some(n) = slot.as_ref().and_then(|(k, _)| k.scalar()) {
+                    at.entry(n.to_string()).or_insert(i);
+                }
+            }
             for (k, v) in flat_pairs(over) {
                 let name = k.scalar().map(str::to_string);
-                let pos = name
-                    .as_deref()
-                    .and_then(|n| out.iter().position(|(bk, _)| bk.scalar() == Some(n)));
+                let pos = name.as_deref().and_then(|n| at.get(n).copied());
                 if v.is_reset() {
-                    if let Some(i) = pos {
-                        out.remove(i);
+                    if let (Some(i), Some(n)) = (pos, name.as_deref()) {
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = None;
+                        }
+                        at.remove(n);
                     }
                     continue;
                 }
@@ -741,11 +782,8 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                         };
                         let mut child_path = path.to_vec();
                         child_path.push(child_key);
-                        let merged = match out.get(i) {
-                            Some((_, bv)) => merge(bv, &v, &child_path),
-                            None => v.clone(),
-                        };
-                        if let Some(slot) = out.get_mut(i) {
+                        if let Some(Some(slot)) = out.get_mut(i) {
+                            let merged = merge(&slot.1, &v, &child_path);
                             // A service keeps the name where it was first defined (the base
                             // file): findings about the whole service ("no memory limit") point
                             // there, where its suppression comments are too.
@@ -757,36 +795,54 @@ pub fn merge(base: &Rc<Node>, over: &Rc<Node>, path: &[&str]) -> Rc<Node> {
                             *slot = (key, merged);
                         }
                     }
-                    None => out.push((k, v)),
+                    None => {
+                        if let Some(n) = name {
+                            at.entry(n).or_insert(out.len());
+                        }
+                        out.push(Some((k, v)));
+                    }
                 }
             }
-            Rc::new(map_node(over, out))
+            Rc::new(map_node(over, out.into_iter().flatten().collect()))
         }
         (NodeKind::Seq(b), NodeKind::Seq(o)) => match seq_rule(path) {
             SeqRule::Replace => over.clone(),
             SeqRule::Union => {
                 let mut out: Vec<Rc<Node>> = b.clone();
+                let mut seen: HashSet<String> = out.iter().filter_map(|x| scalar_key(x)).collect();
                 for item in o {
-                    let k = scalar_key(item);
-                    if k.is_none() || !out.iter().any(|x| scalar_key(x) == k) {
-                        out.push(item.clone());
+                    match scalar_key(item) {
+                        None => out.push(item.clone()),
+                        Some(k) => {
+                            if seen.insert(k) {
+                                out.push(item.clone());
+                            }
+                        }
                     }
                 }
                 Rc::new(seq_node(over, out))
             }
             SeqRule::Keyed(key) => {
                 let mut out: Vec<Rc<Node>> = b.clone();
+                let mut at: HashMap<String, usize> = HashMap::with_capacity(out.len());
+                for (i, x) in out.iter().enumerate() {
+                    if let Some(k) = key(x) {
+                        at.entry(k).or_insert(i);
+                    }
+                }
                 for item in o {
-                    let k = key(item);
-                    let pos = k
-                        .as_ref()
-                        .and_then(|k| out.iter().position(|x| key(x).as_ref() == Some(k)));
-                    match pos {
-                        Some(i) => {
-                            if let Some(slot) = out.get_mut(i) {
-                                *slot = item.clone();
+                    match key(item) {
+                        Some(k) => match at.get(&k) {
+                            Some(&i) => {
+                                if let Some(slot) = out.get_mut(i) {
+                                    *slot = item.clone();
+                                }
                             }
-                        }
+                            None => {
+                                at.insert(k, out.len());
+                                out.push(item.clone());
+                            }
+                        },
                         None => out.push(item.clone()),
                     }
                 }

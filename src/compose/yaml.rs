@@ -19,8 +19,28 @@ use crate::source::Span;
 
 /// Deepest nesting of collections accepted (aliases count with the depth of what they expand to).
 pub const MAX_DEPTH: usize = 256;
-/// Most nodes that aliases may expand to in one document (billion-laughs guard).
-pub const ALIAS_BUDGET: u64 = 100_000;
+/// What one node weighs in the alias budget, on top of its scalar's bytes: roughly what a node
+/// costs once the model is built from it.
+pub const NODE_WEIGHT: u64 = 64;
+
+/// The smallest alias budget: 16 MiB.
+pub const MIN_ALIAS_BUDGET: u64 = 16 << 20;
+
+/// How much aliases may expand to in one file, in bytes: every alias costs the subtree it
+/// stands for, [`NODE_WEIGHT`] per node plus the bytes of its scalars, and the total may not
+/// pass `max(16 MiB, 4 × the file)` (billion laughs, and one large string aliased thousands of
+/// times). An alias past the budget stands for an empty node of the same kind, whose value is
+/// unknown ([`UNKNOWN_TAG`]); later aliases that fit are still expanded.
+pub fn alias_budget(input_len: usize) -> u64 {
+    MIN_ALIAS_BUDGET.max(
+        u64::try_from(input_len)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(4),
+    )
+}
+
+/// The tag of a node that stands for an alias refused by the budget: its value is unknown.
+pub const UNKNOWN_TAG: &str = "!sandlint/unknown";
 
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +61,8 @@ pub struct Node {
     /// The tag as libyaml reports it (`!reset`, `!override`, `tag:yaml.org,2002:str`, ...).
     pub tag: Option<String>,
     pub kind: NodeKind,
-    /// Nodes in this subtree, counting alias expansions (saturating).
+    /// Weight of this subtree, counting alias expansions (saturating): [`NODE_WEIGHT`] per node
+    /// plus the bytes of its scalars.
     pub size: u64,
     /// Collection nesting of this subtree (a scalar is 0).
     pub height: usize,
@@ -130,6 +151,10 @@ pub struct Parsed {
     /// One root per complete document (a document with nothing in it has a null scalar root).
     pub docs: Vec<Rc<Node>>,
     pub errors: Vec<LoadError>,
+    /// Where alias expansion ran past its budget ([`alias_budget`]): at most one entry.
+    pub limits: Vec<LoadError>,
+    /// How much aliases expanded to (see [`alias_budget`]), in bytes.
+    pub expanded: u64,
 }
 
 /// Parses `text` into node trees. Never panics: a panic inside the YAML crate becomes an error.
@@ -177,6 +202,7 @@ pub fn parse_in(text: &str, file: u16) -> Parsed {
                                         .to_string(),
                                 ),
                             }],
+                            ..Parsed::default()
                         };
                     }
                 }
@@ -257,6 +283,10 @@ struct Builder<'t> {
     stack: Vec<Frame>,
     anchors: HashMap<String, Rc<Node>>,
     expanded: u64,
+    budget: u64,
+    /// The first alias refused for the budget, and how many after it.
+    refused: Option<(String, Span)>,
+    refused_more: usize,
     /// Byte offsets where lines start, built on first use (help texts name lines).
     line_starts: Vec<u32>,
     out: Parsed,
@@ -282,6 +312,9 @@ impl<'t> Builder<'t> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             expanded: 0,
+            budget: alias_budget(text.len()),
+            refused: None,
+            refused_more: 0,
             line_starts: Vec::new(),
             out: Parsed::default(),
         }
@@ -420,8 +453,9 @@ impl<'t> Builder<'t> {
                     let node = Node {
                         span: Span::new(start, end).in_file(self.file),
                         tag,
+                        size: NODE_WEIGHT
+                            .saturating_add(u64::try_from(value.len()).unwrap_or(u64::MAX)),
                         kind: NodeKind::Scalar { value, style },
-                        size: 1,
                         height: 0,
                     };
                     self.push(node, anchor)
@@ -447,6 +481,24 @@ impl<'t> Builder<'t> {
             if step.is_err() {
                 break;
             }
+        }
+        self.out.expanded = self.expanded;
+        if let Some((name, span)) = self.refused.take() {
+            let more = super::interpolate::refused_too(self.refused_more, "alias", "aliases");
+            self.out.limits.push(LoadError {
+                message: format!(
+                    "alias `*{}` passes the alias expansion budget ({}); treated as unknown",
+                    super::interpolate::clip_name(&name),
+                    super::interpolate::show_bytes(usize::try_from(self.budget).unwrap_or(usize::MAX))
+                ),
+                span,
+                help: Some(format!(
+                    "aliases may expand to {} bytes per file (64 per node plus scalar bytes){more}; \
+                     every alias copies what its anchor holds, so a large anchor used many \
+                     times, or anchors that alias each other (\"billion laughs\"), add up",
+                    self.budget
+                )),
+            });
         }
         self.out
     }
@@ -541,16 +593,16 @@ impl<'t> Builder<'t> {
             children_end.unwrap_or(frame.start).max(frame.start)
         };
         let (size, height) = match &kind {
-            NodeKind::Seq(items) => items.iter().fold((1u64, 0usize), |(s, h), n| {
+            NodeKind::Seq(items) => items.iter().fold((NODE_WEIGHT, 0usize), |(s, h), n| {
                 (s.saturating_add(n.size), h.max(n.height))
             }),
-            NodeKind::Map(pairs) => pairs.iter().fold((1u64, 0usize), |(s, h), (k, v)| {
+            NodeKind::Map(pairs) => pairs.iter().fold((NODE_WEIGHT, 0usize), |(s, h), (k, v)| {
                 (
                     s.saturating_add(k.size).saturating_add(v.size),
                     h.max(k.height).max(v.height),
                 )
             }),
-            NodeKind::Scalar { .. } => (1, 0),
+            NodeKind::Scalar { .. } => (NODE_WEIGHT, 0),
         };
         let node = Node {
             span: Span::new(frame.start, end).in_file(self.file),
@@ -574,7 +626,7 @@ impl<'t> Builder<'t> {
                 span,
                 tag: None,
                 kind: NodeKind::Map(Vec::new()),
-                size: 1,
+                size: NODE_WEIGHT,
                 height: 1,
             }));
         };
@@ -588,15 +640,33 @@ impl<'t> Builder<'t> {
             );
             return Err(Abort);
         }
-        self.expanded = self.expanded.saturating_add(target.size);
-        if self.expanded > ALIAS_BUDGET {
-            self.error(
-                format!("aliases expand to more than {ALIAS_BUDGET} nodes (at `*{name}`)"),
+        let expanded = self.expanded.saturating_add(target.size);
+        if expanded > self.budget {
+            // refused: an empty node of the same kind stands in, its value unknown; the budget
+            // is not charged, so later aliases that fit are still expanded
+            if self.refused.is_none() {
+                self.refused = Some((name.to_string(), span));
+            } else {
+                self.refused_more += 1;
+            }
+            let kind = match &target.kind {
+                NodeKind::Scalar { style, .. } => NodeKind::Scalar {
+                    value: format!("*{name}"),
+                    style: *style,
+                },
+                NodeKind::Seq(_) => NodeKind::Seq(Vec::new()),
+                NodeKind::Map(_) => NodeKind::Map(Vec::new()),
+            };
+            let height = usize::from(!matches!(kind, NodeKind::Scalar { .. }));
+            return self.attach(Rc::new(Node {
                 span,
-                Some("this looks like an alias bomb; Compose files do not need this many alias expansions".to_string()),
-            );
-            return Err(Abort);
+                tag: Some(UNKNOWN_TAG.to_string()),
+                kind,
+                size: NODE_WEIGHT,
+                height,
+            }));
         }
+        self.expanded = expanded;
         self.attach(target)
     }
 
@@ -673,7 +743,61 @@ fn null_at(span: Span) -> Node {
             value: String::new(),
             style: Style::Plain,
         },
-        size: 1,
+        size: NODE_WEIGHT,
         height: 0,
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn one_large_string_aliased_many_times_is_refused_by_bytes() {
+        // 100 KB aliased 2,000 times: few nodes, 200 MB of strings
+        let mut text = format!("x: &big {}\nl:\n", "a".repeat(100_000));
+        for _ in 0..2_000 {
+            text.push_str("  - *big\n");
+        }
+        let parsed = parse(&text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.limits.len(), 1);
+        let e = &parsed.limits[0];
+        // 16 MiB / 100,064 bytes: 167 aliases fit, the 168th is refused
+        let nth = text.match_indices("*big").nth(167).map(|(i, _)| i);
+        assert_eq!(Some(e.span.start as usize), nth);
+        let help = e.help.as_deref().unwrap_or("");
+        assert!(
+            help.contains("(1832 more aliases were refused too)"),
+            "{help}"
+        );
+        assert!(parsed.expanded <= alias_budget(text.len()));
+        // the refused ones stand for unknown scalars; the list keeps its length
+        let root = parsed.docs[0].as_map().unwrap_or_default();
+        let list = root[1].1.as_seq().unwrap_or_default();
+        assert_eq!(list.len(), 2_000);
+        assert_eq!(list[166].scalar().map(str::len), Some(100_000));
+        assert_eq!(list[167].tag.as_deref(), Some(UNKNOWN_TAG));
+        assert_eq!(list[167].scalar(), Some("*big"));
+    }
+
+    #[test]
+    fn merge_key_bomb_is_refused() {
+        // each level merges the previous one twice over: the merged mapping doubles
+        let mut text = String::from("l0: &l0 {k0: v}\n");
+        for i in 1..40 {
+            text.push_str(&format!(
+                "l{i}: &l{i} {{<<: [*l{0}, *l{0}], k{i}: v}}\n",
+                i - 1
+            ));
+        }
+        text.push_str("services:\n  web:\n    <<: *l39\n    image: nginx\n");
+        let parsed = parse(&text);
+        assert_eq!(parsed.limits.len(), 1);
+        let at = parsed.limits[0].span.start as usize;
+        assert!(text[at..].starts_with("*l"), "{}", &text[at..at + 10]);
+        // a refused mapping is an empty mapping: `<<` still has a mapping to merge
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert!(parsed.expanded <= alias_budget(text.len()));
     }
 }

@@ -17,6 +17,26 @@ pub struct Dockerfile {
     pub stages: Vec<Stage>,
     /// Located syntax errors. Parsing went on after each of them.
     pub errors: Vec<ParseError>,
+    /// Facts derived from the above on first use (stage ancestry, variable definitions): see
+    /// `semantics.rs`. Left empty by the parser; a clone starts empty again.
+    pub derived: Derived,
+}
+
+/// Lazily computed semantic facts of a [`Dockerfile`], so that every lookup is a hash probe
+/// instead of a scan over the instructions before it.
+#[derive(Default)]
+pub struct Derived(pub(crate) std::sync::OnceLock<std::sync::Arc<super::semantics::Index>>);
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
 }
 
 /// `# name=value` at the top of the file.

@@ -152,6 +152,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         instructions,
         stages,
         errors: all_errors,
+        derived: Default::default(),
     }
 }
 

@@ -52,50 +52,40 @@ fn instruction(df: &Dockerfile, index: usize) -> Option<&Instruction> {
 /// The user a stage runs as: the last `USER` of the stage, else of its parent stage, and so on.
 pub fn effective_user<'a>(df: &'a Dockerfile, stage: &'a Stage) -> EffectiveUser<'a> {
     let from = instruction(df, stage.from);
-    let mut current = stage;
-    let mut steps = 0usize;
-    loop {
-        let range = current.instructions.clone();
-        let found = range
-            .clone()
-            .rev()
-            .filter_map(|i| instruction(df, i).map(|ins| (i, ins)))
-            .find(|(_, ins)| ins.kind == Keyword::User);
-        if let Some((index, ins)) = found {
-            let word = ins.words().first();
-            let resolved = word.and_then(|w| {
-                expand(
-                    df,
-                    &w.value,
-                    Scope::Before {
-                        stage: current,
-                        index,
-                    },
-                    true,
-                )
-            });
-            let user = word
-                .map(|w| Spanned::new(resolved.clone().unwrap_or_else(|| w.value.clone()), w.span));
-            let state = match resolved.as_deref().and_then(is_root_user) {
-                Some(true) => UserState::Root,
-                Some(false) => UserState::NonRoot,
-                None => UserState::Unknown,
-            };
-            return EffectiveUser {
-                instruction: Some(ins),
-                user,
-                state,
-                from: from.unwrap_or(ins),
-                stage: current,
-            };
-        }
-        steps += 1;
-        match parent_stage(df, current) {
-            Some(parent) if steps <= df.stages.len() => current = parent,
-            _ => break,
-        }
+    let idx = index(df);
+    let found = idx
+        .in_force(&idx.users, &idx.user_at_end, stage.index, usize::MAX)
+        .and_then(|(s, i)| Some((df.stages.get(s)?, i, instruction(df, i)?)));
+    if let Some((current, index, ins)) = found {
+        let word = ins.words().first();
+        let resolved = word.and_then(|w| {
+            expand(
+                df,
+                &w.value,
+                Scope::Before {
+                    stage: current,
+                    index,
+                },
+                true,
+            )
+        });
+        let user =
+            word.map(|w| Spanned::new(resolved.clone().unwrap_or_else(|| w.value.clone()), w.span));
+        let state = match resolved.as_deref().and_then(is_root_user) {
+            Some(true) => UserState::Root,
+            Some(false) => UserState::NonRoot,
+            None => UserState::Unknown,
+        };
+        return EffectiveUser {
+            instruction: Some(ins),
+            user,
+            state,
+            from: from.unwrap_or(ins),
+            stage: current,
+        };
     }
     // No USER in the chain: the root-most stage's external base image decides.
+    let current = root_stage(df, stage);
     let base = expand(df, &current.image.value, Scope::Global, true);
     let state = match base.as_deref() {
         Some(image) if base_image_runs_as_nonroot(image) => UserState::NonRoot,
@@ -256,30 +246,30 @@ pub fn is_root_user(user: &str) -> Option<bool> {
 
 /// Parent stage when FROM names an earlier stage (case-insensitive), else None.
 pub fn parent_stage<'a>(df: &'a Dockerfile, stage: &Stage) -> Option<&'a Stage> {
-    let image = expand(df, &stage.image.value, Scope::Global, true)
-        .unwrap_or_else(|| stage.image.value.clone());
-    let lower = image.to_ascii_lowercase();
-    df.stages
-        .iter()
-        .take(stage.index.min(df.stages.len()))
-        .filter(|s| s.index < stage.index)
-        .rev()
-        .find(|s| {
-            s.name
-                .as_ref()
-                .is_some_and(|n| n.value.to_ascii_lowercase() == lower)
-        })
+    let parent = index(df).parent.get(stage.index).copied().flatten()?;
+    df.stages.get(parent)
 }
 
-/// The chain of stages from `stage` up to its root-most ancestor (the stage itself first).
+/// Deepest stage ancestry followed (`FROM a AS b`, `FROM b AS c`, ...): [`stage_chain`] stops
+/// there, and `ENV` inherited from further up is treated as unknown. Keeps every per-instruction
+/// question linear in the file however the stages chain (real Dockerfiles chain a handful).
+pub const MAX_STAGE_CHAIN: usize = 128;
+
+/// The chain of stages from `stage` up to its root-most ancestor (the stage itself first), at
+/// most [`MAX_STAGE_CHAIN`] long.
 pub fn stage_chain<'a>(df: &'a Dockerfile, stage: &'a Stage) -> Vec<&'a Stage> {
+    let idx = index(df);
     let mut chain = vec![stage];
-    let mut current = stage;
-    while let Some(parent) = parent_stage(df, current) {
-        if chain.len() > df.stages.len() || chain.iter().any(|s| s.index == parent.index) {
+    let mut current = stage.index;
+    // a parent always comes earlier in the file, so the walk cannot cycle
+    while let Some(parent) = idx.parent.get(current).copied().flatten() {
+        let Some(s) = df.stages.get(parent) else {
+            break;
+        };
+        if chain.len() >= MAX_STAGE_CHAIN {
             break;
         }
-        chain.push(parent);
+        chain.push(s);
         current = parent;
     }
     chain
@@ -287,7 +277,8 @@ pub fn stage_chain<'a>(df: &'a Dockerfile, stage: &'a Stage) -> Vec<&'a Stage> {
 
 /// Expand `$VAR`/`${VAR}`/`${VAR:-d}` in `text` (quotes are processed too, as in a `FROM` or
 /// `USER` word) using ARG defaults and ENV values visible in `scope`. `None` if something stays
-/// unresolved (a variable with no known value, or an unsupported `${VAR#...}` form).
+/// unresolved (a variable with no known value, or an unsupported `${VAR#...}` form), or when
+/// expansions of this Dockerfile have used up their byte budget (see [`expansion_budget`]).
 pub fn expand_with_args(df: &Dockerfile, text: &str, scope: Scope<'_>) -> Option<String> {
     expand(df, text, scope, true)
 }
@@ -298,101 +289,391 @@ fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option
     {
         return Some(text.to_string());
     }
-    let vars = variables(df, scope);
-    expand_vars(
-        text,
-        &|name| vars.get(name).cloned().flatten(),
-        df_escape(df),
-        quotes,
-    )
+    let idx = index(df);
+    let get = |name: &str| idx.get(name, scope);
+    match expand_into(text, &get, df_escape(df), quotes, &idx.budget, 0) {
+        Ok(v) => v,
+        Err(TooLarge) => {
+            let at = match scope {
+                Scope::Before { index, .. } => index,
+                Scope::Global => df.stages.first().map_or(0, |s| s.from),
+            };
+            idx.overflow(df.instructions.get(at).map(|i| i.span), None);
+            None
+        }
+    }
 }
 
 fn df_escape(df: &Dockerfile) -> char {
     if df.escape == '\0' { '\\' } else { df.escape }
 }
 
-/// Variables visible in `scope`: name -> known value (`None` = declared, value unknown).
-pub fn variables(df: &Dockerfile, scope: Scope<'_>) -> HashMap<String, Option<String>> {
-    let esc = df_escape(df);
-    let mut globals: HashMap<String, Option<String>> = HashMap::new();
-    for ins in df.global_args() {
-        if ins.kind != Keyword::Arg {
-            continue;
-        }
-        for kv in ins.args.pairs() {
-            let value = kv.raw_value.as_ref().and_then(|raw| {
-                expand_vars(
-                    &raw.value,
-                    &|n| globals.get(n).cloned().flatten(),
-                    esc,
-                    true,
-                )
-            });
-            globals.insert(kv.key.value.clone(), value);
-        }
-    }
-    let Scope::Before { stage, index } = scope else {
-        return globals;
-    };
-    let mut chain = stage_chain(df, stage);
-    chain.reverse();
-    let mut env: HashMap<String, Option<String>> = HashMap::new();
-    let mut result = HashMap::new();
-    for s in chain {
-        let mut args: HashMap<String, Option<String>> = HashMap::new();
-        let end = if s.index == stage.index {
-            index.min(s.instructions.end)
-        } else {
-            s.instructions.end
-        };
-        for i in s.instructions.start..end {
-            let Some(ins) = instruction(df, i) else {
-                continue;
-            };
-            match ins.kind {
-                Keyword::Arg => {
-                    for kv in ins.args.pairs() {
-                        let value = match &kv.raw_value {
-                            Some(raw) => {
-                                expand_vars(&raw.value, &|n| lookup(&env, &args, n), esc, true)
-                            }
-                            None => globals.get(&kv.key.value).cloned().flatten(),
-                        };
-                        args.insert(kv.key.value.clone(), value);
-                    }
-                }
-                Keyword::Env => {
-                    for kv in ins.args.pairs() {
-                        let value = kv.raw_value.as_ref().and_then(|raw| {
-                            expand_vars(&raw.value, &|n| lookup(&env, &args, n), esc, true)
-                        });
-                        env.insert(kv.key.value.clone(), value);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if s.index == stage.index {
-            result = args;
-        }
-    }
-    // ENV wins over ARG of the same name.
-    for (k, v) in env {
-        result.insert(k, v);
-    }
-    result
+/// Bytes that `ARG`/`ENV` expansion may produce (substituted variable values, counted over the
+/// whole Dockerfile, definitions and lookups together): `max(16 MiB, 4 × the file)`. A
+/// Dockerfile whose `ARG`s double each other (`ARG B=$A$A`, `ARG C=$B$B`, ...) would otherwise
+/// grow exponentially.
+pub fn expansion_budget(input_len: usize) -> usize {
+    (16 << 20).max(input_len.saturating_mul(4))
 }
 
-fn lookup(
-    env: &HashMap<String, Option<String>>,
-    args: &HashMap<String, Option<String>>,
-    name: &str,
-) -> Option<String> {
-    match env.get(name) {
-        Some(v) => v.clone(),
-        None => args.get(name).cloned().flatten(),
+/// An expansion ran past the byte budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TooLarge;
+
+/// The byte budget an [`Index`] shares between definitions and lookups.
+#[derive(Debug)]
+struct Budget {
+    left: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Self {
+        Self {
+            left: std::sync::atomic::AtomicUsize::new(limit),
+            limit,
+        }
+    }
+
+    fn take(&self, n: usize) -> Result<(), TooLarge> {
+        use std::sync::atomic::Ordering;
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .map(|_| ())
+            .map_err(|_| TooLarge)
     }
 }
+
+/// Where a Dockerfile's variable expansion stopped because it would have produced more than its
+/// byte budget (reported as `expansion-limit-exceeded`); the value is treated as unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpansionLimit {
+    /// The `ARG`/`ENV` pair whose value crossed the budget, or the instruction whose expansion did.
+    pub span: Span,
+    /// The variable defined there, for a definition.
+    pub name: Option<String>,
+    /// The budget, in bytes.
+    pub limit: usize,
+    /// Later expansions also refused (not reported separately).
+    pub more: usize,
+}
+
+/// Where the Dockerfile's expansions ran out of budget (at most one entry: the first place).
+pub fn expansion_limits(df: &Dockerfile) -> Vec<ExpansionLimit> {
+    index(df)
+        .limits
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+/// The last `SHELL` before instruction `before` in `stage` or, failing that, in force at the end
+/// of its ancestors: (stage index, instruction index).
+pub fn shell_before(df: &Dockerfile, stage: &Stage, before: usize) -> Option<(usize, usize)> {
+    let idx = index(df);
+    idx.in_force(&idx.shells, &idx.shell_at_end, stage.index, before)
+}
+
+/// Whether `name` (case-insensitive) names a stage, or is the number of a stage, whose `FROM`
+/// comes before instruction `before`.
+pub fn stage_defined_before(df: &Dockerfile, name: &str, before: usize) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let idx = index(df);
+    let named = idx
+        .first_from
+        .get(&lower)
+        .is_some_and(|&from| from < before);
+    let numbered = || {
+        lower.parse::<usize>().ok().is_some_and(|n| {
+            n.to_string() == lower && df.stages.get(n).is_some_and(|s| s.from < before)
+        })
+    };
+    named || numbered()
+}
+
+/// The global `ARG` pairs (before the first `FROM`) that give a default to a variable `text`
+/// refers to (`$NAME`, `${NAME...}`), in file order.
+pub fn global_defaults_used<'t>(df: &Dockerfile, text: &'t str) -> Vec<(&'t str, Span)> {
+    let idx = index(df);
+    let mut names = referenced_names(text);
+    names.sort_unstable();
+    names.dedup();
+    let mut out: Vec<(&str, Span)> = names
+        .into_iter()
+        .flat_map(|n| {
+            idx.global_defaults
+                .get(n)
+                .into_iter()
+                .flatten()
+                .map(move |&span| (n, span))
+        })
+        .collect();
+    out.sort_by_key(|(_, s)| (s.start, s.end));
+    out
+}
+
+/// The root-most ancestor of `stage` (itself when it does not build on an earlier stage).
+pub fn root_stage<'a>(df: &'a Dockerfile, stage: &'a Stage) -> &'a Stage {
+    let idx = index(df);
+    idx.root
+        .get(stage.index)
+        .and_then(|&r| df.stages.get(r))
+        .unwrap_or(stage)
+}
+
+/// Per-name definitions in one stage: (instruction index, value), in file order.
+type Defs = HashMap<String, Vec<(usize, Option<String>)>>;
+
+/// Everything variable expansion and stage ancestry need, computed once per Dockerfile in one
+/// pass over the instructions, so that each lookup costs a hash probe and a binary search
+/// instead of a scan of everything before it.
+#[derive(Debug)]
+pub(crate) struct Index {
+    /// Global `ARG` defaults (before the first `FROM`).
+    globals: HashMap<String, Option<String>>,
+    /// Each stage's parent stage (`FROM <earlier stage>`), by stage index.
+    parent: Vec<Option<usize>>,
+    /// `ENV` definitions of each stage.
+    env: Vec<Defs>,
+    /// `ARG` definitions of each stage.
+    args: Vec<Defs>,
+    /// The `USER` and `SHELL` instructions of each stage (instruction indexes, in order).
+    users: Vec<Vec<usize>>,
+    shells: Vec<Vec<usize>>,
+    /// The `USER` / `SHELL` in force at the end of each stage, inherited through its ancestors:
+    /// (stage, instruction index).
+    user_at_end: Vec<Option<(usize, usize)>>,
+    shell_at_end: Vec<Option<(usize, usize)>>,
+    /// The root-most ancestor of each stage (itself when it has no parent stage).
+    root: Vec<usize>,
+    /// The `FROM` instruction index of the first stage of each (lowercased) name.
+    first_from: HashMap<String, usize>,
+    /// The pairs of global `ARG`s that give a default, by name.
+    global_defaults: HashMap<String, Vec<Span>>,
+    budget: Budget,
+    limits: std::sync::Mutex<Vec<ExpansionLimit>>,
+}
+
+impl Index {
+    fn build(df: &Dockerfile) -> Self {
+        let esc = df_escape(df);
+        let input = df.instructions.last().map_or(0, |i| i.span.end as usize);
+        let limit = expansion_budget(input);
+        let mut idx = Index {
+            globals: HashMap::new(),
+            parent: Vec::with_capacity(df.stages.len()),
+            env: Vec::with_capacity(df.stages.len()),
+            args: Vec::with_capacity(df.stages.len()),
+            users: Vec::with_capacity(df.stages.len()),
+            shells: Vec::with_capacity(df.stages.len()),
+            user_at_end: Vec::with_capacity(df.stages.len()),
+            shell_at_end: Vec::with_capacity(df.stages.len()),
+            root: Vec::with_capacity(df.stages.len()),
+            first_from: HashMap::new(),
+            global_defaults: HashMap::new(),
+            budget: Budget::new(limit),
+            limits: std::sync::Mutex::new(Vec::new()),
+        };
+        for ins in df.global_args() {
+            if ins.kind != Keyword::Arg {
+                continue;
+            }
+            for kv in ins.args.pairs() {
+                if kv.raw_value.is_some() {
+                    idx.global_defaults
+                        .entry(kv.key.value.clone())
+                        .or_default()
+                        .push(kv.span);
+                }
+                let value = match &kv.raw_value {
+                    Some(raw) => {
+                        let get = |n: &str| idx.globals.get(n).and_then(|v| v.as_deref());
+                        let v = expand_into(&raw.value, &get, esc, true, &idx.budget, 0);
+                        idx.settle(v, kv.span, &kv.key.value)
+                    }
+                    None => None,
+                };
+                idx.globals.insert(kv.key.value.clone(), value);
+            }
+        }
+        // latest stage of each (lowercased) name so far: a FROM names an earlier stage
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for stage in &df.stages {
+            let image = {
+                let get = |n: &str| idx.globals.get(n).and_then(|v| v.as_deref());
+                match expand_into(&stage.image.value, &get, esc, true, &idx.budget, 0) {
+                    Ok(Some(v)) => v,
+                    _ => stage.image.value.clone(),
+                }
+            };
+            let parent = by_name.get(&image.to_ascii_lowercase()).copied();
+            idx.parent.push(parent);
+            if let Some(name) = &stage.name {
+                by_name.insert(name.value.to_ascii_lowercase(), stage.index);
+                idx.first_from
+                    .entry(name.value.clone())
+                    .or_insert(stage.from);
+            }
+            idx.env.push(Defs::new());
+            idx.args.push(Defs::new());
+            let (mut users, mut shells) = (Vec::new(), Vec::new());
+            for i in stage.instructions.clone() {
+                let Some(ins) = instruction(df, i) else {
+                    continue;
+                };
+                match ins.kind {
+                    Keyword::User => users.push(i),
+                    Keyword::Shell => shells.push(i),
+                    _ => {}
+                }
+                if !matches!(ins.kind, Keyword::Arg | Keyword::Env) {
+                    continue;
+                }
+                for kv in ins.args.pairs() {
+                    let value = match &kv.raw_value {
+                        Some(raw) => {
+                            let get = |n: &str| idx.lookup(n, stage.index, usize::MAX);
+                            let v = expand_into(&raw.value, &get, esc, true, &idx.budget, 0);
+                            idx.settle(v, kv.span, &kv.key.value)
+                        }
+                        None if ins.kind == Keyword::Arg => {
+                            idx.globals.get(&kv.key.value).cloned().flatten()
+                        }
+                        None => None,
+                    };
+                    let defs = if ins.kind == Keyword::Env {
+                        idx.env.last_mut()
+                    } else {
+                        idx.args.last_mut()
+                    };
+                    if let Some(defs) = defs {
+                        defs.entry(kv.key.value.clone())
+                            .or_default()
+                            .push((i, value));
+                    }
+                }
+            }
+            let inherited = |at_end: &[Option<(usize, usize)>]| {
+                parent.and_then(|p| at_end.get(p).copied().flatten())
+            };
+            let user = users.last().map(|&i| (stage.index, i));
+            idx.user_at_end
+                .push(user.or_else(|| inherited(&idx.user_at_end)));
+            let shell = shells.last().map(|&i| (stage.index, i));
+            idx.shell_at_end
+                .push(shell.or_else(|| inherited(&idx.shell_at_end)));
+            let root = parent
+                .and_then(|p| idx.root.get(p).copied())
+                .unwrap_or(stage.index);
+            idx.root.push(root);
+            idx.users.push(users);
+            idx.shells.push(shells);
+        }
+        idx
+    }
+
+    /// The last of `own` (instruction indexes of stage `stage`) before `before`, else what the
+    /// parent stage has in force at its end: (stage, instruction index).
+    fn in_force(
+        &self,
+        own: &[Vec<usize>],
+        at_end: &[Option<(usize, usize)>],
+        stage: usize,
+        before: usize,
+    ) -> Option<(usize, usize)> {
+        let list = own.get(stage)?;
+        let k = list.partition_point(|&i| i < before);
+        match k.checked_sub(1).and_then(|k| list.get(k)) {
+            Some(&i) => Some((stage, i)),
+            None => {
+                let parent = self.parent.get(stage).copied().flatten()?;
+                at_end.get(parent).copied().flatten()
+            }
+        }
+    }
+
+    /// The value of an expansion, recording where the budget ran out.
+    fn settle(
+        &self,
+        v: Result<Option<String>, TooLarge>,
+        span: Span,
+        name: &str,
+    ) -> Option<String> {
+        v.unwrap_or_else(|TooLarge| {
+            self.overflow(Some(span), Some(name));
+            None
+        })
+    }
+
+    fn overflow(&self, span: Option<Span>, name: Option<&str>) {
+        let mut limits = self
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match limits.first_mut() {
+            Some(first) => first.more += 1,
+            None => limits.push(ExpansionLimit {
+                span: span.unwrap_or_default(),
+                name: name.map(str::to_string),
+                limit: self.budget.limit,
+                more: 0,
+            }),
+        }
+    }
+
+    /// The value of `name` just before instruction `before` of stage `stage`: the stage's `ENV`
+    /// so far, else `ENV` inherited from its ancestors, else the stage's `ARG` so far. `None`:
+    /// not declared, or declared without a known value.
+    fn lookup(&self, name: &str, stage: usize, before: usize) -> Option<&str> {
+        fn last_before<'d>(
+            defs: &'d Defs,
+            name: &str,
+            bound: usize,
+        ) -> Option<&'d (usize, Option<String>)> {
+            let list = defs.get(name)?;
+            let k = list.partition_point(|(i, _)| *i < bound);
+            k.checked_sub(1).and_then(|k| list.get(k))
+        }
+        let mut current = Some(stage);
+        let mut bound = before;
+        let mut hops = 0usize;
+        while let Some(s) = current {
+            if let Some((_, value)) = self.env.get(s).and_then(|d| last_before(d, name, bound)) {
+                return value.as_deref();
+            }
+            hops += 1;
+            if hops >= MAX_STAGE_CHAIN {
+                // inherited from too far up: unknown
+                return None;
+            }
+            current = self.parent.get(s).copied().flatten();
+            bound = usize::MAX;
+        }
+        let (_, value) = self
+            .args
+            .get(stage)
+            .and_then(|d| last_before(d, name, before))?;
+        value.as_deref()
+    }
+
+    fn get(&self, name: &str, scope: Scope<'_>) -> Option<&str> {
+        match scope {
+            Scope::Global => self.globals.get(name).and_then(|v| v.as_deref()),
+            Scope::Before { stage, index } => self.lookup(name, stage.index, index),
+        }
+    }
+}
+
+fn index(df: &Dockerfile) -> &Index {
+    df.derived
+        .0
+        .get_or_init(|| std::sync::Arc::new(Index::build(df)))
+}
+
+/// Deepest `${A:-${B:-...}}` nesting expanded (deeper is unknown, not a stack overflow).
+const MAX_NESTING: usize = 32;
 
 /// Expands variable references in `text` with `get` (which returns `None` for an unset or unknown
 /// variable). With `quotes`, single quotes keep their content literal, double quotes are removed,
@@ -403,125 +684,214 @@ pub fn expand_vars(
     escape: char,
     quotes: bool,
 ) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
+    let budget = Budget::new(expansion_budget(text.len()));
+    // look every name up once, so that expansion can borrow the values
+    let mut held: HashMap<&str, Option<String>> = HashMap::new();
+    for name in referenced_names(text) {
+        held.entry(name).or_insert_with(|| get(name));
+    }
+    let lookup = |n: &str| held.get(n).and_then(|v| v.as_deref());
+    expand_into(text, &lookup, escape, quotes, &budget, 0)
+        .ok()
+        .flatten()
+}
+
+/// Every `$NAME` / `${NAME` in `text` (a superset of what expansion looks up).
+fn referenced_names(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = bytes
+        .get(i..)
+        .and_then(|r| r.iter().position(|&b| b == b'$'))
+    {
+        let mut start = i + p + 1;
+        if bytes.get(start) == Some(&b'{') {
+            start += 1;
+        }
+        let len = bytes.get(start..).map_or(0, |r| {
+            r.iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count()
+        });
+        if len > 0 {
+            out.push(text.get(start..start + len).unwrap_or(""));
+        }
+        i = start.max(i + p + 1);
+    }
+    out
+}
+
+/// The expansion of `text` (see [`expand_vars`]), every substituted value charged to `budget`.
+/// `Ok(None)`: something stays unresolved.
+fn expand_into<'v>(
+    text: &str,
+    get: &dyn Fn(&str) -> Option<&'v str>,
+    escape: char,
+    quotes: bool,
+    budget: &Budget,
+    depth: usize,
+) -> Result<Option<String>, TooLarge> {
+    if depth > MAX_NESTING {
+        return Ok(None);
+    }
     let mut out = String::with_capacity(text.len());
-    let mut i = 0usize;
     let mut in_double = false;
-    while let Some(&c) = chars.get(i) {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let after = rest.get(c.len_utf8()..).unwrap_or("");
         if quotes && c == escape {
-            if let Some(&next) = chars.get(i + 1) {
-                out.push(next);
-                i += 2;
-            } else {
-                out.push(c);
-                i += 1;
+            match after.chars().next() {
+                Some(next) => {
+                    out.push(next);
+                    rest = after.get(next.len_utf8()..).unwrap_or("");
+                }
+                None => {
+                    out.push(c);
+                    rest = after;
+                }
             }
             continue;
         }
         if quotes && c == '\'' && !in_double {
-            let close = chars.iter().skip(i + 1).position(|&x| x == '\'');
-            match close {
+            match after.find('\'') {
                 Some(p) => {
-                    out.extend(chars.iter().skip(i + 1).take(p));
-                    i += p + 2;
+                    out.push_str(after.get(..p).unwrap_or(""));
+                    rest = after.get(p + 1..).unwrap_or("");
                 }
                 None => {
                     out.push(c);
-                    i += 1;
+                    rest = after;
                 }
             }
             continue;
         }
         if quotes && c == '"' {
             in_double = !in_double;
-            i += 1;
+            rest = after;
             continue;
         }
         if c != '$' {
-            out.push(c);
-            i += 1;
+            // copy the run of ordinary characters at once
+            let stop = rest
+                .char_indices()
+                .skip(1)
+                .find(|&(_, x)| x == '$' || (quotes && (x == escape || x == '\'' || x == '"')))
+                .map_or(rest.len(), |(i, _)| i);
+            out.push_str(rest.get(..stop).unwrap_or(""));
+            rest = rest.get(stop..).unwrap_or("");
             continue;
         }
         // `$`
-        match chars.get(i + 1) {
+        match after.chars().next() {
             Some('{') => {
-                let close = find_closing_brace(&chars, i + 2)?;
-                let inner: String = chars.iter().skip(i + 2).take(close - (i + 2)).collect();
-                out.push_str(&expand_braced(&inner, get, escape)?);
-                i = close + 1;
+                let inner_all = after.get(1..).unwrap_or("");
+                let Some(close) = find_closing_brace(inner_all) else {
+                    return Ok(None);
+                };
+                let inner = inner_all.get(..close).unwrap_or("");
+                match expand_braced(inner, get, escape, budget, depth)? {
+                    Some(v) => push_charged(&mut out, &v, budget)?,
+                    None => return Ok(None),
+                }
+                rest = inner_all.get(close + 1..).unwrap_or("");
             }
-            Some(&n) if n.is_ascii_alphabetic() || n == '_' => {
-                let len = chars
-                    .iter()
-                    .skip(i + 1)
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            Some(n) if n.is_ascii_alphabetic() || n == '_' => {
+                let len = after
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
                     .count();
-                let name: String = chars.iter().skip(i + 1).take(len).collect();
-                out.push_str(&get(&name)?);
-                i += 1 + len;
+                let name = after.get(..len).unwrap_or("");
+                let Some(v) = get(name) else {
+                    return Ok(None);
+                };
+                push_charged(&mut out, v, budget)?;
+                rest = after.get(len..).unwrap_or("");
             }
             _ => {
                 out.push('$');
-                i += 1;
+                rest = after;
             }
         }
     }
-    Some(out)
+    Ok(Some(out))
 }
 
-fn find_closing_brace(chars: &[char], from: usize) -> Option<usize> {
+fn push_charged(out: &mut String, value: &str, budget: &Budget) -> Result<(), TooLarge> {
+    budget.take(value.len())?;
+    out.push_str(value);
+    Ok(())
+}
+
+/// The index of the `}` closing an opened `${` in `s` (which starts after the `{`).
+fn find_closing_brace(s: &str) -> Option<usize> {
     let mut depth = 0usize;
-    for (k, c) in chars.iter().enumerate().skip(from) {
+    for (k, c) in s.bytes().enumerate() {
         match c {
-            '{' => depth += 1,
-            '}' if depth == 0 => return Some(k),
-            '}' => depth -= 1,
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Some(k),
+            b'}' => depth -= 1,
             _ => {}
         }
     }
     None
 }
 
-/// `NAME`, `NAME:-word`, `NAME-word`, `NAME:+word`, `NAME+word`.
-fn expand_braced(
+/// `NAME`, `NAME:-word`, `NAME-word`, `NAME:+word`, `NAME+word`. Defaults and replacements are
+/// charged when they are used, like any other expansion output; a looked-up value is returned
+/// uncharged (the caller charges what it copies).
+fn expand_braced<'v>(
     inner: &str,
-    get: &dyn Fn(&str) -> Option<String>,
+    get: &dyn Fn(&str) -> Option<&'v str>,
     escape: char,
-) -> Option<String> {
+    budget: &Budget,
+    depth: usize,
+) -> Result<Option<std::borrow::Cow<'v, str>>, TooLarge> {
+    use std::borrow::Cow;
     let name_len = inner
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
-        .map_or(inner.len(), |(i, _)| i);
-    let name = inner.get(..name_len)?;
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        .count();
+    let Some(name) = inner.get(..name_len) else {
+        return Ok(None);
+    };
     if name.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let rest = inner.get(name_len..)?;
+    let rest = inner.get(name_len..).unwrap_or("");
     let value = get(name);
-    let word = |w: &str| expand_vars(w, get, escape, false);
+    let word = |w: &str| -> Result<Option<Cow<'v, str>>, TooLarge> {
+        Ok(expand_into(w, get, escape, false, budget, depth + 1)?.map(Cow::Owned))
+    };
     if rest.is_empty() {
-        return value;
+        return Ok(value.map(Cow::Borrowed));
     }
     if let Some(w) = rest.strip_prefix(":-") {
         return match value {
-            Some(v) if !v.is_empty() => Some(v),
+            Some(v) if !v.is_empty() => Ok(Some(Cow::Borrowed(v))),
             _ => word(w),
         };
     }
     if let Some(w) = rest.strip_prefix(":+") {
         return match value {
             Some(v) if !v.is_empty() => word(w),
-            Some(_) => Some(String::new()),
-            None => None,
+            Some(_) => Ok(Some(Cow::Borrowed(""))),
+            None => Ok(None),
         };
     }
     if let Some(w) = rest.strip_prefix('-') {
-        return value.or_else(|| word(w));
+        return match value {
+            Some(v) => Ok(Some(Cow::Borrowed(v))),
+            None => word(w),
+        };
     }
     if let Some(w) = rest.strip_prefix('+') {
-        return value.and_then(|_| word(w));
+        return match value {
+            Some(_) => word(w),
+            None => Ok(None),
+        };
     }
-    None
+    Ok(None)
 }
 
 /// Splits an image reference into `(name, tag, digest)`: `[registry[:port]/]path[:tag][@digest]`.
@@ -757,5 +1127,89 @@ mod tests {
         assert_eq!(parent_stage(&df, &stages[0]).map(|s| s.index), None);
         assert_eq!(parent_stage(&df, &stages[1]).map(|s| s.index), None);
         assert_eq!(effective_user(&df, &stages[2]).state, UserState::Root);
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+    use crate::dockerfile::parse;
+
+    #[test]
+    fn doubling_args_stop_at_the_budget_with_the_pair_located() {
+        let mut text = String::from("FROM debian:12\nARG V0=xxxxxxxx\n");
+        for i in 1..40 {
+            text.push_str(&format!("ARG V{i}=${{V{0}}}${{V{0}}}\n", i - 1));
+        }
+        text.push_str("USER ${V39}\n");
+        let df = parse(&text);
+        let stage = &df.stages[0];
+        let user = effective_user(&df, stage);
+        assert_eq!(user.state, UserState::Unknown);
+        let limits = expansion_limits(&df);
+        assert_eq!(limits.len(), 1);
+        assert_eq!(&text[limits[0].span.range()], "V21=${V20}${V20}");
+        assert_eq!(limits[0].name.as_deref(), Some("V21"));
+    }
+
+    #[test]
+    fn nested_defaults_are_bounded_not_a_stack_overflow() {
+        let deep = format!("{}x{}", "${A:-".repeat(100_000), "}".repeat(100_000));
+        let text = format!("FROM a\nENV X={deep}\nUSER $X\n");
+        let df = parse(&text);
+        assert_eq!(effective_user(&df, &df.stages[0]).state, UserState::Unknown);
+        let ok = format!(
+            "FROM a\nENV X={}app{}\nUSER $X\n",
+            "${A:-".repeat(20),
+            "}".repeat(20)
+        );
+        let df = parse(&ok);
+        assert_eq!(effective_user(&df, &df.stages[0]).state, UserState::NonRoot);
+    }
+
+    #[test]
+    fn lookups_see_only_what_is_defined_before() {
+        let text = "ARG G=g\nFROM a AS base\nENV E=1\nARG A=x\nFROM base AS next\nARG G\nARG A\nENV E=2\nFROM next\n";
+        let df = parse(text);
+        let next = &df.stages[1];
+        let at = |index| Scope::Before { stage: next, index };
+        let e = |t: &str, index| expand_with_args(&df, t, at(index));
+        // before `ENV E=2` (index 7): E is inherited from base; ARG A of base does not carry
+        assert_eq!(e("$E", 7).as_deref(), Some("1"));
+        assert_eq!(e("$E", 8).as_deref(), Some("2"));
+        assert_eq!(e("$G", 6).as_deref(), Some("g"));
+        assert_eq!(e("$G", 5), None);
+        assert_eq!(e("$A", 7), None);
+        assert!(stage_defined_before(&df, "BASE", 4));
+        assert!(!stage_defined_before(&df, "base", 1));
+        assert!(stage_defined_before(&df, "1", 8));
+        assert!(!stage_defined_before(&df, "01", 8));
+        assert_eq!(root_stage(&df, &df.stages[2]).index, 0);
+    }
+
+    #[test]
+    fn shell_in_force_is_inherited() {
+        let text = "FROM a AS x\nSHELL [\"pwsh\"]\nRUN 1\nFROM x\nRUN 2\nSHELL [\"sh\"]\nRUN 3\n";
+        let df = parse(text);
+        let s1 = &df.stages[1];
+        assert_eq!(shell_before(&df, &df.stages[0], 1), None);
+        assert_eq!(shell_before(&df, &df.stages[0], 2), Some((0, 1)));
+        assert_eq!(shell_before(&df, s1, 4), Some((0, 1)));
+        assert_eq!(shell_before(&df, s1, 6), Some((1, 5)));
+    }
+
+    #[test]
+    fn deep_stage_chains_stay_linear() {
+        let mut text = String::from("FROM a AS s0\nUSER app\n");
+        for i in 1..20_000 {
+            text.push_str(&format!("FROM s{} AS s{i}\nENV X{i}=$X{}\n", i - 1, i - 1));
+        }
+        let df = parse(&text);
+        let start = std::time::Instant::now();
+        for stage in &df.stages {
+            assert_eq!(effective_user(&df, stage).state, UserState::NonRoot);
+            assert!(stage_chain(&df, stage).len() <= MAX_STAGE_CHAIN);
+        }
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
     }
 }

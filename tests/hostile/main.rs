@@ -13,6 +13,7 @@
 )]
 
 mod boundary;
+mod budgets;
 #[path = "../common/mod.rs"]
 mod common;
 mod discover;

@@ -93,8 +93,16 @@ impl<'a> Located<'a> {
 /// Every instruction of kind `kind`, including `ONBUILD` triggers of that kind, in file order.
 pub(crate) fn instructions_of<'a>(df: &'a Dockerfile, kind: Keyword) -> Vec<Located<'a>> {
     let mut out = Vec::new();
+    // stages hold ascending, disjoint ranges: walk them alongside the instructions
+    let mut stages = df.stages.iter().peekable();
     for (index, ins) in df.instructions.iter().enumerate() {
-        let stage = df.stages.iter().find(|s| s.instructions.contains(&index));
+        while stages.peek().is_some_and(|s| s.instructions.end <= index) {
+            stages.next();
+        }
+        let stage = stages
+            .peek()
+            .copied()
+            .filter(|s| s.instructions.contains(&index));
         if ins.kind == kind {
             out.push(Located {
                 ins,
@@ -405,15 +413,9 @@ impl BaseImage<'_> {
         if !self.written.contains('$') {
             return;
         }
-        for ins in df.global_args().iter().filter(|i| i.kind == Keyword::Arg) {
-            for kv in ins.args.pairs() {
-                let key = &kv.key.value;
-                let used = self.written.contains(&format!("${key}"))
-                    || self.written.contains(&format!("${{{key}"));
-                if used && kv.raw_value.is_some() {
-                    d.label(file, kv.span, format!("`{key}` defaults to this value"));
-                }
-            }
+        // only the names the line refers to: one lookup each, not a scan of every global ARG
+        for (key, span) in semantics::global_defaults_used(df, self.written) {
+            d.label(file, span, format!("`{key}` defaults to this value"));
         }
     }
 }
@@ -618,11 +620,7 @@ fn chmod_mode(args: &[Word]) -> Option<ModeSet<'_>> {
 /// Whether an image reference names a build stage of `df` (by name or index) that is defined before
 /// the instruction at `index`.
 pub(crate) fn is_stage_ref(df: &Dockerfile, name: &str, index: usize) -> bool {
-    let lower = name.to_ascii_lowercase();
-    df.stages.iter().any(|s| {
-        s.from < index
-            && (s.name.as_ref().is_some_and(|n| n.value == lower) || s.index.to_string() == lower)
-    })
+    semantics::stage_defined_before(df, name, index)
 }
 
 /// `--mount=` flag values of a `RUN`, each as `key=value` options: `(options, flag)`.
@@ -788,32 +786,19 @@ fn posix_shell(df: &Dockerfile, run: &Located<'_>) -> bool {
         let prog = prog.strip_suffix(".exe").unwrap_or(prog);
         return shell::SHELLS.contains(&prog);
     }
-    let chain = semantics::stage_chain(df, stage);
-    let root = chain.last().map_or(stage, |s| *s);
+    let root = semantics::root_stage(df, stage);
     let image = root.image.value.to_ascii_lowercase();
     !["windows", "nanoserver", "servercore"]
         .iter()
         .any(|w| image.contains(w))
 }
 
-/// The last `SHELL` before this instruction in its stage or the stages it builds on, if any.
+/// The last `SHELL` before this instruction in its stage or the stages it builds on, if any
+/// (looked up in the Dockerfile's index: no scan back over earlier instructions).
 pub(crate) fn shell_in_force<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Option<&'a Instruction> {
     let stage = run.stage?;
-    for s in semantics::stage_chain(df, stage) {
-        let end = if s.index == stage.index {
-            run.index.min(s.instructions.end)
-        } else {
-            s.instructions.end
-        };
-        let last_shell = (s.instructions.start..end)
-            .rev()
-            .filter_map(|i| df.instructions.get(i))
-            .find(|i| i.kind == Keyword::Shell);
-        if last_shell.is_some() {
-            return last_shell;
-        }
-    }
-    None
+    let (_, i) = semantics::shell_before(df, stage, run.index)?;
+    df.instructions.get(i)
 }
 
 /// `value` shortened to at most `max` chars (with `…`), whitespace runs collapsed.

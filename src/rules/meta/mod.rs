@@ -3,11 +3,14 @@
 mod compose_syntax_error;
 mod dockerfile_syntax_error;
 mod reference_outside_project;
+mod expansion_limit_exceeded;
 mod suppressions;
 mod unreadable_file;
 mod unresolved_reference;
 
 use super::Rule;
+
+pub use expansion_limit_exceeded::report_dockerfile_limits;
 
 /// Every input-error rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
@@ -18,4 +21,5 @@ pub static RULES: &[&dyn Rule] = &[
     &unresolved_reference::UnresolvedReference,
     &reference_outside_project::ReferenceOutsideProject,
     &unreadable_file::UnreadableFile,
+    &expansion_limit_exceeded::ExpansionLimitExceeded,
 ];
