@@ -16,3 +16,4 @@
 mod common;
 mod fuzz;
 mod harness;
+mod property;
