@@ -1163,6 +1163,17 @@ fn check_text(
         invariants::check_result(&result, formats)?;
         no_planted_secret(&result, secrets)?;
         if deep {
+            // every span of the parsed model too, not only the findings'
+            let model = match kind {
+                FileKind::Dockerfile => format!("{:?}", sandlint::dockerfile::parse(text)),
+                FileKind::Compose => format!(
+                    "{:?}",
+                    sandlint::compose::load(text, &sandlint::compose::Vars::new())
+                ),
+            };
+            if invariants::model_spans(&model, &[text])? == 0 {
+                return Err("no span found in the model's Debug text".to_string());
+            }
             let cx = invariants::report_ctx(&result);
             invariants::render_colored(&result.diagnostics, &cx);
             let again = lint();
