@@ -236,6 +236,16 @@ fn relocate(files: &[FileRef], diagnostics: &mut [Diagnostic]) {
                 l.file = f.clone();
             }
         }
+        // Secret spans too: reports mask a secret in the file it is paired with, so one left
+        // paired with the primary file would be printed in clear from the override/include.
+        for (file, span) in &mut d.secrets {
+            if span.file != 0
+                && std::sync::Arc::ptr_eq(file, primary)
+                && let Some(f) = files.get(usize::from(span.file))
+            {
+                *file = f.clone();
+            }
+        }
     }
 }
 

@@ -24,34 +24,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum as _;
 use sandlint::cli::OutputFormat;
 use sandlint::discover;
 use sandlint::linter::{self, FileKind, Selection};
-use sandlint::report::{self, ReportCtx};
 use sandlint::source::SourceFile;
 
-/// Characters that mean something to one of the parsers.
-const SPECIAL: &[&str] = &[
-    "\n", "\\", "\\\n", "`", "\"", "'", "$", "${", "{", "}", "[", "]", ":", ": ", "- ", "&a ",
-    "*a", "<<", "<<EOF\n", "#", "# ", "\t", " ", "|", "|-\n", ">", "=", "--", "&&", ";", "(", ")",
-    "!", "!reset ", "!!str ", "%", ",", "?", "\r", "\u{feff}", "é", "\u{0}",
-];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
-    }
-}
+use common::{Rng, SPECIAL, env_u64, invariants, panic_message};
 
 fn fixtures() -> Vec<(PathBuf, FileKind, String)> {
     let root = std::env::var_os("SANDLINT_MUTATION_DIR").map_or_else(
@@ -92,50 +70,15 @@ fn char_boundary_floor(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Lints `text` as `kind` and renders the result; returns a description of what went wrong.
-/// `formats`: the output formats to render the findings in.
+/// Lints `text` as `kind` and renders the result in `formats`; returns a description of what
+/// went wrong (see `common::invariants`).
 fn check(kind: FileKind, name: &str, text: &str, formats: &[OutputFormat]) -> Result<(), String> {
     let outcome = std::panic::catch_unwind(|| {
         let file = SourceFile::virtual_file(name, text).into_ref();
-        let result = linter::lint_file(file.clone(), kind, &Selection::all());
-        for d in &result.diagnostics {
-            if d.message.contains("the YAML parser failed") {
-                return Err("the YAML crate panicked (caught by the loader)".to_string());
-            }
-            if d.span.file == 0 {
-                let (s, e) = (d.span.start as usize, d.span.end as usize);
-                if s > e || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e)
-                {
-                    return Err(format!(
-                        "{}: bad span {s}..{e} ({})",
-                        d.rule.code, d.message
-                    ));
-                }
-            }
-        }
-        let cx = ReportCtx {
-            files: vec![result.file.clone()],
-            errors: Vec::new(),
-            skipped: Vec::new(),
-            color: false,
-            quiet: true,
-            width: 100,
-        };
-        for format in formats {
-            let _ = report::render(*format, &result.diagnostics, &cx);
-        }
-        Ok(())
+        let result = linter::lint_file(file, kind, &Selection::all());
+        invariants::check_result(&result, formats)
     });
     outcome.unwrap_or_else(|p| Err(format!("panic: {}", panic_message(p.as_ref()))))
-}
-
-/// The message a caught panic carried.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_default()
 }
 
 fn report(failures: &[String]) {
@@ -176,9 +119,8 @@ fn every_prefix_of_every_fixture() {
 #[test]
 fn random_mutations_of_every_fixture() {
     let mut failures = Vec::new();
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let rounds = env("SANDLINT_MUTATION_ROUNDS").unwrap_or(60);
-    let mut rng = Rng(env("SANDLINT_MUTATION_SEED").map_or(0x5A4D_11E7_2026_1129, |s| s.max(1)));
+    let rounds = env_u64("SANDLINT_MUTATION_ROUNDS").unwrap_or(60);
+    let mut rng = Rng::new(env_u64("SANDLINT_MUTATION_SEED").unwrap_or(0x5A4D_11E7_2026_1129));
     for (path, kind, text) in fixtures() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for round in 0..rounds {
@@ -203,7 +145,7 @@ fn random_mutations_of_every_fixture() {
             }
             // every format for a tenth of the rounds (SARIF and the XML ones are slow to build)
             let formats = if round % 10 == 0 {
-                OutputFormat::value_variants()
+                &invariants::ALL_FORMATS[..]
             } else {
                 &[OutputFormat::Full, OutputFormat::Json][..]
             };
@@ -247,7 +189,7 @@ const PROJECT: &[(&str, &str)] = &[
 
 #[test]
 fn random_mutations_of_a_multi_file_project() {
-    let mut rng = Rng(0x0BAD_CAFE_2026_1129);
+    let mut rng = Rng::new(0x0BAD_CAFE_2026_1129);
     let mut failures = Vec::new();
     for round in 0..150 {
         let dir = tempfile::tempdir().unwrap();

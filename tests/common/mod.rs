@@ -8,6 +8,8 @@
     reason = "test helpers"
 )]
 
+pub mod invariants;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -141,4 +143,60 @@ pub fn transcript(o: &Output) -> String {
         text(&o.stdout),
         text(&o.stderr)
     )
+}
+
+/// Characters that mean something to one of the parsers (mutation and property tests insert
+/// them into otherwise well-formed text).
+pub const SPECIAL: &[&str] = &[
+    "\n", "\\", "\\\n", "`", "\"", "'", "$", "${", "{", "}", "[", "]", ":", ": ", "- ", "&a ",
+    "*a", "<<", "<<EOF\n", "#", "# ", "\t", " ", "|", "|-\n", ">", "=", "--", "&&", ";", "(", ")",
+    "!", "!reset ", "!!str ", "%", ",", "?", "\r", "\u{feff}", "é", "\u{0}",
+];
+
+/// A small seeded generator (xorshift64*): the same seed gives the same cases, so a failure
+/// reproduces from the seed it prints.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A generator seeded with `seed` (0, which xorshift cannot leave, becomes 1).
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
+    }
+
+    /// True one time in `n`.
+    pub fn one_in(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
+
+    /// One element of a non-empty slice.
+    pub fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())].clone()
+    }
+}
+
+/// A `u64` knob from the environment (`SANDLINT_MUTATION_ROUNDS=2000`), if set and numeric.
+pub fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// The message a caught panic carried.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_default()
 }

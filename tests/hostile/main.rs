@@ -20,3 +20,5 @@ mod discover;
 mod harness;
 mod output;
 mod run;
+mod fuzz;
+mod property;
