@@ -983,6 +983,44 @@ fn stdin_reaches_the_command(env: &Env) -> Result<(), String> {
         "cat waited: {:?}",
         start.elapsed()
     );
+    // an endless input is passed up to the output cap, then closed: cat ends
+    let mut child = env
+        .cmd(&[
+            "--image",
+            &env.image,
+            "--timeout",
+            "20s",
+            "--output-limit",
+            "64k",
+            "--",
+            "cat",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut input = child.stdin.take().ok_or("no stdin")?;
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let line = [b'y', b'\n'].repeat(4096);
+        while input.write_all(&line).is_ok() {}
+    });
+    let start = Instant::now();
+    let o = child.wait_with_output().map_err(|e| e.to_string())?;
+    let _ = writer.join();
+    ensure!(
+        o.status.code() == Some(0) && o.stdout.len() == 65536,
+        "exit {:?}, {} bytes: {}",
+        o.status.code(),
+        o.stdout.len(),
+        text(&o.stderr)
+    );
+    ensure!(
+        start.elapsed() < Duration::from_secs(15),
+        "endless stdin: {:?}",
+        start.elapsed()
+    );
     // no input (stdin is /dev/null): cat ends at once
     let (o, t) = env.run(&["--image", &env.image, "--timeout", "20s", "--", "cat"]);
     ensure!(

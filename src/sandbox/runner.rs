@@ -1270,7 +1270,7 @@ async fn execute(
     // task ends with the run (the runtime is dropped), the reading thread at its next read.
     let _feeder = profile
         .stdin
-        .then(|| tokio::spawn(feed_stdin(attach.input)));
+        .then(|| tokio::spawn(feed_stdin(attach.input, options.output_limit)));
     let mut wait = docker.wait_container(name, None);
     let mut exit_code: Option<i64> = None;
     let mut output_done = false;
@@ -1302,7 +1302,7 @@ async fn execute(
                         sink.stdout(live);
                     }
                     if sink.closed() {
-                        kill(docker, name).await;
+                        kill_draining(docker, name, &mut output).await;
                         return Err(SandboxError::OutputClosed);
                     }
                 }
@@ -1312,7 +1312,7 @@ async fn execute(
                         sink.stderr(live);
                     }
                     if sink.closed() {
-                        kill(docker, name).await;
+                        kill_draining(docker, name, &mut output).await;
                         return Err(SandboxError::OutputClosed);
                     }
                 }
@@ -1336,7 +1336,7 @@ async fn execute(
             () = tokio::time::sleep_until(stop) => {
                 if exit_code.is_none() {
                     timed_out = true;
-                    kill(docker, name).await;
+                    kill_draining(docker, name, &mut output).await;
                 }
                 break;
             }
@@ -1407,7 +1407,13 @@ async fn execute(
 /// Copies this process's stdin (a duplicate of fd 0: the CLI holds the lock of
 /// `std::io::stdin()`) into the container's attached stdin, then closes it. A thread does the
 /// blocking reads; a command that stops reading makes the copy wait, never the run.
-async fn feed_stdin(mut input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>) {
+///
+/// At most `limit` bytes (the output cap) are passed, then the command's stdin is closed: an
+/// endless input (`yes | sandlint run ... -- cat`) ends like a finite one. An input the
+/// command does not read can block the daemon's copy into it, and with it the daemon's other
+/// calls on the container (inspect, kill) while the command's output is not read: the run
+/// reads the output while it kills ([`kill_draining`]).
+async fn feed_stdin(mut input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>, limit: usize) {
     use tokio::io::AsyncWriteExt;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     #[cfg(unix)]
@@ -1424,10 +1430,13 @@ async fn feed_stdin(mut input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Sen
         std::thread::spawn(move || {
             use std::io::Read;
             let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match file.read(&mut buf) {
+            let mut left = limit;
+            while left > 0 {
+                let want = buf.len().min(left);
+                match file.read(&mut buf[..want]) {
                     Ok(0) => break,
                     Ok(n) => {
+                        left -= n;
                         if tx.blocking_send(buf[..n].to_vec()).is_err() {
                             break;
                         }
@@ -1447,6 +1456,24 @@ async fn feed_stdin(mut input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Sen
     }
     let _ = input.flush().await;
     let _ = input.shutdown().await;
+}
+
+/// Kills the container while reading (and dropping) its output: a command blocked on a full
+/// output pipe can hold up the daemon's stdin copy and with it the kill.
+async fn kill_draining(
+    docker: &Docker,
+    name: &str,
+    output: &mut (impl futures_util::Stream<Item = Result<LogOutput, BollardError>> + Unpin),
+) {
+    let k = kill(docker, name);
+    tokio::pin!(k);
+    let mut open = true;
+    loop {
+        tokio::select! {
+            () = &mut k => break,
+            chunk = output.next(), if open => open = chunk.is_some(),
+        }
+    }
 }
 
 /// Fails closed when a requested protection did not take effect.
