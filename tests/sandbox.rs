@@ -273,6 +273,185 @@ fn unknown_allow_rule_is_an_error() {
     assert!(err.contains("did you mean `privileged-container`"), "{err}");
 }
 
+/// A rendered error as one line: miette's wrapping and gutters removed.
+fn flat(s: &str) -> String {
+    s.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A project with the init-style sandbox service (a service mount on /workspace, `networks:`).
+fn first_hour_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("workspace")).unwrap();
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  sandbox:\n    image: img:1\n    user: \"10001:10001\"\n    network_mode: none\n    volumes:\n      - ./workspace:/workspace\n  agent:\n    image: img:1\n    user: \"10001:10001\"\n    networks: [egress]\nnetworks:\n  egress: {}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn workspace_flag_replaces_the_services_mount_on_the_same_target() {
+    let dir = first_hour_project();
+    let compose = dir.path().join("compose.yaml");
+    let other = dir.path().join("other");
+    let o = run_offline(&[
+        "run",
+        "--compose",
+        compose.to_str().unwrap(),
+        "--service",
+        "sandbox",
+        "--workspace",
+        other.to_str().unwrap(),
+        "--dry-run",
+        "--",
+        "true",
+    ]);
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    // one mount on /workspace, the flag's
+    assert_eq!(out.matches("target: \"/workspace\"").count(), 1, "{out}");
+    let real = std::fs::canonicalize(&other).unwrap();
+    assert!(
+        out.contains(&format!("source: \"{}\"", real.display())),
+        "{out}"
+    );
+    let ws = std::fs::canonicalize(dir.path().join("workspace")).unwrap();
+    assert!(
+        err.contains(&format!(
+            "sandlint: note: --workspace {} replaces the service's mount of {} on /workspace (writable)",
+            other.display(),
+            ws.display()
+        )),
+        "{err}"
+    );
+    // two flags on one target are a mistake, said before anything runs
+    let o = run_offline(&[
+        "run",
+        "--json",
+        "--image",
+        "img:1",
+        "--mount",
+        &format!("{}:/workspace:rw", other.display()),
+        "--workspace",
+        other.to_str().unwrap(),
+        "--",
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", text(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        j["error"]["message"],
+        format!(
+            "--mount {0}:/workspace and --workspace {0} both mount on /workspace: give one of them",
+            other.display()
+        )
+    );
+}
+
+#[test]
+fn dry_run_says_what_it_does_not_know_and_what_it_drops() {
+    let dir = first_hour_project();
+    let compose = dir.path().join("compose.yaml");
+    // no daemon: the image's user is not resolved, and the output says so
+    let o = run_offline(&["run", "--image", "img:1", "--dry-run", "--", "true"]);
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("    # user: image default (the image's non-root USER, else 65534:65534; not resolved)\n"),
+        "{out}"
+    );
+    assert!(!out.contains("    user: "), "{out}");
+    assert!(
+        err.contains("sandlint: note: user: image default (the image's non-root USER, else 65534:65534); not resolved: cannot reach the Docker daemon"),
+        "{err}"
+    );
+    // a service's `networks:` are not silently dropped
+    let o = run_offline(&[
+        "run",
+        "--compose",
+        compose.to_str().unwrap(),
+        "--service",
+        "agent",
+        "--dry-run",
+        "--",
+        "true",
+    ]);
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("network_mode: \"none\""), "{out}");
+    assert!(
+        err.contains("sandlint: note: network: none (the service's `networks:` (egress) are not used; --network to opt in)"),
+        "{err}"
+    );
+    // `--network` given: no such note
+    let o = run_offline(&[
+        "run",
+        "--compose",
+        compose.to_str().unwrap(),
+        "--service",
+        "agent",
+        "--network",
+        "none",
+        "--dry-run",
+    ]);
+    assert!(
+        !text(&o.stderr).contains("networks:"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn refusals_name_the_flag_that_accepts_them() {
+    let o = run_offline(&[
+        "run",
+        "--image",
+        "img:1",
+        "--network",
+        "bridge",
+        "--",
+        "true",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("SLC032 network-not-isolated"), "{err}");
+    assert!(
+        flat(&err).contains("help: change the settings, or accept the risk explicitly with `--allow network-not-isolated`"),
+        "{err}"
+    );
+    let o = run_offline(&[
+        "run",
+        "--image",
+        "img:1",
+        "--network",
+        "bridge",
+        "--dry-run",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("sandlint: change the settings, or accept the risk explicitly with `--allow network-not-isolated`"),
+        "{err}"
+    );
+    // root: the flag is --allow-root
+    let o = run_offline(&[
+        "run", "--json", "--image", "img:1", "--user", "root", "--", "true",
+    ]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        j["error"]["help"],
+        "change the settings, or accept the risk explicitly with `--allow-root`"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live tests.
 
@@ -602,6 +781,280 @@ fn image_user(env: &Env) -> Result<(), String> {
     let j = env.json(&["--image", &env.user_image, "--", "id", "-u"])?;
     ensure!(j["stdout"] == "4321\n", "{j}");
     ensure!(j["user"] == "4321:4321", "{j}");
+    Ok(())
+}
+
+/// The README's own example on what `sandlint init` writes (issue 10, items 5 and 6, and stdin):
+/// `sandlint run --compose compose.yaml --service sandbox --workspace ./workspace -- CMD`, run
+/// in the project exactly so. The service mounts ./workspace on /workspace too (the daemon
+/// refused the duplicate); the shared directories belong to the caller, not the service's
+/// 10001 (it could not write them), so the run uses their owner and says so.
+fn readme_run_on_init_output(env: &Env) -> Result<(), String> {
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let name = format!("firsthour{}", env.run_id.replace('-', ""));
+    let proj = tmp.path().join(&name);
+    let o = Command::new(BIN)
+        .args(["init", "--template", "generic", "--base-image", &env.image])
+        .arg(&proj)
+        .output()
+        .map_err(|e| e.to_string())?;
+    ensure!(o.status.success(), "init: {}", text(&o.stderr));
+    // As a normal user's checkout: the shared directories belong to the caller (uid 1000 when
+    // the test runs as root, which owns them otherwise).
+    #[cfg(unix)]
+    if std::fs::metadata(&proj)
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
+    {
+        for d in ["workspace", "output"] {
+            std::os::unix::fs::chown(proj.join(d), Some(1000), Some(1000))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let owner = std::fs::metadata(proj.join("workspace"))
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .map_err(|e| e.to_string())?;
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            "--compose",
+            "compose.yaml",
+            "--service",
+            "sandbox",
+            "--workspace",
+            "./workspace",
+            "--",
+            "sh",
+            "-c",
+            "id -u; cat > /workspace/in.txt; echo done > /output/out.txt; cat /workspace/in.txt",
+        ])
+        .current_dir(&proj)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().ok_or("no stdin")?;
+        input
+            .write_all(b"from stdin\n")
+            .map_err(|e| e.to_string())?;
+    }
+    let o = child.wait_with_output().map_err(|e| e.to_string())?;
+    let image = format!("{name}-sandbox");
+    let _ = Command::new("docker")
+        .args(["image", "rm", "-f", &image])
+        .output();
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    ensure!(
+        o.status.code() == Some(0),
+        "exit {:?}: {out}{err}",
+        o.status.code()
+    );
+    ensure!(
+        out == format!("{owner}\nfrom stdin\n"),
+        "stdout: {out:?}\n{err}"
+    );
+    let ws = std::fs::canonicalize(proj.join("workspace")).map_err(|e| e.to_string())?;
+    ensure!(
+        err.contains(&format!(
+            "sandlint: note: --workspace ./workspace replaces the service's mount of {} on /workspace (writable)",
+            ws.display()
+        )),
+        "{err}"
+    );
+    if owner != 10001 {
+        ensure!(
+            err.contains(&format!(
+                "sandlint: note: user: {owner}:{owner}, the owner of "
+            )),
+            "{err}"
+        );
+    }
+    let written = std::fs::read_to_string(proj.join("output/out.txt")).unwrap_or_default();
+    ensure!(written == "done\n", "output/out.txt: {written:?}");
+    Ok(())
+}
+
+/// A workspace the container's user cannot write is refused before start, saying what to do.
+fn unwritable_workspace_is_refused(env: &Env) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ws = dir.path().join("ws");
+    std::fs::create_dir(&ws).map_err(|e| e.to_string())?;
+    Command::new("chmod")
+        .arg("0755")
+        .arg(&ws)
+        .status()
+        .map_err(|e| e.to_string())?;
+    let meta = std::fs::metadata(&ws).map_err(|e| e.to_string())?;
+    let (owner, group) = (
+        std::os::unix::fs::MetadataExt::uid(&meta),
+        std::os::unix::fs::MetadataExt::gid(&meta),
+    );
+    let real = std::fs::canonicalize(&ws).map_err(|e| e.to_string())?;
+    let shown = real.display();
+    // the invoker named the user: not changed, refused before start
+    let j = env.json(&[
+        "--image",
+        &env.image,
+        "--user",
+        "4321:4321",
+        "--workspace",
+        ws.to_str().unwrap_or_default(),
+        "--",
+        "touch",
+        "/workspace/x",
+    ])?;
+    ensure!(j["exit_code"] == 125, "{j}");
+    ensure!(
+        j["error"]["code"] == "sandlint::sandbox::workspace_not_writable",
+        "{j}"
+    );
+    ensure!(
+        j["error"]["message"]
+            == format!(
+                "refused to run: the container's user 4321:4321 cannot write {shown} (owner {owner}:{group}, mode 755)"
+            ),
+        "{j}"
+    );
+    let root_hint = format!(
+        "make it writable for that user: `sudo chown 4321:4321 {shown}` (it belongs to root, and sandlint does not run as root), or run as a user that can write it: `--user UID:GID`"
+    );
+    let owner_hint = format!(
+        "make it writable for that user: `sudo chown 4321:4321 {shown}`, or run as its owner: `--user {owner}:{group}`"
+    );
+    let hint = if owner == 0 { root_hint } else { owner_hint };
+    ensure!(j["error"]["help"] == hint.as_str(), "{j}");
+    ensure!(!real.join("x").exists(), "written");
+    // the default user on a root-owned directory: root is never chosen
+    if owner == 0 {
+        let j = env.json(&[
+            "--image",
+            &env.image,
+            "--workspace",
+            ws.to_str().unwrap_or_default(),
+            "--",
+            "touch",
+            "/workspace/x",
+        ])?;
+        ensure!(
+            j["error"]["message"]
+                == format!(
+                    "refused to run: the container's user 65534:65534 cannot write {shown} (owner 0:{group}, mode 755)"
+                ),
+            "{j}"
+        );
+        ensure!(
+            j["error"]["help"]
+                .as_str()
+                .is_some_and(|h| h.starts_with(&format!("make it writable for that user: `sudo chown 65534:65534 {shown}` (it belongs to root"))),
+            "{j}"
+        );
+    }
+    Ok(())
+}
+
+fn stdin_reaches_the_command(env: &Env) -> Result<(), String> {
+    let mut child = env
+        .cmd(&["--image", &env.image, "--timeout", "20s", "--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().ok_or("no stdin")?;
+        input.write_all(b"hi\n").map_err(|e| e.to_string())?;
+    }
+    let start = Instant::now();
+    let o = child.wait_with_output().map_err(|e| e.to_string())?;
+    ensure!(
+        o.status.code() == Some(0) && text(&o.stdout) == "hi\n",
+        "exit {:?}: {}{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    ensure!(
+        start.elapsed() < Duration::from_secs(15),
+        "cat waited: {:?}",
+        start.elapsed()
+    );
+    // an endless input is passed up to the output cap, then closed: cat ends
+    let mut child = env
+        .cmd(&[
+            "--image",
+            &env.image,
+            "--timeout",
+            "20s",
+            "--output-limit",
+            "64k",
+            "--",
+            "cat",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut input = child.stdin.take().ok_or("no stdin")?;
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let line = [b'y', b'\n'].repeat(4096);
+        while input.write_all(&line).is_ok() {}
+    });
+    let start = Instant::now();
+    let o = child.wait_with_output().map_err(|e| e.to_string())?;
+    let _ = writer.join();
+    ensure!(
+        o.status.code() == Some(0) && o.stdout.len() == 65536,
+        "exit {:?}, {} bytes: {}",
+        o.status.code(),
+        o.stdout.len(),
+        text(&o.stderr)
+    );
+    ensure!(
+        start.elapsed() < Duration::from_secs(15),
+        "endless stdin: {:?}",
+        start.elapsed()
+    );
+    // no input (stdin is /dev/null): cat ends at once
+    let (o, t) = env.run(&["--image", &env.image, "--timeout", "20s", "--", "cat"]);
+    ensure!(
+        o.status.code() == Some(0) && o.stdout.is_empty() && t < Duration::from_secs(15),
+        "exit {:?} after {t:?}: {}",
+        o.status.code(),
+        text(&o.stderr)
+    );
+    Ok(())
+}
+
+/// `--dry-run` shows the user the run will use: the image's own USER, from the daemon.
+fn dry_run_resolves_the_image_user(env: &Env) -> Result<(), String> {
+    let (o, _) = env.run(&["--image", &env.user_image, "--dry-run", "--", "id"]);
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    ensure!(
+        o.status.code() == Some(0),
+        "exit {:?}: {err}",
+        o.status.code()
+    );
+    ensure!(out.contains("    user: \"4321:4321\"\n"), "{out}");
+    ensure!(
+        err.contains("sandlint: note: user: 4321:4321 (the image's USER, a numeric user spec)"),
+        "{err}"
+    );
+    let (o, _) = env.run(&["--image", &env.image, "--dry-run", "--", "id"]);
+    let out = text(&o.stdout);
+    ensure!(out.contains("    user: \"65534:65534\"\n"), "{out}");
+    ensure!(
+        text(&o.stderr).contains("the image sets no USER, so 65534:65534 is used"),
+        "{}",
+        text(&o.stderr)
+    );
     Ok(())
 }
 
@@ -1473,6 +1926,16 @@ fn live_suite() {
         ("library", library),
         ("image_user", image_user),
         ("file_and_workspace", file_and_workspace),
+        ("readme_run_on_init_output", readme_run_on_init_output),
+        (
+            "unwritable_workspace_is_refused",
+            unwritable_workspace_is_refused,
+        ),
+        ("stdin_reaches_the_command", stdin_reaches_the_command),
+        (
+            "dry_run_resolves_the_image_user",
+            dry_run_resolves_the_image_user,
+        ),
         ("compose_build", compose_build),
         ("missing_image", missing_image),
         ("degraded_daemon_fails_closed", degraded_daemon_fails_closed),

@@ -130,6 +130,11 @@ pub struct RunArgs {
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
 
+    /// Feed sandlint's stdin to the command (closed at its end). On by default when stdin is
+    /// not a terminal (`echo hi | sandlint run ... -- cat`).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+
     /// Print one JSON result object instead of streaming the output.
     #[arg(long)]
     pub json: bool,
@@ -375,6 +380,7 @@ mod imp {
         o.labels = labels;
         o.lang = lang;
         o.handle_signals = true;
+        o.stdin = args.interactive || !std::io::IsTerminal::is_terminal(&std::io::stdin());
         Ok((o, program))
     }
 
@@ -545,9 +551,10 @@ mod imp {
                 _ => Vec::new(),
             };
             let code = miette::Diagnostic::code(e).map(|c| c.to_string());
+            let help = miette::Diagnostic::help(e).map(|h| h.to_string());
             let obj = serde_json::json!({
                 "exit_code": e.exit_code(),
-                "error": { "code": code, "message": e.to_string(), "findings": findings },
+                "error": { "code": code, "message": e.to_string(), "help": help, "findings": findings },
             });
             if let Ok(text) = serde_json::to_string_pretty(&obj) {
                 let _ = writeln!(stdout, "{text}");
@@ -562,9 +569,12 @@ mod imp {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> ExitStatus {
-        match sandbox.plan(program) {
+        match sandbox.plan_resolved(program) {
             Ok((profile, report)) => {
                 let _ = write!(stdout, "{}", profile.to_compose_masked("sandbox"));
+                for note in &report.notes {
+                    let _ = writeln!(stderr, "sandlint: note: {note}");
+                }
                 warn_allowed(&report.relaxations, stderr);
                 let shown: Vec<_> = report::reported(&report.findings).cloned().collect();
                 let cx = ReportCtx {
@@ -581,6 +591,9 @@ mod imp {
                         stderr,
                         "sandlint: would refuse to run: {refusing} error-level finding(s)"
                     );
+                    if let Some(help) = miette::Diagnostic::help(&crate::sandbox::refusal(report)) {
+                        let _ = writeln!(stderr, "sandlint: {help}");
+                    }
                     ExitStatus::Code(EXIT_SANDBOX_FAILED)
                 } else {
                     ExitStatus::Success

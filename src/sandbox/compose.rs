@@ -18,6 +18,9 @@ pub(super) struct Applied {
     /// Rules of [`super::ISOLATION_RULES`] the Compose file suppresses for the service: those
     /// suppressions are not carried into the run.
     pub overridden: Vec<String>,
+    /// The service's `networks:` (not used by `run`, which keeps `network_mode: none` unless
+    /// `--network` says otherwise).
+    pub networks: Vec<String>,
 }
 
 fn invalid(message: String) -> SandboxError {
@@ -445,10 +448,16 @@ pub(super) fn apply_service(
             "service `{name}` sets `use_api_socket: true`: `sandlint run` never gives a sandbox the Docker socket"
         )));
     }
+    let networks = if svc.network_mode.is_none() {
+        svc.networks.iter().map(|n| n.value.clone()).collect()
+    } else {
+        Vec::new()
+    };
     Ok(Applied {
         explicit_user,
         build,
         overridden: Vec::new(),
+        networks,
     })
 }
 

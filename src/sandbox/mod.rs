@@ -311,6 +311,8 @@ pub struct SandboxOptions {
     /// installed for the rest of the process, so embedders that handle signals themselves leave
     /// this off (the CLI turns it on).
     pub handle_signals: bool,
+    /// Feed this process's stdin to the command (`docker run -i`), closed at its end.
+    pub stdin: bool,
 }
 
 impl SandboxOptions {
@@ -343,6 +345,7 @@ impl SandboxOptions {
             labels: BTreeMap::new(),
             lang: Lang::Sh,
             handle_signals: false,
+            stdin: false,
         }
     }
 }
@@ -359,6 +362,10 @@ pub struct LintReport {
     /// Every relaxation that took effect: an error-level finding that did not refuse the run,
     /// with who relaxed it and why.
     pub relaxations: Vec<Allowed>,
+    /// What the plan changed in or left out of the requested settings, in words (a service
+    /// mount replaced by `--workspace`, the service's `networks:` not used, the user chosen so
+    /// the workspace is writable, the image's user not resolved).
+    pub notes: Vec<String>,
 }
 
 impl LintReport {
@@ -418,6 +425,8 @@ pub struct RunResult {
     pub container: String,
     /// Every relaxation of the rules for this run (also printed as warnings by the CLI).
     pub allowed: Vec<Allowed>,
+    /// What the plan changed or left out, in words (also printed as `note:` lines by the CLI).
+    pub notes: Vec<String>,
     pub verification: Verification,
 }
 
@@ -454,12 +463,11 @@ impl OutputSink for NoOutput {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SandboxError {
     #[error("refused to run: the planned container has {count} error-level finding{s}", s = if *count == 1 { "" } else { "s" })]
-    #[diagnostic(
-        code(sandlint::sandbox::refused),
-        help("change the settings, or accept a rule's risk with `--allow RULE`")
-    )]
+    #[diagnostic(code(sandlint::sandbox::refused), help("{hint}"))]
     Refused {
         count: usize,
+        /// What to do: change the settings, or the exact `--allow` that accepts the findings.
+        hint: String,
         /// The findings (rendered by the caller with the report renderer).
         report: Box<LintReport>,
     },
@@ -504,6 +512,20 @@ pub enum SandboxError {
     #[error("{message}")]
     #[diagnostic(code(sandlint::sandbox::invalid_option))]
     InvalidOption { message: String },
+
+    #[error(
+        "refused to run: the container's user {user} cannot write {path} (owner {owner}, mode {mode:o})"
+    )]
+    #[diagnostic(code(sandlint::sandbox::workspace_not_writable), help("{hint}"))]
+    NotWritable {
+        /// The planned user (`uid[:gid]`).
+        user: String,
+        path: String,
+        /// `uid:gid` of the host directory.
+        owner: String,
+        mode: u32,
+        hint: String,
+    },
 
     #[error("refused to run: user `{user}` is uid 0 ({how})")]
     #[diagnostic(
@@ -580,11 +602,28 @@ impl Sandbox {
     }
 
     /// Step 1 alone: the profile this sandbox would create for `program`, and the rules'
-    /// findings over it. Needs no daemon; a Compose source is read but nothing is built.
+    /// findings over it. Needs no daemon; a Compose source is read but nothing is built. The
+    /// user is the one the profile starts with (`65534:65534` unless named): see
+    /// [`Sandbox::plan_resolved`] for the image's.
     pub fn plan(&self, program: &Program) -> Result<(HardenedProfile, LintReport), SandboxError> {
         let plan = runner::plan(&self.options, program)?;
-        let report = runner::lint(&plan.profile, &runner::invoker_allows(&self.options))?;
+        let mut report = runner::lint(&plan.profile, &runner::invoker_allows(&self.options))?;
+        report.notes = plan.notes;
         Ok((plan.profile, report))
+    }
+
+    /// [`Sandbox::plan`] as the run would see it, when the daemon is reachable and the image is
+    /// local: the image's own `USER` resolved (as the run resolves it) and the writable mounts
+    /// checked against that user (the user switched to the workspace's owner, or an error).
+    /// Otherwise the plan with [`HardenedProfile::user_unresolved`] set and a note saying why.
+    /// Nothing is built or started (a user name is looked up in the image's `/etc/passwd`
+    /// through a created, never-started container).
+    pub fn plan_resolved(
+        &self,
+        program: &Program,
+    ) -> Result<(HardenedProfile, LintReport), SandboxError> {
+        let rt = runtime()?;
+        rt.block_on(runner::plan_resolved(&self.options, program))
     }
 
     /// Removes containers carrying sandlint's label whose owning process is gone or whose
@@ -602,6 +641,12 @@ impl Sandbox {
     pub fn watch(container: &str, deadline_unix: u64) -> Result<(), SandboxError> {
         watchdog::watch(container, deadline_unix)
     }
+}
+
+/// The error a run returns for `report`'s refusing findings, with the flags that would accept
+/// them in its help.
+pub fn refusal(report: LintReport) -> SandboxError {
+    runner::refused(report)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, SandboxError> {

@@ -111,6 +111,12 @@ pub struct HardenedProfile {
     /// with their reasons: the rendered service carries them as `x-sandlint`, so `run` accepts
     /// what `check` accepts.
     pub accepted: Vec<(String, String)>,
+    /// The user is the image's default, not resolved yet (no daemon was asked): the display
+    /// ([`HardenedProfile::to_compose_masked`]) says "image default" instead of `user`.
+    pub user_unresolved: bool,
+    /// Keep the command's stdin open and feed it (`docker run -i`): `OpenStdin`, `StdinOnce`
+    /// (closed at the end of the input) and an attached stdin stream.
+    pub stdin: bool,
 }
 
 impl HardenedProfile {
@@ -121,6 +127,8 @@ impl HardenedProfile {
         HardenedProfile {
             image: image.into(),
             accepted: Vec::new(),
+            user_unresolved: false,
+            stdin: false,
             entrypoint: None,
             command: None,
             user: NOBODY.to_string(),
@@ -213,11 +221,12 @@ impl HardenedProfile {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             ),
-            attach_stdin: Some(false),
+            attach_stdin: Some(self.stdin),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             tty: Some(false),
-            open_stdin: Some(false),
+            open_stdin: Some(self.stdin),
+            stdin_once: self.stdin.then_some(true),
             network_disabled: Some(self.network_mode == "none"),
             host_config: Some(host_config),
             ..ContainerCreateBody::default()
@@ -259,7 +268,13 @@ impl HardenedProfile {
             ));
         }
         y.push_str(&format!("    image: {}\n", q(&self.image)));
-        y.push_str(&format!("    user: {}\n", q(&self.user)));
+        if mask && self.user_unresolved {
+            y.push_str(&format!(
+                "    # user: image default (the image's non-root USER, else {NOBODY}; not resolved)\n"
+            ));
+        } else {
+            y.push_str(&format!("    user: {}\n", q(&self.user)));
+        }
         y.push_str(&format!("    privileged: {}\n", self.privileged));
         y.push_str(&format!("    read_only: {}\n", self.read_only_rootfs));
         if !self.cap_drop.is_empty() {

@@ -51,6 +51,48 @@ pub(super) struct Plan {
     pub from_compose: bool,
     /// Isolation rules the Compose file's own suppressions tried to relax (ignored).
     pub overridden: Vec<String>,
+    /// What the plan changed in or left out of the service, said to the user as `note:` lines
+    /// (a service mount replaced by `--workspace`, the service's `networks:` not used).
+    pub notes: Vec<String>,
+}
+
+/// A flag's mount replaces the service's mount on the same target (the daemon refuses two
+/// mounts on one point: `Duplicate mount point`); the flag wins and a note says so.
+fn replace_service_mount(
+    profile: &mut HardenedProfile,
+    target: &str,
+    flag: &str,
+    notes: &mut Vec<String>,
+) {
+    if let Some(i) = profile.mounts.iter().position(|m| {
+        same_target(&m.target, target)
+            && matches!(m.origin, MountOrigin::Compose | MountOrigin::Scratch)
+    }) {
+        let old = profile.mounts.remove(i);
+        notes.push(format!(
+            "{flag} replaces the service's mount of {} on {} ({})",
+            old.source.display(),
+            old.target,
+            if old.read_only {
+                "read-only"
+            } else {
+                "writable"
+            }
+        ));
+    }
+}
+
+/// `/workspace/` and `/workspace` are the same mount point.
+fn same_target(a: &str, b: &str) -> bool {
+    let norm = |t: &str| {
+        let t = t.trim_end_matches('/');
+        if t.is_empty() {
+            "/".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    norm(a) == norm(b)
 }
 
 /// Builds the profile from the options and the program (no daemon).
@@ -58,9 +100,12 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
     let invalid = |message: String| SandboxError::InvalidOption { message };
     let mut profile = HardenedProfile::new(String::new());
     profile.tmpfs = vec![tmp_tmpfs(options.tmp_size)];
+    profile.stdin = options.stdin;
     let mut explicit_user = false;
     let mut build = None;
     let mut overridden = Vec::new();
+    let mut notes = Vec::new();
+    let mut service_networks = Vec::new();
     let from_compose = matches!(options.source, ImageSource::Compose { .. });
     match &options.source {
         ImageSource::Image(image) => {
@@ -74,6 +119,7 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
             explicit_user = applied.explicit_user;
             build = applied.build;
             overridden = applied.overridden;
+            service_networks = applied.networks;
         }
     }
     if let Some(user) = &options.user {
@@ -99,6 +145,11 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
     }
     if let Some(n) = &options.network {
         profile.network_mode = n.clone();
+    } else if !service_networks.is_empty() {
+        notes.push(format!(
+            "network: none (the service's `networks:` ({}) are not used; --network to opt in)",
+            service_networks.join(", ")
+        ));
     }
     if let Some(r) = &options.runtime {
         if r.trim().is_empty() {
@@ -129,8 +180,23 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
             }
         }
     }
-    for m in &options.mounts {
+    for (i, m) in options.mounts.iter().enumerate() {
+        if options.mounts[..i]
+            .iter()
+            .any(|o| same_target(&o.target, &m.target))
+        {
+            return Err(invalid(format!(
+                "two --mount options on {}: give each target once",
+                m.target
+            )));
+        }
         let source = existing(&m.source, "--mount source")?;
+        replace_service_mount(
+            &mut profile,
+            &m.target,
+            &format!("--mount {}", m.source.display()),
+            &mut notes,
+        );
         profile.mounts.push(BindMount {
             source,
             target: m.target.clone(),
@@ -146,6 +212,24 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
                 ws.display()
             )));
         }
+        if let Some(m) = options
+            .mounts
+            .iter()
+            .find(|m| same_target(&m.target, WORKSPACE))
+        {
+            return Err(invalid(format!(
+                "--mount {}:{} and --workspace {} both mount on {WORKSPACE}: give one of them",
+                m.source.display(),
+                m.target,
+                ws.display()
+            )));
+        }
+        replace_service_mount(
+            &mut profile,
+            WORKSPACE,
+            &format!("--workspace {}", ws.display()),
+            &mut notes,
+        );
         profile.mounts.push(BindMount {
             source,
             target: WORKSPACE.to_string(),
@@ -194,6 +278,7 @@ pub(super) fn plan(options: &SandboxOptions, program: &Program) -> Result<Plan, 
         build,
         from_compose,
         overridden,
+        notes,
     })
 }
 
@@ -326,7 +411,249 @@ pub(super) fn lint(
         findings,
         allowed: allowed.into_iter().map(|(r, _, _)| r).collect(),
         relaxations,
+        notes: Vec::new(),
     })
+}
+
+/// The refusal of a plan with error-level findings, with the exact flags that would accept them.
+pub(super) fn refused(report: LintReport) -> SandboxError {
+    let mut rules: Vec<&str> = report.refusing().map(|d| d.rule.name).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let root = rules.contains(&"service-root-user");
+    rules.retain(|r| *r != "service-root-user");
+    let mut ways = Vec::new();
+    if !rules.is_empty() {
+        ways.push(format!("`--allow {}`", rules.join(",")));
+    }
+    if root {
+        ways.push("`--allow-root`".to_string());
+    }
+    let hint = format!(
+        "change the settings, or accept the risk explicitly with {}",
+        ways.join(" and ")
+    );
+    SandboxError::Refused {
+        count: report.refusing().count(),
+        hint,
+        report: Box::new(report),
+    }
+}
+
+/// Refuses a plan with error-level findings.
+fn judge_plan(report: LintReport) -> Result<LintReport, SandboxError> {
+    if report.refusing().count() > 0 {
+        Err(refused(report))
+    } else {
+        Ok(report)
+    }
+}
+
+/// Whether the host's view of the writable mounts' owners is the container's: the daemon runs
+/// on this host and does not remap user ids (rootless, `userns-remap`). `Err`: why not.
+async fn host_ids_apply(docker: &Docker) -> Result<(), String> {
+    let info = docker
+        .info()
+        .await
+        .map_err(|e| format!("the daemon's info is not available ({})", error_text(&e)))?;
+    let here = host_name();
+    if here.is_none() || info.name.as_deref() != here.as_deref() {
+        return Err("the daemon runs on another host".to_string());
+    }
+    let remapped = info
+        .security_options
+        .unwrap_or_default()
+        .iter()
+        .any(|o| o.contains("name=rootless") || o.contains("name=userns"));
+    if remapped {
+        return Err("the daemon remaps user ids (rootless or userns-remap)".to_string());
+    }
+    Ok(())
+}
+
+/// Whether a user with `uid` and primary group `gid` (`None`: unknown) can create files in the
+/// host directory (or write the host file) described by `meta`, by its owner and mode alone:
+/// the container's capabilities are dropped, so root's override does not apply either; ACLs
+/// are not read.
+#[cfg(unix)]
+fn may_write(meta: &std::fs::Metadata, uid: u32, gid: Option<u32>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let need = if meta.is_dir() { 0o3 } else { 0o2 };
+    let mode = meta.mode();
+    let bits = if meta.uid() == uid {
+        mode >> 6
+    } else if gid == Some(meta.gid()) {
+        mode >> 3
+    } else {
+        mode
+    };
+    bits & need == need
+}
+
+/// Item 6 of the first-hour issue: a writable mount the container's user cannot write fails
+/// with a bare `Permission denied` inside. Before start, every writable bind mount is checked
+/// against the planned uid/gid. When one is not writable and the invoker did not name the user
+/// (`--user`; the image's or the Compose file's user may change), the user becomes the owner
+/// of that directory (never root) if that makes every writable mount writable; a note says so.
+/// Otherwise the run is refused with what to do (`chown`, `--user`).
+#[cfg(unix)]
+pub(super) fn fit_writable(
+    profile: &mut HardenedProfile,
+    resolution: &mut UserResolution,
+    invoker_user: bool,
+) -> Result<Option<String>, SandboxError> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(uid) = resolution.uid else {
+        return Ok(None);
+    };
+    let gid = profile
+        .user
+        .split_once(':')
+        .and_then(|(_, g)| g.trim().parse::<u32>().ok());
+    let writable: Vec<(PathBuf, String, std::fs::Metadata)> = profile
+        .mounts
+        .iter()
+        .filter(|m| !m.read_only)
+        .filter_map(|m| {
+            std::fs::metadata(&m.source)
+                .ok()
+                .map(|meta| (m.source.clone(), m.target.clone(), meta))
+        })
+        .collect();
+    let blocked = |uid: u32, gid: Option<u32>| {
+        writable
+            .iter()
+            .find(|(_, _, meta)| !may_write(meta, uid, gid))
+    };
+    let Some((path, target, meta)) = blocked(uid, gid) else {
+        return Ok(None);
+    };
+    let shown = path.display().to_string();
+    let (owner, group) = (meta.uid(), meta.gid());
+    let planned = profile.user.clone();
+    if !invoker_user && owner != 0 {
+        let g = if group != 0 { group } else { owner };
+        if blocked(owner, Some(g)).is_none() {
+            profile.user = format!("{owner}:{g}");
+            resolution.uid = Some(owner);
+            resolution.how = format!("the owner of {shown}, the writable mount on {target}");
+            return Ok(Some(format!(
+                "user: {owner}:{g}, the owner of {shown} (the planned user {planned} could not write it; to keep {planned}: `chown {planned} {shown}` and `--user {planned}`)"
+            )));
+        }
+    }
+    let who = gid.map_or_else(|| uid.to_string(), |g| format!("{uid}:{g}"));
+    let all: Vec<String> = writable
+        .iter()
+        .filter(|(_, _, meta)| !may_write(meta, uid, gid))
+        .map(|(p, _, _)| p.display().to_string())
+        .collect();
+    let mut hint = format!(
+        "make {} writable for that user: `sudo chown {who} {}`",
+        if all.len() == 1 { "it" } else { "them" },
+        all.join(" ")
+    );
+    if owner != 0 {
+        hint.push_str(&format!(", or run as its owner: `--user {owner}:{group}`"));
+    } else {
+        hint.push_str(
+            " (it belongs to root, and sandlint does not run as root), or run as a user that can write it: `--user UID:GID`",
+        );
+    }
+    Err(SandboxError::NotWritable {
+        user: planned,
+        path: shown,
+        owner: format!("{owner}:{group}"),
+        mode: meta.mode() & 0o7777,
+        hint,
+    })
+}
+
+#[cfg(not(unix))]
+pub(super) fn fit_writable(
+    _profile: &mut HardenedProfile,
+    _resolution: &mut UserResolution,
+    _invoker_user: bool,
+) -> Result<Option<String>, SandboxError> {
+    Ok(None)
+}
+
+/// After the user is resolved against the image: the writable mounts checked (and the user
+/// possibly changed to their owner, [`fit_writable`]); the notes gain what was done.
+async fn fit_mounts(
+    docker: &Docker,
+    plan: &mut Plan,
+    resolution: &mut UserResolution,
+    options: &SandboxOptions,
+) -> Result<bool, SandboxError> {
+    if !plan.profile.mounts.iter().any(|m| !m.read_only) {
+        return Ok(false);
+    }
+    match host_ids_apply(docker).await {
+        Ok(()) => match fit_writable(&mut plan.profile, resolution, options.user.is_some())? {
+            Some(note) => {
+                plan.notes.push(note);
+                Ok(true)
+            }
+            None => Ok(false),
+        },
+        Err(why) => {
+            plan.notes.push(format!(
+                "the writable mounts' owners were not checked against the container's user: {why}"
+            ));
+            Ok(false)
+        }
+    }
+}
+
+/// [`super::Sandbox::plan_resolved`].
+pub(super) async fn plan_resolved(
+    options: &SandboxOptions,
+    program: &Program,
+) -> Result<(HardenedProfile, LintReport), SandboxError> {
+    let mut plan = plan(options, program)?;
+    let unresolved = |plan: &mut Plan, why: String| {
+        if !plan.explicit_user {
+            plan.profile.user_unresolved = true;
+            plan.notes.push(format!(
+                "user: image default (the image's non-root USER, else {NOBODY}); not resolved: {why}"
+            ));
+        }
+    };
+    match connect().await {
+        Err(e) => unresolved(&mut plan, format!("{e}")),
+        Ok(docker) => match docker.inspect_image(&plan.profile.image).await {
+            Ok(image) => {
+                let mut resolution =
+                    resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
+                if !plan.explicit_user {
+                    let how = &resolution.how;
+                    plan.notes.push(if how.starts_with("the image") {
+                        format!("user: {} ({how})", plan.profile.user)
+                    } else {
+                        format!("user: {} (the image's USER, {how})", plan.profile.user)
+                    });
+                }
+                fit_mounts(&docker, &mut plan, &mut resolution, options).await?;
+            }
+            Err(e) if is_not_found(&e) => {
+                let why = format!(
+                    "the image `{}` is not available locally{}",
+                    plan.profile.image,
+                    if plan.build.is_some() {
+                        " (the run builds it)"
+                    } else {
+                        ""
+                    }
+                );
+                unresolved(&mut plan, why);
+            }
+            Err(e) => return Err(api("inspect the image")(e)),
+        },
+    }
+    let mut report = lint(&plan.profile, &invoker_allows(options))?;
+    report.notes = plan.notes;
+    Ok((plan.profile, report))
 }
 
 fn summary(report: &LintReport) -> LintSummary {
@@ -354,14 +681,11 @@ pub(super) async fn run(
             "note: the Compose file's suppression of `{rule}` does not apply to `sandlint run` (an isolation rule: only --allow or --config can relax it)"
         ));
     }
-    let report = lint(&plan.profile, &invoker_allows(options))?;
-    let refusing = report.refusing().count();
-    if refusing > 0 {
-        return Err(SandboxError::Refused {
-            count: refusing,
-            report: Box::new(report),
-        });
+    for note in &plan.notes {
+        sink.status(&format!("note: {note}"));
     }
+    let allows = invoker_allows(options);
+    let mut report = judge_plan(lint(&plan.profile, &allows)?)?;
     let docker = connect().await?;
     // Expired leftovers of earlier runs (a SIGKILLed sandlint whose watchdog died too), while
     // the image is looked up.
@@ -370,7 +694,15 @@ pub(super) async fn run(
         ensure_image(&docker, &plan, sink)
     );
     let image = image?;
-    let resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
+    let mut resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
+    let noted = plan.notes.len();
+    if fit_mounts(&docker, &mut plan, &mut resolution, options).await? {
+        // the user changed: the rules judge the container that will be created
+        report = judge_plan(lint(&plan.profile, &allows)?)?;
+    }
+    for note in &plan.notes[noted..] {
+        sink.status(&format!("note: {note}"));
+    }
     let name = container_name();
     let deadline_unix = unix_now() + options.timeout.as_secs() + DEADLINE_GRACE_SECS;
     plan.profile
@@ -404,6 +736,7 @@ pub(super) async fn run(
     let mut result = outcome?;
     result.verification.lint = summary(&report);
     result.allowed = report.relaxations.clone();
+    result.notes = plan.notes;
     Ok(result)
 }
 
@@ -860,6 +1193,7 @@ async fn execute(
             name,
             Some(
                 AttachContainerOptionsBuilder::new()
+                    .stdin(profile.stdin)
                     .stdout(true)
                     .stderr(true)
                     .stream(true)
@@ -932,6 +1266,11 @@ async fn execute(
     let mut stdout = Capture::new(options.output_limit);
     let mut stderr = Capture::new(options.output_limit);
     let mut output = attach.output;
+    // This process's stdin, fed to the command until its end, then closed (`StdinOnce`); the
+    // task ends with the run (the runtime is dropped), the reading thread at its next read.
+    let _feeder = profile
+        .stdin
+        .then(|| tokio::spawn(feed_stdin(attach.input, options.output_limit)));
     let mut wait = docker.wait_container(name, None);
     let mut exit_code: Option<i64> = None;
     let mut output_done = false;
@@ -963,7 +1302,7 @@ async fn execute(
                         sink.stdout(live);
                     }
                     if sink.closed() {
-                        kill(docker, name).await;
+                        kill_draining(docker, name, &mut output).await;
                         return Err(SandboxError::OutputClosed);
                     }
                 }
@@ -973,7 +1312,7 @@ async fn execute(
                         sink.stderr(live);
                     }
                     if sink.closed() {
-                        kill(docker, name).await;
+                        kill_draining(docker, name, &mut output).await;
                         return Err(SandboxError::OutputClosed);
                     }
                 }
@@ -997,7 +1336,7 @@ async fn execute(
             () = tokio::time::sleep_until(stop) => {
                 if exit_code.is_none() {
                     timed_out = true;
-                    kill(docker, name).await;
+                    kill_draining(docker, name, &mut output).await;
                 }
                 break;
             }
@@ -1060,8 +1399,81 @@ async fn execute(
         uid,
         container: name.to_string(),
         allowed: Vec::new(),
+        notes: Vec::new(),
         verification,
     })
+}
+
+/// Copies this process's stdin (a duplicate of fd 0: the CLI holds the lock of
+/// `std::io::stdin()`) into the container's attached stdin, then closes it. A thread does the
+/// blocking reads; a command that stops reading makes the copy wait, never the run.
+///
+/// At most `limit` bytes (the output cap) are passed, then the command's stdin is closed: an
+/// endless input (`yes | sandlint run ... -- cat`) ends like a finite one. An input the
+/// command does not read can block the daemon's copy into it, and with it the daemon's other
+/// calls on the container (inspect, kill) while the command's output is not read: the run
+/// reads the output while it kills ([`kill_draining`]).
+async fn feed_stdin(mut input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>, limit: usize) {
+    use tokio::io::AsyncWriteExt;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    #[cfg(unix)]
+    let source = {
+        use std::os::fd::AsFd;
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+    };
+    #[cfg(not(unix))]
+    let source: std::io::Result<std::fs::File> = Err(std::io::Error::other("no stdin"));
+    if let Ok(mut file) = source {
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut left = limit;
+            while left > 0 {
+                let want = buf.len().min(left);
+                match file.read(&mut buf[..want]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        left -= n;
+                        if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    } else {
+        drop(tx);
+    }
+    while let Some(chunk) = rx.recv().await {
+        if input.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+    let _ = input.flush().await;
+    let _ = input.shutdown().await;
+}
+
+/// Kills the container while reading (and dropping) its output: a command blocked on a full
+/// output pipe can hold up the daemon's stdin copy and with it the kill.
+async fn kill_draining(
+    docker: &Docker,
+    name: &str,
+    output: &mut (impl futures_util::Stream<Item = Result<LogOutput, BollardError>> + Unpin),
+) {
+    let k = kill(docker, name);
+    tokio::pin!(k);
+    let mut open = true;
+    loop {
+        tokio::select! {
+            () = &mut k => break,
+            chunk = output.next(), if open => open = chunk.is_some(),
+        }
+    }
 }
 
 /// Fails closed when a requested protection did not take effect.
