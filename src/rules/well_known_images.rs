@@ -69,6 +69,11 @@ pub static KNOWN_IMAGES: &[KnownImage] = &[
         source: "MANIFEST.tsv: docker-library/python 4f07059567fa 3.13/alpine3.23/Dockerfile: `FROM alpine:3.23` then `apk add` with no USER (needs uid 0)",
     },
     KnownImage {
+        names: &["ubuntu"],
+        user: DefaultUser::Root,
+        source: "github.com/grafana/grafana Dockerfile at 78515af65f036f536c4ab2e6fdb5484552f99f1f: its final stage supports an `ubuntu` BASE_IMAGE and runs `apt-get install` there before any USER (needs uid 0); also MANIFEST.tsv: rocker-org/rocker-versioned2 69cded5dcbcb dockerfiles/r-ver_4.6.1.Dockerfile (`FROM docker.io/library/ubuntu:noble`, installs R with no USER)",
+    },
+    KnownImage {
         names: &["buildpack-deps"],
         user: DefaultUser::Root,
         source: "MANIFEST.tsv: nodejs/docker-node f27d936f7d7c 24/bookworm/Dockerfile: `FROM buildpack-deps:bookworm` then `groupadd`/`useradd` with no USER (needs uid 0)",
