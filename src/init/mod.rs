@@ -17,6 +17,19 @@ const SANDLINT_TOML: &str = include_str!("templates/sandlint.toml");
 const DOCKERIGNORE: &str = include_str!("templates/dockerignore");
 const PRE_COMMIT: &str = include_str!("templates/pre-commit-config.yaml");
 const GITHUB_WORKFLOW: &str = include_str!("templates/github-workflow.yml");
+/// The repository's pre-commit hook manifest: the generated local hook takes its `files` pattern
+/// from here, so it matches exactly the names `sandlint check` discovers (tests/precommit.rs
+/// keeps the manifest in step with discovery).
+const HOOK_MANIFEST: &str = include_str!("../../.pre-commit-hooks.yaml");
+
+/// The `files:` value of the hook manifest, as written (a single-quoted YAML scalar).
+fn hook_files_pattern() -> &'static str {
+    HOOK_MANIFEST
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .find_map(|l| l.trim_start().strip_prefix("files:"))
+        .map_or("'(?i)(^|/)((docker|container)file|[^/]+\\.(docker|container)file|(docker|container)file\\.[^/]+|(docker-)?compose(\\.[^/]+)?\\.ya?ml)$'", str::trim)
+}
 
 /// What the images are built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -224,7 +237,7 @@ pub fn plan(opts: &Options) -> Vec<PlannedFile> {
     };
     let comment = base_comment(default, base_image);
     let version = env!("CARGO_PKG_VERSION");
-    let vars: [(&str, &str); 10] = [
+    let vars: [(&str, &str); 11] = [
         ("template", flavor.name),
         ("base_comment", &comment),
         ("base_image", base_image),
@@ -235,6 +248,7 @@ pub fn plan(opts: &Options) -> Vec<PlannedFile> {
         ("agent_cmd", flavor.agent_cmd),
         ("example_cmd", flavor.example_cmd),
         ("version", version),
+        ("files", hook_files_pattern()),
     ];
     let file = |path: &'static str, template: &str| PlannedFile {
         path,
@@ -359,9 +373,28 @@ mod tests {
                 extras: vec![Extra::Github, Extra::PreCommit],
             };
             for f in plan(&opts) {
-                assert!(!f.contents.contains("{{"), "{} keeps a placeholder", f.path);
+                // `${{ ... }}` is a GitHub Actions expression, not a placeholder.
+                let stray = f
+                    .contents
+                    .match_indices("{{")
+                    .any(|(i, _)| !f.contents[..i].ends_with('$'));
+                assert!(!stray, "{} keeps a placeholder", f.path);
             }
         }
+    }
+
+    #[test]
+    fn hook_files_pattern_comes_from_the_manifest() {
+        let files = hook_files_pattern();
+        assert!(
+            files.starts_with("'(?i)") && files.ends_with('\''),
+            "{files}"
+        );
+        let line = HOOK_MANIFEST
+            .lines()
+            .find(|l| l.trim_start().starts_with("files:"))
+            .unwrap_or_default();
+        assert_eq!(line.trim_start(), format!("files: {files}"));
     }
 
     #[test]

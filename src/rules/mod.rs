@@ -9,6 +9,7 @@ pub mod cross;
 pub mod dockerfile;
 pub mod meta;
 mod secrets;
+pub mod well_known_images;
 
 pub use context::{BuiltBy, BuiltImage, Ctx, EnvFile, Facts, Refused};
 

@@ -1,6 +1,7 @@
 use crate::compose::model::{ComposeFile, Service};
 use crate::dockerfile::semantics::{UserState, effective_user, is_root_user, target_stage};
 use crate::docs::{self, RuleMeta};
+use crate::rules::well_known_images::{BaseUser, base_user};
 use crate::rules::{Ctx, Rule};
 
 /// The service runs as root: `user: root`/`0`, or no `user` and a built Dockerfile that ends as root.
@@ -75,11 +76,21 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
             ins.span,
             "the image's user is set to root here",
         ),
-        (None, None) => (
-            format!("service `{name}` runs as root (its image never sets a non-root `USER`)"),
-            eu.from.span,
-            "this stage and its base images set no `USER`, so the image runs as root",
-        ),
+        (None, None) => {
+            // No USER in the chain: only a base image known to run as root decides here; an
+            // unknown registry base is reported on the Dockerfile by `unknown-image-user`.
+            let BaseUser::Root { image, .. } = base_user(&built.dockerfile, &eu) else {
+                return;
+            };
+            (
+                format!(
+                    "service `{name}` runs as root (its Dockerfile sets no `USER` and base image `{}` runs as root)",
+                    crate::rules::clip(&image, 60)
+                ),
+                eu.from.span,
+                "no `USER` in this stage or its parents, and this base image runs as root",
+            )
+        }
     };
     cx.report(service.name.span, message)
         .label(&built.file, span, label)
@@ -217,6 +228,29 @@ mod tests {
             ],
         );
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn built_on_a_registry_base_with_unknown_or_non_root_user() {
+        // issue 10 item 4: no `USER` on a base image that is not known to run as root is not
+        // "runs as root"; only the Dockerfile's `unknown-image-user` (info) reports it.
+        let compose =
+            "services:\n  g:\n    build: ./g\n  x:\n    build: ./x\n  s:\n    build: ./s\n";
+        let found = lint_project(
+            compose,
+            &[
+                ("g/Dockerfile", "FROM grafana/grafana:11.1.0\nCOPY a /a\n"),
+                ("x/Dockerfile", "FROM ghcr.io/acme/base:1\n"),
+                ("s/Dockerfile", "FROM scratch\nCOPY app /app\n"),
+            ],
+        );
+        assert_eq!(
+            found,
+            vec![(
+                "s".to_string(),
+                vec![("Dockerfile".to_string(), "FROM scratch".to_string())]
+            )]
+        );
     }
 
     #[test]

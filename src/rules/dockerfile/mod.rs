@@ -13,6 +13,7 @@ mod onbuild_instruction;
 mod package_signature_check_disabled;
 mod pipe_without_pipefail;
 mod root_user;
+pub(crate) use root_user::builder_only_user;
 mod secret_file_copied;
 mod secret_in_env;
 mod sensitive_path_workdir_volume;

@@ -1,6 +1,7 @@
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::model::{Dockerfile, Instruction, Keyword, Stage};
 use crate::dockerfile::semantics::{self, UserState};
 use crate::docs::{self, RuleMeta};
+use crate::rules::well_known_images::{BaseUser, base_user};
 use crate::rules::{Ctx, Rule};
 
 /// SLD001: the final stage runs as root.
@@ -52,30 +53,26 @@ impl Rule for RootUser {
                 }
             }
             _ => {
+                // No USER anywhere in the chain: the external base image decides. Only a base
+                // known to run as root is an error here; an unknown one is `unknown-image-user`.
+                let BaseUser::Root { image, why } = base_user(df, &eu) else {
+                    return;
+                };
                 let message = match &stage.name {
                     Some(n) => format!(
-                        "final stage `{}` runs as root: no `USER` is set",
-                        super::snippet(&n.value, 40)
+                        "final stage `{}` runs as root: no `USER` on base image `{}`",
+                        super::snippet(&n.value, 16),
+                        super::snippet(&image, 26)
                     ),
-                    None => "final stage runs as root: no `USER` is set".to_string(),
+                    None => format!(
+                        "final stage runs as root: no `USER` is set on base image `{}`",
+                        super::snippet(&image, 40)
+                    ),
                 };
                 let span = eu.from.span;
                 let d = cx.report(span, message);
-                d.help(HELP_NO_USER);
-                // A USER in a stage the final stage does not derive from is a likely mistake.
-                let chain = semantics::stage_chain(df, stage);
-                let other = df
-                    .instructions
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .filter(|(i, ins)| {
-                        ins.kind == Keyword::User
-                            && !chain.iter().any(|s| s.instructions.contains(i))
-                    })
-                    .map(|(_, ins)| ins)
-                    .next();
-                if let Some(user) = other {
+                d.help(format!("{HELP_NO_USER} (the base image: {why})"));
+                if let Some(user) = builder_only_user(df, stage) {
                     d.label(
                         &file,
                         user.span,
@@ -85,6 +82,23 @@ impl Rule for RootUser {
             }
         }
     }
+}
+
+/// The last `USER` of a stage the final stage does not derive from (a likely mistake).
+pub(crate) fn builder_only_user<'a>(
+    df: &'a Dockerfile,
+    stage: &'a Stage,
+) -> Option<&'a Instruction> {
+    let chain = semantics::stage_chain(df, stage);
+    df.instructions
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(i, ins)| {
+            ins.kind == Keyword::User && !chain.iter().any(|s| s.instructions.contains(i))
+        })
+        .map(|(_, ins)| ins)
+        .next()
 }
 
 #[cfg(test)]
@@ -101,9 +115,53 @@ mod tests {
             vec![(
                 "SLD001",
                 "1:1-1:17".to_string(),
-                "final stage runs as root: no `USER` is set".to_string()
+                "final stage runs as root: no `USER` is set on base image `alpine:3.20`"
+                    .to_string()
             )]
         );
+    }
+
+    #[test]
+    fn registry_base_with_unknown_user_is_not_an_error() {
+        // issue 10 item 4: grafana/grafana runs as uid 472; an unlisted registry image's user
+        // is unknown (reported at info by `unknown-image-user`), not "runs as root".
+        for text in [
+            "FROM grafana/grafana:11.1.0\nCOPY dash.json /etc/grafana/\n",
+            "FROM docker.io/grafana/grafana\n",
+            "FROM ghcr.io/example/tool:1\nRUN true\n",
+            "ARG BASE\nFROM $BASE\n",
+            "FROM quay.io/jupyter/base-notebook AS nb\nFROM nb\nRUN pip install x\n",
+        ] {
+            assert_eq!(findings(R, text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn known_root_bases_stay_errors() {
+        for (text, image) in [
+            ("FROM scratch\nCOPY app /app\n", "scratch"),
+            (
+                "FROM docker.io/library/python:3.12-slim\n",
+                "docker.io/library/python:3.12-slim",
+            ),
+            ("ARG B=node:22\nFROM $B AS base\nFROM base\n", "node:22"),
+            (
+                "FROM grafana/grafana AS g\nFROM debian:12\nCOPY --from=g /a /a\n",
+                "debian:12",
+            ),
+        ] {
+            let f = findings(R, text);
+            assert_eq!(f.len(), 1, "{text}");
+            assert!(
+                f[0].2
+                    .ends_with(&format!("no `USER` is set on base image `{image}`")),
+                "{text}: {}",
+                f[0].2
+            );
+        }
+        // The root USER is judged whatever the base (the file itself sets root).
+        assert_eq!(spans(R, "FROM grafana/grafana\nUSER root\n"), vec!["root"]);
+        assert_eq!(spans(R, "FROM ghcr.io/x/y\nUSER +0\n"), vec!["+0"]);
     }
 
     #[test]
