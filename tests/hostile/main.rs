@@ -17,8 +17,8 @@ mod budgets;
 #[path = "../common/mod.rs"]
 mod common;
 mod discover;
+mod fuzz;
 mod harness;
 mod output;
-mod run;
-mod fuzz;
 mod property;
+mod run;

@@ -2,8 +2,8 @@
 
 mod compose_syntax_error;
 mod dockerfile_syntax_error;
-mod reference_outside_project;
 mod expansion_limit_exceeded;
+mod reference_outside_project;
 mod suppressions;
 mod unreadable_file;
 mod unresolved_reference;
