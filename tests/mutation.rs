@@ -119,6 +119,7 @@ fn check(kind: FileKind, name: &str, text: &str, formats: &[OutputFormat]) -> Re
             color: false,
             quiet: true,
             width: 100,
+            statistics: false,
         };
         for format in formats {
             let _ = report::render(*format, &result.diagnostics, &cx);

@@ -452,6 +452,7 @@ fn ctx(diagnostics: &[Diagnostic]) -> ReportCtx {
         color: false,
         quiet: true,
         width: 100,
+        statistics: false,
     }
 }
 

@@ -220,6 +220,7 @@ pub fn check(
         color: color && args.output.is_none(),
         quiet: args.quiet,
         width: terminal_width(),
+        statistics: args.statistics,
     };
     // Paths that could not be read go to stderr (like ripgrep); the report still counts them.
     for e in &cx.errors {

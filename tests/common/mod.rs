@@ -58,6 +58,7 @@ pub fn render(results: &[FileResult], diagnostics: &[Diagnostic]) -> String {
         color: false,
         quiet: true,
         width: 100,
+        statistics: false,
     };
     format!(
         "{}\n{}",
