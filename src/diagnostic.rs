@@ -106,23 +106,21 @@ impl Diagnostic {
         }
     }
 
-    /// The service the finding belongs to (Compose): from its scope, else (a finding outside
-    /// every service, at a YAML anchor's keys several services merge, or in a Dockerfile that
-    /// services build) the service its message names first (`service `web` …`, as Compose rules'
-    /// messages start).
+    /// The service the finding belongs to (Compose): the service its message names first
+    /// (`service `web` …`, as Compose rules' messages start: the rule knows which service it
+    /// checked, even at a YAML anchor defined in another service or outside every service),
+    /// else the service of its scope.
     pub fn service(&self) -> Option<&str> {
-        if let Some(service) = self
-            .scope
-            .as_deref()
-            .and_then(|s| s.strip_prefix("service:"))
-        {
-            return Some(service);
-        }
         self.message
             .strip_prefix("service `")
             .and_then(|rest| rest.split_once('`'))
             .map(|(name, _)| name)
             .filter(|name| !name.is_empty())
+            .or_else(|| {
+                self.scope
+                    .as_deref()
+                    .and_then(|s| s.strip_prefix("service:"))
+            })
     }
 
     /// The build stage the finding belongs to (Dockerfiles), from its scope.

@@ -1008,3 +1008,19 @@ fn names_are_whole_in_messages_and_json_has_service_and_stage() {
     assert_eq!(f["service"], Value::Null);
     assert_eq!(f["services"], serde_json::json!([]));
 }
+
+#[test]
+fn an_anchor_defined_in_one_service_and_merged_into_another_is_one_result() {
+    let text = "services:\n  app: &app\n    image: example/app:latest\n  server:\n    <<: *app\n";
+    let ds = linter::lint_text(FileKind::Compose, "compose.yaml", text, &Selection::all());
+    let json: Value =
+        serde_json::from_str(&report::render(OutputFormat::Json, &ds, &ctx(&ds))).unwrap();
+    let latest: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SLC022")
+        .collect();
+    assert_eq!(latest.len(), 1, "{json:#}");
+    assert_eq!(latest[0]["services"], serde_json::json!(["app", "server"]));
+}

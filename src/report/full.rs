@@ -100,7 +100,7 @@ fn blocks(findings: Vec<&Diagnostic>) -> Vec<Vec<&Diagnostic>> {
     let mut group_of: HashMap<(&std::path::Path, &str), usize> = HashMap::new();
     for d in findings {
         if in_hardening_block(d) {
-            let key = (d.file.path.as_path(), d.scope.as_deref().unwrap_or(""));
+            let key = (d.file.path.as_path(), d.service().unwrap_or_default());
             if let Some(&i) = group_of.get(&key) {
                 blocks[i].push(d);
                 continue;
