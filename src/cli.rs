@@ -118,6 +118,11 @@ pub struct CheckArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// After the findings, print how many each rule reported (count, code, name), most
+    /// frequent first (full and concise formats; JSON always has `statistics`).
+    #[arg(long)]
+    pub statistics: bool,
+
     /// Do not honour .gitignore, .ignore and other ignore files.
     #[arg(long)]
     pub no_ignore: bool,

@@ -60,6 +60,10 @@ pub struct Diagnostic {
     pub suppression: Option<Suppression>,
     /// Spans holding secret values: reports never print their text (snippets mask them).
     pub secrets: Vec<(FileRef, Span)>,
+    /// The scopes of other findings of the same rule at the same location (a YAML anchor merged
+    /// into several services), merged into this one by the report (see
+    /// `report::merge_locations`); empty otherwise.
+    pub shared: Vec<String>,
 }
 
 /// Why a finding is suppressed.
@@ -98,7 +102,42 @@ impl Diagnostic {
             fingerprint: String::new(),
             suppression: None,
             secrets: Vec::new(),
+            shared: Vec::new(),
         }
+    }
+
+    /// The service the finding belongs to (Compose): the service its message names first
+    /// (`service `web` …`, as Compose rules' messages start: the rule knows which service it
+    /// checked, even at a YAML anchor defined in another service or outside every service),
+    /// else the service of its scope.
+    pub fn service(&self) -> Option<&str> {
+        self.message
+            .strip_prefix("service `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name)
+            .filter(|name| !name.is_empty())
+            .or_else(|| {
+                self.scope
+                    .as_deref()
+                    .and_then(|s| s.strip_prefix("service:"))
+            })
+    }
+
+    /// The build stage the finding belongs to (Dockerfiles), from its scope.
+    pub fn stage(&self) -> Option<&str> {
+        self.scope.as_deref().and_then(|s| s.strip_prefix("stage:"))
+    }
+
+    /// Every service this finding stands for: its own, then those merged into it.
+    pub fn services(&self) -> Vec<&str> {
+        self.service()
+            .into_iter()
+            .chain(
+                self.shared
+                    .iter()
+                    .filter_map(|s| s.strip_prefix("service:")),
+            )
+            .collect()
     }
 
     /// Sets the help text.

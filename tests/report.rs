@@ -453,6 +453,7 @@ fn ctx(diagnostics: &[Diagnostic]) -> ReportCtx {
         color: false,
         quiet: true,
         width: 100,
+        statistics: false,
     }
 }
 
@@ -801,4 +802,226 @@ fn man_page() {
     assert!(man.contains(".SH \"SANDLINT CHECK\""), "{man}");
     assert!(man.contains("fail\\-on"), "{man}");
     assert!(Path::new(SCHEMA).is_file());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Noise (issue 10, item 3) and names shown whole (item 7).
+// ---------------------------------------------------------------------------------------------
+
+/// Three services merge one anchor whose `cap_drop` lacks `ALL`; `solo` lacks every protection.
+const ANCHORED: &str = "x-base: &base\n  image: docker.all-hands.dev/all-hands-ai/runtime:0.59-nikolaik\n  cap_drop: [NET_RAW]\n  read_only: true\nservices:\n  a:\n    <<: *base\n  b:\n    <<: *base\n  c:\n    <<: *base\n  solo:\n    image: nginx:1.27\n";
+
+fn anchored() -> (Vec<Diagnostic>, ReportCtx) {
+    let ds = linter::lint_text(
+        FileKind::Compose,
+        "compose.yaml",
+        ANCHORED,
+        &Selection::all(),
+    );
+    let cx = ctx(&ds);
+    (ds, cx)
+}
+
+#[test]
+fn one_anchor_is_one_result_listing_its_services_in_every_machine_format() {
+    let (ds, cx) = anchored();
+    // The linter reports one finding per (rule, service) ...
+    let cap_drop = ANCHORED.find("cap_drop").unwrap() as u32;
+    let per_service: Vec<_> = ds
+        .iter()
+        .filter(|d| d.rule.code == "SLC012" && d.span.start == cap_drop)
+        .collect();
+    assert_eq!(per_service.len(), 3, "{ds:#?}");
+    // ... the reports show the location once.
+    let json: Value = serde_json::from_str(&report::render(OutputFormat::Json, &ds, &cx)).unwrap();
+    let at_anchor: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SLC012" && f["start"]["line"] == 3)
+        .collect();
+    assert_eq!(at_anchor.len(), 1, "{json:#}");
+    assert_eq!(at_anchor[0]["service"], "a");
+    assert_eq!(at_anchor[0]["services"], serde_json::json!(["a", "b", "c"]));
+    assert_eq!(
+        at_anchor[0]["message"],
+        "service `a` does not drop all capabilities (no `ALL` in `cap_drop`) (the same lines apply to 3 services: `a`, `b`, `c`)"
+    );
+    // The summary still counts one finding per (rule, service).
+    assert_eq!(
+        json["statistics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"] == "SLC012")
+            .unwrap()["count"],
+        4
+    );
+    let sarif: Value =
+        serde_json::from_str(&report::render(OutputFormat::Sarif, &ds, &cx)).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let located = |r: &&Value| {
+        r["ruleId"] == "SLC012" && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    };
+    assert_eq!(results.iter().filter(located).count(), 1);
+    for (format, per_result) in [
+        (OutputFormat::Github, 1),
+        (OutputFormat::Junit, 2),
+        (OutputFormat::Checkstyle, 1),
+        (OutputFormat::Concise, 1),
+    ] {
+        let out = report::render(format, &ds, &cx);
+        assert_eq!(
+            out.matches("does not drop all capabilities (no `ALL`")
+                .count(),
+            per_result,
+            "{format:?}: {out}"
+        );
+    }
+    let gitlab: Value =
+        serde_json::from_str(&report::render(OutputFormat::Gitlab, &ds, &cx)).unwrap();
+    let issues = gitlab.as_array().unwrap();
+    assert_eq!(
+        issues
+            .iter()
+            .filter(|i| i["check_name"] == "missing-cap-drop-all"
+                && i["location"]["lines"]["begin"] == 3)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn full_report_shows_a_services_missing_protections_as_one_block() {
+    let (ds, cx) = anchored();
+    let out = report::render(OutputFormat::Full, &ds, &cx);
+    // `solo`: six hardening findings at its name (SLC007 aside: its user is unknown, SLX001 at
+    // the image), one header, one snippet, one line per finding in the help.
+    assert_eq!(
+        out.matches("service `solo` lacks 7 protections").count(),
+        1,
+        "{out}"
+    );
+    let block = out
+        .split("\nhardening\n")
+        .find(|b| b.contains("service `solo` lacks"))
+        .unwrap();
+    let block = block.split("\n\nSL").next().unwrap();
+    assert_eq!(block.matches("╭─[compose.yaml:").count(), 1, "{block}");
+    for code in [
+        "SLC002", "SLC003", "SLC004", "SLC005", "SLC006", "SLC012", "SLX001",
+    ] {
+        assert!(block.contains(&format!("{code} ")), "{code}: {block}");
+    }
+    // Not also printed one by one.
+    assert!(!out.contains("SLC004 missing-memory-limit\n"), "{out}");
+    // Findings shared through the anchor are printed once.
+    assert_eq!(
+        out.matches("does not drop all capabilities (no `ALL`")
+            .count(),
+        1,
+        "{out}"
+    );
+    // The summary counts every (rule, service).
+    assert!(report::summary_line(&ds, &cx).contains("21 warnings"));
+}
+
+#[test]
+fn statistics_table_and_json_statistics() {
+    let (ds, mut cx) = anchored();
+    cx.statistics = true;
+    let out = report::render(OutputFormat::Concise, &ds, &cx);
+    let table: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(
+        table.first(),
+        Some(&"4  SLC002  missing-no-new-privileges"),
+        "{out}"
+    );
+    assert!(
+        table.contains(&"1  SLC003  writable-root-filesystem"),
+        "{out}"
+    );
+    let total: usize = table
+        .iter()
+        .map(|l| {
+            l.split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, report::Counts::of(&ds).total());
+    // Without the flag: no table.
+    cx.statistics = false;
+    let plain = report::render(OutputFormat::Concise, &ds, &cx);
+    assert!(!plain.contains("  SLC002  "), "{plain}");
+    // Through the CLI, after the findings and before the summary line.
+    let o = sandlint(&[
+        "check",
+        PROJECT,
+        "--statistics",
+        "--format",
+        "full",
+        "--color",
+        "never",
+    ]);
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[lines.len() - 1].starts_with("Checked "), "{out}");
+    assert!(
+        lines[lines.len() - 2].ends_with("unknown-image-user")
+            || lines
+                .iter()
+                .any(|l| l.ends_with("  SLC007  service-root-user")),
+        "{out}"
+    );
+}
+
+#[test]
+fn names_are_whole_in_messages_and_json_has_service_and_stage() {
+    let (ds, cx) = anchored();
+    let json: Value = serde_json::from_str(&report::render(OutputFormat::Json, &ds, &cx)).unwrap();
+    let pinned = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "SLC023")
+        .unwrap();
+    assert_eq!(
+        pinned["message"],
+        "service `a` image `docker.all-hands.dev/all-hands-ai/runtime:0.59-nikolaik` is not pinned by digest (the same lines apply to 3 services: `a`, `b`, `c`)"
+    );
+    assert_eq!(pinned["stage"], Value::Null);
+    let ds = linter::lint_text(
+        FileKind::Dockerfile,
+        "Dockerfile",
+        "FROM ubuntu:24.04 AS builder\nRUN true\n",
+        &Selection::all(),
+    );
+    let json: Value =
+        serde_json::from_str(&report::render(OutputFormat::Json, &ds, &ctx(&ds))).unwrap();
+    let f = &json["findings"][0];
+    assert_eq!(f["stage"], "builder", "{json:#}");
+    assert_eq!(f["service"], Value::Null);
+    assert_eq!(f["services"], serde_json::json!([]));
+}
+
+#[test]
+fn an_anchor_defined_in_one_service_and_merged_into_another_is_one_result() {
+    let text = "services:\n  app: &app\n    image: example/app:latest\n  server:\n    <<: *app\n";
+    let ds = linter::lint_text(FileKind::Compose, "compose.yaml", text, &Selection::all());
+    let json: Value =
+        serde_json::from_str(&report::render(OutputFormat::Json, &ds, &ctx(&ds))).unwrap();
+    let latest: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SLC022")
+        .collect();
+    assert_eq!(latest.len(), 1, "{json:#}");
+    assert_eq!(latest[0]["services"], serde_json::json!(["app", "server"]));
 }

@@ -254,6 +254,7 @@ pub fn check(
         color: color && args.output.is_none(),
         quiet: args.quiet,
         width: terminal_width(),
+        statistics: args.statistics,
     };
     if args.show_files {
         show_files(stderr, &cx, &excluded);

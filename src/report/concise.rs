@@ -16,6 +16,10 @@ impl Emitter for Concise {
         diagnostics: &[Diagnostic],
         cx: &ReportCtx,
     ) -> io::Result<()> {
+        // One result per location: findings through one YAML anchor are merged.
+        let merged = super::merge_locations(diagnostics);
+        let all = diagnostics;
+        let diagnostics = &merged[..];
         for d in super::reported(diagnostics) {
             let (start, _) = start_end(d);
             writeln!(
@@ -29,8 +33,11 @@ impl Emitter for Concise {
                 line(&d.message)
             )?;
         }
+        if cx.statistics {
+            w.write_all(super::statistics_table(all).as_bytes())?;
+        }
         if !cx.quiet {
-            writeln!(w, "{}", summary_line(diagnostics, cx))?;
+            writeln!(w, "{}", summary_line(all, cx))?;
         }
         Ok(())
     }

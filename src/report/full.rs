@@ -47,21 +47,69 @@ impl Emitter for Full {
         let masked = masked_files(diagnostics);
         let mut views = Views::new();
         let mut out = String::new();
-        for d in super::reported(diagnostics) {
+        let merged = super::merge_locations(diagnostics);
+        for block in blocks(super::reported(&merged).collect()) {
             out.clear();
-            let report = Report::new(d, &masked, &mut views);
+            let report = match block.as_slice() {
+                [d] => Report::new(d, &masked, &mut views),
+                group => Report::group(group, &masked, &mut views),
+            };
             if handler.render_report(&mut out, &report).is_err() {
                 out.clear();
-                out.push_str(&fallback(d));
+                for d in &block {
+                    out.push_str(&fallback(d));
+                }
             }
             w.write_all(out.as_bytes())?;
             writeln!(w)?;
+        }
+        if cx.statistics {
+            w.write_all(super::statistics_table(diagnostics).as_bytes())?;
         }
         if !cx.quiet {
             writeln!(w, "{}", summary_line(diagnostics, cx))?;
         }
         Ok(())
     }
+}
+
+/// The "hardening missing" rules: protections a service lacks unless it opts in. A service's
+/// findings of these rules are shown as one block with one snippet (the set is listed in the
+/// README's report section).
+pub const HARDENING: &[&crate::docs::RuleMeta] = &[
+    crate::docs::MISSING_NO_NEW_PRIVILEGES,
+    crate::docs::MISSING_CAP_DROP_ALL,
+    crate::docs::WRITABLE_ROOT_FILESYSTEM,
+    crate::docs::MISSING_MEMORY_LIMIT,
+    crate::docs::MISSING_CPU_LIMIT,
+    crate::docs::MISSING_PIDS_LIMIT,
+    crate::docs::SERVICE_ROOT_USER,
+    crate::docs::UNKNOWN_IMAGE_USER,
+];
+
+/// Whether a finding joins its service's hardening block: a hardening rule, in one service
+/// (a finding shared through an anchor stays on its own, listing its services).
+fn in_hardening_block(d: &Diagnostic) -> bool {
+    d.shared.is_empty() && d.service().is_some() && HARDENING.iter().any(|m| m.code == d.rule.code)
+}
+
+/// The findings as printed: one block per finding, except that a service's hardening findings
+/// (two or more, in the same file) form one block, where the first of them was.
+fn blocks(findings: Vec<&Diagnostic>) -> Vec<Vec<&Diagnostic>> {
+    let mut blocks: Vec<Vec<&Diagnostic>> = Vec::with_capacity(findings.len());
+    let mut group_of: HashMap<(&std::path::Path, &str), usize> = HashMap::new();
+    for d in findings {
+        if in_hardening_block(d) {
+            let key = (d.file.path.as_path(), d.service().unwrap_or_default());
+            if let Some(&i) = group_of.get(&key) {
+                blocks[i].push(d);
+                continue;
+            }
+            group_of.insert(key, blocks.len());
+        }
+        blocks.push(vec![d]);
+    }
+    blocks
 }
 
 fn fallback(d: &Diagnostic) -> String {
@@ -150,8 +198,8 @@ impl SourceCode for FileSource {
 }
 
 /// Adapts one finding (and its labels in other files, as related reports) to miette.
-struct Report<'d> {
-    d: &'d Diagnostic,
+struct Report {
+    severity: Severity,
     source: FileSource,
     code: String,
     message: String,
@@ -202,9 +250,9 @@ fn masked_files(diagnostics: &[Diagnostic]) -> HashMap<std::path::PathBuf, FileR
         .collect()
 }
 
-impl<'d> Report<'d> {
+impl Report {
     fn new(
-        d: &'d Diagnostic,
+        d: &Diagnostic,
         masked: &HashMap<std::path::PathBuf, FileRef>,
         views: &mut Views,
     ) -> Self {
@@ -231,7 +279,7 @@ impl<'d> Report<'d> {
             }
         }
         Report {
-            d,
+            severity: d.severity,
             source,
             code: format!("{} {}", d.rule.code, d.rule.name),
             message: line(&d.message).into_owned(),
@@ -240,27 +288,100 @@ impl<'d> Report<'d> {
             related,
         }
     }
+
+    /// One block for a service's hardening findings (`group` is not empty): the most severe
+    /// level, each distinct span labelled once with the codes found there, and one line per
+    /// finding (code, name, message, fix) in the help.
+    fn group(
+        group: &[&Diagnostic],
+        masked: &HashMap<std::path::PathBuf, FileRef>,
+        views: &mut Views,
+    ) -> Self {
+        let first = group[0];
+        let mut report = Report::new(first, masked, views);
+        report.severity = group
+            .iter()
+            .map(|d| d.severity)
+            .max()
+            .unwrap_or(first.severity);
+        let service = first.service().unwrap_or_default();
+        report.code = "hardening".to_string();
+        report.message = format!(
+            "service `{}` lacks {} protections",
+            line(service),
+            group.len()
+        );
+        let mut spans: Vec<(Span, Vec<&str>)> = Vec::new();
+        for d in group {
+            match spans.iter_mut().find(|(s, _)| *s == d.span) {
+                Some((_, codes)) => codes.push(d.rule.code),
+                None => spans.push((d.span, vec![d.rule.code])),
+            }
+        }
+        // Each finding's own span is labelled with its codes; its secondary labels (causes, in
+        // this file or another) are kept after them.
+        let mut secondary = Vec::new();
+        let mut related = Vec::new();
+        for d in group {
+            let member = Report::new(d, masked, views);
+            secondary.extend(member.labels.into_iter().skip(1));
+            related.extend(member.related);
+        }
+        report.labels = spans
+            .iter()
+            .enumerate()
+            .map(|(i, (span, codes))| {
+                let text = Some(codes.join(", "));
+                let span = report.source.span(*span);
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    LabeledSpan::new_with_span(text, span)
+                }
+            })
+            .chain(secondary)
+            .collect();
+        report.related = related;
+        let mut help = String::new();
+        for d in group {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!(
+                "{} {} {}: {}",
+                d.severity,
+                d.rule.code,
+                d.rule.name,
+                line(&d.message)
+            ));
+            if let Some(h) = &d.help {
+                help.push_str(&format!(" — {}", line(h)));
+            }
+        }
+        report.help = Some(help);
+        report
+    }
 }
 
-impl fmt::Debug for Report<'_> {
+impl fmt::Debug for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
-impl fmt::Display for Report<'_> {
+impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
-impl std::error::Error for Report<'_> {}
+impl std::error::Error for Report {}
 
-impl miette::Diagnostic for Report<'_> {
+impl miette::Diagnostic for Report {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(&self.code))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.d.severity {
+        Some(match self.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,

@@ -22,6 +22,9 @@ impl Emitter for Github {
         diagnostics: &[Diagnostic],
         _cx: &ReportCtx,
     ) -> io::Result<()> {
+        // One result per location: findings through one YAML anchor are merged.
+        let merged = super::merge_locations(diagnostics);
+        let diagnostics = &merged[..];
         for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
             let command = match d.severity {
                 Severity::Error => "error",

@@ -69,6 +69,9 @@ impl Emitter for Gitlab {
         diagnostics: &[Diagnostic],
         _cx: &ReportCtx,
     ) -> io::Result<()> {
+        // One result per location: findings through one YAML anchor are merged.
+        let merged = super::merge_locations(diagnostics);
+        let diagnostics = &merged[..];
         let issues: Vec<Issue<'_>> = diagnostics
             .iter()
             .filter(|d| d.suppression.is_none())

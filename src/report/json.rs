@@ -23,12 +23,21 @@ struct Report<'a> {
     errors: Vec<PathError>,
     /// Files that look like Docker configs by name but were not checked.
     skipped: Vec<SkippedOut<'a>>,
+    /// Reported findings per rule, most frequent first (as `--statistics` prints them).
+    statistics: Vec<Statistic>,
 }
 
 #[derive(Serialize)]
 struct SkippedOut<'a> {
     path: String,
     reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct Statistic {
+    code: &'static str,
+    name: &'static str,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -52,6 +61,13 @@ struct Finding<'a> {
     message: &'a str,
     help: Option<&'a str>,
     file: &'a str,
+    /// The Compose service (`null` elsewhere); the first of `services`.
+    service: Option<&'a str>,
+    /// Every service the finding stands for: more than one when a YAML anchor puts the same
+    /// location in several services (one finding, not one per service).
+    services: Vec<&'a str>,
+    /// The Dockerfile build stage (its name, else its base image); `null` elsewhere.
+    stage: Option<&'a str>,
     start: Position,
     end: Position,
     labels: Vec<LabelOut<'a>>,
@@ -104,6 +120,17 @@ impl Emitter for Json {
         cx: &ReportCtx,
     ) -> io::Result<()> {
         let counts = Counts::of(diagnostics);
+        // One result per location: findings through one YAML anchor are merged.
+        let merged = super::merge_locations(diagnostics);
+        let statistics = super::statistics(diagnostics)
+            .into_iter()
+            .map(|(count, m)| Statistic {
+                code: m.code,
+                name: m.name,
+                count,
+            })
+            .collect();
+        let diagnostics = &merged[..];
         let findings = super::reported(diagnostics)
             .map(|d| {
                 let (start, end) = positions(&d.file, d.span);
@@ -114,6 +141,9 @@ impl Emitter for Json {
                     message: &d.message,
                     help: d.help.as_deref(),
                     file: &d.file.display,
+                    service: d.service(),
+                    services: d.services(),
+                    stage: d.stage(),
                     start,
                     end,
                     labels: d
@@ -161,6 +191,7 @@ impl Emitter for Json {
                     reason: &s.reason,
                 })
                 .collect(),
+            statistics,
         };
         super::escape::to_writer_pretty(&mut *w, &report)?;
         writeln!(w)

@@ -19,6 +19,9 @@ impl Emitter for Junit {
         diagnostics: &[Diagnostic],
         cx: &ReportCtx,
     ) -> io::Result<()> {
+        // One result per location: findings through one YAML anchor are merged.
+        let merged = super::merge_locations(diagnostics);
+        let diagnostics = &merged[..];
         let by_file = super::by_file(diagnostics, cx);
         let tests: usize =
             by_file.values().map(|v| v.len().max(1)).sum::<usize>() + cx.errors.len();

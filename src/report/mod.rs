@@ -34,6 +34,8 @@ pub struct ReportCtx {
     pub quiet: bool,
     /// Terminal width for the full format.
     pub width: usize,
+    /// Print the per-rule table (`--statistics`) after the findings (human formats).
+    pub statistics: bool,
 }
 
 /// Counts of findings by severity.
@@ -99,6 +101,85 @@ pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
         OutputFormat::Junit => Box::new(junit::Junit),
         OutputFormat::Checkstyle => Box::new(checkstyle::Checkstyle),
     }
+}
+
+/// `diagnostics` with the findings of one rule at one location (same file, same span, same
+/// suppression state) merged into the first: a YAML anchor merged into 21 services gives one
+/// result, whose [`Diagnostic::shared`] lists the other services' scopes and whose message says
+/// which services share it. Order is kept.
+pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    type Key<'a> = (&'static str, &'a std::path::Path, u32, u32, bool);
+    let mut first: std::collections::HashMap<Key<'_>, usize> = std::collections::HashMap::new();
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for d in diagnostics {
+        let key = (
+            d.rule.code,
+            d.file.path.as_path(),
+            d.span.start,
+            d.span.end,
+            d.suppression.is_some(),
+        );
+        match first.get(&key) {
+            Some(&i) => match d.service() {
+                Some(service) if !out[i].services().contains(&service) => {
+                    out[i].shared.push(format!("service:{service}"));
+                }
+                _ => out.push(d.clone()),
+            },
+            None => {
+                first.insert(key, out.len());
+                out.push(d.clone());
+            }
+        }
+    }
+    for d in &mut out {
+        if !d.shared.is_empty() {
+            let services = d.services();
+            if services.len() > 1 {
+                let names: Vec<String> = services.iter().map(|s| format!("`{s}`")).collect();
+                d.message = format!(
+                    "{} (the same lines apply to {} services: {})",
+                    d.message,
+                    names.len(),
+                    names.join(", ")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Reported findings per rule, most frequent first (then by code): `(count, rule)`, counting
+/// one per (rule, service) as the summary does.
+pub fn statistics(diagnostics: &[Diagnostic]) -> Vec<(usize, &'static crate::docs::RuleMeta)> {
+    let mut by_code: std::collections::BTreeMap<&str, (usize, &'static crate::docs::RuleMeta)> =
+        std::collections::BTreeMap::new();
+    for d in reported(diagnostics) {
+        by_code.entry(d.rule.code).or_insert((0, d.rule)).0 += 1;
+    }
+    let mut rows: Vec<_> = by_code.into_values().collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.code.cmp(b.1.code)));
+    rows
+}
+
+/// The `--statistics` table, as ruff prints it: count, code, name (and how fixable is left
+/// out: sandlint fixes nothing).
+pub fn statistics_table(diagnostics: &[Diagnostic]) -> String {
+    let rows = statistics(diagnostics);
+    let width = rows
+        .iter()
+        .map(|(n, _)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let code_width = rows.iter().map(|(_, m)| m.code.len()).max().unwrap_or(6);
+    let mut s = String::new();
+    for (n, m) in rows {
+        s.push_str(&format!(
+            "{n:>width$}  {:<code_width$}  {}\n",
+            m.code, m.name
+        ));
+    }
+    s
 }
 
 /// The findings to print: those no suppression covers.

@@ -34,6 +34,9 @@ impl Emitter for Sarif {
         diagnostics: &[Diagnostic],
         cx: &ReportCtx,
     ) -> io::Result<()> {
+        // One result per location: findings through one YAML anchor are merged.
+        let merged = super::merge_locations(diagnostics);
+        let diagnostics = &merged[..];
         let log = log(diagnostics, cx);
         super::escape::to_writer_pretty(&mut *w, &log)?;
         writeln!(w)

@@ -61,6 +61,7 @@ pub fn render(results: &[FileResult], diagnostics: &[Diagnostic]) -> String {
         color: false,
         quiet: true,
         width: 100,
+        statistics: false,
     };
     format!(
         "{}\n{}",
