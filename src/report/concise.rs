@@ -21,17 +21,7 @@ impl Emitter for Concise {
         let all = diagnostics;
         let diagnostics = &merged[..];
         for d in super::reported(diagnostics) {
-            let (start, _) = start_end(d);
-            writeln!(
-                w,
-                "{}:{}:{}: {} {} {}",
-                line(&d.file.display),
-                start.line,
-                start.column,
-                d.severity,
-                d.rule.code,
-                line(&d.message)
-            )?;
+            writeln!(w, "{}", concise_line(d))?;
         }
         if cx.statistics {
             w.write_all(super::statistics_table(all).as_bytes())?;
@@ -41,4 +31,19 @@ impl Emitter for Concise {
         }
         Ok(())
     }
+}
+
+/// `path:line:col: severity CODE message` for one finding, escaped (also the fallback of the
+/// full report and the body of a JUnit failure).
+pub fn concise_line(d: &Diagnostic) -> String {
+    let (start, _) = start_end(d);
+    format!(
+        "{}:{}:{}: {} {} {}",
+        line(&d.file.display),
+        start.line,
+        start.column,
+        d.severity,
+        d.rule.code,
+        line(&d.message)
+    )
 }

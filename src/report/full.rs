@@ -113,16 +113,7 @@ fn blocks(findings: Vec<&Diagnostic>) -> Vec<Vec<&Diagnostic>> {
 }
 
 fn fallback(d: &Diagnostic) -> String {
-    let start = d.file.line_col(d.span.start);
-    format!(
-        "{}:{}:{}: {} {} {}\n",
-        line(&d.file.display),
-        start.line,
-        start.column,
-        d.severity,
-        d.rule.code,
-        line(&d.message)
-    )
+    format!("{}\n", super::concise::concise_line(d))
 }
 
 /// A source file as miette sees it: named (escaped), without copying the text unless it holds

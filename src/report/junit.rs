@@ -55,15 +55,7 @@ impl Emitter for Junit {
                     "    <testcase name=\"{} {} at {}:{}\" classname=\"{file}\" file=\"{file}\" line=\"{}\">",
                     d.rule.code, d.rule.name, start.line, start.column, start.line
                 );
-                let mut body = format!(
-                    "{}:{}:{}: {} {} {}",
-                    line(&d.file.display),
-                    start.line,
-                    start.column,
-                    d.severity,
-                    d.rule.code,
-                    line(&d.message)
-                );
+                let mut body = super::concise::concise_line(d);
                 if let Some(help) = &d.help {
                     let _ = write!(body, "\nhelp: {}", line(help));
                 }
