@@ -214,8 +214,49 @@ fn finish(
         apply_config(opts.config, &mut extra);
         diagnostics.extend(extra);
     }
+    mask_secrets_in_messages(diagnostics);
     sort(diagnostics);
     assign_fingerprints(diagnostics);
+}
+
+/// Messages, help and labels that quote the source (a pipeline, a command, a value) never show
+/// a secret value some rule marked in the same check: each one is replaced by `*`s. Values
+/// shorter than 4 bytes are left alone (they would mask ordinary words).
+fn mask_secrets_in_messages(diagnostics: &mut [Diagnostic]) {
+    let mut secrets: Vec<String> = diagnostics
+        .iter()
+        .flat_map(|d| d.secrets.iter().map(|(f, s)| f.slice(*s).to_string()))
+        .filter(|s| s.len() >= 4)
+        .collect();
+    if secrets.is_empty() {
+        return;
+    }
+    secrets.sort();
+    secrets.dedup();
+    let Ok(ac) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(&secrets)
+    else {
+        return;
+    };
+    let stars: Vec<String> = secrets
+        .iter()
+        .map(|s| "*".repeat(s.chars().count()))
+        .collect();
+    let mask = |text: &mut String| {
+        if ac.is_match(text.as_str()) {
+            *text = ac.replace_all(text, &stars);
+        }
+    };
+    for d in diagnostics.iter_mut() {
+        mask(&mut d.message);
+        if let Some(h) = &mut d.help {
+            mask(h);
+        }
+        for l in &mut d.labels {
+            mask(&mut l.message);
+        }
+    }
 }
 
 /// Points findings and labels whose span is in another file of the check at that file.

@@ -68,3 +68,40 @@ fn a_credential_in_an_override_include_or_extends_file_is_masked() {
         }
     }
 }
+
+/// A message that quotes the source (here SLD020's pipeline) never shows a value another rule
+/// marked as a secret (SLD007's crypt hash): found by `tests/mutation.rs` once messages stopped
+/// being clipped.
+#[test]
+fn messages_quoting_the_source_mask_secret_values() {
+    let hash = "$6$abcdefgh$0123456789abcdefghijklmnopqrstuvwxyz";
+    let dockerfile = format!(
+        "FROM rockylinux:9\nRUN useradd -m -p '{hash}' deploy \\\n  echo 'S3cure-pass' | passwd --stdin operator\n"
+    );
+    let dir = project(&[("Dockerfile", &dockerfile)], true);
+    for format in [
+        "full",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+        "junit",
+        "checkstyle",
+    ] {
+        let out = sandlint(
+            dir.path(),
+            &["check", ".", "--color", "never", "--format", format],
+        )
+        .run();
+        // GitLab names the rule, every other format its code
+        let rule = if format == "gitlab" {
+            "pipe-without-pipefail"
+        } else {
+            "SLD020"
+        };
+        out.assert_code(1)
+            .assert_present(rule)
+            .assert_absent("0123456789abcdefghijklmnopqrstuvwxyz");
+    }
+}
