@@ -82,7 +82,7 @@ pub fn refused_too(more: usize, one: &str, many: &str) -> String {
 pub fn show_bytes(limit: usize) -> String {
     const MIB: usize = 1 << 20;
     if limit >= MIB {
-        if limit % MIB == 0 {
+        if limit.is_multiple_of(MIB) {
             format!("{} MiB", limit / MIB)
         } else {
             format!("{:.1} MiB", limit as f64 / MIB as f64)
