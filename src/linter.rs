@@ -620,18 +620,54 @@ fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, String)> {
 
 /// Sets each finding's scope: the innermost service or stage holding its primary span.
 fn assign_scopes(scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
-    for d in diagnostics.iter_mut() {
-        if d.scope.is_none() {
-            d.scope = scopes
-                .iter()
-                .filter(|(span, _)| {
-                    span.file == d.span.file
-                        && span.start <= d.span.start
-                        && d.span.start <= span.end
-                })
-                .min_by_key(|(span, _)| span.len())
-                .map(|(_, name)| name.clone());
+    // The smallest scope containing each finding's start (the first of equal ones), found by a
+    // sweep over both in position order: O((scopes + findings) log scopes), where a scan of
+    // every scope per finding was quadratic in services.
+    use std::cmp::Reverse;
+    use std::collections::{BTreeSet, BinaryHeap};
+    let mut order: Vec<usize> = (0..scopes.len()).collect();
+    order.sort_by_key(|&i| scopes.get(i).map(|(s, _)| (s.file, s.start)));
+    let mut todo: Vec<usize> = (0..diagnostics.len())
+        .filter(|&i| diagnostics.get(i).is_some_and(|d| d.scope.is_none()))
+        .collect();
+    todo.sort_by_key(|&i| diagnostics.get(i).map(|d| (d.span.file, d.span.start)));
+    let mut next = 0;
+    let mut file = None;
+    // (length, index) of the scopes that contain the current position, and their ends
+    let mut active: BTreeSet<(u32, usize)> = BTreeSet::new();
+    let mut ends: BinaryHeap<Reverse<(u32, u32, usize)>> = BinaryHeap::new();
+    for i in todo {
+        let Some(d) = diagnostics.get_mut(i) else {
+            continue;
+        };
+        let (f, at) = (d.span.file, d.span.start);
+        if file != Some(f) {
+            file = Some(f);
+            active.clear();
+            ends.clear();
         }
+        while let Some((span, _)) = order.get(next).and_then(|&k| scopes.get(k)) {
+            if (span.file, span.start) > (f, at) {
+                break;
+            }
+            if span.file == f {
+                let k = order.get(next).copied().unwrap_or(0);
+                active.insert((span.len(), k));
+                ends.push(Reverse((span.end, span.len(), k)));
+            }
+            next += 1;
+        }
+        while let Some(&Reverse((end, len, k))) = ends.peek() {
+            if end >= at {
+                break;
+            }
+            active.remove(&(len, k));
+            ends.pop();
+        }
+        d.scope = active
+            .first()
+            .and_then(|&(_, k)| scopes.get(k))
+            .map(|(_, name)| name.clone());
     }
 }
 
