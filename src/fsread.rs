@@ -15,6 +15,7 @@
 //!    kept so that the caller reports it (`SLE007 unreadable-file`) instead of hiding it.
 
 use std::io::Read;
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 /// Largest file sandlint reads (Dockerfiles and Compose files are small; this bounds memory).
@@ -208,9 +209,48 @@ pub fn absolute(path: &Path) -> PathBuf {
 
 /// The git work tree holding `dir` (the nearest ancestor with a `.git` directory or file).
 pub fn git_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
-        .map(Path::to_path_buf)
+    // Asked for every walked directory and every read: remembered per directory for the run.
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<HashMap<PathBuf, Option<PathBuf>>>> =
+        std::sync::LazyLock::new(Default::default);
+    if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(dir).cloned()) {
+        return hit;
+    }
+    let root = match dir.parent() {
+        _ if std::fs::symlink_metadata(dir.join(".git")).is_ok() => Some(dir.to_path_buf()),
+        Some(parent) => git_root(parent),
+        None => None,
+    };
+    if let Ok(mut c) = CACHE.lock() {
+        c.insert(dir.to_path_buf(), root.clone());
+    }
+    root
+}
+
+/// `std::fs::canonicalize(abs)` for an absolute, normalized path, with the canonical form of
+/// each directory remembered for the run: a file that is not itself a symbolic link resolves to
+/// its directory's canonical form joined with its name (one `lstat` instead of a `readlink` per
+/// component).
+fn canonicalize_cached(abs: &Path) -> std::io::Result<PathBuf> {
+    static DIRS: std::sync::LazyLock<std::sync::Mutex<HashMap<PathBuf, PathBuf>>> =
+        std::sync::LazyLock::new(Default::default);
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return std::fs::canonicalize(abs);
+    };
+    if std::fs::symlink_metadata(abs)?.file_type().is_symlink() {
+        return std::fs::canonicalize(abs);
+    }
+    let cached = DIRS.lock().ok().and_then(|d| d.get(parent).cloned());
+    let dir = match cached {
+        Some(d) => d,
+        None => {
+            let d = std::fs::canonicalize(parent)?;
+            if let Ok(mut m) = DIRS.lock() {
+                m.insert(parent.to_path_buf(), d.clone());
+            }
+            d
+        }
+    };
+    Ok(dir.join(name))
 }
 
 /// Where a check may read: the git work tree containing the scanned path, else the scanned
@@ -279,7 +319,7 @@ impl Boundary {
         if !self.lexically_inside(&abs) {
             return Err(ReadError::Outside { symlink: false });
         }
-        let canon = std::fs::canonicalize(&abs).map_err(|e| io_error(&e))?;
+        let canon = canonicalize_cached(&abs).map_err(|e| io_error(&e))?;
         if !self.lexically_inside(&canon) {
             return Err(ReadError::Outside { symlink: true });
         }
