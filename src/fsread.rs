@@ -14,8 +14,8 @@
 //! 4. it is decoded once: invalid UTF-8 is replaced, and the offset of the first invalid byte is
 //!    kept so that the caller reports it (`SLE007 unreadable-file`) instead of hiding it.
 
-use std::io::Read;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// Largest file sandlint reads (Dockerfiles and Compose files are small; this bounds memory).
