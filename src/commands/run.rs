@@ -431,15 +431,15 @@ mod imp {
                 f.display()
             )));
         }
-        let meta =
-            std::fs::metadata(&real).map_err(|e| invalid(format!("--config {shown}: {e}")))?;
-        if !meta.is_file() || meta.len() > 1024 * 1024 {
+        // The one bounded reader: a regular file, opened without blocking, read once.
+        let read = crate::fsread::read(&real, None)
+            .map_err(|e| invalid(format!("--config {shown} {}", e.describe())))?;
+        if read.text.len() > 1024 * 1024 || read.invalid_utf8.is_some() {
             return Err(invalid(format!(
-                "--config {shown} is not a regular file of at most 1 MiB"
+                "--config {shown} is not a UTF-8 file of at most 1 MiB"
             )));
         }
-        let text = std::fs::read_to_string(&real)
-            .map_err(|e| invalid(format!("--config {shown}: {e}")))?;
+        let text = read.text;
         let config: RunConfig =
             toml::from_str(&text).map_err(|e| invalid(format!("--config {shown}: {e}")))?;
         let reason = config
