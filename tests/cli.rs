@@ -655,3 +655,38 @@ fn broken_pipe_is_not_an_error_in_any_format() {
         assert_eq!(text(&o.stderr), "", "{format}");
     }
 }
+
+/// A skipped test says so outside cargo's capture (issue 10: "the loud SKIPPED messages are
+/// invisible without --nocapture"): the line lands in `target/test-skips.log` (and on the
+/// terminal when there is one), and the `SANDLINT_REQUIRE_*` variable turns it into a failure.
+#[test]
+fn skips_are_recorded_outside_the_capture_and_fail_when_required() {
+    let test = format!("skip-probe-{}", std::process::id());
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("skips.log");
+    common::skip_or_fail_to(
+        &log,
+        "SANDLINT_REQUIRE_NOTHING_IS_SET",
+        &test,
+        "a probe tool is missing",
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines().any(|l| l
+            == format!(
+                "*** SKIPPED {test}: a probe tool is missing \
+                 (set SANDLINT_REQUIRE_NOTHING_IS_SET=1 to make this a failure) ***"
+            )),
+        "{text}"
+    );
+    // With the variable at 1 it panics, naming the variable and what is missing.
+    let required = format!("SANDLINT_REQUIRE_PROBE_{}", std::process::id());
+    // SAFETY: a variable name no other test reads.
+    unsafe { std::env::set_var(&required, "1") };
+    let err = std::panic::catch_unwind(|| {
+        common::skip_or_fail_to(&log, &required, &test, "probe missing")
+    })
+    .unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert_eq!(msg, &format!("{required}=1 but probe missing"));
+}

@@ -80,13 +80,10 @@ fn pre_commit() -> Option<&'static str> {
     if found {
         return Some("pre-commit");
     }
-    if std::env::var("SANDLINT_REQUIRE_PRECOMMIT").is_ok_and(|v| v == "1") {
-        panic!(
-            "SANDLINT_REQUIRE_PRECOMMIT=1 but `pre-commit` is not on PATH (pip install pre-commit)"
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPED: `pre-commit` not on PATH; the pre-commit hook tests did not run ***\n"
+    common::skip_or_fail(
+        "SANDLINT_REQUIRE_PRECOMMIT",
+        "the pre-commit hook tests",
+        "`pre-commit` is not on PATH (pip install pre-commit)",
     );
     None
 }

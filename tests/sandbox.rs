@@ -1853,10 +1853,7 @@ fn live_suite() {
     let runtime = rt();
     let Some(docker) = runtime.block_on(connect()) else {
         let msg = "no Docker daemon reachable (DOCKER_HOST or /var/run/docker.sock)";
-        if std::env::var("SANDLINT_REQUIRE_DOCKER").is_ok_and(|v| v == "1") {
-            panic!("{msg}, and SANDLINT_REQUIRE_DOCKER=1");
-        }
-        eprintln!("\n!!!!!!!! SKIPPING the live sandbox tests: {msg} !!!!!!!!\n");
+        common::skip_or_fail("SANDLINT_REQUIRE_DOCKER", "the live sandbox tests", msg);
         return;
     };
     let busybox = find_busybox()

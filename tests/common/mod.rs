@@ -91,15 +91,10 @@ pub fn shared_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    if std::env::var("SANDLINT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!(
-            "SANDLINT_REQUIRE_SHARED=1 but {} does not exist",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPED: {} not found; corpus/spec tests did not run ***\n",
-        dir.display()
+    skip_or_fail(
+        "SANDLINT_REQUIRE_SHARED",
+        "corpus/spec tests",
+        &format!("{} does not exist", dir.display()),
     );
     None
 }
@@ -200,4 +195,35 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
         .unwrap_or_default()
+}
+
+/// A test that cannot run here because `what` is missing: panics when the environment variable
+/// `require` is `1` (CI sets every `SANDLINT_REQUIRE_*`), otherwise says so where a person sees
+/// it. `cargo test` captures a passing test's stderr, so the line also goes to the controlling
+/// terminal (`/dev/tty`) when there is one, and is appended to `target/test-skips.log`, which a
+/// script or CI job can read afterwards. Returns so the caller can `return` from the test.
+pub fn skip_or_fail(require: &str, test: &str, what: &str) {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-skips.log");
+    skip_or_fail_to(&log, require, test, what);
+}
+
+/// [`skip_or_fail`] with the log file named.
+pub fn skip_or_fail_to(log: &Path, require: &str, test: &str, what: &str) {
+    if std::env::var(require).is_ok_and(|v| v == "1") {
+        panic!("{require}=1 but {what}");
+    }
+    let line = format!("*** SKIPPED {test}: {what} (set {require}=1 to make this a failure) ***");
+    eprintln!("\n{line}\n");
+    if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        use std::io::Write;
+        let _ = writeln!(tty, "{line}");
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        use std::io::Write;
+        let _ = writeln!(f, "{line}");
+    }
 }

@@ -461,12 +461,10 @@ fn docker_compose_config_agrees() {
         .output()
         .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("v2"));
     if !works {
-        assert!(
-            std::env::var_os("SANDLINT_REQUIRE_COMPOSE").is_none(),
-            "SANDLINT_REQUIRE_COMPOSE is set but `{bin}` (Compose v2) is not available"
-        );
-        eprintln!(
-            "SKIPPED docker_compose_config_agrees: no Compose v2 `{bin}` (set SANDLINT_DOCKER_COMPOSE)"
+        crate::common::skip_or_fail(
+            "SANDLINT_REQUIRE_COMPOSE",
+            "docker_compose_config_agrees",
+            &format!("no Compose v2 `{bin}` (set SANDLINT_DOCKER_COMPOSE)"),
         );
         return;
     }
