@@ -62,7 +62,7 @@ impl Baseline {
             UsageError::new(format!(
                 "cannot write baseline {}: {}",
                 path.display(),
-                crate::discover::io_message(&e)
+                crate::source::io_message(&e)
             ))
         })
     }

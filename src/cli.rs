@@ -2,7 +2,13 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::init::{Extra, Template};
+use crate::report::OutputFormat;
+#[cfg(feature = "sandbox")]
+use crate::sandbox::Lang;
 
 /// A security linter for Dockerfiles and Docker Compose files.
 #[derive(Debug, Parser)]
@@ -21,9 +27,9 @@ pub enum Command {
     /// Find Dockerfiles and Compose files under PATHS and report security findings.
     Check(Box<CheckArgs>),
     /// Write hardened sandbox configs (Dockerfiles, compose.yaml, .sandlint.toml) that pass `check`.
-    Init(Box<crate::commands::init::InitArgs>),
+    Init(Box<InitArgs>),
     /// Run a command in a hardened, verified sandbox container (Docker Engine API).
-    Run(Box<crate::commands::run::RunArgs>),
+    Run(Box<RunArgs>),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -183,27 +189,6 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Rich reports with source snippets (default).
-    Full,
-    /// One line per finding: `path:line:col: severity CODE message` (editors, grep).
-    #[value(alias = "compact")]
-    Concise,
-    /// Versioned JSON document (see README).
-    Json,
-    /// SARIF 2.1.0 (GitHub code scanning and other SARIF viewers).
-    Sarif,
-    /// GitHub Actions workflow commands (inline annotations on pull requests).
-    Github,
-    /// GitLab Code Quality report (JSON).
-    Gitlab,
-    /// JUnit XML (one test case per finding).
-    Junit,
-    /// Checkstyle XML.
-    Checkstyle,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Error,
     Warning,
@@ -224,3 +209,249 @@ pub enum RulesFormat {
     Json,
     Markdown,
 }
+
+/// Options of `sandlint init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the files (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// What the images are built for.
+    #[arg(long, value_enum, default_value_t = Template::Python)]
+    pub template: Template,
+
+    /// Base image for both Dockerfiles instead of the template's (pin it by digest:
+    /// `IMAGE@sha256:<digest>`).
+    #[arg(long, value_name = "IMAGE")]
+    pub base_image: Option<String>,
+
+    /// Also write these files (comma-separated or repeated).
+    #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "EXTRA")]
+    pub with: Vec<Extra>,
+
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print what would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Options of `sandlint run` (without the `sandbox` feature: none; the command fails).
+#[cfg(not(feature = "sandbox"))]
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The command to run in the sandbox (after `--`).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Options of `sandlint run`.
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Hardened by default: non-root user, read-only root filesystem, size-limited \
+                  noexec /tmp, all capabilities dropped, no-new-privileges, no network, memory/CPU/pids \
+                  limits, an init process, no Docker socket. The planned container is checked with \
+                  the rules (preset `sandbox`) before it is created, and inspected after it starts.\n\n\
+                  Exit status: the command's; 124 timeout; 137 OOM-killed; 125 refused or sandlint/daemon failure; \
+                  141 output reader gone; 128+n on signal n."
+)]
+pub struct RunArgs {
+    /// The image to run [default with --code/--file: busybox:stable, python:3.13-slim or
+    /// node:22-slim by --lang]. Never pulled.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "compose")]
+    pub image: Option<String>,
+
+    /// Take the image and settings from a Compose service (builds `build:` if the image is missing).
+    #[arg(long, value_name = "FILE", requires = "service")]
+    pub compose: Option<PathBuf>,
+
+    /// The service of --compose.
+    #[arg(long, value_name = "NAME", requires = "compose")]
+    pub service: Option<String>,
+
+    /// Run this snippet with the interpreter of --lang (arguments after `--` are passed to it).
+    #[arg(long, value_name = "STRING", conflicts_with = "file")]
+    pub code: Option<String>,
+
+    /// Run this file (mounted read-only) with the interpreter of --lang [default: by extension].
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// The language of --code / --file [default: sh, or from the --file extension].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+
+    /// Run as this user (`uid[:gid]` or name) [default: the image's non-root USER, else 65534:65534].
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Allow running as root (refused otherwise).
+    #[arg(long)]
+    pub allow_root: bool,
+
+    /// Memory limit (swap is set equal: no swap), e.g. 256m, 1g [default: 512m].
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub memory: Option<i64>,
+
+    /// CPU limit, e.g. 0.5, 2 [default: 1].
+    #[arg(long, value_name = "N", value_parser = parse_cpus)]
+    pub cpus: Option<i64>,
+
+    /// Maximum number of processes [default: 256].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub pids: Option<i64>,
+
+    /// Kill the command after this long (e.g. 30s, 2m, 500ms); exit 124.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Keep at most this much of each of stdout and stderr (e.g. 1MiB, 64k).
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_bytes)]
+    pub output_limit: i64,
+
+    /// Size of the /tmp tmpfs.
+    #[arg(long, value_name = "SIZE", default_value = "64m", value_parser = parse_bytes)]
+    pub tmp_size: i64,
+
+    /// Network mode (`none` unless asked; `host` is refused by the rules).
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+
+    /// Set an environment variable (`KEY=VALUE`, or `KEY` to pass this process's value).
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Mount a host path: `SRC:DST[:ro|rw]` (read-only unless `rw`).
+    #[arg(long = "mount", value_name = "SRC:DST:ro")]
+    pub mounts: Vec<String>,
+
+    /// Mount this directory read-write at /workspace (the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+
+    /// Run despite error-level findings of these rules (names or codes, comma-separated).
+    /// Suppressions written in the Compose file never relax the isolation rules; this does.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub allow: Vec<String>,
+
+    /// The invoker's run configuration (TOML: `allow = ["RULE", ...]`, `reason = "..."`); it
+    /// must lie outside the Compose project, the workspace and every writable mount.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The OCI runtime for the container, e.g. `runsc` (gVisor) or `kata-runtime`; verified
+    /// against the daemon's view of the container [default: the daemon's].
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Option<String>,
+
+    /// Run even if the daemon did not apply a protection (the result lists which).
+    #[arg(long)]
+    pub allow_degraded: bool,
+
+    /// Add a label to the container (`KEY=VALUE`).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// Feed sandlint's stdin to the command (closed at its end). On by default when stdin is
+    /// not a terminal (`echo hi | sandlint run ... -- cat`).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+
+    /// Print one JSON result object instead of streaming the output.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the planned container (as a Compose service) and the rules' findings; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Remove leftover containers carrying sandlint's label (whose sandlint process is gone), then exit.
+    #[arg(long, conflicts_with_all = ["image", "compose", "code", "file"])]
+    pub gc: bool,
+
+    /// Internal: be the watchdog of this container (started by `sandlint run` itself).
+    #[arg(
+        long,
+        hide = true,
+        value_name = "CONTAINER",
+        requires = "watchdog_deadline"
+    )]
+    pub watchdog: Option<String>,
+
+    /// Internal: the watchdog's deadline (Unix seconds).
+    #[arg(long, hide = true, value_name = "UNIX")]
+    pub watchdog_deadline: Option<u64>,
+
+    /// The command to run in the sandbox (after `--`).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[cfg(feature = "sandbox")]
+fn parse_bytes(s: &str) -> Result<i64, String> {
+    crate::sandbox::profile::parse_bytes(s)
+        .ok_or_else(|| format!("`{s}` is not a size (e.g. 512m, 1g, 1048576)"))
+}
+
+#[cfg(feature = "sandbox")]
+fn parse_cpus(s: &str) -> Result<i64, String> {
+    crate::sandbox::profile::parse_cpus(s)
+        .ok_or_else(|| format!("`{s}` is not a CPU count (e.g. 0.5, 2)"))
+}
+
+#[cfg(feature = "sandbox")]
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::sandbox::profile::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration (e.g. 30s, 2m, 500ms)"))
+}
+
+/// `clap::ValueEnum` for a type of a lower layer, which stays free of clap: its values in order,
+/// each with its aliases and its help line (what `#[derive(ValueEnum)]` took from doc comments).
+macro_rules! value_enum {
+    ($ty:ident { $($variant:ident => $name:literal $([$($alias:literal),*])? $(: $help:literal)?),* $(,)? }) => {
+        impl ValueEnum for $ty {
+            fn value_variants<'a>() -> &'a [Self] {
+                &[$($ty::$variant),*]
+            }
+
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(match self {
+                    $($ty::$variant => PossibleValue::new($name) $($(.alias($alias))*)? $(.help($help))?,)*
+                })
+            }
+        }
+    };
+}
+
+value_enum!(OutputFormat {
+    Full => "full": "Rich reports with source snippets (default)",
+    Concise => "concise" ["compact"]: "One line per finding: `path:line:col: severity CODE message` (editors, grep)",
+    Json => "json": "Versioned JSON document (see README)",
+    Sarif => "sarif": "SARIF 2.1.0 (GitHub code scanning and other SARIF viewers)",
+    Github => "github": "GitHub Actions workflow commands (inline annotations on pull requests)",
+    Gitlab => "gitlab": "GitLab Code Quality report (JSON)",
+    Junit => "junit": "JUnit XML (one test case per finding)",
+    Checkstyle => "checkstyle": "Checkstyle XML",
+});
+
+value_enum!(Template {
+    Python => "python": "Python 3.12 (`python:3.12-slim`, pinned by digest)",
+    Node => "node": "Node.js 22 (`node:22-slim`, pinned by digest)",
+    Generic => "generic": "Any base image with a POSIX shell, even a minimal busybox (`debian:bookworm-slim` by default)",
+});
+
+value_enum!(Extra {
+    PreCommit => "pre-commit": "`.pre-commit-config.yaml` with the sandlint hook",
+    Github => "github": "`.github/workflows/sandlint.yml`: check, SARIF upload, pull-request annotations",
+});
+
+#[cfg(feature = "sandbox")]
+value_enum!(Lang {
+    Python => "python",
+    Node => "node",
+    Sh => "sh",
+});

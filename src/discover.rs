@@ -3,7 +3,24 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::linter::FileKind;
+use crate::source::io_message;
+
+/// What kind of file a path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Dockerfile,
+    Compose,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Dockerfile => "dockerfile",
+            FileKind::Compose => "compose",
+        }
+    }
+}
 
 /// A file to check.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -752,22 +769,6 @@ fn walk_error(err: &ignore::Error) -> WalkError {
         other => other.to_string(),
     };
     WalkError { path, message }
-}
-
-/// A short, lowercase description of an I/O error.
-pub fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => {
-            let s = e.to_string();
-            // "Is a directory (os error 21)" -> "is a directory (os error 21)"
-            let mut c = s.chars();
-            c.next()
-                .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::source::normalize;
 
 /// Largest file sandlint reads (Dockerfiles and Compose files are small; this bounds memory).
 /// Standard input has the same cap.
@@ -93,7 +95,7 @@ pub fn read_capped(r: &mut dyn Read, cap: u64) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::new();
     r.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| ReadError::Io(crate::discover::io_message(&e)))?;
+        .map_err(|e| ReadError::Io(crate::source::io_message(&e)))?;
     if bytes.len() as u64 > cap {
         return Err(ReadError::TooLarge);
     }
@@ -127,7 +129,7 @@ fn io_error(e: &std::io::Error) -> ReadError {
     if e.kind() == std::io::ErrorKind::NotFound {
         ReadError::NotFound
     } else {
-        ReadError::Io(crate::discover::io_message(e))
+        ReadError::Io(crate::source::io_message(e))
     }
 }
 
@@ -175,30 +177,6 @@ fn open(path: &Path, nofollow: bool) -> Result<std::fs::File, ReadError> {
     #[cfg(not(unix))]
     let _ = nofollow;
     opts.open(path).map_err(|e| io_error(&e))
-}
-
-/// Removes `.` and resolvable `..` components without touching the filesystem.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let last_is_normal =
-                    matches!(out.components().next_back(), Some(Component::Normal(_)));
-                if last_is_normal {
-                    out.pop();
-                } else if !matches!(out.components().next_back(), Some(Component::RootDir)) {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
 }
 
 /// `path` made absolute (against the working directory) and normalized, without touching the

@@ -7,28 +7,12 @@ use std::sync::Arc;
 use crate::compose::{self, model::Value};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
+use crate::discover::FileKind;
 use crate::dockerfile::{self, model::Dockerfile};
 use crate::fsread::{Boundary, ReadError};
 use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Refused, Rule};
-use crate::source::{FileRef, SourceFile, Span, display_path};
+use crate::source::{FileRef, SourceFile, Span, display_path, normalize};
 use crate::suppress;
-
-/// What kind of file a path holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileKind {
-    Dockerfile,
-    Compose,
-}
-
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Dockerfile => "dockerfile",
-            FileKind::Compose => "compose",
-        }
-    }
-}
 
 /// Which rules run, and at which severity.
 #[derive(Debug, Clone, Default)]
@@ -897,7 +881,7 @@ fn resolve_builds(
             Ok(_) => {}
             Err(ReadError::NotFound) => continue,
             Err(e) => {
-                let clipped = crate::rules::clip(&context, 48);
+                let clipped = crate::source::clip(&context, 48);
                 refused.push(refusal(
                     context_span,
                     format!(
@@ -937,7 +921,7 @@ fn resolve_builds(
         match failed {
             None | Some(ReadError::NotFound) => {}
             Some(e) => {
-                let clipped = crate::rules::clip(&dockerfile, 48);
+                let clipped = crate::source::clip(&dockerfile, 48);
                 refused.push(refusal(
                     dockerfile_span,
                     format!("dockerfile `{clipped}` {}; it was not read", e.describe()),
@@ -984,7 +968,7 @@ fn env_files(
                 .get(usize::from(entry.span.file))
                 .map_or_else(|| PathBuf::from("."), |f| f.dir().to_path_buf());
             let path = normalize(&dir.join(rel));
-            let clipped = crate::rules::clip(rel, 48);
+            let clipped = crate::source::clip(rel, 48);
             let file = match read_source(&path, boundary) {
                 Ok(f) => f,
                 Err(ReadError::NotFound) => continue,
@@ -1142,9 +1126,4 @@ pub fn context_files(context_dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-/// Removes `.` and resolvable `..` components without touching the filesystem.
-pub fn normalize(path: &Path) -> PathBuf {
-    crate::fsread::normalize(path)
 }

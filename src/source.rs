@@ -3,7 +3,7 @@
 //! Every model node carries a [`Span`] (a byte range into one [`SourceFile`]).
 //! Lines and columns are computed only when a finding is reported.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 /// A half-open byte range `start..end` into a source file's text.
@@ -260,5 +260,88 @@ mod tests {
         // byte 7 is after the 3-byte heart
         assert_eq!(f.line_col(7), LineCol { line: 2, column: 3 });
         assert_eq!(f.line_col(100), LineCol { line: 3, column: 1 });
+    }
+}
+
+// Small text and path helpers shared by every layer.
+
+/// Removes `.` and resolvable `..` components without touching the filesystem.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else if !matches!(out.components().next_back(), Some(Component::RootDir)) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// A short, lowercase description of an I/O error.
+pub fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let s = e.to_string();
+            // "Is a directory (os error 21)" -> "is a directory (os error 21)"
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Values longer than this many characters are clipped in messages; shorter ones are shown
+/// whole, so a name in a message (a service, an image, a path) can be pasted into a fix.
+pub const CLIP_LIMIT: usize = 200;
+
+/// `s` for a message: whole, unless it is longer than [`CLIP_LIMIT`] characters; then its first
+/// characters followed by `… (clipped, N characters)`, so a reader knows it was cut.
+///
+/// `_hint` is the width a caller once clipped to; names are no longer cut short to fit a line.
+pub fn clip(s: &str, _hint: usize) -> String {
+    let n = s.chars().count();
+    if n <= CLIP_LIMIT {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(CLIP_LIMIT).collect();
+    out.push_str(&format!("… (clipped, {n} characters)"));
+    out
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::{CLIP_LIMIT, clip};
+
+    #[test]
+    fn names_are_never_cut_short() {
+        let image = "docker.all-hands.dev/all-hands-ai/runtime:0.59-nikolaik";
+        assert_eq!(clip(image, 24), image);
+        let exact = "x".repeat(CLIP_LIMIT);
+        assert_eq!(clip(&exact, 8), exact);
+    }
+
+    #[test]
+    fn huge_values_are_clipped_and_say_so() {
+        let huge = "é".repeat(CLIP_LIMIT + 50);
+        let shown = clip(&huge, 8);
+        assert_eq!(
+            shown,
+            format!("{}… (clipped, 250 characters)", "é".repeat(CLIP_LIMIT))
+        );
     }
 }

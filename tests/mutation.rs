@@ -24,9 +24,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use sandlint::cli::OutputFormat;
 use sandlint::discover;
-use sandlint::linter::{self, FileKind, Selection};
+use sandlint::discover::FileKind;
+use sandlint::linter::{self, Selection};
+use sandlint::report::OutputFormat;
 use sandlint::source::SourceFile;
 
 use common::{Rng, SPECIAL, env_u64, invariants, panic_message};

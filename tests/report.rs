@@ -12,9 +12,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use sandlint::cli::OutputFormat;
 use sandlint::diagnostic::{Diagnostic, Suppression, SuppressionKind};
-use sandlint::linter::{self, FileKind, Selection};
+use sandlint::discover::FileKind;
+use sandlint::linter::{self, Selection};
+use sandlint::report::OutputFormat;
 use sandlint::report::{self, ReportCtx};
 use sandlint::source::SourceFile;
 use serde_json::Value;

@@ -13,8 +13,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use sandlint::config::Config;
+use sandlint::discover::FileKind;
 use sandlint::docs;
-use sandlint::linter::{FileKind, LintOptions, Selection, lint_file_with};
+use sandlint::linter::{LintOptions, Selection, lint_file_with};
 use sandlint::source::SourceFile;
 
 const HEADINGS: &[&str] = &["## What it does", "## Why is this bad?", "## Example"];

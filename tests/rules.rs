@@ -107,7 +107,7 @@ fn message_conventions() {
             .split('`')
             .skip(1)
             .step_by(2)
-            .all(|v| v.chars().count() <= sandlint::rules::CLIP_LIMIT + 40);
+            .all(|v| v.chars().count() <= sandlint::source::CLIP_LIMIT + 40);
         if first.is_uppercase()
             || m.ends_with('.')
             || words.chars().count() > 100

@@ -18,8 +18,9 @@
 mod invariants;
 
 use libfuzzer_sys::fuzz_target;
-use sandlint::cli::OutputFormat;
-use sandlint::linter::{self, FileKind, LintOptions, Selection};
+use sandlint::report::OutputFormat;
+use sandlint::discover::FileKind;
+use sandlint::linter::{self, LintOptions, Selection};
 use sandlint::source::SourceFile;
 
 fuzz_target!(

@@ -11,11 +11,12 @@ use crate::baseline::Baseline;
 use crate::cli::{CheckArgs, FailOn, KindArg};
 use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::discover::{self, Candidate, WalkError, io_message};
+use crate::discover::FileKind;
+use crate::discover::{self, Candidate, WalkError};
 use crate::fsread::{self, Boundary, ReadError};
-use crate::linter::{self, FileKind, FileResult, LintOptions, Selection};
+use crate::linter::{self, FileResult, LintOptions, Selection};
 use crate::report::{self, ReportCtx};
-use crate::source::{SourceFile, display_path};
+use crate::source::{SourceFile, display_path, io_message};
 use crate::{ExitStatus, UsageError};
 
 pub fn check(
@@ -148,16 +149,20 @@ pub fn check(
     // checked by no one. Findings both projects share are reported once (`linter::sort`).
     let mut covered: HashSet<PathBuf> = HashSet::new();
     results.retain(|r| {
-        let own = linter::normalize(&r.file.path);
+        let own = crate::source::normalize(&r.file.path);
         if covered.contains(&own)
             && r.extra_files
                 .iter()
-                .all(|f| covered.contains(&linter::normalize(&f.path)))
+                .all(|f| covered.contains(&crate::source::normalize(&f.path)))
         {
             return false;
         }
         covered.insert(own);
-        covered.extend(r.extra_files.iter().map(|f| linter::normalize(&f.path)));
+        covered.extend(
+            r.extra_files
+                .iter()
+                .map(|f| crate::source::normalize(&f.path)),
+        );
         true
     });
     let mut built_by: HashMap<PathBuf, Vec<crate::rules::BuiltBy>> = HashMap::new();
@@ -173,7 +178,7 @@ pub fn check(
         .map(|(c, config)| {
             let mut opts = options(args, &boundaries, config, &c.root);
             opts.built_by = built_by
-                .get(&linter::normalize(&c.path))
+                .get(&crate::source::normalize(&c.path))
                 .cloned()
                 .unwrap_or_default();
             check_candidate(c, kind_arg, &opts)
@@ -244,7 +249,7 @@ pub fn check(
     let files: Vec<_> = results
         .iter()
         .flat_map(|r| std::iter::once(&r.file).chain(r.extra_files.iter()))
-        .filter(|f| seen.insert(linter::normalize(&f.path)))
+        .filter(|f| seen.insert(crate::source::normalize(&f.path)))
         .cloned()
         .collect();
     let cx = ReportCtx {

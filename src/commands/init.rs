@@ -2,42 +2,11 @@
 //! unless `--force`; `--dry-run` prints the files instead of writing them.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 
-use clap::Args;
-
-use crate::init::{self, Extra, Options, PlannedFile, Template};
+use crate::cli::InitArgs;
+use crate::init::{self, Extra, Options, PlannedFile};
 use crate::source::display_path;
 use crate::{ExitStatus, UsageError};
-
-/// Options of `sandlint init`.
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Where to write the files (created if missing).
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
-
-    /// What the images are built for.
-    #[arg(long, value_enum, default_value_t = Template::Python)]
-    pub template: Template,
-
-    /// Base image for both Dockerfiles instead of the template's (pin it by digest:
-    /// `IMAGE@sha256:<digest>`).
-    #[arg(long, value_name = "IMAGE")]
-    pub base_image: Option<String>,
-
-    /// Also write these files (comma-separated or repeated).
-    #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "EXTRA")]
-    pub with: Vec<Extra>,
-
-    /// Overwrite files that already exist.
-    #[arg(long)]
-    pub force: bool,
-
-    /// Print what would be written; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
 
 pub fn init(
     args: &InitArgs,

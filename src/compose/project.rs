@@ -175,7 +175,7 @@ struct Loading<'a> {
 impl Loading<'_> {
     /// Parses a file and gives it the next number.
     fn add(&mut self, file: FileRef) -> Option<u16> {
-        let key = crate::linter::normalize(&file.path);
+        let key = crate::source::normalize(&file.path);
         if let Some(&i) = self.by_path.get(&key) {
             return Some(i);
         }
@@ -264,7 +264,7 @@ impl Loading<'_> {
             );
             return None;
         }
-        let path = crate::linter::normalize(&self.dir_of(span).join(rel));
+        let path = crate::source::normalize(&self.dir_of(span).join(rel));
         if let Some(&i) = self.by_path.get(&path) {
             return Some(i);
         }
@@ -288,7 +288,7 @@ impl Loading<'_> {
             ) => {
                 let message = format!(
                     "{what} `{}` {}; it was not read",
-                    crate::rules::clip(rel, 48),
+                    crate::source::clip(rel, 48),
                     e.describe()
                 );
                 if e.is_outside() {
@@ -313,7 +313,7 @@ impl Loading<'_> {
                 );
                 self.gap(
                     span,
-                    format!("{what} `{}` not found", crate::rules::clip(rel, 48)),
+                    format!("{what} `{}` not found", crate::source::clip(rel, 48)),
                     &help,
                 );
                 None
@@ -470,8 +470,8 @@ impl Loading<'_> {
                 service.span,
                 format!(
                     "service `{}` extends `{}`, which is not defined there",
-                    crate::rules::clip(name, 30),
-                    crate::rules::clip(&base_name, 30)
+                    crate::source::clip(name, 30),
+                    crate::source::clip(&base_name, 30)
                 ),
                 "fix the `extends` reference",
             );

@@ -32,7 +32,7 @@ fn hook_files_pattern() -> &'static str {
 }
 
 /// What the images are built for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Template {
     /// Python 3.12 (`python:3.12-slim`, pinned by digest).
     #[default]
@@ -44,7 +44,7 @@ pub enum Template {
 }
 
 /// Optional extra files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Extra {
     /// `.pre-commit-config.yaml` with the sandlint hook.
     PreCommit,
@@ -309,7 +309,7 @@ pub fn conflicts(dir: &Path, files: &[PlannedFile]) -> Vec<String> {
 
 /// Writing one file failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {}", path.display(), crate::discover::io_message(source))]
+#[error("cannot write {}: {}", path.display(), crate::source::io_message(source))]
 pub struct WriteError {
     pub path: PathBuf,
     #[source]

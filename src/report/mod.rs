@@ -12,7 +12,6 @@ mod sarif;
 
 use std::io::{self, Write};
 
-use crate::cli::OutputFormat;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{Skipped, WalkError};
 use crate::source::{FileRef, LineCol};
@@ -79,6 +78,27 @@ pub trait Emitter {
         diagnostics: &[Diagnostic],
         cx: &ReportCtx,
     ) -> io::Result<()>;
+}
+
+/// The report formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Rich reports with source snippets (default).
+    Full,
+    /// One line per finding: `path:line:col: severity CODE message` (editors, grep).
+    Concise,
+    /// Versioned JSON document (see README).
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands (inline annotations on pull requests).
+    Github,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
+    /// JUnit XML (one test case per finding).
+    Junit,
+    /// Checkstyle XML.
+    Checkstyle,
 }
 
 /// Renders a whole report to a string (tests, doc examples).

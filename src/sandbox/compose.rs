@@ -170,7 +170,7 @@ fn accepted_rules(
             .collect(),
     );
     let result =
-        crate::linter::lint_file_with(main.clone(), crate::linter::FileKind::Compose, &opts);
+        crate::linter::lint_file_with(main.clone(), crate::discover::FileKind::Compose, &opts);
     let scope = format!("service:{service}");
     let mut out: Vec<(String, String)> = Vec::new();
     let mut overridden: Vec<String> = Vec::new();

@@ -142,7 +142,7 @@ pub struct Allowed {
 }
 
 /// The language of a snippet (`--code` / `--file`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Python,

@@ -28,7 +28,8 @@ use super::{
 };
 use crate::config::{Config, Preset};
 use crate::diagnostic::Severity;
-use crate::linter::{FileKind, LintOptions, Selection, lint_file_with};
+use crate::discover::FileKind;
+use crate::linter::{LintOptions, Selection, lint_file_with};
 use crate::source::SourceFile;
 
 /// How to build a missing image (from a Compose service's `build:`).

@@ -11,9 +11,9 @@
 //!   every format only when [`HUMAN_OUTPUT_ESCAPED`] is set.
 #![allow(dead_code, reason = "each user takes part of it")]
 
-use sandlint::cli::OutputFormat;
 use sandlint::diagnostic::Diagnostic;
 use sandlint::linter::FileResult;
+use sandlint::report::OutputFormat;
 use sandlint::report::{self, ReportCtx};
 use sandlint::source::{FileRef, Span};
 

@@ -13,10 +13,10 @@ pub mod invariants;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use sandlint::cli::OutputFormat;
 use sandlint::diagnostic::Diagnostic;
 use sandlint::discover;
 use sandlint::linter::{self, FileResult, Selection};
+use sandlint::report::OutputFormat;
 use sandlint::report::{self, ReportCtx};
 use sandlint::source::{SourceFile, display_path};
 

@@ -19,9 +19,10 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use sandlint::cli::OutputFormat;
-use sandlint::linter::{self, FileKind, FileResult, Selection};
+use sandlint::discover::FileKind;
+use sandlint::linter::{self, FileResult, Selection};
 use sandlint::report;
+use sandlint::report::OutputFormat;
 use sandlint::source::SourceFile;
 
 use crate::common::{self, Rng, SPECIAL, env_u64, invariants, panic_message};

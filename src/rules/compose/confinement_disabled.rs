@@ -52,7 +52,7 @@ impl Rule for ConfinementDisabled {
                     format!(
                         "service `{}` disables {what} (`{}`)",
                         super::svc(service),
-                        crate::rules::clip(entry.value.text().trim(), 22)
+                        crate::source::clip(entry.value.text().trim(), 22)
                     ),
                 )
                 .help(help);

@@ -33,13 +33,13 @@ impl Rule for ContainerSocketMount {
                     Some(SocketMount::Socket(path)) => {
                         format!(
                             "service `{name}` mounts runtime socket `{}`",
-                            crate::rules::clip(&path, 22)
+                            crate::source::clip(&path, 22)
                         )
                     }
                     Some(SocketMount::Directory(path)) => {
                         format!(
                             "service `{name}` mounts runtime socket directory `{}`",
-                            crate::rules::clip(&path, 22)
+                            crate::source::clip(&path, 22)
                         )
                     }
                 };

@@ -72,7 +72,7 @@ impl Rule for CredentialInEnvironment {
                 let Some(kind) = literal_credential(var) else {
                     continue;
                 };
-                let key = crate::rules::clip(&var.key.value, 26);
+                let key = crate::source::clip(&var.key.value, 26);
                 let name = super::svc(service);
                 let message = match kind {
                     Literal::Secret => format!("service `{name}` sets `{key}` to a literal value"),
@@ -103,15 +103,15 @@ impl Rule for CredentialInEnvironment {
                 if !literal && !has_url_credentials(raw) {
                     continue;
                 }
-                let name = crate::rules::clip(&env.service, 20);
-                let key = crate::rules::clip(&entry.key.value, 24);
+                let name = crate::source::clip(&env.service, 20);
+                let key = crate::source::clip(&entry.key.value, 24);
                 let file_name = env
                     .file
                     .path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned());
                 let env_name =
-                    crate::rules::clip(file_name.as_deref().unwrap_or(&env.file.display), 28);
+                    crate::source::clip(file_name.as_deref().unwrap_or(&env.file.display), 28);
                 cx.report_in(
                     &env.file,
                     entry.key.span,

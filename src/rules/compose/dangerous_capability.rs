@@ -45,7 +45,7 @@ impl Rule for DangerousCapability {
                     continue;
                 };
                 let Some(why) = why(text) else { continue };
-                let shown = crate::rules::clip(text.trim(), 20);
+                let shown = crate::source::clip(text.trim(), 20);
                 cx.report(
                     cap.span,
                     format!("service `{}` adds `{shown}` ({why})", super::svc(service)),

@@ -28,7 +28,7 @@ impl Rule for HostDeviceMapped {
                     device.span,
                     format!(
                         "service `{name}` maps host device `{}`",
-                        crate::rules::clip(host, 36)
+                        crate::source::clip(host, 36)
                     ),
                 )
                 .help("remove the device, or map it read-only (`:r`) if the service only reads it");
@@ -44,7 +44,7 @@ impl Rule for HostDeviceMapped {
                     rule.span,
                     format!(
                         "service `{name}` allows access to every host device (`{}`)",
-                        crate::rules::clip(text.trim(), 16)
+                        crate::source::clip(text.trim(), 16)
                     ),
                 )
                 .help("allow only the devices the service needs, e.g. `c 189:* rwm`");

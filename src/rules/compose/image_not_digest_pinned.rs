@@ -24,12 +24,12 @@ impl Rule for ImageNotDigestPinned {
                 format!(
                     "service `{}` image `{}` is not pinned by digest",
                     super::svc(service),
-                    crate::rules::clip(image, 24)
+                    crate::source::clip(image, 24)
                 ),
             )
             .help(format!(
                 "append the digest the tag points to: `{}@sha256:<digest>`",
-                crate::rules::clip(image, 40)
+                crate::source::clip(image, 40)
             ));
         }
     }

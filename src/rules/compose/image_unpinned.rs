@@ -30,12 +30,12 @@ impl Rule for ImageUnpinned {
                 format!(
                     "service `{}` image `{}` {what}",
                     super::svc(service),
-                    crate::rules::clip(image, 26)
+                    crate::source::clip(image, 26)
                 ),
             )
             .help(format!(
                 "pin a version tag, ideally with its digest: `{}:<version>@sha256:<digest>`",
-                crate::rules::clip(name, 40)
+                crate::source::clip(name, 40)
             ));
         }
     }

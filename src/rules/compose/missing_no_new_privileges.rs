@@ -65,7 +65,7 @@ impl Rule for MissingNoNewPrivileges {
                         entry.span,
                         format!(
                             "service `{name}` allows privilege escalation (`{}`)",
-                            crate::rules::clip(entry.value.text(), 27)
+                            crate::source::clip(entry.value.text(), 27)
                         ),
                     )
                     .help("set `no-new-privileges:true`");

@@ -124,7 +124,7 @@ impl Rule for MisspelledSecurityKey {
                     format!(
                         "service `{}` has misspelled security key `{}`",
                         super::svc(service),
-                        crate::rules::clip(&key.value, 26)
+                        crate::source::clip(&key.value, 26)
                     ),
                 )
                 .help(help);

@@ -92,7 +92,7 @@ fn pulled_image(service: &Service) -> Option<(&str, Span)> {
 
 /// A service name as shown in messages.
 fn svc(service: &Service) -> String {
-    crate::rules::clip(&service.name.value, 32)
+    crate::source::clip(&service.name.value, 32)
 }
 
 /// Whether a known resource limit means "no limit" to Docker: a number `<= 0` (`0`, `-1`, `0.0`,
@@ -139,7 +139,7 @@ fn check_limit(
             format!(
                 "service `{name}` has an unlimited {what} (`{}: {}`)",
                 key.trim_start_matches("deploy.resources."),
-                crate::rules::clip(first.value.text(), 6)
+                crate::source::clip(first.value.text(), 6)
             ),
         )
         .help(help);
@@ -220,7 +220,8 @@ fn is_socket_dir(path: &str) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_util {
-    use crate::linter::{FileKind, Selection, lint_text};
+    use crate::discover::FileKind;
+    use crate::linter::{Selection, lint_text};
 
     /// `(code, text under the span)` of every finding of `rule` in `text`.
     pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
@@ -299,7 +300,7 @@ mod tests {
              SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n"
         );
         let found = crate::linter::lint_text(
-            crate::linter::FileKind::Compose,
+            crate::discover::FileKind::Compose,
             "compose.yaml",
             &text,
             &crate::linter::Selection::all(),
@@ -317,7 +318,7 @@ mod tests {
             // Names are shown whole (never cut short, so a fix can be pasted): the message
             // around them stays short, and only a value over `CLIP_LIMIT` is clipped.
             assert!(
-                m.chars().count() <= 100 + 2 * crate::rules::CLIP_LIMIT,
+                m.chars().count() <= 100 + 2 * crate::source::CLIP_LIMIT,
                 "{} chars: {m}",
                 m.chars().count()
             );

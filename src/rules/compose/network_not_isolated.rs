@@ -106,14 +106,14 @@ impl Rule for NetworkNotIsolated {
                     mode.span,
                     format!(
                         "service `{name}` can reach the outside (`network_mode: {}`)",
-                        crate::rules::clip(mode.value.text().trim(), 12)
+                        crate::source::clip(mode.value.text().trim(), 12)
                     ),
                 )),
                 Some(Exposure::SharesWith(mode, other)) => Some((
                     mode.span,
                     format!(
                         "service `{name}` can reach the outside via service `{}`",
-                        crate::rules::clip(&other, 16)
+                        crate::source::clip(&other, 16)
                     ),
                 )),
                 Some(Exposure::DefaultNetwork) => Some((
@@ -124,7 +124,7 @@ impl Rule for NetworkNotIsolated {
                     net.span,
                     format!(
                         "service `{name}` can reach the outside via network `{}`",
-                        crate::rules::clip(&net.value, 20)
+                        crate::source::clip(&net.value, 20)
                     ),
                 )),
             };
@@ -139,7 +139,7 @@ impl Rule for NetworkNotIsolated {
                     entry.span,
                     format!(
                         "service `{name}` can reach the host via `{}`",
-                        crate::rules::clip(host, 28)
+                        crate::source::clip(host, 28)
                     ),
                 )
                 .help("remove the entry mapped to `host-gateway`; reach host services through an internal network");

@@ -54,7 +54,7 @@ impl Rule for PortBoundToAllInterfaces {
                 if on_all_interfaces(port) != Some(true) {
                     continue;
                 }
-                let shown = crate::rules::clip(&describe(port), 22);
+                let shown = crate::source::clip(&describe(port), 22);
                 let message = if port.published.is_some() {
                     format!("service `{name}` publishes port `{shown}` on all interfaces")
                 } else {
@@ -66,8 +66,8 @@ impl Rule for PortBoundToAllInterfaces {
                 let published = port.published.as_ref().map_or(target, |p| p.value.text());
                 cx.report(port.span, message).help(format!(
                     "bind it to one interface, e.g. `127.0.0.1:{}:{}`",
-                    crate::rules::clip(published, 20),
-                    crate::rules::clip(target, 20)
+                    crate::source::clip(published, 20),
+                    crate::source::clip(target, 20)
                 ));
             }
         }

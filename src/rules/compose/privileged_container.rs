@@ -21,7 +21,7 @@ impl Rule for PrivilegedContainer {
                     format!(
                         "service `{}` runs privileged (`privileged: {}`)",
                         super::svc(service),
-                        crate::rules::clip(privileged.value.text(), 16)
+                        crate::source::clip(privileged.value.text(), 16)
                     ),
                 )
                 .help("remove `privileged: true` and add only the capabilities the service needs with `cap_add`");

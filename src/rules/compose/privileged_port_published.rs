@@ -34,7 +34,7 @@ impl Rule for PrivilegedPortPublished {
                     format!(
                         "service `{}` publishes privileged host port {}",
                         super::svc(service),
-                        crate::rules::clip(text.trim(), 12)
+                        crate::source::clip(text.trim(), 12)
                     ),
                 )
                 .help("publish a host port of 1024 or above (e.g. `8080:80`), and put a reverse proxy in front if port 80/443 is needed");

@@ -39,7 +39,7 @@ impl Rule for RiskySysctl {
                     format!(
                         "service `{}` sets risky sysctl `{}`",
                         super::svc(service),
-                        crate::rules::clip(&shown, 36)
+                        crate::source::clip(&shown, 36)
                     ),
                 )
                 .help("remove the sysctl; a service that must route (VPN, gateway) should run isolated, with a suppression and a reason");

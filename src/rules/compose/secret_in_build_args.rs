@@ -22,7 +22,7 @@ impl Rule for SecretInBuildArgs {
                 let Some(kind) = literal_credential(arg) else {
                     continue;
                 };
-                let key = crate::rules::clip(&arg.key.value, 20);
+                let key = crate::source::clip(&arg.key.value, 20);
                 let name = super::svc(service);
                 let message = match kind {
                     Literal::Secret => {

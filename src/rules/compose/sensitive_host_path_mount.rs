@@ -194,7 +194,7 @@ impl Rule for SensitiveHostPathMount {
                 let Some(why) = classify(&path, volume.read_only) else {
                     continue;
                 };
-                let shown = crate::rules::clip(source.value.text().trim(), 26);
+                let shown = crate::source::clip(source.value.text().trim(), 26);
                 let message = match why {
                     Why::Sensitive => format!(
                         "service `{}` mounts sensitive host path `{shown}`",

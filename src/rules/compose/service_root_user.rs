@@ -27,7 +27,7 @@ impl Rule for ServiceRootUser {
                             user.span,
                             format!(
                                 "service `{name}` runs as root (`user: {}`)",
-                                crate::rules::clip(text.trim(), 24)
+                                crate::source::clip(text.trim(), 24)
                             ),
                         )
                         .help(HELP);
@@ -66,7 +66,7 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
         (Some(user), _) => (
             format!(
                 "service `{name}` runs as root (its Dockerfile sets `USER {}`)",
-                crate::rules::clip(&user.value, 16)
+                crate::source::clip(&user.value, 16)
             ),
             user.span,
             "the image's user is set to root here",
@@ -85,7 +85,7 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
             (
                 format!(
                     "service `{name}` runs as root (its Dockerfile sets no `USER` and base image `{}` runs as root)",
-                    crate::rules::clip(&image, 60)
+                    crate::source::clip(&image, 60)
                 ),
                 eu.from.span,
                 "no `USER` in this stage or its parents, and this base image runs as root",
@@ -102,7 +102,8 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{findings, messages};
-    use crate::linter::{FileKind, Selection, lint_file};
+    use crate::discover::FileKind;
+    use crate::linter::{Selection, lint_file};
     use crate::source::SourceFile;
 
     const RULE: &str = "service-root-user";

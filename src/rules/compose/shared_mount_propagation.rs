@@ -30,7 +30,7 @@ impl Rule for SharedMountPropagation {
                         format!(
                             "service `{}` mounts `{}` with `{mode}` propagation",
                             super::svc(service),
-                            crate::rules::clip(path, 20)
+                            crate::source::clip(path, 20)
                         ),
                     )
                     .help("remove the propagation option (the default is `rprivate`), or use `rslave` if the container must see host mounts");

@@ -52,7 +52,7 @@ impl Rule for TmpfsExecOrSuid {
                     format!(
                         "service `{}` mounts tmpfs `{}` with `{}`",
                         super::svc(service),
-                        crate::rules::clip(path, 24),
+                        crate::source::clip(path, 24),
                         on.join(",")
                     ),
                 )

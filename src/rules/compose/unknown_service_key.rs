@@ -135,7 +135,7 @@ impl Rule for UnknownServiceKey {
                     format!(
                         "service `{}` has unknown key `{}`",
                         super::svc(service),
-                        crate::rules::clip(k, 36)
+                        crate::source::clip(k, 36)
                     ),
                 )
                 .help(help);

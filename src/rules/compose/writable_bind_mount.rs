@@ -28,7 +28,7 @@ impl Rule for WritableBindMount {
                     format!(
                         "service `{}` bind-mounts `{}` writable",
                         super::svc(service),
-                        crate::rules::clip(source, 32)
+                        crate::source::clip(source, 32)
                     ),
                 )
                 .help("add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume");

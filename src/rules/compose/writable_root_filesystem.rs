@@ -31,7 +31,7 @@ impl Rule for WritableRootFilesystem {
                         v.span,
                         format!(
                             "service `{name}` has a writable root filesystem (`read_only: {}`)",
-                            crate::rules::clip(v.value.text(), 12)
+                            crate::source::clip(v.value.text(), 12)
                         ),
                     )
                     .help(HELP);

@@ -3,7 +3,8 @@ use crate::dockerfile::dockerignore::Dockerignore;
 use crate::dockerfile::model::Keyword;
 use crate::docs::{self, RuleMeta};
 use crate::rules::dockerfile::{add_sources, instructions_of, is_whole_context, secret_kind};
-use crate::rules::{Ctx, Rule, clip};
+use crate::rules::{Ctx, Rule};
+use crate::source::clip;
 
 /// A service builds a Dockerfile that copies its whole build context, and the context holds
 /// secret files that `.dockerignore` does not exclude: they end up in the image.

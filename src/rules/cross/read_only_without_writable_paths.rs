@@ -36,8 +36,8 @@ impl Rule for ReadOnlyWithoutWritablePaths {
                             continue;
                         }
                         reported.push(path.clone());
-                        let service = crate::rules::clip(&s.name.value, 30);
-                        let shown = crate::rules::clip(&path, 40);
+                        let service = crate::source::clip(&s.name.value, 30);
+                        let shown = crate::source::clip(&path, 40);
                         let what = if ins.kind == Keyword::Volume {
                             "declares `VOLUME "
                         } else {

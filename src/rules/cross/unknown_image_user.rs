@@ -33,7 +33,7 @@ impl Rule for UnknownImageUser {
             eu.from.span,
             format!(
                 "no `USER` is set: the user of base image `{}` is unknown",
-                crate::rules::clip(&image, 40)
+                crate::source::clip(&image, 40)
             ),
         );
         d.help(HELP_DOCKERFILE);
@@ -64,8 +64,8 @@ impl Rule for UnknownImageUser {
             {
                 continue;
             }
-            let shown = crate::rules::clip(name, 32);
-            let service = crate::rules::clip(&s.name.value, 24);
+            let shown = crate::source::clip(name, 32);
+            let service = crate::source::clip(&s.name.value, 24);
             let message = if known == Some(DefaultUser::Root) {
                 format!("service `{service}` runs image `{shown}` as root (the image sets no user)")
             } else {
@@ -79,7 +79,8 @@ impl Rule for UnknownImageUser {
 
 #[cfg(test)]
 mod tests {
-    use crate::linter::{FileKind, Selection, lint_text};
+    use crate::discover::FileKind;
+    use crate::linter::{Selection, lint_text};
 
     fn codes(text: &str) -> Vec<String> {
         lint_text(

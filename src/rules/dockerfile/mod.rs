@@ -802,9 +802,9 @@ pub(crate) fn shell_in_force<'a>(df: &'a Dockerfile, run: &Located<'a>) -> Optio
     df.instructions.get(i)
 }
 
-/// `value` with whitespace runs collapsed, clipped only when huge (see [`crate::rules::clip`]).
+/// `value` with whitespace runs collapsed, clipped only when huge (see [`crate::source::clip`]).
 pub(crate) fn snippet(value: &str, max: usize) -> String {
-    crate::rules::clip(&value.split_whitespace().collect::<Vec<_>>().join(" "), max)
+    crate::source::clip(&value.split_whitespace().collect::<Vec<_>>().join(" "), max)
 }
 
 /// Removes one level of matching quotes around a word as written.
@@ -859,7 +859,8 @@ pub(crate) fn is_http_url(src: &str) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_util {
-    use crate::linter::{FileKind, Selection, lint_text};
+    use crate::discover::FileKind;
+    use crate::linter::{Selection, lint_text};
     use crate::source::SourceFile;
 
     /// `(code, "line:col-line:col", message)` of every finding of `rule` on `text`.
