@@ -3,6 +3,8 @@
 //! span shows in review. Plus the cases that must be generated (deep nesting,
 //! alias bombs); their speed is measured by scripts/bench-hostile.sh, never asserted.
 
+mod common;
+
 use std::fmt::Write as _;
 
 use sandlint::compose::model::{ComposeFile, EnvVar, SValue, Value};
@@ -391,4 +393,33 @@ fn block_scalar_at_end_of_input_without_line_break() {
         let inline = b.dockerfile_inline.as_ref().unwrap();
         assert_eq!(inline.value, Value::Known(want.to_string()), "{text:?}");
     }
+}
+
+/// `compose::keys::SERVICE_KEYS` is exactly the set of `$defs.service.properties` of the Compose
+/// schema in `../shared/spec/compose-spec.json` (and `x-` keys are its only pattern), so the
+/// unknown/misspelled-key rules cannot drift from the specification.
+#[test]
+fn service_keys_match_the_spec() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(shared.join("spec/compose-spec.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let service = &schema["$defs"]["service"];
+    let spec: Vec<&str> = service["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut spec = spec;
+    spec.sort_unstable();
+    assert_eq!(sandlint::compose::keys::SERVICE_KEYS, spec.as_slice());
+    let patterns: Vec<&String> = service["patternProperties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(patterns, ["^x-"]);
+    assert!(sandlint::compose::keys::is_known_key("x-anything"));
 }

@@ -6,10 +6,12 @@
 //! - `interpolate.rs`: `${VAR}` and friends, from `.env` variables only.
 //! - `build.rs`: node tree -> [`model`].
 //! - `dotenv.rs`: `.env` files.
+//! - `keys.rs`: the service keys of the specification and near misses of its security keys.
 
 mod build;
 pub mod dotenv;
 pub mod interpolate;
+pub mod keys;
 pub mod merge;
 pub mod model;
 pub mod project;
