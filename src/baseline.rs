@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::UsageError;
 use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
+use crate::error::UsageError;
 
 pub const SCHEMA_VERSION: u32 = 1;
 

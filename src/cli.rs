@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::Preset;
 use crate::init::{Extra, Template};
 use crate::report::OutputFormat;
 #[cfg(feature = "sandbox")]
@@ -78,7 +79,7 @@ pub struct CheckArgs {
 
     /// Rule preset [default: `preset` from the config file, else `default`].
     #[arg(long, value_enum)]
-    pub preset: Option<crate::config::Preset>,
+    pub preset: Option<Preset>,
 
     /// Run only these rules (names, codes or families, comma-separated); replaces the config's `select`.
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
@@ -167,8 +168,8 @@ pub struct RulesArgs {
     pub format: RulesFormat,
 
     /// Show severities under this preset.
-    #[arg(long, value_enum, default_value_t = crate::config::Preset::Default)]
-    pub preset: crate::config::Preset,
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
 
     /// Only rules for this kind of file.
     #[arg(long, value_enum)]
@@ -438,6 +439,11 @@ value_enum!(OutputFormat {
     Checkstyle => "checkstyle": "Checkstyle XML",
 });
 
+value_enum!(Preset {
+    Default => "default": "The security rules at their default severities",
+    Sandbox => "sandbox": "The \"always sandboxed\" posture for agent and untrusted-code containers: stricter severities",
+});
+
 value_enum!(Template {
     Python => "python": "Python 3.12 (`python:3.12-slim`, pinned by digest)",
     Node => "node": "Node.js 22 (`node:22-slim`, pinned by digest)",
@@ -455,3 +461,50 @@ value_enum!(Lang {
     Node => "node",
     Sh => "sh",
 });
+
+/// The completion script for `shell`.
+pub fn completion_script(shell: Shell) -> Vec<u8> {
+    use clap_complete::Shell as Target;
+    let target = match shell {
+        Shell::Bash => Target::Bash,
+        Shell::Zsh => Target::Zsh,
+        Shell::Fish => Target::Fish,
+        Shell::Powershell => Target::PowerShell,
+        Shell::Elvish => Target::Elvish,
+    };
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(target, &mut cmd, "sandlint", &mut buf);
+    buf
+}
+
+/// The `sandlint(1)` man page (roff): the top-level page, then a section per subcommand with its
+/// options.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let mut options = Vec::new();
+        clap_mangen::Man::new(sub.clone()).render_options_section(&mut options)?;
+        let options = String::from_utf8_lossy(&options);
+        let mut section = format!(".SH \"SANDLINT {}\"\n", sub.get_name().to_uppercase());
+        if let Some(about) = sub.get_long_about().or_else(|| sub.get_about()) {
+            // Plain text in roff: escape backslashes and hyphens, and never start a control line.
+            let about = about.to_string().replace('\\', "\\e").replace('-', "\\-");
+            section.push_str(&format!("\\&{about}\n"));
+        }
+        // The subcommand's options, under this section instead of a second OPTIONS heading.
+        for line in options.lines().filter(|l| !l.starts_with(".SH")) {
+            section.push_str(line);
+            section.push('\n');
+        }
+        buf.extend_from_slice(section.as_bytes());
+    }
+    Ok(buf)
+}
+
+/// The command line of this process, parsed (exits with clap's message on a usage error).
+pub fn parse() -> Cli {
+    Cli::parse()
+}

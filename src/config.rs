@@ -12,10 +12,10 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::UsageError;
 use crate::cli::FailOn;
 use crate::diagnostic::Severity;
 use crate::docs::{self, RuleMeta};
+use crate::error::UsageError;
 
 /// Config file names, in order of preference within one directory.
 pub const CONFIG_NAMES: &[&str] = &[".sandlint.toml", "sandlint.toml"];
@@ -49,7 +49,7 @@ pub struct OverrideOptions {
 }
 
 /// A rule preset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Preset {
     /// The security rules at their default severities.
     #[default]

@@ -4,6 +4,9 @@
 
 use crate::diagnostic::Severity;
 
+/// Where the project lives (rule doc links).
+pub const REPOSITORY_URL: &str = "https://github.com/sandlint/sandlint";
+
 /// Lifecycle of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,7 +72,7 @@ impl RuleMeta {
 
     /// Where the rule is documented online.
     pub fn url(&self) -> String {
-        format!("{}/blob/main/rules/{}.md", crate::REPOSITORY_URL, self.name)
+        format!("{}/blob/main/rules/{}.md", REPOSITORY_URL, self.name)
     }
 }
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::source::normalize;
+use crate::source::{SourceFile, display_path, normalize};
 
 /// Largest file sandlint reads (Dockerfiles and Compose files are small; this bounds memory).
 /// Standard input has the same cap.
@@ -303,6 +303,25 @@ impl Boundary {
         }
         Ok(canon)
     }
+}
+
+/// A file read by [`read`] as a [`SourceFile`]: its text and where it was not valid UTF-8.
+pub fn source_from_text(
+    path: impl Into<PathBuf>,
+    display: impl Into<String>,
+    text: Text,
+) -> SourceFile {
+    SourceFile::with_invalid_utf8(path, display, text.text, text.invalid_utf8)
+}
+
+/// Reads `path` with [`read`] (within `boundary`, if given) as a [`SourceFile`].
+pub fn read_source(path: &Path, boundary: Option<&Boundary>) -> Result<SourceFile, ReadError> {
+    let text = read(path, boundary)?;
+    Ok(source_from_text(
+        path.to_path_buf(),
+        display_path(path),
+        text,
+    ))
 }
 
 #[cfg(test)]

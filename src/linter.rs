@@ -451,7 +451,7 @@ pub fn is_override_of_existing_base(path: &Path) -> bool {
 /// Reads a file for a project (override, include, extends target, built Dockerfile) through
 /// the bounded reader, within `boundary`.
 fn read_source(path: &Path, boundary: &Boundary) -> Result<FileRef, ReadError> {
-    SourceFile::read(path, Some(boundary)).map(SourceFile::into_ref)
+    crate::fsread::read_source(path, Some(boundary)).map(SourceFile::into_ref)
 }
 
 /// Checks a Compose project: `inputs[0]` and the files merged into it.

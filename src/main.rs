@@ -5,11 +5,8 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::Parser;
-use sandlint::cli::Cli;
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = sandlint::cli::parse();
     sandlint::compose::yaml::quiet_caught_yaml_panics();
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),

@@ -145,30 +145,17 @@ impl SourceFile {
         }
     }
 
-    /// A file read by [`crate::fsread::read`]: its text and where it was not valid UTF-8.
-    pub fn from_text(
+    /// A file whose text was decoded with replacement characters: `invalid_utf8` is the byte
+    /// offset and value of the first invalid byte (see [`crate::fsread::read`]).
+    pub fn with_invalid_utf8(
         path: impl Into<PathBuf>,
         display: impl Into<String>,
-        text: crate::fsread::Text,
+        text: String,
+        invalid_utf8: Option<(usize, u8)>,
     ) -> Self {
-        let mut f = Self::new(path, display, text.text);
-        f.invalid_utf8 = text
-            .invalid_utf8
-            .map(|(at, b)| (u32::try_from(at).unwrap_or(u32::MAX), b));
+        let mut f = Self::new(path, display, text);
+        f.invalid_utf8 = invalid_utf8.map(|(at, b)| (u32::try_from(at).unwrap_or(u32::MAX), b));
         f
-    }
-
-    /// Reads `path` with [`crate::fsread::read`] (within `boundary`, if given).
-    pub fn read(
-        path: &Path,
-        boundary: Option<&crate::fsread::Boundary>,
-    ) -> Result<Self, crate::fsread::ReadError> {
-        let text = crate::fsread::read(path, boundary)?;
-        Ok(Self::from_text(
-            path.to_path_buf(),
-            display_path(path),
-            text,
-        ))
     }
 
     /// A file that was not read from disk (tests, stdin, doc examples).

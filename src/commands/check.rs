@@ -13,11 +13,11 @@ use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::FileKind;
 use crate::discover::{self, Candidate, WalkError};
+use crate::error::{ExitStatus, UsageError};
 use crate::fsread::{self, Boundary, ReadError};
 use crate::linter::{self, FileResult, LintOptions, Selection};
 use crate::report::{self, ReportCtx};
 use crate::source::{SourceFile, display_path, io_message};
-use crate::{ExitStatus, UsageError};
 
 pub fn check(
     args: &CheckArgs,
@@ -501,7 +501,7 @@ fn check_compose_set(
 /// A file named on the command line: read wherever it is (the invoker named it), but only if it
 /// is a regular file within the size cap; anything else is an I/O error (exit 2).
 fn read_named(path: &Path) -> Result<SourceFile, WalkError> {
-    SourceFile::read(path, None).map_err(|e| WalkError {
+    fsread::read_source(path, None).map_err(|e| WalkError {
         path: path.to_path_buf(),
         message: walk_message(&e),
     })
@@ -530,7 +530,7 @@ fn check_candidate(
         read_named(&c.path)?
     } else {
         // Found by the walk: inside the boundary only, and a refusal is a finding.
-        match SourceFile::read(&c.path, opts.boundary.as_deref()) {
+        match fsread::read_source(&c.path, opts.boundary.as_deref()) {
             Ok(f) => f,
             Err(
                 e @ (ReadError::Outside { .. } | ReadError::NotRegular(_) | ReadError::TooLarge),
@@ -722,7 +722,7 @@ fn check_stdin(
                 .to_string(),
         })?;
     // The Compose project directory of stdin is the directory of --stdin-filename (or `.`).
-    let file = SourceFile::from_text(
+    let file = fsread::source_from_text(
         PathBuf::from(display),
         display_path(Path::new(display)),
         text,

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::UsageError;
+use crate::error::UsageError;
 
 pub fn explain(rule: &str, w: &mut dyn Write) -> Result<io::Result<()>, UsageError> {
     let Some(meta) = crate::rules::find(rule).map(|r| r.meta()) else {

@@ -4,9 +4,9 @@
 use std::io::{self, Write};
 
 use crate::cli::InitArgs;
+use crate::error::{ExitStatus, UsageError};
 use crate::init::{self, Extra, Options, PlannedFile};
 use crate::source::display_path;
-use crate::{ExitStatus, UsageError};
 
 pub fn init(
     args: &InitArgs,

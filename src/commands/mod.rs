@@ -1,4 +1,4 @@
-//! One file per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
+//! One file per subcommand; each returns an [`ExitStatus`](crate::error::ExitStatus).
 
 pub mod check;
 pub mod completions;

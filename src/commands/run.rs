@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use crate::cli::RunArgs;
-use crate::{ExitStatus, UsageError};
+use crate::error::{ExitStatus, UsageError};
 
 #[cfg(feature = "sandbox")]
 pub fn run(
@@ -36,13 +36,13 @@ mod imp {
     use std::io::Write;
 
     use super::RunArgs;
+    use crate::error::{ExitStatus, UsageError};
     use crate::report::OutputFormat;
     use crate::report::{self, ReportCtx};
     use crate::sandbox::{
         Allowed, CheckStatus, EXIT_SANDBOX_FAILED, ImageSource, Lang, MountSpec, OutputSink,
         Program, RunResult, Sandbox, SandboxError, SandboxOptions,
     };
-    use crate::{ExitStatus, UsageError};
 
     /// Live output to our streams (nothing in `--json` mode). A write to a closed pipe marks
     /// the sink closed: the run then kills the command (exit 141).

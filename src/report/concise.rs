@@ -1,11 +1,11 @@
 //! `path:line:col: severity CODE message`, one line per finding (editors, grep). Paths and
-//! messages are escaped ([`super::escape::line`]): a finding is always exactly one line.
+//! messages are escaped ([`crate::escape::line`]): a finding is always exactly one line.
 
 use std::io::{self, Write};
 
-use super::escape::line;
 use super::{Emitter, ReportCtx, start_end, summary_line};
 use crate::diagnostic::Diagnostic;
+use crate::escape::line;
 
 pub struct Concise;
 

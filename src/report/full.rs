@@ -1,8 +1,8 @@
 //! Human output: miette graphical reports with source snippets, then a summary line.
 //!
-//! Everything printed from a scanned file is made safe first (see [`super::escape`]): messages,
-//! help, labels and file names through [`super::escape::line`], snippets through an
-//! [`super::escape::View`] of the file whose offsets the spans are mapped into, so control
+//! Everything printed from a scanned file is made safe first (see [`crate::escape`]): messages,
+//! help, labels and file names through [`crate::escape::line`], snippets through an
+//! [`crate::escape::View`] of the file whose offsets the spans are mapped into, so control
 //! characters show as `\x1b` and labels and columns still point at the right characters.
 
 use std::fmt;
@@ -13,9 +13,9 @@ use miette::{
     SourceCode, SourceSpan, SpanContents,
 };
 
-use super::escape::{View, line};
 use super::{Emitter, ReportCtx, summary_line};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::escape::{View, line};
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -4,14 +4,14 @@
 //! `::error file=F,line=L,col=C,endLine=EL,endColumn=EC,title=CODE name::message`. Property values
 //! and the message are escaped exactly as `@actions/core` does (`escapeProperty`/`escapeData` in
 //! `toolkit/packages/core/src/command.ts`), after the text is made safe for a log line
-//! ([`super::escape::line`]: control characters, which the Actions log would render as colors or
+//! ([`crate::escape::line`]: control characters, which the Actions log would render as colors or
 //! links, and bidi controls become visible escapes; so `%0A` can only come from a literal `%`).
 
 use std::io::{self, Write};
 
-use super::escape::line;
 use super::{Emitter, ReportCtx};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::escape::line;
 
 pub struct Github;
 

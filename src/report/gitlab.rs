@@ -1,5 +1,5 @@
 //! GitLab Code Quality report: a JSON array of issues (the Code Climate subset GitLab reads).
-//! Descriptions and paths are escaped like a log line ([`super::escape::line`]): GitLab shows
+//! Descriptions and paths are escaped like a log line ([`crate::escape::line`]): GitLab shows
 //! them in merge requests, where a bidi control would reorder the text.
 //!
 //! Severity mapping (GitLab's values are `info`, `minor`, `major`, `critical`, `blocker`):
@@ -79,13 +79,13 @@ impl Emitter for Gitlab {
                 let (start, end) = start_end_inclusive(d);
                 Issue {
                     kind: "issue",
-                    description: super::escape::line(&d.message),
+                    description: crate::escape::line(&d.message),
                     check_name: d.rule.name,
                     fingerprint: &d.fingerprint,
                     severity: severity(d.severity),
                     categories: ["Security"],
                     location: Location {
-                        path: super::escape::line(&d.file.display),
+                        path: crate::escape::line(&d.file.display),
                         lines: Lines {
                             begin: start.line,
                             end: end.line,
@@ -94,7 +94,7 @@ impl Emitter for Gitlab {
                 }
             })
             .collect();
-        super::escape::to_writer_pretty(&mut *w, &issues)?;
+        crate::escape::to_writer_pretty(&mut *w, &issues)?;
         writeln!(w)
     }
 }

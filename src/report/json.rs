@@ -193,7 +193,7 @@ impl Emitter for Json {
                 .collect(),
             statistics,
         };
-        super::escape::to_writer_pretty(&mut *w, &report)?;
+        crate::escape::to_writer_pretty(&mut *w, &report)?;
         writeln!(w)
     }
 }

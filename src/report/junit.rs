@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::escape::line;
 use super::{Emitter, ReportCtx, start_end};
 use crate::diagnostic::Diagnostic;
+use crate::escape::line;
 
 pub struct Junit;
 
@@ -94,11 +94,11 @@ impl Emitter for Junit {
 }
 
 /// Escapes file-derived text for an XML 1.0 attribute value (also safe in element content):
-/// unsafe characters become visible escapes first ([`super::escape::line`]: a report viewer shows
+/// unsafe characters become visible escapes first ([`crate::escape::line`]: a report viewer shows
 /// no control or bidi character, and XML 1.0 could not carry most of them anyway), then markup
 /// characters become entities.
 pub fn escape(s: &str) -> String {
-    let s = super::escape::line(s);
+    let s = crate::escape::line(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -114,7 +114,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Escapes element content built from [`super::escape::line`]-safe pieces joined by line breaks:
+/// Escapes element content built from [`crate::escape::line`]-safe pieces joined by line breaks:
 /// markup characters become entities, line breaks stay.
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -124,7 +124,7 @@ pub fn escape_text(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\n' => out.push(c),
-            c if super::escape::is_unsafe(c) || !allowed_in_xml(c) => out.push('\u{FFFD}'),
+            c if crate::escape::is_unsafe(c) || !allowed_in_xml(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -2,7 +2,6 @@
 
 mod checkstyle;
 mod concise;
-pub mod escape;
 mod full;
 mod github;
 mod gitlab;
@@ -229,8 +228,8 @@ pub fn by_file<'d>(
 pub fn path_error_line(e: &WalkError) -> String {
     format!(
         "error: {}: {}",
-        escape::line(&crate::source::display_path(&e.path)),
-        escape::line(&e.message)
+        crate::escape::line(&crate::source::display_path(&e.path)),
+        crate::escape::line(&e.message)
     )
 }
 

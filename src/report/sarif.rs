@@ -38,7 +38,7 @@ impl Emitter for Sarif {
         let merged = super::merge_locations(diagnostics);
         let diagnostics = &merged[..];
         let log = log(diagnostics, cx);
-        super::escape::to_writer_pretty(&mut *w, &log)?;
+        crate::escape::to_writer_pretty(&mut *w, &log)?;
         writeln!(w)
     }
 }
@@ -65,7 +65,7 @@ fn log(diagnostics: &[Diagnostic], cx: &ReportCtx) -> Value {
                     "name": "sandlint",
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "informationUri": crate::REPOSITORY_URL,
+                    "informationUri": crate::docs::REPOSITORY_URL,
                     "rules": rules,
                 }
             },

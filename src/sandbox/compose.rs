@@ -62,7 +62,7 @@ pub(super) fn apply(
         .chain(crate::linter::override_files(&main))
         .collect();
     let read = |p: &Path| {
-        crate::source::SourceFile::read(p, Some(&boundary)).map(crate::source::SourceFile::into_ref)
+        crate::fsread::read_source(p, Some(&boundary)).map(crate::source::SourceFile::into_ref)
     };
     let project = crate::compose::project::load(&inputs, &vars, &read);
     let loaded = &project.compose;
