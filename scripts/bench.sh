@@ -1,43 +1,106 @@
 #!/usr/bin/env bash
-# Times the release binary over ../shared/corpus (or the directory given) and prints files/s and MB/s.
-#   scripts/bench.sh [DIR] [RUNS]
+# The speed and memory benchmark (never a timed test). In one run, on the release binary:
+#   - the corpus 1x, 4x and 16x (copies made of hard links in a temporary directory): wall, CPU
+#     (user+sys), files/s and peak RSS of `sandlint check DIR --format json`, beside the read-only
+#     floor (examples/read_floor.rs: the same walk reading every file, nothing else);
+#   - `--select` one rule against all rules on the corpus;
+#   - synthetic large inputs: a 1M-line Dockerfile and a ~30 MB compose file;
+#   - one small file per process (the pre-commit path), process start included.
+# Prints a Markdown table (the README's "Speed and memory" section is this output).
+#   scripts/bench.sh [CORPUS_DIR] [RUNS]     (default ../shared/corpus, best of 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=${1:-../shared/corpus}
-runs=${2:-10}
-cargo build --release --quiet
-bin=./target/release/sandlint
-files=$($bin check "$dir" --format json --fail-on never | python3 -c 'import json,sys;print(json.load(sys.stdin)["files_checked"])')
-bytes=$(find "$dir" -type f \( -iname '*dockerfile*' -o -iname '*containerfile*' -o -iname '*compose*.y*ml' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
-if command -v hyperfine >/dev/null; then
-  hyperfine --warmup 2 --runs "$runs" "$bin check $dir --format json --fail-on never --output /dev/null"
-fi
-best=999999
-for _ in $(seq "$runs"); do
-  start=$(date +%s%N)
-  $bin check "$dir" --format json --fail-on never --output /dev/null
-  end=$(date +%s%N)
-  ms=$(( (end - start) / 1000000 ))
-  [ "$ms" -lt "$best" ] && best=$ms
-done
-python3 - "$files" "$bytes" "$best" <<'PY'
+corpus=${1:-../shared/corpus}
+runs=${2:-3}
+[ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 2; }
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
+
+cargo build --release --locked --quiet --bin sandlint --example read_floor
+bin=$PWD/target/release/sandlint
+floor=$PWD/target/release/examples/read_floor
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/x1" "$tmp/x4" "$tmp/x16"
+cp -al "$corpus" "$tmp/x1/c"
+for i in 1 2 3 4; do cp -al "$corpus" "$tmp/x4/c$i"; done
+for i in $(seq 16); do cp -al "$corpus" "$tmp/x16/c$i"; done
+
+# best-of-N of a command: prints "wall_s cpu_s maxrss_kb" (the run with the lowest wall time)
+measure() {
+  local best="" line
+  for _ in $(seq "$runs"); do
+    line=$(/usr/bin/time -f '%e %U %S %M' "$@" 2>&1 >/dev/null | tail -n 1)
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if float('${line%% *}') < float('${best%% *}') else 1)"; then
+      best=$line
+    fi
+  done
+  echo "$best" | awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}'
+}
+
+row() { # label files wall cpu rss [floor_wall]
+  python3 - "$@" <<'PY'
 import sys
-files, size, ms = int(sys.argv[1]), int(sys.argv[2]), max(int(sys.argv[3]), 1)
-print(f"{files} files, {size/1e6:.1f} MB; best of runs: {ms} ms wall "
-      f"= {files/(ms/1000):,.0f} files/s, {size/1e6/(ms/1000):.1f} MB/s")
+label, files, wall, cpu, rss = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+floor = float(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] else None
+fps = f"{files / wall:,.0f}" if wall > 0 else "n/a"
+vs = f"{wall / floor:.1f}×" if floor else ""
+print(f"| {label} | {files:,} | {wall:.2f} s | {cpu:.2f} s | {fps} | {rss / 1024:.0f} MB | {vs} |")
 PY
+}
+
+echo "| input | files | wall | CPU | files/s | peak RSS | vs. read floor |"
+echo "|---|---|---|---|---|---|---|"
+for x in x1 x4 x16; do
+  dir=$tmp/$x
+  files=$("$bin" check "$dir" --format json --fail-on never | python3 -c 'import json,sys;print(json.load(sys.stdin)["files_checked"])')
+  read -r fwall fcpu frss < <(measure "$floor" "$dir")
+  read -r wall cpu rss < <(measure "$bin" check "$dir" --format json --fail-on never --output /dev/null)
+  row "read floor, corpus ${x#x}×" "$(find "$dir" -type f | wc -l)" "$fwall" "$fcpu" "$frss"
+  row "sandlint, corpus ${x#x}×" "$files" "$wall" "$cpu" "$rss" "$fwall"
+done
+files=$("$bin" check "$tmp/x1" --format json --fail-on never | python3 -c 'import json,sys;print(json.load(sys.stdin)["files_checked"])')
+read -r wall cpu rss < <(measure "$bin" check "$tmp/x1" --format json --fail-on never --select SLD001 --output /dev/null)
+row "sandlint --select SLD001, corpus 1×" "$files" "$wall" "$cpu" "$rss"
+for fmt in full sarif; do
+  read -r wall cpu rss < <(measure "$bin" check "$tmp/x1" --format "$fmt" --fail-on never --output /dev/null)
+  row "sandlint --format $fmt, corpus 1×" "$files" "$wall" "$cpu" "$rss"
+done
+
+# Synthetic large inputs.
+python3 - "$tmp" <<'PY'
+import os, sys
+tmp = sys.argv[1]
+os.makedirs(f"{tmp}/big-df", exist_ok=True)
+with open(f"{tmp}/big-df/Dockerfile", "w") as f:
+    f.write("FROM alpine:3.20\n")
+    for i in range(999_999):
+        f.write(f"RUN echo {i} && curl -fsSL https://example.com/{i} | sh\n" if i % 10 == 0 else f"ENV K{i}=v{i}\n")
+os.makedirs(f"{tmp}/big-compose", exist_ok=True)
+with open(f"{tmp}/big-compose/compose.yaml", "w") as f:
+    f.write("services:\n")
+    i = 0
+    while f.tell() < 30_000_000:
+        f.write(f"  s{i}:\n    image: nginx:1.27\n    privileged: true\n    ports: [\"{8000 + i % 1000}:80\"]\n"
+                f"    environment:\n      A: \"{i}\"\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n")
+        i += 1
+PY
+read -r wall cpu rss < <(measure "$bin" check "$tmp/big-df/Dockerfile" --format json --fail-on never --output /dev/null)
+row "1M-line Dockerfile ($(( $(stat -c %s "$tmp/big-df/Dockerfile") / 1000000 )) MB)" 1 "$wall" "$cpu" "$rss"
+read -r wall cpu rss < <(measure "$bin" check "$tmp/big-compose/compose.yaml" --format json --fail-on never --output /dev/null)
+row "compose file ($(( $(stat -c %s "$tmp/big-compose/compose.yaml") / 1000000 )) MB)" 1 "$wall" "$cpu" "$rss"
 
 # The pre-commit path: one small file per invocation (process start included).
 single=fixtures/projects/sample/Dockerfile
 n=200
 start=$(date +%s%N)
 for _ in $(seq "$n"); do
-  $bin check "$single" --format concise --fail-on never -q >/dev/null
+  "$bin" check "$single" --format concise --fail-on never -q >/dev/null
 done
 end=$(date +%s%N)
-python3 - "$n" "$start" "$end" <<'PY'
+python3 - "$n" "$start" "$end" "$single" <<'PY'
 import sys
-n, start, end = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-print(f"single file ({n} runs of `sandlint check {'fixtures/projects/sample/Dockerfile'}`): "
-      f"{(end-start)/n/1e6:.2f} ms per run, process start included")
+n, start, end, single = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+print(f"\nOne small file per process (`sandlint check {single}`, {n} runs): "
+      f"{(end - start) / n / 1e6:.2f} ms per run, process start included.")
 PY
