@@ -14,10 +14,12 @@ pub mod docs;
 pub mod fsread;
 pub mod init;
 pub mod linter;
+pub mod meta;
 pub mod report;
 pub mod rules;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod selection;
 pub mod source;
 pub mod suppress;
 
