@@ -221,7 +221,7 @@ fn family_follows_from_what_the_rule_reads() {
             "cross" => (
                 "SLX",
                 &["dockerfile", "compose"],
-                (dockerfile && compose) || (compose && text.contains("build_of(")),
+                compose && (dockerfile || text.contains("build_of(")),
             ),
             _ => ("SLE", m.targets, true),
         };
