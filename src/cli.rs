@@ -189,13 +189,21 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Info,
-    /// Always exit 0 unless sandlint itself fails.
-    Never,
+/// `--fail-on`: the type and its parser live beside `Severity` (the config reads the same words).
+use crate::meta::FailOn;
+
+impl ValueEnum for FailOn {
+    fn value_variants<'a>() -> &'a [Self] {
+        &FailOn::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let value = clap::builder::PossibleValue::new(self.as_str());
+        Some(match self {
+            FailOn::Never => value.help("Always exit 0 unless sandlint itself fails"),
+            _ => value,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,10 +12,10 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::FailOn;
-use crate::diagnostic::Severity;
-use crate::docs::{self, RuleMeta};
+use crate::docs;
 use crate::error::UsageError;
+use crate::meta::{FailOn, RuleMeta, Severity};
+use crate::rules;
 
 /// Config file names, in order of preference within one directory.
 pub const CONFIG_NAMES: &[&str] = &[".sandlint.toml", "sandlint.toml"];
@@ -102,10 +102,10 @@ impl Selector {
         if s.eq_ignore_ascii_case("all") {
             return Ok(Selector::All);
         }
-        if let Some(rule) = docs::find(s) {
-            return Ok(Selector::Rule(rule.code));
+        if let Some(rule) = rules::find(s) {
+            return Ok(Selector::Rule(rule.meta().code));
         }
-        if docs::RULES.iter().any(|r| r.family == s) {
+        if rules::ALL.iter().any(|r| r.meta().family == s) {
             return Ok(Selector::Family(s.to_string()));
         }
         let hint = docs::suggest(s)
@@ -203,6 +203,37 @@ impl Config {
         enabled.then_some(severity)
     }
 
+    /// Whether `rule` is enabled in `path` for at least one scope (some service, stage or none):
+    /// [`Config::decide`] with the scope left open, so a rule for which this is `false` can be
+    /// left out of a check of `path` without losing a finding. (Overrides naming services are
+    /// taken to apply and not to apply, each independently: the answer may be `true` for a rule
+    /// that no actual service enables, never `false` for one that some scope does.)
+    pub fn may_enable(&self, rule: &RuleMeta, path: &Path) -> bool {
+        let severity = self.preset.severity(rule);
+        let (enabled, _) = self.rules.apply(rule, true, severity);
+        if self.overrides.is_empty() {
+            return enabled;
+        }
+        let rel = self.relative(path);
+        // which of on/off the rule can be in, over all scopes
+        let (mut can_on, mut can_off) = (enabled, !enabled);
+        for o in &self.overrides {
+            if !o.paths.as_ref().is_none_or(|g| g.is_match(&rel)) {
+                continue;
+            }
+            let (from_on, _) = o.rules.apply(rule, true, severity);
+            let (from_off, _) = o.rules.apply(rule, false, severity);
+            let on = (can_on && from_on) || (can_off && from_off);
+            let off = (can_on && !from_on) || (can_off && !from_off);
+            if o.services.is_empty() {
+                (can_on, can_off) = (on, off);
+            } else {
+                (can_on, can_off) = (can_on || on, can_off || off);
+            }
+        }
+        can_on
+    }
+
     /// Whether a walked file is excluded by `exclude`.
     pub fn is_excluded(&self, path: &Path) -> bool {
         self.exclude
@@ -229,10 +260,14 @@ impl Config {
             .extend_select
             .extend(cli.extend_select.iter().cloned());
         self.rules.ignore.extend(cli.ignore.iter().cloned());
-        if cli.fail_on.is_some() {
-            self.fail_on = cli.fail_on;
-        }
+        self.fail_on = cli.fail_on.or(self.fail_on);
         self
+    }
+
+    /// When the run fails: `--fail-on` (layered over the file by [`Config::with_cli`]), else the
+    /// file's `fail-on`, else `warning`. The one place the setting is decided.
+    pub fn fail_on(&self) -> FailOn {
+        self.fail_on.unwrap_or_default()
     }
 
     /// Reads and resolves a config file the invoker named (`--config`): it is trusted, and its
@@ -315,7 +350,7 @@ impl Config {
         let severities = |m: &Option<BTreeMap<Spanned<String>, Spanned<String>>>| {
             let mut out = HashMap::new();
             for (k, v) in m.iter().flatten() {
-                let Some(rule) = docs::find(k.get_ref()) else {
+                let Some(rule) = rules::find(k.get_ref()).map(|r| r.meta()) else {
                     let hint = docs::suggest(k.get_ref())
                         .map(|n| format!(" (did you mean `{n}`?)"))
                         .unwrap_or_default();
@@ -324,19 +359,7 @@ impl Config {
                         Some(k.span()),
                     ));
                 };
-                let sev = match v.get_ref().as_str() {
-                    "error" => Severity::Error,
-                    "warning" => Severity::Warning,
-                    "info" => Severity::Info,
-                    other => {
-                        return Err(err(
-                            format!(
-                                "unknown severity `{other}`: expected `error`, `warning` or `info`"
-                            ),
-                            Some(v.span()),
-                        ));
-                    }
-                };
+                let sev: Severity = v.get_ref().parse().map_err(|m| err(m, Some(v.span())))?;
                 out.insert(rule.code, sev);
             }
             Ok(out)
@@ -372,23 +395,15 @@ impl Config {
                 )
             })?,
         };
-        let fail_on = match &options.fail_on {
-            None => None,
-            Some(f) => Some(match f.get_ref().as_str() {
-                "error" => FailOn::Error,
-                "warning" => FailOn::Warning,
-                "info" => FailOn::Info,
-                "never" => FailOn::Never,
-                other => {
-                    return Err(err(
-                        format!(
-                            "unknown fail-on `{other}`: expected `error`, `warning`, `info` or `never`"
-                        ),
-                        Some(f.span()),
-                    ));
-                }
-            }),
-        };
+        let fail_on = options
+            .fail_on
+            .as_ref()
+            .map(|f| {
+                f.get_ref()
+                    .parse::<FailOn>()
+                    .map_err(|m| err(m, Some(f.span())))
+            })
+            .transpose()?;
         let mut overrides = Vec::new();
         for o in options.overrides.iter().flatten() {
             overrides.push(Override {
@@ -543,9 +558,12 @@ severity = { missing-cpu-limit = "error" }
 "#,
         )
         .unwrap();
-        let pids = docs::find("missing-pids-limit").unwrap();
-        let cpu = docs::find("missing-cpu-limit").unwrap();
-        let root = docs::find("privileged-container").unwrap();
+        let meta = |name| rules::find(name).unwrap().meta();
+        let (pids, cpu, root) = (
+            meta("missing-pids-limit"),
+            meta("missing-cpu-limit"),
+            meta("privileged-container"),
+        );
         let f = Path::new("/repo/app/compose.yaml");
         assert_eq!(c.decide(pids, f, Some("service:web")), None);
         assert_eq!(c.decide(pids, f, Some("service:db")), Some(pids.severity));

@@ -1,32 +1,8 @@
 //! Findings: our neutral diagnostic type. Formats live in `report/`.
 
-use crate::docs::RuleMeta;
+use crate::meta::RuleMeta;
+pub use crate::meta::Severity;
 use crate::source::{FileRef, Span};
-
-/// How serious a finding is. Ordered: `Info < Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A secondary location: a cause or context elsewhere (possibly in another file).
 #[derive(Debug, Clone)]

@@ -1,96 +1,14 @@
 //! Rule documentation embedded from `rules/*.md` (see `build.rs`).
 //!
 //! The Markdown files are the only source of rule metadata and prose; Rust holds the logic.
+//! [`RULES`] is the generated data behind the per-rule statics (`ROOT_USER`, ...); the rules
+//! themselves, and the lookup by code or name, are `rules::ALL` and `rules::find`.
 
-use crate::diagnostic::Severity;
-
-/// Where the project lives (rule doc links).
-pub const REPOSITORY_URL: &str = "https://github.com/sandlint/sandlint";
-
-/// Lifecycle of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Preview,
-    Stable,
-    Deprecated,
-}
-
-/// A rule's metadata, from its doc's front matter.
-#[derive(Debug)]
-pub struct RuleMeta {
-    /// Stable code, never reused: `SLD###` Dockerfile, `SLC###` Compose, `SLX###` both, `SLE###` input errors.
-    pub code: &'static str,
-    /// Kebab-case name of the flagged pattern.
-    pub name: &'static str,
-    pub title: &'static str,
-    pub family: &'static str,
-    pub targets: &'static [&'static str],
-    /// Default severity.
-    pub severity: Severity,
-    /// Severity under `preset = "sandbox"` (front matter `sandbox-severity`, default `severity`).
-    pub sandbox_severity: Severity,
-    pub status: Status,
-    pub since: &'static str,
-    pub references: &'static [&'static str],
-    /// The whole Markdown document, front matter included.
-    pub doc: &'static str,
-}
-
-impl RuleMeta {
-    /// Severity under the sandbox preset.
-    pub fn sandbox_severity(&self) -> Severity {
-        self.sandbox_severity
-    }
-
-    /// The Markdown body after the front matter.
-    pub fn body(&self) -> &'static str {
-        let doc = self.doc;
-        doc.strip_prefix("---\n")
-            .and_then(|rest| rest.find("\n---\n").map(|i| &rest[i + 5..]))
-            .unwrap_or(doc)
-            .trim_start()
-    }
-
-    /// The first paragraph of the "What it does" section, on one line.
-    pub fn summary(&self) -> String {
-        let body = self.body();
-        let section = body
-            .split("## What it does")
-            .nth(1)
-            .unwrap_or(body)
-            .trim_start();
-        section
-            .split("\n\n")
-            .next()
-            .unwrap_or("")
-            .lines()
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Where the rule is documented online.
-    pub fn url(&self) -> String {
-        format!("{}/blob/main/rules/{}.md", REPOSITORY_URL, self.name)
-    }
-}
-
-impl PartialEq for RuleMeta {
-    fn eq(&self, other: &Self) -> bool {
-        self.code == other.code
-    }
-}
-impl Eq for RuleMeta {}
+// The generated statics name these unqualified; `RuleMeta` and `Status` stay reachable here too.
+use crate::meta::Severity;
+pub use crate::meta::{RuleMeta, Status};
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
-
-/// Looks a rule up by code (`SLD001`, case-insensitive) or name (`root-user`).
-pub fn find(name_or_code: &str) -> Option<&'static RuleMeta> {
-    RULES
-        .iter()
-        .find(|r| r.name == name_or_code || r.code.eq_ignore_ascii_case(name_or_code))
-}
 
 /// The rule names closest to `input`, for "did you mean" messages.
 pub fn suggest(input: &str) -> Option<&'static str> {

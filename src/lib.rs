@@ -19,7 +19,7 @@
 //! | 4 | `dockerfile`, `compose`, `discover`, `init` | the parsers and their analysed models; finding files; `init`'s templates |
 //! | 5 | `rules` | the rule catalog and its one registry: typed models in, findings out, no disk |
 //! | 6 | `config`, `suppress` | `.sandlint.toml` and inline suppressions, resolved against the registry |
-//! | 7 | `baseline`, `workspace` | baselines; every disk read around a file (override files, `.env`, builds, contexts) |
+//! | 7 | `baseline`, `selection`, `workspace` | baselines; the rules that run for each file, at which severity; every disk read around a file (override files, `.env`, builds, contexts) |
 //! | 8 | `linter` | the engine: the enabled rules over a file or a Compose project, suppressions, order |
 //! | 9 | `report` | the output formats |
 //! | 10 | `sandbox` | `sandlint run`'s engine (Docker Engine API) |
@@ -41,10 +41,12 @@ pub mod escape;
 pub mod fsread;
 pub mod init;
 pub mod linter;
+pub mod meta;
 pub mod report;
 pub mod rules;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod selection;
 pub mod source;
 pub mod suppress;
 
@@ -52,7 +54,7 @@ use std::io::{IsTerminal, Read, Write};
 
 use cli::{Cli, ColorChoice, Command};
 
-pub use docs::REPOSITORY_URL;
+pub use meta::REPOSITORY_URL;
 
 pub use error::{ExitStatus, UsageError, UsageErrorData};
 

@@ -10,43 +10,11 @@ use crate::diagnostic::{Diagnostic, Suppression, SuppressionKind};
 use crate::discover::FileKind;
 use crate::dockerfile::{self, model::Dockerfile};
 use crate::fsread::{Boundary, ReadError};
-use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Refused, Rule};
+use crate::rules::{self, BuiltBy, BuiltImage, Ctx, Facts, Refused};
+use crate::selection::RuleSet;
+pub use crate::selection::Selection;
 use crate::source::{FileRef, SourceFile, Span, display_path, normalize};
 use crate::suppress;
-
-/// Which rules run, and at which severity.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// Codes of rules that run; `None` = every rule.
-    pub only: Option<Vec<&'static str>>,
-    /// Codes of rules that do not run.
-    pub ignore: Vec<&'static str>,
-}
-
-impl Selection {
-    /// Every rule.
-    pub fn all() -> Self {
-        Self::default()
-    }
-
-    /// Only the rule with this code or name (tests, doc examples).
-    pub fn only(name_or_code: &str) -> Self {
-        Self {
-            only: Some(
-                rules::find(name_or_code)
-                    .map(|r| r.meta().code)
-                    .into_iter()
-                    .collect(),
-            ),
-            ignore: Vec::new(),
-        }
-    }
-
-    pub fn is_enabled(&self, rule: &dyn Rule) -> bool {
-        let code = rule.meta().code;
-        self.only.as_ref().is_none_or(|o| o.contains(&code)) && !self.ignore.contains(&code)
-    }
-}
 
 /// The outcome of checking one file.
 #[derive(Debug)]
@@ -116,23 +84,23 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 /// Checks a file: parse, run rules, apply config and suppressions, sort.
 pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
     rules::dockerfile::reset_caches();
-    let selection = &opts.selection;
     let mut diagnostics = Vec::new();
     let scopes: Vec<(Span, String)>;
     let directives;
+    let set;
     match kind {
         FileKind::Dockerfile => {
             let df = dockerfile::parse(&file.text);
             let facts = dockerfile_facts(&file, opts);
-            for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
+            set = RuleSet::new(&opts.selection, opts.config, files_read(&facts));
+            for rule in set.rules() {
                 let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
                 rule.check_dockerfile(&mut cx, &df);
             }
             // the expansion budgets the rules ran into as they looked variables up
-            if let Some(rule) = rules::find(crate::docs::EXPANSION_LIMIT_EXCEEDED.code)
-                && selection.is_enabled(rule)
-            {
-                let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
+            let limits = crate::docs::EXPANSION_LIMIT_EXCEEDED;
+            if set.runs(limits) {
+                let mut cx = Ctx::new(limits, &file, &facts, &mut diagnostics);
                 rules::meta::report_dockerfile_limits(&mut cx, &df);
             }
             scopes = stage_scopes(&df);
@@ -170,6 +138,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
         directives.into_iter().map(|d| (file.clone(), d)).collect(),
         &mut diagnostics,
         opts,
+        &set,
     );
     FileResult {
         file,
@@ -188,14 +157,15 @@ fn finish(
     directives: Vec<(FileRef, suppress::Directives)>,
     diagnostics: &mut Vec<Diagnostic>,
     opts: &LintOptions<'_>,
+    set: &RuleSet<'_>,
 ) {
     relocate(files, diagnostics);
     assign_scopes(scopes, diagnostics);
-    apply_config(opts.config, diagnostics);
+    set.grade(diagnostics);
     for (file, directives) in directives {
-        let mut extra = apply_suppressions(&file, directives, diagnostics, opts);
+        let mut extra = apply_suppressions(&file, directives, diagnostics, opts, set);
         assign_scopes(scopes, &mut extra);
-        apply_config(opts.config, &mut extra);
+        set.grade(&mut extra);
         diagnostics.extend(extra);
     }
     mask_secrets_in_messages(diagnostics);
@@ -293,7 +263,7 @@ fn x_sandlint_directives(
                     .iter()
                     .map(|r| {
                         let name = r.value.text().to_string();
-                        let rule = crate::docs::find(&name);
+                        let rule = rules::find(&name).map(|r| r.meta());
                         (crate::source::Spanned::new(name, r.span), rule)
                     })
                     .collect(),
@@ -400,9 +370,8 @@ pub fn lint_refused(
         crate::docs::REFERENCE_OUTSIDE_PROJECT.code,
         crate::docs::UNREADABLE_FILE.code,
     ];
-    for rule in
-        rules::all().filter(|r| codes.contains(&r.meta().code) && opts.selection.is_enabled(*r))
-    {
+    let set = RuleSet::new(&opts.selection, opts.config, files_read(&facts));
+    for rule in set.rules().filter(|r| codes.contains(&r.meta().code)) {
         let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
         match kind {
             FileKind::Dockerfile => rule.check_dockerfile(&mut cx, &dockerfile::parse("")),
@@ -417,6 +386,7 @@ pub fn lint_refused(
         Vec::new(),
         &mut diagnostics,
         opts,
+        &set,
     );
     FileResult {
         file,
@@ -462,7 +432,6 @@ fn lint_compose_project(
     boundary: &Boundary,
     mut refused: Vec<Refused>,
 ) -> FileResult {
-    let selection = &opts.selection;
     let mut diagnostics = Vec::new();
     let on_disk = file.path.is_file();
     let (vars, env_limits) = if on_disk {
@@ -498,7 +467,13 @@ fn lint_compose_project(
         refused,
         ..Facts::default()
     };
-    for rule in rules::all().filter(|r| selection.is_enabled(*r)) {
+    let limits = compose.limits.iter().filter_map(|l| l.file.as_ref());
+    let set = RuleSet::new(
+        &opts.selection,
+        opts.config,
+        files_read(&facts).chain(limits.map(|f| f.path.as_path())),
+    );
+    for rule in set.rules() {
         let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
         rule.check_compose(&mut cx, compose);
     }
@@ -526,7 +501,14 @@ fn lint_compose_project(
     } else {
         Vec::new()
     };
-    finish(&project.files, &scopes, directives, &mut diagnostics, opts);
+    finish(
+        &project.files,
+        &scopes,
+        directives,
+        &mut diagnostics,
+        opts,
+        &set,
+    );
     let built = compose
         .services
         .iter()
@@ -655,17 +637,19 @@ fn assign_scopes(scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
     }
 }
 
-/// Drops findings of rules the config disables for their file/service and sets severities.
-fn apply_config(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.retain_mut(
-        |d| match config.decide(d.rule, &d.file.path, d.scope.as_deref()) {
-            Some(severity) => {
-                d.severity = severity;
-                true
-            }
-            None => false,
-        },
-    );
+/// The paths of every file a check read (where its findings can be), for [`RuleSet::new`].
+fn files_read(facts: &Facts) -> impl Iterator<Item = &Path> {
+    let built = facts
+        .builds
+        .values()
+        .flat_map(|b| std::iter::once(&b.file).chain(&b.dockerignore));
+    facts
+        .files
+        .iter()
+        .chain(facts.env_files.iter().map(|e| &e.file))
+        .chain(built)
+        .chain(&facts.dockerignore)
+        .map(|f| f.path.as_path())
 }
 
 /// Marks findings covered by a directive as suppressed. Returns the findings about the
@@ -675,17 +659,11 @@ fn apply_suppressions(
     directives: suppress::Directives,
     diagnostics: &mut [Diagnostic],
     opts: &LintOptions<'_>,
+    set: &RuleSet<'_>,
 ) -> Vec<Diagnostic> {
     let mut extra = Vec::new();
     let invalid = crate::docs::INVALID_SUPPRESSION;
     let unused = crate::docs::UNUSED_SUPPRESSION;
-    let enabled = |code: &str| {
-        opts.selection
-            .only
-            .as_ref()
-            .is_none_or(|o| o.contains(&code))
-            && !opts.selection.ignore.contains(&code)
-    };
     for m in &directives.malformed {
         let mut d = Diagnostic::new(invalid, file.clone(), m.span, m.message.clone());
         d.help("write `# sandlint ignore=<rule>[,<rule>...] reason=\"...\"`");
@@ -740,10 +718,8 @@ fn apply_suppressions(
                     d.help("name a rule by its name or code; `sandlint rules` lists them");
                     extra.push(d);
                 }
-                Some(rule) if !used && opts.report_unused && enabled(rule.code) => {
-                    let rule_on = opts.config.decide(rule, &file.path, None).is_some()
-                        || !opts.config.overrides.is_empty();
-                    if rule_on {
+                Some(rule) if !used && opts.report_unused => {
+                    if set.reports_unused(rule, &file.path) {
                         let mut d = Diagnostic::new(
                             unused,
                             file.clone(),
@@ -760,7 +736,6 @@ fn apply_suppressions(
             }
         }
     }
-    extra.retain(|d| enabled(d.rule.code));
     extra
 }
 

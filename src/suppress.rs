@@ -9,7 +9,8 @@
 //! A finding is covered when its primary span starts inside the covered range and its rule is
 //! listed (by name or code).
 
-use crate::docs::{self, RuleMeta};
+use crate::meta::RuleMeta;
+use crate::rules;
 use crate::source::{SourceFile, Span, Spanned};
 
 /// One parsed suppression comment.
@@ -91,7 +92,7 @@ fn parse_comment(body: &str, base: u32, span: Span) -> Option<Result<Directive, 
             let s = list_start + to_u32(start);
             rules.push((
                 Spanned::new(name.to_string(), Span::new(s, s + to_u32(name.len()))),
-                docs::find(name),
+                rules::find(name).map(|r| r.meta()),
             ));
             after_comma = false;
         }

@@ -567,7 +567,9 @@ fn fingerprints_do_not_depend_on_the_message() {
 
 /// A finding whose message and path need escaping in every format.
 fn nasty() -> (Vec<Diagnostic>, ReportCtx) {
-    let rule = sandlint::docs::find("privileged-container").unwrap();
+    let rule = sandlint::rules::find("privileged-container")
+        .unwrap()
+        .meta();
     let file =
         SourceFile::virtual_file("dir, with: odd <chars> & \"quotes\"/compose.yaml", COMPOSE)
             .into_ref();

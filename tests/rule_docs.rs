@@ -23,7 +23,7 @@ const OPTIONAL: &[&str] = &["## Options", "## Exceptions", "## References"];
 
 #[test]
 fn every_rule_has_doc_and_fixtures() {
-    let registered: BTreeSet<&str> = sandlint::rules::all().map(|r| r.meta().name).collect();
+    let registered: BTreeSet<&str> = sandlint::rules::ALL.iter().map(|r| r.meta().name).collect();
     let documented: BTreeSet<&str> = docs::RULES.iter().map(|m| m.name).collect();
     assert_eq!(
         registered, documented,
@@ -166,4 +166,104 @@ fn examples_run() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     insta::assert_snapshot!("doc_examples", rendered);
+}
+
+/// A rule's family (its code prefix and `targets`) follows from what it reads: the folder that
+/// implements it and the checks it implements there. `SLD` rules live in `src/rules/dockerfile/`
+/// and check Dockerfiles only, `SLC` in `src/rules/compose/` and check Compose files only, `SLX`
+/// in `src/rules/cross/` and check both or join a service to the Dockerfile it builds
+/// (`build_of`), `SLE` in `src/rules/meta/`.
+#[test]
+fn family_follows_from_what_the_rule_reads() {
+    let mut sources = Vec::new();
+    for folder in ["dockerfile", "compose", "cross", "meta"] {
+        for entry in std::fs::read_dir(Path::new("src/rules").join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n != "mod.rs") {
+                sources.push((folder, std::fs::read_to_string(&path).unwrap(), path));
+            }
+        }
+    }
+    // the `docs::CONST` each `fn meta` returns, and the file that holds it
+    let implemented: Vec<(&str, &str, &Path)> = sources
+        .iter()
+        .flat_map(|(folder, text, path)| {
+            text.split("fn meta(&self) -> &'static RuleMeta {")
+                .skip(1)
+                .filter_map(|rest| rest.trim_start().strip_prefix("docs::"))
+                .map(move |rest| {
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    (&rest[..end], *folder, path.as_path())
+                })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for rule in sandlint::rules::ALL {
+        let m = rule.meta();
+        let constant = m.name.to_ascii_uppercase().replace('-', "_");
+        let homes: Vec<_> = implemented
+            .iter()
+            .filter(|(c, ..)| *c == constant)
+            .collect();
+        let [(_, folder, path)] = homes.as_slice() else {
+            failures.push(format!("{} {}: implemented in {homes:?}", m.code, m.name));
+            continue;
+        };
+        let text = &sources.iter().find(|(.., p)| p == path).unwrap().1;
+        let (dockerfile, compose) = (
+            text.contains("fn check_dockerfile("),
+            text.contains("fn check_compose("),
+        );
+        let (prefix, targets, reads): (&str, &[&str], bool) = match *folder {
+            "dockerfile" => ("SLD", &["dockerfile"], dockerfile && !compose),
+            "compose" => ("SLC", &["compose"], compose && !dockerfile),
+            "cross" => (
+                "SLX",
+                &["dockerfile", "compose"],
+                compose && (dockerfile || text.contains("build_of(")),
+            ),
+            _ => ("SLE", m.targets, true),
+        };
+        if !m.code.starts_with(prefix) || m.targets != targets || !reads {
+            failures.push(format!(
+                "{} {} ({}): a rule in src/rules/{folder}/ is {prefix}###, targets {targets:?}, \
+                 and implements {}; it has targets {:?}, check_dockerfile {dockerfile}, \
+                 check_compose {compose}",
+                m.code,
+                m.name,
+                path.display(),
+                match *folder {
+                    "dockerfile" => "check_dockerfile only",
+                    "compose" => "check_compose only",
+                    _ => "both checks, or check_compose with build_of",
+                },
+                m.targets
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `rules::ALL` is the registry: every documented rule once, input errors first, then
+/// Dockerfile, Compose and cross-file rules, each by code (the order `sandlint rules` lists).
+#[test]
+fn registry_order() {
+    let codes: Vec<&str> = sandlint::rules::ALL.iter().map(|r| r.meta().code).collect();
+    let mut want: Vec<&str> = docs::RULES.iter().map(|m| m.code).collect();
+    let block = |c: &str| {
+        ["SLE", "SLD", "SLC", "SLX"]
+            .iter()
+            .position(|p| c.starts_with(p))
+    };
+    want.sort_by_key(|c| (block(c), *c));
+    assert_eq!(codes, want);
+    for m in docs::RULES {
+        let found = sandlint::rules::find(m.code).map(|r| r.meta().code);
+        assert_eq!(found, Some(m.code));
+        let by_name = sandlint::rules::find(m.name).map(|r| r.meta().code);
+        assert_eq!(by_name, Some(m.code));
+        assert!(sandlint::rules::find(&m.code.to_ascii_lowercase()).is_some());
+    }
 }

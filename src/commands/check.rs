@@ -8,9 +8,9 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 use crate::baseline::Baseline;
-use crate::cli::{CheckArgs, FailOn, KindArg};
+use crate::cli::{CheckArgs, KindArg};
 use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::discover::FileKind;
 use crate::discover::{self, Candidate, WalkError};
 use crate::error::{ExitStatus, UsageError};
@@ -311,16 +311,7 @@ pub fn check(
     if !cx.errors.is_empty() {
         return Ok(ExitStatus::Error);
     }
-    let threshold = match args
-        .fail_on
-        .or(run_config.fail_on)
-        .unwrap_or(FailOn::Warning)
-    {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
+    let threshold = run_config.fail_on().threshold();
     let failed = threshold.is_some_and(|t| {
         diagnostics
             .iter()

@@ -11,11 +11,12 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
         KindArg::Dockerfile => "dockerfile",
         KindArg::Compose => "compose",
     });
-    let metas: Vec<_> = rules::all()
+    let metas: Vec<_> = rules::ALL
+        .iter()
         .map(|r| r.meta())
         .filter(|m| target.is_none_or(|t| m.targets.contains(&t)))
         .collect();
-    let severity = |m: &crate::docs::RuleMeta| args.preset.severity(m);
+    let severity = |m: &crate::meta::RuleMeta| args.preset.severity(m);
     match format {
         RulesFormat::Table => {
             let name_w = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
@@ -70,7 +71,7 @@ pub fn markdown_table() -> String {
     let mut s = String::from(
         "| Code | Name | Severity | Sandbox preset | Targets | What it flags |\n|---|---|---|---|---|---|\n",
     );
-    for m in rules::all().map(|r| r.meta()) {
+    for m in rules::ALL.iter().map(|r| r.meta()) {
         s.push_str(&format!(
             "| {} | [`{}`](rules/{}.md) | {} | {} | {} | {} |\n",
             m.code,

@@ -65,7 +65,7 @@ fn log(diagnostics: &[Diagnostic], cx: &ReportCtx) -> Value {
                     "name": "sandlint",
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "informationUri": crate::docs::REPOSITORY_URL,
+                    "informationUri": crate::meta::REPOSITORY_URL,
                     "rules": rules,
                 }
             },

@@ -15,7 +15,7 @@ pub use context::{BuiltBy, BuiltImage, Ctx, EnvFile, Facts, Refused};
 
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;
-use crate::docs::RuleMeta;
+use crate::meta::RuleMeta;
 
 /// A lint rule. Rules read typed models only and push findings through [`Ctx`].
 pub trait Rule: Sync {
@@ -29,19 +29,82 @@ pub trait Rule: Sync {
     fn check_compose(&self, _cx: &mut Ctx<'_>, _compose: &ComposeFile) {}
 }
 
-/// Every rule, in code order within each target.
-pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
-    meta::RULES
-        .iter()
-        .chain(dockerfile::RULES.iter())
-        .chain(compose::RULES.iter())
-        .chain(cross::RULES.iter())
-        .copied()
-}
+/// Every rule: the registry, and the only list of rules. Adding a rule adds one line here (and
+/// its `mod` line in the target's folder). Order: input errors (`SLE`), Dockerfile (`SLD`),
+/// Compose (`SLC`), cross-file (`SLX`), each by code; `sandlint rules` lists them so, and rules
+/// run in this order.
+pub static ALL: &[&dyn Rule] = &[
+    &meta::dockerfile_syntax_error::DockerfileSyntaxError,
+    &meta::compose_syntax_error::ComposeSyntaxError,
+    &meta::suppressions::InvalidSuppression,
+    &meta::suppressions::UnusedSuppression,
+    &meta::unresolved_reference::UnresolvedReference,
+    &meta::reference_outside_project::ReferenceOutsideProject,
+    &meta::unreadable_file::UnreadableFile,
+    &meta::expansion_limit_exceeded::ExpansionLimitExceeded,
+    &dockerfile::root_user::RootUser,
+    &dockerfile::unpinned_base_image::UnpinnedBaseImage,
+    &dockerfile::add_instead_of_copy::AddInsteadOfCopy,
+    &dockerfile::add_remote_without_checksum::AddRemoteWithoutChecksum,
+    &dockerfile::curl_pipe_shell::CurlPipeShell,
+    &dockerfile::secret_in_env::SecretInEnv,
+    &dockerfile::sudo_in_run::SudoInRun,
+    &dockerfile::tls_verification_disabled::TlsVerificationDisabled,
+    &dockerfile::package_signature_check_disabled::PackageSignatureCheckDisabled,
+    &dockerfile::secret_file_copied::SecretFileCopied,
+    &dockerfile::literal_password_set::LiteralPasswordSet,
+    &dockerfile::base_image_not_digest_pinned::BaseImageNotDigestPinned,
+    &dockerfile::untrusted_registry::UntrustedRegistry,
+    &dockerfile::world_writable_permissions::WorldWritablePermissions,
+    &dockerfile::setuid_bit_added::SetuidBitAdded,
+    &dockerfile::ssh_server_installed::SshServerInstalled,
+    &dockerfile::insecure_run_mode::InsecureRunMode,
+    &dockerfile::copy_filesystem_root_from_stage::CopyFilesystemRootFromStage,
+    &dockerfile::sensitive_path_workdir_volume::SensitivePathWorkdirVolume,
+    &dockerfile::pipe_without_pipefail::PipeWithoutPipefail,
+    &dockerfile::missing_healthcheck::MissingHealthcheck,
+    &dockerfile::onbuild_instruction::OnbuildInstruction,
+    &dockerfile::copy_context_without_dockerignore::CopyContextWithoutDockerignore,
+    &compose::privileged_container::PrivilegedContainer,
+    &compose::missing_no_new_privileges::MissingNoNewPrivileges,
+    &compose::writable_root_filesystem::WritableRootFilesystem,
+    &compose::missing_memory_limit::MissingMemoryLimit,
+    &compose::missing_cpu_limit::MissingCpuLimit,
+    &compose::missing_pids_limit::MissingPidsLimit,
+    &compose::service_root_user::ServiceRootUser,
+    &compose::host_network_mode::HostNetworkMode,
+    &compose::container_socket_mount::ContainerSocketMount,
+    &compose::writable_bind_mount::WritableBindMount,
+    &compose::dangerous_capability::DangerousCapability,
+    &compose::missing_cap_drop_all::MissingCapDropAll,
+    &compose::port_bound_to_all_interfaces::PortBoundToAllInterfaces,
+    &compose::sensitive_host_path_mount::SensitiveHostPathMount,
+    &compose::host_namespace_shared::HostNamespaceShared,
+    &compose::host_uts_or_cgroup_namespace::HostUtsOrCgroupNamespace,
+    &compose::confinement_disabled::ConfinementDisabled,
+    &compose::host_device_mapped::HostDeviceMapped,
+    &compose::shared_mount_propagation::SharedMountPropagation,
+    &compose::oom_kill_disabled::OomKillDisabled,
+    &compose::privileged_port_published::PrivilegedPortPublished,
+    &compose::image_unpinned::ImageUnpinned,
+    &compose::image_not_digest_pinned::ImageNotDigestPinned,
+    &compose::credential_in_environment::CredentialInEnvironment,
+    &compose::secret_in_build_args::SecretInBuildArgs,
+    &compose::healthcheck_disabled::HealthcheckDisabled,
+    &compose::tmpfs_exec_or_suid::TmpfsExecOrSuid,
+    &compose::logging_disabled::LoggingDisabled,
+    &compose::risky_sysctl::RiskySysctl,
+    &compose::misspelled_security_key::MisspelledSecurityKey,
+    &compose::unknown_service_key::UnknownServiceKey,
+    &compose::network_not_isolated::NetworkNotIsolated,
+    &cross::unknown_image_user::UnknownImageUser,
+    &cross::read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
+    &cross::build_context_secrets::BuildContextSecrets,
+];
 
-/// The rule with this code or name.
+/// The rule with this code (case-insensitive) or name: the only lookup of a rule.
 pub fn find(name_or_code: &str) -> Option<&'static dyn Rule> {
-    all().find(|r| {
+    ALL.iter().copied().find(|r| {
         let m = r.meta();
         m.name == name_or_code || m.code.eq_ignore_ascii_case(name_or_code)
     })

@@ -337,8 +337,8 @@ pub(super) fn lint(
 ) -> Result<LintReport, SandboxError> {
     let mut allowed: Vec<(String, AllowSource, String)> = Vec::new();
     for (a, source, why) in allow {
-        match crate::docs::find(a.trim()) {
-            Some(rule) => allowed.push((rule.name.to_string(), *source, why.clone())),
+        match crate::rules::find(a.trim()) {
+            Some(rule) => allowed.push((rule.meta().name.to_string(), *source, why.clone())),
             None => {
                 let hint = crate::docs::suggest(a.trim())
                     .map(|s| format!(" (did you mean `{s}`?)"))

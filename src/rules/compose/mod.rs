@@ -1,78 +1,40 @@
 //! Compose rules (`SLC###`).
 
-mod confinement_disabled;
-mod container_socket_mount;
-mod credential_in_environment;
-mod dangerous_capability;
-mod healthcheck_disabled;
-mod host_device_mapped;
-mod host_namespace_shared;
-mod host_network_mode;
-mod host_uts_or_cgroup_namespace;
-mod image_not_digest_pinned;
-mod image_unpinned;
-mod logging_disabled;
-mod missing_cap_drop_all;
-mod missing_cpu_limit;
-mod missing_memory_limit;
-mod missing_no_new_privileges;
-mod missing_pids_limit;
-mod misspelled_security_key;
-mod network_not_isolated;
-mod oom_kill_disabled;
-mod port_bound_to_all_interfaces;
-mod privileged_container;
-mod privileged_port_published;
-mod risky_sysctl;
-mod secret_in_build_args;
-mod sensitive_host_path_mount;
-mod service_root_user;
-mod shared_mount_propagation;
-mod tmpfs_exec_or_suid;
-mod unknown_service_key;
-mod writable_bind_mount;
-mod writable_root_filesystem;
+pub(super) mod confinement_disabled;
+pub(super) mod container_socket_mount;
+pub(super) mod credential_in_environment;
+pub(super) mod dangerous_capability;
+pub(super) mod healthcheck_disabled;
+pub(super) mod host_device_mapped;
+pub(super) mod host_namespace_shared;
+pub(super) mod host_network_mode;
+pub(super) mod host_uts_or_cgroup_namespace;
+pub(super) mod image_not_digest_pinned;
+pub(super) mod image_unpinned;
+pub(super) mod logging_disabled;
+pub(super) mod missing_cap_drop_all;
+pub(super) mod missing_cpu_limit;
+pub(super) mod missing_memory_limit;
+pub(super) mod missing_no_new_privileges;
+pub(super) mod missing_pids_limit;
+pub(super) mod misspelled_security_key;
+pub(super) mod network_not_isolated;
+pub(super) mod oom_kill_disabled;
+pub(super) mod port_bound_to_all_interfaces;
+pub(super) mod privileged_container;
+pub(super) mod privileged_port_published;
+pub(super) mod risky_sysctl;
+pub(super) mod secret_in_build_args;
+pub(super) mod sensitive_host_path_mount;
+pub(super) mod service_root_user;
+pub(super) mod shared_mount_propagation;
+pub(super) mod tmpfs_exec_or_suid;
+pub(super) mod unknown_service_key;
+pub(super) mod writable_bind_mount;
+pub(super) mod writable_root_filesystem;
 
 use crate::compose::model::{SValue, Service, Value, Volume, VolumeKind};
 use crate::source::Span;
-
-use super::Rule;
-
-/// Every Compose rule, in code order.
-pub static RULES: &[&dyn Rule] = &[
-    &privileged_container::PrivilegedContainer,
-    &missing_no_new_privileges::MissingNoNewPrivileges,
-    &writable_root_filesystem::WritableRootFilesystem,
-    &missing_memory_limit::MissingMemoryLimit,
-    &missing_cpu_limit::MissingCpuLimit,
-    &missing_pids_limit::MissingPidsLimit,
-    &service_root_user::ServiceRootUser,
-    &host_network_mode::HostNetworkMode,
-    &container_socket_mount::ContainerSocketMount,
-    &writable_bind_mount::WritableBindMount,
-    &dangerous_capability::DangerousCapability,
-    &missing_cap_drop_all::MissingCapDropAll,
-    &port_bound_to_all_interfaces::PortBoundToAllInterfaces,
-    &sensitive_host_path_mount::SensitiveHostPathMount,
-    &host_namespace_shared::HostNamespaceShared,
-    &host_uts_or_cgroup_namespace::HostUtsOrCgroupNamespace,
-    &confinement_disabled::ConfinementDisabled,
-    &host_device_mapped::HostDeviceMapped,
-    &shared_mount_propagation::SharedMountPropagation,
-    &oom_kill_disabled::OomKillDisabled,
-    &privileged_port_published::PrivilegedPortPublished,
-    &image_unpinned::ImageUnpinned,
-    &image_not_digest_pinned::ImageNotDigestPinned,
-    &credential_in_environment::CredentialInEnvironment,
-    &secret_in_build_args::SecretInBuildArgs,
-    &healthcheck_disabled::HealthcheckDisabled,
-    &tmpfs_exec_or_suid::TmpfsExecOrSuid,
-    &logging_disabled::LoggingDisabled,
-    &risky_sysctl::RiskySysctl,
-    &misspelled_security_key::MisspelledSecurityKey,
-    &unknown_service_key::UnknownServiceKey,
-    &network_not_isolated::NetworkNotIsolated,
-];
 
 /// The span of the service's own key `key` (after merges), if it has one.
 fn key_span(service: &Service, key: &str) -> Option<Span> {

@@ -1,29 +1,29 @@
 //! Dockerfile rules (`SLD###`).
 
-mod add_instead_of_copy;
-mod add_remote_without_checksum;
-mod base_image_not_digest_pinned;
-mod copy_context_without_dockerignore;
-mod copy_filesystem_root_from_stage;
-mod curl_pipe_shell;
-mod insecure_run_mode;
-mod literal_password_set;
-mod missing_healthcheck;
-mod onbuild_instruction;
-mod package_signature_check_disabled;
-mod pipe_without_pipefail;
-mod root_user;
+pub(super) mod add_instead_of_copy;
+pub(super) mod add_remote_without_checksum;
+pub(super) mod base_image_not_digest_pinned;
+pub(super) mod copy_context_without_dockerignore;
+pub(super) mod copy_filesystem_root_from_stage;
+pub(super) mod curl_pipe_shell;
+pub(super) mod insecure_run_mode;
+pub(super) mod literal_password_set;
+pub(super) mod missing_healthcheck;
+pub(super) mod onbuild_instruction;
+pub(super) mod package_signature_check_disabled;
+pub(super) mod pipe_without_pipefail;
+pub(super) mod root_user;
 pub(crate) use root_user::builder_only_user;
-mod secret_file_copied;
-mod secret_in_env;
-mod sensitive_path_workdir_volume;
-mod setuid_bit_added;
-mod ssh_server_installed;
-mod sudo_in_run;
-mod tls_verification_disabled;
-mod unpinned_base_image;
-mod untrusted_registry;
-mod world_writable_permissions;
+pub(super) mod secret_file_copied;
+pub(super) mod secret_in_env;
+pub(super) mod sensitive_path_workdir_volume;
+pub(super) mod setuid_bit_added;
+pub(super) mod ssh_server_installed;
+pub(super) mod sudo_in_run;
+pub(super) mod tls_verification_disabled;
+pub(super) mod unpinned_base_image;
+pub(super) mod untrusted_registry;
+pub(super) mod world_writable_permissions;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -33,37 +33,8 @@ use crate::dockerfile::semantics::{self, Scope};
 use crate::dockerfile::shell::{self, Command, Script, Word};
 use crate::source::Span;
 
-use super::Rule;
-
 pub(crate) use copy_context_without_dockerignore::is_whole_context;
 pub(crate) use secret_file_copied::secret_kind;
-
-/// Every Dockerfile rule, in code order.
-pub static RULES: &[&dyn Rule] = &[
-    &root_user::RootUser,
-    &unpinned_base_image::UnpinnedBaseImage,
-    &add_instead_of_copy::AddInsteadOfCopy,
-    &add_remote_without_checksum::AddRemoteWithoutChecksum,
-    &curl_pipe_shell::CurlPipeShell,
-    &secret_in_env::SecretInEnv,
-    &sudo_in_run::SudoInRun,
-    &tls_verification_disabled::TlsVerificationDisabled,
-    &package_signature_check_disabled::PackageSignatureCheckDisabled,
-    &secret_file_copied::SecretFileCopied,
-    &literal_password_set::LiteralPasswordSet,
-    &base_image_not_digest_pinned::BaseImageNotDigestPinned,
-    &untrusted_registry::UntrustedRegistry,
-    &world_writable_permissions::WorldWritablePermissions,
-    &setuid_bit_added::SetuidBitAdded,
-    &ssh_server_installed::SshServerInstalled,
-    &insecure_run_mode::InsecureRunMode,
-    &copy_filesystem_root_from_stage::CopyFilesystemRootFromStage,
-    &sensitive_path_workdir_volume::SensitivePathWorkdirVolume,
-    &pipe_without_pipefail::PipeWithoutPipefail,
-    &missing_healthcheck::MissingHealthcheck,
-    &onbuild_instruction::OnbuildInstruction,
-    &copy_context_without_dockerignore::CopyContextWithoutDockerignore,
-];
 
 /// An instruction as a rule sees it: the instruction itself, or the trigger of an `ONBUILD`.
 #[derive(Clone, Copy)]

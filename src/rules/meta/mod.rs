@@ -1,25 +1,11 @@
 //! Input errors (`SLE###`): files that cannot be parsed are findings, so they can't hide.
 
-mod compose_syntax_error;
-mod dockerfile_syntax_error;
-mod expansion_limit_exceeded;
-mod reference_outside_project;
-mod suppressions;
-mod unreadable_file;
-mod unresolved_reference;
-
-use super::Rule;
+pub(super) mod compose_syntax_error;
+pub(super) mod dockerfile_syntax_error;
+pub(super) mod expansion_limit_exceeded;
+pub(super) mod reference_outside_project;
+pub(super) mod suppressions;
+pub(super) mod unreadable_file;
+pub(super) mod unresolved_reference;
 
 pub use expansion_limit_exceeded::report_dockerfile_limits;
-
-/// Every input-error rule, in code order.
-pub static RULES: &[&dyn Rule] = &[
-    &dockerfile_syntax_error::DockerfileSyntaxError,
-    &compose_syntax_error::ComposeSyntaxError,
-    &suppressions::InvalidSuppression,
-    &suppressions::UnusedSuppression,
-    &unresolved_reference::UnresolvedReference,
-    &reference_outside_project::ReferenceOutsideProject,
-    &unreadable_file::UnreadableFile,
-    &expansion_limit_exceeded::ExpansionLimitExceeded,
-];

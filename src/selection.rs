@@ -1,0 +1,201 @@
+//! Which rules run on a check, and at which severity their findings are reported: decided once
+//! per check, before any rule runs, from the caller's [`Selection`] and the [`Config`] (preset,
+//! `select`/`ignore`, per-rule `severity`, `[[overrides]]`). A rule that is off everywhere in
+//! the check is never run.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::meta::{RuleMeta, Severity};
+use crate::rules::{self, Rule};
+
+/// The caller's restriction of the rules (tests, doc examples), applied on top of the config.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Codes of rules that run; `None` = every rule.
+    pub only: Option<Vec<&'static str>>,
+    /// Codes of rules that do not run.
+    pub ignore: Vec<&'static str>,
+}
+
+impl Selection {
+    /// Every rule.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only the rule with this code or name (tests, doc examples).
+    pub fn only(name_or_code: &str) -> Self {
+        Self {
+            only: Some(
+                rules::find(name_or_code)
+                    .map(|r| r.meta().code)
+                    .into_iter()
+                    .collect(),
+            ),
+            ignore: Vec::new(),
+        }
+    }
+
+    pub fn is_enabled(&self, rule: &dyn Rule) -> bool {
+        self.enables(rule.meta())
+    }
+
+    /// Whether the selection lets `rule` run.
+    pub fn enables(&self, rule: &RuleMeta) -> bool {
+        let code = rule.code;
+        self.only.as_ref().is_none_or(|o| o.contains(&code)) && !self.ignore.contains(&code)
+    }
+}
+
+/// The rules that run on one check (one Dockerfile, or one Compose project), resolved before
+/// they run, and the grading of their findings.
+#[derive(Clone)]
+pub struct RuleSet<'a> {
+    selection: &'a Selection,
+    config: &'a Config,
+    /// The rules that run, in registry order, each with the severity of all its findings when
+    /// that is the same everywhere (no `[[overrides]]`); `None`: it depends on the finding's
+    /// file or service, and is decided per finding.
+    run: Vec<(&'static dyn Rule, Option<Severity>)>,
+}
+
+impl std::fmt::Debug for RuleSet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.run.iter().map(|(r, s)| (r.meta().code, s)))
+            .finish()
+    }
+}
+
+impl<'a> RuleSet<'a> {
+    /// The rules that are on somewhere in `files` (every file the check read, where findings
+    /// can be): allowed by `selection` and enabled by `config` for one of the files and some
+    /// service or stage in it.
+    pub fn new<'p>(
+        selection: &'a Selection,
+        config: &'a Config,
+        files: impl IntoIterator<Item = &'p Path>,
+    ) -> Self {
+        let files: Vec<&Path> = files.into_iter().collect();
+        let run = rules::ALL
+            .iter()
+            .copied()
+            .filter(|r| selection.is_enabled(*r))
+            .filter_map(|r| {
+                let meta = r.meta();
+                if config.overrides.is_empty() {
+                    // Without overrides the decision is the same for every file and scope.
+                    config
+                        .decide(meta, Path::new(""), None)
+                        .map(|s| (r, Some(s)))
+                } else {
+                    files
+                        .iter()
+                        .any(|f| config.may_enable(meta, f))
+                        .then_some((r, None))
+                }
+            })
+            .collect();
+        RuleSet {
+            selection,
+            config,
+            run,
+        }
+    }
+
+    /// The rules that run, in registry order.
+    pub fn rules(&self) -> impl Iterator<Item = &'static dyn Rule> + '_ {
+        self.run.iter().map(|(r, _)| *r)
+    }
+
+    /// Whether `rule` runs on this check.
+    pub fn runs(&self, rule: &RuleMeta) -> bool {
+        self.run.iter().any(|(r, _)| r.meta().code == rule.code)
+    }
+
+    /// The severity a finding of `rule` gets in `path` and `scope`; `None`: it is not reported.
+    fn severity(&self, rule: &RuleMeta, path: &Path, scope: Option<&str>) -> Option<Severity> {
+        let (_, fixed) = self.run.iter().find(|(r, _)| r.meta().code == rule.code)?;
+        fixed.or_else(|| self.config.decide(rule, path, scope))
+    }
+
+    /// Drops the findings of rules that are off for their file and scope, and sets the
+    /// severity of the others.
+    pub fn grade(&self, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain_mut(
+            |d| match self.severity(d.rule, &d.file.path, d.scope.as_deref()) {
+                Some(severity) => {
+                    d.severity = severity;
+                    true
+                }
+                None => false,
+            },
+        );
+    }
+
+    /// Whether a suppression of `rule` in `path` that matched nothing is worth reporting: the
+    /// rule is selected, and on in that file (or `[[overrides]]` may turn it on somewhere).
+    pub fn reports_unused(&self, rule: &RuleMeta, path: &Path) -> bool {
+        self.selection.enables(rule)
+            && (self.config.decide(rule, path, None).is_some() || !self.config.overrides.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(Path::new("/repo/.sandlint.toml"), text).unwrap()
+    }
+
+    fn codes(set: &RuleSet<'_>) -> Vec<&'static str> {
+        set.rules().map(|r| r.meta().code).collect()
+    }
+
+    #[test]
+    fn rules_the_config_turns_off_do_not_run() {
+        let c = config("select = [\"root-user\", \"SLE001\"]\n");
+        let all = Selection::all();
+        let set = RuleSet::new(&all, &c, [Path::new("/repo/Dockerfile")]);
+        assert_eq!(codes(&set), ["SLE001", "SLD001"]);
+        let only = Selection::only("root-user");
+        let set = RuleSet::new(&only, &c, [Path::new("/repo/Dockerfile")]);
+        assert_eq!(codes(&set), ["SLD001"]);
+        let default = Config::default();
+        let every = RuleSet::new(&all, &default, [Path::new("/repo/Dockerfile")]);
+        assert_eq!(every.rules().count(), rules::ALL.len());
+    }
+
+    #[test]
+    fn overrides_are_resolved_per_file_and_left_open_per_service() {
+        let c = config(
+            r#"
+select = ["root-user"]
+[[overrides]]
+paths = ["legacy"]
+ignore = ["root-user"]
+[[overrides]]
+services = ["db"]
+extend-select = ["privileged-container"]
+"#,
+        );
+        let all = Selection::all();
+        let app = RuleSet::new(&all, &c, [Path::new("/repo/app/compose.yaml")]);
+        assert_eq!(codes(&app), ["SLD001", "SLC001"]);
+        let legacy = RuleSet::new(&all, &c, [Path::new("/repo/legacy/compose.yaml")]);
+        assert_eq!(codes(&legacy), ["SLC001"]);
+        // a project reading files in both runs what is on in either
+        let both = RuleSet::new(
+            &all,
+            &c,
+            [
+                Path::new("/repo/legacy/compose.yaml"),
+                Path::new("/repo/app/Dockerfile"),
+            ],
+        );
+        assert_eq!(codes(&both), ["SLD001", "SLC001"]);
+    }
+}
