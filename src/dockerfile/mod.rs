@@ -1,5 +1,6 @@
 //! Our Dockerfile parser, following BuildKit's parser semantics.
 
+pub mod analysis;
 pub mod dockerignore;
 mod lexer;
 pub mod model;

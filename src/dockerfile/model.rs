@@ -17,15 +17,19 @@ pub struct Dockerfile {
     pub stages: Vec<Stage>,
     /// Located syntax errors. Parsing went on after each of them.
     pub errors: Vec<ParseError>,
-    /// Facts derived from the above on first use (stage ancestry, variable definitions): see
-    /// `semantics.rs`. Left empty by the parser; a clone starts empty again.
+    /// Facts derived from the above on first use (stage ancestry, variable definitions: see
+    /// `semantics.rs`; tokenized `RUN` scripts: see `analysis.rs`). Left empty by the parser; a
+    /// clone starts empty again.
     pub derived: Derived,
 }
 
-/// Lazily computed semantic facts of a [`Dockerfile`], so that every lookup is a hash probe
-/// instead of a scan over the instructions before it.
+/// Lazily computed facts of a [`Dockerfile`], so that every lookup is a hash probe instead of a
+/// scan over the instructions before it, and every `RUN` is tokenized once.
 #[derive(Default)]
-pub struct Derived(pub(crate) std::sync::OnceLock<std::sync::Arc<super::semantics::Index>>);
+pub struct Derived {
+    pub(crate) index: std::sync::OnceLock<std::sync::Arc<super::semantics::Index>>,
+    pub(crate) analysis: std::sync::OnceLock<super::analysis::Analysis>,
+}
 
 impl Clone for Derived {
     fn clone(&self) -> Self {

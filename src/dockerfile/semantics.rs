@@ -668,7 +668,7 @@ impl Index {
 
 fn index(df: &Dockerfile) -> &Index {
     df.derived
-        .0
+        .index
         .get_or_init(|| std::sync::Arc::new(Index::build(df)))
 }
 

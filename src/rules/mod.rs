@@ -47,43 +47,4 @@ pub fn find(name_or_code: &str) -> Option<&'static dyn Rule> {
     })
 }
 
-/// Values longer than this many characters are clipped in messages; shorter ones are shown
-/// whole, so a name in a message (a service, an image, a path) can be pasted into a fix.
-pub const CLIP_LIMIT: usize = 200;
-
-/// `s` for a message: whole, unless it is longer than [`CLIP_LIMIT`] characters; then its first
-/// characters followed by `… (clipped, N characters)`, so a reader knows it was cut.
-///
-/// `_hint` is the width a caller once clipped to; names are no longer cut short to fit a line.
-pub fn clip(s: &str, _hint: usize) -> String {
-    let n = s.chars().count();
-    if n <= CLIP_LIMIT {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(CLIP_LIMIT).collect();
-    out.push_str(&format!("… (clipped, {n} characters)"));
-    out
-}
-
-#[cfg(test)]
-mod clip_tests {
-    use super::{CLIP_LIMIT, clip};
-
-    #[test]
-    fn names_are_never_cut_short() {
-        let image = "docker.all-hands.dev/all-hands-ai/runtime:0.59-nikolaik";
-        assert_eq!(clip(image, 24), image);
-        let exact = "x".repeat(CLIP_LIMIT);
-        assert_eq!(clip(&exact, 8), exact);
-    }
-
-    #[test]
-    fn huge_values_are_clipped_and_say_so() {
-        let huge = "é".repeat(CLIP_LIMIT + 50);
-        let shown = clip(&huge, 8);
-        assert_eq!(
-            shown,
-            format!("{}… (clipped, 250 characters)", "é".repeat(CLIP_LIMIT))
-        );
-    }
-}
+pub use crate::source::{CLIP_LIMIT, clip};

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Instruction, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
@@ -46,8 +47,8 @@ impl Rule for MissingHealthcheck {
                 .find(|i| i.kind == Keyword::Healthcheck)
         });
         let name = stage.name.as_ref().map_or_else(
-            || format!("`FROM {}`", super::snippet(&stage.image.value, 50)),
-            |n| format!("`{}`", super::snippet(&n.value, 50)),
+            || format!("`FROM {}`", analysis::snippet(&stage.image.value, 50)),
+            |n| format!("`{}`", analysis::snippet(&n.value, 50)),
         );
         let file = cx.file().clone();
         match last {

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
 use crate::dockerfile::shell::{Command, Word};
@@ -99,7 +100,7 @@ impl Rule for SshServerInstalled {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String, &str)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
+        analysis::for_each_run_command(df, &mut |_, cmd, origin| {
             let Some((manager, packages)) = installed_packages(cmd) else {
                 return;
             };
@@ -109,12 +110,12 @@ impl Rule for SshServerInstalled {
                     let message = if meta {
                         format!(
                             "`{manager}` installs `{}`, which includes the SSH server",
-                            super::snippet(&p.value, 40)
+                            analysis::snippet(&p.value, 40)
                         )
                     } else {
                         format!(
                             "`{manager}` installs SSH server package `{}`",
-                            super::snippet(&p.value, 40)
+                            analysis::snippet(&p.value, 40)
                         )
                     };
                     found.push((
@@ -125,7 +126,7 @@ impl Rule for SshServerInstalled {
                 }
             }
         });
-        for loc in super::instructions_of(df, Keyword::Expose) {
+        for loc in analysis::instructions_of(df, Keyword::Expose) {
             for w in loc.ins.words() {
                 let value = semantics::expand_with_args(df, &w.value, loc.scope())
                     .unwrap_or_else(|| w.value.clone());
@@ -133,7 +134,7 @@ impl Rule for SshServerInstalled {
                 if port == "22" {
                     found.push((
                         w.span,
-                        format!("port `{}` (SSH) is exposed", super::snippet(&value, 20)),
+                        format!("port `{}` (SSH) is exposed", analysis::snippet(&value, 20)),
                         "remove `EXPOSE 22`: use `docker exec` for shell access instead of an SSH server",
                     ));
                 }
