@@ -6,6 +6,7 @@
 //!
 //! Reads the model, [`super::semantics`] and [`super::shell`] only; nothing here knows a rule.
 
+pub(crate) use crate::dockerfile::model::unquote;
 use crate::dockerfile::model::{Arguments, Dockerfile, Flag, Instruction, Keyword, Stage, Text};
 use crate::dockerfile::semantics::{self, Scope};
 use crate::dockerfile::shell::{self, Command, Script, Word};
@@ -771,16 +772,6 @@ pub(crate) fn snippet(value: &str, max: usize) -> String {
     crate::source::clip(&value.split_whitespace().collect::<Vec<_>>().join(" "), max)
 }
 
-/// Removes one level of matching quotes around a word as written.
-pub(crate) fn unquote(word: &str) -> &str {
-    for q in ['"', '\''] {
-        if let Some(inner) = word.strip_prefix(q).and_then(|w| w.strip_suffix(q)) {
-            return inner;
-        }
-    }
-    word
-}
-
 /// Shared by the `ADD` rules: the sources of an `ADD`/`COPY` (all words but the destination;
 /// heredoc sources excluded), quotes removed, each with its span.
 pub(crate) fn add_sources(ins: &Instruction) -> Vec<(String, Span)> {
@@ -834,6 +825,36 @@ mod tests {
         assert!(is_http_url("HTTPS://x"));
         assert!(!is_http_url("ftp://x"));
         assert!(!is_http_url("http"));
+    }
+
+    #[test]
+    fn typed_arguments() {
+        use crate::dockerfile::model::{HealthcheckArg, split_port};
+        let df = crate::dockerfile::parse(
+            "FROM a\nUSER app:staff\nWORKDIR \"/srv/x\"\nVOLUME [\"/data\", \"/logs\"]\nEXPOSE 22/tcp 80\nHEALTHCHECK NONE\n",
+        );
+        let user = df.instructions[1].user().expect("USER");
+        assert_eq!(
+            (user.written, user.user(), user.group()),
+            ("app:staff", "app", Some("staff"))
+        );
+        let paths: Vec<&str> = df.instructions[2..4]
+            .iter()
+            .flat_map(|i| i.paths())
+            .map(|p| p.path)
+            .collect();
+        assert_eq!(paths, ["/srv/x", "/data", "/logs"]);
+        let ports: Vec<_> = df.instructions[4]
+            .ports()
+            .iter()
+            .map(|p| split_port(p.written))
+            .collect();
+        assert_eq!(ports, [("22", Some("tcp")), ("80", None)]);
+        assert!(matches!(
+            df.instructions[5].healthcheck(),
+            Some(HealthcheckArg::None { rest: [], .. })
+        ));
+        assert!(df.instructions[1].paths().is_empty() && df.instructions[2].user().is_none());
     }
 
     #[test]

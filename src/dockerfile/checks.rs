@@ -1,7 +1,7 @@
 //! The argument checks of BuildKit's `instructions/parse.go`: flags each instruction accepts,
 //! argument counts and shapes. Reported as errors; the instruction is kept.
 
-use super::model::{Instruction, Keyword, ParseError};
+use super::model::{HealthcheckArg, Instruction, Keyword, ParseError};
 use super::parser::{err, heredoc_markers};
 use crate::source::{Span, Spanned};
 
@@ -53,12 +53,7 @@ fn allowed_flags(kind: Keyword) -> Option<&'static [(&'static str, FlagKind)]> {
 }
 
 fn check_flags(ins: &Instruction, errors: &mut Vec<ParseError>) {
-    if ins.kind == Keyword::Healthcheck
-        && ins
-            .words()
-            .first()
-            .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
-    {
+    if let Some(HealthcheckArg::None { .. }) = ins.healthcheck() {
         return;
     }
     let Some(allowed) = allowed_flags(ins.kind) else {
@@ -302,24 +297,22 @@ fn check_healthcheck(
     at_kw: Span,
     push: &mut dyn FnMut(String, Span, Option<&str>),
 ) {
-    let words = ins.words();
-    let typ = words.first().map(|w| w.value.to_ascii_uppercase());
-    match typ.as_deref() {
+    match ins.healthcheck() {
         None => push(
             "`HEALTHCHECK` requires at least one argument".into(),
             at_kw,
             Some("write `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`"),
         ),
-        Some("NONE") if words.len() > 1 => {
+        Some(HealthcheckArg::None { rest, .. }) if !rest.is_empty() => {
             push(
                 "`HEALTHCHECK NONE` takes no arguments".into(),
                 ins.args.span(),
                 None,
             );
         }
-        Some("NONE") => {}
-        Some("CMD") => {
-            if words.len() < 2 {
+        Some(HealthcheckArg::None { .. }) => {}
+        Some(HealthcheckArg::Cmd { command, .. }) => {
+            if command.is_empty() {
                 push(
                     "missing command after `HEALTHCHECK CMD`".into(),
                     ins.args.span(),
@@ -327,14 +320,10 @@ fn check_healthcheck(
                 );
             }
         }
-        Some(_) => {
-            let w = words.first().map_or(at_kw, |w| w.span);
+        Some(HealthcheckArg::Other { kind }) => {
             push(
-                format!(
-                    "unknown type `{}` in `HEALTHCHECK`",
-                    words.first().map_or("", |w| w.value.as_str())
-                ),
-                w,
+                format!("unknown type `{}` in `HEALTHCHECK`", kind.value),
+                kind.span,
                 Some("use `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`"),
             );
         }

@@ -59,11 +59,11 @@ pub fn effective_user<'a>(df: &'a Dockerfile, stage: &'a Stage) -> EffectiveUser
         .in_force(&idx.users, &idx.user_at_end, stage.index, usize::MAX)
         .and_then(|(s, i)| Some((df.stages.get(s)?, i, instruction(df, i)?)));
     if let Some((current, index, ins)) = found {
-        let word = ins.words().first();
+        let word = ins.user();
         let resolved = word.and_then(|w| {
             expand(
                 df,
-                &w.value,
+                w.written,
                 Scope::Before {
                     stage: current,
                     index,
@@ -71,8 +71,10 @@ pub fn effective_user<'a>(df: &'a Dockerfile, stage: &'a Stage) -> EffectiveUser
                 true,
             )
         });
-        let user =
-            word.map(|w| Spanned::new(resolved.clone().unwrap_or_else(|| w.value.clone()), w.span));
+        let user = word.map(|w| {
+            let value = resolved.clone().unwrap_or_else(|| w.written.to_string());
+            Spanned::new(value, w.span)
+        });
         let state = match resolved.as_deref().and_then(is_root_user) {
             Some(true) => UserState::Root,
             Some(false) => UserState::NonRoot,

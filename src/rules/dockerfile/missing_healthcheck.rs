@@ -1,5 +1,5 @@
 use crate::dockerfile::analysis;
-use crate::dockerfile::model::{Dockerfile, Instruction, Keyword};
+use crate::dockerfile::model::{Dockerfile, HealthcheckArg, Instruction, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -8,9 +8,7 @@ use crate::rules::{Ctx, Rule};
 pub struct MissingHealthcheck;
 
 fn is_none(ins: &Instruction) -> bool {
-    ins.words()
-        .first()
-        .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
+    matches!(ins.healthcheck(), Some(HealthcheckArg::None { .. }))
 }
 
 impl Rule for MissingHealthcheck {

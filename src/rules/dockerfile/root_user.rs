@@ -29,7 +29,7 @@ impl Rule for RootUser {
         match (eu.instruction, &eu.user) {
             (Some(ins), Some(user)) => {
                 let written = user.value.as_str();
-                let raw = ins.words().first().map_or(written, |w| w.value.as_str());
+                let raw = ins.user().map_or(written, |u| u.written);
                 let message = if raw == written {
                     format!(
                         "final stage runs as root: `USER {}`",

@@ -47,20 +47,14 @@ impl Rule for SensitivePathWorkdirVolume {
         all.sort_by_key(|l| l.ins.span.start);
         for loc in all {
             let keyword = loc.ins.kind.as_str().to_ascii_uppercase();
-            let exec = loc.ins.args.is_exec();
-            for w in loc.ins.words() {
-                let written = if exec {
-                    w.value.as_str()
-                } else {
-                    analysis::unquote(&w.value)
-                };
-                let path = semantics::expand_with_args(df, written, loc.scope())
-                    .unwrap_or_else(|| written.to_string());
+            for arg in loc.ins.paths() {
+                let path = semantics::expand_with_args(df, arg.path, loc.scope())
+                    .unwrap_or_else(|| arg.path.to_string());
                 let Some(root) = sensitive_root(&path) else {
                     continue;
                 };
                 cx.report(
-                    w.span,
+                    arg.span,
                     format!(
                         "`{keyword} {}` is under `{root}`",
                         analysis::snippet(&path, 50)

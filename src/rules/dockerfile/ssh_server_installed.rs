@@ -1,5 +1,5 @@
 use crate::dockerfile::analysis;
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::model::{Dockerfile, Keyword, split_port};
 use crate::dockerfile::semantics;
 use crate::dockerfile::shell::{Command, Word};
 use crate::docs::{self, RuleMeta};
@@ -127,13 +127,13 @@ impl Rule for SshServerInstalled {
             }
         });
         for loc in analysis::instructions_of(df, Keyword::Expose) {
-            for w in loc.ins.words() {
-                let value = semantics::expand_with_args(df, &w.value, loc.scope())
-                    .unwrap_or_else(|| w.value.clone());
-                let port = value.split('/').next().unwrap_or(&value);
+            for arg in loc.ins.ports() {
+                let value = semantics::expand_with_args(df, arg.written, loc.scope())
+                    .unwrap_or_else(|| arg.written.to_string());
+                let (port, _) = split_port(&value);
                 if port == "22" {
                     found.push((
-                        w.span,
+                        arg.span,
                         format!("port `{}` (SSH) is exposed", analysis::snippet(&value, 20)),
                         "remove `EXPOSE 22`: use `docker exec` for shell access instead of an SSH server",
                     ));
