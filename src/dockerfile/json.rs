@@ -11,13 +11,13 @@ pub(super) enum JsonErr {
     NotStrings,
 }
 
+/// The decoded items of a JSON array of strings, each with its byte range (quotes included).
+pub(super) type Items = Vec<(String, usize, usize)>;
+
 /// Decodes a JSON array of strings starting at `b[a] == '['` (trailing text is ignored, like
 /// Go's `json.Decoder`): each item's value and byte range (quotes included), and the offset just
 /// after the closing `]`.
-pub(super) fn string_array(
-    b: &[u8],
-    a: usize,
-) -> Result<(Vec<(String, usize, usize)>, usize), JsonErr> {
+pub(super) fn string_array(b: &[u8], a: usize) -> Result<(Items, usize), JsonErr> {
     if b.get(a) != Some(&b'[') {
         return Err(JsonErr::Invalid);
     }

@@ -272,7 +272,7 @@ impl Rule for CurlPipeShell {
             let mut found: Vec<(Span, String)> = Vec::new();
             for (script, origin) in analysis::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
-                find(&script, &mut ranges);
+                find(script, &mut ranges);
                 found.extend(
                     ranges
                         .into_iter()

@@ -135,7 +135,7 @@ impl Rule for PipeWithoutPipefail {
             for (script, origin) in analysis::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
                 let mut state = from_shell;
-                walk(&script, &mut state, &mut ranges, 0);
+                walk(script, &mut state, &mut ranges, 0);
                 if let Some(&(s, e)) = ranges.first() {
                     first.get_or_insert(origin.span(s, e));
                 }
