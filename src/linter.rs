@@ -83,7 +83,6 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 
 /// Checks a file: parse, run rules, apply config and suppressions, sort.
 pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
-    rules::dockerfile::reset_caches();
     let mut diagnostics = Vec::new();
     let scopes: Vec<(Span, String)>;
     let directives;

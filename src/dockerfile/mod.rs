@@ -1,6 +1,10 @@
 //! Our Dockerfile parser, following BuildKit's parser semantics.
 
+pub mod analysis;
+mod checks;
 pub mod dockerignore;
+mod expand;
+mod json;
 mod lexer;
 pub mod model;
 mod parser;

@@ -17,15 +17,19 @@ pub struct Dockerfile {
     pub stages: Vec<Stage>,
     /// Located syntax errors. Parsing went on after each of them.
     pub errors: Vec<ParseError>,
-    /// Facts derived from the above on first use (stage ancestry, variable definitions): see
-    /// `semantics.rs`. Left empty by the parser; a clone starts empty again.
+    /// Facts derived from the above on first use (stage ancestry, variable definitions: see
+    /// `semantics.rs`; tokenized `RUN` scripts: see `analysis.rs`). Left empty by the parser; a
+    /// clone starts empty again.
     pub derived: Derived,
 }
 
-/// Lazily computed semantic facts of a [`Dockerfile`], so that every lookup is a hash probe
-/// instead of a scan over the instructions before it.
+/// Lazily computed facts of a [`Dockerfile`], so that every lookup is a hash probe instead of a
+/// scan over the instructions before it, and every `RUN` is tokenized once.
 #[derive(Default)]
-pub struct Derived(pub(crate) std::sync::OnceLock<std::sync::Arc<super::semantics::Index>>);
+pub struct Derived {
+    pub(crate) index: std::sync::OnceLock<std::sync::Arc<super::semantics::Index>>,
+    pub(crate) analysis: std::sync::OnceLock<super::analysis::Analysis>,
+}
 
 impl Clone for Derived {
     fn clone(&self) -> Self {
@@ -161,6 +165,137 @@ impl Instruction {
     pub fn words(&self) -> &[Spanned<String>] {
         self.args.words()
     }
+
+    /// `USER user[:group]`: the argument word (`None` for other instructions or no argument).
+    pub fn user(&self) -> Option<UserArg<'_>> {
+        let word = self
+            .words()
+            .first()
+            .filter(|_| self.kind == Keyword::User)?;
+        Some(UserArg {
+            written: &word.value,
+            span: word.span,
+        })
+    }
+
+    /// The paths of `WORKDIR` or `VOLUME` (empty for other instructions): each word with one
+    /// level of quotes removed in shell form, each decoded item in JSON form.
+    pub fn paths(&self) -> Vec<PathArg<'_>> {
+        if !matches!(self.kind, Keyword::Workdir | Keyword::Volume) {
+            return Vec::new();
+        }
+        let exec = self.args.is_exec();
+        self.words()
+            .iter()
+            .map(|w| PathArg {
+                path: if exec { &w.value } else { unquote(&w.value) },
+                span: w.span,
+            })
+            .collect()
+    }
+
+    /// The `port[/protocol]` words of `EXPOSE` (empty for other instructions).
+    pub fn ports(&self) -> Vec<PortArg<'_>> {
+        if self.kind != Keyword::Expose {
+            return Vec::new();
+        }
+        self.words()
+            .iter()
+            .map(|w| PortArg {
+                written: &w.value,
+                span: w.span,
+            })
+            .collect()
+    }
+
+    /// The type and command of `HEALTHCHECK` (`None` for other instructions or no argument).
+    pub fn healthcheck(&self) -> Option<HealthcheckArg<'_>> {
+        let words = self.words();
+        let kind = words
+            .first()
+            .filter(|_| self.kind == Keyword::Healthcheck)?;
+        let rest = words.get(1..).unwrap_or(&[]);
+        Some(if kind.value.eq_ignore_ascii_case("none") {
+            HealthcheckArg::None { kind, rest }
+        } else if kind.value.eq_ignore_ascii_case("cmd") {
+            HealthcheckArg::Cmd {
+                kind,
+                command: rest,
+            }
+        } else {
+            HealthcheckArg::Other { kind }
+        })
+    }
+}
+
+/// Removes one level of matching quotes around a word as written (`"/a b"` -> `/a b`).
+pub fn unquote(word: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = word.strip_prefix(q).and_then(|w| w.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    word
+}
+
+/// The argument of `USER`, as written (variables not expanded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserArg<'a> {
+    /// `user[:group]` as written.
+    pub written: &'a str,
+    pub span: Span,
+}
+
+impl<'a> UserArg<'a> {
+    /// The part before `:`.
+    pub fn user(&self) -> &'a str {
+        self.written.split(':').next().unwrap_or(self.written)
+    }
+
+    /// The part after the first `:`, if any.
+    pub fn group(&self) -> Option<&'a str> {
+        self.written.split_once(':').map(|(_, g)| g)
+    }
+}
+
+/// A path of `WORKDIR` or `VOLUME` (variables not expanded), with the span of its word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathArg<'a> {
+    pub path: &'a str,
+    pub span: Span,
+}
+
+/// A port of `EXPOSE`, as written (variables not expanded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortArg<'a> {
+    /// `port[/protocol]` or a range `8000-8010/tcp`.
+    pub written: &'a str,
+    pub span: Span,
+}
+
+/// Splits `port[/protocol]` (a [`PortArg`] after expansion) into the port and the protocol.
+pub fn split_port(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once('/') {
+        Some((port, proto)) => (port, Some(proto)),
+        None => (spec, None),
+    }
+}
+
+/// The arguments of `HEALTHCHECK` (flags are in [`Instruction::flags`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthcheckArg<'a> {
+    /// `HEALTHCHECK NONE` (any case); `rest`: words after it (an error).
+    None {
+        kind: &'a Spanned<String>,
+        rest: &'a [Spanned<String>],
+    },
+    /// `HEALTHCHECK CMD …`: the command's JSON items, or the shell command as one word.
+    Cmd {
+        kind: &'a Spanned<String>,
+        command: &'a [Spanned<String>],
+    },
+    /// Another type word (an error).
+    Other { kind: &'a Spanned<String> },
 }
 
 /// `--name=value` or `--name` (boolean).

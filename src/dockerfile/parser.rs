@@ -5,7 +5,9 @@
 //! Errors that make BuildKit's parser reject the file (an `ENV` without value, a JSON array with
 //! non-string items, an unterminated heredoc) drop the instruction; the other errors keep it.
 
-use super::lexer::{Lexer, is_space};
+use super::checks::{check, valid_stage_name};
+use super::json::{self, JsonErr};
+use super::lexer::{Lexer, LogicalLine, is_space};
 use super::model::{
     Arguments, Dockerfile, Flag, Heredoc, Instruction, KeyValue, Keyword, ParseError, Stage, Text,
 };
@@ -20,7 +22,7 @@ fn off(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn err(message: impl Into<String>, span: Span, help: Option<&str>) -> ParseError {
+pub(super) fn err(message: impl Into<String>, span: Span, help: Option<&str>) -> ParseError {
     ParseError {
         message: message.into(),
         span,
@@ -54,48 +56,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
             built.instr.keyword.span.start,
             line.end.max(built.instr.keyword.span.end),
         );
-        // Heredocs (RUN/COPY/ADD, also as ONBUILD triggers, never in JSON form).
-        let heredoc_target = match &built.instr.onbuild {
-            Some(t) if built.instr.kind == Keyword::Onbuild => (t.kind, t.args.is_exec()),
-            _ => (built.instr.kind, built.instr.args.is_exec()),
-        };
-        let mut broken = false;
-        if matches!(
-            heredoc_target.0,
-            Keyword::Run | Keyword::Copy | Keyword::Add
-        ) && !heredoc_target.1
-            && line.text.value.contains("<<")
-        {
-            for m in heredoc_markers(&line.text.value) {
-                let body = lx.read_heredoc(&m.name, m.chomp);
-                let marker = line.text.source_span(off(m.start), off(m.end));
-                let name_span = line.text.source_span(off(m.name_start), off(m.end));
-                let end = body.terminator_end.unwrap_or(body.body.span.end);
-                if body.terminator_end.is_none() && !broken {
-                    broken = true;
-                    errors.push(err(
-                        format!("unterminated heredoc `{}`", m.name),
-                        marker,
-                        Some(&format!(
-                            "end the heredoc with a line containing only `{}`",
-                            m.name
-                        )),
-                    ));
-                }
-                built.instr.span.end = built.instr.span.end.max(end);
-                built.instr.heredocs.push(Heredoc {
-                    name: Spanned::new(m.name, name_span),
-                    expand: m.expand,
-                    chomp: m.chomp,
-                    body: body.body,
-                    span: Span::new(marker.start, end.max(marker.start)),
-                });
-            }
-            if let Some(t) = built.instr.onbuild.as_mut() {
-                t.heredocs = built.instr.heredocs.clone();
-                t.span.end = built.instr.span.end;
-            }
-        }
+        let broken = attach_heredocs(&mut lx, &line, &mut built.instr, &mut errors);
         if broken {
             continue;
         }
@@ -156,6 +117,59 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
     }
 }
 
+/// Reads the heredoc bodies that the markers of `line` open (RUN/COPY/ADD, also as ONBUILD
+/// triggers, never in JSON form) and attaches them to `instr`. `true` when one is unterminated
+/// (BuildKit rejects the file: the instruction is dropped).
+fn attach_heredocs(
+    lx: &mut Lexer<'_>,
+    line: &LogicalLine,
+    instr: &mut Instruction,
+    errors: &mut Vec<ParseError>,
+) -> bool {
+    let heredoc_target = match &instr.onbuild {
+        Some(t) if instr.kind == Keyword::Onbuild => (t.kind, t.args.is_exec()),
+        _ => (instr.kind, instr.args.is_exec()),
+    };
+    let mut broken = false;
+    if matches!(
+        heredoc_target.0,
+        Keyword::Run | Keyword::Copy | Keyword::Add
+    ) && !heredoc_target.1
+        && line.text.value.contains("<<")
+    {
+        for m in heredoc_markers(&line.text.value) {
+            let body = lx.read_heredoc(&m.name, m.chomp);
+            let marker = line.text.source_span(off(m.start), off(m.end));
+            let name_span = line.text.source_span(off(m.name_start), off(m.end));
+            let end = body.terminator_end.unwrap_or(body.body.span.end);
+            if body.terminator_end.is_none() && !broken {
+                broken = true;
+                errors.push(err(
+                    format!("unterminated heredoc `{}`", m.name),
+                    marker,
+                    Some(&format!(
+                        "end the heredoc with a line containing only `{}`",
+                        m.name
+                    )),
+                ));
+            }
+            instr.span.end = instr.span.end.max(end);
+            instr.heredocs.push(Heredoc {
+                name: Spanned::new(m.name, name_span),
+                expand: m.expand,
+                chomp: m.chomp,
+                body: body.body,
+                span: Span::new(marker.start, end.max(marker.start)),
+            });
+        }
+        if let Some(t) = instr.onbuild.as_mut() {
+            t.heredocs = instr.heredocs.clone();
+            t.span.end = instr.span.end;
+        }
+    }
+    broken
+}
+
 fn stages(instructions: &[Instruction]) -> Vec<Stage> {
     let mut stages: Vec<Stage> = Vec::new();
     for (i, ins) in instructions.iter().enumerate() {
@@ -201,11 +215,6 @@ struct Built {
 struct Cx<'a> {
     text: &'a Text,
     escape: char,
-}
-
-enum JsonErr {
-    Invalid,
-    NotStrings,
 }
 
 impl Cx<'_> {
@@ -666,206 +675,15 @@ impl Cx<'_> {
         })
     }
 
-    /// Decodes a JSON array of strings starting at `a` (trailing text is ignored, like Go's
-    /// `json.Decoder`).
+    /// Decodes a JSON array of strings starting at `a` (see [`json::string_array`]).
     fn json(&self, a: usize) -> Result<(Vec<Spanned<String>>, Span), JsonErr> {
-        let b = self.text.value.as_bytes();
-        if b.get(a) != Some(&b'[') {
-            return Err(JsonErr::Invalid);
-        }
-        let mut i = skip_ws(b, a + 1);
-        let mut items = Vec::new();
-        let mut not_strings = false;
-        if b.get(i) == Some(&b']') {
-            return Ok((items, self.span(a, i + 1)));
-        }
-        loop {
-            if b.get(i) == Some(&b'"') {
-                let (v, end) = json_string(b, i).ok_or(JsonErr::Invalid)?;
-                items.push(Spanned::new(v, self.span(i, end)));
-                i = end;
-            } else {
-                i = skip_value(b, i).ok_or(JsonErr::Invalid)?;
-                not_strings = true;
-            }
-            i = skip_ws(b, i);
-            match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
-                Some(b']') => break,
-                _ => return Err(JsonErr::Invalid),
-            }
-        }
-        if not_strings {
-            return Err(JsonErr::NotStrings);
-        }
-        Ok((items, self.span(a, i + 1)))
+        let (items, end) = json::string_array(self.text.value.as_bytes(), a)?;
+        let items = items
+            .into_iter()
+            .map(|(v, s, e)| Spanned::new(v, self.span(s, e)))
+            .collect();
+        Ok((items, self.span(a, end)))
     }
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-fn hex4(b: &[u8], i: usize) -> Option<u32> {
-    let s = std::str::from_utf8(b.get(i..i + 4)?).ok()?;
-    if !s.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    u32::from_str_radix(s, 16).ok()
-}
-
-/// A JSON string at `b[i] == '"'`: its decoded value and the offset after the closing quote.
-fn json_string(b: &[u8], i: usize) -> Option<(String, usize)> {
-    let mut out: Vec<u8> = Vec::new();
-    let mut j = i + 1;
-    loop {
-        let c = *b.get(j)?;
-        match c {
-            b'"' => return Some((String::from_utf8_lossy(&out).into_owned(), j + 1)),
-            0..=0x1f => return None,
-            b'\\' => {
-                let e = *b.get(j + 1)?;
-                j += 2;
-                let ch = match e {
-                    b'"' => '"',
-                    b'\\' => '\\',
-                    b'/' => '/',
-                    b'b' => '\u{8}',
-                    b'f' => '\u{c}',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
-                    b'u' => {
-                        let u = hex4(b, j)?;
-                        j += 4;
-                        if (0xD800..0xDC00).contains(&u)
-                            && b.get(j) == Some(&b'\\')
-                            && b.get(j + 1) == Some(&b'u')
-                            && let Some(lo) = hex4(b, j + 2)
-                            && (0xDC00..0xE000).contains(&lo)
-                        {
-                            j += 6;
-                            char::from_u32(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00))
-                                .unwrap_or('\u{fffd}')
-                        } else {
-                            char::from_u32(u).unwrap_or('\u{fffd}')
-                        }
-                    }
-                    _ => return None,
-                };
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-            }
-            _ => {
-                out.push(c);
-                j += 1;
-            }
-        }
-    }
-}
-
-fn skip_number(b: &[u8], mut i: usize) -> Option<usize> {
-    let digits = |b: &[u8], mut i: usize| {
-        let s = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        (i > s).then_some(i)
-    };
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => i = digits(b, i)?,
-        _ => return None,
-    }
-    if b.get(i) == Some(&b'.') {
-        i = digits(b, i + 1)?;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        i = digits(b, i)?;
-    }
-    Some(i)
-}
-
-/// Validates any JSON value at `i` (iteratively: deep nesting cannot overflow the stack).
-fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
-    let mut stack: Vec<u8> = Vec::new();
-    loop {
-        if stack.len() > 10_000 {
-            return None;
-        }
-        i = skip_ws(b, i);
-        match *b.get(i)? {
-            b'"' => i = json_string(b, i)?.1,
-            b'[' => {
-                i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                } else {
-                    stack.push(b'[');
-                    continue;
-                }
-            }
-            b'{' => {
-                i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b'}') {
-                    i += 1;
-                } else {
-                    stack.push(b'{');
-                    i = object_key(b, i)?;
-                    continue;
-                }
-            }
-            b't' => i = literal(b, i, b"true")?,
-            b'f' => i = literal(b, i, b"false")?,
-            b'n' => i = literal(b, i, b"null")?,
-            _ => i = skip_number(b, i)?,
-        }
-        // After a value: close containers or move to the next element.
-        loop {
-            let Some(&top) = stack.last() else {
-                return Some(i);
-            };
-            i = skip_ws(b, i);
-            match (*b.get(i)?, top) {
-                (b',', b'[') => {
-                    i += 1;
-                    break;
-                }
-                (b',', _) => {
-                    i = object_key(b, skip_ws(b, i + 1))?;
-                    break;
-                }
-                (b']', b'[') | (b'}', b'{') => {
-                    stack.pop();
-                    i += 1;
-                }
-                _ => return None,
-            }
-        }
-    }
-}
-
-/// `"key" :` at `i`; returns the offset after the colon.
-fn object_key(b: &[u8], i: usize) -> Option<usize> {
-    if b.get(i) != Some(&b'"') {
-        return None;
-    }
-    let i = skip_ws(b, json_string(b, i)?.1);
-    (b.get(i) == Some(&b':')).then_some(i + 1)
-}
-
-fn literal(b: &[u8], i: usize, lit: &[u8]) -> Option<usize> {
-    (b.get(i..i + lit.len()) == Some(lit)).then_some(i + lit.len())
 }
 
 /// Removes quotes and processes escapes like BuildKit's shell lexer (no variable expansion).
@@ -923,7 +741,7 @@ pub(crate) fn unquote(s: &str, escape: char, raw_quotes: bool) -> (String, bool)
 
 /// A heredoc marker found in an instruction line (text offsets).
 #[derive(Debug)]
-struct Marker {
+pub(super) struct Marker {
     /// Offset of `<<`.
     start: usize,
     /// End of the marker word.
@@ -936,7 +754,7 @@ struct Marker {
 }
 
 /// `heredocsFromLine`: shell words of the line that look like `[n]<<[-]WORD`.
-fn heredoc_markers(line: &str) -> Vec<Marker> {
+pub(super) fn heredoc_markers(line: &str) -> Vec<Marker> {
     let mut out = Vec::new();
     for (a, b) in shell_words(line) {
         let w = line.get(a..b).unwrap_or("");
@@ -1003,382 +821,6 @@ fn shell_words(s: &str) -> Vec<(usize, usize)> {
         out.push((st, s.len()));
     }
     out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Argument checks (`instructions/parse.go`).
-
-#[derive(Clone, Copy, PartialEq)]
-enum FlagKind {
-    Str,
-    Bool,
-    Multi,
-}
-
-fn allowed_flags(kind: Keyword) -> Option<&'static [(&'static str, FlagKind)]> {
-    use FlagKind::{Bool, Multi, Str};
-    Some(match kind {
-        Keyword::Add => &[
-            ("chown", Str),
-            ("chmod", Str),
-            ("link", Bool),
-            ("keep-git-dir", Bool),
-            ("checksum", Str),
-            ("exclude", Multi),
-            ("unpack", Bool),
-        ],
-        Keyword::Copy => &[
-            ("chown", Str),
-            ("from", Str),
-            ("chmod", Str),
-            ("link", Bool),
-            ("parents", Bool),
-            ("exclude", Multi),
-        ],
-        Keyword::From => &[("platform", Str)],
-        Keyword::Run => &[
-            ("mount", Multi),
-            ("network", Str),
-            ("security", Str),
-            ("device", Multi),
-        ],
-        Keyword::Healthcheck => &[
-            ("interval", Str),
-            ("timeout", Str),
-            ("start-period", Str),
-            ("start-interval", Str),
-            ("retries", Str),
-        ],
-        // BuildKit never validates these flags.
-        Keyword::StopSignal | Keyword::Unknown => return None,
-        _ => &[],
-    })
-}
-
-fn check_flags(ins: &Instruction, errors: &mut Vec<ParseError>) {
-    if ins.kind == Keyword::Healthcheck
-        && ins
-            .words()
-            .first()
-            .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
-    {
-        return;
-    }
-    let Some(allowed) = allowed_flags(ins.kind) else {
-        return;
-    };
-    let kw = ins.keyword.value.to_ascii_uppercase();
-    let mut seen: Vec<&str> = Vec::new();
-    for f in &ins.flags {
-        let name = f.name.value.as_str();
-        let Some(&(_, fk)) = allowed.iter().find(|(n, _)| *n == name) else {
-            let help = if allowed.is_empty() {
-                format!("`{kw}` takes no flags")
-            } else {
-                let names: Vec<String> = allowed.iter().map(|(n, _)| format!("`--{n}`")).collect();
-                format!("`{kw}` accepts {}", names.join(", "))
-            };
-            errors.push(err(
-                format!("unknown flag `--{name}` for `{kw}`"),
-                f.span,
-                Some(&help),
-            ));
-            continue;
-        };
-        if fk != FlagKind::Multi && seen.contains(&name) {
-            errors.push(err(
-                format!("duplicate flag `--{name}`"),
-                f.span,
-                Some("give the flag only once"),
-            ));
-        }
-        seen.push(name);
-        match (&f.value, fk) {
-            (None, FlagKind::Str | FlagKind::Multi) => errors.push(err(
-                format!("flag `--{name}` needs a value"),
-                f.span,
-                Some(&format!("write `--{name}=<value>`")),
-            )),
-            (Some(v), FlagKind::Bool) => {
-                let u = f.unquoted_value().unwrap_or_default();
-                if !u.eq_ignore_ascii_case("true") && !u.eq_ignore_ascii_case("false") {
-                    errors.push(err(
-                        format!(
-                            "flag `--{name}` expects `true` or `false`, not `{}`",
-                            v.value
-                        ),
-                        v.span,
-                        None,
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
-    check_flags(ins, errors);
-    let kw = ins.keyword.value.to_ascii_uppercase();
-    let words = ins.words();
-    let text_empty = ins.args.text().is_none_or(|t| t.value.is_empty());
-    let at_kw = ins.keyword.span;
-    let mut push = |m: String, span: Span, help: Option<&str>| errors.push(err(m, span, help));
-    match ins.kind {
-        Keyword::Unknown => {
-            let help = suggest(&ins.keyword.value).map(|s| format!("did you mean `{s}`?"));
-            push(
-                format!("unknown instruction `{}`", ins.keyword.value),
-                at_kw,
-                help.as_deref()
-                    .or(Some("see https://docs.docker.com/reference/dockerfile/")),
-            );
-        }
-        Keyword::From => match words.len() {
-            0 => push(
-                "`FROM` requires a base image".into(),
-                at_kw,
-                Some("write `FROM <image>[:<tag>] [AS <name>]`"),
-            ),
-            1 => {}
-            3 if words
-                .get(1)
-                .is_some_and(|w| w.value.eq_ignore_ascii_case("as")) =>
-            {
-                if let Some(n) = words.get(2) {
-                    let lower = n.value.to_ascii_lowercase();
-                    if !valid_stage_name(&lower) {
-                        push(
-                            format!("invalid name for build stage `{}`", n.value),
-                            n.span,
-                            Some(
-                                "a stage name starts with a letter and has only letters, digits, `-`, `_` and `.`",
-                            ),
-                        );
-                    }
-                }
-            }
-            _ => {
-                let span = words.get(1).map_or(at_kw, |w| {
-                    w.span.cover(words.last().map_or(w.span, |l| l.span))
-                });
-                push(
-                    "`FROM` requires either one or three arguments".into(),
-                    span,
-                    Some("write `FROM <image> AS <name>`"),
-                );
-            }
-        },
-        Keyword::Env | Keyword::Label | Keyword::Arg => {
-            if ins.args.pairs().is_empty() {
-                push(
-                    format!("`{kw}` requires at least one argument"),
-                    at_kw,
-                    None,
-                );
-            }
-            for p in ins.args.pairs() {
-                if p.key.value.is_empty() {
-                    push(
-                        format!("`{kw}` names can not be blank"),
-                        p.span,
-                        Some("write `name=value`"),
-                    );
-                }
-            }
-        }
-        Keyword::Maintainer | Keyword::Workdir | Keyword::User | Keyword::StopSignal
-            if text_empty =>
-        {
-            push(format!("`{kw}` requires exactly one argument"), at_kw, None);
-        }
-        Keyword::Add | Keyword::Copy => {
-            if words.len() < 2 {
-                push(
-                    format!("`{kw}` requires at least two arguments: a source and a destination"),
-                    ins.span,
-                    Some(&format!("write `{kw} <src>... <dest>`")),
-                );
-            } else if let Some(dest) = words.last()
-                && !ins.args.is_exec()
-                && !heredoc_markers(&dest.value).is_empty()
-            {
-                push(
-                    format!("`{kw}` cannot accept a heredoc as a destination"),
-                    dest.span,
-                    None,
-                );
-            }
-        }
-        Keyword::Onbuild => match &ins.onbuild {
-            None => push(
-                "`ONBUILD` requires at least one argument".into(),
-                at_kw,
-                None,
-            ),
-            Some(t) => match t.kind {
-                Keyword::Onbuild => push(
-                    "chaining `ONBUILD` via `ONBUILD ONBUILD` isn't allowed".into(),
-                    t.keyword.span,
-                    None,
-                ),
-                Keyword::From | Keyword::Maintainer => push(
-                    format!(
-                        "`{}` isn't allowed as an `ONBUILD` trigger",
-                        t.keyword.value.to_ascii_uppercase()
-                    ),
-                    t.keyword.span,
-                    None,
-                ),
-                _ => {}
-            },
-        },
-        Keyword::Healthcheck => {
-            let typ = words.first().map(|w| w.value.to_ascii_uppercase());
-            match typ.as_deref() {
-                None => push(
-                    "`HEALTHCHECK` requires at least one argument".into(),
-                    at_kw,
-                    Some("write `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`"),
-                ),
-                Some("NONE") if words.len() > 1 => {
-                    push(
-                        "`HEALTHCHECK NONE` takes no arguments".into(),
-                        ins.args.span(),
-                        None,
-                    );
-                }
-                Some("NONE") => {}
-                Some("CMD") => {
-                    if words.len() < 2 {
-                        push(
-                            "missing command after `HEALTHCHECK CMD`".into(),
-                            ins.args.span(),
-                            None,
-                        );
-                    }
-                }
-                Some(_) => {
-                    let w = words.first().map_or(at_kw, |w| w.span);
-                    push(
-                        format!(
-                            "unknown type `{}` in `HEALTHCHECK`",
-                            words.first().map_or("", |w| w.value.as_str())
-                        ),
-                        w,
-                        Some("use `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`"),
-                    );
-                }
-            }
-        }
-        Keyword::Expose if words.is_empty() => {
-            push(
-                "`EXPOSE` requires at least one argument".into(),
-                at_kw,
-                None,
-            );
-        }
-        Keyword::Volume => {
-            if words.is_empty() && text_empty {
-                push(
-                    "`VOLUME` requires at least one argument".into(),
-                    at_kw,
-                    None,
-                );
-            }
-            for w in words {
-                if w.value.trim().is_empty() {
-                    push(
-                        "`VOLUME` specified can not be an empty string".into(),
-                        w.span,
-                        None,
-                    );
-                }
-            }
-        }
-        Keyword::Shell => {
-            if !ins.args.is_exec() {
-                push(
-                    "`SHELL` requires the arguments to be in JSON form".into(),
-                    if text_empty { at_kw } else { ins.args.span() },
-                    Some("write `SHELL [\"executable\", \"parameters\"]`"),
-                );
-            } else if words.is_empty() {
-                push(
-                    "`SHELL` requires at least one argument".into(),
-                    ins.args.span(),
-                    None,
-                );
-            }
-        }
-        Keyword::Run if text_empty && !ins.args.is_exec() && ins.heredocs.is_empty() => {
-            push(
-                "`RUN` requires a command".into(),
-                at_kw,
-                Some("write `RUN <command>`"),
-            );
-        }
-        _ => {}
-    }
-}
-
-/// `^[a-z][a-z0-9-_.]*$`.
-fn valid_stage_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
-}
-
-const KEYWORDS: [&str; 18] = [
-    "ADD",
-    "ARG",
-    "CMD",
-    "COPY",
-    "ENTRYPOINT",
-    "ENV",
-    "EXPOSE",
-    "FROM",
-    "HEALTHCHECK",
-    "LABEL",
-    "MAINTAINER",
-    "ONBUILD",
-    "RUN",
-    "SHELL",
-    "STOPSIGNAL",
-    "USER",
-    "VOLUME",
-    "WORKDIR",
-];
-
-/// The closest instruction name within edit distance 2.
-fn suggest(word: &str) -> Option<&'static str> {
-    let w = word.to_ascii_uppercase();
-    if w.len() > 32 {
-        return None;
-    }
-    KEYWORDS
-        .iter()
-        .map(|k| (levenshtein(&w, k), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! Values that BuildKit expands from build arguments first (`EXPOSE $PORT`, `STOPSIGNAL $SIG`,
 //! `--chmod=$MODE`) are not judged: their value is not known here.
 
-use super::model::{Flag, Instruction, Keyword, ParseError};
+use super::model::{Flag, HealthcheckArg, Instruction, Keyword, ParseError};
 use crate::source::Span;
 
 fn err(message: String, span: Span, help: &str) -> ParseError {
@@ -23,14 +23,14 @@ pub(crate) fn values(ins: &Instruction, errors: &mut Vec<ParseError>) {
     match ins.kind {
         Keyword::Healthcheck => healthcheck(ins, errors),
         Keyword::Expose => {
-            for w in ins.words() {
-                if expands(&w.value) {
+            for port in ins.ports() {
+                if expands(port.written) {
                     continue;
                 }
-                if let Err(reason) = port_spec(&w.value) {
+                if let Err(reason) = port_spec(port.written) {
                     errors.push(err(
-                        format!("invalid port `{}` in `EXPOSE`: {reason}", w.value),
-                        w.span,
+                        format!("invalid port `{}` in `EXPOSE`: {reason}", port.written),
+                        port.span,
                         "write `EXPOSE <port>[/tcp|/udp|/sctp]` or a range `8000-8010/tcp`",
                     ));
                 }
@@ -104,11 +104,7 @@ fn value_span(f: &Flag) -> Span {
 }
 
 fn healthcheck(ins: &Instruction, errors: &mut Vec<ParseError>) {
-    if ins
-        .words()
-        .first()
-        .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
-    {
+    if let Some(HealthcheckArg::None { .. }) = ins.healthcheck() {
         return;
     }
     for f in &ins.flags {

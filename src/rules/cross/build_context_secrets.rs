@@ -1,8 +1,9 @@
 use crate::compose::model::ComposeFile;
+use crate::dockerfile::analysis::{add_sources, instructions_of};
 use crate::dockerfile::dockerignore::Dockerignore;
 use crate::dockerfile::model::Keyword;
 use crate::docs::{self, RuleMeta};
-use crate::rules::dockerfile::{add_sources, instructions_of, is_whole_context, secret_kind};
+use crate::rules::dockerfile::{is_whole_context, secret_kind};
 use crate::rules::{Ctx, Rule};
 use crate::source::clip;
 

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
@@ -26,11 +27,11 @@ impl Rule for AddInsteadOfCopy {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for add in super::instructions_of(df, Keyword::Add) {
+        for add in analysis::instructions_of(df, Keyword::Add) {
             if add.ins.flag("checksum").is_some() || add.ins.flag("keep-git-dir").is_some() {
                 continue;
             }
-            let sources = super::add_sources(add.ins);
+            let sources = analysis::add_sources(add.ins);
             if sources.is_empty() {
                 continue;
             }
@@ -41,7 +42,7 @@ impl Rule for AddInsteadOfCopy {
                     all_local = false;
                     break;
                 };
-                if value.contains("://") || super::is_git_url(&value) || is_archive(&value) {
+                if value.contains("://") || analysis::is_git_url(&value) || is_archive(&value) {
                     all_local = false;
                     break;
                 }
@@ -62,7 +63,7 @@ impl Rule for AddInsteadOfCopy {
             };
             let message = format!(
                 "{prefix} used for local source `{}`{more}",
-                super::snippet(first, 50)
+                analysis::snippet(first, 50)
             );
             cx.report(add.ins.keyword.span, message)
                 .help("use `COPY`: it copies without unpacking archives or fetching URLs");

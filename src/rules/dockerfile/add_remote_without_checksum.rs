@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
@@ -12,7 +13,7 @@ impl Rule for AddRemoteWithoutChecksum {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for add in super::instructions_of(df, Keyword::Add) {
+        for add in analysis::instructions_of(df, Keyword::Add) {
             if add
                 .ins
                 .flag("checksum")
@@ -20,18 +21,18 @@ impl Rule for AddRemoteWithoutChecksum {
             {
                 continue;
             }
-            for (src, span) in super::add_sources(add.ins) {
+            for (src, span) in analysis::add_sources(add.ins) {
                 // The scheme decides; a variable later in the URL does not hide it.
-                let value = if super::is_http_url(&src) {
+                let value = if analysis::is_http_url(&src) {
                     semantics::expand_with_args(df, &src, add.scope())
                         .unwrap_or_else(|| src.clone())
                 } else {
                     match semantics::expand_with_args(df, &src, add.scope()) {
-                        Some(v) if super::is_http_url(&v) => v,
+                        Some(v) if analysis::is_http_url(&v) => v,
                         _ => continue,
                     }
                 };
-                if super::is_git_url(&value) {
+                if analysis::is_git_url(&value) {
                     continue;
                 }
                 let prefix = if add.onbuild {
@@ -41,7 +42,7 @@ impl Rule for AddRemoteWithoutChecksum {
                 };
                 cx.report(
                     span,
-                    format!("{prefix} downloads `{}` without `--checksum`", super::snippet(&src, 60)),
+                    format!("{prefix} downloads `{}` without `--checksum`", analysis::snippet(&src, 60)),
                 )
                 .help("add `--checksum=sha256:<digest>` so that the build fails if the download changes");
             }

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -12,7 +13,7 @@ impl Rule for BaseImageNotDigestPinned {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let file = cx.file().clone();
-        for base in super::base_images(df) {
+        for base in analysis::base_images(df) {
             let (name, tag, digest) = base.parts();
             if digest.is_some() {
                 continue;
@@ -23,7 +24,7 @@ impl Rule for BaseImageNotDigestPinned {
             );
             d.help(format!(
                 "pin the digest the tag points to: `{}:{}@sha256:<digest>` (see `docker buildx imagetools inspect`)",
-                super::snippet(name, 40),
+                analysis::snippet(name, 40),
                 tag.unwrap_or("<version>")
             ));
             base.label_arg_defaults(d, df, &file);

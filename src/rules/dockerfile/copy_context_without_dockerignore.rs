@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::dockerignore::Dockerignore;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
@@ -40,8 +41,8 @@ impl Rule for CopyContextWithoutDockerignore {
         if ignore.is_some() && missing.is_empty() {
             return;
         }
-        let mut all = super::instructions_of(df, Keyword::Copy);
-        all.extend(super::instructions_of(df, Keyword::Add));
+        let mut all = analysis::instructions_of(df, Keyword::Copy);
+        all.extend(analysis::instructions_of(df, Keyword::Add));
         all.sort_by_key(|l| l.ins.span.start);
         for loc in all {
             // `ONBUILD COPY .` copies the context of the child build; `--from` another stage.
@@ -49,7 +50,7 @@ impl Rule for CopyContextWithoutDockerignore {
                 continue;
             }
             let keyword = loc.ins.kind.as_str().to_ascii_uppercase();
-            let Some((src, span)) = super::add_sources(loc.ins)
+            let Some((src, span)) = analysis::add_sources(loc.ins)
                 .into_iter()
                 .find(|(s, _)| is_whole_context(s))
             else {

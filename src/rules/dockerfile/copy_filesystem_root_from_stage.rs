@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
@@ -21,26 +22,26 @@ impl Rule for CopyFilesystemRootFromStage {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for loc in super::instructions_of(df, Keyword::Copy) {
+        for loc in analysis::instructions_of(df, Keyword::Copy) {
             let Some(from) = loc.ins.flag("from").and_then(|f| f.unquoted_value()) else {
                 continue;
             };
             let from = semantics::expand_with_args(df, &from, loc.scope()).unwrap_or(from);
-            let what = if super::is_stage_ref(df, &from, loc.index)
+            let what = if analysis::is_stage_ref(df, &from, loc.index)
                 || from.bytes().all(|b| b.is_ascii_digit())
             {
                 "stage"
             } else {
                 "image"
             };
-            for (src, span) in super::add_sources(loc.ins) {
+            for (src, span) in analysis::add_sources(loc.ins) {
                 if is_root(&src) {
                     cx.report(
                         span,
                         format!(
                             "`COPY --from={}` copies the whole filesystem of {what} `{}`",
-                            super::snippet(&from, 30),
-                            super::snippet(&from, 30)
+                            analysis::snippet(&from, 30),
+                            analysis::snippet(&from, 30)
                         ),
                     )
                     .help(

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::shell::{self, Command, Element, Script, SubstitutionKind, Word};
 use crate::docs::{self, RuleMeta};
@@ -267,11 +268,11 @@ impl Rule for CurlPipeShell {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for run in super::instructions_of(df, Keyword::Run) {
+        for run in analysis::instructions_of(df, Keyword::Run) {
             let mut found: Vec<(Span, String)> = Vec::new();
-            for (script, origin) in super::run_scripts(df, &run) {
+            for (script, origin) in analysis::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
-                find(&script, &mut ranges);
+                find(script, &mut ranges);
                 found.extend(
                     ranges
                         .into_iter()
@@ -292,7 +293,7 @@ impl Rule for CurlPipeShell {
                 let text = cx.text().get(span.range()).unwrap_or("");
                 let message = format!(
                     "download executed by `{prog}`: `{}`",
-                    super::snippet(text, 60)
+                    analysis::snippet(text, 60)
                 );
                 cx.report(span, message).help(
                     "download to a file, check it against a pinned checksum (`sha256sum -c`), then run it",

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -11,7 +12,7 @@ impl Rule for InsecureRunMode {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for loc in super::instructions_of(df, Keyword::Run) {
+        for loc in analysis::instructions_of(df, Keyword::Run) {
             for flag in &loc.ins.flags {
                 let value = flag
                     .unquoted_value()

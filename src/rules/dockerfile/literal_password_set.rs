@@ -1,10 +1,11 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::shell::{Command, Element, Pipeline, Word};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
-use super::Origin;
+use crate::dockerfile::analysis::Origin;
 use crate::rules::secrets::is_literal_secret_value;
 
 /// SLD011: a password set from a literal with `chpasswd`, `passwd`, `useradd -p`, `usermod -p`.
@@ -47,7 +48,7 @@ fn chpasswd_user(text: &str) -> Option<String> {
     text.lines().find_map(|line| {
         let (user, rest) = line.trim().split_once(':')?;
         let pw = rest.split(':').next().unwrap_or(rest);
-        (is_password(pw) && !user.is_empty()).then(|| super::snippet(user, 30))
+        (is_password(pw) && !user.is_empty()).then(|| analysis::snippet(user, 30))
     })
 }
 
@@ -76,7 +77,7 @@ fn last_operand(cmd: &Command) -> Option<String> {
         .iter()
         .rev()
         .find(|w| !w.value.starts_with('-'))
-        .map(|w| super::snippet(&w.value, 30))
+        .map(|w| analysis::snippet(&w.value, 30))
 }
 
 /// `-p VALUE`/`--password VALUE`/`--password=VALUE` of `useradd`/`usermod`: the value word.
@@ -171,8 +172,8 @@ impl Rule for LiteralPasswordSet {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String)> = Vec::new();
-        for run in super::instructions_of(df, Keyword::Run) {
-            for (script, origin) in super::run_scripts(df, &run) {
+        for run in analysis::instructions_of(df, Keyword::Run) {
+            for (script, origin) in analysis::run_scripts(df, &run) {
                 script.for_each_pipeline(&mut |p| check_pipeline(p, origin, &mut found));
                 // `chpasswd <<EOF` reading a Dockerfile heredoc.
                 if let Origin::Text(_) = origin {

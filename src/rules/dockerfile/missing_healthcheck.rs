@@ -1,4 +1,5 @@
-use crate::dockerfile::model::{Dockerfile, Instruction, Keyword};
+use crate::dockerfile::analysis;
+use crate::dockerfile::model::{Dockerfile, HealthcheckArg, Instruction, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -7,9 +8,7 @@ use crate::rules::{Ctx, Rule};
 pub struct MissingHealthcheck;
 
 fn is_none(ins: &Instruction) -> bool {
-    ins.words()
-        .first()
-        .is_some_and(|w| w.value.eq_ignore_ascii_case("none"))
+    matches!(ins.healthcheck(), Some(HealthcheckArg::None { .. }))
 }
 
 impl Rule for MissingHealthcheck {
@@ -46,8 +45,8 @@ impl Rule for MissingHealthcheck {
                 .find(|i| i.kind == Keyword::Healthcheck)
         });
         let name = stage.name.as_ref().map_or_else(
-            || format!("`FROM {}`", super::snippet(&stage.image.value, 50)),
-            |n| format!("`{}`", super::snippet(&n.value, 50)),
+            || format!("`FROM {}`", analysis::snippet(&stage.image.value, 50)),
+            |n| format!("`{}`", analysis::snippet(&n.value, 50)),
         );
         let file = cx.file().clone();
         match last {

@@ -1,10 +1,11 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::dockerfile::shell::Command;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
-use super::Origin;
+use crate::dockerfile::analysis::Origin;
 
 /// SLD009: package manager signature checks turned off.
 pub struct PackageSignatureCheckDisabled;
@@ -83,7 +84,7 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
             continue;
         }
         let text = if prog == "sed" {
-            super::sed_replacement(v)
+            analysis::sed_replacement(v)
         } else {
             v
         };
@@ -95,7 +96,7 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
                 origin.word_part(w, base + s, base + e),
                 "[trusted=yes]".to_string(),
             ));
-        } else if let Some((s, e)) = super::find_key_off(text, "gpgcheck") {
+        } else if let Some((s, e)) = analysis::find_key_off(text, "gpgcheck") {
             out.push((
                 origin.word_part(w, base + s, base + e),
                 text.get(s..e).unwrap_or("gpgcheck=0").to_string(),
@@ -111,13 +112,13 @@ impl Rule for PackageSignatureCheckDisabled {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
+        analysis::for_each_run_command(df, &mut |_, cmd, origin| {
             check_command(cmd, origin, &mut found);
         });
-        for line in super::heredoc_lines(df) {
+        for line in analysis::heredoc_lines(df) {
             let lower = line.text.to_ascii_lowercase();
-            let hit = if let Some((key, value)) = super::ini_pair(line.text) {
-                key == "gpgcheck" && super::is_off(&value)
+            let hit = if let Some((key, value)) = analysis::ini_pair(line.text) {
+                key == "gpgcheck" && analysis::is_off(&value)
             } else if let Some(value) = lower.strip_prefix("trusted:") {
                 value.trim() == "yes"
             } else {
@@ -141,7 +142,7 @@ impl Rule for PackageSignatureCheckDisabled {
                 span,
                 format!(
                     "`{}` disables package signature checks",
-                    super::snippet(&what, 60)
+                    analysis::snippet(&what, 60)
                 ),
             )
             .help(

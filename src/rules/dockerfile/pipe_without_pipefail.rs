@@ -1,10 +1,11 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::shell::{Command, Element, Redirect, Script, Word};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
-use super::Located;
+use crate::dockerfile::analysis::Located;
 
 /// SLD020: a pipeline in a shell-form `RUN` while `pipefail` is off.
 pub struct PipeWithoutPipefail;
@@ -31,7 +32,7 @@ fn pipefail_option<'w>(args: impl IntoIterator<Item = &'w str>) -> Option<bool> 
 
 /// The `SHELL` in force for this `RUN` sets `-o pipefail`.
 fn shell_has_pipefail(df: &Dockerfile, run: &Located<'_>) -> bool {
-    super::shell_in_force(df, run).is_some_and(|sh| {
+    analysis::shell_in_force(df, run).is_some_and(|sh| {
         pipefail_option(sh.words().iter().map(|w| w.value.as_str())) == Some(true)
     })
 }
@@ -124,17 +125,17 @@ impl Rule for PipeWithoutPipefail {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for run in super::instructions_of(df, Keyword::Run) {
+        for run in analysis::instructions_of(df, Keyword::Run) {
             // Exec form runs no shell.
             if run.ins.args.is_exec() {
                 continue;
             }
             let from_shell = shell_has_pipefail(df, &run);
             let mut first: Option<Span> = None;
-            for (script, origin) in super::run_scripts(df, &run) {
+            for (script, origin) in analysis::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
                 let mut state = from_shell;
-                walk(&script, &mut state, &mut ranges, 0);
+                walk(script, &mut state, &mut ranges, 0);
                 if let Some(&(s, e)) = ranges.first() {
                     first.get_or_insert(origin.span(s, e));
                 }
@@ -145,7 +146,7 @@ impl Rule for PipeWithoutPipefail {
                 span,
                 format!(
                     "pipeline `{}` runs without `set -o pipefail`",
-                    super::snippet(text, 50)
+                    analysis::snippet(text, 50)
                 ),
             )
             .help(

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Instruction, Keyword, Stage};
 use crate::dockerfile::semantics::{self, UserState};
 use crate::docs::{self, RuleMeta};
@@ -28,17 +29,17 @@ impl Rule for RootUser {
         match (eu.instruction, &eu.user) {
             (Some(ins), Some(user)) => {
                 let written = user.value.as_str();
-                let raw = ins.words().first().map_or(written, |w| w.value.as_str());
+                let raw = ins.user().map_or(written, |u| u.written);
                 let message = if raw == written {
                     format!(
                         "final stage runs as root: `USER {}`",
-                        super::snippet(raw, 60)
+                        analysis::snippet(raw, 60)
                     )
                 } else {
                     format!(
                         "final stage runs as root: `USER {}` is `{}`",
-                        super::snippet(raw, 40),
-                        super::snippet(written, 20)
+                        analysis::snippet(raw, 40),
+                        analysis::snippet(written, 20)
                     )
                 };
                 let d = cx.report(user.span, message);
@@ -61,12 +62,12 @@ impl Rule for RootUser {
                 let message = match &stage.name {
                     Some(n) => format!(
                         "final stage `{}` runs as root: no `USER` on base image `{}`",
-                        super::snippet(&n.value, 16),
-                        super::snippet(&image, 26)
+                        analysis::snippet(&n.value, 16),
+                        analysis::snippet(&image, 26)
                     ),
                     None => format!(
                         "final stage runs as root: no `USER` is set on base image `{}`",
-                        super::snippet(&image, 40)
+                        analysis::snippet(&image, 40)
                     ),
                 };
                 let span = eu.from.span;

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -97,8 +98,8 @@ impl Rule for SecretFileCopied {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let mut all = super::instructions_of(df, Keyword::Copy);
-        all.extend(super::instructions_of(df, Keyword::Add));
+        let mut all = analysis::instructions_of(df, Keyword::Copy);
+        all.extend(analysis::instructions_of(df, Keyword::Add));
         all.sort_by_key(|l| l.ins.span.start);
         for loc in all {
             let keyword = if loc.ins.kind == Keyword::Copy {
@@ -106,8 +107,8 @@ impl Rule for SecretFileCopied {
             } else {
                 "ADD"
             };
-            for (src, span) in super::add_sources(loc.ins) {
-                if super::is_http_url(&src) || super::is_git_url(&src) {
+            for (src, span) in analysis::add_sources(loc.ins) {
+                if analysis::is_http_url(&src) || analysis::is_git_url(&src) {
                     continue;
                 }
                 let Some(kind) = secret_kind(&src) else {
@@ -117,7 +118,7 @@ impl Rule for SecretFileCopied {
                     span,
                     format!(
                         "`{keyword}` puts {kind} `{}` into the image",
-                        super::snippet(&src, 50)
+                        analysis::snippet(&src, 50)
                     ),
                 )
                 .help(

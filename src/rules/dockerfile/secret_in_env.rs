@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
 use crate::rules::secrets::{is_literal_secret_value, is_secret_name};
@@ -13,8 +14,8 @@ impl Rule for SecretInEnv {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let file = cx.file().clone();
-        let mut all = super::instructions_of(df, Keyword::Arg);
-        all.extend(super::instructions_of(df, Keyword::Env));
+        let mut all = analysis::instructions_of(df, Keyword::Arg);
+        all.extend(analysis::instructions_of(df, Keyword::Env));
         all.sort_by_key(|l| l.ins.span.start);
         for loc in all {
             let keyword = if loc.ins.kind == Keyword::Env {
@@ -30,7 +31,7 @@ impl Rule for SecretInEnv {
                 if !is_secret_name(&kv.key.value) || !is_literal_secret_value(value) {
                     continue;
                 }
-                let name = super::snippet(&kv.key.value, 50);
+                let name = analysis::snippet(&kv.key.value, 50);
                 let message = format!("`{prefix}{keyword} {name}` hard-codes a secret-like value");
                 let help = if keyword == "ENV" {
                     "pass the secret at run time, or to the build step that needs it with `RUN --mount=type=secret`"

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
@@ -41,28 +42,22 @@ impl Rule for SensitivePathWorkdirVolume {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let mut all = super::instructions_of(df, Keyword::Workdir);
-        all.extend(super::instructions_of(df, Keyword::Volume));
+        let mut all = analysis::instructions_of(df, Keyword::Workdir);
+        all.extend(analysis::instructions_of(df, Keyword::Volume));
         all.sort_by_key(|l| l.ins.span.start);
         for loc in all {
             let keyword = loc.ins.kind.as_str().to_ascii_uppercase();
-            let exec = loc.ins.args.is_exec();
-            for w in loc.ins.words() {
-                let written = if exec {
-                    w.value.as_str()
-                } else {
-                    super::unquote(&w.value)
-                };
-                let path = semantics::expand_with_args(df, written, loc.scope())
-                    .unwrap_or_else(|| written.to_string());
+            for arg in loc.ins.paths() {
+                let path = semantics::expand_with_args(df, arg.path, loc.scope())
+                    .unwrap_or_else(|| arg.path.to_string());
                 let Some(root) = sensitive_root(&path) else {
                     continue;
                 };
                 cx.report(
-                    w.span,
+                    arg.span,
                     format!(
                         "`{keyword} {}` is under `{root}`",
-                        super::snippet(&path, 50)
+                        analysis::snippet(&path, 50)
                     ),
                 )
                 .help(format!(

@@ -1,8 +1,9 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
-use super::ModeEffect;
+use crate::dockerfile::analysis::ModeEffect;
 
 /// SLD015: setuid or setgid bits set on files.
 pub struct SetuidBitAdded;
@@ -25,14 +26,14 @@ impl Rule for SetuidBitAdded {
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         // Directories each RUN creates with `mkdir` (a setgid directory only passes its group on).
         let mut made_dirs: Vec<(usize, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |run, cmd, _| {
+        analysis::for_each_run_command(df, &mut |run, cmd, _| {
             if cmd.program() == Some("mkdir") {
                 for a in cmd.args().iter().filter(|a| !a.value.starts_with('-')) {
                     made_dirs.push((run.index, a.value.trim_end_matches('/').to_string()));
                 }
             }
         });
-        for site in super::mode_sites(df) {
+        for site in analysis::mode_sites(df) {
             let effect = site.effect;
             let on_dirs = site.dirs_only
                 || effect.sticky

@@ -1,4 +1,5 @@
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::analysis;
+use crate::dockerfile::model::{Dockerfile, Keyword, split_port};
 use crate::dockerfile::semantics;
 use crate::dockerfile::shell::{Command, Word};
 use crate::docs::{self, RuleMeta};
@@ -99,7 +100,7 @@ impl Rule for SshServerInstalled {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String, &str)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
+        analysis::for_each_run_command(df, &mut |_, cmd, origin| {
             let Some((manager, packages)) = installed_packages(cmd) else {
                 return;
             };
@@ -109,12 +110,12 @@ impl Rule for SshServerInstalled {
                     let message = if meta {
                         format!(
                             "`{manager}` installs `{}`, which includes the SSH server",
-                            super::snippet(&p.value, 40)
+                            analysis::snippet(&p.value, 40)
                         )
                     } else {
                         format!(
                             "`{manager}` installs SSH server package `{}`",
-                            super::snippet(&p.value, 40)
+                            analysis::snippet(&p.value, 40)
                         )
                     };
                     found.push((
@@ -125,15 +126,15 @@ impl Rule for SshServerInstalled {
                 }
             }
         });
-        for loc in super::instructions_of(df, Keyword::Expose) {
-            for w in loc.ins.words() {
-                let value = semantics::expand_with_args(df, &w.value, loc.scope())
-                    .unwrap_or_else(|| w.value.clone());
-                let port = value.split('/').next().unwrap_or(&value);
+        for loc in analysis::instructions_of(df, Keyword::Expose) {
+            for arg in loc.ins.ports() {
+                let value = semantics::expand_with_args(df, arg.written, loc.scope())
+                    .unwrap_or_else(|| arg.written.to_string());
+                let (port, _) = split_port(&value);
                 if port == "22" {
                     found.push((
-                        w.span,
-                        format!("port `{}` (SSH) is exposed", super::snippet(&value, 20)),
+                        arg.span,
+                        format!("port `{}` (SSH) is exposed", analysis::snippet(&value, 20)),
                         "remove `EXPOSE 22`: use `docker exec` for shell access instead of an SSH server",
                     ));
                 }

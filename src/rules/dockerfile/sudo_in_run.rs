@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::dockerfile::shell;
 use crate::docs::{self, RuleMeta};
@@ -14,7 +15,7 @@ impl Rule for SudoInRun {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
+        analysis::for_each_run_command(df, &mut |_, cmd, origin| {
             let end = cmd.program_index().unwrap_or(cmd.words.len());
             let Some(sudo) = cmd
                 .words
@@ -26,7 +27,7 @@ impl Rule for SudoInRun {
             };
             let what = cmd.program().map_or_else(
                 || "`sudo`".to_string(),
-                |p| format!("`sudo` runs `{}`", super::snippet(p, 40)),
+                |p| format!("`sudo` runs `{}`", analysis::snippet(p, 40)),
             );
             found.push((origin.word(sudo), what));
         });

@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
 use crate::dockerfile::shell::Command;
@@ -5,7 +6,7 @@ use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
-use super::Origin;
+use crate::dockerfile::analysis::Origin;
 
 /// SLD008: TLS certificate verification turned off for a download tool or package manager.
 pub struct TlsVerificationDisabled;
@@ -19,7 +20,7 @@ const ENV_VARS: &[EnvCheck] = &[
     ("NODE_TLS_REJECT_UNAUTHORIZED", |v| v.trim() == "0"),
     ("PYTHONHTTPSVERIFY", |v| v.trim() == "0"),
     ("PIP_TRUSTED_HOST", |v| !v.trim().is_empty()),
-    ("NPM_CONFIG_STRICT_SSL", super::is_off),
+    ("NPM_CONFIG_STRICT_SSL", analysis::is_off),
 ];
 
 /// Config keys (in command words and config file lines) whose "off" value disables verification.
@@ -37,7 +38,7 @@ fn env_disables(name: &str, value: &str) -> bool {
 
 /// `(span, what)` of each finding in one command.
 fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)>) {
-    for w in super::env_assignments(cmd) {
+    for w in analysis::env_assignments(cmd) {
         if let Some((name, value)) = w.value.split_once('=')
             && !value.contains('$')
             && env_disables(name, value)
@@ -68,9 +69,10 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
             args.iter().enumerate().find_map(|(i, w)| {
                 let v = w.value.as_str();
                 let off = v == "--no-strict-ssl"
-                    || v.strip_prefix("--strict-ssl=").is_some_and(super::is_off)
+                    || v.strip_prefix("--strict-ssl=")
+                        .is_some_and(analysis::is_off)
                     || (v == "--strict-ssl"
-                        && args.get(i + 1).is_some_and(|n| super::is_off(&n.value)));
+                        && args.get(i + 1).is_some_and(|n| analysis::is_off(&n.value)));
                 off.then_some(w)
             })
         }),
@@ -99,14 +101,14 @@ fn check_command(cmd: &Command, origin: Origin<'_>, out: &mut Vec<(Span, String)
     // `git -c http.sslVerify=false`, `echo sslverify=0 >> /etc/yum.conf`.
     for w in &cmd.words {
         let text = if prog == "sed" {
-            super::sed_replacement(&w.value)
+            analysis::sed_replacement(&w.value)
         } else {
             &w.value
         };
         // `text` is a slice of the word's value: its offset there.
         let base = (text.as_ptr() as usize).saturating_sub(w.value.as_ptr() as usize);
         for key in OFF_KEYS {
-            if let Some((s, e)) = super::find_key_off(text, key) {
+            if let Some((s, e)) = analysis::find_key_off(text, key) {
                 let span = origin.word_part(w, base + s, base + e);
                 if !out
                     .iter()
@@ -138,9 +140,9 @@ fn npm_config_set(
     let k = key.value.to_ascii_lowercase();
     let is_key = |k: &str| k == "strict-ssl" || k == "enablestrictssl";
     if let Some((name, value)) = k.split_once('=') {
-        return (is_key(name) && super::is_off(value)).then_some(*key);
+        return (is_key(name) && analysis::is_off(value)).then_some(*key);
     }
-    (is_key(&k) && rest.get(1).is_some_and(|v| super::is_off(&v.value))).then_some(*key)
+    (is_key(&k) && rest.get(1).is_some_and(|v| analysis::is_off(&v.value))).then_some(*key)
 }
 
 /// `git config [--global] http.sslVerify false` (also `http.<url>.sslVerify`): the key word.
@@ -157,7 +159,7 @@ fn git_config_set(
     let k = key.value.to_ascii_lowercase();
     (k.starts_with("http.")
         && k.ends_with(".sslverify")
-        && rest.get(1).is_some_and(|v| super::is_off(&v.value)))
+        && rest.get(1).is_some_and(|v| analysis::is_off(&v.value)))
     .then_some(*key)
 }
 
@@ -168,11 +170,11 @@ impl Rule for TlsVerificationDisabled {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String)> = Vec::new();
-        super::for_each_run_command(df, &mut |_, cmd, origin| {
+        analysis::for_each_run_command(df, &mut |_, cmd, origin| {
             check_command(cmd, origin, &mut found);
         });
-        let mut all = super::instructions_of(df, Keyword::Arg);
-        all.extend(super::instructions_of(df, Keyword::Env));
+        let mut all = analysis::instructions_of(df, Keyword::Arg);
+        all.extend(analysis::instructions_of(df, Keyword::Env));
         for loc in all {
             let keyword = if loc.ins.kind == Keyword::Env {
                 "ENV"
@@ -196,10 +198,10 @@ impl Rule for TlsVerificationDisabled {
                 }
             }
         }
-        for line in super::heredoc_lines(df) {
-            if let Some((key, value)) = super::ini_pair(line.text)
+        for line in analysis::heredoc_lines(df) {
+            if let Some((key, value)) = analysis::ini_pair(line.text)
                 && OFF_KEYS.contains(&key.as_str())
-                && super::is_off(&value)
+                && analysis::is_off(&value)
                 && !found.iter().any(|(s, _)| *s == line.span)
             {
                 found.push((line.span, line.text.to_string()));
@@ -212,7 +214,7 @@ impl Rule for TlsVerificationDisabled {
                 span,
                 format!(
                     "`{}` disables TLS certificate verification",
-                    super::snippet(&what, 60)
+                    analysis::snippet(&what, 60)
                 ),
             )
             .help(

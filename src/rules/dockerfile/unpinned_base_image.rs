@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -12,7 +13,7 @@ impl Rule for UnpinnedBaseImage {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let file = cx.file().clone();
-        for base in super::base_images(df) {
+        for base in analysis::base_images(df) {
             let (name, tag, digest) = base.parts();
             if digest.is_some() {
                 continue;
@@ -28,7 +29,7 @@ impl Rule for UnpinnedBaseImage {
             );
             d.help(format!(
                 "pin a version tag and a digest: `{}:<version>@sha256:<digest>`",
-                super::snippet(name, 50)
+                analysis::snippet(name, 50)
             ));
             base.label_arg_defaults(d, df, &file);
         }

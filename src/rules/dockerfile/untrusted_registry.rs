@@ -1,3 +1,4 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics::{self, Scope};
 use crate::docs::{self, RuleMeta};
@@ -77,8 +78,8 @@ impl Rule for UntrustedRegistry {
                 found.push((stage.image.span, image, "base image"));
             }
         }
-        let mut copies = super::instructions_of(df, Keyword::Copy);
-        copies.extend(super::instructions_of(df, Keyword::Add));
+        let mut copies = analysis::instructions_of(df, Keyword::Copy);
+        copies.extend(analysis::instructions_of(df, Keyword::Add));
         for loc in copies {
             let Some(flag) = loc.ins.flag("from") else {
                 continue;
@@ -91,22 +92,23 @@ impl Rule for UntrustedRegistry {
             };
             if image.is_empty()
                 || image.bytes().all(|b| b.is_ascii_digit())
-                || super::is_stage_ref(df, &image, loc.index)
+                || analysis::is_stage_ref(df, &image, loc.index)
                 || loc.onbuild
             {
                 continue;
             }
             found.push((raw.span, image, "`COPY --from` image"));
         }
-        for loc in super::instructions_of(df, Keyword::Run) {
-            for (opts, flag) in super::mount_options(loc.ins) {
+        for loc in analysis::instructions_of(df, Keyword::Run) {
+            for (opts, flag) in analysis::mount_options(loc.ins) {
                 let Some((_, from)) = opts.iter().find(|(k, _)| k == "from") else {
                     continue;
                 };
                 let Some(image) = semantics::expand_with_args(df, from, loc.scope()) else {
                     continue;
                 };
-                if image.is_empty() || super::is_stage_ref(df, &image, loc.index) || loc.onbuild {
+                if image.is_empty() || analysis::is_stage_ref(df, &image, loc.index) || loc.onbuild
+                {
                     continue;
                 }
                 // Point at `from=…` when the flag is written without quotes.
@@ -138,8 +140,8 @@ impl Rule for UntrustedRegistry {
                 span,
                 format!(
                     "{what} `{}` comes from `{}`, which is not in `trusted-registries`",
-                    super::snippet(&image, 40),
-                    super::snippet(&registry, 30)
+                    analysis::snippet(&image, 40),
+                    analysis::snippet(&registry, 30)
                 ),
             )
             .help(

@@ -1,8 +1,9 @@
+use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
-use super::ModeEffect;
+use crate::dockerfile::analysis::ModeEffect;
 
 /// SLD014: files or directories made writable by every user.
 pub struct WorldWritablePermissions;
@@ -18,7 +19,7 @@ impl Rule for WorldWritablePermissions {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        for site in super::mode_sites(df) {
+        for site in analysis::mode_sites(df) {
             if !is_world_writable(site.effect) {
                 continue;
             }
