@@ -769,7 +769,9 @@ async fn resolve_user(
     image: &bollard::models::ImageInspect,
     allow_root: bool,
 ) -> Result<UserResolution, SandboxError> {
-    use crate::dockerfile::semantics::{ResolvedUser, UserRef, resolve_user as resolve, user_ref};
+    use crate::dockerfile::semantics::{
+        ResolvedUser, UserRef, is_root_user, resolve_user as resolve, user_ref,
+    };
     if !plan.explicit_user {
         let image_user = image
             .config
@@ -796,7 +798,8 @@ async fn resolve_user(
         resolve(&spec, passwd.as_deref())
     };
     if !plan.explicit_user
-        && (verify::is_root_user(&spec) || matches!(resolved, ResolvedUser::Uid(0)))
+        // unknown (`None`: empty, `$UID`) is the runtime's default, root
+        && (is_root_user(&spec) != Some(false) || matches!(resolved, ResolvedUser::Uid(0)))
     {
         // The image's user is root, however spelt: nobody instead.
         plan.profile.user = NOBODY.to_string();

@@ -4,6 +4,7 @@
 use bollard::models::ContainerInspectResponse;
 
 use super::profile::HardenedProfile;
+use crate::dockerfile::semantics::is_root_user;
 
 /// How one protection turned out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,13 +61,6 @@ impl Check {
 pub struct CgroupLimits {
     pub memory: Option<i64>,
     pub pids: Option<i64>,
-}
-
-/// Whether a user spec means root before the image's `/etc/passwd` is consulted: every spelling
-/// of uid 0 (`0`, `+0`, `00`, `-0`, `:0`), `root`, and an empty or unresolvable spec (the
-/// runtime's default is root). See [`crate::dockerfile::semantics::resolve_user`] for names.
-pub fn is_root_user(user: &str) -> bool {
-    crate::dockerfile::semantics::is_root_user(user) != Some(false)
 }
 
 /// The uid the command runs as, and how sandlint knows it.
@@ -132,11 +126,13 @@ pub fn check_container(
     let show_i = |v: Option<i64>| show(v.map(|n| n.to_string()));
     let mut checks = Vec::new();
 
+    // `is_root_user` is `None` for an empty or unexpanded (`$UID`) spec: the runtime's default,
+    // root, for the sandbox. Only a spec known not to be root is a non-root user.
     let user = config.user.clone().unwrap_or_default();
     checks.push(Check::new(
         "user",
-        !is_root_user(&profile.user),
-        user == profile.user && !is_root_user(&user),
+        is_root_user(&profile.user) == Some(false),
+        user == profile.user && is_root_user(&user) == Some(false),
         profile.user.clone(),
         if user.is_empty() {
             "unset (root)".to_string()
@@ -453,15 +449,31 @@ mod tests {
         assert_eq!(uid_check(None, false).status, CheckStatus::Failed);
     }
 
+    /// The `user` check asks for a non-root user only when the spec is known not to be root:
+    /// every spelling of uid 0, `root`, an empty spec (the runtime's default) and an unexpanded
+    /// one (`$UID`) count as root.
     #[test]
     fn root_users() {
-        assert!(is_root_user("0"));
-        assert!(is_root_user("+0"));
-        assert!(is_root_user("00:00"));
-        assert!(is_root_user(" 0"));
-        assert!(is_root_user("root:staff"));
-        assert!(is_root_user(""));
-        assert!(!is_root_user("65534:65534"));
-        assert!(!is_root_user("app"));
+        let status = |user: &str| {
+            let mut p = HardenedProfile::new("img");
+            p.user = user.to_string();
+            let checks = check_container(&p, &inspect_of(&p), &CgroupLimits::default());
+            checks.iter().find(|c| c.name == "user").map(|c| c.status)
+        };
+        for root in [
+            "0",
+            "+0",
+            "00:00",
+            " 0",
+            "root:staff",
+            "",
+            "$UID",
+            "${USER}:1000",
+        ] {
+            assert_eq!(status(root), Some(CheckStatus::NotRequested), "{root:?}");
+        }
+        for user in ["65534:65534", "app", "nobody"] {
+            assert_eq!(status(user), Some(CheckStatus::Verified), "{user:?}");
+        }
     }
 }
