@@ -3,11 +3,17 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
+use bollard::models::EventMessage;
 use bollard::query_parameters::EventsOptionsBuilder;
+use futures_util::{Stream, StreamExt};
 
 use super::super::verify::CgroupLimits;
+use super::super::{EXIT_OOM_KILLED, EXIT_TIMED_OUT, SandboxError};
+use super::daemon::inspect;
 use super::host_name;
 
 /// Where container `id`'s `controller` cgroup keeps `v1_file` (cgroup v1) or `v2_file` (v2) on
@@ -98,7 +104,7 @@ pub(super) fn kernel_uids(id: &str, init_pid: i64) -> Option<(u32, String)> {
 
 /// Whether the container's memory cgroup has hit its limit (cgroup v1 `memory.failcnt`, v2
 /// `memory.events` `max`/`oom_kill`); `false` when the cgroup cannot be read.
-pub(super) fn memory_limit_hit(id: &str) -> bool {
+fn memory_limit_hit(id: &str) -> bool {
     let positive = |n: Option<&str>| {
         n.and_then(|n| n.trim().parse::<u64>().ok())
             .is_some_and(|n| n > 0)
@@ -148,26 +154,140 @@ pub(super) fn read_cgroup(id: &str) -> CgroupLimits {
 /// cgroup is already gone by the time it looks (a fast kill under load), so sandlint also keeps
 /// its own evidence while the command runs.
 #[derive(Debug, Default)]
-pub(super) struct OomEvidence {
+struct OomEvidence {
     /// The daemon's `State.OOMKilled`.
-    pub(super) daemon: bool,
+    daemon: bool,
     /// An `oom` event for this container on the daemon's event stream.
-    pub(super) event: bool,
+    event: bool,
     /// The container's memory cgroup hit its limit (sampled; local daemon only).
-    pub(super) cgroup: bool,
+    cgroup: bool,
     /// The kernel's OOM-kill counter (`/proc/vmstat` `oom_kill`) rose during the run (local
     /// daemon only). Counted only together with a SIGKILL exit (137) of the sandbox.
-    pub(super) kernel: bool,
+    kernel: bool,
 }
 
 impl OomEvidence {
-    pub(super) fn any(&self) -> bool {
+    fn any(&self) -> bool {
         self.daemon || self.event || self.cgroup || self.kernel
     }
 }
 
+/// The OOM evidence of one run, gathered from right before start to the [`OomWatch::verdict`].
+pub(super) struct OomWatch<E> {
+    /// The daemon's `oom` events for the container.
+    pub(super) events: E,
+    /// The event stream ended (or failed).
+    events_done: bool,
+    /// The kernel's count of OOM kills (all cgroups) before the command ran.
+    kernel_before: Option<u64>,
+    evidence: OomEvidence,
+}
+
+/// Starts watching container `name` for an OOM kill; called right before it starts.
+pub(super) fn watch_ooms(
+    docker: &Docker,
+    name: &str,
+) -> OomWatch<impl Stream<Item = Result<EventMessage, BollardError>> + use<>> {
+    // Seconds since the epoch just before start (minus one for clock rounding): the window in
+    // which to look for this container's `oom` event if `OOMKilled` lags behind (see below).
+    let start_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs().saturating_sub(1));
+    // The daemon's `oom` events for this container, subscribed to before start so none is missed.
+    let events = oom_events(docker, name, start_secs);
+    // The kernel's count of OOM kills (all cgroups) before the command runs; see `OomEvidence`.
+    let kernel_before = kernel_oom_kills();
+    OomWatch {
+        events,
+        events_done: false,
+        kernel_before,
+        evidence: OomEvidence::default(),
+    }
+}
+
+impl<E> OomWatch<E>
+where
+    E: Stream<Item = Result<EventMessage, BollardError>> + Unpin,
+{
+    /// Whether the memory cgroup is still sampled (it has not hit its limit yet).
+    pub(super) fn sampling(&self) -> bool {
+        !self.evidence.cgroup
+    }
+
+    /// Samples container `id`'s memory cgroup: whether it ever hit its limit (local daemon only;
+    /// with `init`, an OOM kill can end the run before the daemon records it).
+    pub(super) fn sample(&mut self, id: &str) {
+        self.evidence.cgroup = memory_limit_hit(id);
+    }
+
+    /// Whether the event stream is still read (no `oom` event yet, and the stream is open).
+    pub(super) fn watching(&self) -> bool {
+        !self.evidence.event && !self.events_done
+    }
+
+    /// Takes one item of the event stream.
+    pub(super) fn saw(&mut self, event: Option<Result<EventMessage, BollardError>>) {
+        match event {
+            Some(Ok(e)) => self.evidence.event = e.action.as_deref() == Some("oom"),
+            Some(Err(_)) | None => self.events_done = true,
+        }
+    }
+
+    /// After the command ended (`exit_code`: its wait status, if any) or timed out: the exit code
+    /// of the run (124 on timeout, 137 on an OOM kill) and whether it was OOM-killed.
+    /// `local_cgroup`: the container's cgroup was read on this host after start.
+    pub(super) async fn verdict(
+        mut self,
+        docker: &Docker,
+        name: &str,
+        exit_code: Option<i64>,
+        timed_out: bool,
+        local_cgroup: bool,
+    ) -> Result<(i64, bool), SandboxError> {
+        let mut state = inspect(docker, name).await?.state.unwrap_or_default();
+        let killed =
+            !timed_out && exit_code.or(state.exit_code) == Some(i64::from(EXIT_OOM_KILLED));
+        self.evidence.daemon = state.oom_killed.unwrap_or(false);
+        // The kernel's counter is this host's: it speaks for the container only when the daemon
+        // runs here. The cgroup read after start says so, unless the command was killed before
+        // that read (a fast OOM): then the daemon's host name decides.
+        if killed
+            && kernel_oom_kills()
+                .zip(self.kernel_before)
+                .is_some_and(|(after, before)| after > before)
+        {
+            self.evidence.kernel = local_cgroup || daemon_is_local(docker).await;
+        }
+        // A SIGKILL with no word of an OOM yet: the daemon's `oom` event and `OOMKilled` flag can
+        // trail the exit (with `init` as PID 1 the kernel kills the child and init exits 137), so
+        // give them a moment before deciding.
+        if killed && !self.evidence.any() && !self.events_done {
+            let grace = tokio::time::Instant::now() + Duration::from_millis(1500);
+            while let Ok(Some(event)) = tokio::time::timeout_at(grace, self.events.next()).await {
+                if event.is_ok_and(|e| e.action.as_deref() == Some("oom")) {
+                    self.evidence.event = true;
+                    break;
+                }
+            }
+            state = inspect(docker, name).await?.state.unwrap_or_default();
+            self.evidence.daemon = state.oom_killed.unwrap_or(false);
+        }
+        drop(self.events);
+        let evidence = self.evidence;
+        let oom_killed = evidence.daemon || (killed && evidence.any());
+        let exit_code = if timed_out {
+            i64::from(EXIT_TIMED_OUT)
+        } else if oom_killed {
+            i64::from(EXIT_OOM_KILLED)
+        } else {
+            exit_code.or(state.exit_code).unwrap_or(-1)
+        };
+        Ok((exit_code, oom_killed))
+    }
+}
+
 /// Whether the daemon runs on this host (its reported name is this host's name).
-pub(super) async fn daemon_is_local(docker: &Docker) -> bool {
+async fn daemon_is_local(docker: &Docker) -> bool {
     let Some(here) = host_name() else {
         return false;
     };
@@ -178,7 +298,7 @@ pub(super) async fn daemon_is_local(docker: &Docker) -> bool {
 }
 
 /// The kernel's count of OOM kills since boot (`oom_kill` in `/proc/vmstat`, Linux 4.13+).
-pub(super) fn kernel_oom_kills() -> Option<u64> {
+fn kernel_oom_kills() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/vmstat").ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("oom_kill "))
@@ -186,11 +306,11 @@ pub(super) fn kernel_oom_kills() -> Option<u64> {
 }
 
 /// The daemon's live stream of `oom` events for container `name`, from `since` (epoch seconds).
-pub(super) fn oom_events(
+fn oom_events(
     docker: &Docker,
     name: &str,
     since: u64,
-) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, BollardError>> + use<> {
+) -> impl Stream<Item = Result<EventMessage, BollardError>> + use<> {
     let mut filters = HashMap::new();
     filters.insert("type", vec!["container".to_string()]);
     filters.insert("container", vec![name.to_string()]);

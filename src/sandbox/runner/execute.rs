@@ -4,22 +4,17 @@
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::container::LogOutput;
+use bollard::container::{AttachContainerResults, LogOutput};
 use bollard::errors::Error as BollardError;
+use bollard::models::{ContainerInspectResponse, ContainerWaitResponse, EventMessage};
 use bollard::query_parameters::{AttachContainerOptionsBuilder, CreateContainerOptionsBuilder};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 
 use super::super::profile::HardenedProfile;
-use super::super::verify::{self, CgroupLimits, Check, CheckStatus};
-use super::super::{
-    EXIT_OOM_KILLED, EXIT_TIMED_OUT, OutputSink, RunResult, SandboxError, SandboxOptions,
-    Truncated, Verification,
-};
+use super::super::verify::{self, CgroupLimits, Check, CheckStatus, UidEvidence};
+use super::super::{OutputSink, RunResult, SandboxError, SandboxOptions, Truncated, Verification};
 use super::daemon::{api, inspect, kill};
-use super::evidence::{
-    OomEvidence, daemon_is_local, kernel_oom_kills, kernel_uids, memory_limit_hit, oom_events,
-    read_cgroup,
-};
+use super::evidence::{OomWatch, kernel_uids, read_cgroup, watch_ooms};
 use super::user::UserResolution;
 
 /// Output kept for the result, up to a limit.
@@ -60,47 +55,16 @@ pub(super) async fn execute(
     started: Instant,
     resolution: &UserResolution,
 ) -> Result<RunResult, SandboxError> {
-    let created = docker
-        .create_container(
-            Some(CreateContainerOptionsBuilder::new().name(name).build()),
-            profile.create_body(),
-        )
-        .await
-        .map_err(api("create the container"))?;
-    let mut verification = Verification {
-        daemon_warnings: created.warnings,
-        ..Verification::default()
+    let target = Target {
+        docker,
+        name,
+        profile,
+        options,
     };
-
-    // Step 2a: the daemon's view of the created container, before any of its code runs.
-    let created_view = inspect(docker, name).await?;
-    let checks = verify::check_container(profile, &created_view, &CgroupLimits::default());
-    judge(&checks, options.allow_degraded)?;
-
-    let attach = docker
-        .attach_container(
-            name,
-            Some(
-                AttachContainerOptionsBuilder::new()
-                    .stdin(profile.stdin)
-                    .stdout(true)
-                    .stderr(true)
-                    .stream(true)
-                    .logs(false)
-                    .build(),
-            ),
-        )
-        .await
-        .map_err(api("attach to the container"))?;
-    // Seconds since the epoch just before start (minus one for clock rounding): the window in
-    // which to look for this container's `oom` event if `OOMKilled` lags behind (see below).
-    let start_secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs().saturating_sub(1));
-    // The daemon's `oom` events for this container, subscribed to before start so none is missed.
-    let mut oom_events = oom_events(docker, name, start_secs);
-    // The kernel's count of OOM kills (all cgroups) before the command runs; see `OomEvidence`.
-    let kernel_ooms_before = kernel_oom_kills();
+    let mut verification = create(&target).await?;
+    let attach = attach(docker, name, profile.stdin).await?;
+    // Subscribed to before start so no `oom` event is missed.
+    let mut ooms = watch_ooms(docker, name);
     docker
         .start_container(name, None)
         .await
@@ -111,13 +75,140 @@ pub(super) async fn execute(
     let started_view = inspect(docker, name).await?;
     let container_id = started_view.id.clone().unwrap_or_default();
     let cgroup = read_cgroup(&container_id);
-    let mut checks = verify::check_container(profile, &started_view, &cgroup);
-    // The uid of the running processes, from the kernel when the daemon is on this host.
-    let pid = started_view
-        .state
-        .as_ref()
-        .and_then(|s| s.pid)
-        .unwrap_or_default();
+    let (checks, uid) = verify_started(&target, &started_view, &cgroup, resolution).await?;
+    record(&mut verification, checks);
+
+    let mut output = attach.output;
+    // This process's stdin, fed to the command until its end, then closed (`StdinOnce`); the
+    // task ends with the run (the runtime is dropped), the reading thread at its next read.
+    let _feeder = profile
+        .stdin
+        .then(|| tokio::spawn(feed_stdin(attach.input, options.output_limit)));
+    let mut wait = docker.wait_container(name, None);
+    let running = Running {
+        docker,
+        name,
+        id: &container_id,
+        deadline,
+    };
+    let streamed = stream(&running, &mut output, &mut wait, &mut ooms, sink, options).await?;
+    let (exit_code, oom_killed) = ooms
+        .verdict(
+            docker,
+            name,
+            streamed.exit_code,
+            streamed.timed_out,
+            cgroup.memory.is_some(),
+        )
+        .await?;
+    let timed_out = streamed.timed_out;
+    Ok(RunResult {
+        exit_code,
+        stdout: String::from_utf8_lossy(&streamed.stdout.buf).into_owned(),
+        stderr: String::from_utf8_lossy(&streamed.stderr.buf).into_owned(),
+        truncated: Truncated {
+            stdout: streamed.stdout.truncated,
+            stderr: streamed.stderr.truncated,
+        },
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        timed_out,
+        oom_killed: oom_killed && !timed_out,
+        image: profile.image.clone(),
+        user: profile.user.clone(),
+        uid,
+        container: name.to_string(),
+        allowed: Vec::new(),
+        notes: Vec::new(),
+        verification,
+    })
+}
+
+/// The container of this run as planned, and the options it runs under.
+struct Target<'a> {
+    docker: &'a Docker,
+    name: &'a str,
+    profile: &'a HardenedProfile,
+    options: &'a SandboxOptions,
+}
+
+/// The started container whose output and exit [`stream`] waits for.
+struct Running<'a> {
+    docker: &'a Docker,
+    name: &'a str,
+    /// The container id (its cgroup's name on this host).
+    id: &'a str,
+    /// When the command times out.
+    deadline: tokio::time::Instant,
+}
+
+/// Creates the container, then step 2a: the daemon's view of it, before any of its code runs,
+/// checked against the plan. The verification so far: the daemon's warnings.
+async fn create(target: &Target<'_>) -> Result<Verification, SandboxError> {
+    let Target {
+        docker,
+        name,
+        profile,
+        options,
+    } = *target;
+    let created = docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::new().name(name).build()),
+            profile.create_body(),
+        )
+        .await
+        .map_err(api("create the container"))?;
+    let verification = Verification {
+        daemon_warnings: created.warnings,
+        ..Verification::default()
+    };
+    let created_view = inspect(docker, name).await?;
+    let checks = verify::check_container(profile, &created_view, &CgroupLimits::default());
+    judge(&checks, options.allow_degraded)?;
+    Ok(verification)
+}
+
+/// Attaches to the container's output (and stdin when the profile feeds it), before start.
+async fn attach(
+    docker: &Docker,
+    name: &str,
+    stdin: bool,
+) -> Result<AttachContainerResults, SandboxError> {
+    docker
+        .attach_container(
+            name,
+            Some(
+                AttachContainerOptionsBuilder::new()
+                    .stdin(stdin)
+                    .stdout(true)
+                    .stderr(true)
+                    .stream(true)
+                    .logs(false)
+                    .build(),
+            ),
+        )
+        .await
+        .map_err(api("attach to the container"))
+}
+
+/// Step 2b: the started container checked against the plan (with the kernel's cgroup limits),
+/// and the uid of its running processes, from the kernel when the daemon is on this host. A
+/// root uid (unless allowed) or a failed check (unless degraded runs are allowed) kills the
+/// container and fails the run.
+async fn verify_started(
+    target: &Target<'_>,
+    view: &ContainerInspectResponse,
+    cgroup: &CgroupLimits,
+    resolution: &UserResolution,
+) -> Result<(Vec<Check>, Option<UidEvidence>), SandboxError> {
+    let Target {
+        docker,
+        name,
+        profile,
+        options,
+    } = *target;
+    let container_id = view.id.clone().unwrap_or_default();
+    let mut checks = verify::check_container(profile, view, cgroup);
+    let pid = view.state.as_ref().and_then(|s| s.pid).unwrap_or_default();
     let uid = verify::uid_evidence(
         kernel_uids(&container_id, pid),
         resolution.uid,
@@ -138,6 +229,12 @@ pub(super) async fn execute(
         kill(docker, name).await;
         return Err(e);
     }
+    Ok((checks, uid))
+}
+
+/// The checks of the started container into the result: every check, and the names of those
+/// verified and those failed.
+fn record(verification: &mut Verification, checks: Vec<Check>) {
     verification.verified = checks
         .iter()
         .filter(|c| c.status == CheckStatus::Verified)
@@ -151,145 +248,136 @@ pub(super) async fn execute(
     verification.verified.dedup();
     verification.failed.dedup();
     verification.checks = checks;
+}
 
-    let mut stdout = Capture::new(options.output_limit);
-    let mut stderr = Capture::new(options.output_limit);
-    let mut output = attach.output;
-    // This process's stdin, fed to the command until its end, then closed (`StdinOnce`); the
-    // task ends with the run (the runtime is dropped), the reading thread at its next read.
-    let _feeder = profile
-        .stdin
-        .then(|| tokio::spawn(feed_stdin(attach.input, options.output_limit)));
-    let mut wait = docker.wait_container(name, None);
-    let mut exit_code: Option<i64> = None;
+/// What [`stream`] saw until the command ended or timed out.
+struct Streamed {
+    stdout: Capture,
+    stderr: Capture,
+    /// The command's exit status, when it ended before the deadline.
+    exit_code: Option<i64>,
+    timed_out: bool,
+}
+
+/// Forwards the command's output to the sink (and keeps it, up to the limit) until it has
+/// exited and its output has ended (or 2 s after the exit), or the deadline passed (then the
+/// container is killed). While it runs, the memory cgroup is sampled and the `oom` events are
+/// read ([`OomWatch`]). Fails when the reader of the output went away.
+async fn stream<O, W, E>(
+    running: &Running<'_>,
+    output: &mut O,
+    wait: &mut W,
+    ooms: &mut OomWatch<E>,
+    sink: &mut dyn OutputSink,
+    options: &SandboxOptions,
+) -> Result<Streamed, SandboxError>
+where
+    O: Stream<Item = Result<LogOutput, BollardError>> + Unpin,
+    W: Stream<Item = Result<ContainerWaitResponse, BollardError>> + Unpin,
+    E: Stream<Item = Result<EventMessage, BollardError>> + Unpin,
+{
+    let Running {
+        docker,
+        name,
+        id,
+        deadline,
+    } = *running;
+    let mut s = Streamed {
+        stdout: Capture::new(options.output_limit),
+        stderr: Capture::new(options.output_limit),
+        exit_code: None,
+        timed_out: false,
+    };
     let mut output_done = false;
-    let mut timed_out = false;
     let mut drain_until: Option<tokio::time::Instant> = None;
-    // Whether the memory cgroup ever hit its limit (sampled while the command runs; local
-    // daemon only): with `init`, an OOM kill can end the run before the daemon records it.
-    let mut hit_memory_limit = false;
-    let mut oom_event = false;
-    let mut oom_events_done = false;
     let mut sample = tokio::time::interval(Duration::from_millis(10));
     loop {
-        if output_done && exit_code.is_some() {
+        if output_done && s.exit_code.is_some() {
             break;
         }
         let stop = drain_until.map_or(deadline, |d| d.min(deadline));
         tokio::select! {
-            _ = sample.tick(), if !hit_memory_limit && exit_code.is_none() => {
-                hit_memory_limit = memory_limit_hit(&container_id);
-            },
-            event = oom_events.next(), if !oom_event && !oom_events_done => match event {
-                Some(Ok(e)) => oom_event = e.action.as_deref() == Some("oom"),
-                Some(Err(_)) | None => oom_events_done = true,
-            },
-            chunk = output.next(), if !output_done => match chunk {
-                Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
-                    let live = stdout.push(&message);
-                    if !live.is_empty() {
-                        sink.stdout(live);
-                    }
-                    if sink.closed() {
-                        kill_draining(docker, name, &mut output).await;
-                        return Err(SandboxError::OutputClosed);
-                    }
+            _ = sample.tick(), if ooms.sampling() && s.exit_code.is_none() => ooms.sample(id),
+            event = ooms.events.next(), if ooms.watching() => ooms.saw(event),
+            chunk = output.next(), if !output_done => match forward(chunk, &mut s, sink) {
+                Chunk::Forwarded => {}
+                Chunk::Ended => output_done = true,
+                Chunk::ReaderGone => {
+                    kill_draining(docker, name, output).await;
+                    return Err(SandboxError::OutputClosed);
                 }
-                Some(Ok(LogOutput::StdErr { message })) => {
-                    let live = stderr.push(&message);
-                    if !live.is_empty() {
-                        sink.stderr(live);
-                    }
-                    if sink.closed() {
-                        kill_draining(docker, name, &mut output).await;
-                        return Err(SandboxError::OutputClosed);
-                    }
-                }
-                Some(Ok(LogOutput::StdIn { .. })) => {}
-                Some(Err(_)) | None => output_done = true,
             },
-            status = wait.next(), if exit_code.is_none() => {
-                exit_code = Some(match status {
-                    Some(Ok(r)) => r.status_code,
-                    Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code,
-                    Some(Err(e)) => return Err(api("wait for the container")(e)),
-                    None => {
-                        // The wait stream ended without a status: ask the daemon.
-                        let i = inspect(docker, name).await?;
-                        i.state.and_then(|s| s.exit_code).unwrap_or(-1)
-                    }
-                });
+            status = wait.next(), if s.exit_code.is_none() => {
+                s.exit_code = Some(exit_status(docker, name, status).await?);
                 // The attach stream ends right after the process; don't wait on it forever.
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_secs(2));
             },
             () = tokio::time::sleep_until(stop) => {
-                if exit_code.is_none() {
-                    timed_out = true;
-                    kill_draining(docker, name, &mut output).await;
+                if s.exit_code.is_none() {
+                    s.timed_out = true;
+                    kill_draining(docker, name, output).await;
                 }
                 break;
             }
         }
     }
-    let mut state = inspect(docker, name).await?.state.unwrap_or_default();
-    let killed = !timed_out && exit_code.or(state.exit_code) == Some(i64::from(EXIT_OOM_KILLED));
-    let mut evidence = OomEvidence {
-        daemon: state.oom_killed.unwrap_or(false),
-        event: oom_event,
-        cgroup: hit_memory_limit,
-        kernel: false,
-    };
-    // The kernel's counter is this host's: it speaks for the container only when the daemon runs
-    // here. The cgroup read after start says so, unless the command was killed before that read
-    // (a fast OOM): then the daemon's host name decides.
-    if killed
-        && kernel_oom_kills()
-            .zip(kernel_ooms_before)
-            .is_some_and(|(after, before)| after > before)
-    {
-        evidence.kernel = cgroup.memory.is_some() || daemon_is_local(docker).await;
-    }
-    // A SIGKILL with no word of an OOM yet: the daemon's `oom` event and `OOMKilled` flag can
-    // trail the exit (with `init` as PID 1 the kernel kills the child and init exits 137), so
-    // give them a moment before deciding.
-    if killed && !evidence.any() && !oom_events_done {
-        let grace = tokio::time::Instant::now() + Duration::from_millis(1500);
-        while let Ok(Some(event)) = tokio::time::timeout_at(grace, oom_events.next()).await {
-            if event.is_ok_and(|e| e.action.as_deref() == Some("oom")) {
-                evidence.event = true;
-                break;
+    Ok(s)
+}
+
+/// What became of one item of the attach stream.
+enum Chunk {
+    Forwarded,
+    /// The stream ended (or failed).
+    Ended,
+    /// The reader of the output went away.
+    ReaderGone,
+}
+
+/// Keeps and forwards one item of the attach stream.
+fn forward(
+    chunk: Option<Result<LogOutput, BollardError>>,
+    s: &mut Streamed,
+    sink: &mut dyn OutputSink,
+) -> Chunk {
+    match chunk {
+        Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
+            let live = s.stdout.push(&message);
+            if !live.is_empty() {
+                sink.stdout(live);
             }
         }
-        state = inspect(docker, name).await?.state.unwrap_or_default();
-        evidence.daemon = state.oom_killed.unwrap_or(false);
+        Some(Ok(LogOutput::StdErr { message })) => {
+            let live = s.stderr.push(&message);
+            if !live.is_empty() {
+                sink.stderr(live);
+            }
+        }
+        Some(Ok(LogOutput::StdIn { .. })) => return Chunk::Forwarded,
+        Some(Err(_)) | None => return Chunk::Ended,
     }
-    drop(oom_events);
-    let oom_killed = evidence.daemon || (killed && evidence.any());
-    let exit_code = if timed_out {
-        i64::from(EXIT_TIMED_OUT)
-    } else if oom_killed {
-        i64::from(EXIT_OOM_KILLED)
+    if sink.closed() {
+        Chunk::ReaderGone
     } else {
-        exit_code.or(state.exit_code).unwrap_or(-1)
-    };
-    Ok(RunResult {
-        exit_code,
-        stdout: String::from_utf8_lossy(&stdout.buf).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr.buf).into_owned(),
-        truncated: Truncated {
-            stdout: stdout.truncated,
-            stderr: stderr.truncated,
-        },
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        timed_out,
-        oom_killed: oom_killed && !timed_out,
-        image: profile.image.clone(),
-        user: profile.user.clone(),
-        uid,
-        container: name.to_string(),
-        allowed: Vec::new(),
-        notes: Vec::new(),
-        verification,
+        Chunk::Forwarded
+    }
+}
+
+/// The exit status from the wait stream's item; when the stream ended without one, the
+/// daemon's.
+async fn exit_status(
+    docker: &Docker,
+    name: &str,
+    status: Option<Result<ContainerWaitResponse, BollardError>>,
+) -> Result<i64, SandboxError> {
+    Ok(match status {
+        Some(Ok(r)) => r.status_code,
+        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code,
+        Some(Err(e)) => return Err(api("wait for the container")(e)),
+        None => {
+            // The wait stream ended without a status: ask the daemon.
+            let i = inspect(docker, name).await?;
+            i.state.and_then(|s| s.exit_code).unwrap_or(-1)
+        }
     })
 }
 
