@@ -87,34 +87,69 @@ pub(in crate::sandbox) fn plan(
     options: &SandboxOptions,
     program: &Program,
 ) -> Result<Plan, SandboxError> {
-    let invalid = |message: String| SandboxError::InvalidOption { message };
     let mut profile = HardenedProfile::new(String::new());
     profile.tmpfs = vec![tmp_tmpfs(options.tmp_size)];
     profile.stdin = options.stdin;
-    let mut explicit_user = false;
-    let mut build = None;
-    let mut overridden = Vec::new();
-    let mut notes = Vec::new();
-    let mut service_networks = Vec::new();
-    let from_compose = matches!(options.source, ImageSource::Compose { .. });
-    match &options.source {
+    let mut plan = Plan {
+        profile,
+        explicit_user: false,
+        build: None,
+        from_compose: matches!(options.source, ImageSource::Compose { .. }),
+        overridden: Vec::new(),
+        notes: Vec::new(),
+    };
+    let service_networks = apply_source(&options.source, &mut plan)?;
+    apply_settings(options, &service_networks, &mut plan)?;
+    apply_env(&options.env, &mut plan.profile)?;
+    apply_mounts(options, &mut plan)?;
+    apply_workspace(options, &mut plan)?;
+    apply_program(options, program, &mut plan.profile)?;
+    let profile = &mut plan.profile;
+    for (k, v) in &options.labels {
+        profile.labels.insert(k.clone(), v.clone());
+    }
+    profile
+        .labels
+        .insert(LABEL_MANAGED.to_string(), "true".to_string());
+    profile.labels.insert(LABEL_OWNER.to_string(), owner());
+    Ok(plan)
+}
+
+fn invalid(message: String) -> SandboxError {
+    SandboxError::InvalidOption { message }
+}
+
+/// The image, or the Compose service (which may name the user and a `build:`). Returns the
+/// service's `networks:`.
+fn apply_source(source: &ImageSource, plan: &mut Plan) -> Result<Vec<String>, SandboxError> {
+    match source {
         ImageSource::Image(image) => {
             if image.trim().is_empty() {
                 return Err(invalid("the image name is empty".to_string()));
             }
-            profile.image = image.clone();
+            plan.profile.image = image.clone();
+            Ok(Vec::new())
         }
         ImageSource::Compose { file, service } => {
-            let applied = compose::apply(file, service, &mut profile)?;
-            explicit_user = applied.explicit_user;
-            build = applied.build;
-            overridden = applied.overridden;
-            service_networks = applied.networks;
+            let applied = compose::apply(file, service, &mut plan.profile)?;
+            plan.explicit_user = applied.explicit_user;
+            plan.build = applied.build;
+            plan.overridden = applied.overridden;
+            Ok(applied.networks)
         }
     }
+}
+
+/// `--user`, the limits (`--memory`, `--cpus`, `--pids`), `--network` and `--runtime`.
+fn apply_settings(
+    options: &SandboxOptions,
+    service_networks: &[String],
+    plan: &mut Plan,
+) -> Result<(), SandboxError> {
+    let profile = &mut plan.profile;
     if let Some(user) = &options.user {
         profile.user = user.clone();
-        explicit_user = true;
+        plan.explicit_user = true;
     }
     if let Some(m) = options.memory {
         if m < 6 * 1024 * 1024 {
@@ -136,7 +171,7 @@ pub(in crate::sandbox) fn plan(
     if let Some(n) = &options.network {
         profile.network_mode = n.clone();
     } else if !service_networks.is_empty() {
-        notes.push(format!(
+        plan.notes.push(format!(
             "network: none (the service's `networks:` ({}) are not used; --network to opt in)",
             service_networks.join(", ")
         ));
@@ -147,7 +182,13 @@ pub(in crate::sandbox) fn plan(
         }
         profile.runtime = Some(r.clone());
     }
-    for e in &options.env {
+    Ok(())
+}
+
+/// `--env KEY=VALUE` (replaces the service's `KEY`) and `--env KEY` (this process's `KEY`, when
+/// set).
+fn apply_env(env: &[String], profile: &mut HardenedProfile) -> Result<(), SandboxError> {
+    for e in env {
         match e.split_once('=') {
             Some((k, _)) if !k.is_empty() => {
                 profile
@@ -170,6 +211,11 @@ pub(in crate::sandbox) fn plan(
             }
         }
     }
+    Ok(())
+}
+
+/// `--mount SRC:DST[:ro]`: each target once; a flag's mount replaces the service's.
+fn apply_mounts(options: &SandboxOptions, plan: &mut Plan) -> Result<(), SandboxError> {
     for (i, m) in options.mounts.iter().enumerate() {
         if options.mounts[..i]
             .iter()
@@ -182,52 +228,67 @@ pub(in crate::sandbox) fn plan(
         }
         let source = existing(&m.source, "--mount source")?;
         replace_service_mount(
-            &mut profile,
+            &mut plan.profile,
             &m.target,
             &format!("--mount {}", m.source.display()),
-            &mut notes,
+            &mut plan.notes,
         );
-        profile.mounts.push(BindMount {
+        plan.profile.mounts.push(BindMount {
             source,
             target: m.target.clone(),
             read_only: m.read_only,
             origin: MountOrigin::Mount,
         });
     }
-    if let Some(ws) = &options.workspace {
-        let source = existing(ws, "--workspace")?;
-        if !source.is_dir() {
-            return Err(invalid(format!(
-                "--workspace {} is not a directory",
-                ws.display()
-            )));
-        }
-        if let Some(m) = options
-            .mounts
-            .iter()
-            .find(|m| same_target(&m.target, WORKSPACE))
-        {
-            return Err(invalid(format!(
-                "--mount {}:{} and --workspace {} both mount on {WORKSPACE}: give one of them",
-                m.source.display(),
-                m.target,
-                ws.display()
-            )));
-        }
-        replace_service_mount(
-            &mut profile,
-            WORKSPACE,
-            &format!("--workspace {}", ws.display()),
-            &mut notes,
-        );
-        profile.mounts.push(BindMount {
-            source,
-            target: WORKSPACE.to_string(),
-            read_only: false,
-            origin: MountOrigin::Workspace,
-        });
-        profile.working_dir = Some(WORKSPACE.to_string());
+    Ok(())
+}
+
+/// `--workspace DIR`: a writable mount on [`WORKSPACE`], the working directory.
+fn apply_workspace(options: &SandboxOptions, plan: &mut Plan) -> Result<(), SandboxError> {
+    let Some(ws) = &options.workspace else {
+        return Ok(());
+    };
+    let source = existing(ws, "--workspace")?;
+    if !source.is_dir() {
+        return Err(invalid(format!(
+            "--workspace {} is not a directory",
+            ws.display()
+        )));
     }
+    if let Some(m) = options
+        .mounts
+        .iter()
+        .find(|m| same_target(&m.target, WORKSPACE))
+    {
+        return Err(invalid(format!(
+            "--mount {}:{} and --workspace {} both mount on {WORKSPACE}: give one of them",
+            m.source.display(),
+            m.target,
+            ws.display()
+        )));
+    }
+    replace_service_mount(
+        &mut plan.profile,
+        WORKSPACE,
+        &format!("--workspace {}", ws.display()),
+        &mut plan.notes,
+    );
+    plan.profile.mounts.push(BindMount {
+        source,
+        target: WORKSPACE.to_string(),
+        read_only: false,
+        origin: MountOrigin::Workspace,
+    });
+    plan.profile.working_dir = Some(WORKSPACE.to_string());
+    Ok(())
+}
+
+/// The program: the image's default, a command, inline code or a mounted file.
+fn apply_program(
+    options: &SandboxOptions,
+    program: &Program,
+    profile: &mut HardenedProfile,
+) -> Result<(), SandboxError> {
     match program {
         Program::ImageDefault => {}
         Program::Command(argv) => {
@@ -255,21 +316,7 @@ pub(in crate::sandbox) fn plan(
             profile.command = Some(options.lang.script(&target, args));
         }
     }
-    for (k, v) in &options.labels {
-        profile.labels.insert(k.clone(), v.clone());
-    }
-    profile
-        .labels
-        .insert(LABEL_MANAGED.to_string(), "true".to_string());
-    profile.labels.insert(LABEL_OWNER.to_string(), owner());
-    Ok(Plan {
-        profile,
-        explicit_user,
-        build,
-        from_compose,
-        overridden,
-        notes,
-    })
+    Ok(())
 }
 
 /// Canonical absolute path of an existing host path.
