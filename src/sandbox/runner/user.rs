@@ -15,6 +15,7 @@ use super::super::{SandboxError, SandboxOptions};
 use super::daemon::{api, error_text, is_not_found, remove};
 use super::planning::Plan;
 use super::{container_name, host_name, owner, unix_now};
+use crate::dockerfile::semantics::{ResolvedUser, is_root_user};
 
 /// Whether the host's view of the writable mounts' owners is the container's: the daemon runs
 /// on this host and does not remap user ids (rootless, `userns-remap`). `Err`: why not.
@@ -192,9 +193,7 @@ pub(super) async fn resolve_user(
     image: &bollard::models::ImageInspect,
     allow_root: bool,
 ) -> Result<UserResolution, SandboxError> {
-    use crate::dockerfile::semantics::{
-        ResolvedUser, UserRef, is_root_user, resolve_user as resolve, user_ref,
-    };
+    use crate::dockerfile::semantics::{ResolvedUser, UserRef, resolve_user as resolve, user_ref};
     if !plan.explicit_user {
         let image_user = image
             .config
@@ -220,10 +219,7 @@ pub(super) async fn resolve_user(
     } else {
         resolve(&spec, passwd.as_deref())
     };
-    if !plan.explicit_user
-        // unknown (`None`: empty, `$UID`) is the runtime's default, root
-        && (is_root_user(&spec) != Some(false) || matches!(resolved, ResolvedUser::Uid(0)))
-    {
+    if !plan.explicit_user && counts_as_root(&spec, &resolved) {
         // The image's user is root, however spelt: nobody instead.
         plan.profile.user = NOBODY.to_string();
         return Ok(UserResolution {
@@ -249,6 +245,14 @@ pub(super) async fn resolve_user(
             Ok(UserResolution { uid: None, how })
         }
     }
+}
+
+/// Whether the image's user `spec` (resolved against its passwd as `resolved`) is root for the
+/// sandbox: any spelling of uid 0 or `root`, a name that is uid 0 in the image, and a spec that
+/// [`is_root_user`] cannot tell (`None`: empty, or unexpanded like `$UID`), which the runtime
+/// would run as its default, root.
+fn counts_as_root(spec: &str, resolved: &ResolvedUser) -> bool {
+    is_root_user(spec) != Some(false) || matches!(resolved, ResolvedUser::Uid(0))
 }
 
 /// The most of an image file [`read_image_file`] reads.
@@ -357,4 +361,34 @@ async fn read_file_of(
         return Ok(Some(String::from_utf8_lossy(&text).into_owned()));
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dockerfile::semantics::resolve_user;
+
+    #[test]
+    fn image_users_that_count_as_root() {
+        let passwd =
+            "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n";
+        let root = |spec: &str| counts_as_root(spec, &resolve_user(spec, Some(passwd)));
+        for spec in [
+            "",
+            " ",
+            "0",
+            "+0",
+            "00:00",
+            "root",
+            "root:staff",
+            "toor",
+            "$UID",
+            "${USER}",
+        ] {
+            assert!(root(spec), "{spec:?}");
+        }
+        for spec in ["app", "1000", "65534:65534", "nobody"] {
+            assert!(!root(spec), "{spec:?}");
+        }
+    }
 }
