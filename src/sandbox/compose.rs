@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::SandboxError;
 use super::profile::{BindMount, HardenedProfile, MountOrigin, Tmpfs, parse_bytes, parse_cpus};
 use super::runner::BuildSpec;
-use crate::compose::model::{SValue, Service, Value, VolumeKind};
+use crate::compose::model::{Build, SValue, Service, Value, VolumeKind};
 
 /// What the service decided besides the profile fields.
 #[derive(Debug)]
@@ -241,13 +241,41 @@ fn list(vs: &[SValue], service: &str, key: &str) -> Result<Vec<String>, SandboxE
     vs.iter().map(|v| known(v, service, key)).collect()
 }
 
+/// Maps the effective service onto the profile, key by key (the first key that cannot be used
+/// is the error).
 pub(super) fn apply_service(
     svc: &Service,
     dir: &Path,
     profile: &mut HardenedProfile,
 ) -> Result<Applied, SandboxError> {
     let name = svc.name.value.as_str();
-    // The service's program; a command given on the command line replaces `command`.
+    apply_program(svc, name, profile)?;
+    let build = apply_image(svc, name, dir, profile)?;
+    let explicit_user = apply_security(svc, name, profile)?;
+    apply_limits(svc, name, profile)?;
+    apply_environment(svc, name, profile)?;
+    apply_mounts(svc, name, dir, profile)?;
+    apply_devices_and_namespaces(svc, name, profile)?;
+    let networks = if svc.network_mode.is_none() {
+        svc.networks.iter().map(|n| n.value.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Applied {
+        explicit_user,
+        build,
+        overridden: Vec::new(),
+        networks,
+    })
+}
+
+/// The service's program (`entrypoint`, `command`) and `working_dir`; a command given on the
+/// command line replaces `command` later.
+fn apply_program(
+    svc: &Service,
+    name: &str,
+    profile: &mut HardenedProfile,
+) -> Result<(), SandboxError> {
     if let Some(line) = &svc.entrypoint {
         profile.entrypoint = Some(argv(line, name, "entrypoint")?);
     }
@@ -257,57 +285,27 @@ pub(super) fn apply_service(
     if let Some(dir) = &svc.working_dir {
         profile.working_dir = Some(known(dir, name, "working_dir")?);
     }
+    Ok(())
+}
+
+/// The image: the service's `image`, else the one its `build:` makes (named as Compose names
+/// it). Returns the build.
+fn apply_image(
+    svc: &Service,
+    name: &str,
+    dir: &Path,
+    profile: &mut HardenedProfile,
+) -> Result<Option<BuildSpec>, SandboxError> {
     let image = svc
         .image
         .as_ref()
         .map(|v| known(v, name, "image"))
         .transpose()?;
-    let build = match &svc.build {
-        None => None,
-        Some(b) => {
-            if b.dockerfile_inline.is_some() {
-                return Err(invalid(format!(
-                    "service `{name}`: `build.dockerfile_inline` is not supported by `sandlint run`"
-                )));
-            }
-            let context = b
-                .context
-                .as_ref()
-                .map(|v| known(v, name, "build.context"))
-                .transpose()?
-                .unwrap_or_else(|| ".".to_string());
-            if context.contains("://") || context.starts_with("git@") {
-                return Err(invalid(format!(
-                    "service `{name}`: remote build context `{context}` is not supported by `sandlint run`"
-                )));
-            }
-            let dockerfile = b
-                .dockerfile
-                .as_ref()
-                .map(|v| known(v, name, "build.dockerfile"))
-                .transpose()?
-                .unwrap_or_else(|| "Dockerfile".to_string());
-            let target = b
-                .target
-                .as_ref()
-                .map(|v| known(v, name, "build.target"))
-                .transpose()?;
-            let mut args = HashMap::new();
-            for a in &b.args {
-                if let Some(v) = &a.value {
-                    args.insert(a.key.value.clone(), known(v, name, "build.args")?);
-                } else if let Ok(v) = std::env::var(&a.key.value) {
-                    args.insert(a.key.value.clone(), v);
-                }
-            }
-            Some(BuildSpec {
-                context: dir.join(context),
-                dockerfile,
-                target,
-                args,
-            })
-        }
-    };
+    let build = svc
+        .build
+        .as_ref()
+        .map(|b| build_spec(b, name, dir))
+        .transpose()?;
     profile.image = match (image, &build) {
         (Some(i), _) => i,
         (None, Some(_)) => format!("{}-{name}", project_name(dir)),
@@ -317,7 +315,62 @@ pub(super) fn apply_service(
             )));
         }
     };
+    Ok(build)
+}
 
+/// A local `build:` (no inline Dockerfile, no remote context); a build arg without a value is
+/// this process's variable, when set.
+fn build_spec(b: &Build, name: &str, dir: &Path) -> Result<BuildSpec, SandboxError> {
+    if b.dockerfile_inline.is_some() {
+        return Err(invalid(format!(
+            "service `{name}`: `build.dockerfile_inline` is not supported by `sandlint run`"
+        )));
+    }
+    let context = b
+        .context
+        .as_ref()
+        .map(|v| known(v, name, "build.context"))
+        .transpose()?
+        .unwrap_or_else(|| ".".to_string());
+    if context.contains("://") || context.starts_with("git@") {
+        return Err(invalid(format!(
+            "service `{name}`: remote build context `{context}` is not supported by `sandlint run`"
+        )));
+    }
+    let dockerfile = b
+        .dockerfile
+        .as_ref()
+        .map(|v| known(v, name, "build.dockerfile"))
+        .transpose()?
+        .unwrap_or_else(|| "Dockerfile".to_string());
+    let target = b
+        .target
+        .as_ref()
+        .map(|v| known(v, name, "build.target"))
+        .transpose()?;
+    let mut args = HashMap::new();
+    for a in &b.args {
+        if let Some(v) = &a.value {
+            args.insert(a.key.value.clone(), known(v, name, "build.args")?);
+        } else if let Ok(v) = std::env::var(&a.key.value) {
+            args.insert(a.key.value.clone(), v);
+        }
+    }
+    Ok(BuildSpec {
+        context: dir.join(context),
+        dockerfile,
+        target,
+        args,
+    })
+}
+
+/// `user`, `privileged`, `read_only`, the capabilities, `security_opt` and `network_mode`.
+/// Returns whether the service names the user.
+fn apply_security(
+    svc: &Service,
+    name: &str,
+    profile: &mut HardenedProfile,
+) -> Result<bool, SandboxError> {
     let mut explicit_user = false;
     if let Some(u) = &svc.user {
         profile.user = known(u, name, "user")?;
@@ -341,6 +394,15 @@ pub(super) fn apply_service(
     if let Some(v) = &svc.network_mode {
         profile.network_mode = known(v, name, "network_mode")?;
     }
+    Ok(explicit_user)
+}
+
+/// Memory (and swap), CPUs and pids: the service's keys, else its `deploy.resources.limits`.
+fn apply_limits(
+    svc: &Service,
+    name: &str,
+    profile: &mut HardenedProfile,
+) -> Result<(), SandboxError> {
     let bytes = |v: &SValue, key: &str| -> Result<i64, SandboxError> {
         let s = known(v, name, key)?;
         parse_bytes(&s)
@@ -373,6 +435,15 @@ pub(super) fn apply_service(
             ))
         })?;
     }
+    Ok(())
+}
+
+/// `environment`: a variable without a value is this process's, when set.
+fn apply_environment(
+    svc: &Service,
+    name: &str,
+    profile: &mut HardenedProfile,
+) -> Result<(), SandboxError> {
     for e in &svc.environment {
         match &e.value {
             Some(v) => profile.env.push(format!(
@@ -388,6 +459,16 @@ pub(super) fn apply_service(
             }
         }
     }
+    Ok(())
+}
+
+/// `tmpfs` and `volumes` (bind mounts and tmpfs only).
+fn apply_mounts(
+    svc: &Service,
+    name: &str,
+    dir: &Path,
+    profile: &mut HardenedProfile,
+) -> Result<(), SandboxError> {
     for t in list(&svc.tmpfs, name, "tmpfs")? {
         let (target, options) = t.split_once(':').unwrap_or((t.as_str(), "nosuid,nodev"));
         add_tmpfs(profile, target, options);
@@ -429,6 +510,15 @@ pub(super) fn apply_service(
             }
         }
     }
+    Ok(())
+}
+
+/// `init`, `devices`, `pid`, `ipc`; `use_api_socket: true` is refused.
+fn apply_devices_and_namespaces(
+    svc: &Service,
+    name: &str,
+    profile: &mut HardenedProfile,
+) -> Result<(), SandboxError> {
     if let Some(v) = &svc.init {
         profile.init = boolean(v, name, "init")?;
     }
@@ -448,17 +538,7 @@ pub(super) fn apply_service(
             "service `{name}` sets `use_api_socket: true`: `sandlint run` never gives a sandbox the Docker socket"
         )));
     }
-    let networks = if svc.network_mode.is_none() {
-        svc.networks.iter().map(|n| n.value.clone()).collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Applied {
-        explicit_user,
-        build,
-        overridden: Vec::new(),
-        networks,
-    })
+    Ok(())
 }
 
 fn add_tmpfs(profile: &mut HardenedProfile, target: &str, options: &str) {

@@ -1,9 +1,10 @@
 //! Step 2 of verification: compare what the daemon reports for the created container with the
 //! profile we asked for. Pure (the runner passes in the inspect response and cgroup readings).
 
-use bollard::models::ContainerInspectResponse;
+use bollard::models::{ContainerConfig, ContainerInspectResponse, HostConfig, MountPoint};
 
 use super::profile::HardenedProfile;
+use crate::dockerfile::semantics::is_root_user;
 
 /// How one protection turned out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,13 +61,6 @@ impl Check {
 pub struct CgroupLimits {
     pub memory: Option<i64>,
     pub pids: Option<i64>,
-}
-
-/// Whether a user spec means root before the image's `/etc/passwd` is consulted: every spelling
-/// of uid 0 (`0`, `+0`, `00`, `-0`, `:0`), `root`, and an empty or unresolvable spec (the
-/// runtime's default is root). See [`crate::dockerfile::semantics::resolve_user`] for names.
-pub fn is_root_user(user: &str) -> bool {
-    crate::dockerfile::semantics::is_root_user(user) != Some(false)
 }
 
 /// The uid the command runs as, and how sandlint knows it.
@@ -128,34 +122,60 @@ pub fn check_container(
 ) -> Vec<Check> {
     let hc = inspect.host_config.clone().unwrap_or_default();
     let config = inspect.config.clone().unwrap_or_default();
-    let show = |v: Option<String>| v.unwrap_or_else(|| "unset".to_string());
-    let show_i = |v: Option<i64>| show(v.map(|n| n.to_string()));
-    let mut checks = Vec::new();
+    let mut checks = vec![user_check(profile, &config)];
+    checks.extend(runtime_check(profile, &hc));
+    checks.extend(confinement_checks(profile, &hc));
+    checks.extend(limit_checks(profile, &hc, cgroup));
+    checks.extend(tmpfs_and_init_checks(profile, &hc));
+    checks.extend(mount_checks(
+        profile,
+        &inspect.mounts.clone().unwrap_or_default(),
+    ));
+    checks
+}
 
+fn show(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "unset".to_string())
+}
+
+fn show_i(v: Option<i64>) -> String {
+    show(v.map(|n| n.to_string()))
+}
+
+/// The `user` check. [`is_root_user`] is `None` for an empty or unexpanded (`$UID`) spec: the
+/// runtime's default, root, for the sandbox. Only a spec known not to be root is a non-root user.
+fn user_check(profile: &HardenedProfile, config: &ContainerConfig) -> Check {
     let user = config.user.clone().unwrap_or_default();
-    checks.push(Check::new(
+    Check::new(
         "user",
-        !is_root_user(&profile.user),
-        user == profile.user && !is_root_user(&user),
+        is_root_user(&profile.user) == Some(false),
+        user == profile.user && is_root_user(&user) == Some(false),
         profile.user.clone(),
         if user.is_empty() {
             "unset (root)".to_string()
         } else {
             user
         },
-    ));
+    )
+}
 
-    if let Some(runtime) = &profile.runtime {
-        let got = hc.runtime.clone().unwrap_or_default();
-        checks.push(Check::new(
-            "runtime",
-            true,
-            &got == runtime,
-            runtime.clone(),
-            show(hc.runtime.clone()),
-        ));
-    }
+/// The `runtime` check, when the profile names one.
+fn runtime_check(profile: &HardenedProfile, hc: &HostConfig) -> Option<Check> {
+    let runtime = profile.runtime.as_ref()?;
+    let got = hc.runtime.clone().unwrap_or_default();
+    Some(Check::new(
+        "runtime",
+        true,
+        &got == runtime,
+        runtime.clone(),
+        show(hc.runtime.clone()),
+    ))
+}
 
+/// Privileged mode, the read-only root filesystem, the network, the capabilities and
+/// `no-new-privileges`.
+fn confinement_checks(profile: &HardenedProfile, hc: &HostConfig) -> Vec<Check> {
+    let mut checks = Vec::new();
     let privileged = hc.privileged.unwrap_or(false);
     checks.push(Check::new(
         "not-privileged",
@@ -209,54 +229,66 @@ pub fn check_container(
         "no-new-privileges:true".to_string(),
         format!("{opts:?}"),
     ));
+    checks
+}
 
+/// Memory, swap, CPUs and pids, against the kernel's cgroup values too when read.
+fn limit_checks(profile: &HardenedProfile, hc: &HostConfig, cgroup: &CgroupLimits) -> Vec<Check> {
     let mem_ok = hc.memory == Some(profile.memory)
         && cgroup.memory.is_none_or(|kernel| kernel <= profile.memory);
-    checks.push(Check::new(
-        "memory",
-        profile.memory > 0,
-        mem_ok,
-        profile.memory.to_string(),
-        with_kernel(show_i(hc.memory), cgroup.memory),
-    ));
-    checks.push(Check::new(
-        "memory-swap",
-        profile.memory_swap > 0,
-        hc.memory_swap == Some(profile.memory_swap),
-        profile.memory_swap.to_string(),
-        show_i(hc.memory_swap),
-    ));
-    checks.push(Check::new(
-        "cpus",
-        profile.nano_cpus > 0,
-        hc.nano_cpus == Some(profile.nano_cpus),
-        profile.nano_cpus.to_string(),
-        show_i(hc.nano_cpus),
-    ));
     let pids_ok = hc.pids_limit == Some(profile.pids_limit)
         && cgroup
             .pids
             .is_none_or(|kernel| kernel <= profile.pids_limit);
-    checks.push(Check::new(
-        "pids-limit",
-        profile.pids_limit > 0,
-        pids_ok,
-        profile.pids_limit.to_string(),
-        with_kernel(show_i(hc.pids_limit), cgroup.pids),
-    ));
+    vec![
+        Check::new(
+            "memory",
+            profile.memory > 0,
+            mem_ok,
+            profile.memory.to_string(),
+            with_kernel(show_i(hc.memory), cgroup.memory),
+        ),
+        Check::new(
+            "memory-swap",
+            profile.memory_swap > 0,
+            hc.memory_swap == Some(profile.memory_swap),
+            profile.memory_swap.to_string(),
+            show_i(hc.memory_swap),
+        ),
+        Check::new(
+            "cpus",
+            profile.nano_cpus > 0,
+            hc.nano_cpus == Some(profile.nano_cpus),
+            profile.nano_cpus.to_string(),
+            show_i(hc.nano_cpus),
+        ),
+        Check::new(
+            "pids-limit",
+            profile.pids_limit > 0,
+            pids_ok,
+            profile.pids_limit.to_string(),
+            with_kernel(show_i(hc.pids_limit), cgroup.pids),
+        ),
+    ]
+}
 
+/// Each planned tmpfs with its options, and `init`.
+fn tmpfs_and_init_checks(profile: &HardenedProfile, hc: &HostConfig) -> Vec<Check> {
     let tmp = hc.tmpfs.clone().unwrap_or_default();
-    for want in &profile.tmpfs {
-        let got = tmp.get(&want.target);
-        checks.push(Check::new(
-            "tmpfs",
-            true,
-            got == Some(&want.options),
-            format!("{}:{}", want.target, want.options),
-            got.map_or_else(|| "missing".to_string(), |o| format!("{}:{o}", want.target)),
-        ));
-    }
-
+    let mut checks: Vec<Check> = profile
+        .tmpfs
+        .iter()
+        .map(|want| {
+            let got = tmp.get(&want.target);
+            Check::new(
+                "tmpfs",
+                true,
+                got == Some(&want.options),
+                format!("{}:{}", want.target, want.options),
+                got.map_or_else(|| "missing".to_string(), |o| format!("{}:{o}", want.target)),
+            )
+        })
+        .collect();
     checks.push(Check::new(
         "init",
         profile.init,
@@ -264,14 +296,16 @@ pub fn check_container(
         "true".to_string(),
         show(hc.init.map(|b| b.to_string())),
     ));
+    checks
+}
 
-    // Mounts: exactly the planned ones, writable only where planned, and no runtime socket.
-    let mounts = inspect.mounts.clone().unwrap_or_default();
+/// Mounts: exactly the planned ones, writable only where planned, and no runtime socket.
+fn mount_checks(profile: &HardenedProfile, mounts: &[MountPoint]) -> [Check; 2] {
     let socket = mounts.iter().find(|m| {
         let s = m.source.as_deref().unwrap_or_default();
         is_socket_path(s)
     });
-    checks.push(Check::new(
+    let no_socket = Check::new(
         "no-socket-mount",
         !profile
             .mounts
@@ -282,7 +316,7 @@ pub fn check_container(
         socket
             .and_then(|m| m.source.clone())
             .unwrap_or_else(|| "none".to_string()),
-    ));
+    );
     let unexpected: Vec<String> = mounts
         .iter()
         .filter(|m| {
@@ -308,7 +342,7 @@ pub fn check_container(
         .filter(|m| !m.read_only)
         .map(|m| m.target.as_str())
         .collect();
-    checks.push(Check::new(
+    let planned = Check::new(
         "mounts",
         true,
         unexpected.is_empty(),
@@ -322,8 +356,8 @@ pub fn check_container(
         } else {
             format!("unexpected: {}", unexpected.join(", "))
         },
-    ));
-    checks
+    );
+    [no_socket, planned]
 }
 
 fn with_kernel(api: String, kernel: Option<i64>) -> String {
@@ -453,15 +487,31 @@ mod tests {
         assert_eq!(uid_check(None, false).status, CheckStatus::Failed);
     }
 
+    /// The `user` check asks for a non-root user only when the spec is known not to be root:
+    /// every spelling of uid 0, `root`, an empty spec (the runtime's default) and an unexpanded
+    /// one (`$UID`) count as root.
     #[test]
     fn root_users() {
-        assert!(is_root_user("0"));
-        assert!(is_root_user("+0"));
-        assert!(is_root_user("00:00"));
-        assert!(is_root_user(" 0"));
-        assert!(is_root_user("root:staff"));
-        assert!(is_root_user(""));
-        assert!(!is_root_user("65534:65534"));
-        assert!(!is_root_user("app"));
+        let status = |user: &str| {
+            let mut p = HardenedProfile::new("img");
+            p.user = user.to_string();
+            let checks = check_container(&p, &inspect_of(&p), &CgroupLimits::default());
+            checks.iter().find(|c| c.name == "user").map(|c| c.status)
+        };
+        for root in [
+            "0",
+            "+0",
+            "00:00",
+            " 0",
+            "root:staff",
+            "",
+            "$UID",
+            "${USER}:1000",
+        ] {
+            assert_eq!(status(root), Some(CheckStatus::NotRequested), "{root:?}");
+        }
+        for user in ["65534:65534", "app", "nobody"] {
+            assert_eq!(status(user), Some(CheckStatus::Verified), "{user:?}");
+        }
     }
 }
