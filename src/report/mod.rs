@@ -209,8 +209,8 @@ pub fn by_file<'d>(
 pub fn path_error_line(e: &WalkError) -> String {
     format!(
         "error: {}: {}",
-        escape::line(&crate::source::display_path(&e.path)),
-        escape::line(&e.message)
+        escape::line(&crate::source::display_path(e.path())),
+        escape::line(&e.to_string())
     )
 }
 
