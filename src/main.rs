@@ -9,8 +9,9 @@ use clap::Parser;
 use sandlint::cli::Cli;
 
 fn main() -> ExitCode {
+    // The YAML crate's caught panics are kept off stderr by `compose::yaml` itself (its panic
+    // hook is installed once, on first use).
     let cli = Cli::parse();
-    sandlint::compose::yaml::quiet_caught_yaml_panics();
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {
