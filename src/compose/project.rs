@@ -1,12 +1,12 @@
 //! Compose projects: the files `docker compose` would combine, merged into one effective model.
 //!
 //! - Override files (`compose.override.yaml` beside `compose.yaml`, or `-f a.yml -f b.yml`) are
-//!   merged in order with the Compose merge rules: mappings merge key by key, scalars are
-//!   replaced, `environment`/`build.args`/`labels`/`extra_hosts`/`sysctls` merge by name (list
-//!   or mapping form), `volumes` by container path, `ports` by host IP, published port, target
-//!   and protocol, other sequences (`cap_add`, `cap_drop`,
-//!   `security_opt`, `devices`, `dns`, `tmpfs`, ...) are unioned, and `command`, `entrypoint`
-//!   and `healthcheck.test` are replaced. `!reset` removes a value, `!override` replaces it.
+//!   merged in order with the Compose merge rules ([`super::overlay`]): mappings merge key by
+//!   key, scalars are replaced, `environment`/`build.args`/`labels`/`extra_hosts`/`sysctls` merge
+//!   by name (list or mapping form), `volumes` by container path, `ports` by host IP, published
+//!   port, target and protocol, other sequences (`cap_add`, `cap_drop`, `security_opt`,
+//!   `devices`, `dns`, `tmpfs`, ...) are unioned, and `command`, `entrypoint` and
+//!   `healthcheck.test` are replaced. `!reset` removes a value, `!override` replaces it.
 //! - `include:` files are loaded (relative to the file that names them) and their resources
 //!   added; the including file wins on conflicts. Each is interpolated with its own directory's
 //!   `.env`.
