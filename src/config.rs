@@ -13,7 +13,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::docs;
-use crate::error::UsageError;
 use crate::meta::{FailOn, RuleMeta, Severity};
 use crate::rules;
 
@@ -272,13 +271,10 @@ impl Config {
 
     /// Reads and resolves a config file the invoker named (`--config`): it is trusted, and its
     /// `allow-outside` may name any path. Errors point at the offending key or value.
-    pub fn load(path: &Path) -> Result<Config, UsageError> {
-        let text = crate::fsread::read(path, None).map_err(|e| {
-            UsageError::new(format!(
-                "cannot read config {}: {}",
-                path.display(),
-                e.describe()
-            ))
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = crate::fsread::read(path, None).map_err(|e| ConfigError::Unreadable {
+            path: path.to_path_buf(),
+            reason: e.describe(),
         })?;
         Self::parse(path, &text.text)
     }
@@ -288,19 +284,17 @@ impl Config {
     /// tree holding it, else its directory) is refused, and `allow-outside` may only name paths
     /// below the config's own directory (it cannot widen the boundary beyond what its author
     /// already controls).
-    pub fn load_discovered(path: &Path) -> Result<Config, UsageError> {
+    pub fn load_discovered(path: &Path) -> Result<Config, ConfigError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let boundary = crate::fsread::Boundary::around(dir);
         let text = crate::fsread::read(path, Some(&boundary)).map_err(|e| match e {
-            crate::fsread::ReadError::Outside { .. } => UsageError::new(format!(
-                "{}: config is a symbolic link to a file outside the project; refusing to read it (name it with --config to use it)",
-                crate::source::display_path(path)
-            )),
-            e => UsageError::new(format!(
-                "cannot read config {}: {}",
-                path.display(),
-                e.describe()
-            )),
+            crate::fsread::ReadError::Outside { .. } => ConfigError::OutsideProject {
+                path: path.to_path_buf(),
+            },
+            e => ConfigError::Unreadable {
+                path: path.to_path_buf(),
+                reason: e.describe(),
+            },
         })?;
         let config = Self::parse(path, &text.text)?;
         let own_dir = crate::fsread::absolute(dir);
@@ -316,116 +310,30 @@ impl Config {
             let inside = resolved.starts_with(&own_dir)
                 && (canon.starts_with(&canon_dir) || canon.starts_with(&own_dir));
             if !inside {
-                return Err(UsageError::in_file(
-                    path,
-                    &text.text,
-                    format!(
-                        "allow-outside `{}` is outside the directory of this config; only --allow-outside or a config named with --config may allow paths outside the project",
-                        entry.get_ref()
-                    ),
-                    Some(entry.span()),
-                ));
+                return Err(ConfigError::AllowOutside {
+                    at: ConfigSpot::new(path, &text.text, Some(entry.span())),
+                    entry: entry.get_ref().clone(),
+                });
             }
         }
         Ok(config)
     }
 
     /// Parses config text (`path` names it in errors and anchors its globs).
-    pub fn parse(path: &Path, text: &str) -> Result<Config, UsageError> {
-        let err = |message: String, span: Option<std::ops::Range<usize>>| {
-            UsageError::in_file(path, text, message, span)
-        };
-        let options: Options = toml::from_str(text).map_err(|e| {
-            let msg = e.message().trim().trim_end_matches('.').to_string();
-            err(format!("invalid config: {msg}"), e.span())
-        })?;
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let p = Parsing { path, text };
+        let options = p.options()?;
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-        let selectors = |v: &Option<Vec<Spanned<String>>>| -> Result<Vec<Selector>, UsageError> {
-            v.iter()
-                .flatten()
-                .map(|s| Selector::parse(s.get_ref()).map_err(|m| err(m, Some(s.span()))))
-                .collect()
-        };
-        let severities = |m: &Option<BTreeMap<Spanned<String>, Spanned<String>>>| {
-            let mut out = HashMap::new();
-            for (k, v) in m.iter().flatten() {
-                let Some(rule) = rules::find(k.get_ref()).map(|r| r.meta()) else {
-                    let hint = docs::suggest(k.get_ref())
-                        .map(|n| format!(" (did you mean `{n}`?)"))
-                        .unwrap_or_default();
-                    return Err(err(
-                        format!("unknown rule `{}`{hint}", k.get_ref()),
-                        Some(k.span()),
-                    ));
-                };
-                let sev: Severity = v.get_ref().parse().map_err(|m| err(m, Some(v.span())))?;
-                out.insert(rule.code, sev);
-            }
-            Ok(out)
-        };
-        let globs = |v: &Option<Vec<Spanned<String>>>| -> Result<Option<GlobSet>, UsageError> {
-            let Some(list) = v else { return Ok(None) };
-            let mut b = GlobSetBuilder::new();
-            for g in list {
-                let pattern = g.get_ref().trim_start_matches("./");
-                let glob = Glob::new(pattern)
-                    .map_err(|e| err(format!("invalid glob: {}", e.kind()), Some(g.span())))?;
-                b.add(glob);
-                // `dir` also matches everything below it, as in .gitignore.
-                if !pattern.contains('*')
-                    && let Ok(glob) = Glob::new(&format!("{}/**", pattern.trim_end_matches('/')))
-                {
-                    b.add(glob);
-                }
-            }
-            b.build()
-                .map(Some)
-                .map_err(|e| err(format!("invalid glob: {e}"), None))
-        };
-        let preset = match &options.preset {
-            None => Preset::Default,
-            Some(p) => Preset::parse(p.get_ref()).ok_or_else(|| {
-                err(
-                    format!(
-                        "unknown preset `{}`: expected `default` or `sandbox`",
-                        p.get_ref()
-                    ),
-                    Some(p.span()),
-                )
-            })?,
-        };
-        let fail_on = options
-            .fail_on
-            .as_ref()
-            .map(|f| {
-                f.get_ref()
-                    .parse::<FailOn>()
-                    .map_err(|m| err(m, Some(f.span())))
-            })
-            .transpose()?;
-        let mut overrides = Vec::new();
-        for o in options.overrides.iter().flatten() {
-            overrides.push(Override {
-                paths: globs(&o.paths)?,
-                services: o
-                    .services
-                    .iter()
-                    .flatten()
-                    .map(|s| s.get_ref().clone())
-                    .collect(),
-                rules: RuleSettings {
-                    select: o
-                        .select
-                        .as_ref()
-                        .map(|_| selectors(&o.select))
-                        .transpose()?,
-                    extend_select: selectors(&o.extend_select)?,
-                    ignore: selectors(&o.ignore)?,
-                    severity: severities(&o.severity)?,
-                },
-            });
-        }
+        // Checked in this order: the first error is the one reported.
+        let preset = p.preset(options.preset.as_ref())?;
+        let fail_on = p.fail_on(options.fail_on.as_ref())?;
+        let overrides = options
+            .overrides
+            .iter()
+            .flatten()
+            .map(|o| p.override_block(o))
+            .collect::<Result<Vec<_>, _>>()?;
         let allow_outside = options
             .allow_outside
             .iter()
@@ -436,18 +344,14 @@ impl Config {
             path: Some(path.to_path_buf()),
             dir,
             preset,
-            rules: RuleSettings {
-                select: options
-                    .select
-                    .as_ref()
-                    .map(|_| selectors(&options.select))
-                    .transpose()?,
-                extend_select: selectors(&options.extend_select)?,
-                ignore: selectors(&options.ignore)?,
-                severity: severities(&options.severity)?,
-            },
+            rules: p.rule_settings(
+                options.select.as_ref(),
+                &options.extend_select,
+                &options.ignore,
+                &options.severity,
+            )?,
             fail_on,
-            exclude: globs(&options.exclude)?,
+            exclude: p.globs(&options.exclude)?,
             trusted_registries: options
                 .trusted_registries
                 .iter()
@@ -457,6 +361,285 @@ impl Config {
             overrides,
             allow_outside,
         })
+    }
+}
+
+/// A spanned list of names, as written.
+type SpannedList = Option<Vec<Spanned<String>>>;
+
+/// A spanned `[severity]` table, as written.
+type SpannedSeverities = Option<BTreeMap<Spanned<String>, Spanned<String>>>;
+
+/// Config text being resolved: every error points into it.
+struct Parsing<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Parsing<'_> {
+    fn at(&self, span: Option<std::ops::Range<usize>>) -> ConfigSpot {
+        ConfigSpot::new(self.path, self.text, span)
+    }
+
+    /// The file as written (TOML syntax, unknown keys, wrong types).
+    fn options(&self) -> Result<Options, ConfigError> {
+        toml::from_str(self.text).map_err(|e| {
+            let message = e.message().trim().trim_end_matches('.').to_string();
+            let at = self.at(e.span());
+            if message.starts_with("unknown field") {
+                ConfigError::UnknownKey { at, message }
+            } else if [
+                "invalid type",
+                "invalid value",
+                "invalid length",
+                "unknown variant",
+            ]
+            .iter()
+            .any(|p| message.starts_with(p))
+            {
+                ConfigError::InvalidValue { at, message }
+            } else {
+                ConfigError::Syntax { at, message }
+            }
+        })
+    }
+
+    fn preset(&self, p: Option<&Spanned<String>>) -> Result<Preset, ConfigError> {
+        match p {
+            None => Ok(Preset::Default),
+            Some(p) => Preset::parse(p.get_ref()).ok_or_else(|| ConfigError::UnknownPreset {
+                at: self.at(Some(p.span())),
+                value: p.get_ref().clone(),
+            }),
+        }
+    }
+
+    fn fail_on(&self, f: Option<&Spanned<String>>) -> Result<Option<FailOn>, ConfigError> {
+        let Some(f) = f else { return Ok(None) };
+        f.get_ref()
+            .parse::<FailOn>()
+            .map(Some)
+            .map_err(|message| ConfigError::UnknownFailOn {
+                at: self.at(Some(f.span())),
+                message,
+            })
+    }
+
+    /// One `[[overrides]]` block.
+    fn override_block(&self, o: &OverrideOptions) -> Result<Override, ConfigError> {
+        Ok(Override {
+            paths: self.globs(&o.paths)?,
+            services: o
+                .services
+                .iter()
+                .flatten()
+                .map(|s| s.get_ref().clone())
+                .collect(),
+            rules: self.rule_settings(
+                o.select.as_ref(),
+                &o.extend_select,
+                &o.ignore,
+                &o.severity,
+            )?,
+        })
+    }
+
+    /// `select`, `extend-select`, `ignore` and `[severity]` (checked in that order).
+    fn rule_settings(
+        &self,
+        select: Option<&Vec<Spanned<String>>>,
+        extend_select: &SpannedList,
+        ignore: &SpannedList,
+        severity: &SpannedSeverities,
+    ) -> Result<RuleSettings, ConfigError> {
+        Ok(RuleSettings {
+            select: select.map(|s| self.selectors(s)).transpose()?,
+            extend_select: self.selectors(extend_select.iter().flatten())?,
+            ignore: self.selectors(ignore.iter().flatten())?,
+            severity: self.severities(severity)?,
+        })
+    }
+
+    fn selectors<'s>(
+        &self,
+        v: impl IntoIterator<Item = &'s Spanned<String>>,
+    ) -> Result<Vec<Selector>, ConfigError> {
+        v.into_iter()
+            .map(|s| {
+                Selector::parse(s.get_ref()).map_err(|message| ConfigError::UnknownSelector {
+                    at: self.at(Some(s.span())),
+                    message,
+                })
+            })
+            .collect()
+    }
+
+    fn severities(
+        &self,
+        m: &SpannedSeverities,
+    ) -> Result<HashMap<&'static str, Severity>, ConfigError> {
+        let mut out = HashMap::new();
+        for (k, v) in m.iter().flatten() {
+            let Some(rule) = rules::find(k.get_ref()).map(|r| r.meta()) else {
+                let hint = docs::suggest(k.get_ref())
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                return Err(ConfigError::UnknownRule {
+                    at: self.at(Some(k.span())),
+                    name: k.get_ref().clone(),
+                    hint,
+                });
+            };
+            let sev: Severity =
+                v.get_ref()
+                    .parse()
+                    .map_err(|message| ConfigError::UnknownSeverity {
+                        at: self.at(Some(v.span())),
+                        message,
+                    })?;
+            out.insert(rule.code, sev);
+        }
+        Ok(out)
+    }
+
+    fn globs(&self, v: &SpannedList) -> Result<Option<GlobSet>, ConfigError> {
+        let Some(list) = v else { return Ok(None) };
+        let mut b = GlobSetBuilder::new();
+        for g in list {
+            let pattern = g.get_ref().trim_start_matches("./");
+            let glob = Glob::new(pattern).map_err(|e| ConfigError::InvalidGlob {
+                at: self.at(Some(g.span())),
+                message: e.kind().to_string(),
+            })?;
+            b.add(glob);
+            // `dir` also matches everything below it, as in .gitignore.
+            if !pattern.contains('*')
+                && let Ok(glob) = Glob::new(&format!("{}/**", pattern.trim_end_matches('/')))
+            {
+                b.add(glob);
+            }
+        }
+        b.build().map(Some).map_err(|e| ConfigError::InvalidGlob {
+            at: self.at(None),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Where in a config file an error is: the file, its text, and the byte range of the offending
+/// key or value (`None`: the file as a whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSpot {
+    pub path: PathBuf,
+    pub text: String,
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+impl ConfigSpot {
+    fn new(path: &Path, text: &str, span: Option<std::ops::Range<usize>>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            span,
+        }
+    }
+
+    /// Line and column (1-based) of the start of the span.
+    pub fn line_col(&self) -> Option<(u32, u32)> {
+        let span = self.span.as_ref()?;
+        let file = crate::source::SourceFile::virtual_file("", self.text.as_str());
+        let lc = file.line_col(u32::try_from(span.start).unwrap_or(u32::MAX));
+        Some((lc.line, lc.column))
+    }
+}
+
+/// Why a config file cannot be used. The message (`Display`) is what the user reads; every
+/// variant but the read errors points into the file ([`ConfigSpot`]), and the command boundary
+/// turns it into a usage error (exit 2) with the location and a snippet.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {reason}", path.display())]
+    #[diagnostic(code(sandlint::config::unreadable))]
+    Unreadable { path: PathBuf, reason: String },
+
+    #[error(
+        "{}: config is a symbolic link to a file outside the project; refusing to read it (name it with --config to use it)",
+        crate::source::display_path(path)
+    )]
+    #[diagnostic(code(sandlint::config::outside_project))]
+    OutsideProject { path: PathBuf },
+
+    /// Not TOML.
+    #[error("invalid config: {message}")]
+    #[diagnostic(code(sandlint::config::syntax))]
+    Syntax { at: ConfigSpot, message: String },
+
+    #[error("invalid config: {message}")]
+    #[diagnostic(code(sandlint::config::unknown_key))]
+    UnknownKey { at: ConfigSpot, message: String },
+
+    /// A value of the wrong type or form.
+    #[error("invalid config: {message}")]
+    #[diagnostic(code(sandlint::config::invalid_value))]
+    InvalidValue { at: ConfigSpot, message: String },
+
+    /// A `[severity]` key that is no rule.
+    #[error("unknown rule `{name}`{hint}")]
+    #[diagnostic(code(sandlint::config::unknown_rule))]
+    UnknownRule {
+        at: ConfigSpot,
+        name: String,
+        /// ` (did you mean `...`?)` or empty.
+        hint: String,
+    },
+
+    /// A `select`/`extend-select`/`ignore` entry that is no rule, family or `all`.
+    #[error("{message}")]
+    #[diagnostic(code(sandlint::config::unknown_selector))]
+    UnknownSelector { at: ConfigSpot, message: String },
+
+    /// The message is [`Severity`]'s parser's.
+    #[error("{message}")]
+    #[diagnostic(code(sandlint::config::unknown_severity))]
+    UnknownSeverity { at: ConfigSpot, message: String },
+
+    #[error("unknown preset `{value}`: expected `default` or `sandbox`")]
+    #[diagnostic(code(sandlint::config::unknown_preset))]
+    UnknownPreset { at: ConfigSpot, value: String },
+
+    /// The message is [`FailOn`]'s parser's (the same as for `--fail-on`'s config twin).
+    #[error("{message}")]
+    #[diagnostic(code(sandlint::config::unknown_fail_on))]
+    UnknownFailOn { at: ConfigSpot, message: String },
+
+    #[error("invalid glob: {message}")]
+    #[diagnostic(code(sandlint::config::invalid_glob))]
+    InvalidGlob { at: ConfigSpot, message: String },
+
+    /// A discovered config's `allow-outside` entry outside its own directory.
+    #[error(
+        "allow-outside `{entry}` is outside the directory of this config; only --allow-outside or a config named with --config may allow paths outside the project"
+    )]
+    #[diagnostic(code(sandlint::config::allow_outside))]
+    AllowOutside { at: ConfigSpot, entry: String },
+}
+
+impl ConfigError {
+    /// Where in the file the error is; `None` for a file that could not be read.
+    pub fn spot(&self) -> Option<&ConfigSpot> {
+        match self {
+            ConfigError::Unreadable { .. } | ConfigError::OutsideProject { .. } => None,
+            ConfigError::Syntax { at, .. }
+            | ConfigError::UnknownKey { at, .. }
+            | ConfigError::InvalidValue { at, .. }
+            | ConfigError::UnknownRule { at, .. }
+            | ConfigError::UnknownSelector { at, .. }
+            | ConfigError::UnknownSeverity { at, .. }
+            | ConfigError::UnknownPreset { at, .. }
+            | ConfigError::UnknownFailOn { at, .. }
+            | ConfigError::InvalidGlob { at, .. }
+            | ConfigError::AllowOutside { at, .. } => Some(at),
+        }
     }
 }
 
@@ -503,42 +686,43 @@ impl ConfigFinder {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Config, UsageError> {
+    fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/repo/.sandlint.toml"), text)
+    }
+
+    fn line_col(e: &ConfigError) -> Option<(u32, u32)> {
+        e.spot().and_then(ConfigSpot::line_col)
     }
 
     #[test]
     fn unknown_key_points_at_it() {
         let e = parse("preset = \"default\"\nselectt = []\n").unwrap_err();
-        assert!(
-            e.message.contains("unknown field `selectt`"),
-            "{}",
-            e.message
-        );
-        assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:2:1"));
+        assert!(e.to_string().contains("unknown field `selectt`"), "{e}");
+        assert!(matches!(e, ConfigError::UnknownKey { .. }), "{e:?}");
+        assert_eq!(line_col(&e), Some((2, 1)));
     }
 
     #[test]
     fn unknown_rule_suggests() {
         let e = parse("ignore = [\"privileged-containr\"]\n").unwrap_err();
         assert_eq!(
-            e.message,
+            e.to_string(),
             "unknown rule or family `privileged-containr` (did you mean `privileged-container`?)"
         );
-        assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:1:11"));
+        assert_eq!(line_col(&e), Some((1, 11)));
     }
 
     #[test]
     fn wrong_type_and_bad_glob() {
         let e = parse("fail-on = 3\n").unwrap_err();
         assert!(
-            e.message.starts_with("invalid config: invalid type"),
-            "{}",
-            e.message
+            e.to_string().starts_with("invalid config: invalid type"),
+            "{e}"
         );
+        assert!(matches!(e, ConfigError::InvalidValue { .. }), "{e:?}");
         let e = parse("exclude = [\"a/[b\"]\n").unwrap_err();
-        assert!(e.message.starts_with("invalid glob"), "{}", e.message);
-        assert_eq!(e.location.as_deref(), Some("/repo/.sandlint.toml:1:12"));
+        assert!(e.to_string().starts_with("invalid glob"), "{e}");
+        assert_eq!(line_col(&e), Some((1, 12)));
     }
 
     #[test]

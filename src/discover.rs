@@ -68,11 +68,68 @@ pub struct DiscoverOptions {
     pub include_templates: bool,
 }
 
-/// A path that could not be walked or does not exist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalkError {
-    pub path: PathBuf,
-    pub message: String,
+/// A path that could not be walked, read or checked: reported as `error: PATH: MESSAGE` (the
+/// message is the `Display`), and the check exits 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum WalkError {
+    /// A path named on the command line does not exist.
+    #[error("no such file or directory")]
+    #[diagnostic(code(sandlint::discover::not_found))]
+    NotFound { path: PathBuf },
+
+    /// It exists but cannot be read, or is not a regular file within the size cap.
+    #[error("{message}")]
+    #[diagnostic(code(sandlint::discover::unreadable))]
+    Unreadable { path: PathBuf, message: String },
+
+    /// An ignore file (`path`) the walker must not read: `dir` was not walked.
+    #[error(
+        "{problem}; {} was not walked (pass --no-ignore to walk it without ignore files)",
+        crate::source::display_path(dir)
+    )]
+    #[diagnostic(code(sandlint::discover::unsafe_ignore_file))]
+    UnsafeIgnoreFile {
+        path: PathBuf,
+        dir: PathBuf,
+        /// What is wrong with it ([`crate::fsread::ReadError::describe`]).
+        problem: String,
+    },
+
+    /// The walker failed at `path` (empty when it does not say where).
+    #[error("{message}")]
+    #[diagnostic(code(sandlint::discover::walk))]
+    Walk { path: PathBuf, message: String },
+
+    /// Read, but it cannot be checked (standard input of unknown kind, its config is invalid,
+    /// no Compose file given).
+    #[error("{message}")]
+    #[diagnostic(code(sandlint::discover::unchecked))]
+    Unchecked { path: PathBuf, message: String },
+}
+
+impl WalkError {
+    /// The path the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            WalkError::NotFound { path }
+            | WalkError::Unreadable { path, .. }
+            | WalkError::UnsafeIgnoreFile { path, .. }
+            | WalkError::Walk { path, .. }
+            | WalkError::Unchecked { path, .. } => path,
+        }
+    }
+
+    /// A path named on the command line whose metadata cannot be read.
+    fn named(path: &Path, e: &std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => WalkError::NotFound { path },
+            _ => WalkError::Unreadable {
+                path,
+                message: io_message(e),
+            },
+        }
+    }
 }
 
 /// What a file's name says about it.
@@ -548,14 +605,57 @@ pub fn discover_with(paths: &[PathBuf], opts: DiscoverOptions) -> Discovery {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut dirs = Vec::new();
-    let skipped = Mutex::new(Vec::new());
-    // A file with this name: a candidate (kind, probe, template), or skipped as a template.
-    let candidate = |path: PathBuf, root: PathBuf, explicit: bool| -> Option<Candidate> {
+    let names = Names {
+        include_templates: opts.include_templates,
+        skipped: Mutex::new(Vec::new()),
+    };
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => dirs.push(path.clone()),
+            Ok(_) => files.extend(names.candidate(path.clone(), path.clone(), true)),
+            Err(e) => errors.push(WalkError::named(path, &e)),
+        }
+    }
+    if !no_ignore {
+        dirs.retain(|d| match unsafe_ignore_files(d, true) {
+            Some(e) => {
+                errors.push(e);
+                false
+            }
+            None => true,
+        });
+    }
+    let (found, mut failed) = walk(&dirs, no_ignore, &names);
+    files.extend(found);
+    errors.append(&mut failed);
+    files.sort();
+    // An explicitly named file sorts before the same path found by walking: keep the explicit one.
+    files.dedup_by(|later, earlier| later.path == earlier.path);
+    errors.sort_by(|a, b| a.path().cmp(b.path()));
+    let mut skipped = names.skipped.into_inner().unwrap_or_default();
+    skipped.sort();
+    skipped.dedup_by(|later, earlier| later.path == earlier.path);
+    Discovery {
+        candidates: files,
+        skipped,
+        errors,
+    }
+}
+
+/// Decides what a file with a given name is: a candidate (kind, probe, template), or skipped
+/// as a template (collected in `skipped`).
+struct Names {
+    include_templates: bool,
+    skipped: Mutex<Vec<Skipped>>,
+}
+
+impl Names {
+    fn candidate(&self, path: PathBuf, root: PathBuf, explicit: bool) -> Option<Candidate> {
         let m = classify_name(&path);
         if let Some(NameMatch::Template(_)) = m
-            && !opts.include_templates
+            && !self.include_templates
         {
-            if let Ok(mut s) = skipped.lock() {
+            if let Ok(mut s) = self.skipped.lock() {
                 s.push(Skipped {
                     path,
                     reason: TEMPLATE_REASON.to_string(),
@@ -574,106 +674,81 @@ pub fn discover_with(paths: &[PathBuf], opts: DiscoverOptions) -> Discovery {
             probe: matches!(m, Some(NameMatch::Probable(_))),
             template: matches!(m, Some(NameMatch::Template(_))),
         })
+    }
+}
+
+/// Walks `dirs` in parallel: the candidates found below them (each with the deepest of `dirs`
+/// it is under as its root), and the paths that could not be walked (in no order).
+fn walk(dirs: &[PathBuf], no_ignore: bool, names: &Names) -> (Vec<Candidate>, Vec<WalkError>) {
+    let Some((first, rest)) = dirs.split_first() else {
+        return (Vec::new(), Vec::new());
     };
-    for path in paths {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => dirs.push(path.clone()),
-            Ok(_) => files.extend(candidate(path.clone(), path.clone(), true)),
-            Err(e) => errors.push(WalkError {
-                path: path.clone(),
-                message: io_message(&e),
-            }),
-        }
-    }
-    if !no_ignore {
-        dirs.retain(|d| match unsafe_ignore_files(d, true) {
-            Some(e) => {
-                errors.push(e);
-                false
-            }
-            None => true,
-        });
-    }
     let failed = std::sync::Arc::new(Mutex::new(Vec::new()));
-    if let Some((first, rest)) = dirs.split_first() {
-        let mut builder = ignore::WalkBuilder::new(first);
-        for d in rest {
-            builder.add(d);
-        }
-        let refused = failed.clone();
-        builder
-            .standard_filters(!no_ignore)
-            .hidden(false)
-            .follow_links(false)
-            .require_git(false)
-            .filter_entry(move |e| {
-                if e.file_name() == ".git" {
-                    return false;
+    let mut builder = ignore::WalkBuilder::new(first);
+    for d in rest {
+        builder.add(d);
+    }
+    let refused = failed.clone();
+    builder
+        .standard_filters(!no_ignore)
+        .hidden(false)
+        .follow_links(false)
+        .require_git(false)
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            if !no_ignore
+                && e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && let Some(err) = unsafe_ignore_files(e.path(), false)
+            {
+                if let Ok(mut f) = refused.lock() {
+                    f.push(err);
                 }
-                if !no_ignore
-                    && e.depth() > 0
-                    && e.file_type().is_some_and(|t| t.is_dir())
-                    && let Some(err) = unsafe_ignore_files(e.path(), false)
-                {
-                    if let Ok(mut f) = refused.lock() {
-                        f.push(err);
-                    }
-                    return false;
-                }
-                true
-            });
-        let found = Mutex::new(Vec::new());
-        let roots = dirs.clone();
-        builder.build_parallel().run(|| {
-            Box::new(|entry| {
-                match entry {
-                    Ok(entry) => {
-                        let file_type = entry.file_type();
-                        if file_type.is_some_and(|t| !t.is_dir())
-                            && entry.depth() > 0
-                            && classify_name(entry.path()).is_some()
-                        {
-                            let root = roots
-                                .iter()
-                                .filter(|r| entry.path().starts_with(r))
-                                .max_by_key(|r| r.as_os_str().len())
-                                .cloned()
-                                .unwrap_or_default();
-                            let link = file_type.is_some_and(|t| t.is_symlink());
-                            if let Some(c) = candidate(entry.into_path(), root, false)
-                                && let Ok(mut f) = found.lock()
-                            {
-                                f.push((c, link));
-                            }
-                        }
-                    }
-                    Err(err) => {
-                        if let Ok(mut f) = failed.lock() {
-                            f.push(walk_error(&err));
-                        }
-                    }
-                }
-                ignore::WalkState::Continue
-            })
+                return false;
+            }
+            true
         });
-        let found = found.into_inner().unwrap_or_default();
-        files.extend(without_duplicate_links(found));
-    }
-    if let Ok(mut f) = failed.lock() {
-        errors.append(&mut f);
-    }
-    files.sort();
-    // An explicitly named file sorts before the same path found by walking: keep the explicit one.
-    files.dedup_by(|later, earlier| later.path == earlier.path);
-    errors.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut skipped = skipped.into_inner().unwrap_or_default();
-    skipped.sort();
-    skipped.dedup_by(|later, earlier| later.path == earlier.path);
-    Discovery {
-        candidates: files,
-        skipped,
-        errors,
-    }
+    let found = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            match entry {
+                Ok(entry) => {
+                    let file_type = entry.file_type();
+                    if file_type.is_some_and(|t| !t.is_dir())
+                        && entry.depth() > 0
+                        && classify_name(entry.path()).is_some()
+                    {
+                        let root = dirs
+                            .iter()
+                            .filter(|r| entry.path().starts_with(r))
+                            .max_by_key(|r| r.as_os_str().len())
+                            .cloned()
+                            .unwrap_or_default();
+                        let link = file_type.is_some_and(|t| t.is_symlink());
+                        if let Some(c) = names.candidate(entry.into_path(), root, false)
+                            && let Ok(mut f) = found.lock()
+                        {
+                            f.push((c, link));
+                        }
+                    }
+                }
+                Err(err) => {
+                    if let Ok(mut f) = failed.lock() {
+                        f.push(walk_error(&err));
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let found = without_duplicate_links(found.into_inner().unwrap_or_default());
+    let failed = failed
+        .lock()
+        .map(|mut f| std::mem::take(&mut *f))
+        .unwrap_or_default();
+    (found, failed)
 }
 
 /// Drops a discovered symbolic link whose target is also discovered (or is the target of an
@@ -738,13 +813,10 @@ fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
                 },
             };
             if let Some(e) = problem {
-                return Some(WalkError {
+                return Some(WalkError::UnsafeIgnoreFile {
                     path: p.clone(),
-                    message: format!(
-                        "{}; {} was not walked (pass --no-ignore to walk it without ignore files)",
-                        e.describe(),
-                        crate::source::display_path(dir)
-                    ),
+                    dir: dir.to_path_buf(),
+                    problem: e.describe(),
                 });
             }
         }
@@ -768,7 +840,7 @@ fn walk_error(err: &ignore::Error) -> WalkError {
         ignore::Error::Io(e) => io_message(e),
         other => other.to_string(),
     };
-    WalkError { path, message }
+    WalkError::Walk { path, message }
 }
 
 #[cfg(test)]

@@ -58,6 +58,17 @@ pub use meta::REPOSITORY_URL;
 
 pub use error::{ExitStatus, UsageError, UsageErrorData};
 
+/// A config error at the command boundary: located in its file (with a snippet) when it points
+/// into it.
+impl From<config::ConfigError> for UsageError {
+    fn from(e: config::ConfigError) -> Self {
+        match e.spot() {
+            Some(at) => Self::in_file(&at.path, &at.text, e.to_string(), at.span.clone()),
+            None => Self::new(e.to_string()),
+        }
+    }
+}
+
 /// Decides once whether to color output: `--color`, then `NO_COLOR`, then `FORCE_COLOR` /
 /// `CLICOLOR_FORCE`, then whether stdout is a terminal (and `TERM` is not `dumb`).
 pub fn use_color(choice: ColorChoice, stdout_is_tty: bool) -> bool {

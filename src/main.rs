@@ -6,8 +6,9 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The YAML crate's caught panics are kept off stderr by `compose::yaml` itself (its panic
+    // hook is installed once, on first use).
     let cli = sandlint::cli::parse();
-    sandlint::compose::yaml::quiet_caught_yaml_panics();
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {

@@ -211,7 +211,7 @@ pub fn check(
     }
 
     results.sort_by(|a, b| a.file.display.cmp(&b.file.display));
-    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    errors.sort_by(|a, b| a.path().cmp(b.path()));
     let mut diagnostics: Vec<Diagnostic> = results
         .iter_mut()
         .flat_map(|r| std::mem::take(&mut r.diagnostics))
@@ -465,14 +465,14 @@ fn check_compose_set(
         refs.push(read_named(path)?.into_ref());
     }
     let Some(first) = refs.first().cloned() else {
-        return Err(WalkError {
+        return Err(WalkError::Unchecked {
             path: PathBuf::new(),
             message: "no Compose file given".to_string(),
         });
     };
     let config = configs
         .for_dir(dir_of(&first.path))
-        .map_err(|e| WalkError {
+        .map_err(|e| WalkError::Unchecked {
             path: first.path.clone(),
             message: e.message.clone(),
         })?;
@@ -492,7 +492,7 @@ fn check_compose_set(
 /// A file named on the command line: read wherever it is (the invoker named it), but only if it
 /// is a regular file within the size cap; anything else is an I/O error (exit 2).
 fn read_named(path: &Path) -> Result<SourceFile, WalkError> {
-    fsread::read_source(path, None).map_err(|e| WalkError {
+    fsread::read_source(path, None).map_err(|e| WalkError::Unreadable {
         path: path.to_path_buf(),
         message: walk_message(&e),
     })
@@ -530,7 +530,7 @@ fn check_candidate(
                 return Ok(Checked::File(linter::lint_refused(&c.path, kind, &e, opts)));
             }
             Err(e) => {
-                return Err(WalkError {
+                return Err(WalkError::Unreadable {
                     path: c.path.clone(),
                     message: walk_message(&e),
                 });
@@ -554,7 +554,7 @@ fn check_candidate(
         Some(k) => k,
         None => discover::kind_from_content(&file.text)
             .or(kind_arg)
-            .ok_or_else(|| WalkError {
+            .ok_or_else(|| WalkError::Unchecked {
                 path: c.path.clone(),
                 message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose"
                     .to_string(),
@@ -694,7 +694,7 @@ fn check_stdin(
     opts: &LintOptions<'_>,
 ) -> Result<FileResult, WalkError> {
     let display = name.unwrap_or("-");
-    let text = fsread::read_stdin(stdin).map_err(|e| WalkError {
+    let text = fsread::read_stdin(stdin).map_err(|e| WalkError::Unreadable {
         path: PathBuf::from(display),
         message: match e {
             ReadError::TooLarge => format!(
@@ -707,7 +707,7 @@ fn check_stdin(
     let kind = kind_arg
         .or_else(|| name.and_then(|n| discover::kind_from_name(Path::new(n))))
         .or_else(|| discover::kind_from_content(&text.text))
-        .ok_or_else(|| WalkError {
+        .ok_or_else(|| WalkError::Unchecked {
             path: PathBuf::from(display),
             message: "cannot tell whether standard input is a Dockerfile or a Compose file; pass --kind or --stdin-filename"
                 .to_string(),

@@ -3,6 +3,8 @@
 //! - `yaml.rs`: the node tree (the only file that knows the YAML crate): spans, anchors and
 //!   aliases (shared, with an expansion budget), depth limit, duplicate keys.
 //! - `merge.rs`: `<<` merge keys.
+//! - `project.rs`: the files of a project (overrides, `include`, `extends`); `overlay.rs`: the
+//!   Compose merge rules that combine them.
 //! - `interpolate.rs`: `${VAR}` and friends, from `.env` variables only.
 //! - `build.rs`: node tree -> [`model`].
 //! - `dotenv.rs`: `.env` files.
@@ -14,6 +16,7 @@ pub mod interpolate;
 pub mod keys;
 pub mod merge;
 pub mod model;
+pub mod overlay;
 pub mod project;
 pub mod validate;
 pub mod yaml;

@@ -169,6 +169,7 @@ pub fn parse_in(text: &str, file: u16) -> Parsed {
     // node. Such a panic is caught, a space is put between the tag and the `,` (spans are mapped
     // back, so nothing moves), and the text is parsed again. Any other panic becomes a located
     // error at the point the parser had reached.
+    quiet_caught_yaml_panics();
     let mut spaces: Vec<usize> = Vec::new();
     loop {
         let reached = std::cell::Cell::new(0u32);
@@ -212,17 +213,21 @@ pub fn parse_in(text: &str, file: u16) -> Parsed {
 }
 
 /// Keeps the panics of the YAML crate, which [`parse_in`] catches and reports as findings, off
-/// stderr; every other panic still goes to the previous hook. For binaries (`main` calls it).
+/// stderr; every other panic still goes to the previous hook. Installed once per process, by
+/// the first [`parse_in`] (a fuzz harness may install it earlier); later calls do nothing.
 pub fn quiet_caught_yaml_panics() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let from_yaml_crate = info.location().is_some_and(|l| {
-            l.file().contains("libyaml-safer") || l.file().contains("libyaml_safer")
-        });
-        if !from_yaml_crate {
-            previous(info);
-        }
-    }));
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let from_yaml_crate = info.location().is_some_and(|l| {
+                l.file().contains("libyaml-safer") || l.file().contains("libyaml_safer")
+            });
+            if !from_yaml_crate {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// How many `!tag,` spots one file may need (each costs a parse).
@@ -360,49 +365,78 @@ impl<'t> Builder<'t> {
         });
     }
 
-    fn run(mut self) -> Parsed {
-        // libyaml-safer 0.3 panics on a block scalar that ends the input without a line break
-        // (C libyaml sees its terminating NUL there), so the input always ends with one. The
-        // only visible difference, a line break added to such a final block scalar, is undone
-        // below.
-        let mut owned;
-        let input = if self.text.ends_with('\n') && self.spaces.is_empty() {
-            self.text.as_bytes()
-        } else {
-            owned = Vec::with_capacity(self.text.len() + self.spaces.len() + 1);
-            let mut last = 0;
-            for &at in self.spaces {
-                owned.extend_from_slice(self.text.as_bytes().get(last..at).unwrap_or_default());
-                owned.push(b' ');
-                last = at;
+    /// What the parser reads: the text with a space at each of [`Self::spaces`] and a final
+    /// line break. libyaml-safer 0.3 panics on a block scalar that ends the input without a
+    /// line break (C libyaml sees its terminating NUL there), so the input always ends with
+    /// one. The only visible difference, a line break added to such a final block scalar, is
+    /// undone in [`Self::run`].
+    fn input(&self) -> std::borrow::Cow<'t, [u8]> {
+        if self.text.ends_with('\n') && self.spaces.is_empty() {
+            return std::borrow::Cow::Borrowed(self.text.as_bytes());
+        }
+        let mut owned = Vec::with_capacity(self.text.len() + self.spaces.len() + 1);
+        let mut last = 0;
+        for &at in self.spaces {
+            owned.extend_from_slice(self.text.as_bytes().get(last..at).unwrap_or_default());
+            owned.push(b' ');
+            last = at;
+        }
+        owned.extend_from_slice(self.text.as_bytes().get(last..).unwrap_or_default());
+        if !self.text.ends_with('\n') {
+            owned.push(b'\n');
+        }
+        std::borrow::Cow::Owned(owned)
+    }
+
+    /// A parser error as a located `invalid YAML` error.
+    fn parse_error(&mut self, err: &libyaml_safer::Error) {
+        let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m))).in_file(self.file);
+        let help = match (err.context(), err.context_mark()) {
+            (Some(context), Some(mark)) => {
+                let offset = self.offset(mark);
+                let line = self.line(offset);
+                Some(format!("{context} that starts on line {line}"))
             }
-            owned.extend_from_slice(self.text.as_bytes().get(last..).unwrap_or_default());
-            if !self.text.ends_with('\n') {
-                owned.push(b'\n');
-            }
-            &owned[..]
+            _ => None,
         };
+        self.error(format!("invalid YAML: {}", err.problem()), span, help);
+    }
+
+    /// The first alias refused for the budget (and how many after it), as the one limit.
+    fn report_refused(&mut self) {
+        let Some((name, span)) = self.refused.take() else {
+            return;
+        };
+        let more = super::interpolate::refused_too(self.refused_more, "alias", "aliases");
+        self.out.limits.push(LoadError {
+            message: format!(
+                "alias `*{}` passes the alias expansion budget ({}); treated as unknown",
+                super::interpolate::clip_name(&name),
+                super::interpolate::show_bytes(usize::try_from(self.budget).unwrap_or(usize::MAX))
+            ),
+            span,
+            help: Some(format!(
+                "aliases may expand to {} bytes per file (64 per node plus scalar bytes){more}; \
+                 every alias copies what its anchor holds, so a large anchor used many \
+                 times, or anchors that alias each other (\"billion laughs\"), add up",
+                self.budget
+            )),
+        });
+    }
+
+    fn run(mut self) -> Parsed {
+        let input = self.input();
         // where the added break is, when the last line has content a block scalar may end with
         let last_line = self.text.rsplit('\n').next().unwrap_or("");
         let added_break_at =
             (!self.text.ends_with('\n') && !last_line.trim().is_empty()).then_some(self.text.len());
         let mut parser = Parser::new();
-        parser.set_input(input);
+        parser.set_input(&input[..]);
         loop {
             let event = match parser.parse() {
                 Ok(event) => event,
                 Err(err) => {
-                    let span = Span::at(err.problem_mark().map_or(0, |m| self.offset(m)))
-                        .in_file(self.file);
-                    let help = match (err.context(), err.context_mark()) {
-                        (Some(context), Some(mark)) => {
-                            let offset = self.offset(mark);
-                            let line = self.line(offset);
-                            Some(format!("{context} that starts on line {line}"))
-                        }
-                        _ => None,
-                    };
-                    self.error(format!("invalid YAML: {}", err.problem()), span, help);
+                    self.parse_error(&err);
                     break;
                 }
             };
@@ -483,23 +517,7 @@ impl<'t> Builder<'t> {
             }
         }
         self.out.expanded = self.expanded;
-        if let Some((name, span)) = self.refused.take() {
-            let more = super::interpolate::refused_too(self.refused_more, "alias", "aliases");
-            self.out.limits.push(LoadError {
-                message: format!(
-                    "alias `*{}` passes the alias expansion budget ({}); treated as unknown",
-                    super::interpolate::clip_name(&name),
-                    super::interpolate::show_bytes(usize::try_from(self.budget).unwrap_or(usize::MAX))
-                ),
-                span,
-                help: Some(format!(
-                    "aliases may expand to {} bytes per file (64 per node plus scalar bytes){more}; \
-                     every alias copies what its anchor holds, so a large anchor used many \
-                     times, or anchors that alias each other (\"billion laughs\"), add up",
-                    self.budget
-                )),
-            });
-        }
+        self.report_refused();
         self.out
     }
 

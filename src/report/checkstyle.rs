@@ -49,8 +49,8 @@ impl Emitter for Checkstyle {
             let _ = writeln!(
                 out,
                 "  <file name=\"{}\">\n    <error severity=\"error\" message=\"{}\" source=\"sandlint.io\"/>\n  </file>",
-                escape(&crate::source::display_path(&e.path)),
-                escape(&e.message)
+                escape(&crate::source::display_path(e.path())),
+                escape(&e.to_string())
             );
         }
         out.push_str("</checkstyle>\n");

@@ -179,8 +179,8 @@ impl Emitter for Json {
                 .errors
                 .iter()
                 .map(|e| PathError {
-                    path: crate::source::display_path(&e.path),
-                    message: e.message.clone(),
+                    path: crate::source::display_path(e.path()),
+                    message: e.to_string(),
                 })
                 .collect(),
             skipped: cx

@@ -79,11 +79,11 @@ impl Emitter for Junit {
                 cx.errors.len()
             );
             for e in &cx.errors {
-                let path = escape(&crate::source::display_path(&e.path));
+                let path = escape(&crate::source::display_path(e.path()));
                 let _ = writeln!(
                     out,
                     "    <testcase name=\"read {path}\" classname=\"{path}\">\n      <error message=\"{}\" type=\"io\"/>\n    </testcase>",
-                    escape(&e.message)
+                    escape(&e.to_string())
                 );
             }
             out.push_str("  </testsuite>\n");

@@ -228,8 +228,8 @@ pub fn by_file<'d>(
 pub fn path_error_line(e: &WalkError) -> String {
     format!(
         "error: {}: {}",
-        crate::escape::line(&crate::source::display_path(&e.path)),
-        crate::escape::line(&e.message)
+        crate::escape::line(&crate::source::display_path(e.path())),
+        crate::escape::line(&e.to_string())
     )
 }
 

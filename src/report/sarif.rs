@@ -52,7 +52,7 @@ fn log(diagnostics: &[Diagnostic], cx: &ReportCtx) -> Value {
         .map(|e| {
             json!({
                 "level": "error",
-                "message": { "text": format!("{}: {}", display_path(&e.path), e.message) },
+                "message": { "text": format!("{}: {}", display_path(e.path()), e) },
             })
         })
         .collect();
