@@ -20,6 +20,9 @@ pub mod rules;
 pub mod sandbox;
 pub mod source;
 pub mod suppress;
+#[cfg(test)]
+mod testing;
+pub mod workspace;
 
 use std::io::{IsTerminal, Read, Write};
 

@@ -79,7 +79,7 @@ impl Rule for UnknownImageUser {
 
 #[cfg(test)]
 mod tests {
-    use crate::linter::{FileKind, Selection, lint_text};
+    use crate::testing::{FileKind, Selection, lint_text};
 
     fn codes(text: &str) -> Vec<String> {
         lint_text(

@@ -859,8 +859,8 @@ pub(crate) fn is_http_url(src: &str) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_util {
-    use crate::linter::{FileKind, Selection, lint_text};
     use crate::source::SourceFile;
+    use crate::testing::{FileKind, Selection, lint_text};
 
     /// `(code, "line:col-line:col", message)` of every finding of `rule` on `text`.
     pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String, String)> {
