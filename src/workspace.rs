@@ -148,6 +148,11 @@ pub fn read_named(path: &Path) -> Result<SourceFile, ReadError> {
     SourceFile::read(path, None)
 }
 
+/// A file found by the walk: read inside `boundary` only.
+pub fn read_found(path: &Path, boundary: Option<&Boundary>) -> Result<SourceFile, ReadError> {
+    SourceFile::read(path, boundary)
+}
+
 /// The override file `docker compose` merges into `file` by default: `compose.override.yaml`
 /// beside `compose.yaml` (likewise `.yml` and `docker-compose.*`), if it exists and can be read
 /// inside the boundary around `file`.
@@ -215,9 +220,6 @@ fn invalid_utf8_refusal(span: Span, what: &str, f: &SourceFile) -> Option<Refuse
         help: "save it as UTF-8".to_string(),
     })
 }
-
-/// Checks a file that was refused before it could be read (a discovered symbolic link to a
-/// file outside the project, a FIFO or device with a Dockerfile/Compose name, a file over the
 
 /// Whether `path` is a default override file whose base file exists beside it (then it is
 /// checked as part of that project, not on its own).

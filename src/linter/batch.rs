@@ -184,7 +184,7 @@ fn check_candidate(
         read_named(&c.path)?
     } else {
         // Found by the walk: inside the boundary only, and a refusal is a finding.
-        match SourceFile::read(&c.path, opts.boundary.as_deref()) {
+        match workspace::read_found(&c.path, opts.boundary.as_deref()) {
             Ok(f) => f,
             Err(
                 e @ (ReadError::Outside { .. } | ReadError::NotRegular(_) | ReadError::TooLarge),
