@@ -49,6 +49,9 @@ pub mod sandbox;
 pub mod selection;
 pub mod source;
 pub mod suppress;
+#[cfg(test)]
+mod testing;
+pub mod workspace;
 
 use std::io::{IsTerminal, Read, Write};
 

@@ -11,7 +11,10 @@ pub mod meta;
 mod secrets;
 pub mod well_known_images;
 
-pub use context::{BuiltBy, BuiltImage, Ctx, EnvFile, Facts, Refused};
+pub use context::{
+    BuiltBy, BuiltImage, ComposeFacts, ContextListing, Ctx, DockerfileFacts, EnvFile, Facts,
+    Refused,
+};
 
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;

@@ -91,7 +91,7 @@ impl Rule for CredentialInEnvironment {
         }
         // `env_file`s: read for this check only (never for interpolation). One that git does
         // not ignore will be committed with its secrets.
-        for env in &cx.facts().env_files {
+        for env in cx.facts().env_files() {
             if env.git_ignored {
                 continue;
             }

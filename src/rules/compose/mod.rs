@@ -182,8 +182,7 @@ fn is_socket_dir(path: &str) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_util {
-    use crate::discover::FileKind;
-    use crate::linter::{Selection, lint_text};
+    use crate::testing::{FileKind, Selection, lint_text};
 
     /// `(code, text under the span)` of every finding of `rule` in `text`.
     pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
@@ -261,11 +260,11 @@ mod tests {
              {long}-4:\n    build:\n      context: .\n      args:\n        \
              SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n"
         );
-        let found = crate::linter::lint_text(
-            crate::discover::FileKind::Compose,
+        let found = crate::testing::lint_text(
+            crate::testing::FileKind::Compose,
             "compose.yaml",
             &text,
-            &crate::linter::Selection::all(),
+            &crate::testing::Selection::all(),
         );
         let ours: Vec<_> = found
             .iter()

@@ -102,9 +102,8 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{findings, messages};
-    use crate::discover::FileKind;
-    use crate::linter::{Selection, lint_file};
     use crate::source::SourceFile;
+    use crate::testing::{FileKind, Selection, lint_file};
 
     const RULE: &str = "service-root-user";
 

@@ -79,8 +79,7 @@ impl Rule for UnknownImageUser {
 
 #[cfg(test)]
 mod tests {
-    use crate::discover::FileKind;
-    use crate::linter::{Selection, lint_text};
+    use crate::testing::{FileKind, Selection, lint_text};
 
     fn codes(text: &str) -> Vec<String> {
         lint_text(

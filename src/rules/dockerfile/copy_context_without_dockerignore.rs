@@ -23,7 +23,7 @@ impl Rule for CopyContextWithoutDockerignore {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        if cx.facts().context_dir.is_none() {
+        if cx.facts().context_dir().is_none() {
             return;
         }
         let ignore = cx.dockerignore();
@@ -88,17 +88,17 @@ impl Rule for CopyContextWithoutDockerignore {
 mod tests {
     use super::CopyContextWithoutDockerignore;
     use crate::dockerfile::parse;
-    use crate::rules::{Ctx, Facts, Rule};
+    use crate::rules::{Ctx, DockerfileFacts, Facts, Rule};
     use crate::source::SourceFile;
 
     /// Messages for `text` with a `.dockerignore` holding `ignore` (`None`: no file), on disk or not.
     fn messages(text: &str, ignore: Option<&str>, on_disk: bool) -> Vec<String> {
         let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
-        let facts = Facts {
+        let facts = Facts::Dockerfile(DockerfileFacts {
             dockerignore: ignore.map(|i| SourceFile::virtual_file(".dockerignore", i).into_ref()),
             context_dir: on_disk.then(|| std::path::PathBuf::from(".")),
-            ..Facts::default()
-        };
+            ..DockerfileFacts::default()
+        });
         let df = parse(text);
         let mut diags = Vec::new();
         let rule = CopyContextWithoutDockerignore;

@@ -74,7 +74,7 @@ mod tests {
     use super::MissingHealthcheck;
     use crate::dockerfile::parse;
     use crate::rules::dockerfile::test_util::{findings, spans};
-    use crate::rules::{BuiltBy, Ctx, Facts, Rule};
+    use crate::rules::{BuiltBy, Ctx, DockerfileFacts, Facts, Rule};
     use crate::source::SourceFile;
 
     const R: &str = "missing-healthcheck";
@@ -119,15 +119,15 @@ mod tests {
         let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
         let df = parse(text);
         let run = |has_healthcheck: bool, target: Option<&str>| {
-            let facts = Facts {
+            let facts = Facts::Dockerfile(DockerfileFacts {
                 built_by: vec![BuiltBy {
                     compose_file: file.clone(),
                     service: "web".to_string(),
                     target: target.map(str::to_string),
                     has_healthcheck,
                 }],
-                ..Facts::default()
-            };
+                ..DockerfileFacts::default()
+            });
             let mut diags = Vec::new();
             let mut cx = Ctx::new(MissingHealthcheck.meta(), &file, &facts, &mut diags);
             MissingHealthcheck.check_dockerfile(&mut cx, &df);

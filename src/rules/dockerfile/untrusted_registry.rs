@@ -155,15 +155,15 @@ impl Rule for UntrustedRegistry {
 mod tests {
     use super::{UntrustedRegistry, is_trusted, registry_and_repo};
     use crate::dockerfile::parse;
-    use crate::rules::{Ctx, Facts, Rule};
+    use crate::rules::{Ctx, DockerfileFacts, Facts, Rule};
     use crate::source::SourceFile;
 
     fn spans(text: &str, trusted: &[&str]) -> Vec<String> {
         let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
-        let facts = Facts {
+        let facts = Facts::Dockerfile(DockerfileFacts {
             trusted_registries: trusted.iter().map(|s| (*s).to_string()).collect(),
-            ..Facts::default()
-        };
+            ..DockerfileFacts::default()
+        });
         let df = parse(text);
         let mut diags = Vec::new();
         let rule = UntrustedRegistry;

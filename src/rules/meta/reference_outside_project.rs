@@ -8,7 +8,7 @@ pub struct ReferenceOutsideProject;
 
 impl ReferenceOutsideProject {
     fn refused(cx: &mut Ctx<'_>) {
-        for r in &cx.facts().refused {
+        for r in cx.facts().refused() {
             if r.outside {
                 cx.report(r.span, r.message.clone()).help(r.help.clone());
             }

@@ -10,7 +10,7 @@ pub struct UnreadableFile;
 
 impl UnreadableFile {
     fn refused(cx: &mut Ctx<'_>) {
-        for r in &cx.facts().refused {
+        for r in cx.facts().refused() {
             if !r.outside {
                 cx.report(r.span, r.message.clone()).help(r.help.clone());
             }
@@ -46,7 +46,7 @@ impl Rule for UnreadableFile {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
-        let files = cx.facts().files.clone();
+        let files = cx.facts().files().to_vec();
         for (n, f) in files.iter().enumerate() {
             Self::invalid_utf8(cx, f, u16::try_from(n).unwrap_or(u16::MAX));
         }

@@ -1,0 +1,309 @@
+//! A whole check: the Compose projects first (they tell which services build which
+//! Dockerfile), then the Dockerfiles with the services that build them.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::discover::{self, Candidate, Skipped, WalkError};
+use crate::fsread::ReadError;
+use crate::linter::{self, FileKind, FileResult, LintOptions};
+use crate::rules::BuiltBy;
+use crate::source::{FileRef, SourceFile};
+use crate::workspace;
+
+/// What to check, each file with its options.
+pub struct Batch<'a> {
+    /// Compose files, each checked as a project.
+    pub compose: Vec<(&'a Candidate, LintOptions<'a>)>,
+    /// `-f a.yml -f b.yml`: one project from these files (`opts.compose_set`), or why they could
+    /// not be read.
+    pub compose_set: Option<Result<LintOptions<'a>, WalkError>>,
+    /// Dockerfiles (and explicitly named files of unknown kind).
+    pub others: Vec<(&'a Candidate, LintOptions<'a>)>,
+    /// `--kind`.
+    pub kind_arg: Option<FileKind>,
+}
+
+/// What a batch found.
+#[derive(Debug, Default)]
+pub struct Linted {
+    pub results: Vec<FileResult>,
+    pub skipped: Vec<Skipped>,
+    pub errors: Vec<WalkError>,
+}
+
+impl Linted {
+    fn add(&mut self, outcome: Result<Checked, WalkError>) {
+        match outcome {
+            Ok(Checked::File(r)) => self.results.push(r),
+            Ok(Checked::Skipped(s)) => self.skipped.push(s),
+            Err(e) => self.errors.push(e),
+        }
+    }
+}
+
+/// Checks a batch in two phases, in parallel within each: Compose projects, then Dockerfiles
+/// joined to the services that build them.
+pub fn lint_batch(batch: Batch<'_>) -> Linted {
+    let mut linted = Linted::default();
+    // Phase 1: Compose projects (they tell which services build which Dockerfile).
+    let outcomes: Vec<Result<Checked, WalkError>> = batch
+        .compose
+        .par_iter()
+        .map(|(c, opts)| check_candidate(c, batch.kind_arg, opts))
+        .collect();
+    outcomes.into_iter().for_each(|o| linted.add(o));
+    if let Some(set) = batch.compose_set {
+        linted.add(
+            set.and_then(|opts| lint_compose_set(&opts))
+                .map(Checked::File),
+        );
+    }
+    drop_covered_projects(&mut linted.results);
+    let built_by = built_by(&linted.results);
+
+    // Phase 2: Dockerfiles (and explicitly named files of unknown kind).
+    let outcomes: Vec<Result<Checked, WalkError>> = batch
+        .others
+        .into_par_iter()
+        .map(|(c, mut opts)| {
+            opts.built_by = built_by
+                .get(&crate::source::normalize(&c.path))
+                .cloned()
+                .unwrap_or_default();
+            check_candidate(c, batch.kind_arg, &opts)
+        })
+        .collect();
+    outcomes.into_iter().for_each(|o| linted.add(o));
+    linted.skipped.sort();
+    linted
+}
+
+/// A file pulled into another project (included, or an override) is checked there only.
+/// Larger projects first, so that of two files including each other one is kept.
+fn drop_covered_projects(results: &mut Vec<FileResult>) {
+    results.sort_by(|a, b| {
+        b.extra_files
+            .len()
+            .cmp(&a.extra_files.len())
+            .then_with(|| a.file.display.cmp(&b.file.display))
+    });
+    // A project is dropped only when every file of it is already covered: one whose default
+    // override file is covered nowhere else (`a/compose.yaml` + `a/compose.override.yaml`, with
+    // `a/compose.yaml` also pulled in by `b/compose.yaml`) is kept, or the override would be
+    // checked by no one. Findings both projects share are reported once (`linter::sort`).
+    let mut covered: HashSet<PathBuf> = HashSet::new();
+    results.retain(|r| {
+        let own = crate::source::normalize(&r.file.path);
+        if covered.contains(&own)
+            && r.extra_files
+                .iter()
+                .all(|f| covered.contains(&crate::source::normalize(&f.path)))
+        {
+            return false;
+        }
+        covered.insert(own);
+        covered.extend(
+            r.extra_files
+                .iter()
+                .map(|f| crate::source::normalize(&f.path)),
+        );
+        true
+    });
+}
+
+/// The services that build each Dockerfile (by normalized path), from the projects checked.
+fn built_by(results: &[FileResult]) -> HashMap<PathBuf, Vec<BuiltBy>> {
+    let mut built_by: HashMap<PathBuf, Vec<BuiltBy>> = HashMap::new();
+    for r in results {
+        for (path, b) in &r.built {
+            built_by.entry(path.clone()).or_default().push(b.clone());
+        }
+    }
+    built_by
+}
+
+/// `-f a.yml -f b.yml`: one project from `opts.compose_set`, in order.
+fn lint_compose_set(opts: &LintOptions<'_>) -> Result<FileResult, WalkError> {
+    let first = opts
+        .compose_set
+        .as_ref()
+        .and_then(|s| s.first())
+        .cloned()
+        .ok_or_else(no_compose_file)?;
+    Ok(linter::lint_file_with(first, FileKind::Compose, opts))
+}
+
+fn no_compose_file() -> WalkError {
+    WalkError::Unchecked {
+        path: PathBuf::new(),
+        message: "no Compose file given".to_string(),
+    }
+}
+
+/// `-f a.yml -f b.yml`: the files, read in order (each named on the command line).
+pub fn read_compose_set(files: &[PathBuf]) -> Result<Vec<FileRef>, WalkError> {
+    let mut refs = Vec::with_capacity(files.len());
+    for path in files {
+        refs.push(read_named(path)?.into_ref());
+    }
+    if refs.is_empty() {
+        return Err(no_compose_file());
+    }
+    Ok(refs)
+}
+
+/// A file named on the command line: read wherever it is (the invoker named it), but only if it
+/// is a regular file within the size cap; anything else is an I/O error (exit 2).
+pub fn read_named(path: &std::path::Path) -> Result<SourceFile, WalkError> {
+    workspace::read_named(path).map_err(|e| WalkError::Unreadable {
+        path: path.to_path_buf(),
+        message: walk_message(&e),
+    })
+}
+
+/// A read error as the message of a path error.
+pub fn walk_message(e: &ReadError) -> String {
+    match e {
+        ReadError::NotFound => "no such file or directory".to_string(),
+        ReadError::Io(m) => m.clone(),
+        e => format!("{}; it was not read", e.describe()),
+    }
+}
+
+/// A candidate's outcome: checked, or skipped because its content is not what its name says.
+enum Checked {
+    File(FileResult),
+    Skipped(discover::Skipped),
+}
+
+fn check_candidate(
+    c: &Candidate,
+    kind_arg: Option<FileKind>,
+    opts: &LintOptions<'_>,
+) -> Result<Checked, WalkError> {
+    let file = if c.explicit {
+        read_named(&c.path)?
+    } else {
+        // Found by the walk: inside the boundary only, and a refusal is a finding.
+        match workspace::read_found(&c.path, opts.boundary.as_deref()) {
+            Ok(f) => f,
+            Err(
+                e @ (ReadError::Outside { .. } | ReadError::NotRegular(_) | ReadError::TooLarge),
+            ) => {
+                let kind = c.kind.or(kind_arg).unwrap_or(FileKind::Dockerfile);
+                return Ok(Checked::File(linter::lint_refused(&c.path, kind, &e, opts)));
+            }
+            Err(e) => {
+                return Err(WalkError::Unreadable {
+                    path: c.path.clone(),
+                    message: walk_message(&e),
+                });
+            }
+        }
+    };
+    let kind = match c.kind {
+        // A name like `docker-compose-dev.yml`: only when the content agrees (or, for a file
+        // named on the command line, when --kind says what it is).
+        Some(k) if c.probe && !discover::content_agrees(k, &file.text) => {
+            match kind_arg.filter(|_| c.explicit) {
+                Some(k) => k,
+                None => {
+                    return Ok(Checked::Skipped(discover::Skipped {
+                        path: c.path.clone(),
+                        reason: discover::disagreement(k).to_string(),
+                    }));
+                }
+            }
+        }
+        Some(k) => k,
+        None => discover::kind_from_content(&file.text)
+            .or(kind_arg)
+            .ok_or_else(|| WalkError::Unchecked {
+                path: c.path.clone(),
+                message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose"
+                    .to_string(),
+            })?,
+    };
+    if c.template {
+        return Ok(lint_template(file, kind, opts));
+    }
+    Ok(Checked::File(linter::lint_file_with(
+        file.into_ref(),
+        kind,
+        opts,
+    )))
+}
+
+/// Lints a template with its markers masked ([`discover::mask_template`]); the findings point
+/// into the file as written (same offsets), so snippets show the template's own text. One that
+/// cannot be masked safely is skipped, saying where and how to check it instead.
+fn lint_template(file: SourceFile, kind: FileKind, opts: &LintOptions<'_>) -> Checked {
+    let at_markers = file
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("in"));
+    let (masked_text, values) = match discover::mask_template(&file.text, at_markers) {
+        Ok(m) => m,
+        Err((at, what)) => {
+            let lc = file.line_col(u32::try_from(at).unwrap_or(u32::MAX));
+            let name = match kind {
+                FileKind::Dockerfile => "Dockerfile",
+                FileKind::Compose => "compose.yaml",
+            };
+            return Checked::Skipped(discover::Skipped {
+                path: file.path.clone(),
+                reason: format!(
+                    "template not checked: {what} at {}:{}; render it and check the output \
+                     (`… | sandlint check - --stdin-filename {name}`)",
+                    lc.line, lc.column
+                ),
+            });
+        }
+    };
+    let mut masked = SourceFile::new(file.path.clone(), file.display.clone(), masked_text);
+    masked.invalid_utf8 = file.invalid_utf8;
+    let masked = masked.into_ref();
+    let original = file.into_ref();
+    let mut result = linter::lint_file_with(masked.clone(), kind, opts);
+    let swap = |f: &mut crate::source::FileRef| {
+        if std::sync::Arc::ptr_eq(f, &masked) {
+            *f = original.clone();
+        }
+    };
+    // A message quoting a masked value shows the template's marker instead (when the
+    // placeholder stands for one marker only).
+    let mut markers: HashMap<&str, Option<&str>> = HashMap::new();
+    for r in &values {
+        let (Some(placeholder), Some(marker)) =
+            (masked.text.get(r.clone()), original.text.get(r.clone()))
+        else {
+            continue;
+        };
+        markers
+            .entry(placeholder)
+            .and_modify(|m| {
+                if *m != Some(marker) {
+                    *m = None;
+                }
+            })
+            .or_insert(Some(marker));
+    }
+    swap(&mut result.file);
+    for d in &mut result.diagnostics {
+        for (placeholder, marker) in &markers {
+            if let Some(marker) = marker
+                && d.message.contains(placeholder)
+            {
+                d.message = d.message.replace(placeholder, marker);
+            }
+        }
+        swap(&mut d.file);
+        for l in &mut d.labels {
+            swap(&mut l.file);
+        }
+    }
+    Checked::File(result)
+}
