@@ -14,24 +14,15 @@ include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
 pub fn suggest(input: &str) -> Option<&'static str> {
     RULES
         .iter()
-        .map(|r| (edit_distance(&input.to_ascii_lowercase(), r.name), r.name))
+        .map(|r| {
+            (
+                strsim::levenshtein(&input.to_ascii_lowercase(), r.name),
+                r.name,
+            )
+        })
         .filter(|(d, name)| *d <= (name.len() / 3).max(2))
         .min()
         .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// A fenced example in a rule doc: ```` ```dockerfile bad ````.

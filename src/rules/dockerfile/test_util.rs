@@ -1,8 +1,8 @@
 //! Helpers for the Dockerfile rules' unit tests.
 
-use crate::discover::FileKind;
-use crate::linter::{Selection, lint_text};
 use crate::source::SourceFile;
+use crate::testing::FileKind;
+use crate::testing::{Selection, lint_text};
 
 /// `(code, "line:col-line:col", message)` of every finding of `rule` on `text`.
 pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String, String)> {
