@@ -43,7 +43,7 @@ row() { # label files wall cpu rss [floor_wall]
 import sys
 label, files, wall, cpu, rss = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 floor = float(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] else None
-fps = f"{files / wall:,.0f}" if wall > 0 else "n/a"
+fps = f"{files / wall:,.0f}" if wall > 0 and files > 1 else "—"
 vs = f"{wall / floor:.1f}×" if floor else ""
 print(f"| {label} | {files:,} | {wall:.2f} s | {cpu:.2f} s | {fps} | {rss / 1024:.0f} MB | {vs} |")
 PY

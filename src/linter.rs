@@ -20,9 +20,6 @@ use post::{assign_fingerprints, assign_scopes, mask_secrets_in_messages, relocat
 pub mod batch;
 mod post;
 
-// Kept here for callers outside the engine (tests, the sandbox).
-pub use crate::workspace::{is_override_of_existing_base, override_files};
-
 use crate::selection::RuleSet;
 pub use crate::selection::Selection;
 

@@ -59,7 +59,7 @@ pub(super) fn apply(
         crate::source::SourceFile::new(file.to_path_buf(), crate::source::display_path(file), text)
             .into_ref();
     let inputs: Vec<_> = std::iter::once(main.clone())
-        .chain(crate::linter::override_files(&main))
+        .chain(crate::workspace::override_files(&main))
         .collect();
     let read = |p: &Path| {
         crate::fsread::read_source(p, Some(&boundary)).map(crate::source::SourceFile::into_ref)
@@ -166,7 +166,7 @@ fn accepted_rules(
             .iter()
             .take(1)
             .cloned()
-            .chain(crate::linter::override_files(main))
+            .chain(crate::workspace::override_files(main))
             .collect(),
     );
     let result =

@@ -34,7 +34,7 @@ pub fn lint_dir(dir: &Path, selection: &Selection) -> (Vec<FileResult>, Vec<Diag
     let mut results = Vec::new();
     for c in candidates {
         // Default override files are checked with their base file, as the CLI does.
-        if linter::is_override_of_existing_base(&c.path) {
+        if sandlint::workspace::is_override_of_existing_base(&c.path) {
             continue;
         }
         let text = std::fs::read_to_string(&c.path).unwrap();
