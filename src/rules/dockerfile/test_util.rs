@@ -7,36 +7,26 @@ use crate::testing::{Selection, lint_text};
 /// `(code, "line:col-line:col", message)` of every finding of `rule` on `text`.
 pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String, String)> {
     let file = SourceFile::virtual_file("Dockerfile", text);
-    lint_text(
-        FileKind::Dockerfile,
-        "Dockerfile",
-        text,
-        &Selection::only(rule),
-    )
-    .into_iter()
-    .map(|d| {
-        let s = file.line_col(d.span.start);
-        let e = file.line_col(d.span.end);
-        (
-            d.rule.code,
-            format!("{}:{}-{}:{}", s.line, s.column, e.line, e.column),
-            d.message,
-        )
-    })
-    .collect()
+    diagnostics(rule, text)
+        .into_iter()
+        .map(|d| {
+            let s = file.line_col(d.span.start);
+            let e = file.line_col(d.span.end);
+            (
+                d.rule.code,
+                format!("{}:{}-{}:{}", s.line, s.column, e.line, e.column),
+                d.message,
+            )
+        })
+        .collect()
 }
 
 /// The source text under each finding of `rule`.
 pub fn spans(rule: &str, text: &str) -> Vec<String> {
-    lint_text(
-        FileKind::Dockerfile,
-        "Dockerfile",
-        text,
-        &Selection::only(rule),
-    )
-    .into_iter()
-    .map(|d| text.get(d.span.range()).unwrap_or("<bad span>").to_string())
-    .collect()
+    diagnostics(rule, text)
+        .into_iter()
+        .map(|d| text.get(d.span.range()).unwrap_or("<bad span>").to_string())
+        .collect()
 }
 
 /// Full diagnostics (for labels and help).
