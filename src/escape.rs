@@ -39,6 +39,12 @@ pub fn is_unsafe(c: char) -> bool {
     )
 }
 
+/// `s` holds an unsafe character. Printable ASCII (nearly all text) is answered by a byte scan;
+/// only text with other bytes is decoded.
+fn has_unsafe(s: &str) -> bool {
+    !s.bytes().all(|b| (0x20..0x7f).contains(&b)) && s.chars().any(is_unsafe)
+}
+
 /// Appends the visible escape of an unsafe character.
 fn push_escape(out: &mut String, c: char) {
     match c {
@@ -57,7 +63,7 @@ fn push_escape(out: &mut String, c: char) {
 /// `s` made safe for one line of output: every unsafe character (line breaks and tabs included)
 /// becomes a visible escape. Borrows when nothing needs escaping.
 pub fn line(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if !has_unsafe(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -170,7 +176,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        if !fragment.chars().any(is_unsafe) {
+        if !has_unsafe(fragment) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut buf = [0u16; 2];
