@@ -42,7 +42,16 @@ pub fn is_unsafe(c: char) -> bool {
 /// `s` holds an unsafe character. Printable ASCII (nearly all text) is answered by a byte scan;
 /// only text with other bytes is decoded.
 fn has_unsafe(s: &str) -> bool {
-    !s.bytes().all(|b| (0x20..0x7f).contains(&b)) && s.chars().any(is_unsafe)
+    !printable_ascii(s.as_bytes()) && s.chars().any(is_unsafe)
+}
+
+/// Every byte is printable ASCII (0x20..=0x7e). Blocks of 16 without an early exit, which the
+/// compiler turns into vector compares.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    let ok = |b: u8| b.wrapping_sub(0x20) < 0x5f;
+    let mut blocks = bytes.chunks_exact(16);
+    blocks.all(|block| block.iter().fold(true, |all, &b| all & ok(b)))
+        && blocks.remainder().iter().all(|&b| ok(b))
 }
 
 /// Appends the visible escape of an unsafe character.
@@ -207,6 +216,19 @@ pub fn to_writer_pretty<T: serde::Serialize + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_blocks_and_tail() {
+        assert!(printable_ascii(b""));
+        assert!(printable_ascii(b" ~abcdefghijklmnopqrstuvwxyz0123456789"));
+        for bad in [0x1f_u8, 0x7f, 0x80, 0xff, b'\n'] {
+            for at in [0, 5, 15, 16, 20, 33] {
+                let mut v = vec![b'a'; 34];
+                v[at] = bad;
+                assert!(!printable_ascii(&v), "{bad:#x} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn line_escapes_every_unsafe_character() {
