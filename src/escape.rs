@@ -39,6 +39,21 @@ pub fn is_unsafe(c: char) -> bool {
     )
 }
 
+/// `s` holds an unsafe character. Printable ASCII (nearly all text) is answered by a byte scan;
+/// only text with other bytes is decoded.
+fn has_unsafe(s: &str) -> bool {
+    !printable_ascii(s.as_bytes()) && s.chars().any(is_unsafe)
+}
+
+/// Every byte is printable ASCII (0x20..=0x7e). Blocks of 16 without an early exit, which the
+/// compiler turns into vector compares.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    let ok = |b: u8| b.wrapping_sub(0x20) < 0x5f;
+    let mut blocks = bytes.chunks_exact(16);
+    blocks.all(|block| block.iter().fold(true, |all, &b| all & ok(b)))
+        && blocks.remainder().iter().all(|&b| ok(b))
+}
+
 /// Appends the visible escape of an unsafe character.
 fn push_escape(out: &mut String, c: char) {
     match c {
@@ -57,7 +72,7 @@ fn push_escape(out: &mut String, c: char) {
 /// `s` made safe for one line of output: every unsafe character (line breaks and tabs included)
 /// becomes a visible escape. Borrows when nothing needs escaping.
 pub fn line(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if !has_unsafe(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -170,7 +185,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        if !fragment.chars().any(is_unsafe) {
+        if !has_unsafe(fragment) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut buf = [0u16; 2];
@@ -201,6 +216,19 @@ pub fn to_writer_pretty<T: serde::Serialize + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_blocks_and_tail() {
+        assert!(printable_ascii(b""));
+        assert!(printable_ascii(b" ~abcdefghijklmnopqrstuvwxyz0123456789"));
+        for bad in [0x1f_u8, 0x7f, 0x80, 0xff, b'\n'] {
+            for at in [0, 5, 15, 16, 20, 33] {
+                let mut v = vec![b'a'; 34];
+                v[at] = bad;
+                assert!(!printable_ascii(&v), "{bad:#x} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn line_escapes_every_unsafe_character() {

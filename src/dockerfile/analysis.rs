@@ -260,6 +260,10 @@ pub(crate) fn is_off(value: &str) -> bool {
 /// Finds `key=<off>` inside `text` (case-insensitive), where `key` is not part of a longer name
 /// (`repo_gpgcheck=0` is not `gpgcheck=0`): the byte range of `key=value`.
 pub(crate) fn find_key_off(text: &str, key: &str) -> Option<(usize, usize)> {
+    // most words hold no key at all: skip the lowered copy and the searches
+    if !contains_ignore_ascii_case(text, key) {
+        return None;
+    }
     let lower = text.to_ascii_lowercase();
     let mut from = 0usize;
     while let Some(pos) = lower.get(from..).and_then(|r| r.find(key)) {
@@ -283,6 +287,22 @@ pub(crate) fn find_key_off(text: &str, key: &str) -> Option<(usize, usize)> {
         from = start + key.len();
     }
     None
+}
+
+/// `needle` occurs in `hay`, ASCII letters compared without case: a cheap test before lowering
+/// `hay` and searching it (it never says no where a search of the lowered text would find
+/// `needle`).
+pub(crate) fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let first = first.to_ascii_lowercase();
+    hay.len() >= needle.len()
+        && (0..=hay.len() - needle.len()).any(|i| {
+            hay[i].to_ascii_lowercase() == first
+                && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
+        })
 }
 
 /// The replacement part of a `sed` `s` expression (`s/a/b/g` -> `b`), or the word when it is not one.

@@ -7,6 +7,8 @@
 //! closed at the end of the text. It runs in linear time in the input (plus re-tokenizing of
 //! `sh -c` strings, which helpers do on demand).
 
+use std::sync::OnceLock;
+
 /// Nesting limit for groups and substitutions; deeper text is skipped, not parsed.
 const MAX_DEPTH: u32 = 48;
 
@@ -134,6 +136,31 @@ pub struct Command {
     pub redirects: Vec<Redirect>,
     pub start: u32,
     pub end: u32,
+    /// What the queries below compute from the words, computed once however many rules ask.
+    derived: Derived,
+}
+
+/// The program index and inline scripts of a [`Command`], computed on first use. The words are
+/// not changed after parsing (remapping moves ranges only), so the values stay valid; a clone
+/// keeps them, and they take no part in comparisons or debug output.
+#[derive(Clone, Default)]
+struct Derived {
+    program_index: OnceLock<Option<usize>>,
+    inline_scripts: OnceLock<Vec<Script>>,
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Derived {}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
 }
 
 /// One element of a pipeline.
@@ -217,6 +244,7 @@ pub fn from_argv(items: impl IntoIterator<Item = (String, u32, u32)>) -> Script 
         redirects: Vec::new(),
         start,
         end,
+        derived: Derived::default(),
     };
     Script {
         pipelines: vec![Pipeline {
@@ -1214,13 +1242,24 @@ pub const SHELLS: &[&str] = &[
 
 /// Basename of a path-like word (`/usr/bin/curl` -> `curl`).
 pub fn basename(word: &str) -> &str {
-    word.rsplit('/').next().unwrap_or(word)
+    // a byte loop: words are short, and this runs for every command of every rule
+    match word.bytes().rposition(|b| b == b'/') {
+        Some(i) => word.get(i + 1..).unwrap_or(word),
+        None => word,
+    }
 }
 
 impl Command {
     /// Index in `words` of the program actually run, after wrappers (`sudo`, `env VAR=x`, `exec`,
     /// `nice -n 5`, `timeout 10`, `gosu user`, ...).
     pub fn program_index(&self) -> Option<usize> {
+        *self
+            .derived
+            .program_index
+            .get_or_init(|| self.find_program_index())
+    }
+
+    fn find_program_index(&self) -> Option<usize> {
         let mut i = 0usize;
         let mut guard = 0usize;
         while let Some(w) = self.words.get(i) {
@@ -1355,8 +1394,14 @@ impl Command {
     }
 
     /// Scripts this command runs that are written inline in its words: the `-c` script of a shell,
-    /// and the arguments of `eval`. Each is tokenized with ranges mapped to the input.
-    pub fn inline_scripts(&self) -> Vec<Script> {
+    /// and the arguments of `eval`. Each is tokenized with ranges mapped to the input, once.
+    pub fn inline_scripts(&self) -> &[Script] {
+        self.derived
+            .inline_scripts
+            .get_or_init(|| self.parse_inline_scripts())
+    }
+
+    fn parse_inline_scripts(&self) -> Vec<Script> {
         if let Some(w) = self.shell_c_script() {
             return vec![w.parse_as_script()];
         }

@@ -128,7 +128,8 @@ pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
 /// which services share it. Order is kept.
 pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
     type Key<'a> = (&'static str, &'a std::path::Path, u32, u32, bool);
-    let mut first: std::collections::HashMap<Key<'_>, usize> = std::collections::HashMap::new();
+    let mut first: std::collections::HashMap<Key<'_>, usize> =
+        std::collections::HashMap::with_capacity(diagnostics.len());
     let mut out: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
         let key = (

@@ -36,6 +36,9 @@ const APT_OPTIONS: &[&str] = &[
 
 /// `[trusted=yes]` (apt sources option) in `text`: its byte range.
 fn find_trusted_yes(text: &str) -> Option<(usize, usize)> {
+    if !analysis::contains_ignore_ascii_case(text, "trusted=yes") {
+        return None;
+    }
     let lower = text.to_ascii_lowercase();
     let mut from = 0;
     while let Some(pos) = lower.get(from..).and_then(|r| r.find("trusted=yes")) {
@@ -59,6 +62,10 @@ fn find_trusted_yes(text: &str) -> Option<(usize, usize)> {
 /// An apt option set to true inside `text` (`APT::Get::AllowUnauthenticated=true`,
 /// `APT::Get::AllowUnauthenticated "true";`).
 fn apt_option_on(text: &str) -> bool {
+    // every option is `<group>::<name>`: words without `::` (nearly all) need no lowered copy
+    if !text.as_bytes().windows(2).any(|w| w == b"::") {
+        return false;
+    }
     let lower = text.to_ascii_lowercase();
     APT_OPTIONS.iter().any(|o| {
         lower.find(o).is_some_and(|pos| {

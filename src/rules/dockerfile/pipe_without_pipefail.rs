@@ -103,13 +103,15 @@ fn walk_command(c: &Command, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, dep
         }
     }
     walk_redirects(&c.redirects, *pipefail, out, depth);
-    if let Some(w) = c.shell_c_script() {
+    if c.shell_c_script().is_some() {
         // A new shell: only its own options count.
         let mut inner = pipefail_option(word_values(c.args())) == Some(true);
-        walk(&w.parse_as_script(), &mut inner, out, depth + 1);
+        if let Some(script) = c.inline_scripts().first() {
+            walk(script, &mut inner, out, depth + 1);
+        }
     } else if c.program() == Some("eval") {
         for s in c.inline_scripts() {
-            walk(&s, pipefail, out, depth + 1);
+            walk(s, pipefail, out, depth + 1);
         }
     }
     if c.program() == Some("set")
