@@ -17,7 +17,7 @@ use crate::fsread::{self, Boundary, ReadError};
 use crate::linter::batch::{self, Batch, Linted};
 use crate::linter::{self, FileResult, LintOptions, Selection};
 use crate::report::{self, ReportCtx};
-use crate::source::{FileRef, SourceFile, display_path, io_message};
+use crate::source::{SourceFile, display_path, io_message};
 
 pub fn check(
     args: &CheckArgs,
@@ -296,7 +296,7 @@ fn report_ctx(args: &CheckArgs, color: bool, checked: &mut Checked) -> ReportCtx
             if pointed.contains(&Arc::as_ptr(&f)) {
                 f
             } else {
-                name_only(&f)
+                f.name_only()
             }
         })
         .collect();
@@ -309,11 +309,6 @@ fn report_ctx(args: &CheckArgs, color: bool, checked: &mut Checked) -> ReportCtx
         width: terminal_width(),
         statistics: args.statistics,
     }
-}
-
-/// `file` without its text: what the report needs of a file no finding points into.
-fn name_only(file: &FileRef) -> FileRef {
-    SourceFile::new(file.path.clone(), file.display.clone(), String::new()).into_ref()
 }
 
 /// `--show-files`, path errors (to stderr, like ripgrep; the report still counts them), and
