@@ -167,6 +167,12 @@ impl SourceFile {
         Arc::new(self)
     }
 
+    /// The file without its text (same path and display path): what a report needs of a file
+    /// no finding points into, so that its text can be freed as soon as it is checked.
+    pub fn name_only(&self) -> FileRef {
+        Self::new(self.path.clone(), self.display.clone(), String::new()).into_ref()
+    }
+
     pub fn len(&self) -> u32 {
         u32::try_from(self.text.len()).unwrap_or(u32::MAX)
     }

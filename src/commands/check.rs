@@ -17,7 +17,7 @@ use crate::fsread::{self, Boundary, ReadError};
 use crate::linter::batch::{self, Batch, Linted};
 use crate::linter::{self, FileResult, LintOptions, Selection};
 use crate::report::{self, ReportCtx};
-use crate::source::{display_path, io_message};
+use crate::source::{SourceFile, display_path, io_message};
 
 pub fn check(
     args: &CheckArgs,
@@ -222,10 +222,11 @@ fn lint(plan: &Plan, args: &CheckArgs, stdin: &mut dyn Read) -> Result<Checked, 
     }
     results.sort_by(|a, b| a.file.display.cmp(&b.file.display));
     all_errors.sort_by(|a, b| a.path().cmp(b.path()));
-    let mut diagnostics: Vec<Diagnostic> = results
-        .iter_mut()
-        .flat_map(|r| std::mem::take(&mut r.diagnostics))
-        .collect();
+    let mut diagnostics: Vec<Diagnostic> =
+        Vec::with_capacity(results.iter().map(|r| r.diagnostics.len()).sum());
+    for r in &mut results {
+        diagnostics.append(&mut r.diagnostics);
+    }
     linter::sort(&mut diagnostics);
     Ok(Checked {
         results,
@@ -273,14 +274,31 @@ fn apply_baseline(
 
 /// What the report needs besides the findings: every file read (the checked files and the
 /// files their projects pulled in), the path errors and skipped files, display settings.
+///
+/// The results are consumed: a file no finding points into is listed by its name only, so its
+/// text is freed here (most files' texts; the findings keep the rest alive).
 fn report_ctx(args: &CheckArgs, color: bool, checked: &mut Checked) -> ReportCtx {
     let mut seen = HashSet::new();
-    let files: Vec<_> = checked
-        .results
-        .iter()
-        .flat_map(|r| std::iter::once(&r.file).chain(r.extra_files.iter()))
+    let results = std::mem::take(&mut checked.results);
+    let pointed: HashSet<*const SourceFile> = (checked.diagnostics.iter())
+        .flat_map(|d| {
+            std::iter::once(&d.file)
+                .chain(d.labels.iter().map(|l| &l.file))
+                .chain(d.secrets.iter().map(|(f, _)| f))
+        })
+        .map(Arc::as_ptr)
+        .collect();
+    let files: Vec<_> = results
+        .into_iter()
+        .flat_map(|r| std::iter::once(r.file).chain(r.extra_files))
         .filter(|f| seen.insert(crate::source::normalize(&f.path)))
-        .cloned()
+        .map(|f| {
+            if pointed.contains(&Arc::as_ptr(&f)) {
+                f
+            } else {
+                f.name_only()
+            }
+        })
         .collect();
     ReportCtx {
         files,

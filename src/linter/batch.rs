@@ -52,14 +52,14 @@ pub fn lint_batch(batch: Batch<'_>) -> Linted {
     let outcomes: Vec<Result<Checked, WalkError>> = batch
         .compose
         .par_iter()
-        .map(|(c, opts)| check_candidate(c, batch.kind_arg, opts))
+        .map(|(c, opts)| released(check_candidate(c, batch.kind_arg, opts)))
         .collect();
     outcomes.into_iter().for_each(|o| linted.add(o));
     if let Some(set) = batch.compose_set {
-        linted.add(
+        linted.add(released(
             set.and_then(|opts| lint_compose_set(&opts))
                 .map(Checked::File),
-        );
+        ));
     }
     drop_covered_projects(&mut linted.results);
     let built_by = built_by(&linted.results);
@@ -73,12 +73,43 @@ pub fn lint_batch(batch: Batch<'_>) -> Linted {
                 .get(&crate::source::normalize(&c.path))
                 .cloned()
                 .unwrap_or_default();
-            check_candidate(c, batch.kind_arg, &opts)
+            released(check_candidate(c, batch.kind_arg, &opts))
         })
         .collect();
     outcomes.into_iter().for_each(|o| linted.add(o));
     linted.skipped.sort();
     linted
+}
+
+/// A checked file's outcome with [`release_texts`] applied (in the worker, as soon as it is
+/// checked).
+fn released(outcome: Result<Checked, WalkError>) -> Result<Checked, WalkError> {
+    let mut outcome = outcome;
+    if let Ok(Checked::File(r)) = &mut outcome {
+        release_texts(r);
+    }
+    outcome
+}
+
+/// Frees the texts of the files of a check that none of its findings points into (most files):
+/// the result names them only. A file a finding points into stays whole (reports show its
+/// lines); a Compose file its services' Dockerfiles are checked with is held by their
+/// [`BuiltBy`] until those are checked.
+fn release_texts(r: &mut FileResult) {
+    let pointed: HashSet<*const SourceFile> = (r.diagnostics.iter())
+        .flat_map(|d| {
+            std::iter::once(&d.file)
+                .chain(d.labels.iter().map(|l| &l.file))
+                .chain(d.secrets.iter().map(|(f, _)| f))
+        })
+        .map(std::sync::Arc::as_ptr)
+        .collect();
+    for f in std::iter::once(&mut r.file).chain(r.extra_files.iter_mut()) {
+        if !pointed.contains(&std::sync::Arc::as_ptr(f)) {
+            *f = f.name_only();
+        }
+    }
+    r.diagnostics.shrink_to_fit();
 }
 
 /// A file pulled into another project (included, or an override) is checked there only.

@@ -43,6 +43,9 @@ impl Emitter for Checkstyle {
                 );
             }
             out.push_str("  </file>\n");
+            // Written file by file: the report is never whole in memory.
+            w.write_all(out.as_bytes())?;
+            out.clear();
         }
         for e in &cx.errors {
             // Unreadable paths, as checkstyle reports files it could not parse.

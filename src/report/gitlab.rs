@@ -62,6 +62,39 @@ pub fn start_end_inclusive(d: &Diagnostic) -> (LineCol, LineCol) {
     (start, end)
 }
 
+/// The reported findings, each turned into an [`Issue`] as it is written.
+struct Issues<'a>(&'a [std::borrow::Cow<'a, Diagnostic>]);
+
+impl Serialize for Issues<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(super::reported(self.0).count()))?;
+        for d in super::reported(self.0) {
+            seq.serialize_element(&issue(d))?;
+        }
+        seq.end()
+    }
+}
+
+fn issue(d: &Diagnostic) -> Issue<'_> {
+    let (start, end) = start_end_inclusive(d);
+    Issue {
+        kind: "issue",
+        description: crate::escape::line(&d.message),
+        check_name: d.rule.name,
+        fingerprint: &d.fingerprint,
+        severity: severity(d.severity),
+        categories: ["Security"],
+        location: Location {
+            path: crate::escape::line(&d.file.display),
+            lines: Lines {
+                begin: start.line,
+                end: end.line,
+            },
+        },
+    }
+}
+
 impl Emitter for Gitlab {
     fn emit(
         &mut self,
@@ -71,29 +104,7 @@ impl Emitter for Gitlab {
     ) -> io::Result<()> {
         // One result per location: findings through one YAML anchor are merged.
         let merged = super::merge_locations(diagnostics);
-        let diagnostics = &merged[..];
-        let issues: Vec<Issue<'_>> = diagnostics
-            .iter()
-            .filter(|d| d.suppression.is_none())
-            .map(|d| {
-                let (start, end) = start_end_inclusive(d);
-                Issue {
-                    kind: "issue",
-                    description: crate::escape::line(&d.message),
-                    check_name: d.rule.name,
-                    fingerprint: &d.fingerprint,
-                    severity: severity(d.severity),
-                    categories: ["Security"],
-                    location: Location {
-                        path: crate::escape::line(&d.file.display),
-                        lines: Lines {
-                            begin: start.line,
-                            end: end.line,
-                        },
-                    },
-                }
-            })
-            .collect();
+        let issues = Issues(&merged);
         crate::escape::to_writer_pretty(&mut *w, &issues)?;
         writeln!(w)
     }

@@ -1,5 +1,6 @@
 //! The versioned JSON report (schema documented in the README, "JSON output").
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -19,7 +20,7 @@ struct Report<'a> {
     tool: Tool,
     files_checked: usize,
     summary: Summary,
-    findings: Vec<Finding<'a>>,
+    findings: Findings<'a>,
     errors: Vec<PathError>,
     /// Files that look like Docker configs by name but were not checked.
     skipped: Vec<SkippedOut<'a>>,
@@ -95,6 +96,52 @@ struct PathError {
     message: String,
 }
 
+/// The reported findings, each turned into a [`Finding`] as it is written (the report keeps no
+/// second copy of them).
+struct Findings<'a>(&'a [Cow<'a, Diagnostic>]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(super::reported(self.0).count()))?;
+        for d in super::reported(self.0) {
+            seq.serialize_element(&finding(d))?;
+        }
+        seq.end()
+    }
+}
+
+fn finding(d: &Diagnostic) -> Finding<'_> {
+    let (start, end) = positions(&d.file, d.span);
+    Finding {
+        code: d.rule.code,
+        name: d.rule.name,
+        severity: d.severity,
+        message: &d.message,
+        help: d.help.as_deref(),
+        file: &d.file.display,
+        service: d.service(),
+        services: d.services(),
+        stage: d.stage(),
+        start,
+        end,
+        labels: d
+            .labels
+            .iter()
+            .map(|l| {
+                let (start, end) = positions(&l.file, l.span);
+                LabelOut {
+                    file: &l.file.display,
+                    message: &l.message,
+                    start,
+                    end,
+                }
+            })
+            .collect(),
+        url: d.rule.url(),
+    }
+}
+
 fn positions(file: &FileRef, span: Span) -> (Position, Position) {
     let s = file.line_col(span.start);
     let e = file.line_col(span.end);
@@ -130,39 +177,7 @@ impl Emitter for Json {
                 count,
             })
             .collect();
-        let diagnostics = &merged[..];
-        let findings = super::reported(diagnostics)
-            .map(|d| {
-                let (start, end) = positions(&d.file, d.span);
-                Finding {
-                    code: d.rule.code,
-                    name: d.rule.name,
-                    severity: d.severity,
-                    message: &d.message,
-                    help: d.help.as_deref(),
-                    file: &d.file.display,
-                    service: d.service(),
-                    services: d.services(),
-                    stage: d.stage(),
-                    start,
-                    end,
-                    labels: d
-                        .labels
-                        .iter()
-                        .map(|l| {
-                            let (start, end) = positions(&l.file, l.span);
-                            LabelOut {
-                                file: &l.file.display,
-                                message: &l.message,
-                                start,
-                                end,
-                            }
-                        })
-                        .collect(),
-                    url: d.rule.url(),
-                }
-            })
-            .collect();
+        let findings = Findings(&merged);
         let report = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {

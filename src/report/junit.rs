@@ -70,6 +70,9 @@ impl Emitter for Junit {
                 out.push_str("    </testcase>\n");
             }
             out.push_str("  </testsuite>\n");
+            // Written suite by suite: the report is never whole in memory.
+            w.write_all(out.as_bytes())?;
+            out.clear();
         }
         if !cx.errors.is_empty() {
             // Unreadable paths: one suite with an `<error>` per path.

@@ -9,6 +9,7 @@ mod json;
 mod junit;
 mod sarif;
 
+use std::borrow::{Borrow, Cow};
 use std::io::{self, Write};
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -126,11 +127,13 @@ pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
 /// suppression state) merged into the first: a YAML anchor merged into 21 services gives one
 /// result, whose [`Diagnostic::shared`] lists the other services' scopes and whose message says
 /// which services share it. Order is kept.
-pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Cow<'_, Diagnostic>> {
     type Key<'a> = (&'static str, &'a std::path::Path, u32, u32, bool);
     let mut first: std::collections::HashMap<Key<'_>, usize> =
         std::collections::HashMap::with_capacity(diagnostics.len());
-    let mut out: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    // Borrowed unless another service's finding is merged into it (then its message changes):
+    // the report needs no second copy of every finding.
+    let mut out: Vec<Cow<'_, Diagnostic>> = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
         let key = (
             d.rule.code,
@@ -142,13 +145,14 @@ pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
         match first.get(&key) {
             Some(&i) => match d.service() {
                 Some(service) if !out[i].services().contains(&service) => {
-                    out[i].shared.push(format!("service:{service}"));
+                    let shared = format!("service:{service}");
+                    out[i].to_mut().shared.push(shared);
                 }
-                _ => out.push(d.clone()),
+                _ => out.push(Cow::Borrowed(d)),
             },
             None => {
                 first.insert(key, out.len());
-                out.push(d.clone());
+                out.push(Cow::Borrowed(d));
             }
         }
     }
@@ -157,12 +161,13 @@ pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
             let services = d.services();
             if services.len() > 1 {
                 let names: Vec<String> = services.iter().map(|s| format!("`{s}`")).collect();
-                d.message = format!(
+                let message = format!(
                     "{} (the same lines apply to {} services: {})",
                     d.message,
                     names.len(),
                     names.join(", ")
                 );
+                d.to_mut().message = message;
             }
         }
     }
@@ -203,14 +208,17 @@ pub fn statistics_table(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// The findings to print: those no suppression covers.
-pub fn reported(diagnostics: &[Diagnostic]) -> impl Iterator<Item = &Diagnostic> {
-    diagnostics.iter().filter(|d| d.suppression.is_none())
+pub fn reported<D: Borrow<Diagnostic>>(diagnostics: &[D]) -> impl Iterator<Item = &Diagnostic> {
+    diagnostics
+        .iter()
+        .map(Borrow::borrow)
+        .filter(|d: &&Diagnostic| d.suppression.is_none())
 }
 
 /// Reported findings grouped by file (display path, sorted), every checked file included even
 /// without findings; a finding in a file not listed in `cx.files` still gets its group.
-pub fn by_file<'d>(
-    diagnostics: &'d [Diagnostic],
+pub fn by_file<'d, D: Borrow<Diagnostic>>(
+    diagnostics: &'d [D],
     cx: &'d ReportCtx,
 ) -> std::collections::BTreeMap<&'d str, Vec<&'d Diagnostic>> {
     let mut by_file: std::collections::BTreeMap<&str, Vec<&Diagnostic>> =

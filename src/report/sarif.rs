@@ -6,8 +6,10 @@
 //! points, as declared by `columnKind`. Suppressed findings are reported with `suppressions`, so
 //! that viewers show them as dismissed; every other format leaves them out.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use super::{Emitter, ReportCtx};
@@ -36,16 +38,72 @@ impl Emitter for Sarif {
     ) -> io::Result<()> {
         // One result per location: findings through one YAML anchor are merged.
         let merged = super::merge_locations(diagnostics);
-        let diagnostics = &merged[..];
-        let log = log(diagnostics, cx);
-        crate::escape::to_writer_pretty(&mut *w, &log)?;
+        // The results are written one by one as the document is (each built only when it is
+        // written), not gathered into one tree first: the rest of the log is small.
+        let log = log(cx);
+        let results = Results(&merged);
+        let node = Node {
+            value: &log,
+            results: &results,
+        };
+        crate::escape::to_writer_pretty(&mut *w, &node)?;
         writeln!(w)
     }
 }
 
-fn log(diagnostics: &[Diagnostic], cx: &ReportCtx) -> Value {
+/// Stands for `runs[0].results` in the log skeleton ([`Node`] writes the results there); no
+/// other string of the log holds a NUL.
+const RESULTS_MARKER: &str = "\u{0}sandlint:results";
+
+/// The results, each turned into its JSON value as it is written.
+struct Results<'a>(&'a [Cow<'a, Diagnostic>]);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for d in self.0 {
+            seq.serialize_element(&result(d))?;
+        }
+        seq.end()
+    }
+}
+
+/// A value of the log skeleton written as `serde_json` writes a [`Value`] (maps in key order),
+/// with the results spliced in at [`RESULTS_MARKER`].
+struct Node<'a> {
+    value: &'a Value,
+    results: &'a Results<'a>,
+}
+
+impl Serialize for Node<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let node = |value| Node {
+            value,
+            results: self.results,
+        };
+        match self.value {
+            Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    m.serialize_entry(k, &node(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&node(v))?;
+                }
+                seq.end()
+            }
+            Value::String(m) if m == RESULTS_MARKER => self.results.serialize(s),
+            v => v.serialize(s),
+        }
+    }
+}
+
+fn log(cx: &ReportCtx) -> Value {
     let rules: Vec<Value> = RULES.iter().map(rule).collect();
-    let results: Vec<Value> = diagnostics.iter().map(result).collect();
     let notifications: Vec<Value> = cx
         .errors
         .iter()
@@ -79,7 +137,7 @@ fn log(diagnostics: &[Diagnostic], cx: &ReportCtx) -> Value {
                 }
             },
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": RESULTS_MARKER,
         }],
     })
 }
