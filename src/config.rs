@@ -6,13 +6,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::docs;
+use crate::fsread;
 use crate::meta::{FailOn, RuleMeta, Severity};
 use crate::rules;
 
@@ -643,37 +644,38 @@ impl ConfigError {
     }
 }
 
-/// Finds and caches the nearest config file for each directory.
+/// Finds and caches the nearest config file for each directory (looked up under a shared
+/// read lock; the probes themselves are answered from the run's directory listings).
 #[derive(Debug, Default)]
 pub struct ConfigFinder {
-    cache: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    cache: RwLock<HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 impl ConfigFinder {
     /// The nearest config file at or above `dir`, stopping at the repository root (a directory
     /// holding `.git`).
     pub fn nearest(&self, dir: &Path) -> Option<PathBuf> {
-        let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let abs = fsread::absolute_std(dir).unwrap_or_else(|_| dir.to_path_buf());
         let mut visited = Vec::new();
         let mut found = None;
         for d in abs.ancestors() {
-            if let Ok(cache) = self.cache.lock()
+            if let Ok(cache) = self.cache.read()
                 && let Some(hit) = cache.get(d)
             {
                 found = hit.clone();
                 break;
             }
             visited.push(d.to_path_buf());
-            if let Some(p) = CONFIG_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+            if let Some(p) = (CONFIG_NAMES.iter().map(|n| d.join(n))).find(|p| fsread::is_file(p)) {
                 found = Some(p);
                 break;
             }
-            if d.join(".git").exists() {
+            if fsread::exists(&d.join(".git")) {
                 break;
             }
         }
         // Every directory on the way up has the same nearest config.
-        if let Ok(mut cache) = self.cache.lock() {
+        if let Ok(mut cache) = self.cache.write() {
             for v in visited {
                 cache.insert(v, found.clone());
             }

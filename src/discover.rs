@@ -780,7 +780,8 @@ fn without_duplicate_links(found: Vec<(Candidate, bool)>) -> Vec<Candidate> {
 /// the project. With `parents`, the directories above `dir` up to its git work tree are
 /// checked too (the walker reads their ignore files as well).
 fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
-    let boundary = crate::fsread::Boundary::around(dir);
+    // Made only for a directory that has an ignore file (most have none).
+    let mut boundary = None;
     let abs = crate::fsread::absolute(dir);
     let dirs: Vec<&Path> = if parents {
         let top = crate::fsread::git_root(&abs);
@@ -798,9 +799,10 @@ fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
     for d in dirs {
         for name in [".gitignore", ".ignore", ".git/info/exclude"] {
             let p = d.join(name);
-            if std::fs::symlink_metadata(&p).is_err() {
+            if !crate::fsread::exists_nofollow(&p) {
                 continue;
             }
+            let boundary = boundary.get_or_insert_with(|| crate::fsread::Boundary::around(dir));
             let problem = match boundary.resolve(&p) {
                 Err(e) if e != crate::fsread::ReadError::NotFound => Some(e),
                 Err(_) => None,

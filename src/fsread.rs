@@ -15,8 +15,10 @@
 //!    kept so that the caller reports it (`SLE007 unreadable-file`) instead of hiding it.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::source::{SourceFile, display_path, normalize};
 
@@ -92,7 +94,14 @@ pub fn decode(bytes: Vec<u8>) -> Text {
 
 /// Reads at most `cap` bytes from `r`; more is [`ReadError::TooLarge`].
 pub fn read_capped(r: &mut dyn Read, cap: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::new();
+    read_capped_sized(r, cap, 0)
+}
+
+/// [`read_capped`] into a buffer made for `size` bytes (what `fstat` said: one `read` for the
+/// content and one to see the end, when it is right).
+fn read_capped_sized(r: &mut dyn Read, cap: u64, size: u64) -> Result<Vec<u8>, ReadError> {
+    let hint = usize::try_from(size.min(cap).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(if size == 0 { 0 } else { hint });
     r.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Io(crate::source::io_message(&e)))?;
@@ -110,19 +119,33 @@ pub fn read_stdin(r: &mut dyn Read) -> Result<Text, ReadError> {
 /// Reads the regular file `path` if it is inside `boundary` (`None`: the caller vouches for the
 /// path, e.g. the user named it; it must still be a regular file within the size cap).
 pub fn read(path: &Path, boundary: Option<&Boundary>) -> Result<Text, ReadError> {
-    let target = match boundary {
-        Some(b) => b.resolve(path)?,
-        None => path.to_path_buf(),
+    let (target, known) = match boundary {
+        Some(b) => b.resolve_typed(path)?,
+        None => match probe(path) {
+            Probe::Missing => return Err(ReadError::NotFound),
+            Probe::Is(t) if !t.is_symlink() => (path.to_path_buf(), Some(t)),
+            _ => (path.to_path_buf(), None),
+        },
     };
-    let meta = std::fs::metadata(&target).map_err(|e| io_error(&e))?;
-    check_type(&meta)?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge);
+    // The type is known before opening: from the directory listing or `lstat` of a path that is
+    // not a symbolic link, else from `stat`.
+    match known {
+        Some(t) => check_file_type(t)?,
+        None => {
+            let meta = std::fs::metadata(&target).map_err(|e| io_error(&e))?;
+            check_type(&meta)?;
+            if meta.len() > MAX_FILE_BYTES {
+                return Err(ReadError::TooLarge);
+            }
+        }
     }
     let mut file = open(&target, boundary.is_some())?;
     let meta = file.metadata().map_err(|e| io_error(&e))?;
     check_type(&meta)?;
-    read_capped(&mut file, MAX_FILE_BYTES).map(decode)
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge);
+    }
+    read_capped_sized(&mut file, MAX_FILE_BYTES, meta.len()).map(decode)
 }
 
 fn io_error(e: &std::io::Error) -> ReadError {
@@ -134,7 +157,10 @@ fn io_error(e: &std::io::Error) -> ReadError {
 }
 
 fn check_type(meta: &std::fs::Metadata) -> Result<(), ReadError> {
-    let t = meta.file_type();
+    check_file_type(meta.file_type())
+}
+
+fn check_file_type(t: std::fs::FileType) -> Result<(), ReadError> {
     if t.is_file() {
         return Ok(());
     }
@@ -182,53 +208,267 @@ fn open(path: &Path, nofollow: bool) -> Result<std::fs::File, ReadError> {
 /// `path` made absolute (against the working directory) and normalized, without touching the
 /// filesystem.
 pub fn absolute(path: &Path) -> PathBuf {
-    normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    normalize(&absolute_std(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 /// The git work tree holding `dir` (the nearest ancestor with a `.git` directory or file).
 pub fn git_root(dir: &Path) -> Option<PathBuf> {
     // Asked for every walked directory and every read: remembered per directory for the run.
-    static CACHE: std::sync::LazyLock<std::sync::Mutex<HashMap<PathBuf, Option<PathBuf>>>> =
-        std::sync::LazyLock::new(Default::default);
-    if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(dir).cloned()) {
+    let cache = RUN_CACHE.get();
+    if let Some(hit) = cache.and_then(|c| read_lock(&c.git_roots, dir)) {
         return hit;
     }
     let root = match dir.parent() {
-        _ if std::fs::symlink_metadata(dir.join(".git")).is_ok() => Some(dir.to_path_buf()),
+        _ if exists_nofollow(&dir.join(".git")) => Some(dir.to_path_buf()),
         Some(parent) => git_root(parent),
         None => None,
     };
-    if let Ok(mut c) = CACHE.lock() {
-        c.insert(dir.to_path_buf(), root.clone());
+    if let Some(c) = cache {
+        remember(&c.git_roots, dir.to_path_buf(), root.clone());
     }
     root
 }
 
-/// `std::fs::canonicalize(abs)` for an absolute, normalized path, with the canonical form of
-/// each directory remembered for the run: a file that is not itself a symbolic link resolves to
-/// its directory's canonical form joined with its name (one `lstat` instead of a `readlink` per
-/// component).
-fn canonicalize_cached(abs: &Path) -> std::io::Result<PathBuf> {
-    static DIRS: std::sync::LazyLock<std::sync::Mutex<HashMap<PathBuf, PathBuf>>> =
-        std::sync::LazyLock::new(Default::default);
+/// `std::fs::canonicalize(abs)` for an absolute, normalized path, and the type of what it names
+/// when that is not a symbolic link: a file that is not itself a symbolic link resolves to its
+/// directory's canonical form joined with its name (one `lstat`, or a look in the directory
+/// listing, instead of a `readlink` per component).
+fn canonicalize_cached(abs: &Path) -> std::io::Result<(PathBuf, Option<std::fs::FileType>)> {
     let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
-        return std::fs::canonicalize(abs);
+        return Ok((std::fs::canonicalize(abs)?, None));
     };
-    if std::fs::symlink_metadata(abs)?.file_type().is_symlink() {
-        return std::fs::canonicalize(abs);
+    let t = match probe(abs) {
+        Probe::Missing => return Err(std::io::ErrorKind::NotFound.into()),
+        Probe::Is(t) => t,
+        Probe::Unknown => std::fs::symlink_metadata(abs)?.file_type(),
+    };
+    if t.is_symlink() {
+        return Ok((std::fs::canonicalize(abs)?, None));
     }
-    let cached = DIRS.lock().ok().and_then(|d| d.get(parent).cloned());
-    let dir = match cached {
-        Some(d) => d,
-        None => {
-            let d = std::fs::canonicalize(parent)?;
-            if let Ok(mut m) = DIRS.lock() {
-                m.insert(parent.to_path_buf(), d.clone());
-            }
-            d
-        }
+    Ok((canonical_dir(parent)?.join(name), Some(t)))
+}
+
+/// `std::fs::canonicalize(dir)` for an absolute, normalized directory; with the run cache, each
+/// directory is resolved once from its parent's canonical form (symbolic links by the system).
+fn canonical_dir(dir: &Path) -> std::io::Result<PathBuf> {
+    let Some(cache) = RUN_CACHE.get() else {
+        return std::fs::canonicalize(dir);
     };
-    Ok(dir.join(name))
+    if let Some(hit) = read_lock(&cache.canonical, dir) {
+        return Ok(hit);
+    }
+    let canon = match (dir.parent(), dir.file_name()) {
+        (Some(parent), Some(name)) => {
+            let t = match probe(dir) {
+                Probe::Missing => return Err(std::io::ErrorKind::NotFound.into()),
+                Probe::Is(t) => t,
+                Probe::Unknown => std::fs::symlink_metadata(dir)?.file_type(),
+            };
+            if t.is_dir() {
+                canonical_dir(parent)?.join(name)
+            } else {
+                std::fs::canonicalize(dir)?
+            }
+        }
+        _ => std::fs::canonicalize(dir)?,
+    };
+    remember(&cache.canonical, dir.to_path_buf(), canon.clone());
+    Ok(canon)
+}
+
+/// The per-run filesystem cache of the `sandlint` process ([`enable_run_cache`]): the working
+/// directory, one listing per directory (what `lstat` of a name in it would say), the canonical
+/// form of each directory and the git root above it. Without it (library use, tests that change
+/// files between calls) every question is a system call.
+struct RunCache {
+    cwd: Option<PathBuf>,
+    listings: RwLock<HashMap<PathBuf, Option<Arc<Listing>>>>,
+    canonical: RwLock<HashMap<PathBuf, PathBuf>>,
+    git_roots: RwLock<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+/// One directory as read once: the type of each entry (not following symbolic links), or the
+/// directory does not exist (then neither does anything in it).
+enum Listing {
+    Missing,
+    Names(HashMap<OsString, std::fs::FileType>),
+}
+
+static RUN_CACHE: OnceLock<RunCache> = OnceLock::new();
+
+/// Remembers, for the rest of the process, what the filesystem looked like when first asked
+/// (one `getdents` per directory instead of a `stat` per probed name, one `lstat` per directory
+/// instead of a `readlink` per path component). For a process that lints a tree once (the
+/// `sandlint` binary); call it before the first read.
+pub fn enable_run_cache() {
+    let _ = RUN_CACHE.set(RunCache {
+        cwd: std::env::current_dir().ok(),
+        listings: RwLock::default(),
+        canonical: RwLock::default(),
+        git_roots: RwLock::default(),
+    });
+}
+
+fn read_lock<V: Clone>(map: &RwLock<HashMap<PathBuf, V>>, key: &Path) -> Option<V> {
+    map.read().ok().and_then(|m| m.get(key).cloned())
+}
+
+fn remember<V>(map: &RwLock<HashMap<PathBuf, V>>, key: PathBuf, value: V) {
+    if let Ok(mut m) = map.write() {
+        m.insert(key, value);
+    }
+}
+
+/// What `lstat` says about a path, from the directory listing when it can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Missing,
+    /// The entry's type (a symbolic link is not followed).
+    Is(std::fs::FileType),
+    /// The listing cannot tell (no cache, or the directory cannot be listed): ask the system.
+    Unknown,
+}
+
+impl RunCache {
+    /// One spelling per directory: absolute, and `x/..` folded where `x` is not a symbolic
+    /// link (there the kernel goes to `x`'s parent too); else the absolute path as written.
+    fn key(&self, dir: &Path) -> PathBuf {
+        let abs = match &self.cwd {
+            Some(cwd) if dir.is_relative() => cwd.join(dir),
+            _ => dir.to_path_buf(),
+        };
+        let mut out = PathBuf::new();
+        for c in abs.components() {
+            match c {
+                std::path::Component::ParentDir => match self.probe(&out) {
+                    Probe::Is(t) if t.is_dir() => {
+                        out.pop();
+                    }
+                    _ => return abs,
+                },
+                std::path::Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn listing(&self, dir: &Path) -> Option<Arc<Listing>> {
+        let key = self.key(dir);
+        let dir = key.as_path();
+        if let Some(hit) = read_lock(&self.listings, dir) {
+            return hit;
+        }
+        // A directory whose parent's listing lacks it does not exist: no `opendir` to tell.
+        let parent_says = match (dir.parent(), dir.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                self.probe_in(parent, name)
+            }
+            _ => Probe::Unknown,
+        };
+        let listing = match parent_says {
+            Probe::Missing => Some(Arc::new(Listing::Missing)),
+            Probe::Is(t) if !t.is_dir() && !t.is_symlink() => None,
+            _ => match std::fs::read_dir(dir) {
+                Ok(entries) => {
+                    let mut names = HashMap::new();
+                    for e in entries.flatten() {
+                        if let Ok(t) = e.file_type() {
+                            names.insert(e.file_name(), t);
+                        }
+                    }
+                    Some(Arc::new(Listing::Names(names)))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Some(Arc::new(Listing::Missing))
+                }
+                Err(_) => None,
+            },
+        };
+        remember(&self.listings, dir.to_path_buf(), listing.clone());
+        listing
+    }
+
+    fn probe_in(&self, dir: &Path, name: &std::ffi::OsStr) -> Probe {
+        match self.listing(dir).as_deref() {
+            Some(Listing::Missing) => Probe::Missing,
+            Some(Listing::Names(names)) => {
+                names.get(name).map_or(Probe::Missing, |t| Probe::Is(*t))
+            }
+            None => Probe::Unknown,
+        }
+    }
+
+    fn probe(&self, path: &Path) -> Probe {
+        // Only a plain `dir/name` (no trailing `/`, `.` or `..`) is looked up in a listing.
+        let plain = !path.as_os_str().as_encoded_bytes().ends_with(b"/")
+            && matches!(
+                path.components().next_back(),
+                Some(std::path::Component::Normal(_))
+            );
+        match (plain, path.parent(), path.file_name()) {
+            (true, Some(parent), Some(name)) => {
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                self.probe_in(parent, name)
+            }
+            _ => Probe::Unknown,
+        }
+    }
+}
+
+/// `lstat(path)`, answered from the run's directory listings when enabled.
+pub fn probe(path: &Path) -> Probe {
+    RUN_CACHE.get().map_or(Probe::Unknown, |c| c.probe(path))
+}
+
+/// `std::fs::symlink_metadata(path).is_ok()`, from the listings when they can tell.
+pub fn exists_nofollow(path: &Path) -> bool {
+    match probe(path) {
+        Probe::Missing => false,
+        Probe::Is(_) => true,
+        Probe::Unknown => std::fs::symlink_metadata(path).is_ok(),
+    }
+}
+
+/// `path.exists()` (following symbolic links), from the listings when they can tell.
+pub fn exists(path: &Path) -> bool {
+    match probe(path) {
+        Probe::Missing => false,
+        Probe::Is(t) if !t.is_symlink() => true,
+        _ => path.exists(),
+    }
+}
+
+/// `path.is_file()` (following symbolic links), from the listings when they can tell.
+pub fn is_file(path: &Path) -> bool {
+    match probe(path) {
+        Probe::Missing => false,
+        Probe::Is(t) if !t.is_symlink() => t.is_file(),
+        _ => path.is_file(),
+    }
+}
+
+/// `path.is_dir()` (following symbolic links), from the listings when they can tell.
+pub fn is_dir(path: &Path) -> bool {
+    match probe(path) {
+        Probe::Missing => false,
+        Probe::Is(t) if !t.is_symlink() => t.is_dir(),
+        _ => path.is_dir(),
+    }
+}
+
+/// `std::path::absolute(path)` (`..` kept), with the working directory read once per run.
+pub fn absolute_std(path: &Path) -> std::io::Result<PathBuf> {
+    match RUN_CACHE.get().and_then(|c| c.cwd.as_ref()) {
+        Some(cwd) if !path.is_absolute() && !path.as_os_str().is_empty() => {
+            std::path::absolute(cwd.join(path))
+        }
+        _ => std::path::absolute(path),
+    }
 }
 
 /// Where a check may read: the git work tree containing the scanned path, else the scanned
@@ -244,14 +484,14 @@ impl Boundary {
     /// The boundary of a check of `scanned` (a directory or a file).
     pub fn around(scanned: &Path) -> Boundary {
         let abs = absolute(scanned);
-        let start = if abs.is_dir() {
+        let start = if is_dir(&abs) {
             abs
         } else {
             abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
         };
         let mut roots = Vec::new();
         let lexical_root = git_root(&start).unwrap_or_else(|| start.clone());
-        if let Ok(canon) = std::fs::canonicalize(&start) {
+        if let Ok(canon) = canonical_dir(&start) {
             roots.push(git_root(&canon).unwrap_or(canon));
         }
         roots.push(lexical_root);
@@ -293,15 +533,23 @@ impl Boundary {
     /// The path to open for `path`: checked as written, then with symbolic links resolved.
     /// A path outside is never opened or resolved further than needed to tell.
     pub fn resolve(&self, path: &Path) -> Result<PathBuf, ReadError> {
+        self.resolve_typed(path).map(|(p, _)| p)
+    }
+
+    /// [`Boundary::resolve`], with the type of the file when it is not a symbolic link.
+    fn resolve_typed(
+        &self,
+        path: &Path,
+    ) -> Result<(PathBuf, Option<std::fs::FileType>), ReadError> {
         let abs = absolute(path);
         if !self.lexically_inside(&abs) {
             return Err(ReadError::Outside { symlink: false });
         }
-        let canon = canonicalize_cached(&abs).map_err(|e| io_error(&e))?;
+        let (canon, t) = canonicalize_cached(&abs).map_err(|e| io_error(&e))?;
         if !self.lexically_inside(&canon) {
             return Err(ReadError::Outside { symlink: true });
         }
-        Ok(canon)
+        Ok((canon, t))
     }
 }
 

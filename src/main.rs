@@ -9,6 +9,9 @@ fn main() -> ExitCode {
     // The YAML crate's caught panics are kept off stderr by `compose::yaml` itself (its panic
     // hook is installed once, on first use).
     let cli = sandlint::cli::parse();
+    // One process, one run over a tree that does not change under it: directory listings,
+    // canonical directories and the working directory are read once.
+    sandlint::fsread::enable_run_cache();
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {

@@ -26,7 +26,7 @@ pub fn dockerfile_facts(
     config: &Config,
     boundary: impl FnOnce() -> Arc<Boundary>,
 ) -> Facts {
-    let on_disk = file.path.is_file();
+    let on_disk = crate::fsread::is_file(&file.path);
     let context_dir = on_disk.then(|| file.dir().to_path_buf());
     let mut refused = Vec::new();
     let dockerignore = context_dir.as_ref().and_then(|dir| {
@@ -108,7 +108,7 @@ pub fn compose_project(
     config: &Config,
     mut refused: Vec<Refused>,
 ) -> (compose::project::Project, Facts) {
-    let on_disk = file.path.is_file();
+    let on_disk = crate::fsread::is_file(&file.path);
     let (vars, env_limits) = if on_disk {
         read_dotenv(file.dir(), boundary, &mut refused)
     } else {
@@ -239,7 +239,7 @@ pub fn is_override_of_existing_base(path: &Path) -> bool {
     let dir = path.parent().unwrap_or(Path::new(""));
     ["yaml", "yml"]
         .iter()
-        .any(|e| dir.join(format!("{stem}.{e}")).is_file())
+        .any(|e| crate::fsread::is_file(&dir.join(format!("{stem}.{e}"))))
 }
 
 /// Reads a file for a project (override, include, extends target, built Dockerfile) through
@@ -514,7 +514,7 @@ pub fn is_git_ignored(path: &Path, boundary: &Boundary) -> bool {
                 ignore::Match::None => {}
             }
         }
-        if d.join(".git").exists() {
+        if crate::fsread::exists(&d.join(".git")) {
             break;
         }
         dir = d.parent();
@@ -540,7 +540,7 @@ fn build_dockerignore(
     let Some(p) = own
         .into_iter()
         .chain(std::iter::once(context_dir.join(".dockerignore")))
-        .find(|p| std::fs::symlink_metadata(p).is_ok())
+        .find(|p| crate::fsread::exists_nofollow(p))
     else {
         return (None, None);
     };

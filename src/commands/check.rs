@@ -415,7 +415,7 @@ fn cli_overrides(args: &CheckArgs) -> Result<CliOverrides, UsageError> {
 
 /// The directory to start a config search from for `path`.
 fn dir_of(path: &Path) -> &Path {
-    if path.is_dir() {
+    if fsread::is_dir(path) {
         path
     } else {
         match path.parent() {
