@@ -296,6 +296,10 @@ enum Listing {
 
 static RUN_CACHE: OnceLock<RunCache> = OnceLock::new();
 
+/// Entries kept of one directory listing: a larger directory is answered by system calls, so
+/// the cache stays bounded however many files a scanned tree puts in one directory.
+const LISTING_MAX: usize = 10_000;
+
 /// Remembers, for the rest of the process, what the filesystem looked like when first asked
 /// (one `getdents` per directory instead of a `stat` per probed name, one `lstat` per directory
 /// instead of a `readlink` per path component). For a process that lints a tree once (the
@@ -372,12 +376,18 @@ impl RunCache {
             _ => match std::fs::read_dir(dir) {
                 Ok(entries) => {
                     let mut names = HashMap::new();
+                    let mut too_large = false;
                     for e in entries.flatten() {
+                        if names.len() == LISTING_MAX {
+                            // A huge (hostile) directory is not kept: ask the system instead.
+                            too_large = true;
+                            break;
+                        }
                         if let Ok(t) = e.file_type() {
                             names.insert(e.file_name(), t);
                         }
                     }
-                    Some(Arc::new(Listing::Names(names)))
+                    (!too_large).then(|| Arc::new(Listing::Names(names)))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     Some(Arc::new(Listing::Missing))
@@ -693,5 +703,30 @@ mod tests {
         assert_eq!(normalize(Path::new("/a/../../b")), PathBuf::from("/b"));
         assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
         assert_eq!(normalize(Path::new("./a/./b/..")), PathBuf::from("a"));
+    }
+
+    #[test]
+    fn a_huge_directory_is_not_kept_in_the_listing_cache() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..=LISTING_MAX {
+            std::fs::write(tmp.path().join(format!("f{i}")), "").unwrap();
+        }
+        std::fs::write(tmp.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        // The cache answers as the tree was when first asked: make both directories first.
+        let small = tempfile::tempdir().unwrap();
+        std::fs::write(small.path().join("Dockerfile"), "").unwrap();
+        let cache = RunCache {
+            cwd: None,
+            listings: RwLock::default(),
+            canonical: RwLock::default(),
+            git_roots: RwLock::default(),
+        };
+        // Over the cap the listing cannot tell: the caller asks the system (never "missing").
+        assert_eq!(cache.probe(&tmp.path().join("Dockerfile")), Probe::Unknown);
+        assert_eq!(cache.probe(&tmp.path().join("nope")), Probe::Unknown);
+        assert!(
+            matches!(cache.probe(&small.path().join("Dockerfile")), Probe::Is(t) if t.is_file())
+        );
+        assert_eq!(cache.probe(&small.path().join("nope")), Probe::Missing);
     }
 }
