@@ -37,19 +37,24 @@ pub struct Entry {
 impl Baseline {
     /// The unsuppressed findings, as a baseline.
     pub fn from_findings(diagnostics: &[Diagnostic]) -> Self {
+        Self::from_entries(entries(diagnostics).collect())
+    }
+
+    /// Recorded findings (in report order), as a baseline.
+    pub fn from_entries(findings: Vec<Entry>) -> Self {
         Baseline {
             schema_version: SCHEMA_VERSION,
-            findings: diagnostics
+            findings,
+        }
+    }
+
+    /// Matches findings against the baseline, file by file as they come.
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher {
+            known: self
+                .findings
                 .iter()
-                .filter(|d| d.suppression.is_none())
-                .map(|d| Entry {
-                    fingerprint: d.fingerprint.clone(),
-                    code: d.rule.code.to_string(),
-                    name: d.rule.name.to_string(),
-                    file: d.file.display.clone(),
-                    scope: d.scope.clone(),
-                    message: d.message.clone(),
-                })
+                .map(|e| e.fingerprint.as_str())
                 .collect(),
         }
     }
@@ -100,11 +105,34 @@ impl Baseline {
 
     /// Marks findings recorded in the baseline as suppressed. Returns how many matched.
     pub fn apply(&self, diagnostics: &mut [Diagnostic]) -> usize {
-        let known: HashSet<&str> = self
-            .findings
-            .iter()
-            .map(|e| e.fingerprint.as_str())
-            .collect();
+        self.matcher().apply(diagnostics)
+    }
+}
+
+/// The unsuppressed findings of `diagnostics` as baseline entries.
+pub fn entries(diagnostics: &[Diagnostic]) -> impl Iterator<Item = Entry> + '_ {
+    diagnostics
+        .iter()
+        .filter(|d| d.suppression.is_none())
+        .map(|d| Entry {
+            fingerprint: d.fingerprint.clone(),
+            code: d.rule.code.to_string(),
+            name: d.rule.name.to_string(),
+            file: d.file.display.clone(),
+            scope: d.scope.clone(),
+            message: d.message.clone(),
+        })
+}
+
+/// A baseline's fingerprints, for [`Matcher::apply`].
+pub struct Matcher<'b> {
+    known: HashSet<&'b str>,
+}
+
+impl Matcher<'_> {
+    /// Marks findings recorded in the baseline as suppressed. Returns how many matched.
+    pub fn apply(&self, diagnostics: &mut [Diagnostic]) -> usize {
+        let known = &self.known;
         let mut n = 0;
         for d in diagnostics.iter_mut().filter(|d| d.suppression.is_none()) {
             if known.contains(d.fingerprint.as_str()) {

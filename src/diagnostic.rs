@@ -149,6 +149,10 @@ impl Diagnostic {
     }
 }
 
+/// Secret spans by file path (every finding's [`Diagnostic::secrets`] of a run that point into
+/// the file): a file's snippets are rendered with all of them masked, whichever finding shows it.
+pub type Secrets = std::collections::HashMap<std::path::PathBuf, Vec<Span>>;
+
 /// 64-bit FNV-1a, printed as 16 hex digits: a stable hash (the std hasher is not stable across
 /// releases).
 pub fn stable_hash(parts: &[&str]) -> String {

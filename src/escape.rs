@@ -153,32 +153,87 @@ fn off(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-/// A `serde_json` formatter that writes like [`serde_json::ser::PrettyFormatter`] and also
-/// escapes every unsafe character that JSON itself allows raw (DEL, C1, bidi controls, line
-/// separators) as `\uXXXX`. The value read back is the same; the bytes carry no control.
-struct SafeFormatter(serde_json::ser::PrettyFormatter<'static>);
+/// A `serde_json` formatter that writes like [`serde_json::ser::PrettyFormatter`] (two spaces
+/// per level, starting `base` levels in) and also escapes every unsafe character that JSON
+/// itself allows raw (DEL, C1, bidi controls, line separators) as `\uXXXX`. The value read back
+/// is the same; the bytes carry no control.
+struct SafeFormatter {
+    base: usize,
+    depth: usize,
+    has_value: bool,
+}
 
-macro_rules! delegate {
-    ($($name:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
-        $(fn $name<W: ?Sized + io::Write>(&mut self, writer: &mut W $(, $arg: $ty)*) -> io::Result<()> {
-            self.0.$name(writer $(, $arg)*)
-        })*
-    };
+impl SafeFormatter {
+    fn indent<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        for _ in 0..self.base + self.depth {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
 }
 
 impl serde_json::ser::Formatter for SafeFormatter {
-    delegate!(
-        begin_array(),
-        end_array(),
-        begin_array_value(first: bool),
-        end_array_value(),
-        begin_object(),
-        end_object(),
-        begin_object_key(first: bool),
-        end_object_key(),
-        begin_object_value(),
-        end_object_value(),
-    );
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            writer.write_all(b"\n")?;
+            self.indent(writer)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        writer.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(writer)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            writer.write_all(b"\n")?;
+            self.indent(writer)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        writer.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 
     fn write_string_fragment<W: ?Sized + io::Write>(
         &mut self,
@@ -208,7 +263,21 @@ pub fn to_writer_pretty<T: serde::Serialize + ?Sized>(
     w: &mut dyn io::Write,
     value: &T,
 ) -> io::Result<()> {
-    let formatter = SafeFormatter(serde_json::ser::PrettyFormatter::new());
+    to_writer_pretty_at(w, value, 0)
+}
+
+/// [`to_writer_pretty`] for a value nested `levels` deep in a document: its inner lines are
+/// indented as if the whole document were written at once.
+pub fn to_writer_pretty_at<T: serde::Serialize + ?Sized>(
+    w: &mut dyn io::Write,
+    value: &T,
+    levels: usize,
+) -> io::Result<()> {
+    let formatter = SafeFormatter {
+        base: levels,
+        depth: 0,
+        has_value: false,
+    };
     let mut ser = serde_json::Serializer::with_formatter(w, formatter);
     value.serialize(&mut ser).map_err(io::Error::other)
 }

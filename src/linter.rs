@@ -19,6 +19,7 @@ use post::{assign_fingerprints, assign_scopes, mask_secrets_in_messages, relocat
 
 pub mod batch;
 mod post;
+pub mod stream;
 
 use crate::selection::RuleSet;
 pub use crate::selection::Selection;

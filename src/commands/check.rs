@@ -5,19 +5,20 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::baseline::Baseline;
 use crate::cli::{CheckArgs, KindArg};
 use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
-use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Candidate, FileKind, Skipped, WalkError};
 use crate::error::{ExitStatus, UsageError};
 use crate::fsread::{self, Boundary, ReadError};
-use crate::linter::batch::{self, Batch, Linted};
+use crate::diagnostic::Secrets;
+use crate::linter::batch::{self, Batch};
+use crate::linter::stream::Group;
 use crate::linter::{self, FileResult, LintOptions, Selection};
-use crate::report::{self, ReportCtx};
-use crate::source::{SourceFile, display_path, io_message};
+use crate::report;
+use crate::source::{display_path, io_message};
 
 pub fn check(
     args: &CheckArgs,
@@ -27,15 +28,157 @@ pub fn check(
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, UsageError> {
     let plan = Plan::new(args)?;
-    let mut checked = lint(&plan, args, stdin)?;
-    if let Some(status) = apply_baseline(args, &mut checked, stderr)? {
-        return Ok(status);
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::read(path)?),
+        None => None,
+    };
+    let mut sink = Sink::new(args, &plan, baseline.as_ref());
+    // The report is written as the files are checked: `--output` is opened first.
+    let mut out = match (&args.write_baseline, &args.output) {
+        (Some(_), _) => Out::None,
+        (None, Some(path)) => Out::File(
+            io::BufWriter::new(std::fs::File::create(path).map_err(|e| cannot_write(path, &e))?),
+            path.clone(),
+        ),
+        (None, None) => Out::Stdout(io::BufWriter::new(stdout)),
+    };
+    let settings = report::Settings {
+        color: color && args.output.is_none(),
+        quiet: args.quiet,
+        width: terminal_width(),
+        statistics: args.statistics,
+    };
+    let written = lint(&plan, args, stdin, &mut out, settings, &mut sink)?;
+    let checked = match written {
+        Ok(checked) => checked,
+        Err(e) => return out.failed(&e),
+    };
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, sink.entries, &checked, stderr);
     }
-    let cx = report_ctx(args, color, &mut checked);
-    if let Some(status) = emit(args, &plan, &checked, &cx, stdout, stderr)? {
-        return Ok(status);
+    if args.show_files {
+        show_files(stderr, &sink.listed, &checked.skipped, &plan.excluded);
     }
-    Ok(exit_status(&plan, &checked.diagnostics, &cx))
+    for e in &checked.errors {
+        let _ = writeln!(stderr, "{}", report::path_error_line(e));
+    }
+    Ok(if !checked.errors.is_empty() {
+        ExitStatus::Error
+    } else if sink.failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Where the report goes.
+enum Out<'w> {
+    /// `--write-baseline`: no report.
+    None,
+    File(io::BufWriter<std::fs::File>, PathBuf),
+    Stdout(io::BufWriter<&'w mut dyn Write>),
+}
+
+impl Out<'_> {
+    fn writer(&mut self) -> Option<&mut dyn Write> {
+        match self {
+            Out::None => None,
+            Out::File(w, _) => Some(w),
+            Out::Stdout(w) => Some(w),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer().map_or(Ok(()), Write::flush)
+    }
+
+    /// The report could not be written: a reader that went away ends the check successfully.
+    fn failed(&self, e: &io::Error) -> Result<ExitStatus, UsageError> {
+        match self {
+            Out::File(_, path) => Err(cannot_write(path, e)),
+            _ if is_broken_pipe(e) => Ok(ExitStatus::Success),
+            _ => Err(UsageError::new(format!(
+                "cannot write output: {}",
+                io_message(e)
+            ))),
+        }
+    }
+}
+
+fn cannot_write(path: &Path, e: &io::Error) -> UsageError {
+    UsageError::new(format!("cannot write {}: {}", path.display(), io_message(e)))
+}
+
+/// What the check keeps of the findings as they pass to the report: the baseline's matches,
+/// what `--write-baseline` records, the files listed, whether one is at the `fail-on` level.
+struct Sink<'b> {
+    baseline: Option<crate::baseline::Matcher<'b>>,
+    threshold: Option<crate::meta::Severity>,
+    failed: bool,
+    /// `--write-baseline`: the unsuppressed findings, compactly.
+    entries: Option<Vec<crate::baseline::Entry>>,
+    /// `--show-files`: the files checked.
+    listed: Vec<String>,
+    show_files: bool,
+}
+
+impl<'b> Sink<'b> {
+    fn new(args: &CheckArgs, plan: &Plan, baseline: Option<&'b Baseline>) -> Self {
+        Sink {
+            baseline: baseline.map(Baseline::matcher),
+            threshold: plan.run_config.fail_on().threshold(),
+            failed: false,
+            entries: args.write_baseline.as_ref().map(|_| Vec::new()),
+            listed: Vec::new(),
+            show_files: args.show_files,
+        }
+    }
+
+    /// A file's findings on their way to the report.
+    fn take(&mut self, group: &mut Group) {
+        if let Some(b) = &self.baseline {
+            b.apply(&mut group.findings);
+        }
+        if let Some(entries) = &mut self.entries {
+            entries.extend(crate::baseline::entries(&group.findings));
+        }
+        if self.show_files && group.checked {
+            self.listed.push(group.display.clone());
+        }
+        self.failed |= self.threshold.is_some_and(|t| {
+            (group.findings.iter()).any(|d| d.suppression.is_none() && d.severity >= t)
+        });
+    }
+}
+
+/// `--write-baseline`: writes the findings to it; the check ends here.
+fn write_baseline(
+    path: &Path,
+    entries: Option<Vec<crate::baseline::Entry>>,
+    checked: &Checked,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
+    let baseline = Baseline::from_entries(entries.unwrap_or_default());
+    baseline.write(path)?;
+    let _ = writeln!(
+        stderr,
+        "wrote {} finding{} to baseline {}",
+        baseline.findings.len(),
+        if baseline.findings.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        path.display()
+    );
+    for e in &checked.errors {
+        let _ = writeln!(stderr, "{}", report::path_error_line(e));
+    }
+    Ok(if checked.errors.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    })
 }
 
 /// What to check and how: the files discovery found (Compose files apart, each with its
@@ -151,18 +294,23 @@ impl Plan {
     }
 }
 
-/// What the check found: the files checked, their findings (sorted), and what was skipped or
-/// could not be read.
+/// What the check found besides the findings (those went to the report as they came): what
+/// was skipped or could not be read.
 struct Checked {
-    results: Vec<FileResult>,
-    diagnostics: Vec<Diagnostic>,
     errors: Vec<WalkError>,
     skipped: Vec<Skipped>,
 }
 
-/// Lints the plan: Compose projects, then Dockerfiles (see [`batch::lint_batch`]), then
-/// standard input.
-fn lint(plan: &Plan, args: &CheckArgs, stdin: &mut dyn Read) -> Result<Checked, UsageError> {
+/// Lints the plan (see [`batch::lint_batch`]) and writes the report as the files come. The
+/// inner error: the report could not be written.
+fn lint(
+    plan: &Plan,
+    args: &CheckArgs,
+    stdin: &mut dyn Read,
+    out: &mut Out<'_>,
+    settings: report::Settings,
+    sink: &mut Sink<'_>,
+) -> Result<io::Result<Checked>, UsageError> {
     // `-f a.yml -f b.yml`: one project from these files, in order.
     let set = (!args.file.is_empty()).then(|| -> Result<_, WalkError> {
         let refs = batch::read_compose_set(&args.file)?;
@@ -184,25 +332,8 @@ fn lint(plan: &Plan, args: &CheckArgs, stdin: &mut dyn Read) -> Result<Checked, 
         }
         Err(e) => Err(e.clone()),
     });
-    let Linted {
-        mut results,
-        skipped,
-        errors,
-    } = batch::lint_batch(Batch {
-        compose: (plan.compose_files.iter())
-            .map(|(c, config)| (c, plan.options(args, config, &c.root)))
-            .collect(),
-        compose_set,
-        others: (plan.other_files.iter())
-            .map(|(c, config)| (c, plan.options(args, config, &c.root)))
-            .collect(),
-        kind_arg: plan.kind_arg,
-    });
-    let mut all_errors = plan.errors.clone();
-    all_errors.extend(errors);
-    let mut all_skipped = plan.skipped.clone();
-    all_skipped.extend(skipped);
-    all_skipped.sort();
+    let mut errors = plan.errors.clone();
+    let mut held = Vec::new();
     if plan.read_stdin {
         let stdin_dir = args
             .stdin_filename
@@ -216,174 +347,64 @@ fn lint(plan: &Plan, args: &CheckArgs, stdin: &mut dyn Read) -> Result<Checked, 
             plan.kind_arg,
             &plan.options(args, &config, Path::new(".")),
         ) {
-            Ok(r) => results.push(r),
-            Err(e) => all_errors.push(e),
+            Ok(r) => held.push(r),
+            Err(e) => errors.push(e),
         }
     }
-    results.sort_by(|a, b| a.file.display.cmp(&b.file.display));
-    all_errors.sort_by(|a, b| a.path().cmp(b.path()));
-    let mut diagnostics: Vec<Diagnostic> =
-        Vec::with_capacity(results.iter().map(|r| r.diagnostics.len()).sum());
-    for r in &mut results {
-        diagnostics.append(&mut r.diagnostics);
-    }
-    linter::sort(&mut diagnostics);
-    Ok(Checked {
-        results,
-        diagnostics,
-        errors: all_errors,
-        skipped: all_skipped,
-    })
-}
-
-/// `--baseline`: marks the findings it holds. `--write-baseline`: writes the findings to it;
-/// then the check ends here (the returned status).
-fn apply_baseline(
-    args: &CheckArgs,
-    checked: &mut Checked,
-    stderr: &mut dyn Write,
-) -> Result<Option<ExitStatus>, UsageError> {
-    if let Some(path) = &args.baseline {
-        Baseline::read(path)?.apply(&mut checked.diagnostics);
-    }
-    let Some(path) = &args.write_baseline else {
-        return Ok(None);
-    };
-    let baseline = Baseline::from_findings(&checked.diagnostics);
-    baseline.write(path)?;
-    let _ = writeln!(
-        stderr,
-        "wrote {} finding{} to baseline {}",
-        baseline.findings.len(),
-        if baseline.findings.len() == 1 {
-            ""
-        } else {
-            "s"
+    let mut writer = match out.writer() {
+        Some(w) => match report::Writer::begin(args.format, settings, w) {
+            Ok(writer) => Some(writer),
+            Err(e) => return Ok(Err(e)),
         },
-        path.display()
+        None => None,
+    };
+    let mut emit = |mut group: Group, secrets: &Secrets| -> io::Result<()> {
+        sink.take(&mut group);
+        match (&mut writer, out.writer()) {
+            (Some(writer), Some(w)) => writer.file(
+                w,
+                &report::FileGroup {
+                    display: &group.display,
+                    checked: group.checked,
+                    findings: &group.findings,
+                    secrets,
+                },
+            ),
+            _ => Ok(()),
+        }
+    };
+    let linted = batch::lint_batch(
+        Batch {
+            compose: (plan.compose_files.iter())
+                .map(|(c, config)| (c, plan.options(args, config, &c.root)))
+                .collect(),
+            compose_set,
+            others: (plan.other_files.iter())
+                .map(|(c, config)| (c, plan.options(args, config, &c.root)))
+                .collect(),
+            kind_arg: plan.kind_arg,
+            held,
+        },
+        &mut emit,
     );
-    for e in &checked.errors {
-        let _ = writeln!(stderr, "{}", report::path_error_line(e));
+    let linted = match linted {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e)),
+    };
+    errors.extend(linted.errors);
+    errors.sort_by(|a, b| a.path().cmp(b.path()));
+    let mut skipped = plan.skipped.clone();
+    skipped.extend(linted.skipped);
+    skipped.sort();
+    if let (Some(writer), Some(w)) = (writer, out.writer())
+        && let Err(e) = writer.end(w, &errors, &skipped)
+    {
+        return Ok(Err(e));
     }
-    Ok(Some(if checked.errors.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Error
-    }))
-}
-
-/// What the report needs besides the findings: every file read (the checked files and the
-/// files their projects pulled in), the path errors and skipped files, display settings.
-///
-/// The results are consumed: a file no finding points into is listed by its name only, so its
-/// text is freed here (most files' texts; the findings keep the rest alive).
-fn report_ctx(args: &CheckArgs, color: bool, checked: &mut Checked) -> ReportCtx {
-    let mut seen = HashSet::new();
-    let results = std::mem::take(&mut checked.results);
-    let pointed: HashSet<*const SourceFile> = (checked.diagnostics.iter())
-        .flat_map(|d| {
-            std::iter::once(&d.file)
-                .chain(d.labels.iter().map(|l| &l.file))
-                .chain(d.secrets.iter().map(|(f, _)| f))
-        })
-        .map(Arc::as_ptr)
-        .collect();
-    let files: Vec<_> = results
-        .into_iter()
-        .flat_map(|r| std::iter::once(r.file).chain(r.extra_files))
-        .filter(|f| seen.insert(crate::source::normalize(&f.path)))
-        .map(|f| {
-            if pointed.contains(&Arc::as_ptr(&f)) {
-                f
-            } else {
-                f.name_only()
-            }
-        })
-        .collect();
-    ReportCtx {
-        files,
-        errors: std::mem::take(&mut checked.errors),
-        skipped: std::mem::take(&mut checked.skipped),
-        color: color && args.output.is_none(),
-        quiet: args.quiet,
-        width: terminal_width(),
-        statistics: args.statistics,
+    if let Err(e) = out.flush() {
+        return Ok(Err(e));
     }
-}
-
-/// `--show-files`, path errors (to stderr, like ripgrep; the report still counts them), and
-/// the report to `--output` or stdout. A reader that went away ends the check successfully
-/// (the returned status).
-fn emit(
-    args: &CheckArgs,
-    plan: &Plan,
-    checked: &Checked,
-    cx: &ReportCtx,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<Option<ExitStatus>, UsageError> {
-    if args.show_files {
-        show_files(stderr, cx, &plan.excluded);
-    }
-    for e in &cx.errors {
-        let _ = writeln!(stderr, "{}", report::path_error_line(e));
-    }
-    let diagnostics = &checked.diagnostics;
-    let mut emitter = report::emitter(args.format);
-    match &args.output {
-        Some(path) => {
-            let cannot_write = |e: io::Error| {
-                UsageError::new(format!(
-                    "cannot write {}: {}",
-                    path.display(),
-                    io_message(&e)
-                ))
-            };
-            let file = std::fs::File::create(path).map_err(cannot_write)?;
-            let mut w = io::BufWriter::new(file);
-            emitter
-                .emit(&mut w, diagnostics, cx)
-                .and_then(|()| w.flush())
-                .map_err(cannot_write)?;
-        }
-        None => {
-            let mut w = io::BufWriter::new(stdout);
-            let written = emitter
-                .emit(&mut w, diagnostics, cx)
-                .and_then(|()| w.flush());
-            match written {
-                Ok(()) => {}
-                Err(e) if is_broken_pipe(&e) => return Ok(Some(ExitStatus::Success)),
-                Err(e) => {
-                    return Err(UsageError::new(format!(
-                        "cannot write output: {}",
-                        io_message(&e)
-                    )));
-                }
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// Error when a path could not be read; failure when an unsuppressed finding is at or above
-/// the `--fail-on` threshold; else success.
-fn exit_status(plan: &Plan, diagnostics: &[Diagnostic], cx: &ReportCtx) -> ExitStatus {
-    if !cx.errors.is_empty() {
-        return ExitStatus::Error;
-    }
-    let run_config = &plan.run_config;
-    let threshold = run_config.fail_on().threshold();
-    let failed = threshold.is_some_and(|t| {
-        diagnostics
-            .iter()
-            .any(|d| d.suppression.is_none() && d.severity >= t)
-    });
-    if failed {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    }
+    Ok(Ok(Checked { errors, skipped }))
 }
 
 /// Command-line rule settings; unknown names are usage errors with a suggestion.
@@ -526,12 +547,12 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 /// `--show-files`: every file checked, skipped or excluded, to stderr (stdout stays the report).
-fn show_files(w: &mut dyn Write, cx: &ReportCtx, excluded: &[PathBuf]) {
+fn show_files(w: &mut dyn Write, listed: &[String], skipped: &[Skipped], excluded: &[PathBuf]) {
     let mut lines: Vec<(String, String)> = Vec::new();
-    for f in &cx.files {
-        lines.push((f.display.clone(), format!("checked  {}", f.display)));
+    for f in listed {
+        lines.push((f.clone(), format!("checked  {f}")));
     }
-    for s in &cx.skipped {
+    for s in skipped {
         let p = display_path(&s.path);
         lines.push((p.clone(), format!("skipped  {p}: {}", s.reason)));
     }

@@ -2,15 +2,19 @@
 //! Dockerfile), then the Dockerfiles with the services that build them.
 
 use std::collections::{HashMap, HashSet};
+use std::io;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::diagnostic::Secrets;
 use crate::discover::{self, Candidate, Skipped, WalkError};
 use crate::fsread::ReadError;
 use crate::linter::{self, FileKind, FileResult, LintOptions};
 use crate::rules::BuiltBy;
-use crate::source::{FileRef, SourceFile};
+use crate::linter::stream::{self, Group, Merger};
+use crate::source::{FileRef, SourceFile, display_path};
 use crate::workspace;
 
 /// What to check, each file with its options.
@@ -24,61 +28,116 @@ pub struct Batch<'a> {
     pub others: Vec<(&'a Candidate, LintOptions<'a>)>,
     /// `--kind`.
     pub kind_arg: Option<FileKind>,
+    /// Checked before the batch (standard input): reported in order with the rest.
+    pub held: Vec<FileResult>,
 }
 
-/// What a batch found.
+/// What a batch found besides the findings it handed over.
 #[derive(Debug, Default)]
 pub struct Linted {
-    pub results: Vec<FileResult>,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<WalkError>,
 }
 
 impl Linted {
-    fn add(&mut self, outcome: Result<Checked, WalkError>) {
+    fn add(&mut self, outcome: Result<Checked, WalkError>, results: &mut Vec<FileResult>) {
         match outcome {
-            Ok(Checked::File(r)) => self.results.push(r),
+            Ok(Checked::File(r)) => results.push(r),
             Ok(Checked::Skipped(s)) => self.skipped.push(s),
             Err(e) => self.errors.push(e),
         }
     }
 }
 
-/// Checks a batch in two phases, in parallel within each: Compose projects, then Dockerfiles
-/// joined to the services that build them.
-pub fn lint_batch(batch: Batch<'_>) -> Linted {
+/// Checks a batch and hands each file's findings to `emit` in display-path order, as soon as
+/// no check still running can add to them ([`stream`]): Compose projects first (in parallel;
+/// they tell which services build which Dockerfile), then the Dockerfiles they build, then
+/// every other Dockerfile, streamed in order through a bounded window. What is held until the
+/// end: the Compose projects' and their Dockerfiles' findings, and each file's name.
+///
+/// An error of `emit` (the report cannot be written) stops the check.
+pub fn lint_batch(
+    batch: Batch<'_>,
+    emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
+) -> io::Result<Linted> {
     let mut linted = Linted::default();
+    let mut held = batch.held;
     // Phase 1: Compose projects (they tell which services build which Dockerfile).
     let outcomes: Vec<Result<Checked, WalkError>> = batch
         .compose
         .par_iter()
         .map(|(c, opts)| released(check_candidate(c, batch.kind_arg, opts)))
         .collect();
-    outcomes.into_iter().for_each(|o| linted.add(o));
+    let mut projects = Vec::new();
+    outcomes
+        .into_iter()
+        .for_each(|o| linted.add(o, &mut projects));
     if let Some(set) = batch.compose_set {
-        linted.add(released(
-            set.and_then(|opts| lint_compose_set(&opts))
-                .map(Checked::File),
-        ));
+        let outcome = set
+            .and_then(|opts| lint_compose_set(&opts))
+            .map(Checked::File);
+        linted.add(released(outcome), &mut projects);
     }
-    drop_covered_projects(&mut linted.results);
-    let built_by = built_by(&linted.results);
+    drop_covered_projects(&mut projects);
+    let built_by = built_by(&projects);
+    held.append(&mut projects);
 
-    // Phase 2: Dockerfiles (and explicitly named files of unknown kind).
-    let outcomes: Vec<Result<Checked, WalkError>> = batch
-        .others
-        .into_par_iter()
+    // Phase 2: Dockerfiles (and explicitly named files of unknown kind); those a service builds
+    // are checked with it, the others stream.
+    let (joined, alone): (Vec<_>, Vec<_>) = (batch.others.into_iter())
         .map(|(c, mut opts)| {
             opts.built_by = built_by
                 .get(&crate::source::normalize(&c.path))
                 .cloned()
                 .unwrap_or_default();
-            released(check_candidate(c, batch.kind_arg, &opts))
+            (c, opts)
         })
+        .partition(|(_, opts)| !opts.built_by.is_empty());
+    let outcomes: Vec<Result<Checked, WalkError>> = joined
+        .par_iter()
+        .map(|(c, opts)| released(check_candidate(c, batch.kind_arg, opts)))
         .collect();
-    outcomes.into_iter().for_each(|o| linted.add(o));
+    outcomes.into_iter().for_each(|o| linted.add(o, &mut held));
+
+    let mut merger = Merger::default();
+    held.sort_by(|a, b| a.file.display.cmp(&b.file.display));
+    held.into_iter().for_each(|r| merger.add(r));
+    let mut alone: Vec<(String, &Candidate, LintOptions<'_>)> = (alone.into_iter())
+        .map(|(c, opts)| (display_path(&c.path), c, opts))
+        .collect();
+    alone.sort_by(|a, b| {
+        (stream::lower_bound(&a.0), &a.0).cmp(&(stream::lower_bound(&b.0), &b.0))
+    });
+    merger.flush(alone.first().map(|a| stream::lower_bound(&a.0)), emit)?;
+    let mut failed = None;
+    let threads = rayon::current_num_threads();
+    let mut next = 1;
+    stream::ordered(
+        &alone,
+        threads,
+        threads * 16,
+        |(_, c, opts)| released(check_candidate(c, batch.kind_arg, opts)),
+        |outcome| {
+            let mut results = Vec::new();
+            linted.add(outcome, &mut results);
+            results.into_iter().for_each(|r| merger.add(r));
+            let below = alone.get(next).map(|a| stream::lower_bound(&a.0));
+            next += 1;
+            match merger.flush(below, emit) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        },
+    );
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    merger.flush(None, emit)?;
     linted.skipped.sort();
-    linted
+    Ok(linted)
 }
 
 /// A checked file's outcome with [`release_texts`] applied (in the worker, as soon as it is

@@ -3,38 +3,33 @@
 
 use std::io::{self, Write};
 
-use super::{Emitter, ReportCtx, start_end, summary_line};
+use super::{Emitter, start_end};
 use crate::diagnostic::Diagnostic;
 use crate::escape::line;
 
 pub struct Concise;
 
 impl Emitter for Concise {
-    fn emit(
-        &mut self,
-        w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        cx: &ReportCtx,
-    ) -> io::Result<()> {
+    fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
         // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(diagnostics);
-        let all = diagnostics;
-        let diagnostics = &merged[..];
-        for d in super::reported(diagnostics) {
+        let merged = super::merge_locations(group.findings);
+        for d in super::reported(&merged) {
             writeln!(w, "{}", concise_line(d))?;
         }
-        if cx.statistics {
-            w.write_all(super::statistics_table(all).as_bytes())?;
+        Ok(())
+    }
+
+    fn end(&mut self, w: &mut dyn Write, totals: &super::Totals<'_>) -> io::Result<()> {
+        if totals.settings.statistics {
+            w.write_all(super::statistics_table(totals.statistics).as_bytes())?;
         }
-        if !cx.quiet {
-            writeln!(w, "{}", summary_line(all, cx))?;
+        if !totals.settings.quiet {
+            writeln!(w, "{}", super::totals_summary(totals))?;
         }
         Ok(())
     }
 }
 
-/// `path:line:col: severity CODE message` for one finding, escaped (also the fallback of the
-/// full report and the body of a JUnit failure).
 pub fn concise_line(d: &Diagnostic) -> String {
     let (start, _) = start_end(d);
     format!(

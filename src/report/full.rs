@@ -13,7 +13,7 @@ use miette::{
     SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{Emitter, ReportCtx, summary_line};
+use super::Emitter;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::escape::{View, line};
 use std::collections::HashMap;
@@ -25,29 +25,36 @@ use crate::source::{FileRef, SourceFile, Span};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FullOptions;
 
-pub struct Full;
+#[derive(Default)]
+pub struct Full {
+    handler: Option<GraphicalReportHandler>,
+}
 
 impl Emitter for Full {
-    fn emit(
-        &mut self,
-        w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        cx: &ReportCtx,
-    ) -> io::Result<()> {
-        let theme = if cx.color {
+    fn begin(&mut self, _w: &mut dyn Write, settings: &super::Settings) -> io::Result<()> {
+        let theme = if settings.color {
             GraphicalTheme::unicode()
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme)
-            .with_width(cx.width.max(40))
-            .with_links(false)
-            .with_urls(false)
-            .with_context_lines(1);
-        let masked = masked_files(diagnostics);
+        self.handler = Some(
+            GraphicalReportHandler::new_themed(theme)
+                .with_width(settings.width.max(40))
+                .with_links(false)
+                .with_urls(false)
+                .with_context_lines(1),
+        );
+        Ok(())
+    }
+
+    fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
+        let Some(handler) = &self.handler else {
+            return Ok(());
+        };
+        let masked = masked_files(group);
         let mut views = Views::new();
         let mut out = String::new();
-        let merged = super::merge_locations(diagnostics);
+        let merged = super::merge_locations(group.findings);
         for block in blocks(super::reported(&merged).collect()) {
             out.clear();
             let report = match block.as_slice() {
@@ -63,11 +70,15 @@ impl Emitter for Full {
             w.write_all(out.as_bytes())?;
             writeln!(w)?;
         }
-        if cx.statistics {
-            w.write_all(super::statistics_table(diagnostics).as_bytes())?;
+        Ok(())
+    }
+
+    fn end(&mut self, w: &mut dyn Write, totals: &super::Totals<'_>) -> io::Result<()> {
+        if totals.settings.statistics {
+            w.write_all(super::statistics_table(totals.statistics).as_bytes())?;
         }
-        if !cx.quiet {
-            writeln!(w, "{}", summary_line(diagnostics, cx))?;
+        if !totals.settings.quiet {
+            writeln!(w, "{}", super::totals_summary(totals))?;
         }
         Ok(())
     }
@@ -208,37 +219,37 @@ struct Related {
 
 /// Copies of the files that hold secret values, with those values replaced by `*`, keyed by
 /// path: snippets are rendered from them, so no secret reaches a terminal or a CI log.
-fn masked_files(diagnostics: &[Diagnostic]) -> HashMap<std::path::PathBuf, FileRef> {
-    let mut spans: HashMap<std::path::PathBuf, (FileRef, Vec<Span>)> = HashMap::new();
-    for d in diagnostics {
-        for (file, span) in &d.secrets {
-            spans
-                .entry(file.path.clone())
-                .or_insert_with(|| (file.clone(), Vec::new()))
-                .1
-                .push(*span);
-        }
+fn masked_files(group: &super::FileGroup<'_>) -> HashMap<std::path::PathBuf, FileRef> {
+    let mut masked = HashMap::new();
+    if group.secrets.is_empty() {
+        return masked;
     }
-    spans
-        .into_iter()
-        .map(|(path, (file, spans))| {
-            let mut bytes = file.text.clone().into_bytes();
-            for span in spans {
-                let text = file.slice(span);
-                let start = span.start as usize;
-                // Same byte length, so every other span still points at the same place.
-                for (i, _) in text.char_indices() {
-                    let len = text[i..].chars().next().map_or(1, char::len_utf8);
-                    for b in bytes.iter_mut().skip(start + i).take(len) {
-                        *b = b'*';
-                    }
+    let shown = (group.findings.iter())
+        .flat_map(|d| std::iter::once(&d.file).chain(d.labels.iter().map(|l| &l.file)));
+    for file in shown {
+        if masked.contains_key(&file.path) {
+            continue;
+        }
+        let Some(spans) = group.secrets.get(&file.path) else {
+            continue;
+        };
+        let mut bytes = file.text.clone().into_bytes();
+        for &span in spans {
+            let text = file.slice(span);
+            let start = span.start as usize;
+            // Same byte length, so every other span still points at the same place.
+            for (i, _) in text.char_indices() {
+                let len = text[i..].chars().next().map_or(1, char::len_utf8);
+                for b in bytes.iter_mut().skip(start + i).take(len) {
+                    *b = b'*';
                 }
             }
-            let text = String::from_utf8(bytes).unwrap_or_default();
-            let masked = SourceFile::new(file.path.clone(), file.display.clone(), text).into_ref();
-            (path, masked)
-        })
-        .collect()
+        }
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        let copy = SourceFile::new(file.path.clone(), file.display.clone(), text).into_ref();
+        masked.insert(file.path.clone(), copy);
+    }
+    masked
 }
 
 impl Report {

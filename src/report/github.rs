@@ -9,21 +9,20 @@
 
 use std::io::{self, Write};
 
-use super::{Emitter, ReportCtx};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::Emitter;
+use crate::diagnostic::Severity;
 use crate::escape::line;
 
 pub struct Github;
 
 impl Emitter for Github {
-    fn emit(
-        &mut self,
-        w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        _cx: &ReportCtx,
-    ) -> io::Result<()> {
+    fn end(&mut self, _w: &mut dyn Write, _totals: &super::Totals<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
         // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(diagnostics);
+        let merged = super::merge_locations(group.findings);
         let diagnostics = &merged[..];
         for d in diagnostics.iter().filter(|d| d.suppression.is_none()) {
             let command = match d.severity {

@@ -12,11 +12,14 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Emitter, ReportCtx};
+use super::Emitter;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::LineCol;
 
-pub struct Gitlab;
+#[derive(Default)]
+pub struct Gitlab {
+    issues: Option<super::jsonstream::Array>,
+}
 
 #[derive(Serialize)]
 struct Issue<'a> {
@@ -62,20 +65,6 @@ pub fn start_end_inclusive(d: &Diagnostic) -> (LineCol, LineCol) {
     (start, end)
 }
 
-/// The reported findings, each turned into an [`Issue`] as it is written.
-struct Issues<'a>(&'a [std::borrow::Cow<'a, Diagnostic>]);
-
-impl Serialize for Issues<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(super::reported(self.0).count()))?;
-        for d in super::reported(self.0) {
-            seq.serialize_element(&issue(d))?;
-        }
-        seq.end()
-    }
-}
-
 fn issue(d: &Diagnostic) -> Issue<'_> {
     let (start, end) = start_end_inclusive(d);
     Issue {
@@ -96,16 +85,27 @@ fn issue(d: &Diagnostic) -> Issue<'_> {
 }
 
 impl Emitter for Gitlab {
-    fn emit(
-        &mut self,
-        w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        _cx: &ReportCtx,
-    ) -> io::Result<()> {
+    fn begin(&mut self, w: &mut dyn Write, _settings: &super::Settings) -> io::Result<()> {
+        self.issues = Some(super::jsonstream::Array::begin(w, "", 0)?);
+        Ok(())
+    }
+
+    fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
+        let Some(array) = &mut self.issues else {
+            return Ok(());
+        };
         // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(diagnostics);
-        let issues = Issues(&merged);
-        crate::escape::to_writer_pretty(&mut *w, &issues)?;
+        let merged = super::merge_locations(group.findings);
+        for d in super::reported(&merged) {
+            array.element(w, &issue(d))?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, w: &mut dyn Write, _totals: &super::Totals<'_>) -> io::Result<()> {
+        if let Some(array) = self.issues.take() {
+            array.end(w, "")?;
+        }
         writeln!(w)
     }
 }

@@ -1,26 +1,29 @@
 //! The versioned JSON report (schema documented in the README, "JSON output").
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Counts, Emitter, ReportCtx};
+use super::{Counts, Emitter, Totals};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileRef, Span};
 
 /// Bumped on any incompatible change to the JSON document.
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub struct Json;
+#[derive(Default)]
+pub struct Json {
+    findings: Option<super::jsonstream::Array>,
+}
 
 #[derive(Serialize)]
 struct Report<'a> {
     schema_version: u32,
     tool: Tool,
+    /// Written finding by finding as the files are checked (the totals follow them).
+    findings: &'static str,
     files_checked: usize,
     summary: Summary,
-    findings: Findings<'a>,
     errors: Vec<PathError>,
     /// Files that look like Docker configs by name but were not checked.
     skipped: Vec<SkippedOut<'a>>,
@@ -96,21 +99,6 @@ struct PathError {
     message: String,
 }
 
-/// The reported findings, each turned into a [`Finding`] as it is written (the report keeps no
-/// second copy of them).
-struct Findings<'a>(&'a [Cow<'a, Diagnostic>]);
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(super::reported(self.0).count()))?;
-        for d in super::reported(self.0) {
-            seq.serialize_element(&finding(d))?;
-        }
-        seq.end()
-    }
-}
-
 fn finding(d: &Diagnostic) -> Finding<'_> {
     let (start, end) = positions(&d.file, d.span);
     Finding {
@@ -160,55 +148,66 @@ fn positions(file: &FileRef, span: Span) -> (Position, Position) {
 }
 
 impl Emitter for Json {
-    fn emit(
-        &mut self,
-        w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        cx: &ReportCtx,
-    ) -> io::Result<()> {
-        let counts = Counts::of(diagnostics);
+    fn begin(&mut self, w: &mut dyn Write, _settings: &super::Settings) -> io::Result<()> {
+        let split = super::jsonstream::split(&report(None))?;
+        self.findings = Some(super::jsonstream::Array::begin(w, &split.before, split.indent)?);
+        Ok(())
+    }
+
+    fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
+        let Some(array) = &mut self.findings else {
+            return Ok(());
+        };
         // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(diagnostics);
-        let statistics = super::statistics(diagnostics)
-            .into_iter()
-            .map(|(count, m)| Statistic {
+        let merged = super::merge_locations(group.findings);
+        for d in super::reported(&merged) {
+            array.element(w, &finding(d))?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, w: &mut dyn Write, totals: &Totals<'_>) -> io::Result<()> {
+        let split = super::jsonstream::split(&report(Some(totals)))?;
+        if let Some(array) = self.findings.take() {
+            array.end(w, &split.after)?;
+        }
+        writeln!(w)
+    }
+}
+
+/// The document around the findings (the totals empty before the end).
+fn report<'a>(totals: Option<&Totals<'a>>) -> Report<'a> {
+    let counts = totals.map(|t| t.counts).unwrap_or_default();
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "sandlint",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: super::jsonstream::MARKER,
+        files_checked: totals.map_or(0, |t| t.files_checked),
+        summary: Summary {
+            counts,
+            total: counts.total(),
+        },
+        errors: (totals.map_or(&[][..], |t| t.errors).iter())
+            .map(|e| PathError {
+                path: crate::source::display_path(e.path()),
+                message: e.to_string(),
+            })
+            .collect(),
+        skipped: (totals.map_or(&[][..], |t| t.skipped).iter())
+            .map(|s| SkippedOut {
+                path: crate::source::display_path(&s.path),
+                reason: &s.reason,
+            })
+            .collect(),
+        statistics: (totals.map_or(&[][..], |t| t.statistics).iter())
+            .map(|&(count, m)| Statistic {
                 code: m.code,
                 name: m.name,
                 count,
             })
-            .collect();
-        let findings = Findings(&merged);
-        let report = Report {
-            schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: "sandlint",
-                version: env!("CARGO_PKG_VERSION"),
-            },
-            files_checked: cx.files.len(),
-            summary: Summary {
-                counts,
-                total: counts.total(),
-            },
-            findings,
-            errors: cx
-                .errors
-                .iter()
-                .map(|e| PathError {
-                    path: crate::source::display_path(e.path()),
-                    message: e.to_string(),
-                })
-                .collect(),
-            skipped: cx
-                .skipped
-                .iter()
-                .map(|s| SkippedOut {
-                    path: crate::source::display_path(&s.path),
-                    reason: &s.reason,
-                })
-                .collect(),
-            statistics,
-        };
-        crate::escape::to_writer_pretty(&mut *w, &report)?;
-        writeln!(w)
+            .collect(),
     }
 }

@@ -6,14 +6,16 @@ mod full;
 mod github;
 mod gitlab;
 mod json;
+mod jsonstream;
 mod junit;
 mod sarif;
 
 use std::borrow::{Borrow, Cow};
 use std::io::{self, Write};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Secrets, Severity};
 use crate::discover::{Skipped, WalkError};
+use crate::meta::RuleMeta;
 use crate::source::{FileRef, LineCol};
 
 pub use full::FullOptions;
@@ -37,6 +39,17 @@ pub struct ReportCtx {
     pub statistics: bool,
 }
 
+impl ReportCtx {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            color: self.color,
+            quiet: self.quiet,
+            width: self.width,
+            statistics: self.statistics,
+        }
+    }
+}
+
 /// Counts of findings by severity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -50,18 +63,22 @@ pub struct Counts {
 impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Self {
         let mut c = Counts::default();
+        c.add(diagnostics);
+        c
+    }
+
+    pub fn add(&mut self, diagnostics: &[Diagnostic]) {
         for d in diagnostics {
             if d.suppression.is_some() {
-                c.suppressed += 1;
+                self.suppressed += 1;
                 continue;
             }
             match d.severity {
-                Severity::Error => c.error += 1,
-                Severity::Warning => c.warning += 1,
-                Severity::Info => c.info += 1,
+                Severity::Error => self.error += 1,
+                Severity::Warning => self.warning += 1,
+                Severity::Info => self.info += 1,
             }
         }
-        c
     }
 
     /// Reported (unsuppressed) findings.
@@ -70,14 +87,124 @@ impl Counts {
     }
 }
 
-/// Writes a report.
+/// Writes a report as the findings come, file by file in display-path order: [`begin`] before
+/// the first file, [`file`] for each file checked or holding findings, [`end`] with the totals.
+/// No format needs the whole list of findings: a report over 100,000 files holds one file's
+/// findings at a time (JUnit, whose header carries totals, spills its body to a temporary file).
+///
+/// [`begin`]: Emitter::begin
+/// [`file`]: Emitter::file
+/// [`end`]: Emitter::end
 pub trait Emitter {
-    fn emit(
-        &mut self,
+    fn begin(&mut self, _w: &mut dyn Write, _settings: &Settings) -> io::Result<()> {
+        Ok(())
+    }
+    fn file(&mut self, w: &mut dyn Write, group: &FileGroup<'_>) -> io::Result<()>;
+    fn end(&mut self, w: &mut dyn Write, totals: &Totals<'_>) -> io::Result<()>;
+}
+
+/// Display settings, known before the first finding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub color: bool,
+    pub quiet: bool,
+    pub width: usize,
+    pub statistics: bool,
+}
+
+/// One file's part of a report: a file checked (`checked`) or holding findings, with all its
+/// findings (suppressed ones included), sorted and without duplicates.
+#[derive(Debug, Clone, Copy)]
+pub struct FileGroup<'a> {
+    pub display: &'a str,
+    pub checked: bool,
+    pub findings: &'a [Diagnostic],
+    /// The secret spans of the files these findings show (their own and their labels' files).
+    pub secrets: &'a Secrets,
+}
+
+/// What the report says at the end: counts over every file, path errors, skipped files.
+#[derive(Debug, Clone, Copy)]
+pub struct Totals<'a> {
+    pub files_checked: usize,
+    pub counts: Counts,
+    /// Reported findings per rule, most frequent first (then by code).
+    pub statistics: &'a [(usize, &'static RuleMeta)],
+    pub errors: &'a [WalkError],
+    pub skipped: &'a [Skipped],
+    pub settings: Settings,
+}
+
+/// Counts findings per severity and per rule as the files pass.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub files_checked: usize,
+    pub counts: Counts,
+    by_code: std::collections::BTreeMap<&'static str, (usize, &'static RuleMeta)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, group: &FileGroup<'_>) {
+        self.files_checked += usize::from(group.checked);
+        self.counts.add(group.findings);
+        for d in reported(group.findings) {
+            self.by_code.entry(d.rule.code).or_insert((0, d.rule)).0 += 1;
+        }
+    }
+
+    /// `(count, rule)`, most frequent first (then by code), as `--statistics` prints them.
+    pub fn statistics(&self) -> Vec<(usize, &'static RuleMeta)> {
+        let mut rows: Vec<_> = self.by_code.values().copied().collect();
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.code.cmp(b.1.code)));
+        rows
+    }
+}
+
+/// A report in progress: the format's emitter, and the totals counted as files pass.
+pub struct Writer {
+    emitter: Box<dyn Emitter>,
+    settings: Settings,
+    tally: Tally,
+}
+
+impl Writer {
+    pub fn begin(
+        format: OutputFormat,
+        settings: Settings,
         w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        cx: &ReportCtx,
-    ) -> io::Result<()>;
+    ) -> io::Result<Writer> {
+        let mut emitter = emitter(format);
+        emitter.begin(w, &settings)?;
+        Ok(Writer {
+            emitter,
+            settings,
+            tally: Tally::default(),
+        })
+    }
+
+    pub fn file(&mut self, w: &mut dyn Write, group: &FileGroup<'_>) -> io::Result<()> {
+        self.tally.add(group);
+        self.emitter.file(w, group)
+    }
+
+    pub fn end(
+        mut self,
+        w: &mut dyn Write,
+        errors: &[WalkError],
+        skipped: &[Skipped],
+    ) -> io::Result<Tally> {
+        let statistics = self.tally.statistics();
+        let totals = Totals {
+            files_checked: self.tally.files_checked,
+            counts: self.tally.counts,
+            statistics: &statistics,
+            errors,
+            skipped,
+            settings: self.settings,
+        };
+        self.emitter.end(w, &totals)?;
+        Ok(self.tally)
+    }
 }
 
 /// The report formats (`--format`).
@@ -101,24 +228,66 @@ pub enum OutputFormat {
     Checkstyle,
 }
 
-/// Renders a whole report to a string (tests, doc examples).
+/// Renders a whole report to a string (tests, doc examples, `run`): the findings grouped by
+/// file as [`Writer`] expects them; every file of `cx.files` gets its group.
 pub fn render(format: OutputFormat, diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
     let mut out = Vec::new();
     // Writing to a Vec cannot fail.
-    let _ = emitter(format).emit(&mut out, diagnostics, cx);
+    let _ = write_all(format, diagnostics, cx, &mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+fn write_all(
+    format: OutputFormat,
+    diagnostics: &[Diagnostic],
+    cx: &ReportCtx,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+    sorted.sort_by(|a, b| a.file.display.cmp(&b.file.display));
+    let mut groups: std::collections::BTreeMap<&str, (bool, Vec<Diagnostic>)> =
+        std::collections::BTreeMap::new();
+    for f in &cx.files {
+        groups.entry(f.display.as_str()).or_default().0 = true;
+    }
+    for d in sorted {
+        groups.entry(d.file.display.as_str()).or_default().1.push(d.clone());
+    }
+    let secrets = secrets_of(diagnostics);
+    let mut writer = Writer::begin(format, cx.settings(), w)?;
+    for (display, (checked, findings)) in &groups {
+        let group = FileGroup {
+            display,
+            checked: *checked,
+            findings,
+            secrets: &secrets,
+        };
+        writer.file(w, &group)?;
+    }
+    writer.end(w, &cx.errors, &cx.skipped).map(drop)
+}
+
+/// The secret spans of `diagnostics`, by file path.
+pub fn secrets_of(diagnostics: &[Diagnostic]) -> Secrets {
+    let mut secrets = Secrets::new();
+    for d in diagnostics {
+        for (file, span) in &d.secrets {
+            secrets.entry(file.path.clone()).or_default().push(*span);
+        }
+    }
+    secrets
 }
 
 /// The emitter for a format.
 pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
     match format {
-        OutputFormat::Full => Box::new(full::Full),
+        OutputFormat::Full => Box::<full::Full>::default(),
         OutputFormat::Concise => Box::new(concise::Concise),
-        OutputFormat::Json => Box::new(json::Json),
-        OutputFormat::Sarif => Box::new(sarif::Sarif),
+        OutputFormat::Json => Box::<json::Json>::default(),
+        OutputFormat::Sarif => Box::<sarif::Sarif>::default(),
         OutputFormat::Github => Box::new(github::Github),
-        OutputFormat::Gitlab => Box::new(gitlab::Gitlab),
-        OutputFormat::Junit => Box::new(junit::Junit),
+        OutputFormat::Gitlab => Box::<gitlab::Gitlab>::default(),
+        OutputFormat::Junit => Box::<junit::Junit>::default(),
         OutputFormat::Checkstyle => Box::new(checkstyle::Checkstyle),
     }
 }
@@ -176,21 +345,20 @@ pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Cow<'_, Diagnostic>> {
 
 /// Reported findings per rule, most frequent first (then by code): `(count, rule)`, counting
 /// one per (rule, service) as the summary does.
-pub fn statistics(diagnostics: &[Diagnostic]) -> Vec<(usize, &'static crate::docs::RuleMeta)> {
-    let mut by_code: std::collections::BTreeMap<&str, (usize, &'static crate::docs::RuleMeta)> =
-        std::collections::BTreeMap::new();
-    for d in reported(diagnostics) {
-        by_code.entry(d.rule.code).or_insert((0, d.rule)).0 += 1;
-    }
-    let mut rows: Vec<_> = by_code.into_values().collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.code.cmp(b.1.code)));
-    rows
+pub fn statistics(diagnostics: &[Diagnostic]) -> Vec<(usize, &'static RuleMeta)> {
+    let mut tally = Tally::default();
+    tally.add(&FileGroup {
+        display: "",
+        checked: false,
+        findings: diagnostics,
+        secrets: &Secrets::new(),
+    });
+    tally.statistics()
 }
 
 /// The `--statistics` table, as ruff prints it: count, code, name (and how fixable is left
 /// out: sandlint fixes nothing).
-pub fn statistics_table(diagnostics: &[Diagnostic]) -> String {
-    let rows = statistics(diagnostics);
+pub fn statistics_table(rows: &[(usize, &'static RuleMeta)]) -> String {
     let width = rows
         .iter()
         .map(|(n, _)| n.to_string().len())
@@ -215,23 +383,6 @@ pub fn reported<D: Borrow<Diagnostic>>(diagnostics: &[D]) -> impl Iterator<Item 
         .filter(|d: &&Diagnostic| d.suppression.is_none())
 }
 
-/// Reported findings grouped by file (display path, sorted), every checked file included even
-/// without findings; a finding in a file not listed in `cx.files` still gets its group.
-pub fn by_file<'d, D: Borrow<Diagnostic>>(
-    diagnostics: &'d [D],
-    cx: &'d ReportCtx,
-) -> std::collections::BTreeMap<&'d str, Vec<&'d Diagnostic>> {
-    let mut by_file: std::collections::BTreeMap<&str, Vec<&Diagnostic>> =
-        std::collections::BTreeMap::new();
-    for f in &cx.files {
-        by_file.entry(f.display.as_str()).or_default();
-    }
-    for d in reported(diagnostics) {
-        by_file.entry(d.file.display.as_str()).or_default().push(d);
-    }
-    by_file
-}
-
 /// `error: PATH: MESSAGE`, the stderr line for a path that could not be read (escaped: paths and
 /// messages may carry attacker-chosen bytes).
 pub fn path_error_line(e: &WalkError) -> String {
@@ -249,8 +400,15 @@ pub fn start_end(d: &Diagnostic) -> (LineCol, LineCol) {
 
 /// `Checked 3 files: 2 errors, 1 warning, 0 info` (+ `; 1 path could not be read`).
 pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
-    let c = Counts::of(diagnostics);
-    let files = cx.files.len();
+    totals_line(cx.files.len(), Counts::of(diagnostics), &cx.errors, &cx.skipped)
+}
+
+/// The summary line of [`Totals`].
+pub fn totals_summary(t: &Totals<'_>) -> String {
+    totals_line(t.files_checked, t.counts, t.errors, t.skipped)
+}
+
+fn totals_line(files: usize, c: Counts, errors: &[WalkError], skipped: &[Skipped]) -> String {
     let mut s = format!(
         "Checked {files} file{}: {} error{}, {} warning{}, {} info",
         plural(files),
@@ -263,15 +421,12 @@ pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
     if c.suppressed > 0 {
         s.push_str(&format!(" ({} suppressed)", c.suppressed));
     }
-    if !cx.errors.is_empty() {
-        let n = cx.errors.len();
+    if !errors.is_empty() {
+        let n = errors.len();
         s.push_str(&format!("; {n} path{} could not be read", plural(n)));
     }
-    if !cx.skipped.is_empty() {
-        s.push_str(&format!(
-            "; {} skipped (see --show-files)",
-            cx.skipped.len()
-        ));
+    if !skipped.is_empty() {
+        s.push_str(&format!("; {} skipped (see --show-files)", skipped.len()));
     }
     s
 }

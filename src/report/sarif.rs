@@ -6,13 +6,12 @@
 //! points, as declared by `columnKind`. Suppressed findings are reported with `suppressions`, so
 //! that viewers show them as dismissed; every other format leaves them out.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
-use super::{Emitter, ReportCtx};
+use super::Emitter;
+use crate::discover::WalkError;
 use crate::diagnostic::{Diagnostic, Severity, SuppressionKind};
 use crate::docs::{RULES, RuleMeta};
 use crate::source::{FileRef, Span, display_path};
@@ -27,85 +26,61 @@ pub const FINGERPRINT_KEY: &str = "sandlintFingerprint/v1";
 /// The base URI id that relative artifact URIs are resolved against.
 pub const SRCROOT: &str = "%SRCROOT%";
 
-pub struct Sarif;
+#[derive(Default)]
+pub struct Sarif {
+    results: Option<super::jsonstream::Array>,
+}
 
 impl Emitter for Sarif {
-    fn emit(
-        &mut self,
-        w: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        cx: &ReportCtx,
-    ) -> io::Result<()> {
-        // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(diagnostics);
-        // The results are written one by one as the document is (each built only when it is
-        // written), not gathered into one tree first: the rest of the log is small.
-        let log = log(cx);
-        let results = Results(&merged);
-        let node = Node {
-            value: &log,
-            results: &results,
+    fn begin(&mut self, w: &mut dyn Write, _settings: &super::Settings) -> io::Result<()> {
+        let split = super::jsonstream::split(&log(&[]))?;
+        self.results = Some(super::jsonstream::Array::begin(w, &split.before, split.indent)?);
+        Ok(())
+    }
+
+    fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
+        let Some(array) = &mut self.results else {
+            return Ok(());
         };
-        crate::escape::to_writer_pretty(&mut *w, &node)?;
+        // One result per location: findings through one YAML anchor are merged.
+        for d in &super::merge_locations(group.findings) {
+            array.element(w, &result(d))?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, w: &mut dyn Write, totals: &super::Totals<'_>) -> io::Result<()> {
+        let split = super::jsonstream::split(&log(totals.errors))?;
+        if let Some(array) = self.results.take() {
+            array.end(w, &split.after)?;
+        }
         writeln!(w)
     }
 }
 
-/// Stands for `runs[0].results` in the log skeleton ([`Node`] writes the results there); no
-/// other string of the log holds a NUL.
-const RESULTS_MARKER: &str = "\u{0}sandlint:results";
-
-/// The results, each turned into its JSON value as it is written.
-struct Results<'a>(&'a [Cow<'a, Diagnostic>]);
-
-impl Serialize for Results<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for d in self.0 {
-            seq.serialize_element(&result(d))?;
-        }
-        seq.end()
-    }
+/// The log (one run); `runs[0].results` is streamed, so what is known only at the end (the
+/// invocation) comes after it.
+#[derive(serde::Serialize)]
+struct Log {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run; 1],
 }
 
-/// A value of the log skeleton written as `serde_json` writes a [`Value`] (maps in key order),
-/// with the results spliced in at [`RESULTS_MARKER`].
-struct Node<'a> {
-    value: &'a Value,
-    results: &'a Results<'a>,
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    tool: Value,
+    original_uri_base_ids: Value,
+    column_kind: &'static str,
+    results: &'static str,
+    invocations: Value,
 }
 
-impl Serialize for Node<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let node = |value| Node {
-            value,
-            results: self.results,
-        };
-        match self.value {
-            Value::Object(map) => {
-                let mut m = s.serialize_map(Some(map.len()))?;
-                for (k, v) in map {
-                    m.serialize_entry(k, &node(v))?;
-                }
-                m.end()
-            }
-            Value::Array(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for v in items {
-                    seq.serialize_element(&node(v))?;
-                }
-                seq.end()
-            }
-            Value::String(m) if m == RESULTS_MARKER => self.results.serialize(s),
-            v => v.serialize(s),
-        }
-    }
-}
-
-fn log(cx: &ReportCtx) -> Value {
+fn log(errors: &[WalkError]) -> Log {
     let rules: Vec<Value> = RULES.iter().map(rule).collect();
-    let notifications: Vec<Value> = cx
-        .errors
+    let notifications: Vec<Value> = errors
         .iter()
         .map(|e| {
             json!({
@@ -114,11 +89,11 @@ fn log(cx: &ReportCtx) -> Value {
             })
         })
         .collect();
-    json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
+    Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({
                 "driver": {
                     "name": "sandlint",
                     "version": env!("CARGO_PKG_VERSION"),
@@ -126,20 +101,20 @@ fn log(cx: &ReportCtx) -> Value {
                     "informationUri": crate::meta::REPOSITORY_URL,
                     "rules": rules,
                 }
-            },
-            "invocations": [{
-                "executionSuccessful": cx.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "originalUriBaseIds": {
+            }),
+            original_uri_base_ids: json!({
                 SRCROOT: {
                     "description": { "text": "The directory sandlint was run from." }
                 }
-            },
-            "columnKind": "unicodeCodePoints",
-            "results": RESULTS_MARKER,
+            }),
+            column_kind: "unicodeCodePoints",
+            results: super::jsonstream::MARKER,
+            invocations: json!([{
+                "executionSuccessful": errors.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }]),
         }],
-    })
+    }
 }
 
 /// SARIF `level` of a severity.

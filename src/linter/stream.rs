@@ -1,0 +1,302 @@
+//! Results leave the engine file by file, in display-path order, as soon as no check still
+//! running can add to them: the report is written while the tree is checked, and memory holds
+//! the findings of the files in flight, not of the tree.
+//!
+//! [`Merger`] gathers each check's findings under the file they point into (a Compose project
+//! reports into its override, `include` and `.env` files and the Dockerfiles it builds) and
+//! hands over every file below a *watermark*: a path no check still to finish can report into.
+//! [`ordered`] runs checks in parallel and returns their results in order, holding a bounded
+//! number of results that wait for an earlier one.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::diagnostic::{Diagnostic, Secrets};
+use crate::linter::FileResult;
+use crate::source::normalize;
+
+/// One file's findings (all of them, suppressed ones included), sorted and without duplicates,
+/// and whether the file was checked (else it only holds findings of a check of another file).
+#[derive(Debug)]
+pub struct Group {
+    pub display: String,
+    pub checked: bool,
+    pub findings: Vec<Diagnostic>,
+}
+
+/// The findings waiting for their file's turn.
+#[derive(Debug, Default)]
+pub struct Merger {
+    pending: BTreeMap<String, Bucket>,
+    /// Secret spans of every check finished (by file path): a file's snippets are masked with
+    /// all of them, whichever finding shows the file.
+    secrets: Secrets,
+    /// Files listed as checked (normalized): a file read by several checks is listed once.
+    listed: HashSet<PathBuf>,
+    /// Every file below this was handed over (`None`: nothing yet).
+    flushed: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Bucket {
+    checked: bool,
+    /// Findings by the check they came from (its file's display path): of two equal findings
+    /// from two checks, the one of the check that sorts first is kept.
+    parts: Vec<(Arc<str>, Vec<Diagnostic>)>,
+}
+
+impl Merger {
+    /// Takes a finished check's results.
+    pub fn add(&mut self, r: FileResult) {
+        let unit: Arc<str> = Arc::from(r.file.display.as_str());
+        for f in std::iter::once(&r.file).chain(&r.extra_files) {
+            if self.listed.insert(normalize(&f.path)) {
+                self.bucket(&f.display).checked = true;
+            }
+        }
+        for d in r.diagnostics {
+            for (file, span) in &d.secrets {
+                self.secrets.entry(file.path.clone()).or_default().push(*span);
+            }
+            let bucket = self.bucket(&d.file.display);
+            match bucket.parts.last_mut() {
+                Some((u, v)) if Arc::ptr_eq(u, &unit) => v.push(d),
+                _ => bucket.parts.push((unit.clone(), vec![d])),
+            }
+        }
+    }
+
+    fn bucket(&mut self, display: &str) -> &mut Bucket {
+        // A check reports only into files at or above its watermark (see [`lower_bound`]); one
+        // that did not would be handed over out of order, never lost.
+        debug_assert!(
+            self.flushed.as_deref().is_none_or(|f| display >= f),
+            "a finding in {display} arrived after files up to {:?} were handed over",
+            self.flushed
+        );
+        self.pending.entry(display.to_string()).or_default()
+    }
+
+    /// Hands over, in order, every file whose display path is below `below` (`None`: all).
+    pub fn flush(
+        &mut self,
+        below: Option<&str>,
+        emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
+    ) -> io::Result<()> {
+        while let Some(entry) = self.pending.first_entry() {
+            if below.is_some_and(|b| entry.key().as_str() >= b) {
+                break;
+            }
+            let (display, bucket) = entry.remove_entry();
+            let mut parts = bucket.parts;
+            parts.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut findings: Vec<Diagnostic> = parts.into_iter().flat_map(|(_, v)| v).collect();
+            super::sort(&mut findings);
+            let group = Group {
+                display,
+                checked: bucket.checked,
+                findings,
+            };
+            emit(group, &self.secrets)?;
+        }
+        if let Some(b) = below
+            && self.flushed.as_deref().is_none_or(|f| f < b)
+        {
+            self.flushed = Some(b.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The lowest display path a check of the file at `display` can report into, when no Compose
+/// service builds it: its directory (its `.dockerignore`, `<name>.dockerignore` and the file
+/// itself are all in it).
+pub fn lower_bound(display: &str) -> &str {
+    display.rfind('/').map_or("", |i| &display[..=i])
+}
+
+/// Runs `f` over `items` on `threads` threads and hands each output to `consume` in item order.
+/// At most `ahead` items past the one `consume` waits for are started, so at most that many
+/// outputs are held. `consume` returning `Break` stops the run (items not started are not run).
+pub fn ordered<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    ahead: usize,
+    f: impl Fn(&T) -> R + Sync,
+    mut consume: impl FnMut(R) -> ControlFlow<()>,
+) {
+    let ahead = ahead.max(1);
+    let next = AtomicUsize::new(0);
+    let state = Mutex::new(Window {
+        consumed: 0,
+        stop: false,
+    });
+    let room = Condvar::new();
+    let stop = |state: &Mutex<Window>| {
+        if let Ok(mut s) = state.lock() {
+            s.stop = true;
+        }
+        room.notify_all();
+    };
+    let panicked = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, R)>();
+        let mut workers = Vec::new();
+        for _ in 0..threads.max(1) {
+            let tx = tx.clone();
+            let (next, state, room, f) = (&next, &state, &room, &f);
+            workers.push(scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items.len() || !wait_for_room(state, room, i, ahead) {
+                        break;
+                    }
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&items[i])))
+                    {
+                        Ok(r) => {
+                            if tx.send((i, r)).is_err() {
+                                break;
+                            }
+                        }
+                        Err(panic) => {
+                            // No one waits for an item that will never come.
+                            stop(state);
+                            std::panic::resume_unwind(panic);
+                        }
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut waiting: BTreeMap<usize, R> = BTreeMap::new();
+        let mut expected = 0;
+        'recv: for (i, r) in rx.iter() {
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&expected) {
+                expected += 1;
+                let flow = consume(r);
+                if let Ok(mut s) = state.lock() {
+                    s.consumed = expected;
+                }
+                room.notify_all();
+                if flow.is_break() {
+                    stop(&state);
+                    break 'recv;
+                }
+            }
+        }
+        drop(rx);
+        // Every worker joined here (a panic left to the scope would lose its message); the
+        // first check that panicked is re-raised with its own.
+        let panics: Vec<_> = workers.into_iter().filter_map(|w| w.join().err()).collect();
+        panics.into_iter().next()
+    });
+    if let Some(panic) = panicked {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+struct Window {
+    consumed: usize,
+    stop: bool,
+}
+
+/// Waits until item `i` is within `ahead` of the next one to consume; false when stopped.
+fn wait_for_room(state: &Mutex<Window>, room: &Condvar, i: usize, ahead: usize) -> bool {
+    let Ok(mut s) = state.lock() else {
+        return false;
+    };
+    while !s.stop && i >= s.consumed + ahead {
+        s = match room.wait(s) {
+            Ok(s) => s,
+            Err(_) => return false,
+        };
+    }
+    !s.stop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_keeps_order_and_bounds_the_window() {
+        let items: Vec<usize> = (0..500).collect();
+        let in_flight = AtomicUsize::new(0);
+        let max = AtomicUsize::new(0);
+        let mut out = Vec::new();
+        ordered(
+            &items,
+            4,
+            8,
+            |&i| {
+                let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(n, Ordering::SeqCst);
+                // later items finish first now and then
+                if i % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                i
+            },
+            |i| {
+                out.push(i);
+                ControlFlow::Continue(())
+            },
+        );
+        assert_eq!(out, items);
+        assert!(max.load(Ordering::SeqCst) <= 4);
+    }
+
+    #[test]
+    fn ordered_stops_when_told() {
+        let items: Vec<usize> = (0..10_000).collect();
+        let ran = AtomicUsize::new(0);
+        let mut seen = 0;
+        ordered(
+            &items,
+            2,
+            4,
+            |&i| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                i
+            },
+            |_| {
+                seen += 1;
+                if seen == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        assert_eq!(seen, 3);
+        assert!(ran.load(Ordering::SeqCst) <= 3 + 4 + 2, "{}", ran.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    #[should_panic(expected = "boom")]
+    fn a_panicking_check_does_not_hang_the_run() {
+        let items: Vec<usize> = (0..100).collect();
+        ordered(
+            &items,
+            2,
+            2,
+            |&i| {
+                assert!(i != 5, "boom");
+                i
+            },
+            |_| ControlFlow::Continue(()),
+        );
+    }
+
+    #[test]
+    fn lower_bounds() {
+        assert_eq!(lower_bound("a/b/Dockerfile"), "a/b/");
+        assert_eq!(lower_bound("Dockerfile"), "");
+        assert_eq!(lower_bound("/abs/Dockerfile"), "/abs/");
+    }
+}
