@@ -154,14 +154,136 @@ impl Diagnostic {
 pub type Secrets = std::collections::HashMap<std::path::PathBuf, Vec<Span>>;
 
 /// 64-bit FNV-1a, printed as 16 hex digits: a stable hash (the std hasher is not stable across
-/// releases).
+/// releases). Each part is followed by a 0 byte.
 pub fn stable_hash(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = StableHasher::new();
     for part in parts {
-        for b in part.bytes().chain(std::iter::once(0u8)) {
+        h.part(part);
+    }
+    h.hex()
+}
+
+/// [`stable_hash`] fed piece by piece: a part may be written in several pieces ([`write`]) and
+/// is ended by [`end_part`], so nothing has to be joined into a string first.
+///
+/// [`write`]: StableHasher::write
+/// [`end_part`]: StableHasher::end_part
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StableHasher {
+    pub const fn new() -> Self {
+        StableHasher(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Adds bytes to the current part.
+    pub fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for &b in bytes {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
+        self.0 = h;
     }
-    format!("{h:016x}")
+
+    /// Ends the current part.
+    pub fn end_part(&mut self) {
+        self.write(&[0]);
+    }
+
+    /// Adds a whole part.
+    pub fn part(&mut self, part: &str) {
+        self.write(part.as_bytes());
+        self.end_part();
+    }
+
+    /// Adds a whole part: `n` in decimal (what `n.to_string()` would hash).
+    pub fn part_decimal(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.write(&digits[at..]);
+        self.end_part();
+    }
+
+    /// Adds a whole part: `other`'s hash as its 16 hex digits (what [`hex`] would hash).
+    ///
+    /// [`hex`]: StableHasher::hex
+    pub fn part_hex(&mut self, other: StableHasher) {
+        self.write(&other.hex_digits());
+        self.end_part();
+    }
+
+    /// The hash so far.
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+
+    fn hex_digits(self) -> [u8; 16] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, d) in out.iter_mut().enumerate() {
+            *d = HEX[((self.0 >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        out
+    }
+
+    /// The hash as 16 lowercase hex digits (`format!("{:016x}")`).
+    pub fn hex(self) -> String {
+        self.hex_digits().iter().map(|&b| char::from(b)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash as first written (a joined string per part, `format!`): fingerprints in
+    /// baselines depend on these exact digits.
+    fn joined_hash(parts: &[&str]) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in parts {
+            for b in part.bytes().chain(std::iter::once(0u8)) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        format!("{h:016x}")
+    }
+
+    #[test]
+    fn streamed_hash_is_the_joined_hash() {
+        let parts = ["SLD001", "app/Dockerfile", "", "USER root"];
+        let key = stable_hash(&parts);
+        assert_eq!(key, joined_hash(&parts));
+        let mut k = StableHasher::new();
+        k.part("SLD001");
+        k.part("app/Dockerfile");
+        k.part("");
+        k.write(b"USER");
+        k.write(b" ");
+        k.write(b"root");
+        k.end_part();
+        assert_eq!(k.hex(), key);
+        for n in [0u64, 7, 10, 12345, u64::MAX] {
+            let mut f = StableHasher::new();
+            f.part_hex(k);
+            f.part_decimal(n);
+            assert_eq!(f.hex(), joined_hash(&[&key, &n.to_string()]));
+        }
+        assert_eq!(StableHasher(0xab).hex(), "00000000000000ab");
+    }
 }

@@ -150,24 +150,35 @@ pub(super) fn assign_scopes(scopes: &[(Span, String)], diagnostics: &mut [Diagno
 /// source text under the span, and the occurrence number among findings that share all of those.
 /// Messages and line numbers are not part of it.
 pub(super) fn assign_fingerprints(diagnostics: &mut [Diagnostic]) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    use crate::diagnostic::StableHasher;
+    // Keyed by the key's hash: equal hashes are equal key strings (its 16 hex digits).
+    let mut seen: HashMap<u64, u64> = HashMap::new();
     for d in diagnostics.iter_mut() {
-        let mut snippet = d
-            .file
-            .slice(d.span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if snippet.is_empty() {
+        // The same bytes as `stable_hash(&[code, display, scope, snippet])` with the snippet's
+        // words joined by one space (or, when there are none, its line trimmed): no string built.
+        let mut key = StableHasher::new();
+        key.part(d.rule.code);
+        key.part(&d.file.display);
+        key.part(d.scope.as_deref().unwrap_or_default());
+        let mut words = d.file.slice(d.span).split_whitespace();
+        if let Some(first) = words.next() {
+            key.write(first.as_bytes());
+            for w in words {
+                key.write(b" ");
+                key.write(w.as_bytes());
+            }
+        } else {
             let line = d.file.line_col(d.span.start).line;
             let start = d.file.line_start(line).unwrap_or(0);
             let end = d.file.line_start(line + 1).unwrap_or(d.file.len());
-            snippet = d.file.slice(Span::new(start, end)).trim().to_string();
+            key.write(d.file.slice(Span::new(start, end)).trim().as_bytes());
         }
-        let scope = d.scope.clone().unwrap_or_default();
-        let key = crate::diagnostic::stable_hash(&[d.rule.code, &d.file.display, &scope, &snippet]);
-        let n = seen.entry(key.clone()).or_insert(0);
-        d.fingerprint = crate::diagnostic::stable_hash(&[&key, &n.to_string()]);
+        key.end_part();
+        let n = seen.entry(key.finish()).or_insert(0);
+        let mut fingerprint = StableHasher::new();
+        fingerprint.part_hex(key);
+        fingerprint.part_decimal(*n);
+        d.fingerprint = fingerprint.hex();
         *n += 1;
     }
 }
