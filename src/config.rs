@@ -209,23 +209,38 @@ impl Config {
     /// taken to apply and not to apply, each independently: the answer may be `true` for a rule
     /// that no actual service enables, never `false` for one that some scope does.)
     pub fn may_enable(&self, rule: &RuleMeta, path: &Path) -> bool {
+        self.can_enable(rule, Some(path))
+    }
+
+    /// Whether `rule` is enabled in some file for some scope: [`Config::may_enable`] with every
+    /// override that names paths taken to apply and not to apply (the answer before any file
+    /// of a check is known).
+    pub fn may_enable_somewhere(&self, rule: &RuleMeta) -> bool {
+        self.can_enable(rule, None)
+    }
+
+    /// [`Config::may_enable`] in `path`, or anywhere (`None`).
+    fn can_enable(&self, rule: &RuleMeta, path: Option<&Path>) -> bool {
         let severity = self.preset.severity(rule);
         let (enabled, _) = self.rules.apply(rule, true, severity);
         if self.overrides.is_empty() {
             return enabled;
         }
-        let rel = self.relative(path);
+        let rel = path.map(|p| self.relative(p));
         // which of on/off the rule can be in, over all scopes
         let (mut can_on, mut can_off) = (enabled, !enabled);
         for o in &self.overrides {
-            if !o.paths.as_ref().is_none_or(|g| g.is_match(&rel)) {
-                continue;
-            }
+            let sure = match (&o.paths, &rel) {
+                (None, _) => true,
+                (Some(g), Some(rel)) if g.is_match(rel) => true,
+                (Some(_), Some(_)) => continue,
+                (Some(_), None) => false,
+            };
             let (from_on, _) = o.rules.apply(rule, true, severity);
             let (from_off, _) = o.rules.apply(rule, false, severity);
             let on = (can_on && from_on) || (can_off && from_off);
             let off = (can_on && !from_on) || (can_off && !from_off);
-            if o.services.is_empty() {
+            if sure && o.services.is_empty() {
                 (can_on, can_off) = (on, off);
             } else {
                 (can_on, can_off) = (can_on || on, can_off || off);

@@ -96,6 +96,9 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
     let directives;
     let set;
     match kind {
+        FileKind::Dockerfile if !reads_dockerfile(&file, opts) => {
+            return unread(file, kind, Vec::new());
+        }
         FileKind::Dockerfile => {
             let df = dockerfile::parse(&file.text);
             let facts = workspace::dockerfile_facts(&file, &opts.built_by, opts.config, || {
@@ -122,6 +125,15 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             let boundary = opts.boundary_for(&file);
             let (inputs, refused) =
                 workspace::compose_inputs(&file, opts.compose_set.as_deref(), &boundary);
+            // Asked of this file's config: the Dockerfiles the project builds are taken to be
+            // checked under the same selection (see notes/kinds.md: a batch-level flag would
+            // also cover a Dockerfile under another config file that reads the join).
+            let reads = crate::selection::reads_before(&opts.selection, opts.config, None);
+            if !reads.compose && !reads.built_by {
+                // Counted as checked with every file of the project, as a loaded one is.
+                let files = workspace::compose_files(&file, &inputs, &boundary);
+                return unread(file, kind, files.into_iter().skip(1).collect());
+            }
             return lint_compose_project(file, &inputs, opts, &boundary, refused);
         }
     }
@@ -138,6 +150,29 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
         kind,
         diagnostics,
         extra_files: Vec::new(),
+        built: Vec::new(),
+    }
+}
+
+/// Whether a rule that may run on the Dockerfile `file` reads Dockerfiles (else it is not
+/// parsed, nor its `.dockerignore` read). Asked of the files a Dockerfile check reads: the file
+/// and the `.dockerignore`s that may apply to it.
+fn reads_dockerfile(file: &FileRef, opts: &LintOptions<'_>) -> bool {
+    let name = file.path.file_name().unwrap_or_default().to_string_lossy();
+    let own_ignore = file.dir().join(format!("{name}.dockerignore"));
+    let context_ignore = file.dir().join(".dockerignore");
+    let files = [file.path.as_path(), &own_ignore, &context_ignore];
+    crate::selection::reads_before(&opts.selection, opts.config, Some(&files)).dockerfile
+}
+
+/// The result of a check that no rule that may run on it reads: the file (and `extra_files`,
+/// the other files of its Compose project) counted as checked, nothing found.
+fn unread(file: FileRef, kind: FileKind, extra_files: Vec<FileRef>) -> FileResult {
+    FileResult {
+        file,
+        kind,
+        diagnostics: Vec::new(),
+        extra_files,
         built: Vec::new(),
     }
 }
@@ -449,4 +484,88 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
             .then_with(|| a.message.cmp(&b.message))
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parses() -> (usize, usize) {
+        (
+            dockerfile::PARSES.with(std::cell::Cell::get),
+            compose::yaml::PARSES.with(std::cell::Cell::get),
+        )
+    }
+
+    /// Lints `text` with only `rule` selected; the findings' codes and how many Dockerfile and
+    /// YAML parses it took.
+    fn lint(
+        kind: FileKind,
+        name: &str,
+        text: &str,
+        rule: &str,
+    ) -> (Vec<&'static str>, (usize, usize)) {
+        let before = parses();
+        let found = lint_text(kind, name, text, &Selection::only(rule));
+        let after = parses();
+        let codes = found.iter().map(|d| d.rule.code).collect();
+        (codes, (after.0 - before.0, after.1 - before.1))
+    }
+
+    #[test]
+    fn a_kind_no_selected_rule_reads_is_not_parsed() {
+        let broken_yaml = "services:\n  app: [\n    image: x\n";
+        let (codes, (_, yaml)) = lint(FileKind::Compose, "compose.yaml", broken_yaml, "SLE002");
+        assert_eq!((codes, yaml), (vec!["SLE002"], 1));
+        let (codes, (_, yaml)) = lint(FileKind::Compose, "compose.yaml", broken_yaml, "SLD001");
+        assert_eq!((codes, yaml), (vec![], 0));
+
+        let broken_dockerfile = "FROM alpine\nRUNN true\n";
+        let (codes, (df, _)) = lint(
+            FileKind::Dockerfile,
+            "Dockerfile",
+            broken_dockerfile,
+            "SLE001",
+        );
+        assert_eq!((codes, df), (vec!["SLE001"], 1));
+        for rule in ["SLC001", "SLE002", "SLE005"] {
+            let (codes, (df, _)) =
+                lint(FileKind::Dockerfile, "Dockerfile", broken_dockerfile, rule);
+            assert_eq!((codes, df), (vec![], 0), "{rule}");
+        }
+        // the join needs the Compose project: it is loaded for a Dockerfile rule that reads it
+        let (_, (_, yaml)) = lint(FileKind::Compose, "compose.yaml", broken_yaml, "SLD021");
+        assert_eq!(yaml, 1);
+        // rules that report on both kinds read both
+        let (_, (_, yaml)) = lint(FileKind::Compose, "compose.yaml", broken_yaml, "SLE004");
+        assert_eq!(yaml, 1);
+    }
+
+    #[test]
+    fn an_unread_project_still_counts_the_files_it_pulls_in() {
+        let opts = LintOptions::new(Selection::only("SLD001"));
+        let file = |text: &str| SourceFile::virtual_file("compose.yaml", text).into_ref();
+        let before = parses().1;
+        let r = lint_file_with(
+            file("services:\n  app:\n    image: x\n"),
+            FileKind::Compose,
+            &opts,
+        );
+        assert_eq!(
+            (
+                r.diagnostics.len(),
+                r.extra_files.len(),
+                parses().1 - before
+            ),
+            (0, 0, 0)
+        );
+        // a text that may `include` another file is loaded to know the files (not checked)
+        let before = parses().1;
+        let r = lint_file_with(
+            file("include: [other.yaml]\nservices: {}\n"),
+            FileKind::Compose,
+            &opts,
+        );
+        assert_eq!((r.diagnostics.len(), parses().1 - before), (0, 1));
+    }
 }

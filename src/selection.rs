@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::meta::{RuleMeta, Severity};
-use crate::rules::{self, Rule};
+use crate::rules::{self, Reads, Rule};
 
 /// The caller's restriction of the rules (tests, doc examples), applied on top of the config.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +47,21 @@ impl Selection {
         let code = rule.code;
         self.only.as_ref().is_none_or(|o| o.contains(&code)) && !self.ignore.contains(&code)
     }
+}
+
+/// What the rules that may run on a check read, answered from `selection` and `config` before
+/// any file of the check is read: the union of [`Rule::reads`] over the rules `selection` allows
+/// that `config` may enable in one of `files` (`None`: the files are not known yet, then in any
+/// file). Conservative: a rule [`RuleSet::new`] would run on the check is always counted.
+pub fn reads_before(selection: &Selection, config: &Config, files: Option<&[&Path]>) -> Reads {
+    rules::ALL
+        .iter()
+        .filter(|r| selection.is_enabled(**r))
+        .filter(|r| match files {
+            Some(files) => files.iter().any(|f| config.may_enable(r.meta(), f)),
+            None => config.may_enable_somewhere(r.meta()),
+        })
+        .fold(Reads::default(), |all, r| all.union(r.reads()))
 }
 
 /// The rules that run on one check (one Dockerfile, or one Compose project), resolved before
@@ -167,6 +182,54 @@ mod tests {
         let default = Config::default();
         let every = RuleSet::new(&all, &default, [Path::new("/repo/Dockerfile")]);
         assert_eq!(every.rules().count(), rules::ALL.len());
+    }
+
+    #[test]
+    fn what_the_rules_read_is_known_before_reading() {
+        let all = Selection::all();
+        let df = [Path::new("/repo/Dockerfile")];
+        let reads = |c: &Config, files: Option<&[&Path]>| reads_before(&all, c, files);
+        let every = Reads {
+            dockerfile: true,
+            compose: true,
+            built_by: true,
+        };
+        assert_eq!(reads(&Config::default(), None), every);
+        let root = config("select = [\"root-user\"]\n");
+        let dockerfile_only = Reads {
+            dockerfile: true,
+            ..Reads::default()
+        };
+        assert_eq!(reads(&root, None), dockerfile_only);
+        assert_eq!(reads(&root, Some(&df[..])), dockerfile_only);
+        let join = config("select = [\"missing-healthcheck\"]\n");
+        assert!(reads(&join, None).built_by);
+        assert!(!reads(&join, None).compose);
+        let compose = config("select = [\"privileged-container\"]\nignore = [\"SLD001\"]\n");
+        assert!(!reads(&compose, None).dockerfile);
+        // an override that may apply to some file counts, one for other paths does not
+        let c = config(
+            r#"
+select = ["privileged-container"]
+[[overrides]]
+paths = ["legacy/**"]
+extend-select = ["root-user"]
+"#,
+        );
+        assert!(reads(&c, None).dockerfile);
+        assert!(!reads(&c, Some(&df[..])).dockerfile);
+        let legacy = [Path::new("/repo/legacy/Dockerfile")];
+        assert!(reads(&c, Some(&legacy[..])).dockerfile);
+        // meta rules read the kinds they report on
+        let unused = config("select = [\"unused-suppression\"]\n");
+        assert_eq!(
+            reads(&unused, None),
+            Reads {
+                dockerfile: true,
+                compose: true,
+                built_by: false
+            }
+        );
     }
 
     #[test]

@@ -109,22 +109,7 @@ pub fn compose_project(
     mut refused: Vec<Refused>,
 ) -> (compose::project::Project, Facts) {
     let on_disk = crate::fsread::is_file(&file.path);
-    let (vars, env_limits) = if on_disk {
-        read_dotenv(file.dir(), boundary, &mut refused)
-    } else {
-        Default::default()
-    };
-    let reader = |p: &Path| {
-        if on_disk {
-            read_source(p, boundary)
-        } else if boundary.contains_lexically(p) {
-            Err(ReadError::NotFound)
-        } else {
-            Err(ReadError::Outside { symlink: false })
-        }
-    };
-    let mut project = compose::project::load(inputs, &vars, &reader);
-    project.compose.limits.extend(env_limits);
+    let project = load_project(file, inputs, boundary, on_disk, &mut refused);
     let compose = &project.compose;
     let builds = resolve_builds(&project.files, compose, boundary, &mut refused);
     let env_files = if on_disk {
@@ -140,6 +125,57 @@ pub fn compose_project(
         refused,
     });
     (project, facts)
+}
+
+/// [`compose::project::load`] of `inputs` with the `.env` beside `file` (read only when `file`
+/// is on disk); a refused read is pushed to `refused`.
+fn load_project(
+    file: &FileRef,
+    inputs: &[FileRef],
+    boundary: &Boundary,
+    on_disk: bool,
+    refused: &mut Vec<Refused>,
+) -> compose::project::Project {
+    let (vars, env_limits) = if on_disk {
+        read_dotenv(file.dir(), boundary, refused)
+    } else {
+        Default::default()
+    };
+    let reader = |p: &Path| {
+        if on_disk {
+            read_source(p, boundary)
+        } else if boundary.contains_lexically(p) {
+            Err(ReadError::NotFound)
+        } else {
+            Err(ReadError::Outside { symlink: false })
+        }
+    };
+    let mut project = compose::project::load(inputs, &vars, &reader);
+    project.compose.limits.extend(env_limits);
+    project
+}
+
+/// The files of the Compose project `inputs` (`inputs[0]` is `file`), numbered as
+/// [`compose_project`] numbers them, for a check that runs no rule on it: the inputs, unless
+/// one of them may pull in other files, and only then is the project loaded (its `include` and
+/// `extends` followed). A file can pull in others only through an `include` or `extends` key,
+/// so a text that spells neither (nor has a `\` escape, which could spell one) pulls in none:
+/// most projects are not parsed at all.
+pub fn compose_files(file: &FileRef, inputs: &[FileRef], boundary: &Boundary) -> Vec<FileRef> {
+    let may_pull_in = |f: &FileRef| {
+        ["include", "extends", "\\"]
+            .iter()
+            .any(|w| f.text.contains(w))
+    };
+    if inputs.len() <= compose::project::MAX_FILES && !inputs.iter().any(may_pull_in) {
+        let mut seen = std::collections::HashSet::new();
+        return (inputs.iter())
+            .filter(|f| seen.insert(crate::source::normalize(&f.path)))
+            .cloned()
+            .collect();
+    }
+    let on_disk = crate::fsread::is_file(&file.path);
+    load_project(file, inputs, boundary, on_disk, &mut Vec::new()).files
 }
 
 /// A file named on the command line: read wherever it is (the invoker named it), but only if it

@@ -157,6 +157,12 @@ pub struct Parsed {
     pub expanded: u64,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// YAML texts parsed on this thread (tests of the engine's skips count them).
+    pub(crate) static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Parses `text` into node trees. Never panics: a panic inside the YAML crate becomes an error.
 pub fn parse(text: &str) -> Parsed {
     parse_in(text, 0)
@@ -164,6 +170,8 @@ pub fn parse(text: &str) -> Parsed {
 
 /// Parses `text`, the file numbered `file` (every span carries it; see [`Span::file`]).
 pub fn parse_in(text: &str, file: u16) -> Parsed {
+    #[cfg(test)]
+    PARSES.with(|p| p.set(p.get() + 1));
     // libyaml-safer 0.3 panics ("TODO") on a tag directly followed by `,` in a flow collection
     // (`[!!str, b]`), which C libyaml (and so Compose's Go parser) accepts as an empty tagged
     // node. Such a panic is caught, a space is put between the tag and the `,` (spans are mapped

@@ -20,10 +20,52 @@ use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;
 use crate::meta::RuleMeta;
 
+/// What a rule reads, so that the engine can skip the work for an input no running rule reads
+/// (a Dockerfile not parsed when only Compose rules run, a Compose project not loaded when no
+/// rule reads Compose nor the join).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// Dockerfile models (`check_dockerfile`).
+    pub dockerfile: bool,
+    /// Compose models (`check_compose`), with what the workspace gathered around them.
+    pub compose: bool,
+    /// For a Dockerfile rule: the Compose services that build the checked file
+    /// ([`Ctx::built_by`]), which only loading the Compose projects tells.
+    pub built_by: bool,
+}
+
+impl Reads {
+    /// The kinds a rule's doc `targets` name (the checks it implements, `tests/rule_docs.rs`),
+    /// without the join.
+    pub fn of(meta: &RuleMeta) -> Reads {
+        Reads {
+            dockerfile: meta.targets.contains(&"dockerfile"),
+            compose: meta.targets.contains(&"compose"),
+            built_by: false,
+        }
+    }
+
+    /// What either reads.
+    pub fn union(self, other: Reads) -> Reads {
+        Reads {
+            dockerfile: self.dockerfile || other.dockerfile,
+            compose: self.compose || other.compose,
+            built_by: self.built_by || other.built_by,
+        }
+    }
+}
+
 /// A lint rule. Rules read typed models only and push findings through [`Ctx`].
 pub trait Rule: Sync {
     /// The rule's metadata: `crate::docs::ROOT_USER` etc. (generated from `rules/*.md`).
     fn meta(&self) -> &'static RuleMeta;
+
+    /// What the rule reads: by default the kinds of its doc's `targets`; a Dockerfile rule that
+    /// reads [`Ctx::built_by`] says so (`tests/kinds.rs` checks every declaration against the
+    /// rule's findings over the fixtures). Meta rules read the kinds they report on.
+    fn reads(&self) -> Reads {
+        Reads::of(self.meta())
+    }
 
     /// Checks one Dockerfile.
     fn check_dockerfile(&self, _cx: &mut Ctx<'_>, _df: &Dockerfile) {}

@@ -2,7 +2,7 @@ use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, HealthcheckArg, Instruction, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
-use crate::rules::{Ctx, Rule};
+use crate::rules::{Ctx, Reads, Rule};
 
 /// SLD021: the final stage has no `HEALTHCHECK` (nor inherits one from a parent stage).
 pub struct MissingHealthcheck;
@@ -14,6 +14,14 @@ fn is_none(ins: &Instruction) -> bool {
 impl Rule for MissingHealthcheck {
     fn meta(&self) -> &'static RuleMeta {
         docs::MISSING_HEALTHCHECK
+    }
+
+    /// A service that builds the file and defines a healthcheck covers it.
+    fn reads(&self) -> Reads {
+        Reads {
+            built_by: true,
+            ..Reads::of(self.meta())
+        }
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
