@@ -51,6 +51,9 @@ pub struct LintOptions<'a> {
     pub require_reason: bool,
     /// Report suppressions that suppressed nothing (`unused-suppression`).
     pub report_unused: bool,
+    /// Some Dockerfile of the check runs a rule that reads which services build it: a Compose
+    /// project is loaded for the join even when none of its own rules runs.
+    pub join_wanted: bool,
     /// Where files named by the checked file may be read from; `None`: the boundary around the
     /// file itself (its git work tree, else its directory).
     pub boundary: Option<Arc<Boundary>>,
@@ -78,6 +81,8 @@ impl LintOptions<'static> {
             inline_ignores: true,
             require_reason: false,
             report_unused: true,
+            // no Dockerfile is checked with the join of a file linted alone
+            join_wanted: false,
             boundary: None,
         }
     }
@@ -125,11 +130,10 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             let boundary = opts.boundary_for(&file);
             let (inputs, refused) =
                 workspace::compose_inputs(&file, opts.compose_set.as_deref(), &boundary);
-            // Asked of this file's config: the Dockerfiles the project builds are taken to be
-            // checked under the same selection (see notes/kinds.md: a batch-level flag would
-            // also cover a Dockerfile under another config file that reads the join).
+            // Not loaded when no rule of its config reads Compose and no Dockerfile of the check
+            // (under whichever config) reads the join.
             let reads = crate::selection::reads_before(&opts.selection, opts.config, None);
-            if !reads.compose && !reads.built_by {
+            if !reads.compose && !reads.built_by && !opts.join_wanted {
                 // Counted as checked with every file of the project, as a loaded one is.
                 let files = workspace::compose_files(&file, &inputs, &boundary);
                 return unread(file, kind, files.into_iter().skip(1).collect());

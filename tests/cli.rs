@@ -26,6 +26,7 @@ fn sandlint(args: &[&str]) -> Command {
         .env_remove("SANDLINT_FORMAT")
         .env_remove("SANDLINT_FAIL_ON")
         .env_remove("SANDLINT_COLOR")
+        .env_remove("SANDLINT_HELD_FINDINGS")
         .env("COLUMNS", "100");
     cmd
 }
@@ -689,4 +690,58 @@ fn skips_are_recorded_outside_the_capture_and_fail_when_required() {
     .unwrap_err();
     let msg = err.downcast_ref::<String>().unwrap();
     assert_eq!(msg, &format!("{required}=1 but probe missing"));
+}
+
+/// The report is streamed file by file whether the Compose phase keeps its results or checks
+/// its projects again in the stream (`SANDLINT_HELD_FINDINGS`): the same bytes, in order.
+#[test]
+fn streamed_report_is_the_same_whatever_the_compose_phase_keeps() {
+    for format in ["json", "full", "junit", "sarif"] {
+        let args = [
+            "check",
+            "fixtures",
+            "--format",
+            format,
+            "--fail-on",
+            "never",
+        ];
+        let kept = run(&args);
+        assert_eq!(kept.status.code(), Some(0), "{}", text(&kept.stderr));
+        for held in ["0", "1", "100"] {
+            let o = sandlint(&args)
+                .env("SANDLINT_HELD_FINDINGS", held)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+            assert!(
+                o.stdout == kept.stdout,
+                "--format {format} with {held} kept differs"
+            );
+        }
+    }
+    let o = run(&[
+        "check",
+        "fixtures",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files: Vec<&str> = (v["findings"].as_array().unwrap().iter())
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(files.len() > 100, "{}", files.len());
+    assert!(files.is_sorted(), "findings are in file order");
+    assert!(v["files_checked"].as_u64().unwrap() > 50);
+    let o = sandlint(&["check", "fixtures"])
+        .env("SANDLINT_HELD_FINDINGS", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("SANDLINT_HELD_FINDINGS must be a number"),
+        "{}",
+        text(&o.stderr)
+    );
 }

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use crate::baseline::Baseline;
 use crate::cli::{CheckArgs, KindArg};
 use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
+use crate::diagnostic::Secrets;
 use crate::discover::{self, Candidate, FileKind, Skipped, WalkError};
 use crate::error::{ExitStatus, UsageError};
 use crate::fsread::{self, Boundary, ReadError};
-use crate::diagnostic::Secrets;
 use crate::linter::batch::{self, Batch};
 use crate::linter::stream::Group;
 use crate::linter::{self, FileResult, LintOptions, Selection};
@@ -106,7 +106,11 @@ impl Out<'_> {
 }
 
 fn cannot_write(path: &Path, e: &io::Error) -> UsageError {
-    UsageError::new(format!("cannot write {}: {}", path.display(), io_message(e)))
+    UsageError::new(format!(
+        "cannot write {}: {}",
+        path.display(),
+        io_message(e)
+    ))
 }
 
 /// What the check keeps of the findings as they pass to the report: the baseline's matches,
@@ -289,6 +293,7 @@ impl Plan {
             inline_ignores: !args.no_inline_ignores,
             require_reason: args.require_reason,
             report_unused: args.report_unused_ignores,
+            join_wanted: true,
             boundary: Some(self.boundaries.around(root, config)),
         }
     }
@@ -384,6 +389,7 @@ fn lint(
                 .collect(),
             kind_arg: plan.kind_arg,
             held,
+            held_findings: held_findings()?,
         },
         &mut emit,
     );
@@ -405,6 +411,21 @@ fn lint(
         return Ok(Err(e));
     }
     Ok(Ok(Checked { errors, skipped }))
+}
+
+/// `SANDLINT_HELD_FINDINGS`: how many Compose findings to keep while the join is made (see
+/// [`batch::lint_batch`]); lower caps memory on a huge tree at the cost of checking its Compose
+/// projects twice. The output is the same whatever the value.
+fn held_findings() -> Result<usize, UsageError> {
+    match std::env::var("SANDLINT_HELD_FINDINGS") {
+        Err(_) => Ok(batch::HELD_FINDINGS),
+        Ok(v) => v.trim().parse().map_err(|_| {
+            UsageError::new(format!(
+                "SANDLINT_HELD_FINDINGS must be a number of findings, not `{}`",
+                crate::escape::line(&v)
+            ))
+        }),
+    }
 }
 
 /// Command-line rule settings; unknown names are usage errors with a suggestion.

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use crate::diagnostic::Secrets;
 use crate::discover::{self, Candidate, Skipped, WalkError};
 use crate::fsread::ReadError;
+use crate::linter::stream::{self, Group, Merger};
 use crate::linter::{self, FileKind, FileResult, LintOptions};
 use crate::rules::BuiltBy;
-use crate::linter::stream::{self, Group, Merger};
 use crate::source::{FileRef, SourceFile, display_path};
 use crate::workspace;
 
@@ -30,6 +30,8 @@ pub struct Batch<'a> {
     pub kind_arg: Option<FileKind>,
     /// Checked before the batch (standard input): reported in order with the rest.
     pub held: Vec<FileResult>,
+    /// How many Compose findings phase 1 may keep ([`HELD_FINDINGS`] by default).
+    pub held_findings: usize,
 }
 
 /// What a batch found besides the findings it handed over.
@@ -50,78 +52,150 @@ impl Linted {
 }
 
 /// Checks a batch and hands each file's findings to `emit` in display-path order, as soon as
-/// no check still running can add to them ([`stream`]): Compose projects first (in parallel;
-/// they tell which services build which Dockerfile), then the Dockerfiles they build, then
-/// every other Dockerfile, streamed in order through a bounded window. What is held until the
-/// end: the Compose projects' and their Dockerfiles' findings, and each file's name.
+/// no check still running can add to them ([`stream`]).
+///
+/// Phase 1 checks the Compose projects in parallel: they tell which services build which
+/// Dockerfile (the join) and which projects another one covers. Their results are kept while
+/// they hold at most [`HELD_FINDINGS`] findings; past that, a project keeps only its summary
+/// (files, builds, the lowest file it reports into) and is checked again in phase 2. Phase 2
+/// streams every Dockerfile and every project not kept, in order, through a bounded window.
+/// Peak memory: the kept results, the summaries and each file's name, and the window.
 ///
 /// An error of `emit` (the report cannot be written) stops the check.
 pub fn lint_batch(
-    batch: Batch<'_>,
+    mut batch: Batch<'_>,
     emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
 ) -> io::Result<Linted> {
     let mut linted = Linted::default();
-    let mut held = batch.held;
-    // Phase 1: Compose projects (they tell which services build which Dockerfile).
-    let outcomes: Vec<Result<Checked, WalkError>> = batch
-        .compose
-        .par_iter()
-        .map(|(c, opts)| released(check_candidate(c, batch.kind_arg, opts)))
-        .collect();
-    let mut projects = Vec::new();
-    outcomes
-        .into_iter()
-        .for_each(|o| linted.add(o, &mut projects));
+    let compose = std::mem::take(&mut batch.compose);
+    let mut projects = compose_phase(compose, &batch, &mut linted);
     if let Some(set) = batch.compose_set {
         let outcome = set
             .and_then(|opts| lint_compose_set(&opts))
             .map(Checked::File);
-        linted.add(released(outcome), &mut projects);
+        let mut results = Vec::new();
+        linted.add(released(outcome), &mut results);
+        projects.extend(results.into_iter().map(|r| Project::new(r, None, true)));
     }
     drop_covered_projects(&mut projects);
     let built_by = built_by(&projects);
-    held.append(&mut projects);
 
-    // Phase 2: Dockerfiles (and explicitly named files of unknown kind); those a service builds
-    // are checked with it, the others stream.
-    let (joined, alone): (Vec<_>, Vec<_>) = (batch.others.into_iter())
-        .map(|(c, mut opts)| {
-            opts.built_by = built_by
-                .get(&crate::source::normalize(&c.path))
-                .cloned()
-                .unwrap_or_default();
-            (c, opts)
-        })
-        .partition(|(_, opts)| !opts.built_by.is_empty());
-    let outcomes: Vec<Result<Checked, WalkError>> = joined
-        .par_iter()
-        .map(|(c, opts)| released(check_candidate(c, batch.kind_arg, opts)))
-        .collect();
-    outcomes.into_iter().for_each(|o| linted.add(o, &mut held));
-
+    let mut held = batch.held;
+    let mut units: Vec<Unit<'_>> = Vec::new();
+    for p in projects {
+        match (p.result, p.unit) {
+            (Some(r), _) => held.push(r),
+            (None, Some((c, opts))) => units.push(Unit {
+                lb: p.lb,
+                display: p.display,
+                c,
+                opts,
+            }),
+            (None, None) => {}
+        }
+    }
+    // Phase 2: Dockerfiles (and explicitly named files of unknown kind), each with the services
+    // that build it, and the projects not kept.
+    units.extend(batch.others.into_iter().map(|(c, mut opts)| {
+        opts.built_by = built_by
+            .get(&crate::source::normalize(&c.path))
+            .cloned()
+            .unwrap_or_default();
+        let display = display_path(&c.path);
+        Unit {
+            lb: stream::lower_bound(&display).to_string(),
+            display,
+            c,
+            opts,
+        }
+    }));
+    units.sort_by(|a, b| (&a.lb, &a.display).cmp(&(&b.lb, &b.display)));
     let mut merger = Merger::default();
     held.sort_by(|a, b| a.file.display.cmp(&b.file.display));
     held.into_iter().for_each(|r| merger.add(r));
-    let mut alone: Vec<(String, &Candidate, LintOptions<'_>)> = (alone.into_iter())
-        .map(|(c, opts)| (display_path(&c.path), c, opts))
+    merger.flush(units.first().map(|u| u.lb.as_str()), emit)?;
+    stream_units(&units, batch.kind_arg, &mut merger, &mut linted, emit)?;
+    merger.flush(None, emit)?;
+    linted.skipped.sort();
+    Ok(linted)
+}
+
+/// How many findings the Compose phase keeps (about 40 MB): a tree with more Compose findings
+/// checks its remaining projects twice (once for the join, once in the stream) instead of
+/// holding them all.
+pub const HELD_FINDINGS: usize = 50_000;
+
+/// A check of phase 2: its file, options, and the lowest display path it reports into.
+struct Unit<'a> {
+    lb: String,
+    display: String,
+    c: &'a Candidate,
+    opts: LintOptions<'a>,
+}
+
+/// Phase 1: every Compose project, in parallel (see [`lint_batch`]).
+fn compose_phase<'a>(
+    mut compose: Vec<(&'a Candidate, LintOptions<'a>)>,
+    batch: &Batch<'a>,
+    linted: &mut Linted,
+) -> Vec<Project<'a>> {
+    let (others, kind_arg, budget) = (&batch.others, batch.kind_arg, batch.held_findings);
+    // The join is wanted when a Dockerfile's rules read it, under whichever config.
+    let join_wanted = (others.iter())
+        .any(|(_, o)| crate::selection::reads_before(&o.selection, o.config, None).built_by);
+    for (_, opts) in &mut compose {
+        opts.join_wanted = join_wanted;
+    }
+    let kept = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Vec<Result<Project<'a>, Result<Checked, WalkError>>> = compose
+        .into_par_iter()
+        .map(
+            |(c, opts)| match released(check_candidate(c, kind_arg, &opts)) {
+                Ok(Checked::File(r)) => {
+                    let n = r.diagnostics.len();
+                    let keep =
+                        kept.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n <= budget;
+                    if !keep {
+                        kept.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Ok(Project::new(r, Some((c, opts)), keep))
+                }
+                other => Err(other),
+            },
+        )
         .collect();
-    alone.sort_by(|a, b| {
-        (stream::lower_bound(&a.0), &a.0).cmp(&(stream::lower_bound(&b.0), &b.0))
-    });
-    merger.flush(alone.first().map(|a| stream::lower_bound(&a.0)), emit)?;
+    let mut projects = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        match o {
+            Ok(p) => projects.push(p),
+            Err(o) => linted.add(o, &mut Vec::new()),
+        }
+    }
+    projects
+}
+
+/// Phase 2: the units in order, each result merged and every file below the next unit's
+/// lowest path handed over.
+fn stream_units(
+    units: &[Unit<'_>],
+    kind_arg: Option<FileKind>,
+    merger: &mut Merger,
+    linted: &mut Linted,
+    emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
+) -> io::Result<()> {
     let mut failed = None;
     let threads = rayon::current_num_threads();
     let mut next = 1;
     stream::ordered(
-        &alone,
+        units,
         threads,
         threads * 16,
-        |(_, c, opts)| released(check_candidate(c, batch.kind_arg, opts)),
+        |u| released(check_candidate(u.c, kind_arg, &u.opts)),
         |outcome| {
             let mut results = Vec::new();
             linted.add(outcome, &mut results);
             results.into_iter().for_each(|r| merger.add(r));
-            let below = alone.get(next).map(|a| stream::lower_bound(&a.0));
+            let below = units.get(next).map(|u| u.lb.as_str());
             next += 1;
             match merger.flush(below, emit) {
                 Ok(()) => ControlFlow::Continue(()),
@@ -132,12 +206,58 @@ pub fn lint_batch(
             }
         },
     );
-    if let Some(e) = failed {
-        return Err(e);
+    failed.map_or(Ok(()), Err)
+}
+
+/// A Compose project checked in phase 1: what the rest of the check needs of it, and its result
+/// if kept (else it is checked again in phase 2, with the same outcome).
+struct Project<'a> {
+    display: String,
+    /// Its file and the files merged into it (normalized), for [`drop_covered_projects`].
+    own: PathBuf,
+    extra: Vec<PathBuf>,
+    built: Vec<(PathBuf, BuiltBy)>,
+    /// The lowest display path among the files it reports into or shows (its findings', their
+    /// labels' and secrets' files, its own files).
+    lb: String,
+    result: Option<FileResult>,
+    /// How to check it again (`None`: it is always kept).
+    unit: Option<(&'a Candidate, LintOptions<'a>)>,
+}
+
+impl<'a> Project<'a> {
+    fn new(r: FileResult, unit: Option<(&'a Candidate, LintOptions<'a>)>, keep: bool) -> Self {
+        let shown = (r.diagnostics.iter()).flat_map(|d| {
+            std::iter::once(&d.file)
+                .chain(d.labels.iter().map(|l| &l.file))
+                .chain(d.secrets.iter().map(|(f, _)| f))
+        });
+        let lb = std::iter::once(&r.file)
+            .chain(&r.extra_files)
+            .chain(shown)
+            .map(|f| f.display.as_str())
+            .min()
+            .unwrap_or_default()
+            .to_string();
+        Project {
+            display: r.file.display.clone(),
+            own: crate::source::normalize(&r.file.path),
+            extra: (r.extra_files.iter())
+                .map(|f| crate::source::normalize(&f.path))
+                .collect(),
+            // The join needs no text of the Compose file.
+            built: (r.built.iter())
+                .map(|(p, b)| {
+                    let mut b = b.clone();
+                    b.compose_file = b.compose_file.name_only();
+                    (p.clone(), b)
+                })
+                .collect(),
+            lb,
+            result: (keep || unit.is_none()).then_some(r),
+            unit,
+        }
     }
-    merger.flush(None, emit)?;
-    linted.skipped.sort();
-    Ok(linted)
 }
 
 /// A checked file's outcome with [`release_texts`] applied (in the worker, as soon as it is
@@ -173,42 +293,33 @@ fn release_texts(r: &mut FileResult) {
 
 /// A file pulled into another project (included, or an override) is checked there only.
 /// Larger projects first, so that of two files including each other one is kept.
-fn drop_covered_projects(results: &mut Vec<FileResult>) {
-    results.sort_by(|a, b| {
-        b.extra_files
+fn drop_covered_projects(projects: &mut Vec<Project<'_>>) {
+    projects.sort_by(|a, b| {
+        b.extra
             .len()
-            .cmp(&a.extra_files.len())
-            .then_with(|| a.file.display.cmp(&b.file.display))
+            .cmp(&a.extra.len())
+            .then_with(|| a.display.cmp(&b.display))
     });
     // A project is dropped only when every file of it is already covered: one whose default
     // override file is covered nowhere else (`a/compose.yaml` + `a/compose.override.yaml`, with
     // `a/compose.yaml` also pulled in by `b/compose.yaml`) is kept, or the override would be
     // checked by no one. Findings both projects share are reported once (`linter::sort`).
     let mut covered: HashSet<PathBuf> = HashSet::new();
-    results.retain(|r| {
-        let own = crate::source::normalize(&r.file.path);
-        if covered.contains(&own)
-            && r.extra_files
-                .iter()
-                .all(|f| covered.contains(&crate::source::normalize(&f.path)))
-        {
+    projects.retain(|p| {
+        if covered.contains(&p.own) && p.extra.iter().all(|f| covered.contains(f)) {
             return false;
         }
-        covered.insert(own);
-        covered.extend(
-            r.extra_files
-                .iter()
-                .map(|f| crate::source::normalize(&f.path)),
-        );
+        covered.insert(p.own.clone());
+        covered.extend(p.extra.iter().cloned());
         true
     });
 }
 
 /// The services that build each Dockerfile (by normalized path), from the projects checked.
-fn built_by(results: &[FileResult]) -> HashMap<PathBuf, Vec<BuiltBy>> {
+fn built_by(projects: &[Project<'_>]) -> HashMap<PathBuf, Vec<BuiltBy>> {
     let mut built_by: HashMap<PathBuf, Vec<BuiltBy>> = HashMap::new();
-    for r in results {
-        for (path, b) in &r.built {
+    for p in projects {
+        for (path, b) in &p.built {
             built_by.entry(path.clone()).or_default().push(b.clone());
         }
     }

@@ -44,6 +44,10 @@ pub struct Merger {
 #[derive(Debug, Default)]
 struct Bucket {
     checked: bool,
+    /// The highest display path of another file its findings show (a label's, a secret's):
+    /// the file is handed over only once that file's checks are done too, so its secrets are
+    /// known when a snippet of it is shown (masked).
+    shows: Option<String>,
     /// Findings by the check they came from (its file's display path): of two equal findings
     /// from two checks, the one of the check that sorts first is kept.
     parts: Vec<(Arc<str>, Vec<Diagnostic>)>,
@@ -60,9 +64,22 @@ impl Merger {
         }
         for d in r.diagnostics {
             for (file, span) in &d.secrets {
-                self.secrets.entry(file.path.clone()).or_default().push(*span);
+                self.secrets
+                    .entry(file.path.clone())
+                    .or_default()
+                    .push(*span);
             }
+            let shown = (d.labels.iter().map(|l| &l.file))
+                .chain(d.secrets.iter().map(|(f, _)| f))
+                .map(|f| f.display.as_str())
+                .filter(|f| *f != d.file.display)
+                .max();
             let bucket = self.bucket(&d.file.display);
+            if let Some(shown) = shown
+                && bucket.shows.as_deref().is_none_or(|s| s < shown)
+            {
+                bucket.shows = Some(shown.to_string());
+            }
             match bucket.parts.last_mut() {
                 Some((u, v)) if Arc::ptr_eq(u, &unit) => v.push(d),
                 _ => bucket.parts.push((unit.clone(), vec![d])),
@@ -88,7 +105,10 @@ impl Merger {
         emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
     ) -> io::Result<()> {
         while let Some(entry) = self.pending.first_entry() {
-            if below.is_some_and(|b| entry.key().as_str() >= b) {
+            if let Some(b) = below
+                && (entry.key().as_str() >= b
+                    || entry.get().shows.as_deref().is_some_and(|s| s >= b))
+            {
                 break;
             }
             let (display, bucket) = entry.remove_entry();
@@ -103,10 +123,16 @@ impl Merger {
             };
             emit(group, &self.secrets)?;
         }
-        if let Some(b) = below
-            && self.flushed.as_deref().is_none_or(|f| f < b)
+        // Everything below the first file still waiting was handed over.
+        let done = match (self.pending.keys().next(), below) {
+            (Some(k), Some(b)) => Some(k.as_str().min(b)),
+            (None, b) => b,
+            (Some(_), None) => None,
+        };
+        if let Some(d) = done
+            && self.flushed.as_deref().is_none_or(|f| f < d)
         {
-            self.flushed = Some(b.to_string());
+            self.flushed = Some(d.to_string());
         }
         Ok(())
     }
@@ -154,8 +180,7 @@ pub fn ordered<T: Sync, R: Send>(
                     if i >= items.len() || !wait_for_room(state, room, i, ahead) {
                         break;
                     }
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&items[i])))
-                    {
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&items[i]))) {
                         Ok(r) => {
                             if tx.send((i, r)).is_err() {
                                 break;
@@ -274,7 +299,11 @@ mod tests {
             },
         );
         assert_eq!(seen, 3);
-        assert!(ran.load(Ordering::SeqCst) <= 3 + 4 + 2, "{}", ran.load(Ordering::SeqCst));
+        assert!(
+            ran.load(Ordering::SeqCst) <= 3 + 4 + 2,
+            "{}",
+            ran.load(Ordering::SeqCst)
+        );
     }
 
     #[test]
@@ -290,6 +319,72 @@ mod tests {
                 i
             },
             |_| ControlFlow::Continue(()),
+        );
+    }
+
+    fn result(
+        file: &crate::source::FileRef,
+        findings: &[(&crate::source::FileRef, Option<&crate::source::FileRef>)],
+    ) -> FileResult {
+        let diagnostics = findings
+            .iter()
+            .map(|(f, label)| {
+                let mut d = Diagnostic::new(
+                    crate::docs::ROOT_USER,
+                    (*f).clone(),
+                    crate::source::Span::at(0),
+                    "m",
+                );
+                if let Some(l) = label {
+                    d.label(l, crate::source::Span::at(0), "here");
+                }
+                d
+            })
+            .collect();
+        FileResult {
+            file: file.clone(),
+            kind: crate::discover::FileKind::Dockerfile,
+            diagnostics,
+            extra_files: Vec::new(),
+            built: Vec::new(),
+        }
+    }
+
+    fn file(name: &str) -> crate::source::FileRef {
+        crate::source::SourceFile::virtual_file(name, "FROM x\n").into_ref()
+    }
+
+    /// A file is handed over only below the watermark, and only once the files its findings
+    /// show (labels) are below it too; equal findings of two checks are reported once.
+    #[test]
+    fn merger_hands_over_in_order_and_waits_for_shown_files() {
+        let (a, b, c) = (
+            file("a/Dockerfile"),
+            file("b/Dockerfile"),
+            file("z/Dockerfile"),
+        );
+        let mut m = Merger::default();
+        m.add(result(&a, &[(&a, Some(&c))]));
+        m.add(result(&b, &[(&b, None)]));
+        m.add(result(&b, &[(&b, None)]));
+        let out = std::cell::RefCell::new(Vec::new());
+        let mut emit = |g: Group, _: &Secrets| {
+            out.borrow_mut()
+                .push((g.display.clone(), g.findings.len(), g.checked));
+            Ok(())
+        };
+        m.flush(Some("c/"), &mut emit).unwrap();
+        // `a` shows `z/Dockerfile`, whose check may still come: nothing yet
+        assert!(out.borrow().is_empty(), "{out:?}");
+        m.add(result(&c, &[(&c, None)]));
+        m.flush(None, &mut emit).unwrap();
+        assert_eq!(
+            out.into_inner(),
+            vec![
+                ("a/Dockerfile".to_string(), 1, true),
+                ("b/Dockerfile".to_string(), 1, true),
+                ("z/Dockerfile".to_string(), 1, true),
+            ]
         );
     }
 

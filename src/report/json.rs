@@ -150,7 +150,11 @@ fn positions(file: &FileRef, span: Span) -> (Position, Position) {
 impl Emitter for Json {
     fn begin(&mut self, w: &mut dyn Write, _settings: &super::Settings) -> io::Result<()> {
         let split = super::jsonstream::split(&report(None))?;
-        self.findings = Some(super::jsonstream::Array::begin(w, &split.before, split.indent)?);
+        self.findings = Some(super::jsonstream::Array::begin(
+            w,
+            &split.before,
+            split.indent,
+        )?);
         Ok(())
     }
 

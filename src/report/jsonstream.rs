@@ -55,7 +55,11 @@ impl Array {
         })
     }
 
-    pub fn element<T: Serialize + ?Sized>(&mut self, w: &mut dyn Write, value: &T) -> io::Result<()> {
+    pub fn element<T: Serialize + ?Sized>(
+        &mut self,
+        w: &mut dyn Write,
+        value: &T,
+    ) -> io::Result<()> {
         let pad = self.indent + 2;
         self.buf.clear();
         self.buf
@@ -85,7 +89,11 @@ mod tests {
     /// Streaming gives the bytes of serializing the whole document at once.
     #[test]
     fn same_bytes_as_whole() {
-        for items in [vec![], vec![json!(1)], vec![json!({"a": [1, {"b": "\u{202e}"}]}), json!("x\ny")]] {
+        for items in [
+            vec![],
+            vec![json!(1)],
+            vec![json!({"a": [1, {"b": "\u{202e}"}]}), json!("x\ny")],
+        ] {
             let whole = json!({"head": {"k": 1}, "items": items, "tail": [true]});
             let mut expected = Vec::new();
             crate::escape::to_writer_pretty(&mut expected, &whole).unwrap();
@@ -97,7 +105,10 @@ mod tests {
                 a.element(&mut out, i).unwrap();
             }
             a.end(&mut out, &s.after).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
         }
     }
 }

@@ -251,7 +251,11 @@ fn write_all(
         groups.entry(f.display.as_str()).or_default().0 = true;
     }
     for d in sorted {
-        groups.entry(d.file.display.as_str()).or_default().1.push(d.clone());
+        groups
+            .entry(d.file.display.as_str())
+            .or_default()
+            .1
+            .push(d.clone());
     }
     let secrets = secrets_of(diagnostics);
     let mut writer = Writer::begin(format, cx.settings(), w)?;
@@ -400,7 +404,12 @@ pub fn start_end(d: &Diagnostic) -> (LineCol, LineCol) {
 
 /// `Checked 3 files: 2 errors, 1 warning, 0 info` (+ `; 1 path could not be read`).
 pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
-    totals_line(cx.files.len(), Counts::of(diagnostics), &cx.errors, &cx.skipped)
+    totals_line(
+        cx.files.len(),
+        Counts::of(diagnostics),
+        &cx.errors,
+        &cx.skipped,
+    )
 }
 
 /// The summary line of [`Totals`].

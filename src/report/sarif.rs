@@ -11,8 +11,8 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::Emitter;
-use crate::discover::WalkError;
 use crate::diagnostic::{Diagnostic, Severity, SuppressionKind};
+use crate::discover::WalkError;
 use crate::docs::{RULES, RuleMeta};
 use crate::source::{FileRef, Span, display_path};
 
@@ -34,7 +34,11 @@ pub struct Sarif {
 impl Emitter for Sarif {
     fn begin(&mut self, w: &mut dyn Write, _settings: &super::Settings) -> io::Result<()> {
         let split = super::jsonstream::split(&log(&[]))?;
-        self.results = Some(super::jsonstream::Array::begin(w, &split.before, split.indent)?);
+        self.results = Some(super::jsonstream::Array::begin(
+            w,
+            &split.before,
+            split.indent,
+        )?);
         Ok(())
     }
 

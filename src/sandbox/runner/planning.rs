@@ -392,6 +392,7 @@ pub(in crate::sandbox) fn lint(
         inline_ignores: true,
         require_reason: false,
         report_unused: false,
+        join_wanted: true,
         boundary: None,
     };
     let findings = lint_file_with(file.clone(), FileKind::Compose, &opts).diagnostics;
