@@ -74,13 +74,7 @@ impl Emitter for Full {
     }
 
     fn end(&mut self, w: &mut dyn Write, totals: &super::Totals<'_>) -> io::Result<()> {
-        if totals.settings.statistics {
-            w.write_all(super::statistics_table(totals.statistics).as_bytes())?;
-        }
-        if !totals.settings.quiet {
-            writeln!(w, "{}", super::totals_summary(totals))?;
-        }
-        Ok(())
+        super::write_trailer(w, totals)
     }
 }
 

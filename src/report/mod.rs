@@ -412,6 +412,17 @@ pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
     )
 }
 
+/// What the human formats end with: the `--statistics` table, then the summary line.
+pub fn write_trailer(w: &mut dyn Write, totals: &Totals<'_>) -> io::Result<()> {
+    if totals.settings.statistics {
+        w.write_all(statistics_table(totals.statistics).as_bytes())?;
+    }
+    if !totals.settings.quiet {
+        writeln!(w, "{}", totals_summary(totals))?;
+    }
+    Ok(())
+}
+
 /// The summary line of [`Totals`].
 pub fn totals_summary(t: &Totals<'_>) -> String {
     totals_line(t.files_checked, t.counts, t.errors, t.skipped)
