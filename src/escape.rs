@@ -180,6 +180,12 @@ impl SafeFormatter {
         writer.write_all(bracket)
     }
 
+    /// An array value or object key starts a line (after a comma unless it is the first).
+    fn item<W: ?Sized + io::Write>(&self, writer: &mut W, first: bool) -> io::Result<()> {
+        writer.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(writer)
+    }
+
     fn indent<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
         for _ in 0..self.base + self.depth {
             writer.write_all(b"  ")?;
@@ -202,8 +208,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        writer.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(writer)
+        self.item(writer, first)
     }
 
     fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
@@ -224,8 +229,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        writer.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(writer)
+        self.item(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {

@@ -91,15 +91,12 @@ impl Emitter for Gitlab {
     }
 
     fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
-        let Some(array) = &mut self.issues else {
-            return Ok(());
-        };
-        // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(group.findings);
-        for d in super::reported(&merged) {
-            array.element(w, &issue(d))?;
+        match &mut self.issues {
+            Some(array) => {
+                array.findings(w, group.findings, false, |a, w, d| a.element(w, &issue(d)))
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn end(&mut self, w: &mut dyn Write, _totals: &super::Totals<'_>) -> io::Result<()> {

@@ -159,15 +159,12 @@ impl Emitter for Json {
     }
 
     fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
-        let Some(array) = &mut self.findings else {
-            return Ok(());
-        };
-        // One result per location: findings through one YAML anchor are merged.
-        let merged = super::merge_locations(group.findings);
-        for d in super::reported(&merged) {
-            array.element(w, &finding(d))?;
+        match &mut self.findings {
+            Some(array) => array.findings(w, group.findings, false, |a, w, d| {
+                a.element(w, &finding(d))
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn end(&mut self, w: &mut dyn Write, totals: &Totals<'_>) -> io::Result<()> {

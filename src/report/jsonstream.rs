@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::diagnostic::Diagnostic;
+
 /// Stands for the streamed array in a skeleton; no other string of a report holds a NUL.
 pub const MARKER: &str = "\u{0}sandlint:stream";
 
@@ -68,6 +70,24 @@ impl Array {
         crate::escape::to_writer_pretty_at(&mut self.buf, value, pad / 2)?;
         self.count += 1;
         w.write_all(&self.buf)
+    }
+
+    /// One file's findings, one element per location (findings through one YAML anchor are
+    /// merged; suppressed ones only with `suppressed`), each written by `write` (which calls
+    /// [`Array::element`] with the value it makes of the finding).
+    pub fn findings(
+        &mut self,
+        w: &mut dyn Write,
+        findings: &[Diagnostic],
+        suppressed: bool,
+        write: impl Fn(&mut Array, &mut dyn Write, &Diagnostic) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for d in &super::merge_locations(findings) {
+            if suppressed || d.suppression.is_none() {
+                write(self, w, d)?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes the array and writes `after` (the rest of the document).

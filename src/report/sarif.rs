@@ -43,14 +43,12 @@ impl Emitter for Sarif {
     }
 
     fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
-        let Some(array) = &mut self.results else {
-            return Ok(());
-        };
-        // One result per location: findings through one YAML anchor are merged.
-        for d in &super::merge_locations(group.findings) {
-            array.element(w, &result(d))?;
+        match &mut self.results {
+            Some(array) => {
+                array.findings(w, group.findings, true, |a, w, d| a.element(w, &result(d)))
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn end(&mut self, w: &mut dyn Write, totals: &super::Totals<'_>) -> io::Result<()> {
