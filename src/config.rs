@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -660,10 +660,18 @@ impl ConfigError {
 }
 
 /// Finds and caches the nearest config file for each directory (looked up under a shared
-/// read lock; the probes themselves are answered from the run's directory listings).
-#[derive(Debug, Default)]
+/// read lock; the probes themselves are answered from the run's directory listings). Keyed by
+/// the directory's bytes; directories with the same answer share one path.
+#[derive(Default)]
 pub struct ConfigFinder {
-    cache: RwLock<HashMap<PathBuf, Option<PathBuf>>>,
+    cache: RwLock<HashMap<Box<[u8]>, Option<Arc<Path>>, foldhash::fast::RandomState>>,
+}
+
+impl std::fmt::Debug for ConfigFinder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known = self.cache.read().map_or(0, |c| c.len());
+        f.debug_struct("ConfigFinder").field("known", &known).finish()
+    }
 }
 
 impl ConfigFinder {
@@ -672,17 +680,18 @@ impl ConfigFinder {
     pub fn nearest(&self, dir: &Path) -> Option<PathBuf> {
         let abs = fsread::absolute_std(dir).unwrap_or_else(|_| dir.to_path_buf());
         let mut visited = Vec::new();
-        let mut found = None;
+        let mut found: Option<Arc<Path>> = None;
         for d in abs.ancestors() {
+            let key = d.as_os_str().as_encoded_bytes();
             if let Ok(cache) = self.cache.read()
-                && let Some(hit) = cache.get(d)
+                && let Some(hit) = cache.get(key)
             {
                 found = hit.clone();
                 break;
             }
-            visited.push(d.to_path_buf());
+            visited.push(key);
             if let Some(p) = (CONFIG_NAMES.iter().map(|n| d.join(n))).find(|p| fsread::is_file(p)) {
-                found = Some(p);
+                found = Some(Arc::from(p));
                 break;
             }
             if fsread::exists(&d.join(".git")) {
@@ -692,10 +701,10 @@ impl ConfigFinder {
         // Every directory on the way up has the same nearest config.
         if let Ok(mut cache) = self.cache.write() {
             for v in visited {
-                cache.insert(v, found.clone());
+                cache.insert(v.into(), found.clone());
             }
         }
-        found
+        found.map(|p| p.to_path_buf())
     }
 }
 

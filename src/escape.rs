@@ -187,8 +187,13 @@ impl SafeFormatter {
     }
 
     fn indent<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
-        for _ in 0..self.base + self.depth {
-            writer.write_all(b"  ")?;
+        // One write per line, not one per level.
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        let mut n = 2 * (self.base + self.depth);
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            writer.write_all(&SPACES[..k])?;
+            n -= k;
         }
         Ok(())
     }
@@ -273,9 +278,10 @@ pub fn to_writer_pretty<T: serde::Serialize + ?Sized>(
 }
 
 /// [`to_writer_pretty`] for a value nested `levels` deep in a document: its inner lines are
-/// indented as if the whole document were written at once.
-pub fn to_writer_pretty_at<T: serde::Serialize + ?Sized>(
-    w: &mut dyn io::Write,
+/// indented as if the whole document were written at once. Generic over the writer so that
+/// writing into a buffer (the streamed reports' case) inlines every small write.
+pub fn to_writer_pretty_at<W: io::Write + ?Sized, T: serde::Serialize + ?Sized>(
+    w: &mut W,
     value: &T,
     levels: usize,
 ) -> io::Result<()> {

@@ -214,19 +214,14 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// The git work tree holding `dir` (the nearest ancestor with a `.git` directory or file).
 pub fn git_root(dir: &Path) -> Option<PathBuf> {
     // Asked for every walked directory and every read: remembered per directory for the run.
-    let cache = RUN_CACHE.get();
-    if let Some(hit) = cache.and_then(|c| read_lock(&c.git_roots, dir)) {
-        return hit;
+    match RUN_CACHE.get() {
+        Some(cache) => cache.git_root(dir).map(|root| root.to_path_buf()),
+        None => match dir.parent() {
+            _ if exists_nofollow(&dir.join(".git")) => Some(dir.to_path_buf()),
+            Some(parent) => git_root(parent),
+            None => None,
+        },
     }
-    let root = match dir.parent() {
-        _ if exists_nofollow(&dir.join(".git")) => Some(dir.to_path_buf()),
-        Some(parent) => git_root(parent),
-        None => None,
-    };
-    if let Some(c) = cache {
-        remember(&c.git_roots, dir.to_path_buf(), root.clone());
-    }
-    root
 }
 
 /// `std::fs::canonicalize(abs)` for an absolute, normalized path, and the type of what it names
@@ -251,47 +246,102 @@ fn canonicalize_cached(abs: &Path) -> std::io::Result<(PathBuf, Option<std::fs::
 /// `std::fs::canonicalize(dir)` for an absolute, normalized directory; with the run cache, each
 /// directory is resolved once from its parent's canonical form (symbolic links by the system).
 fn canonical_dir(dir: &Path) -> std::io::Result<PathBuf> {
-    let Some(cache) = RUN_CACHE.get() else {
-        return std::fs::canonicalize(dir);
-    };
-    if let Some(hit) = read_lock(&cache.canonical, dir) {
-        return Ok(hit);
+    match RUN_CACHE.get() {
+        Some(cache) => cache.canonical_dir(dir),
+        None => std::fs::canonicalize(dir),
     }
-    let canon = match (dir.parent(), dir.file_name()) {
-        (Some(parent), Some(name)) => {
-            let t = match probe(dir) {
-                Probe::Missing => return Err(std::io::ErrorKind::NotFound.into()),
-                Probe::Is(t) => t,
-                Probe::Unknown => std::fs::symlink_metadata(dir)?.file_type(),
-            };
-            if t.is_dir() {
-                canonical_dir(parent)?.join(name)
-            } else {
-                std::fs::canonicalize(dir)?
-            }
-        }
-        _ => std::fs::canonicalize(dir)?,
-    };
-    remember(&cache.canonical, dir.to_path_buf(), canon.clone());
-    Ok(canon)
 }
 
 /// The per-run filesystem cache of the `sandlint` process ([`enable_run_cache`]): the working
-/// directory, one listing per directory (what `lstat` of a name in it would say), the canonical
-/// form of each directory and the git root above it. Without it (library use, tests that change
-/// files between calls) every question is a system call.
+/// directory and one compact record per directory: its listing (what `lstat` of a name in it
+/// would say), its canonical form and the git root above it. Without it (library use, tests
+/// that change files between calls) every question is a system call.
+///
+/// One table for the three answers, keyed by the directory's bytes (hashed in one pass by
+/// foldhash, seeded per process): the corpus copied 16 times holds 104k directories, and four
+/// maps of `PathBuf`s (with `Path`'s component-wise hashing) were most of its memory and an
+/// eighth of its instructions.
 struct RunCache {
     cwd: Option<PathBuf>,
-    listings: RwLock<HashMap<PathBuf, Option<Arc<Listing>>>>,
-    canonical: RwLock<HashMap<PathBuf, PathBuf>>,
-    git_roots: RwLock<HashMap<PathBuf, Option<PathBuf>>>,
+    dirs: RwLock<HashMap<Box<[u8]>, Dir, foldhash::fast::RandomState>>,
+}
+
+/// What the run learned of one directory (`None`: not asked yet).
+#[derive(Default)]
+struct Dir {
+    listing: Option<Listing>,
+    canonical: Option<Canon>,
+    /// Shared with the directories below it (one allocation per work tree).
+    git_root: Option<Option<Arc<Path>>>,
+}
+
+/// A directory's canonical form: nearly always its own spelling.
+enum Canon {
+    Same,
+    Other(Box<Path>),
 }
 
 /// One directory as read once: the type of each entry (not following symbolic links), or the
-/// directory does not exist (then neither does anything in it).
+/// directory does not exist (then neither does anything in it), or it could not be listed (or
+/// was too large to keep): then the system is asked.
 enum Listing {
+    Unreadable,
     Missing,
-    Names(HashMap<OsString, std::fs::FileType>),
+    Names(Names),
+}
+
+/// A directory's entries, sorted by name: the names end to end in one buffer, and for each the
+/// end of its name there and its type (8 bytes and the name per entry).
+struct Names {
+    text: Box<[u8]>,
+    ends: Box<[(u32, std::fs::FileType)]>,
+}
+
+impl Names {
+    fn new(mut entries: Vec<(OsString, std::fs::FileType)>) -> Names {
+        entries.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+        let mut text = Vec::with_capacity(entries.iter().map(|(n, _)| n.len()).sum());
+        let mut ends = Vec::with_capacity(entries.len());
+        for (name, t) in entries {
+            text.extend_from_slice(name.as_encoded_bytes());
+            // At most LISTING_MAX names of at most a few KiB each: far below u32::MAX.
+            ends.push((u32::try_from(text.len()).unwrap_or(u32::MAX), t));
+        }
+        Names {
+            text: text.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p].0 as usize);
+        self.text.get(start..self.ends[i].0 as usize).unwrap_or_default()
+    }
+
+    fn get(&self, name: &[u8]) -> Option<std::fs::FileType> {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.name(mid).cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(self.ends[mid].1),
+            }
+        }
+        None
+    }
+}
+
+impl Listing {
+    fn probe(&self, name: &std::ffi::OsStr) -> Probe {
+        match self {
+            Listing::Unreadable => Probe::Unknown,
+            Listing::Missing => Probe::Missing,
+            Listing::Names(names) => names
+                .get(name.as_encoded_bytes())
+                .map_or(Probe::Missing, Probe::Is),
+        }
+    }
 }
 
 static RUN_CACHE: OnceLock<RunCache> = OnceLock::new();
@@ -305,22 +355,7 @@ const LISTING_MAX: usize = 10_000;
 /// instead of a `readlink` per path component). For a process that lints a tree once (the
 /// `sandlint` binary); call it before the first read.
 pub fn enable_run_cache() {
-    let _ = RUN_CACHE.set(RunCache {
-        cwd: std::env::current_dir().ok(),
-        listings: RwLock::default(),
-        canonical: RwLock::default(),
-        git_roots: RwLock::default(),
-    });
-}
-
-fn read_lock<V: Clone>(map: &RwLock<HashMap<PathBuf, V>>, key: &Path) -> Option<V> {
-    map.read().ok().and_then(|m| m.get(key).cloned())
-}
-
-fn remember<V>(map: &RwLock<HashMap<PathBuf, V>>, key: PathBuf, value: V) {
-    if let Ok(mut m) = map.write() {
-        m.insert(key, value);
-    }
+    let _ = RUN_CACHE.set(RunCache::new(std::env::current_dir().ok()));
 }
 
 /// What `lstat` says about a path, from the directory listing when it can tell.
@@ -333,10 +368,82 @@ pub enum Probe {
     Unknown,
 }
 
+/// `path` is absolute and already in the form [`RunCache::key`] gives: no empty, `.` or `..`
+/// component and no trailing `/` (then the key is the path itself, with no allocation).
+fn is_plain_absolute(path: &Path) -> bool {
+    match path.as_os_str().as_encoded_bytes() {
+        [b'/'] => true,
+        [b'/', rest @ ..] => rest
+            .split(|&b| b == b'/')
+            .all(|c| !matches!(c, b"" | b"." | b"..")),
+        _ => false,
+    }
+}
+
+/// `path` split into its directory and last name when the name is plain (not empty, `.` or
+/// `..`): `a/b` → (`a`, `b`), `/b` → (`/`, `b`), `b` → (`.`, `b`). By bytes, no component walk.
+#[cfg(unix)]
+fn split_plain(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = path.as_os_str().as_bytes();
+    let (parent, name) = match b.iter().rposition(|&c| c == b'/') {
+        Some(0) => (&b[..1], &b[1..]),
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (&b"."[..], b),
+    };
+    if matches!(name, b"" | b"." | b"..") {
+        return None;
+    }
+    Some((
+        Path::new(std::ffi::OsStr::from_bytes(parent)),
+        std::ffi::OsStr::from_bytes(name),
+    ))
+}
+
+#[cfg(not(unix))]
+fn split_plain(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
+    let plain = matches!(
+        path.components().next_back(),
+        Some(std::path::Component::Normal(_))
+    );
+    match (plain, path.parent(), path.file_name()) {
+        (true, Some(parent), Some(name)) if parent.as_os_str().is_empty() => {
+            Some((Path::new("."), name))
+        }
+        (true, Some(parent), Some(name)) => Some((parent, name)),
+        _ => None,
+    }
+}
+
 impl RunCache {
+    fn new(cwd: Option<PathBuf>) -> RunCache {
+        RunCache {
+            cwd,
+            dirs: RwLock::default(),
+        }
+    }
+
+    /// `f` of what is known of `dir` (`None` when nothing is, or `f` says nothing).
+    fn known<R>(&self, dir: &Path, f: impl FnOnce(&Dir) -> Option<R>) -> Option<R> {
+        let dirs = self.dirs.read().ok()?;
+        dirs.get(dir.as_os_str().as_encoded_bytes()).and_then(f)
+    }
+
+    /// Records something learned of `dir`.
+    fn learn(&self, dir: &Path, f: impl FnOnce(&mut Dir)) {
+        if let Ok(mut dirs) = self.dirs.write() {
+            f(dirs
+                .entry(dir.as_os_str().as_encoded_bytes().into())
+                .or_default());
+        }
+    }
+
     /// One spelling per directory: absolute, and `x/..` folded where `x` is not a symbolic
     /// link (there the kernel goes to `x`'s parent too); else the absolute path as written.
-    fn key(&self, dir: &Path) -> PathBuf {
+    fn key<'p>(&self, dir: &'p Path) -> std::borrow::Cow<'p, Path> {
+        if is_plain_absolute(dir) {
+            return std::borrow::Cow::Borrowed(dir);
+        }
         let abs = match &self.cwd {
             Some(cwd) if dir.is_relative() => cwd.join(dir),
             _ => dir.to_path_buf(),
@@ -348,21 +455,18 @@ impl RunCache {
                     Probe::Is(t) if t.is_dir() => {
                         out.pop();
                     }
-                    _ => return abs,
+                    _ => return std::borrow::Cow::Owned(abs),
                 },
                 std::path::Component::CurDir => {}
                 c => out.push(c),
             }
         }
-        out
+        std::borrow::Cow::Owned(out)
     }
 
-    fn listing(&self, dir: &Path) -> Option<Arc<Listing>> {
-        let key = self.key(dir);
-        let dir = key.as_path();
-        if let Some(hit) = read_lock(&self.listings, dir) {
-            return hit;
-        }
+    /// Lists `dir` (a key): once per run, answered from its parent's listing when that says it
+    /// does not exist.
+    fn read_listing(&self, dir: &Path) -> Listing {
         // A directory whose parent's listing lacks it does not exist: no `opendir` to tell.
         let parent_says = match (dir.parent(), dir.file_name()) {
             (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
@@ -370,63 +474,100 @@ impl RunCache {
             }
             _ => Probe::Unknown,
         };
-        let listing = match parent_says {
-            Probe::Missing => Some(Arc::new(Listing::Missing)),
-            Probe::Is(t) if !t.is_dir() && !t.is_symlink() => None,
+        match parent_says {
+            Probe::Missing => Listing::Missing,
+            Probe::Is(t) if !t.is_dir() && !t.is_symlink() => Listing::Unreadable,
             _ => match std::fs::read_dir(dir) {
                 Ok(entries) => {
-                    let mut names = HashMap::new();
-                    let mut too_large = false;
+                    let mut names = Vec::new();
                     for e in entries.flatten() {
                         if names.len() == LISTING_MAX {
                             // A huge (hostile) directory is not kept: ask the system instead.
-                            too_large = true;
-                            break;
+                            return Listing::Unreadable;
                         }
                         if let Ok(t) = e.file_type() {
-                            names.insert(e.file_name(), t);
+                            names.push((e.file_name(), t));
                         }
                     }
-                    (!too_large).then(|| Arc::new(Listing::Names(names)))
+                    Listing::Names(Names::new(names))
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    Some(Arc::new(Listing::Missing))
-                }
-                Err(_) => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Listing::Missing,
+                Err(_) => Listing::Unreadable,
             },
-        };
-        remember(&self.listings, dir.to_path_buf(), listing.clone());
-        listing
+        }
     }
 
     fn probe_in(&self, dir: &Path, name: &std::ffi::OsStr) -> Probe {
-        match self.listing(dir).as_deref() {
-            Some(Listing::Missing) => Probe::Missing,
-            Some(Listing::Names(names)) => {
-                names.get(name).map_or(Probe::Missing, |t| Probe::Is(*t))
-            }
-            None => Probe::Unknown,
+        let key = self.key(dir);
+        if let Some(hit) = self.known(&key, |d| d.listing.as_ref().map(|l| l.probe(name))) {
+            return hit;
         }
+        let listing = self.read_listing(&key);
+        let answer = listing.probe(name);
+        self.learn(&key, |d| d.listing = Some(listing));
+        answer
     }
 
     fn probe(&self, path: &Path) -> Probe {
         // Only a plain `dir/name` (no trailing `/`, `.` or `..`) is looked up in a listing.
-        let plain = !path.as_os_str().as_encoded_bytes().ends_with(b"/")
-            && matches!(
-                path.components().next_back(),
-                Some(std::path::Component::Normal(_))
-            );
-        match (plain, path.parent(), path.file_name()) {
-            (true, Some(parent), Some(name)) => {
-                let parent = if parent.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    parent
-                };
-                self.probe_in(parent, name)
-            }
-            _ => Probe::Unknown,
+        match split_plain(path) {
+            Some((parent, name)) => self.probe_in(parent, name),
+            None => Probe::Unknown,
         }
+    }
+
+    fn exists_nofollow(&self, path: &Path) -> bool {
+        match self.probe(path) {
+            Probe::Missing => false,
+            Probe::Is(_) => true,
+            Probe::Unknown => std::fs::symlink_metadata(path).is_ok(),
+        }
+    }
+
+    fn git_root(&self, dir: &Path) -> Option<Arc<Path>> {
+        if let Some(hit) = self.known(dir, |d| d.git_root.clone()) {
+            return hit;
+        }
+        let root = match dir.parent() {
+            _ if self.exists_nofollow(&dir.join(".git")) => Some(Arc::from(dir)),
+            Some(parent) => self.git_root(parent),
+            None => None,
+        };
+        self.learn(dir, |d| d.git_root = Some(root.clone()));
+        root
+    }
+
+    fn canonical_dir(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        let hit = self.known(dir, |d| match &d.canonical {
+            Some(Canon::Same) => Some(dir.to_path_buf()),
+            Some(Canon::Other(canon)) => Some(canon.to_path_buf()),
+            None => None,
+        });
+        if let Some(hit) = hit {
+            return Ok(hit);
+        }
+        let canon = match (dir.parent(), dir.file_name()) {
+            (Some(parent), Some(name)) => {
+                let t = match self.probe(dir) {
+                    Probe::Missing => return Err(std::io::ErrorKind::NotFound.into()),
+                    Probe::Is(t) => t,
+                    Probe::Unknown => std::fs::symlink_metadata(dir)?.file_type(),
+                };
+                if t.is_dir() {
+                    self.canonical_dir(parent)?.join(name)
+                } else {
+                    std::fs::canonicalize(dir)?
+                }
+            }
+            _ => std::fs::canonicalize(dir)?,
+        };
+        let record = if canon == dir {
+            Canon::Same
+        } else {
+            Canon::Other(canon.clone().into_boxed_path())
+        };
+        self.learn(dir, |d| d.canonical = Some(record));
+        Ok(canon)
     }
 }
 
@@ -715,12 +856,7 @@ mod tests {
         // The cache answers as the tree was when first asked: make both directories first.
         let small = tempfile::tempdir().unwrap();
         std::fs::write(small.path().join("Dockerfile"), "").unwrap();
-        let cache = RunCache {
-            cwd: None,
-            listings: RwLock::default(),
-            canonical: RwLock::default(),
-            git_roots: RwLock::default(),
-        };
+        let cache = RunCache::new(None);
         // Over the cap the listing cannot tell: the caller asks the system (never "missing").
         assert_eq!(cache.probe(&tmp.path().join("Dockerfile")), Probe::Unknown);
         assert_eq!(cache.probe(&tmp.path().join("nope")), Probe::Unknown);
