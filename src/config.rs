@@ -660,8 +660,9 @@ impl ConfigError {
 }
 
 /// Finds and caches the nearest config file for each directory (looked up under a shared
-/// read lock; the probes themselves are answered from the run's directory listings). Keyed by
-/// the directory's bytes; directories with the same answer share one path.
+/// read lock; the probes themselves are answered from the run's directory listings). With the
+/// run cache the answers are kept in its record of each directory, else here, keyed by the
+/// directory's bytes; directories with the same answer share one path.
 #[derive(Default)]
 pub struct ConfigFinder {
     cache: RwLock<HashMap<Box<[u8]>, Option<Arc<Path>>, foldhash::fast::RandomState>>,
@@ -670,7 +671,9 @@ pub struct ConfigFinder {
 impl std::fmt::Debug for ConfigFinder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let known = self.cache.read().map_or(0, |c| c.len());
-        f.debug_struct("ConfigFinder").field("known", &known).finish()
+        f.debug_struct("ConfigFinder")
+            .field("known", &known)
+            .finish()
     }
 }
 
@@ -682,6 +685,10 @@ impl ConfigFinder {
         let mut visited = Vec::new();
         let mut found: Option<Arc<Path>> = None;
         for d in abs.ancestors() {
+            if let Some(hit) = fsread::recall_nearest_config(d) {
+                found = hit;
+                break;
+            }
             let key = d.as_os_str().as_encoded_bytes();
             if let Ok(cache) = self.cache.read()
                 && let Some(hit) = cache.get(key)
@@ -689,7 +696,7 @@ impl ConfigFinder {
                 found = hit.clone();
                 break;
             }
-            visited.push(key);
+            visited.push(d);
             if let Some(p) = (CONFIG_NAMES.iter().map(|n| d.join(n))).find(|p| fsread::is_file(p)) {
                 found = Some(Arc::from(p));
                 break;
@@ -698,10 +705,17 @@ impl ConfigFinder {
                 break;
             }
         }
-        // Every directory on the way up has the same nearest config.
-        if let Ok(mut cache) = self.cache.write() {
-            for v in visited {
-                cache.insert(v.into(), found.clone());
+        // Every directory on the way up has the same nearest config: recorded with the run's
+        // other records of each directory, else here.
+        let unrecorded: Vec<&Path> = visited
+            .into_iter()
+            .filter(|d| !fsread::record_nearest_config(d, found.clone()))
+            .collect();
+        if !unrecorded.is_empty()
+            && let Ok(mut cache) = self.cache.write()
+        {
+            for d in unrecorded {
+                cache.insert(d.as_os_str().as_encoded_bytes().into(), found.clone());
             }
         }
         found.map(|p| p.to_path_buf())

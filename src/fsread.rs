@@ -263,7 +263,9 @@ fn canonical_dir(dir: &Path) -> std::io::Result<PathBuf> {
 /// eighth of its instructions.
 struct RunCache {
     cwd: Option<PathBuf>,
-    dirs: RwLock<HashMap<Box<[u8]>, Dir, foldhash::fast::RandomState>>,
+    /// Boxed: the table's slack (up to twice its entries, three times while it grows) is then
+    /// 24 bytes a slot.
+    dirs: RwLock<HashMap<Box<[u8]>, Box<Dir>, foldhash::fast::RandomState>>,
 }
 
 /// What the run learned of one directory (`None`: not asked yet).
@@ -273,6 +275,26 @@ struct Dir {
     canonical: Option<Canon>,
     /// Shared with the directories below it (one allocation per work tree).
     git_root: Option<Option<Arc<Path>>>,
+    /// The nearest config file at or above it ([`recall_nearest_config`]).
+    nearest_config: Option<Option<Arc<Path>>>,
+}
+
+/// What [`record_nearest_config`] recorded for `dir` (the config lookup's own walk up the
+/// tree, kept with the directory's other records instead of in a second table keyed by every
+/// directory again). `None`: not recorded, or no run cache.
+pub fn recall_nearest_config(dir: &Path) -> Option<Option<Arc<Path>>> {
+    RUN_CACHE.get()?.known(dir, |d| d.nearest_config.clone())
+}
+
+/// Records the nearest config file of `dir` for the run; `false` without a run cache.
+pub fn record_nearest_config(dir: &Path, config: Option<Arc<Path>>) -> bool {
+    match RUN_CACHE.get() {
+        Some(cache) => {
+            cache.learn(dir, |d| d.nearest_config = Some(config));
+            true
+        }
+        None => false,
+    }
 }
 
 /// A directory's canonical form: nearly always its own spelling.
@@ -315,7 +337,9 @@ impl Names {
 
     fn name(&self, i: usize) -> &[u8] {
         let start = i.checked_sub(1).map_or(0, |p| self.ends[p].0 as usize);
-        self.text.get(start..self.ends[i].0 as usize).unwrap_or_default()
+        self.text
+            .get(start..self.ends[i].0 as usize)
+            .unwrap_or_default()
     }
 
     fn get(&self, name: &[u8]) -> Option<std::fs::FileType> {
@@ -426,7 +450,8 @@ impl RunCache {
     /// `f` of what is known of `dir` (`None` when nothing is, or `f` says nothing).
     fn known<R>(&self, dir: &Path, f: impl FnOnce(&Dir) -> Option<R>) -> Option<R> {
         let dirs = self.dirs.read().ok()?;
-        dirs.get(dir.as_os_str().as_encoded_bytes()).and_then(f)
+        dirs.get(dir.as_os_str().as_encoded_bytes())
+            .and_then(|d| f(d))
     }
 
     /// Records something learned of `dir`.
@@ -434,7 +459,8 @@ impl RunCache {
         if let Ok(mut dirs) = self.dirs.write() {
             f(dirs
                 .entry(dir.as_os_str().as_encoded_bytes().into())
-                .or_default());
+                .or_default()
+                .as_mut());
         }
     }
 
@@ -464,9 +490,10 @@ impl RunCache {
         std::borrow::Cow::Owned(out)
     }
 
-    /// Lists `dir` (a key): once per run, answered from its parent's listing when that says it
-    /// does not exist.
-    fn read_listing(&self, dir: &Path) -> Listing {
+    /// Lists `dir` (a key): once per run. `None`: its parent's listing says it does not exist
+    /// (or is not a directory), which that listing keeps answering; nothing is recorded for it
+    /// (every directory's `.git/info` would be, most of them missing).
+    fn read_listing(&self, dir: &Path) -> Option<Listing> {
         // A directory whose parent's listing lacks it does not exist: no `opendir` to tell.
         let parent_says = match (dir.parent(), dir.file_name()) {
             (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
@@ -474,8 +501,8 @@ impl RunCache {
             }
             _ => Probe::Unknown,
         };
-        match parent_says {
-            Probe::Missing => Listing::Missing,
+        Some(match parent_says {
+            Probe::Missing => return None,
             Probe::Is(t) if !t.is_dir() && !t.is_symlink() => Listing::Unreadable,
             _ => match std::fs::read_dir(dir) {
                 Ok(entries) => {
@@ -483,7 +510,7 @@ impl RunCache {
                     for e in entries.flatten() {
                         if names.len() == LISTING_MAX {
                             // A huge (hostile) directory is not kept: ask the system instead.
-                            return Listing::Unreadable;
+                            return Some(Listing::Unreadable);
                         }
                         if let Ok(t) = e.file_type() {
                             names.push((e.file_name(), t));
@@ -494,7 +521,7 @@ impl RunCache {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Listing::Missing,
                 Err(_) => Listing::Unreadable,
             },
-        }
+        })
     }
 
     fn probe_in(&self, dir: &Path, name: &std::ffi::OsStr) -> Probe {
@@ -502,7 +529,9 @@ impl RunCache {
         if let Some(hit) = self.known(&key, |d| d.listing.as_ref().map(|l| l.probe(name))) {
             return hit;
         }
-        let listing = self.read_listing(&key);
+        let Some(listing) = self.read_listing(&key) else {
+            return Probe::Missing;
+        };
         let answer = listing.probe(name);
         self.learn(&key, |d| d.listing = Some(listing));
         answer

@@ -84,7 +84,7 @@ pub fn lint_batch(
     let mut units: Vec<Unit<'_>> = Vec::new();
     for p in projects {
         match (p.result, p.unit) {
-            (Some(r), _) => held.push(r),
+            (Some(r), _) => held.push(*r),
             (None, Some((c, opts))) => units.push(Unit {
                 lb: p.lb,
                 display: p.display,
@@ -220,7 +220,7 @@ struct Project<'a> {
     /// The lowest display path among the files it reports into or shows (its findings', their
     /// labels' and secrets' files, its own files).
     lb: String,
-    result: Option<FileResult>,
+    result: Option<Box<FileResult>>,
     /// How to check it again (`None`: it is always kept).
     unit: Option<(&'a Candidate, LintOptions<'a>)>,
 }
@@ -254,7 +254,7 @@ impl<'a> Project<'a> {
                 })
                 .collect(),
             lb,
-            result: (keep || unit.is_none()).then_some(r),
+            result: (keep || unit.is_none()).then(|| Box::new(r)),
             unit,
         }
     }
