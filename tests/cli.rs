@@ -692,6 +692,39 @@ fn skips_are_recorded_outside_the_capture_and_fail_when_required() {
     assert_eq!(msg, &format!("{required}=1 but probe missing"));
 }
 
+/// The allocator defaults set before mimalloc starts are the options mimalloc uses (their
+/// numbers are those of the `mi_option_t` of the libmimalloc-sys in the lock file: a bump that
+/// renumbers them fails here), and the environment still overrides them.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn allocator_defaults_are_in_effect() {
+    let options = |env: &[(&str, &str)]| {
+        let mut cmd = sandlint(&["check", SAMPLE, "--format", "json", "--fail-on", "never"]);
+        cmd.env("MIMALLOC_VERBOSE", "1")
+            .env_remove("MIMALLOC_ARENA_EAGER_COMMIT")
+            .env_remove("MIMALLOC_PURGE_DELAY");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        let mut seen: Vec<String> = err
+            .lines()
+            .filter_map(|l| l.split("option '").nth(1))
+            .filter(|l| l.starts_with("arena_eager_commit'") || l.starts_with("purge_delay'"))
+            .map(|l| l.trim().to_string())
+            .collect();
+        seen.sort();
+        seen
+    };
+    assert_eq!(options(&[]), ["arena_eager_commit': 0", "purge_delay': 0"]);
+    assert_eq!(
+        options(&[("MIMALLOC_PURGE_DELAY", "250")]),
+        ["arena_eager_commit': 0", "purge_delay': 250"]
+    );
+}
+
 /// The report is streamed file by file whether the Compose phase keeps its results or checks
 /// its projects again in the stream (`SANDLINT_HELD_FINDINGS`): the same bytes, in order.
 #[test]

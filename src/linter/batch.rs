@@ -81,7 +81,9 @@ pub fn lint_batch(
     let built_by = built_by(&projects);
 
     let mut held = batch.held;
-    let mut units: Vec<Unit<'_>> = Vec::new();
+    // Sized once: one unit per Dockerfile of the tree, so no doubling slack.
+    let unkept = projects.iter().filter(|p| p.result.is_none()).count();
+    let mut units: Vec<Unit<'_>> = Vec::with_capacity(unkept + batch.others.len());
     for p in projects {
         match (p.result, p.unit) {
             (Some(r), _) => held.push(*r),
