@@ -665,8 +665,11 @@ impl ConfigError {
 /// directory's bytes; directories with the same answer share one path.
 #[derive(Default)]
 pub struct ConfigFinder {
-    cache: RwLock<HashMap<Box<[u8]>, Option<Arc<Path>>, foldhash::fast::RandomState>>,
+    cache: RwLock<NearestByDir>,
 }
+
+/// A directory's bytes → its nearest config file.
+type NearestByDir = HashMap<Box<[u8]>, Option<Arc<Path>>, foldhash::fast::RandomState>;
 
 impl std::fmt::Debug for ConfigFinder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

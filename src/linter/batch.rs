@@ -81,42 +81,45 @@ pub fn lint_batch(
     let built_by = built_by(&projects);
 
     let mut held = batch.held;
-    // Sized once: one unit per Dockerfile of the tree, so no doubling slack.
+    // What phase 2 checks (each Dockerfile, each project not kept) and, apart and small, the
+    // order to check them in: both sized once, one entry per check.
     let unkept = projects.iter().filter(|p| p.result.is_none()).count();
-    let mut units: Vec<Unit<'_>> = Vec::with_capacity(unkept + batch.others.len());
+    let mut checks: Vec<(&Candidate, LintOptions<'_>)> =
+        Vec::with_capacity(unkept + batch.others.len());
+    let mut units: Vec<Unit> = Vec::with_capacity(checks.capacity());
     for p in projects {
         match (p.result, p.unit) {
             (Some(r), _) => held.push(*r),
-            (None, Some((c, opts))) => units.push(Unit {
-                lb: p.lb,
-                display: p.display,
-                c,
-                opts,
-            }),
+            (None, Some(check)) => {
+                units.push(Unit::new(p.display, Some(p.lb), checks.len()));
+                checks.push(check);
+            }
             (None, None) => {}
         }
     }
     // Phase 2: Dockerfiles (and explicitly named files of unknown kind), each with the services
     // that build it, and the projects not kept.
-    units.extend(batch.others.into_iter().map(|(c, mut opts)| {
+    for (c, mut opts) in batch.others {
         opts.built_by = built_by
             .get(&crate::source::normalize(&c.path))
             .cloned()
             .unwrap_or_default();
-        let display = display_path(&c.path);
-        Unit {
-            lb: stream::lower_bound(&display).to_string(),
-            display,
-            c,
-            opts,
-        }
-    }));
-    units.sort_by(|a, b| (&a.lb, &a.display).cmp(&(&b.lb, &b.display)));
+        units.push(Unit::new(display_path(&c.path), None, checks.len()));
+        checks.push((c, opts));
+    }
+    units.sort_by(|a, b| (a.lb(), &a.display).cmp(&(b.lb(), &b.display)));
     let mut merger = Merger::default();
     held.sort_by(|a, b| a.file.display.cmp(&b.file.display));
     held.into_iter().for_each(|r| merger.add(r));
-    merger.flush(units.first().map(|u| u.lb.as_str()), emit)?;
-    stream_units(&units, batch.kind_arg, &mut merger, &mut linted, emit)?;
+    merger.flush(units.first().map(Unit::lb), emit)?;
+    stream_units(
+        &units,
+        &checks,
+        batch.kind_arg,
+        &mut merger,
+        &mut linted,
+        emit,
+    )?;
     merger.flush(None, emit)?;
     linted.skipped.sort();
     Ok(linted)
@@ -127,12 +130,28 @@ pub fn lint_batch(
 /// holding them all.
 pub const HELD_FINDINGS: usize = 50_000;
 
-/// A check of phase 2: its file, options, and the lowest display path it reports into.
-struct Unit<'a> {
-    lb: String,
-    display: String,
-    c: &'a Candidate,
-    opts: LintOptions<'a>,
+/// A check of phase 2: where its file and options are, its display path, and the lowest
+/// display path it reports into (`None`: the directory of `display`, a Dockerfile's).
+struct Unit {
+    display: Box<str>,
+    lb: Option<Box<str>>,
+    check: usize,
+}
+
+impl Unit {
+    fn new(display: String, lb: Option<String>, check: usize) -> Unit {
+        Unit {
+            display: display.into_boxed_str(),
+            lb: lb.map(String::into_boxed_str),
+            check,
+        }
+    }
+
+    fn lb(&self) -> &str {
+        self.lb
+            .as_deref()
+            .unwrap_or_else(|| stream::lower_bound(&self.display))
+    }
 }
 
 /// Phase 1: every Compose project, in parallel (see [`lint_batch`]).
@@ -179,7 +198,8 @@ fn compose_phase<'a>(
 /// Phase 2: the units in order, each result merged and every file below the next unit's
 /// lowest path handed over.
 fn stream_units(
-    units: &[Unit<'_>],
+    units: &[Unit],
+    checks: &[(&Candidate, LintOptions<'_>)],
     kind_arg: Option<FileKind>,
     merger: &mut Merger,
     linted: &mut Linted,
@@ -192,12 +212,15 @@ fn stream_units(
         units,
         threads,
         threads * 16,
-        |u| released(check_candidate(u.c, kind_arg, &u.opts)),
+        |u| {
+            let (c, opts) = &checks[u.check];
+            released(check_candidate(c, kind_arg, opts))
+        },
         |outcome| {
             let mut results = Vec::new();
             linted.add(outcome, &mut results);
             results.into_iter().for_each(|r| merger.add(r));
-            let below = units.get(next).map(|u| u.lb.as_str());
+            let below = units.get(next).map(Unit::lb);
             next += 1;
             match merger.flush(below, emit) {
                 Ok(()) => ControlFlow::Continue(()),
