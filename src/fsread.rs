@@ -546,11 +546,7 @@ impl RunCache {
     }
 
     fn exists_nofollow(&self, path: &Path) -> bool {
-        match self.probe(path) {
-            Probe::Missing => false,
-            Probe::Is(_) => true,
-            Probe::Unknown => std::fs::symlink_metadata(path).is_ok(),
-        }
+        exists_nofollow_by(self.probe(path), path)
     }
 
     fn git_root(&self, dir: &Path) -> Option<Arc<Path>> {
@@ -607,7 +603,12 @@ pub fn probe(path: &Path) -> Probe {
 
 /// `std::fs::symlink_metadata(path).is_ok()`, from the listings when they can tell.
 pub fn exists_nofollow(path: &Path) -> bool {
-    match probe(path) {
+    exists_nofollow_by(probe(path), path)
+}
+
+/// [`exists_nofollow`] given what the listing said of `path`.
+fn exists_nofollow_by(said: Probe, path: &Path) -> bool {
+    match said {
         Probe::Missing => false,
         Probe::Is(_) => true,
         Probe::Unknown => std::fs::symlink_metadata(path).is_ok(),
