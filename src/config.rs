@@ -171,6 +171,29 @@ pub struct Config {
     /// config's directory) that files may be read from although they are outside the project
     /// boundary. A discovered config may only name paths below its own directory.
     pub allow_outside: Vec<PathBuf>,
+    /// Answers worked out once from the fields above (a `Config` is not changed once it is
+    /// used; [`Config::with_cli`] starts a new one, and a clone starts empty).
+    pub memo: Memo,
+}
+
+/// What [`Config`] works out once: for each rule of [`rules::ALL`] (by position), the severity
+/// of its findings when no `[[overrides]]` apply, `None` when it is off. Asked for every check
+/// (5,000 checks × 120 rules in the corpus), it was 8% of a `--select` run.
+#[derive(Default)]
+pub struct Memo {
+    base: std::sync::OnceLock<Box<[Option<Severity>]>>,
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 /// Command-line settings layered over every config file.
@@ -184,6 +207,20 @@ pub struct CliOverrides {
 }
 
 impl Config {
+    /// For each rule of [`rules::ALL`] (by position), the severity of its findings before any
+    /// `[[overrides]]` apply, `None` when it is off.
+    pub fn base_decisions(&self) -> &[Option<Severity>] {
+        self.memo.base.get_or_init(|| {
+            (rules::ALL.iter())
+                .map(|r| {
+                    let meta = r.meta();
+                    let (on, severity) = self.rules.apply(meta, true, self.preset.severity(meta));
+                    on.then_some(severity)
+                })
+                .collect()
+        })
+    }
+
     /// The severity a finding of `rule` gets in `path` (relative or absolute) and `scope`
     /// (`service:<name>` / `stage:<name>`), or `None` when the rule is not enabled there.
     pub fn decide(&self, rule: &RuleMeta, path: &Path, scope: Option<&str>) -> Option<Severity> {
@@ -265,6 +302,7 @@ impl Config {
 
     /// Layers command-line flags over this config.
     pub fn with_cli(mut self, cli: &CliOverrides) -> Config {
+        self.memo = Memo::default();
         if let Some(p) = cli.preset {
             self.preset = p;
         }
@@ -376,6 +414,7 @@ impl Config {
                 .collect(),
             overrides,
             allow_outside,
+            memo: Memo::default(),
         })
     }
 }

@@ -782,8 +782,9 @@ fn without_duplicate_links(found: Vec<(Candidate, bool)>) -> Vec<Candidate> {
 fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
     // Made only for a directory that has an ignore file (most have none).
     let mut boundary = None;
-    let abs = crate::fsread::absolute(dir);
+    let abs;
     let dirs: Vec<&Path> = if parents {
+        abs = crate::fsread::absolute(dir);
         let top = crate::fsread::git_root(&abs);
         let mut v = Vec::new();
         for d in abs.ancestors() {
@@ -797,7 +798,12 @@ fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
         vec![dir]
     };
     for d in dirs {
+        // `.git/info/exclude` is looked for only where `.git` is (most directories have none)
+        let has_git = crate::fsread::exists_nofollow(&d.join(".git"));
         for name in [".gitignore", ".ignore", ".git/info/exclude"] {
+            if name.starts_with(".git/") && !has_git {
+                continue;
+            }
             let p = d.join(name);
             if !crate::fsread::exists_nofollow(&p) {
                 continue;

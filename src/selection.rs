@@ -54,14 +54,19 @@ impl Selection {
 /// that `config` may enable in one of `files` (`None`: the files are not known yet, then in any
 /// file). Conservative: a rule [`RuleSet::new`] would run on the check is always counted.
 pub fn reads_before(selection: &Selection, config: &Config, files: Option<&[&Path]>) -> Reads {
-    rules::ALL
-        .iter()
-        .filter(|r| selection.is_enabled(**r))
-        .filter(|r| match files {
+    let on = rules::ALL.iter().zip(config.base_decisions());
+    let allowed = on.filter(|(r, _)| selection.is_enabled(**r));
+    if config.overrides.is_empty() {
+        // the same answer for every file
+        return (allowed.filter(|(_, base)| base.is_some()))
+            .fold(Reads::default(), |all, (r, _)| all.union(r.reads()));
+    }
+    allowed
+        .filter(|(r, _)| match files {
             Some(files) => files.iter().any(|f| config.may_enable(r.meta(), f)),
             None => config.may_enable_somewhere(r.meta()),
         })
-        .fold(Reads::default(), |all, r| all.union(r.reads()))
+        .fold(Reads::default(), |all, (r, _)| all.union(r.reads()))
 }
 
 /// The rules that run on one check (one Dockerfile, or one Compose project), resolved before
@@ -94,17 +99,14 @@ impl<'a> RuleSet<'a> {
         files: impl IntoIterator<Item = &'p Path>,
     ) -> Self {
         let files: Vec<&Path> = files.into_iter().collect();
-        let run = rules::ALL
-            .iter()
-            .copied()
-            .filter(|r| selection.is_enabled(*r))
-            .filter_map(|r| {
+        let run = (rules::ALL.iter().copied())
+            .zip(config.base_decisions())
+            .filter(|(r, _)| selection.is_enabled(*r))
+            .filter_map(|(r, base)| {
                 let meta = r.meta();
                 if config.overrides.is_empty() {
                     // Without overrides the decision is the same for every file and scope.
-                    config
-                        .decide(meta, Path::new(""), None)
-                        .map(|s| (r, Some(s)))
+                    base.map(|s| (r, Some(s)))
                 } else {
                     files
                         .iter()
@@ -168,6 +170,30 @@ mod tests {
 
     fn codes(set: &RuleSet<'_>) -> Vec<&'static str> {
         set.rules().map(|r| r.meta().code).collect()
+    }
+
+    #[test]
+    fn the_remembered_decisions_are_the_configs_and_start_over_with_cli_flags() {
+        let c = config("select = [\"root-user\"]\n[severity]\nroot-user = \"info\"\n");
+        for (r, base) in rules::ALL.iter().zip(c.base_decisions()) {
+            assert_eq!(
+                *base,
+                c.decide(r.meta(), Path::new("/repo/Dockerfile"), None)
+            );
+        }
+        let on = |c: &Config| c.base_decisions().iter().filter(|d| d.is_some()).count();
+        assert_eq!(on(&c), 1);
+        let cli = crate::config::CliOverrides {
+            extend_select: vec![crate::config::Selector::All],
+            ..Default::default()
+        };
+        let wider = c.clone().with_cli(&cli);
+        assert_eq!(on(&wider), rules::ALL.len());
+        let all = Selection::all();
+        let set = RuleSet::new(&all, &wider, [Path::new("/repo/Dockerfile")]);
+        assert_eq!(set.rules().count(), rules::ALL.len());
+        // the memo of the first config is untouched
+        assert_eq!(on(&c), 1);
     }
 
     #[test]

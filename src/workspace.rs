@@ -141,32 +141,18 @@ fn load_project(
     } else {
         Default::default()
     };
-    let reader = |p: &Path| {
-        if on_disk {
-            read_source(p, boundary)
-        } else if boundary.contains_lexically(p) {
-            Err(ReadError::NotFound)
-        } else {
-            Err(ReadError::Outside { symlink: false })
-        }
-    };
-    let mut project = compose::project::load(inputs, &vars, &reader);
+    let mut project = compose::project::load(inputs, &vars, &project_reader(boundary, on_disk));
     project.compose.limits.extend(env_limits);
     project
 }
 
 /// The files of the Compose project `inputs` (`inputs[0]` is `file`), numbered as
 /// [`compose_project`] numbers them, for a check that runs no rule on it: the inputs, unless
-/// one of them may pull in other files, and only then is the project loaded (its `include` and
-/// `extends` followed). A file can pull in others only through an `include` or `extends` key,
-/// so a text that spells neither (nor has a `\` escape, which could spell one) pulls in none:
-/// most projects are not parsed at all.
+/// one of them may pull in other files, and only then are the files that may pull in others
+/// parsed ([`compose::project::files`]; the model is not built). Most projects are not parsed
+/// at all.
 pub fn compose_files(file: &FileRef, inputs: &[FileRef], boundary: &Boundary) -> Vec<FileRef> {
-    let may_pull_in = |f: &FileRef| {
-        ["include", "extends", "\\"]
-            .iter()
-            .any(|w| f.text.contains(w))
-    };
+    let may_pull_in = |f: &FileRef| compose::project::may_pull_in(&f.text);
     if inputs.len() <= compose::project::MAX_FILES && !inputs.iter().any(may_pull_in) {
         let mut seen = std::collections::HashSet::new();
         return (inputs.iter())
@@ -175,7 +161,29 @@ pub fn compose_files(file: &FileRef, inputs: &[FileRef], boundary: &Boundary) ->
             .collect();
     }
     let on_disk = crate::fsread::is_file(&file.path);
-    load_project(file, inputs, boundary, on_disk, &mut Vec::new()).files
+    let vars = if on_disk {
+        read_dotenv(file.dir(), boundary, &mut Vec::new()).0
+    } else {
+        Default::default()
+    };
+    compose::project::files(inputs, &vars, &project_reader(boundary, on_disk))
+}
+
+/// How a project reads the files it names: from disk inside `boundary` when its file is on disk;
+/// else nothing is read (a path inside the boundary is a gap, one outside it a refusal).
+fn project_reader(
+    boundary: &Boundary,
+    on_disk: bool,
+) -> impl Fn(&Path) -> Result<FileRef, ReadError> + '_ {
+    move |p: &Path| {
+        if on_disk {
+            read_source(p, boundary)
+        } else if boundary.contains_lexically(p) {
+            Err(ReadError::NotFound)
+        } else {
+            Err(ReadError::Outside { symlink: false })
+        }
+    }
 }
 
 /// A file named on the command line: read wherever it is (the invoker named it), but only if it

@@ -56,3 +56,43 @@ fn corpus_compose_files_load_without_panic() {
     );
     assert!(clean + with_errors > 0, "no Compose file read");
 }
+
+/// The files-only pass ([`compose::project::files`], what a check that runs no Compose rule
+/// counts) numbers the same files as a full load, for every Compose file of the corpus with its
+/// default override file, and for two files of one directory in a row (the per-thread cache of
+/// recent parses is used across projects).
+#[test]
+fn corpus_projects_list_the_same_files_without_building_the_model() {
+    let Some(files) = common::corpus_files("compose") else {
+        return;
+    };
+    let (mut pulling, mut compared) = (0usize, 0usize);
+    for file in &files {
+        let boundary = sandlint::fsread::Boundary::around(file);
+        let Ok(src) = sandlint::workspace::read_found(file, Some(&boundary)) else {
+            continue;
+        };
+        let src = src.into_ref();
+        let (inputs, _) = sandlint::workspace::compose_inputs(&src, None, &boundary);
+        pulling += usize::from(
+            inputs
+                .iter()
+                .any(|f| compose::project::may_pull_in(&f.text)),
+        );
+        let vars = compose::Vars::new();
+        let read = |p: &std::path::Path| {
+            sandlint::workspace::read_found(p, Some(&boundary)).map(|f| f.into_ref())
+        };
+        let paths = |fs: &[sandlint::source::FileRef]| -> Vec<std::path::PathBuf> {
+            fs.iter().map(|f| f.path.clone()).collect()
+        };
+        let full = compose::project::load(&inputs, &vars, &read).files;
+        for _ in 0..2 {
+            let only = compose::project::files(&inputs, &vars, &read);
+            assert_eq!(paths(&only), paths(&full), "{}", file.display());
+        }
+        compared += 1;
+    }
+    eprintln!("corpus: {compared} Compose projects compared, {pulling} may pull in other files");
+    assert!(pulling > 50, "the corpus has projects with include/extends");
+}

@@ -56,22 +56,7 @@ pub struct Project {
 /// Loads `inputs` (a base file and its overrides, in order) as one project. `vars` interpolate
 /// every file (the `.env` of the project directory).
 pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
-    let mut l = Loading {
-        included: Vec::new(),
-        files: Vec::new(),
-        roots: Vec::new(),
-        by_path: HashMap::new(),
-        errors: Vec::new(),
-        unresolved: Vec::new(),
-        outside: Vec::new(),
-        unreadable: Vec::new(),
-        limits: Vec::new(),
-        budget: Budget::new(interpolate::budget_for(
-            inputs.iter().map(|f| f.text.len()).sum(),
-        )),
-        vars,
-        read,
-    };
+    let mut l = Loading::new(inputs, vars, read, false);
     let mut root: Option<Rc<Node>> = None;
     for input in inputs {
         let Some(idx) = l.add(input.clone()) else {
@@ -150,6 +135,112 @@ pub fn load(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Project {
     }
 }
 
+/// The files of the project `inputs`, numbered as [`load`] numbers them, without building its
+/// model: for a check that runs no rule on the project but counts its files. A file can pull
+/// in others only through an `include` or `extends` key, so a file whose text spells neither
+/// (nor has a `\` escape, which could spell one) is numbered but not parsed: it pulls in
+/// nothing, and the files after it are the same.
+pub fn files(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Vec<FileRef> {
+    let mut l = Loading::new(inputs, vars, read, true);
+    for input in inputs {
+        let Some(idx) = l.add(input.clone()) else {
+            continue;
+        };
+        let Some(r) = l.root(idx) else { continue };
+        let r = l.includes(&r, 0, &mut HashSet::new());
+        l.extends_all(&r);
+    }
+    l.files
+}
+
+/// Whether the text of a Compose file may pull in other files: it spells `include` or
+/// `extends`, or has a `\` escape (a quoted key could spell either through one).
+pub fn may_pull_in(text: &str) -> bool {
+    ["include", "extends", "\\"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
+/// The root of `file` parsed as file number `idx` (its documents merged, null ones skipped),
+/// with what the parse reported (its documents taken).
+fn parse_root(file: &FileRef, idx: u16) -> (Option<Rc<Node>>, yaml::Parsed) {
+    let mut parsed = yaml::parse_in(&file.text, idx);
+    let mut root: Option<Rc<Node>> = None;
+    for doc in std::mem::take(&mut parsed.docs) {
+        if doc.is_null() {
+            continue;
+        }
+        root = Some(match root {
+            None => doc,
+            Some(base) => merge(&base, &doc, &[]),
+        });
+    }
+    (root, parsed)
+}
+
+/// The roots [`files`] parsed lately on this thread. Projects of one directory often extend
+/// the same base file at the same number (seven `docker-compose-*.yaml` each extending
+/// `base.yaml` through `base-solo.yaml`): it is parsed once. A root is reused only for the same
+/// path, number and text, so the answer is the parse's; the cache is bounded by count and bytes.
+mod recent {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::path::{Path, PathBuf};
+    use std::rc::Rc;
+
+    use super::{FileRef, Node};
+
+    /// At most this many roots, and this many bytes of their texts, per thread; a larger file
+    /// is not kept.
+    const MAX_ENTRIES: usize = 16;
+    const MAX_BYTES: usize = 256 << 10;
+
+    struct Entry {
+        path: PathBuf,
+        idx: u16,
+        file: FileRef,
+        root: Option<Rc<Node>>,
+    }
+
+    thread_local! {
+        static RECENT: RefCell<VecDeque<Entry>> = const { RefCell::new(VecDeque::new()) };
+    }
+
+    /// The root of `file` (at `path`, numbered `idx`): a recent one, else `parse(file)`.
+    pub(super) fn parsed(
+        path: &Path,
+        idx: u16,
+        file: &FileRef,
+        parse: impl FnOnce(&FileRef) -> Option<Rc<Node>>,
+    ) -> Option<Rc<Node>> {
+        let hit = RECENT.with_borrow(|recent| {
+            (recent.iter())
+                .find(|e| e.idx == idx && e.path == path && e.file.text == file.text)
+                .map(|e| e.root.clone())
+        });
+        if let Some(root) = hit {
+            return root;
+        }
+        let root = parse(file);
+        if file.text.len() <= MAX_BYTES / 4 {
+            RECENT.with_borrow_mut(|recent| {
+                recent.push_back(Entry {
+                    path: path.to_path_buf(),
+                    idx,
+                    file: file.clone(),
+                    root: root.clone(),
+                });
+                let mut bytes: usize = recent.iter().map(|e| e.file.text.len()).sum();
+                while recent.len() > MAX_ENTRIES || bytes > MAX_BYTES {
+                    let Some(old) = recent.pop_front() else { break };
+                    bytes -= old.file.text.len();
+                }
+            });
+        }
+        root
+    }
+}
+
 /// Help for a refused `.env` (its variables are then unknown).
 const DOTENV_HELP: &str = "variables from it are unknown; make it a regular file inside the project, or pass --allow-outside";
 
@@ -171,9 +262,31 @@ struct Loading<'a> {
     budget: Budget,
     vars: &'a Vars,
     read: Reader<'a>,
+    /// Only the files are wanted ([`files`]): a file that cannot pull in others is not parsed.
+    files_only: bool,
 }
 
-impl Loading<'_> {
+impl<'a> Loading<'a> {
+    fn new(inputs: &[FileRef], vars: &'a Vars, read: Reader<'a>, files_only: bool) -> Self {
+        Loading {
+            included: Vec::new(),
+            files: Vec::new(),
+            roots: Vec::new(),
+            by_path: HashMap::new(),
+            errors: Vec::new(),
+            unresolved: Vec::new(),
+            outside: Vec::new(),
+            unreadable: Vec::new(),
+            limits: Vec::new(),
+            budget: Budget::new(interpolate::budget_for(
+                inputs.iter().map(|f| f.text.len()).sum(),
+            )),
+            vars,
+            read,
+            files_only,
+        }
+    }
+
     /// Parses a file and gives it the next number.
     fn add(&mut self, file: FileRef) -> Option<u16> {
         let key = crate::source::normalize(&file.path);
@@ -184,20 +297,19 @@ impl Loading<'_> {
             return None;
         }
         let idx = u16::try_from(self.files.len()).ok()?;
-        let parsed = yaml::parse_in(&file.text, idx);
+        if self.files_only {
+            let root = may_pull_in(&file.text)
+                .then(|| recent::parsed(&key, idx, &file, |f| parse_root(f, idx).0))
+                .flatten();
+            self.by_path.insert(key, idx);
+            self.files.push(file);
+            self.roots.push(root);
+            return Some(idx);
+        }
+        let (root, parsed) = parse_root(&file, idx);
         self.errors.extend(parsed.errors);
         self.limits
             .extend(parsed.limits.into_iter().map(ExpansionLimit::from));
-        let mut root: Option<Rc<Node>> = None;
-        for doc in parsed.docs {
-            if doc.is_null() {
-                continue;
-            }
-            root = Some(match root {
-                None => doc,
-                Some(base) => merge(&base, &doc, &[]),
-            });
-        }
         self.by_path.insert(key, idx);
         self.files.push(file);
         self.roots.push(root);
@@ -528,6 +640,78 @@ mod tests {
             .filter_map(|p| fs.get(Path::new(p)).cloned())
             .collect();
         load(&inputs, &Vars::new(), &read)
+    }
+
+    /// The paths [`files`] lists for `inputs`, asserted equal to [`load`]'s.
+    fn files_only(list: &[(&str, &str)], inputs: &[&str]) -> Vec<String> {
+        let fs = files(list);
+        let read = |p: &Path| fs.get(p).cloned().ok_or(ReadError::NotFound);
+        let inputs: Vec<FileRef> = (inputs.iter())
+            .filter_map(|p| fs.get(Path::new(p)).cloned())
+            .collect();
+        let shown = |fs: &[FileRef]| -> Vec<String> {
+            fs.iter().map(|f| f.path.display().to_string()).collect()
+        };
+        let full = shown(&load(&inputs, &Vars::new(), &read).files);
+        let only = shown(&super::files(&inputs, &Vars::new(), &read));
+        assert_eq!(only, full);
+        only
+    }
+
+    #[test]
+    fn files_only_lists_what_a_load_numbers() {
+        // a chain through a base that extends further; a leaf spelling `extends` only in a
+        // comment; a same-file `extends` of a service an included leaf defines; a cycle
+        let list = [
+            (
+                "p/compose.yaml",
+                "include: [inc/leaf.yaml]\nservices:\n  a:\n    extends: {file: mid.yaml, service: m}\n  b:\n    extends: l\n  c:\n    extends: {file: \"c\\x79cle.yaml\", service: x}\n",
+            ),
+            (
+                "p/compose.override.yaml",
+                "services:\n  a:\n    extends: {file: other.yaml, service: o}\n",
+            ),
+            (
+                "p/mid.yaml",
+                "services:\n  m:\n    extends: {file: base.yaml, service: b}\n",
+            ),
+            (
+                "p/base.yaml",
+                "# extends: {file: never.yaml}\nservices:\n  b: {image: x}\n",
+            ),
+            ("p/never.yaml", "services: {}\n"),
+            ("p/other.yaml", "services:\n  o: {image: y}\n"),
+            ("p/inc/leaf.yaml", "services:\n  l: {image: z}\n"),
+            (
+                "p/cycle.yaml",
+                "services:\n  x:\n    extends: {file: cycle.yaml, service: x}\n",
+            ),
+        ];
+        let inputs = ["p/compose.yaml", "p/compose.override.yaml"];
+        let want = [
+            "p/compose.yaml",
+            "p/inc/leaf.yaml",
+            "p/mid.yaml",
+            "p/base.yaml",
+            "p/cycle.yaml",
+            "p/compose.override.yaml",
+            "p/other.yaml",
+        ];
+        assert_eq!(files_only(&list, &inputs), want);
+        // again on this thread (recent parses reused), and with the files numbered otherwise
+        assert_eq!(files_only(&list, &inputs), want);
+        assert_eq!(
+            files_only(&list, &["p/mid.yaml", "p/compose.yaml"]),
+            [
+                "p/mid.yaml",
+                "p/base.yaml",
+                "p/compose.yaml",
+                "p/inc/leaf.yaml",
+                "p/cycle.yaml"
+            ]
+        );
+        assert!(!may_pull_in("services:\n  web: {image: nginx}\n"));
+        assert!(may_pull_in("services:\n  \"\\x65xtends\": {}\n"));
     }
 
     fn known(v: &Option<crate::compose::model::SValue>) -> Option<&str> {
