@@ -110,6 +110,7 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::missing_healthcheck::MissingHealthcheck,
     &dockerfile::onbuild_instruction::OnbuildInstruction,
     &dockerfile::copy_context_without_dockerignore::CopyContextWithoutDockerignore,
+    &dockerfile::secret_named_arg_or_env::SecretNamedArgOrEnv,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
     &compose::writable_root_filesystem::WritableRootFilesystem,

@@ -216,6 +216,52 @@ pub(crate) fn has_url_credentials(value: &str) -> bool {
     false
 }
 
+/// BuildKit's `SecretsUsedInArgOrEnv` name test (`docker build --check`): a `_`-separated part
+/// of the name is, ignoring case, one of [`BUILDKIT_SECRET_PARTS`], and none is one of
+/// [`BUILDKIT_ALLOWED_PARTS`]. Looser than [`is_secret_name`] (`GPG_KEY`, `KEY_DIR` and
+/// `AUTH_METHOD` pass it); the rule that uses it says so.
+pub(crate) fn is_buildkit_secret_name(name: &str) -> bool {
+    let has = |set: &[&str]| {
+        name.split('_')
+            .any(|p| set.iter().any(|s| p.eq_ignore_ascii_case(s)))
+    };
+    has(BUILDKIT_SECRET_PARTS) && !has(BUILDKIT_ALLOWED_PARTS)
+}
+
+/// The name parts BuildKit's check treats as secret.
+pub(crate) const BUILDKIT_SECRET_PARTS: &[&str] = &[
+    "apikey",
+    "auth",
+    "credential",
+    "credentials",
+    "key",
+    "password",
+    "pword",
+    "passwd",
+    "secret",
+    "token",
+];
+/// The name parts that clear a name in BuildKit's check.
+pub(crate) const BUILDKIT_ALLOWED_PARTS: &[&str] = &["public", "file", "version"];
+
+/// The variable names `value` refers to (`$NAME`, `${NAME}`, `${NAME:-default}`, ...), in order.
+pub(crate) fn referenced_names(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(pos) = rest.find('$') {
+        let after = &rest[pos + 1..];
+        let body = after.strip_prefix('{').unwrap_or(after);
+        let len = body
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(body.len());
+        if len > 0 && !body.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push(&body[..len]);
+        }
+        rest = &body[len..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::has_url_credentials;

@@ -16,6 +16,7 @@ pub(super) mod root_user;
 pub(crate) use root_user::builder_only_user;
 pub(super) mod secret_file_copied;
 pub(super) mod secret_in_env;
+pub(super) mod secret_named_arg_or_env;
 pub(super) mod sensitive_path_workdir_volume;
 pub(super) mod setuid_bit_added;
 pub(super) mod ssh_server_installed;
