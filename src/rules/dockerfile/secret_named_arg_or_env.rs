@@ -49,11 +49,17 @@ impl Rule for SecretNamedArgOrEnv {
                     } else {
                         "use a build secret (`RUN --mount=type=secret,id=…`): a build argument's value is recorded in the image history"
                     };
-                    cx.report(
+                    let d = cx.report(
                         kv.key.span,
                         format!("`{prefix}{keyword} {name}` is named like a secret"),
-                    )
-                    .help(help);
+                    );
+                    d.help(help);
+                    // the value may be the secret: the snippet masks it
+                    if let (Some(value), Some(raw)) = (&kv.value, &kv.raw_value)
+                        && is_literal_secret_value(value)
+                    {
+                        d.secret(&file, raw.span);
+                    }
                     continue;
                 }
                 // `ENV PM2_PUBLIC_KEY=$PM2_KEY`: the name says what is stored is not secret
@@ -107,7 +113,7 @@ fn is_fingerprints(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::dockerfile::test_util::findings;
+    use crate::rules::dockerfile::test_util::{diagnostics, findings};
     use crate::rules::secrets::{is_buildkit_secret_name, referenced_names};
 
     const R: &str = "secret-named-arg-or-env";
@@ -145,6 +151,16 @@ mod tests {
             referenced_names("a$B-${C_1:-x}$${1}$_d $"),
             ["B", "C_1", "_d"]
         );
+    }
+
+    #[test]
+    fn a_literal_value_is_masked() {
+        let text = "FROM a:1\nENV GIT_KEY=s3cr3tvalue\n";
+        let d = diagnostics(R, text);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].secrets.len(), 1);
+        assert_eq!(&text[d[0].secrets[0].1.range()], "s3cr3tvalue");
+        assert!(!d[0].message.contains("s3cr3t"));
     }
 
     #[test]
