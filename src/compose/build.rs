@@ -133,6 +133,10 @@ impl<'a> Ctx<'a> {
         if is_unknown(node) {
             return Some(Spanned::new(Value::Unknown(raw.to_string()), node.span));
         }
+        // `0x10`, `1_000`, `True`: what Compose types them as, written as Go writes it
+        if let Some(typed) = super::scalar::typed_text(node) {
+            return Some(Spanned::new(Value::Known(typed), node.span));
+        }
         Some(Spanned::new(self.interp(raw, node.span), node.span))
     }
 

@@ -18,6 +18,7 @@ pub mod merge;
 pub mod model;
 pub mod overlay;
 pub mod project;
+pub mod scalar;
 pub mod validate;
 pub mod yaml;
 
