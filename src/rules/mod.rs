@@ -111,6 +111,8 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::onbuild_instruction::OnbuildInstruction,
     &dockerfile::copy_context_without_dockerignore::CopyContextWithoutDockerignore,
     &dockerfile::secret_named_arg_or_env::SecretNamedArgOrEnv,
+    &dockerfile::maintainer_deprecated::MaintainerDeprecated,
+    &dockerfile::json_args_recommended::JsonArgsRecommended,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
     &compose::writable_root_filesystem::WritableRootFilesystem,
