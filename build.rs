@@ -25,8 +25,10 @@ const KEYS: &[&str] = &[
     "since",
     "references",
 ];
-/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`).
-const OPTIONAL_KEYS: &[&str] = &["sandbox-severity"];
+/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`)
+/// and `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
+/// what `# check=skip=` names).
+const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit"];
 const FAMILIES: &[&str] = &[
     "privilege",
     "filesystem",
@@ -34,6 +36,7 @@ const FAMILIES: &[&str] = &[
     "resources",
     "supply-chain",
     "secrets",
+    "buildkit",
     "meta",
 ];
 const TARGETS: &[&str] = &["dockerfile", "compose"];
@@ -116,13 +119,20 @@ fn main() {
             ));
         }
         let references = list(&fm["references"]);
+        let buildkit = fm.get("buildkit").map(String::as_str);
+        if buildkit.is_some_and(|b| b.is_empty() || !b.chars().all(|c| c.is_ascii_alphanumeric())) {
+            fail(&format!(
+                "{p}: buildkit must be a BuildKit check name (`StageNameCasing`)"
+            ));
+        }
         let abs = std::fs::canonicalize(path).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
         let _ = writeln!(
             out,
             "    RuleMeta {{ code: {code:?}, name: {name:?}, title: {title:?}, family: {family:?}, \
              targets: &{targets:?}, severity: Severity::{severity}, \
              sandbox_severity: Severity::{sandbox_severity}, status: Status::{status}, \
-             since: {since:?}, references: &{references:?}, doc: include_str!({abs:?}) }},",
+             since: {since:?}, references: &{references:?}, buildkit: {buildkit:?}, \
+             doc: include_str!({abs:?}) }},",
             title = fm["title"],
             family = fm["family"],
             since = fm["since"],

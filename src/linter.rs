@@ -100,6 +100,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
     let scopes: Vec<(Span, String)>;
     let directives;
     let set;
+    let checks;
     match kind {
         FileKind::Dockerfile if !reads_dockerfile(&file, opts) => {
             return unread(file, kind, Vec::new());
@@ -121,10 +122,15 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
                 rules::meta::report_dockerfile_limits(&mut cx, &df);
             }
             scopes = stage_scopes(&df);
+            let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
+            let found = suppress::buildkit_checks(&file, &df.directives, &spans);
             directives = opts.inline_ignores.then(|| {
-                let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
-                suppress::dockerfile(&file, &spans)
+                let mut d = suppress::dockerfile(&file, &spans);
+                d.malformed.extend(found.malformed.clone());
+                apply_check_skips(&found, &mut diagnostics);
+                d
             });
+            checks = found;
         }
         FileKind::Compose => {
             let boundary = opts.boundary_for(&file);
@@ -149,6 +155,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
         opts,
         &set,
     );
+    raise_check_errors(&checks, &mut diagnostics);
     FileResult {
         file,
         kind,
@@ -393,6 +400,32 @@ fn files_read<'f>(file: &'f FileRef, facts: &'f Facts) -> Box<dyn Iterator<Item 
     }
 }
 
+/// BuildKit's `# check=skip=…`: the findings of the rules implementing a skipped check are
+/// suppressed (in source, with the directive as the reason).
+fn apply_check_skips(checks: &suppress::BuildkitChecks, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut() {
+        if d.suppression.is_none() && checks.skips(d.rule, d.span.start) {
+            d.suppression = Some(Suppression {
+                kind: SuppressionKind::InSource,
+                reason: Some(format!(
+                    "`# check=skip=` names BuildKit's {}",
+                    d.rule.buildkit.unwrap_or_default()
+                )),
+            });
+        }
+    }
+}
+
+/// BuildKit's `# check=error=true`: the findings of the rules implementing a BuildKit check are
+/// errors (BuildKit fails the build on them).
+fn raise_check_errors(checks: &suppress::BuildkitChecks, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut() {
+        if checks.raises(d.rule) {
+            d.severity = crate::meta::Severity::Error;
+        }
+    }
+}
+
 /// Marks findings covered by a directive as suppressed. Returns the findings about the
 /// directives themselves (malformed, unknown rule, missing reason, unused).
 fn apply_suppressions(
@@ -407,7 +440,10 @@ fn apply_suppressions(
     let unused = crate::docs::UNUSED_SUPPRESSION;
     for m in &directives.malformed {
         let mut d = Diagnostic::new(invalid, file.clone(), m.span, m.message.clone());
-        d.help("write `# sandlint ignore=<rule>[,<rule>...] reason=\"...\"`");
+        d.help(
+            m.help
+                .unwrap_or("write `# sandlint ignore=<rule>[,<rule>...] reason=\"...\"`"),
+        );
         extra.push(d);
     }
     for directive in &directives.directives {

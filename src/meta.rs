@@ -148,6 +148,9 @@ pub struct RuleMeta {
     pub status: Status,
     pub since: &'static str,
     pub references: &'static [&'static str],
+    /// The BuildKit build check (`docker build --check`) the rule implements, by BuildKit's name
+    /// (`StageNameCasing`): what a Dockerfile's `# check=skip=…` names (front matter `buildkit`).
+    pub buildkit: Option<&'static str>,
     /// The whole Markdown document, front matter included.
     pub doc: &'static str,
 }

@@ -8,6 +8,11 @@
 //!
 //! A finding is covered when its primary span starts inside the covered range and its rule is
 //! listed (by name or code).
+//!
+//! BuildKit's own `# check=skip=<checks>|all;error=true` (the parser directive at the top of a
+//! Dockerfile, and a `# check=` comment above an instruction) is read here too
+//! ([`buildkit_checks`]): it names BuildKit checks, which the rules implementing them carry in
+//! [`RuleMeta::buildkit`].
 
 use crate::meta::RuleMeta;
 use crate::rules;
@@ -31,6 +36,8 @@ pub struct Directive {
 pub struct Malformed {
     pub span: Span,
     pub message: String,
+    /// How to write it instead (`None`: the `# sandlint ignore=` syntax).
+    pub help: Option<&'static str>,
 }
 
 /// Directives and malformed directives of one file.
@@ -52,6 +59,7 @@ fn parse_comment(body: &str, base: u32, span: Span) -> Option<Result<Directive, 
         Some(Err(Malformed {
             span,
             message: message.to_string(),
+            help: None,
         }))
     };
     let rest = rest.strip_prefix(':').unwrap_or(rest);
@@ -330,6 +338,195 @@ fn block_span(
     Span::new(t_start, end)
 }
 
+/// BuildKit checks that run only when `# check=experimental=` names them (or `all`), and that
+/// `skip=` does not turn off (BuildKit's `LinterRule.Experimental`).
+const BUILDKIT_EXPERIMENTAL: &[&str] = &["InvalidDefinitionDescription"];
+
+/// One `# check=` value (BuildKit's `ParseLintOptions`): `skip=<check>[,<check>…]|all`,
+/// `experimental=…`, `error=<bool>`, separated by `;`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    pub skip_all: bool,
+    pub skip: Vec<String>,
+    pub experimental_all: bool,
+    pub experimental: Vec<String>,
+    pub error: bool,
+}
+
+/// Go's `strconv.ParseBool`.
+fn go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a `# check=` value as BuildKit does (at most three `;`-separated options; the last
+/// keeps any further `;`). The error is BuildKit's complaint.
+pub fn parse_check_options(value: &str) -> Result<CheckOptions, String> {
+    let mut out = CheckOptions::default();
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(out);
+    }
+    let list = |v: &str| -> Vec<String> { v.split(',').map(|r| r.trim().to_string()).collect() };
+    for part in value.splitn(3, ';') {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(format!("invalid check option `{part}`"));
+        };
+        let v = v.trim();
+        match k.trim() {
+            "skip" if v == "all" => out.skip_all = true,
+            "skip" => out.skip = list(v),
+            "experimental" if v == "all" => out.experimental_all = true,
+            "experimental" => out.experimental = list(v),
+            "error" => {
+                out.error = go_bool(v)
+                    .ok_or_else(|| format!("invalid check option `{part}`: not a boolean"))?;
+            }
+            other => return Err(format!("invalid check option `{other}`")),
+        }
+    }
+    Ok(out)
+}
+
+impl CheckOptions {
+    /// Adds `other`'s skips and experimental checks (BuildKit's `WithMergedConfig`: `error` is
+    /// not merged).
+    fn merged(&self, other: &CheckOptions) -> CheckOptions {
+        let mut out = self.clone();
+        out.skip_all |= other.skip_all;
+        out.experimental_all |= other.experimental_all;
+        out.skip.extend(other.skip.iter().cloned());
+        out.experimental.extend(other.experimental.iter().cloned());
+        out
+    }
+
+    /// Whether BuildKit would run the check `name` under these options.
+    pub fn runs(&self, name: &str) -> bool {
+        if BUILDKIT_EXPERIMENTAL.contains(&name) {
+            self.experimental_all || self.experimental.iter().any(|e| e == name)
+        } else {
+            !self.skip_all && !self.skip.iter().any(|s| s == name)
+        }
+    }
+}
+
+/// The `# check=` options of one Dockerfile: the parser directive's, for the whole file, and
+/// those of a `# check=` comment above an instruction, merged for that instruction.
+#[derive(Debug, Default)]
+pub struct BuildkitChecks {
+    /// The file's directive (`# check=` among the parser directives at the top).
+    pub file: CheckOptions,
+    /// `(instruction, options)`: the file's options merged with the first `# check=` comment
+    /// of the comment block above the instruction (since the previous instruction; a bare `#`
+    /// line ends a block, as in BuildKit's `PrevComment`).
+    pub scoped: Vec<(Span, CheckOptions)>,
+    /// A file directive BuildKit would refuse (`failed to parse check options`).
+    pub malformed: Option<Malformed>,
+}
+
+impl BuildkitChecks {
+    /// The options in force at byte `at` of the file.
+    fn at(&self, at: u32) -> &CheckOptions {
+        let i = self.scoped.partition_point(|(s, _)| s.start <= at);
+        match i.checked_sub(1).and_then(|i| self.scoped.get(i)) {
+            Some((s, o)) if at <= s.end => o,
+            _ => &self.file,
+        }
+    }
+
+    /// Whether `# check=skip=` turns off `rule`'s finding at byte `at` (only rules that
+    /// implement a BuildKit check, [`RuleMeta::buildkit`]).
+    pub fn skips(&self, rule: &RuleMeta, at: u32) -> bool {
+        rule.buildkit.is_some_and(|name| {
+            let opts = self.at(at);
+            // an experimental check is ours to run: only `skip=` of its name turns it off
+            if BUILDKIT_EXPERIMENTAL.contains(&name) {
+                return opts.skip.iter().any(|s| s == name);
+            }
+            !opts.runs(name)
+        })
+    }
+
+    /// Whether `# check=error=true` raises `rule`'s findings to errors.
+    pub fn raises(&self, rule: &RuleMeta) -> bool {
+        self.file.error && rule.buildkit.is_some()
+    }
+}
+
+/// Reads BuildKit's `# check=` options of a Dockerfile (`instructions`: the spans of its
+/// instructions, in order). One pass over the lines.
+pub fn buildkit_checks(
+    file: &SourceFile,
+    directives: &[crate::dockerfile::model::Directive],
+    instructions: &[Span],
+) -> BuildkitChecks {
+    let mut out = BuildkitChecks::default();
+    if let Some(d) = directives.iter().find(|d| d.name.value == "check") {
+        match parse_check_options(&d.value.value) {
+            Ok(o) => out.file = o,
+            Err(message) => {
+                out.malformed = Some(Malformed {
+                    span: d.span,
+                    message: format!("BuildKit cannot read this `# check=` directive: {message}"),
+                    help: Some(
+                        "write `# check=skip=<check>[,<check>…]|all;error=true` (BuildKit fails the build on this one)",
+                    ),
+                });
+            }
+        }
+    }
+    let text = &file.text;
+    let mut next = 0usize;
+    // the first `check` comment of the block above the next instruction
+    let mut pending: Option<String> = None;
+    for (start, end) in lines(text) {
+        while instructions.get(next).is_some_and(|s| s.end < start) {
+            next += 1;
+        }
+        let Some(ins) = instructions.get(next) else {
+            break;
+        };
+        if ins.start < start && start <= ins.end {
+            continue; // a line inside an instruction (continuation, heredoc body)
+        }
+        if ins.start >= start && ins.start <= end {
+            if let Some(v) = pending.take()
+                && let Ok(o) = parse_check_options(v.split(' ').next().unwrap_or(""))
+            {
+                out.scoped.push((*ins, out.file.merged(&o)));
+            }
+            continue;
+        }
+        let line = file.slice(Span::new(start, end));
+        let trimmed = line.trim_start();
+        let Some(body) = trimmed.strip_prefix('#') else {
+            continue;
+        };
+        if body.trim().is_empty() {
+            pending = None;
+            continue;
+        }
+        // a parser directive at the top is not a comment of the first instruction
+        if directives
+            .iter()
+            .any(|d| d.span.start >= start && d.span.start <= end)
+        {
+            continue;
+        }
+        let hash = start + to_u32(line.len() - trimmed.len());
+        if pending.is_none()
+            && let Some(d) = crate::dockerfile::directive_at(text, hash as usize, end as usize)
+            && d.name.value == "check"
+        {
+            pending = Some(d.value.value);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,5 +644,79 @@ mod tests {
         let f = SourceFile::virtual_file("Dockerfile", text);
         let d = dockerfile(&f, &spans(text));
         assert_eq!(d.directives[0].scope, Some(Span::new(0, f.len())));
+    }
+    #[test]
+    fn check_options_as_buildkit_reads_them() {
+        let o = parse_check_options(" skip = A, B ;error=true").unwrap();
+        assert_eq!(o.skip, ["A", "B"]);
+        assert!(o.error && !o.skip_all);
+        assert!(parse_check_options("skip=all").unwrap().skip_all);
+        assert!(parse_check_options("").unwrap() == CheckOptions::default());
+        for bad in ["skip", "error=yes", "foo=bar", "skip=a;b"] {
+            assert!(parse_check_options(bad).is_err(), "{bad}");
+        }
+        let o = parse_check_options("experimental=InvalidDefinitionDescription").unwrap();
+        assert!(o.runs("InvalidDefinitionDescription") && o.runs("StageNameCasing"));
+        assert!(
+            !parse_check_options("skip=all")
+                .unwrap()
+                .runs("JSONArgsRecommended")
+        );
+    }
+
+    #[test]
+    fn check_directive_file_and_instruction_scopes() {
+        let text = "# syntax=docker/dockerfile:1\n# check=skip=MaintainerDeprecated\nFROM a\n# check=skip=JSONArgsRecommended\n\n# more\nCMD x\n#\n# check=skip=all\n#\nCMD y\nRUN a \\\n# check=skip=all\n b\n";
+        let f = SourceFile::virtual_file("Dockerfile", text);
+        let df = crate::dockerfile::parse(text);
+        let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
+        let c = buildkit_checks(&f, &df.directives, &spans);
+        assert!(c.malformed.is_none());
+        assert_eq!(c.file.skip, ["MaintainerDeprecated"]);
+        assert_eq!(c.scoped.len(), 1, "{:?}", c.scoped);
+        assert_eq!(f.slice(c.scoped[0].0), "CMD x");
+        assert_eq!(
+            c.scoped[0].1.skip,
+            ["MaintainerDeprecated", "JSONArgsRecommended"]
+        );
+        let json = crate::docs::JSON_ARGS_RECOMMENDED;
+        let at = |t: &str| to_u32(text.find(t).unwrap());
+        assert!(c.skips(json, at("CMD x")));
+        assert!(!c.skips(json, at("CMD y")));
+        assert!(c.skips(crate::docs::MAINTAINER_DEPRECATED, at("CMD y")));
+        assert!(
+            !c.skips(crate::docs::ROOT_USER, at("CMD x")),
+            "not a BuildKit check"
+        );
+        assert!(!c.raises(json));
+        let text = "# check=error=true;skip\nFROM a\n";
+        let df = crate::dockerfile::parse(text);
+        let f = SourceFile::virtual_file("Dockerfile", text);
+        let c = buildkit_checks(&f, &df.directives, &[]);
+        assert_eq!(c.malformed.map(|m| m.span), Some(Span::new(0, 23)));
+    }
+
+    #[test]
+    fn check_directive_in_the_engine() {
+        use crate::linter::{Selection, lint_text};
+        let lint = |text: &str| {
+            lint_text(
+                crate::discover::FileKind::Dockerfile,
+                "Dockerfile",
+                text,
+                &Selection {
+                    only: Some(vec!["SLD025", "SLE003"]),
+                    ignore: Vec::new(),
+                },
+            )
+        };
+        let d = lint("# check=skip=MaintainerDeprecated\nFROM a\nMAINTAINER x\n");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].suppression.is_some());
+        let d = lint("# check=error=true\nFROM a\nMAINTAINER x\n");
+        assert_eq!(d[0].severity, crate::meta::Severity::Error);
+        assert!(d[0].suppression.is_none());
+        let d = lint("# check=error=maybe\nFROM a\nMAINTAINER x\n");
+        assert!(d.iter().any(|d| d.rule.code == "SLE003"), "{d:?}");
     }
 }

@@ -310,7 +310,7 @@ impl TextBuilder {
 }
 
 /// `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` on `src[start..end]`, with spans.
-fn match_directive(src: &str, start: usize, end: usize) -> Option<Directive> {
+pub(super) fn match_directive(src: &str, start: usize, end: usize) -> Option<Directive> {
     let line = src.get(start..end)?;
     let b = line.as_bytes();
     let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0c);

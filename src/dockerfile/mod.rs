@@ -26,3 +26,10 @@ pub fn parse(text: &str) -> Dockerfile {
     PARSES.with(|p| p.set(p.get() + 1));
     parser::parse(text)
 }
+
+/// The line `start..end` of `text` read as a parser directive (`# name=value`, BuildKit's
+/// `DirectiveParser.ParseLine`), wherever it stands: BuildKit also reads `# check=…` in the
+/// comments above an instruction. `None` when it is not one.
+pub fn directive_at(text: &str, start: usize, end: usize) -> Option<model::Directive> {
+    lexer::match_directive(text, start, end)
+}

@@ -1,0 +1,52 @@
+use crate::dockerfile::model::Dockerfile;
+use crate::docs::{self, RuleMeta};
+use crate::rules::{Ctx, Rule};
+
+/// SLD031: a stage name with upper-case letters (BuildKit's `StageNameCasing`).
+pub struct StageNameCasing;
+
+impl Rule for StageNameCasing {
+    fn meta(&self) -> &'static RuleMeta {
+        docs::STAGE_NAME_CASING
+    }
+
+    fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
+        for stage in &df.stages {
+            let Some(name) = &stage.name else { continue };
+            // the name as written (the model keeps it lowercased, as BuildKit does)
+            let written = file.slice(name.span);
+            // as BuildKit: only `FROM image AS name` with nothing after the name
+            let words = df
+                .instructions
+                .get(stage.from)
+                .map_or(0, |i| i.words().len());
+            if words == 3 && written != written.to_lowercase() {
+                let shown = crate::dockerfile::analysis::snippet(written, 60);
+                cx.report(name.span, format!("stage name `{shown}` is not lowercase"))
+                    .help(format!(
+                        "write it `{}`: BuildKit lowercases stage names, so other spellings only mislead",
+                        crate::dockerfile::analysis::snippet(&name.value, 60)
+                    ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::dockerfile::test_util::findings;
+
+    #[test]
+    fn flags_upper_case_names() {
+        let f = findings(
+            "stage-name-casing",
+            "FROM a:1 AS Build\nFROM b:1 AS build2\nFROM c:1 AS BASE\n",
+        );
+        assert_eq!(
+            f.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
+            ["1:13-1:18", "3:13-3:17"]
+        );
+        assert_eq!(f[0].2, "stage name `Build` is not lowercase");
+    }
+}
