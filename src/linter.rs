@@ -57,6 +57,10 @@ pub struct LintOptions<'a> {
     /// Where files named by the checked file may be read from; `None`: the boundary around the
     /// file itself (its git work tree, else its directory).
     pub boundary: Option<Arc<Boundary>>,
+    /// Report only the findings in these files (normalized paths): an override file named alone
+    /// (pre-commit passes only the staged files) is checked in its project, from the base file
+    /// Compose merges it into, and only what falls in the override is its finding. Empty: all.
+    pub report_only: Vec<PathBuf>,
 }
 
 impl LintOptions<'_> {
@@ -84,6 +88,7 @@ impl LintOptions<'static> {
             // no Dockerfile is checked with the join of a file linted alone
             join_wanted: false,
             boundary: None,
+            report_only: Vec::new(),
         }
     }
 }
@@ -144,7 +149,14 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
                 let files = workspace::compose_files(&file, &inputs, &boundary);
                 return unread(file, kind, files.into_iter().skip(1).collect());
             }
-            return lint_compose_project(file, &inputs, opts, &boundary, refused);
+            let mut result = lint_compose_project(file, &inputs, opts, &boundary, refused);
+            if !opts.report_only.is_empty() {
+                (result.diagnostics).retain(|d| {
+                    let path = crate::source::normalize(&d.file.path);
+                    opts.report_only.iter().any(|p| *p == path)
+                });
+            }
+            return result;
         }
     }
     finish(

@@ -268,22 +268,25 @@ fn invalid_utf8_refusal(span: Span, what: &str, f: &SourceFile) -> Option<Refuse
 /// Whether `path` is a default override file whose base file exists beside it (then it is
 /// checked as part of that project, not on its own).
 pub fn is_override_of_existing_base(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let Some(stem) = name
+    base_of_override(path).is_some()
+}
+
+/// The base file beside `path` when `path` is a default override file
+/// (`compose.override.yaml` → `compose.yaml`, else `compose.yml`; likewise `docker-compose.*`)
+/// and its base exists: the file whose project `docker compose` merges it into.
+pub fn base_of_override(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name
         .strip_suffix(".override.yaml")
-        .or_else(|| name.strip_suffix(".override.yml"))
-    else {
-        return false;
-    };
+        .or_else(|| name.strip_suffix(".override.yml"))?;
     if !matches!(stem, "compose" | "docker-compose") {
-        return false;
+        return None;
     }
     let dir = path.parent().unwrap_or(Path::new(""));
     ["yaml", "yml"]
         .iter()
-        .any(|e| crate::fsread::is_file(&dir.join(format!("{stem}.{e}"))))
+        .map(|e| dir.join(format!("{stem}.{e}")))
+        .find(|p| crate::fsread::is_file(p))
 }
 
 /// Reads a file for a project (override, include, extends target, built Dockerfile) through

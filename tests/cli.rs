@@ -441,6 +441,65 @@ fn base_file_suppression_covers_a_service_an_override_redefines() {
     );
 }
 
+/// Issue 13: pre-commit passes only the staged files. A staged override file named alone is
+/// checked in its project (from the base file Compose merges it into), so the base file's
+/// `read_only: true` counts, and only the findings in the override are reported; named with its
+/// base, the project is checked once and everything is reported.
+#[test]
+fn override_file_named_alone_is_checked_in_its_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  app:\n    image: app:1\n    read_only: true\n    privileged: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("compose.override.yaml"),
+        "services:\n  app:\n    network_mode: host\n",
+    )
+    .unwrap();
+    let check = |files: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--format",
+            "concise",
+            "--select",
+            "SLC001,SLC003,SLC008",
+        ];
+        let paths: Vec<String> = files
+            .iter()
+            .map(|f| d.join(f).to_string_lossy().into_owned())
+            .collect();
+        args.extend(paths.iter().map(String::as_str));
+        let o = run(&args);
+        let out = text(&o.stdout);
+        let lines: Vec<String> = out
+            .lines()
+            .map(|l| l.rsplit_once('/').map_or(l, |(_, rest)| rest).to_string())
+            .collect();
+        (o.status.code(), lines)
+    };
+    let (code, alone) = check(&["compose.override.yaml"]);
+    assert_eq!(code, Some(1), "{alone:?}");
+    assert_eq!(
+        alone,
+        [
+            "compose.override.yaml:3:19: error SLC008 service `app` uses the host network (`network_mode: host`)",
+            "Checked 2 files: 1 error, 0 warnings, 0 info",
+        ],
+    );
+    let (_, both) = check(&["compose.yaml", "compose.override.yaml"]);
+    assert_eq!(
+        both,
+        [
+            "compose.override.yaml:3:19: error SLC008 service `app` uses the host network (`network_mode: host`)",
+            "compose.yaml:5:17: error SLC001 service `app` runs privileged (`privileged: true`)",
+            "Checked 2 files: 2 errors, 0 warnings, 0 info",
+        ],
+    );
+}
+
 /// Issue 10, item 1: a folder whose only Compose file is `openhands-compose.yml` (mounting the
 /// Docker socket) was "Checked 0 files" and exit 0.
 #[test]

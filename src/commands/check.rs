@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::baseline::Baseline;
 use crate::cli::{CheckArgs, KindArg};
@@ -193,7 +193,9 @@ struct Plan {
     configs: Configs,
     /// The config of the first path (its `fail-on` decides the exit status).
     run_config: Arc<Config>,
-    compose_files: Vec<(Candidate, Arc<Config>)>,
+    /// With the files whose findings alone are reported (empty: all; see
+    /// [`LintOptions::report_only`]).
+    compose_files: Vec<(Candidate, Arc<Config>, Vec<PathBuf>)>,
     other_files: Vec<(Candidate, Arc<Config>)>,
     /// Found by discovery.
     errors: Vec<WalkError>,
@@ -266,6 +268,12 @@ impl Plan {
 
     /// Each candidate with its config, Compose files apart; excluded ones set aside.
     fn sort_candidates(&mut self, candidates: Vec<Candidate>) -> Result<(), UsageError> {
+        // Named Compose files: an override named alone is checked from its base file.
+        let named: HashSet<PathBuf> = (candidates.iter())
+            .filter(|c| c.explicit && c.kind == Some(FileKind::Compose))
+            .map(|c| crate::source::normalize(&c.path))
+            .collect();
+        let mut overrides: Vec<(Candidate, PathBuf)> = Vec::new();
         for c in candidates {
             let config = self.configs.for_dir(dir_of(&c.path))?;
             if !c.explicit && config.is_excluded(&c.path) {
@@ -276,9 +284,29 @@ impl Plan {
                 // A default override file is checked as part of its base file's project.
                 Some(FileKind::Compose)
                     if !c.explicit && crate::workspace::is_override_of_existing_base(&c.path) => {}
-                Some(FileKind::Compose) => self.compose_files.push((c, config)),
+                Some(FileKind::Compose) => match merged_into(&c.path) {
+                    // named with its base: the base file's project holds it
+                    Some(base) if named.contains(&crate::source::normalize(&base)) => {}
+                    Some(base) => overrides.push((c, base)),
+                    None => self.compose_files.push((c, config, Vec::new())),
+                },
                 _ => self.other_files.push((c, config)),
             }
+        }
+        // Each base once, reporting what falls in the overrides named.
+        for (c, base) in overrides {
+            let only = crate::source::normalize(&c.path);
+            let key = crate::source::normalize(&base);
+            let same_base = |(b, ..): &&mut (Candidate, Arc<Config>, Vec<PathBuf>)| {
+                crate::source::normalize(&b.path) == key
+            };
+            if let Some(entry) = self.compose_files.iter_mut().find(same_base) {
+                entry.2.push(only);
+                continue;
+            }
+            let config = self.configs.for_dir(dir_of(&base))?;
+            let c = Candidate { path: base, ..c };
+            self.compose_files.push((c, config, vec![only]));
         }
         Ok(())
     }
@@ -295,8 +323,23 @@ impl Plan {
             report_unused: args.report_unused_ignores,
             join_wanted: true,
             boundary: Some(self.boundaries.around(root, config)),
+            report_only: Vec::new(),
         }
     }
+}
+
+/// The base file a named override file is merged into: the override `docker compose` (and
+/// the check of the base file) takes beside it, `.yaml` before `.yml`. `None`: checked alone.
+fn merged_into(path: &Path) -> Option<PathBuf> {
+    let base = crate::workspace::base_of_override(path)?;
+    let name = path.file_name()?.to_str()?;
+    let stem = name.split('.').next()?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let taken = ["yaml", "yml"]
+        .iter()
+        .map(|e| dir.join(format!("{stem}.override.{e}")))
+        .find(|p| crate::fsread::is_file(p))?;
+    (taken == path).then_some(base)
 }
 
 /// What the check found besides the findings (those went to the report as they came): what
@@ -381,7 +424,11 @@ fn lint(
     let linted = batch::lint_batch(
         Batch {
             compose: (plan.compose_files.iter())
-                .map(|(c, config)| (c, plan.options(args, config, &c.root)))
+                .map(|(c, config, only)| {
+                    let mut opts = plan.options(args, config, &c.root);
+                    opts.report_only.clone_from(only);
+                    (c, opts)
+                })
                 .collect(),
             compose_set,
             others: (plan.other_files.iter())

@@ -394,6 +394,7 @@ pub(in crate::sandbox) fn lint(
         report_unused: false,
         join_wanted: true,
         boundary: None,
+        report_only: Vec::new(),
     };
     let findings = lint_file_with(file.clone(), FileKind::Compose, &opts).diagnostics;
     let mut relaxations: Vec<Allowed> = Vec::new();
