@@ -153,7 +153,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             if !opts.report_only.is_empty() {
                 (result.diagnostics).retain(|d| {
                     let path = crate::source::normalize(&d.file.path);
-                    opts.report_only.iter().any(|p| *p == path)
+                    opts.report_only.contains(&path)
                 });
             }
             return result;
