@@ -330,7 +330,7 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             "cpu_quota" => s.cpu_quota = ctx.value(value),
             "cpu_shares" => s.cpu_shares = ctx.value(value),
             "pids_limit" => s.pids_limit = ctx.value(value),
-            "deploy" => s.limits = limits(ctx, value),
+            "deploy" => s.limits = limits(ctx, key.span, value),
             "environment" => s.environment = env_vars(ctx, value),
             "command" | "entrypoint" => {
                 let line = match &value.kind {
@@ -438,18 +438,20 @@ fn healthcheck(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Healthcheck {
     h
 }
 
-fn limits(ctx: &mut Ctx<'_>, deploy: &Node) -> Limits {
-    let mut out = Limits::default();
-    let resources = map_entries(deploy)
-        .find(|(k, _)| *k == "resources")
-        .map(|(_, e)| e.value);
-    let Some(limits) = resources.and_then(|r| {
-        map_entries(r)
-            .find(|(k, _)| *k == "limits")
-            .map(|(_, e)| e.value)
-    }) else {
+fn limits(ctx: &mut Ctx<'_>, deploy_key: Span, deploy: &Node) -> Limits {
+    let mut out = Limits {
+        block: Some(deploy_key),
+        ..Limits::default()
+    };
+    let Some(resources) = map_entries(deploy).find(|(k, _)| *k == "resources") else {
         return out;
     };
+    out.block = Some(resources.1.key.span);
+    let Some(limits) = map_entries(resources.1.value).find(|(k, _)| *k == "limits") else {
+        return out;
+    };
+    out.block = Some(limits.1.key.span);
+    let limits = limits.1.value;
     for (k, e) in map_entries(limits) {
         match k {
             "memory" => out.memory = ctx.value(e.value),

@@ -234,6 +234,9 @@ pub struct Build {
 /// `deploy.resources.limits`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
+    /// The deepest of the `deploy`, `resources` and `limits` keys written: where a missing
+    /// limit belongs.
+    pub block: Option<Span>,
     pub memory: Option<SValue>,
     pub cpus: Option<SValue>,
     pub pids: Option<SValue>,

@@ -45,6 +45,20 @@ mod tests {
         );
     }
 
+    /// Issue 13: with a `deploy` block, the missing limit belongs in it: the finding points at
+    /// the deepest of `deploy`/`resources`/`limits` written.
+    #[test]
+    fn missing_points_into_the_deploy_block() {
+        let text = "services:\n  a:\n    image: nginx\n    deploy:\n      resources:\n        limits:\n          cpus: \"1\"\n  b:\n    image: nginx\n    deploy:\n      replicas: 2\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC004", "limits".to_string()),
+                ("SLC004", "deploy".to_string())
+            ]
+        );
+    }
+
     #[test]
     fn either_key_satisfies() {
         let text = "services:\n  a:\n    image: nginx\n    mem_limit: 512m\n  b:\n    image: nginx\n    deploy:\n      resources:\n        limits:\n          memory: 1G\n  c:\n    image: nginx\n    mem_limit: ${MEM}\n";

@@ -85,11 +85,10 @@ fn check_limit(
         .collect();
     let name = svc(service);
     let Some(&(key, first)) = set.first() else {
-        cx.report(
-            service.name.span,
-            format!("service `{name}` sets no {what}"),
-        )
-        .help(help);
+        // in the `deploy.resources.limits` block when there is one: where the limit goes
+        let at = service.limits.block.unwrap_or(service.name.span);
+        cx.report(at, format!("service `{name}` sets no {what}"))
+            .help(help);
         return;
     };
     if set

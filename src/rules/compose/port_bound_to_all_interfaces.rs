@@ -10,6 +10,15 @@ fn on_all_interfaces(port: &Port) -> Option<bool> {
     if port.unknown {
         return None;
     }
+    // `published: "127.0.0.1:8080"` (long syntax): an address where a port belongs. Compose
+    // passes it on and the engine refuses it; `compose-syntax-error` reports it, and saying
+    // "all interfaces" of an entry that names one would contradict its data.
+    if (port.published.as_ref())
+        .and_then(|p| p.value.known())
+        .is_some_and(|p| p.contains(':'))
+    {
+        return None;
+    }
     let Some(ip) = &port.host_ip else {
         return Some(true);
     };
@@ -109,6 +118,15 @@ mod tests {
         let found = findings(RULE, text);
         assert_eq!(found.len(), 1);
         assert!(found.iter().all(|(_, s)| s.contains("target: 80")));
+    }
+
+    /// Issue 13: the message never contradicts the data (`published` holding an address).
+    #[test]
+    fn address_in_published_is_not_all_interfaces() {
+        let text = "services:\n  web:\n    image: nginx\n    ports:\n      - target: 80\n        published: \"127.0.0.1:8080\"\n      - target: 81\n        published: \"8081\"\n";
+        let found = findings(RULE, text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("target: 81"), "{found:?}");
     }
 
     #[test]
