@@ -16,6 +16,7 @@ impl Rule for ContainerSocketMount {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
         for service in &compose.services {
             let name = super::svc(service);
             if let Some(api) = &service.use_api_socket
@@ -28,22 +29,25 @@ impl Rule for ContainerSocketMount {
                 .help("remove `use_api_socket: true`");
             }
             for volume in &service.volumes {
-                let message = match super::socket_mount(volume) {
+                let mount = volume.mount(compose);
+                let via = super::through(&mount);
+                let message = match super::socket_mount(&mount) {
                     None => continue,
                     Some(SocketMount::Socket(path)) => {
                         format!(
-                            "service `{name}` mounts runtime socket `{}`",
+                            "service `{name}` mounts runtime socket `{}`{via}",
                             crate::source::clip(&path, 22)
                         )
                     }
                     Some(SocketMount::Directory(path)) => {
                         format!(
-                            "service `{name}` mounts runtime socket directory `{}`",
+                            "service `{name}` mounts runtime socket directory `{}`{via}",
                             crate::source::clip(&path, 22)
                         )
                     }
                 };
-                cx.report(volume.span, message).help(HELP);
+                let d = cx.report(volume.span, message).help(HELP);
+                super::label_device(d, &file, &mount);
             }
         }
     }

@@ -33,8 +33,9 @@ pub(super) mod unknown_service_key;
 pub(super) mod writable_bind_mount;
 pub(super) mod writable_root_filesystem;
 
-use crate::compose::model::{SValue, Service, Value, Volume, VolumeKind};
-use crate::source::Span;
+use crate::compose::model::{Mount, SValue, Service, Value, VolumeKind};
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileRef, Span};
 
 /// The span of the service's own key `key` (after merges), if it has one.
 fn key_span(service: &Service, key: &str) -> Option<Span> {
@@ -136,12 +137,39 @@ const PIPE_NAMES: &[&str] = &[
 /// Directories that hold a runtime socket, without the leading `/run` or `/var/run`.
 const SOCKET_DIRS: &[&str] = &["", "/containerd", "/podman", "/crio", "/docker"];
 
-/// Whether a volume entry mounts a container runtime socket or the directory holding one.
-fn socket_mount(volume: &Volume) -> Option<SocketMount> {
+/// `` through named volume `x` `` for a bind through a named volume, else nothing: the end of
+/// a mount finding's message.
+fn through(mount: &Mount<'_>) -> String {
+    match &mount.via {
+        Some(bind) => format!(
+            " through named volume `{}`",
+            crate::source::clip(&bind.volume.name.value, 24)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Labels a finding on a bind through a named volume at the volume's `device:`.
+fn label_device(d: &mut Diagnostic, file: &FileRef, mount: &Mount<'_>) {
+    if let Some(bind) = &mount.via {
+        d.label(
+            file,
+            bind.device.span,
+            format!(
+                "named volume `{}` binds host path `{}`",
+                crate::source::clip(&bind.volume.name.value, 24),
+                crate::source::clip(bind.device.value.text().trim(), 26)
+            ),
+        );
+    }
+}
+
+/// Whether a mount is of a container runtime socket or the directory holding one.
+fn socket_mount(volume: &Mount<'_>) -> Option<SocketMount> {
     if !matches!(volume.kind, VolumeKind::Bind | VolumeKind::Npipe) {
         return None;
     }
-    let source = volume.source.as_ref()?.value.known()?;
+    let source = volume.source?.value.known()?;
     let path = source.trim().replace('\\', "/").to_ascii_lowercase();
     let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     if SOCKET_NAMES.contains(&base) {

@@ -1,4 +1,4 @@
-use crate::compose::model::{ComposeFile, Value, Volume, VolumeKind};
+use crate::compose::model::{ComposeFile, Mount, Value, VolumeKind};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
@@ -98,13 +98,18 @@ fn after_home_var(raw: &str) -> Option<&str> {
     inner.get(close + 1..)
 }
 
-fn host_path(volume: &Volume) -> Option<HostPath> {
+fn host_path(volume: &Mount<'_>) -> Option<HostPath> {
     if !matches!(volume.kind, VolumeKind::Bind | VolumeKind::Unknown) {
         return None;
     }
-    match &volume.source.as_ref()?.value {
+    match &volume.source?.value {
         Value::Known(text) => {
             let text = text.trim();
+            // Compose passes a named volume's `device:` to the daemon as written: `~` is not
+            // expanded, and a relative path is relative to the daemon's directory.
+            if volume.via.is_some() && !text.starts_with('/') {
+                return None;
+            }
             if text == "~" || text.starts_with("~/") {
                 return segments(text.get(1..).unwrap_or("")).map(HostPath::Home);
             }
@@ -182,26 +187,29 @@ impl Rule for SensitiveHostPathMount {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
         for service in &compose.services {
             for volume in &service.volumes {
+                let mount = volume.mount(compose);
                 // `container-socket-mount` reports runtime sockets and their directories.
-                if super::socket_mount(volume).is_some() {
+                if super::socket_mount(&mount).is_some() {
                     continue;
                 }
-                let (Some(path), Some(source)) = (host_path(volume), volume.source.as_ref()) else {
+                let (Some(path), Some(source)) = (host_path(&mount), mount.source) else {
                     continue;
                 };
-                let Some(why) = classify(&path, volume.read_only) else {
+                let Some(why) = classify(&path, mount.read_only) else {
                     continue;
                 };
                 let shown = crate::source::clip(source.value.text().trim(), 26);
+                let via = super::through(&mount);
                 let message = match why {
                     Why::Sensitive => format!(
-                        "service `{}` mounts sensitive host path `{shown}`",
+                        "service `{}` mounts sensitive host path `{shown}`{via}",
                         super::svc(service)
                     ),
                     Why::Writable => format!(
-                        "service `{}` can write host configuration `{shown}`",
+                        "service `{}` can write host configuration `{shown}`{via}",
                         super::svc(service)
                     ),
                 };
@@ -211,7 +219,8 @@ impl Rule for SensitiveHostPathMount {
                         "mount it read-only (`:ro`), or only the file the service needs"
                     }
                 };
-                cx.report(source.span, message).help(help);
+                let d = cx.report(mount.at, message).help(help);
+                super::label_device(d, &file, &mount);
             }
         }
     }

@@ -11,27 +11,37 @@ impl Rule for WritableBindMount {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
         for service in &compose.services {
             for volume in &service.volumes {
-                if volume.kind != VolumeKind::Bind || volume.read_only {
+                let mount = volume.mount(compose);
+                if mount.kind != VolumeKind::Bind || mount.read_only {
                     continue;
                 }
                 // `container-socket-mount` reports these already.
-                if super::socket_mount(volume).is_some() {
+                if super::socket_mount(&mount).is_some() {
                     continue;
                 }
-                let Some(source) = volume.source.as_ref().and_then(|s| s.value.known()) else {
+                let Some(source) = mount.source.and_then(|s| s.value.known()) else {
                     continue;
                 };
-                cx.report(
-                    volume.span,
-                    format!(
-                        "service `{}` bind-mounts `{}` writable",
-                        super::svc(service),
-                        crate::source::clip(source, 32)
-                    ),
-                )
-                .help("add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume");
+                let help = if mount.via.is_some() {
+                    "add `:ro` to the mount (or `ro` to the volume's `o:`), or use a named volume without `driver_opts`"
+                } else {
+                    "add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume"
+                };
+                let d = cx
+                    .report(
+                        volume.span,
+                        format!(
+                            "service `{}` bind-mounts `{}` writable{}",
+                            super::svc(service),
+                            crate::source::clip(source, 32),
+                            super::through(&mount)
+                        ),
+                    )
+                    .help(help);
+                super::label_device(d, &file, &mount);
             }
         }
     }
