@@ -138,4 +138,31 @@ mod tests {
         let text = "services:\n  ci:\n    image: docker\n    volumes:\n      - ${XDG_RUNTIME_DIR:-/run/user/1000}/docker.sock:/var/run/docker.sock\n";
         assert_eq!(findings(RULE, text).len(), 1);
     }
+
+    #[test]
+    fn named_volume_binds() {
+        let text = "services:\n  ci:\n    image: docker\n    volumes:\n      - sock:/var/run/docker.sock:ro\n      - run:/host-run\n      - plain:/p\nvolumes:\n  sock:\n    driver_opts:\n      type: none\n      o: bind,ro\n      device: /var/run/docker.sock\n  run:\n    driver_opts: {type: none, o: bind, device: /run}\n  plain:\n    driver_opts: {type: tmpfs, device: tmpfs}\n";
+        assert_eq!(
+            super::super::test_util::located(RULE, text),
+            vec![
+                (
+                    "sock:/var/run/docker.sock:ro".to_string(),
+                    "service `ci` mounts runtime socket `/var/run/docker.sock` through named volume `sock`".to_string(),
+                    vec![(
+                        "/var/run/docker.sock".to_string(),
+                        "named volume `sock` binds host path `/var/run/docker.sock`".to_string()
+                    )]
+                ),
+                (
+                    "run:/host-run".to_string(),
+                    "service `ci` mounts runtime socket directory `/run` through named volume `run`"
+                        .to_string(),
+                    vec![(
+                        "/run".to_string(),
+                        "named volume `run` binds host path `/run`".to_string()
+                    )]
+                ),
+            ]
+        );
+    }
 }

@@ -152,13 +152,20 @@ fn through(mount: &Mount<'_>) -> String {
 /// Labels a finding on a bind through a named volume at the volume's `device:`.
 fn label_device(d: &mut Diagnostic, file: &FileRef, mount: &Mount<'_>) {
     if let Some(bind) = &mount.via {
+        let device = bind.device.value.text().trim();
+        // Compose passes `device:` through as written: a relative path is the daemon's.
+        let relative = if bind.device.value.known().is_some() && !device.starts_with('/') {
+            " (relative to the Docker daemon's directory, not the project)"
+        } else {
+            ""
+        };
         d.label(
             file,
             bind.device.span,
             format!(
-                "named volume `{}` binds host path `{}`",
+                "named volume `{}` binds host path `{}`{relative}",
                 crate::source::clip(&bind.volume.name.value, 24),
-                crate::source::clip(bind.device.value.text().trim(), 26)
+                crate::source::clip(device, 26)
             ),
         );
     }
@@ -226,6 +233,25 @@ pub(crate) mod test_util {
                 d.rule.code,
                 text.get(d.span.range()).unwrap_or("<bad span>").to_string(),
             )
+        })
+        .collect()
+    }
+
+    /// `(text under the span, message, [(text under the label, label message)])` of every
+    /// finding of `rule` in `text`.
+    pub fn located(rule: &str, text: &str) -> Vec<(String, String, Vec<(String, String)>)> {
+        let at =
+            |span: crate::source::Span| text.get(span.range()).unwrap_or("<bad span>").to_string();
+        lint_text(
+            FileKind::Compose,
+            "compose.yaml",
+            text,
+            &Selection::only(rule),
+        )
+        .into_iter()
+        .map(|d| {
+            let labels = d.labels.iter().map(|l| (at(l.span), l.message.clone()));
+            (at(d.span), d.message.clone(), labels.collect())
         })
         .collect()
     }

@@ -338,4 +338,38 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn named_volume_binds() {
+        let text = "services:\n  app:\n    image: alpine:3.20\n    volumes:\n      - etc:/host-etc:ro\n      - type: volume\n        source: conf\n        target: /c\n      - conf-ro:/c-ro\n      - home:/h\n      - rel:/r\n      - nfs:/n\n      - data:/d\nvolumes:\n  etc:\n    driver_opts:\n      type: none\n      o: bind\n      device: /etc\n  conf:\n    driver_opts: {type: none, o: bind, device: /etc/nginx}\n  conf-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /etc/nginx}\n  home:\n    driver_opts: {type: none, o: rbind, device: /root/.ssh}\n  rel:\n    driver_opts: {type: none, o: bind, device: ~/.ssh}\n  nfs:\n    driver_opts: {type: nfs, o: addr=10.0.0.1, device: /etc}\n  data:\n";
+        let label = |path: &str, device: &str, name: &str| {
+            vec![(
+                device.to_string(),
+                format!("named volume `{name}` binds host path `{path}`"),
+            )]
+        };
+        assert_eq!(
+            super::super::test_util::located(RULE, text),
+            vec![
+                (
+                    "etc".to_string(),
+                    "service `app` mounts sensitive host path `/etc` through named volume `etc`"
+                        .to_string(),
+                    label("/etc", "/etc", "etc")
+                ),
+                (
+                    "conf".to_string(),
+                    "service `app` can write host configuration `/etc/nginx` through named volume `conf`"
+                        .to_string(),
+                    label("/etc/nginx", "/etc/nginx", "conf")
+                ),
+                (
+                    "home".to_string(),
+                    "service `app` mounts sensitive host path `/root/.ssh` through named volume `home`"
+                        .to_string(),
+                    label("/root/.ssh", "/root/.ssh", "home")
+                ),
+            ]
+        );
+    }
 }

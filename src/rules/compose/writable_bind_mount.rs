@@ -82,4 +82,32 @@ mod tests {
         let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - ${DATA_DIR}:/data\n";
         assert!(findings(RULE, text).is_empty());
     }
+
+    #[test]
+    fn named_volume_binds() {
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - site:/srv\n      - site:/srv-ro:ro\n      - site-ro:/x\n      - rel:/r\n      - nfs:/n\n      - sock:/s\nvolumes:\n  site:\n    driver_opts:\n      type: none\n      o: bind\n      device: /srv/site\n  site-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /srv/site}\n  rel:\n    driver_opts: {type: none, o: bind, device: ./data}\n  nfs:\n    driver_opts: {type: nfs, o: 'addr=10.0.0.1,rw', device: ':/export'}\n  sock:\n    driver_opts: {type: none, o: bind, device: /var/run/docker.sock}\n";
+        assert_eq!(
+            super::super::test_util::located(RULE, text),
+            vec![
+                (
+                    "site:/srv".to_string(),
+                    "service `web` bind-mounts `/srv/site` writable through named volume `site`"
+                        .to_string(),
+                    vec![(
+                        "/srv/site".to_string(),
+                        "named volume `site` binds host path `/srv/site`".to_string()
+                    )]
+                ),
+                (
+                    "rel:/r".to_string(),
+                    "service `web` bind-mounts `./data` writable through named volume `rel`"
+                        .to_string(),
+                    vec![(
+                        "./data".to_string(),
+                        "named volume `rel` binds host path `./data` (relative to the Docker daemon's directory, not the project)".to_string()
+                    )]
+                ),
+            ]
+        );
+    }
 }
