@@ -236,7 +236,7 @@ fn named_volume_host_binds_are_the_binds_they_are() {
     std::fs::write(
         &compose,
         format!(
-            "services:\n  etc:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [host-etc:/host/etc:ro]\n  rel:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [rel:/r]\n  ws:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [ws:/workspace]\n  plain:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [data:/data]\nvolumes:\n  host-etc:\n    driver_opts: {{type: none, o: bind, device: /etc}}\n  rel:\n    driver_opts: {{type: none, o: bind, device: ./workspace}}\n  ws:\n    driver_opts: {{type: none, o: \"bind,ro\", device: \"{}\"}}\n  data:\n",
+            "services:\n  etc:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [host-etc:/host/etc:ro]\n  rel:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [rel:/r]\n  ws:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [ws:/workspace]\n  plain:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [data:/data]\n  proj:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [proj:/workspace]\nvolumes:\n  host-etc:\n    driver_opts: {{type: none, o: bind, device: /etc}}\n  rel:\n    driver_opts: {{type: none, o: bind, device: ./workspace}}\n  ws:\n    driver_opts: {{type: none, o: \"bind,ro\", device: \"{}\"}}\n  data:\n  proj:\n    driver: local\n    driver_opts: {{type: none, o: bind, device: ./workspace}}\n",
             workspace.display()
         ),
     )
@@ -263,6 +263,17 @@ fn named_volume_host_binds_are_the_binds_they_are() {
     assert!(
         flat(&out).contains(&format!(
             "- type: bind source: \"{}\" target: \"/workspace\" read_only: true",
+            canonical.display()
+        )),
+        "{out}"
+    );
+    // `driver: local` and `o: bind`: Compose resolves the device in the project (scratch here)
+    let o = dry("proj");
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        flat(&out).contains(&format!(
+            "- type: bind source: \"{}\" target: \"/workspace\" read_only: false",
             canonical.display()
         )),
         "{out}"

@@ -377,11 +377,15 @@ impl VolumeDefs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostBind<'a> {
     pub volume: &'a VolumeDef,
-    /// The `device:` value: the host path. A relative path is relative to the Docker daemon's
-    /// working directory (Compose passes it through unresolved), not to the project.
+    /// The `device:` value: the host path.
     pub device: &'a SValue,
     /// The last of `ro`/`rw` in `o` is `ro`: the bind is read-only for every service.
     pub read_only: bool,
+    /// Compose resolves a relative `device:` against the project directory (and `~` against
+    /// the home directory), as it does a bind's source: only when `driver: local` is written
+    /// and `o` is exactly `bind` (compose-go's `volumeDriverOpts`). Otherwise it passes the
+    /// value through, and a relative path is relative to the Docker daemon's working directory.
+    pub resolved_by_compose: bool,
 }
 
 impl VolumeDef {
@@ -410,10 +414,13 @@ impl VolumeDef {
                 _ => {}
             }
         }
+        let resolved_by_compose =
+            self.driver.as_ref().and_then(|d| d.value.known()) == Some("local") && o == "bind";
         bind.then_some(HostBind {
             volume: self,
             device,
             read_only,
+            resolved_by_compose,
         })
     }
 }

@@ -493,8 +493,8 @@ fn apply_mounts(
                     .transpose()?
                     .unwrap_or_default();
                 let path = match &mount.via {
-                    Some(bind) => named_bind_path(bind, &src, name)?,
-                    None => dir.join(&src),
+                    Some(bind) if !bind.resolved_by_compose => named_bind_path(bind, &src, name)?,
+                    _ => dir.join(&src),
                 };
                 let source = std::fs::canonicalize(&path).map_err(|e| {
                     invalid(format!(
@@ -520,8 +520,9 @@ fn apply_mounts(
     Ok(())
 }
 
-/// The host path a named volume binds: its `device:`, which must be absolute (the daemon
-/// resolves a relative one against its own working directory, which `run` cannot know).
+/// The host path a named volume binds when Compose passes its `device:` through: it must be
+/// absolute (the daemon resolves a relative one against its own working directory, which `run`
+/// cannot know).
 fn named_bind_path(
     bind: &crate::compose::model::HostBind<'_>,
     device: &str,

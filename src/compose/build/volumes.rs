@@ -159,6 +159,34 @@ mod tests {
         );
     }
 
+    /// compose-go resolves `device:` as a path only with `driver: local` written and `o`
+    /// exactly `bind` (checked against `docker compose config`, v2.40).
+    #[test]
+    fn which_devices_compose_resolves() {
+        let resolved = |def: &str| {
+            let text = format!("volumes:\n  v:\n{def}");
+            let f = load(&text, &Vars::new());
+            f.volumes
+                .get("v")
+                .and_then(|d| d.host_bind())
+                .map(|b| b.resolved_by_compose)
+        };
+        let opts = |o: &str| format!("    driver_opts: {{type: none, o: '{o}', device: ./data}}\n");
+        assert_eq!(
+            resolved(&format!("    driver: local\n{}", opts("bind"))),
+            Some(true)
+        );
+        assert_eq!(resolved(&opts("bind")), Some(false));
+        assert_eq!(
+            resolved(&format!("    driver: local\n{}", opts("bind,ro"))),
+            Some(false)
+        );
+        assert_eq!(
+            resolved(&format!("    driver: local\n{}", opts("rbind"))),
+            Some(false)
+        );
+    }
+
     #[test]
     fn a_named_use_resolves_to_the_bind() {
         let text = "services:\n  a:\n    image: x\n    volumes:\n      - etc:/host-etc\n      - etc:/ro:ro\n      - type: volume\n        source: etc\n        target: /long\n      - data:/data\n      - /etc:/plain\nvolumes:\n  etc:\n    driver_opts: {type: none, o: bind, device: /etc}\n  data:\n";

@@ -153,8 +153,12 @@ fn through(mount: &Mount<'_>) -> String {
 fn label_device(d: &mut Diagnostic, file: &FileRef, mount: &Mount<'_>) {
     if let Some(bind) = &mount.via {
         let device = bind.device.value.text().trim();
-        // Compose passes `device:` through as written: a relative path is the daemon's.
-        let relative = if bind.device.value.known().is_some() && !device.starts_with('/') {
+        // Unless Compose resolves it, `device:` reaches the daemon as written: a relative path
+        // is the daemon's.
+        let relative = if !bind.resolved_by_compose
+            && bind.device.value.known().is_some()
+            && !device.starts_with('/')
+        {
             " (relative to the Docker daemon's directory, not the project)"
         } else {
             ""

@@ -105,9 +105,9 @@ fn host_path(volume: &Mount<'_>) -> Option<HostPath> {
     match &volume.source?.value {
         Value::Known(text) => {
             let text = text.trim();
-            // Compose passes a named volume's `device:` to the daemon as written: `~` is not
-            // expanded, and a relative path is relative to the daemon's directory.
-            if volume.via.is_some() && !text.starts_with('/') {
+            // Unless Compose resolves it, a named volume's `device:` reaches the daemon as
+            // written: `~` is not expanded, and a relative path is the daemon's.
+            if volume.via.is_some_and(|b| !b.resolved_by_compose) && !text.starts_with('/') {
                 return None;
             }
             if text == "~" || text.starts_with("~/") {
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn named_volume_binds() {
-        let text = "services:\n  app:\n    image: alpine:3.20\n    volumes:\n      - etc:/host-etc:ro\n      - type: volume\n        source: conf\n        target: /c\n      - conf-ro:/c-ro\n      - home:/h\n      - rel:/r\n      - nfs:/n\n      - data:/d\nvolumes:\n  etc:\n    driver_opts:\n      type: none\n      o: bind\n      device: /etc\n  conf:\n    driver_opts: {type: none, o: bind, device: /etc/nginx}\n  conf-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /etc/nginx}\n  home:\n    driver_opts: {type: none, o: rbind, device: /root/.ssh}\n  rel:\n    driver_opts: {type: none, o: bind, device: ~/.ssh}\n  nfs:\n    driver_opts: {type: nfs, o: addr=10.0.0.1, device: /etc}\n  data:\n";
+        let text = "services:\n  app:\n    image: alpine:3.20\n    volumes:\n      - etc:/host-etc:ro\n      - type: volume\n        source: conf\n        target: /c\n      - conf-ro:/c-ro\n      - home:/h\n      - rel:/r\n      - nfs:/n\n      - data:/d\n      - keys:/k\nvolumes:\n  etc:\n    driver_opts:\n      type: none\n      o: bind\n      device: /etc\n  conf:\n    driver_opts: {type: none, o: bind, device: /etc/nginx}\n  conf-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /etc/nginx}\n  home:\n    driver_opts: {type: none, o: rbind, device: /root/.ssh}\n  rel:\n    driver_opts: {type: none, o: bind, device: ~/.ssh}\n  nfs:\n    driver_opts: {type: nfs, o: addr=10.0.0.1, device: /etc}\n  data:\n  keys:\n    driver: local\n    driver_opts: {type: none, o: bind, device: ~/.ssh}\n";
         let label = |path: &str, device: &str, name: &str| {
             vec![(
                 device.to_string(),
@@ -368,6 +368,13 @@ mod tests {
                     "service `app` mounts sensitive host path `/root/.ssh` through named volume `home`"
                         .to_string(),
                     label("/root/.ssh", "/root/.ssh", "home")
+                ),
+                // `driver: local` and `o: bind`: Compose expands `~` (not for `rel`)
+                (
+                    "keys".to_string(),
+                    "service `app` mounts sensitive host path `~/.ssh` through named volume `keys`"
+                        .to_string(),
+                    label("~/.ssh", "~/.ssh", "keys")
                 ),
             ]
         );

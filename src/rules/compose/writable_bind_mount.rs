@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn named_volume_binds() {
-        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - site:/srv\n      - site:/srv-ro:ro\n      - site-ro:/x\n      - rel:/r\n      - nfs:/n\n      - sock:/s\nvolumes:\n  site:\n    driver_opts:\n      type: none\n      o: bind\n      device: /srv/site\n  site-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /srv/site}\n  rel:\n    driver_opts: {type: none, o: bind, device: ./data}\n  nfs:\n    driver_opts: {type: nfs, o: 'addr=10.0.0.1,rw', device: ':/export'}\n  sock:\n    driver_opts: {type: none, o: bind, device: /var/run/docker.sock}\n";
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - site:/srv\n      - site:/srv-ro:ro\n      - site-ro:/x\n      - rel:/r\n      - nfs:/n\n      - sock:/s\n      - proj:/p\nvolumes:\n  site:\n    driver_opts:\n      type: none\n      o: bind\n      device: /srv/site\n  site-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /srv/site}\n  rel:\n    driver_opts: {type: none, o: bind, device: ./data}\n  nfs:\n    driver_opts: {type: nfs, o: 'addr=10.0.0.1,rw', device: ':/export'}\n  sock:\n    driver_opts: {type: none, o: bind, device: /var/run/docker.sock}\n  proj:\n    driver: local\n    driver_opts: {type: none, o: bind, device: ./data}\n";
         assert_eq!(
             super::super::test_util::located(RULE, text),
             vec![
@@ -105,6 +105,16 @@ mod tests {
                     vec![(
                         "./data".to_string(),
                         "named volume `rel` binds host path `./data` (relative to the Docker daemon's directory, not the project)".to_string()
+                    )]
+                ),
+                // `driver: local` and `o: bind`: Compose resolves `./data` in the project
+                (
+                    "proj:/p".to_string(),
+                    "service `web` bind-mounts `./data` writable through named volume `proj`"
+                        .to_string(),
+                    vec![(
+                        "./data".to_string(),
+                        "named volume `proj` binds host path `./data`".to_string()
                     )]
                 ),
             ]
