@@ -66,7 +66,7 @@ mod tests {
     use crate::fsread::ReadError;
     use crate::source::{FileRef, SourceFile};
 
-    fn text_at<'t>(text: &'t str, span: crate::source::Span) -> &'t str {
+    fn text_at(text: &str, span: crate::source::Span) -> &str {
         text.get(span.range()).unwrap_or("<bad span>")
     }
 
@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(m.kind, VolumeKind::Bind);
         assert_eq!(device.value.known(), Some("/etc"));
         assert_eq!(device.span.file, 1);
-        assert_eq!(text_at(&list[1].1, device.span), "/etc");
+        assert_eq!(text_at(list[1].1, device.span), "/etc");
     }
 
     /// Many definitions and many uses stay linear: each use is one lookup.

@@ -241,9 +241,11 @@ pub(crate) mod test_util {
         .collect()
     }
 
-    /// `(text under the span, message, [(text under the label, label message)])` of every
-    /// finding of `rule` in `text`.
-    pub fn located(rule: &str, text: &str) -> Vec<(String, String, Vec<(String, String)>)> {
+    /// A finding as `(text under the span, message, [(text under the label, label message)])`.
+    pub type Located = (String, String, Vec<(String, String)>);
+
+    /// Every finding of `rule` in `text`, located.
+    pub fn located(rule: &str, text: &str) -> Vec<Located> {
         let at =
             |span: crate::source::Span| text.get(span.range()).unwrap_or("<bad span>").to_string();
         lint_text(
