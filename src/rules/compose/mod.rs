@@ -316,9 +316,12 @@ mod tests {
              no-new-privileges: true\n    some_really_long_unknown_key_name_that_goes_on_and_on: 1\n    \
              extra_hosts: [\"some.really.long.host.name.for.the.host.gateway.example:host-gateway\"]\n    \
              volumes:\n      - /etc/some/really/long/path/to/a/configuration/directory:/x\n      \
-             - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n  \
+             - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n      \
+             - {long}-volume:/z\n  \
              {long}-4:\n    build:\n      context: .\n      args:\n        \
-             SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n"
+             SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n\
+             volumes:\n  {long}-volume:\n    driver_opts:\n      type: none\n      o: bind\n      \
+             device: /etc/some/really/long/path/to/a/configuration/directory/of/the/host\n"
         );
         let found = crate::testing::lint_text(
             crate::testing::FileKind::Compose,
@@ -330,6 +333,14 @@ mod tests {
             .iter()
             .filter(|d| d.rule.code.starts_with("SLC"))
             .collect();
+        let through = ours
+            .iter()
+            .filter(|d| {
+                d.message
+                    .contains(&format!("through named volume `{long}-volume`"))
+            })
+            .count();
+        assert_eq!(through, 2, "SLC010 and SLC014 through the named volume");
         let mut codes: Vec<&str> = ours.iter().map(|d| d.rule.code).collect();
         codes.sort_unstable();
         codes.dedup();
