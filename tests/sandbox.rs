@@ -225,6 +225,69 @@ fn project_scratch_mounts_are_sandlints_decision() {
     assert!(err.contains("SLC010 writable-bind-mount"), "{err}");
 }
 
+/// A named volume whose `local` driver binds a host path is mounted as that bind, so the
+/// mount rules judge the host path: it never reaches the daemon as a volume to create.
+#[test]
+fn named_volume_host_binds_are_the_binds_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("workspace")).unwrap();
+    let compose = dir.path().join("compose.yaml");
+    let workspace = dir.path().join("workspace");
+    std::fs::write(
+        &compose,
+        format!(
+            "services:\n  etc:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [host-etc:/host/etc:ro]\n  rel:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [rel:/r]\n  ws:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [ws:/workspace]\n  plain:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [data:/data]\n  proj:\n    image: img:1\n    user: \"10001:10001\"\n    volumes: [proj:/workspace]\nvolumes:\n  host-etc:\n    driver_opts: {{type: none, o: bind, device: /etc}}\n  rel:\n    driver_opts: {{type: none, o: bind, device: ./workspace}}\n  ws:\n    driver_opts: {{type: none, o: \"bind,ro\", device: \"{}\"}}\n  data:\n  proj:\n    driver: local\n    driver_opts: {{type: none, o: bind, device: ./workspace}}\n",
+            workspace.display()
+        ),
+    )
+    .unwrap();
+    let c = compose.to_str().unwrap();
+    let dry =
+        |service: &str| run_offline(&["run", "--compose", c, "--service", service, "--dry-run"]);
+    let o = dry("etc");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("SLC014 sensitive-host-path-mount"), "{err}");
+    let o = dry("rel");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(
+        flat(&err).contains("service `rel`: named volume `rel` binds `./workspace`, a path relative to the Docker daemon's directory"),
+        "{err}"
+    );
+    // read-only through the volume's `o:`: mounted as a read-only bind of the directory
+    let o = dry("ws");
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let canonical = std::fs::canonicalize(&workspace).unwrap();
+    assert!(
+        flat(&out).contains(&format!(
+            "- type: bind source: \"{}\" target: \"/workspace\" read_only: true",
+            canonical.display()
+        )),
+        "{out}"
+    );
+    // `driver: local` and `o: bind`: Compose resolves the device in the project (scratch here)
+    let o = dry("proj");
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        flat(&out).contains(&format!(
+            "- type: bind source: \"{}\" target: \"/workspace\" read_only: false",
+            canonical.display()
+        )),
+        "{out}"
+    );
+    // a named volume that is not a bind is still refused
+    let o = dry("plain");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("only bind and tmpfs volumes are supported"),
+        "{err}"
+    );
+}
+
 #[test]
 fn privileged_service_is_refused_before_anything_is_created() {
     let o = run_offline(&[

@@ -16,6 +16,7 @@ use super::yaml::{Node, NodeKind, Style};
 use crate::source::{Span, Spanned};
 
 mod parts;
+mod volumes;
 
 use parts::{PORT_SEPARATORS, Parts, VOLUME_SEPARATORS};
 
@@ -192,6 +193,7 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: &Node, file: &mut ComposeFile) {
                 services(ctx, entry.value, file);
             }
             Some("networks") => networks(ctx, entry.value, file),
+            Some("volumes") => volumes::definitions(ctx, entry.value, file),
             Some("include") => {
                 for item in seq_or_one(entry.value) {
                     let paths = match item.as_map() {

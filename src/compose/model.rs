@@ -53,6 +53,8 @@ pub struct ComposeFile {
     pub services: Vec<Service>,
     /// Top-level `networks`, in file order.
     pub networks: Vec<Network>,
+    /// Top-level `volumes` definitions (merged across the project's files), by name.
+    pub volumes: VolumeDefs,
     /// Located errors (not YAML, not a mapping, `services` not a mapping, alias budget exceeded, ...).
     /// Loading goes on where it can.
     pub errors: Vec<LoadError>,
@@ -300,4 +302,176 @@ pub struct Volume {
     pub read_only_span: Option<Span>,
     /// Short-syntax options (`ro`, `rw`, `z`, `rshared`, ...) or long-syntax `bind.propagation` etc.
     pub options: Vec<SValue>,
+}
+
+/// A top-level `volumes:` definition (`data:`, `data: {}` and the full mapping all define one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeDef {
+    /// The volume's key: the name services mount it by.
+    pub name: Spanned<String>,
+    pub driver: Option<SValue>,
+    /// `driver_opts`, when the key is a mapping.
+    pub driver_opts: Option<DriverOpts>,
+    /// `external` (the legacy `external: { name: x }` is `true`, spanning the mapping).
+    pub external: Option<SValue>,
+    /// `name:`: the Docker volume's own name.
+    pub volume_name: Option<SValue>,
+}
+
+/// `driver_opts` of a volume definition: for the `local` driver, the arguments of mount(8)
+/// (`mount -t <type> -o <o> <device> <volume directory>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverOpts {
+    /// The `driver_opts` key.
+    pub span: Span,
+    /// `type`: the filesystem type (`none`, `nfs`, `cifs`, `tmpfs`, `ext4`, ...).
+    pub fs_type: Option<SValue>,
+    /// `o`: comma-separated mount options (`bind`, `ro`, `addr=10.0.0.1`, ...).
+    pub o: Option<SValue>,
+    /// `device`: what is mounted (a host path for a bind, `:/export` for NFS, `/dev/sdb1`, ...).
+    pub device: Option<SValue>,
+}
+
+/// The top-level volume definitions, looked up by name in constant time (a later definition
+/// of a name replaces the earlier one, as a later YAML document or a duplicate key does).
+#[derive(Debug, Clone, Default)]
+pub struct VolumeDefs {
+    defs: Vec<VolumeDef>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl VolumeDefs {
+    /// Adds `def`, replacing a definition of the same name in place.
+    pub fn insert(&mut self, def: VolumeDef) {
+        match self.index.get(&def.name.value) {
+            Some(&i) if i < self.defs.len() => {
+                if let Some(old) = self.defs.get_mut(i) {
+                    *old = def;
+                }
+            }
+            _ => {
+                self.index.insert(def.name.value.clone(), self.defs.len());
+                self.defs.push(def);
+            }
+        }
+    }
+
+    /// The definition named `name`.
+    pub fn get(&self, name: &str) -> Option<&VolumeDef> {
+        self.defs.get(*self.index.get(name)?)
+    }
+
+    /// The definitions in the order their names first appear.
+    pub fn iter(&self) -> std::slice::Iter<'_, VolumeDef> {
+        self.defs.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+}
+
+/// A named volume that is really a bind mount of a host path: the `local` driver with `bind`
+/// (or `rbind`) among the `o` options and a `device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostBind<'a> {
+    pub volume: &'a VolumeDef,
+    /// The `device:` value: the host path.
+    pub device: &'a SValue,
+    /// The last of `ro`/`rw` in `o` is `ro`: the bind is read-only for every service.
+    pub read_only: bool,
+    /// Compose resolves a relative `device:` against the project directory (and `~` against
+    /// the home directory), as it does a bind's source: only when `driver: local` is written
+    /// and `o` is exactly `bind` (compose-go's `volumeDriverOpts`). Otherwise it passes the
+    /// value through, and a relative path is relative to the Docker daemon's working directory.
+    pub resolved_by_compose: bool,
+}
+
+impl VolumeDef {
+    /// The host path this volume binds, if it is a bind (see [`HostBind`]). `None` for an
+    /// `external` volume (its definition is not in the project), another driver, options that
+    /// depend on an unset variable, and the local driver's other mounts (`type: nfs`, `cifs`,
+    /// `tmpfs`, a block device such as `type: ext4` + `device: /dev/sdb1`).
+    pub fn host_bind(&self) -> Option<HostBind<'_>> {
+        if self.external.as_ref().and_then(|e| e.value.as_bool()) == Some(true) {
+            return None;
+        }
+        if let Some(driver) = &self.driver
+            && !matches!(driver.value.known().map(str::trim), Some("local" | ""))
+        {
+            return None;
+        }
+        let opts = self.driver_opts.as_ref()?;
+        let device = opts.device.as_ref()?;
+        let o = opts.o.as_ref()?.value.known()?;
+        let (mut bind, mut read_only) = (false, false);
+        for opt in o.split(',').map(str::trim) {
+            match opt {
+                "bind" | "rbind" => bind = true,
+                "ro" => read_only = true,
+                "rw" => read_only = false,
+                _ => {}
+            }
+        }
+        let resolved_by_compose =
+            self.driver.as_ref().and_then(|d| d.value.known()) == Some("local") && o == "bind";
+        bind.then_some(HostBind {
+            volume: self,
+            device,
+            read_only,
+            resolved_by_compose,
+        })
+    }
+}
+
+/// What a service's `volumes:` entry mounts, with named volumes that bind a host path resolved
+/// to that path: what the mount rules judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mount<'a> {
+    /// [`VolumeKind::Bind`] for a named volume that binds a host path.
+    pub kind: VolumeKind,
+    /// The host path of a bind (the `device:` of a named one), else the entry's source.
+    pub source: Option<&'a SValue>,
+    /// The entry is read-only (`:ro`, `read_only: true`), or its named volume is (`o: bind,ro`).
+    pub read_only: bool,
+    /// The named volume the bind goes through, if it does.
+    pub via: Option<HostBind<'a>>,
+    /// Where the entry names what it mounts: its source (the volume's name for a named one),
+    /// else the entry.
+    pub at: Span,
+}
+
+impl Volume {
+    /// The mount this entry makes in `file` (the project the service is in).
+    pub fn mount<'a>(&'a self, file: &'a ComposeFile) -> Mount<'a> {
+        let at = self.source.as_ref().map_or(self.span, |s| s.span);
+        let via = match (self.kind, &self.source) {
+            (VolumeKind::Volume, Some(name)) => name
+                .value
+                .known()
+                .and_then(|n| file.volumes.get(n))
+                .and_then(VolumeDef::host_bind),
+            _ => None,
+        };
+        match via {
+            Some(bind) => Mount {
+                kind: VolumeKind::Bind,
+                source: Some(bind.device),
+                read_only: self.read_only || bind.read_only,
+                via,
+                at,
+            },
+            None => Mount {
+                kind: self.kind,
+                source: self.source.as_ref(),
+                read_only: self.read_only,
+                via: None,
+                at,
+            },
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::SandboxError;
 use super::profile::{BindMount, HardenedProfile, MountOrigin, Tmpfs, parse_bytes, parse_cpus};
 use super::runner::BuildSpec;
-use crate::compose::model::{Build, SValue, Service, Value, VolumeKind};
+use crate::compose::model::{Build, ComposeFile, SValue, Service, Value, VolumeKind};
 
 /// What the service decided besides the profile fields.
 #[derive(Debug)]
@@ -101,7 +101,7 @@ pub(super) fn apply(
     };
     let (accepted, overridden) = accepted_rules(&project, service);
     profile.accepted = accepted;
-    let mut applied = apply_service(svc, &dir, profile)?;
+    let mut applied = apply_service(loaded, svc, &dir, profile)?;
     applied.overridden = overridden;
     // Files the run is built from: a writable mount holding one of them is not scratch space.
     let mut protected: Vec<PathBuf> = project
@@ -244,6 +244,7 @@ fn list(vs: &[SValue], service: &str, key: &str) -> Result<Vec<String>, SandboxE
 /// Maps the effective service onto the profile, key by key (the first key that cannot be used
 /// is the error).
 pub(super) fn apply_service(
+    compose: &ComposeFile,
     svc: &Service,
     dir: &Path,
     profile: &mut HardenedProfile,
@@ -254,7 +255,7 @@ pub(super) fn apply_service(
     let explicit_user = apply_security(svc, name, profile)?;
     apply_limits(svc, name, profile)?;
     apply_environment(svc, name, profile)?;
-    apply_mounts(svc, name, dir, profile)?;
+    apply_mounts(compose, svc, name, dir, profile)?;
     apply_devices_and_namespaces(svc, name, profile)?;
     let networks = if svc.network_mode.is_none() {
         svc.networks.iter().map(|n| n.value.clone()).collect()
@@ -462,8 +463,11 @@ fn apply_environment(
     Ok(())
 }
 
-/// `tmpfs` and `volumes` (bind mounts and tmpfs only).
+/// `tmpfs` and `volumes` (bind mounts and tmpfs only). A named volume that binds a host path
+/// (`driver_opts` `o: bind`, `device: /etc`) is the bind it is: mounted as that bind, so the
+/// rules judge the host path, never created as a volume that would slip past them.
 fn apply_mounts(
+    compose: &ComposeFile,
     svc: &Service,
     name: &str,
     dir: &Path,
@@ -480,15 +484,18 @@ fn apply_mounts(
             .map(|t| known(t, name, "volumes"))
             .transpose()?
             .unwrap_or_default();
-        match v.kind {
+        let mount = v.mount(compose);
+        match mount.kind {
             VolumeKind::Bind => {
-                let src = v
+                let src = mount
                     .source
-                    .as_ref()
                     .map(|s| known(s, name, "volumes"))
                     .transpose()?
                     .unwrap_or_default();
-                let path = dir.join(&src);
+                let path = match &mount.via {
+                    Some(bind) if !bind.resolved_by_compose => named_bind_path(bind, &src, name)?,
+                    _ => dir.join(&src),
+                };
                 let source = std::fs::canonicalize(&path).map_err(|e| {
                     invalid(format!(
                         "service `{name}`: bind mount source {}: {e}",
@@ -498,7 +505,7 @@ fn apply_mounts(
                 profile.mounts.push(BindMount {
                     source,
                     target,
-                    read_only: v.read_only,
+                    read_only: mount.read_only,
                     origin: MountOrigin::Compose,
                 });
             }
@@ -511,6 +518,25 @@ fn apply_mounts(
         }
     }
     Ok(())
+}
+
+/// The host path a named volume binds when Compose passes its `device:` through: it must be
+/// absolute (the daemon resolves a relative one against its own working directory, which `run`
+/// cannot know).
+fn named_bind_path(
+    bind: &crate::compose::model::HostBind<'_>,
+    device: &str,
+    service: &str,
+) -> Result<PathBuf, SandboxError> {
+    let path = PathBuf::from(device.trim());
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    Err(invalid(format!(
+        "service `{service}`: named volume `{}` binds `{}`, a path relative to the Docker daemon's directory; `sandlint run` needs an absolute `device:`",
+        bind.volume.name.value,
+        device.trim()
+    )))
 }
 
 /// `init`, `devices`, `pid`, `ipc`; `use_api_socket: true` is refused.

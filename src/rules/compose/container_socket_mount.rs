@@ -16,6 +16,7 @@ impl Rule for ContainerSocketMount {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
         for service in &compose.services {
             let name = super::svc(service);
             if let Some(api) = &service.use_api_socket
@@ -28,22 +29,25 @@ impl Rule for ContainerSocketMount {
                 .help("remove `use_api_socket: true`");
             }
             for volume in &service.volumes {
-                let message = match super::socket_mount(volume) {
+                let mount = volume.mount(compose);
+                let via = super::through(&mount);
+                let message = match super::socket_mount(&mount) {
                     None => continue,
                     Some(SocketMount::Socket(path)) => {
                         format!(
-                            "service `{name}` mounts runtime socket `{}`",
+                            "service `{name}` mounts runtime socket `{}`{via}",
                             crate::source::clip(&path, 22)
                         )
                     }
                     Some(SocketMount::Directory(path)) => {
                         format!(
-                            "service `{name}` mounts runtime socket directory `{}`",
+                            "service `{name}` mounts runtime socket directory `{}`{via}",
                             crate::source::clip(&path, 22)
                         )
                     }
                 };
-                cx.report(volume.span, message).help(HELP);
+                let d = cx.report(volume.span, message).help(HELP);
+                super::label_device(d, &file, &mount);
             }
         }
     }
@@ -133,5 +137,32 @@ mod tests {
     fn interpolated_runtime_dir() {
         let text = "services:\n  ci:\n    image: docker\n    volumes:\n      - ${XDG_RUNTIME_DIR:-/run/user/1000}/docker.sock:/var/run/docker.sock\n";
         assert_eq!(findings(RULE, text).len(), 1);
+    }
+
+    #[test]
+    fn named_volume_binds() {
+        let text = "services:\n  ci:\n    image: docker\n    volumes:\n      - sock:/var/run/docker.sock:ro\n      - run:/host-run\n      - plain:/p\nvolumes:\n  sock:\n    driver_opts:\n      type: none\n      o: bind,ro\n      device: /var/run/docker.sock\n  run:\n    driver_opts: {type: none, o: bind, device: /run}\n  plain:\n    driver_opts: {type: tmpfs, device: tmpfs}\n";
+        assert_eq!(
+            super::super::test_util::located(RULE, text),
+            vec![
+                (
+                    "sock:/var/run/docker.sock:ro".to_string(),
+                    "service `ci` mounts runtime socket `/var/run/docker.sock` through named volume `sock`".to_string(),
+                    vec![(
+                        "/var/run/docker.sock".to_string(),
+                        "named volume `sock` binds host path `/var/run/docker.sock`".to_string()
+                    )]
+                ),
+                (
+                    "run:/host-run".to_string(),
+                    "service `ci` mounts runtime socket directory `/run` through named volume `run`"
+                        .to_string(),
+                    vec![(
+                        "/run".to_string(),
+                        "named volume `run` binds host path `/run`".to_string()
+                    )]
+                ),
+            ]
+        );
     }
 }

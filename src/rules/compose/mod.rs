@@ -33,8 +33,9 @@ pub(super) mod unknown_service_key;
 pub(super) mod writable_bind_mount;
 pub(super) mod writable_root_filesystem;
 
-use crate::compose::model::{SValue, Service, Value, Volume, VolumeKind};
-use crate::source::Span;
+use crate::compose::model::{Mount, SValue, Service, Value, VolumeKind};
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileRef, Span};
 
 /// The span of the service's own key `key` (after merges), if it has one.
 fn key_span(service: &Service, key: &str) -> Option<Span> {
@@ -135,12 +136,50 @@ const PIPE_NAMES: &[&str] = &[
 /// Directories that hold a runtime socket, without the leading `/run` or `/var/run`.
 const SOCKET_DIRS: &[&str] = &["", "/containerd", "/podman", "/crio", "/docker"];
 
-/// Whether a volume entry mounts a container runtime socket or the directory holding one.
-fn socket_mount(volume: &Volume) -> Option<SocketMount> {
+/// `` through named volume `x` `` for a bind through a named volume, else nothing: the end of
+/// a mount finding's message.
+fn through(mount: &Mount<'_>) -> String {
+    match &mount.via {
+        Some(bind) => format!(
+            " through named volume `{}`",
+            crate::source::clip(&bind.volume.name.value, 24)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Labels a finding on a bind through a named volume at the volume's `device:`.
+fn label_device(d: &mut Diagnostic, file: &FileRef, mount: &Mount<'_>) {
+    if let Some(bind) = &mount.via {
+        let device = bind.device.value.text().trim();
+        // Unless Compose resolves it, `device:` reaches the daemon as written: a relative path
+        // is the daemon's.
+        let relative = if !bind.resolved_by_compose
+            && bind.device.value.known().is_some()
+            && !device.starts_with('/')
+        {
+            " (relative to the Docker daemon's directory, not the project)"
+        } else {
+            ""
+        };
+        d.label(
+            file,
+            bind.device.span,
+            format!(
+                "named volume `{}` binds host path `{}`{relative}",
+                crate::source::clip(&bind.volume.name.value, 24),
+                crate::source::clip(device, 26)
+            ),
+        );
+    }
+}
+
+/// Whether a mount is of a container runtime socket or the directory holding one.
+fn socket_mount(volume: &Mount<'_>) -> Option<SocketMount> {
     if !matches!(volume.kind, VolumeKind::Bind | VolumeKind::Npipe) {
         return None;
     }
-    let source = volume.source.as_ref()?.value.known()?;
+    let source = volume.source?.value.known()?;
     let path = source.trim().replace('\\', "/").to_ascii_lowercase();
     let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     if SOCKET_NAMES.contains(&base) {
@@ -201,6 +240,27 @@ pub(crate) mod test_util {
         .collect()
     }
 
+    /// A finding as `(text under the span, message, [(text under the label, label message)])`.
+    pub type Located = (String, String, Vec<(String, String)>);
+
+    /// Every finding of `rule` in `text`, located.
+    pub fn located(rule: &str, text: &str) -> Vec<Located> {
+        let at =
+            |span: crate::source::Span| text.get(span.range()).unwrap_or("<bad span>").to_string();
+        lint_text(
+            FileKind::Compose,
+            "compose.yaml",
+            text,
+            &Selection::only(rule),
+        )
+        .into_iter()
+        .map(|d| {
+            let labels = d.labels.iter().map(|l| (at(l.span), l.message.clone()));
+            (at(d.span), d.message.clone(), labels.collect())
+        })
+        .collect()
+    }
+
     /// The messages of every finding of `rule` in `text`.
     pub fn messages(rule: &str, text: &str) -> Vec<String> {
         lint_text(
@@ -255,9 +315,12 @@ mod tests {
              no-new-privileges: true\n    some_really_long_unknown_key_name_that_goes_on_and_on: 1\n    \
              extra_hosts: [\"some.really.long.host.name.for.the.host.gateway.example:host-gateway\"]\n    \
              volumes:\n      - /etc/some/really/long/path/to/a/configuration/directory:/x\n      \
-             - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n  \
+             - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n      \
+             - {long}-volume:/z\n  \
              {long}-4:\n    build:\n      context: .\n      args:\n        \
-             SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n"
+             SOME_REALLY_LONG_BUILD_ARGUMENT_NAME_THAT_IS_A_TOKEN: https://u:p@x\n\
+             volumes:\n  {long}-volume:\n    driver_opts:\n      type: none\n      o: bind\n      \
+             device: /etc/some/really/long/path/to/a/configuration/directory/of/the/host\n"
         );
         let found = crate::testing::lint_text(
             crate::testing::FileKind::Compose,
@@ -269,6 +332,14 @@ mod tests {
             .iter()
             .filter(|d| d.rule.code.starts_with("SLC"))
             .collect();
+        let through = ours
+            .iter()
+            .filter(|d| {
+                d.message
+                    .contains(&format!("through named volume `{long}-volume`"))
+            })
+            .count();
+        assert_eq!(through, 2, "SLC010 and SLC014 through the named volume");
         let mut codes: Vec<&str> = ours.iter().map(|d| d.rule.code).collect();
         codes.sort_unstable();
         codes.dedup();

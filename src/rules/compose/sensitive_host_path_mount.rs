@@ -1,4 +1,4 @@
-use crate::compose::model::{ComposeFile, Value, Volume, VolumeKind};
+use crate::compose::model::{ComposeFile, Mount, Value, VolumeKind};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
@@ -98,13 +98,18 @@ fn after_home_var(raw: &str) -> Option<&str> {
     inner.get(close + 1..)
 }
 
-fn host_path(volume: &Volume) -> Option<HostPath> {
+fn host_path(volume: &Mount<'_>) -> Option<HostPath> {
     if !matches!(volume.kind, VolumeKind::Bind | VolumeKind::Unknown) {
         return None;
     }
-    match &volume.source.as_ref()?.value {
+    match &volume.source?.value {
         Value::Known(text) => {
             let text = text.trim();
+            // Unless Compose resolves it, a named volume's `device:` reaches the daemon as
+            // written: `~` is not expanded, and a relative path is the daemon's.
+            if volume.via.is_some_and(|b| !b.resolved_by_compose) && !text.starts_with('/') {
+                return None;
+            }
             if text == "~" || text.starts_with("~/") {
                 return segments(text.get(1..).unwrap_or("")).map(HostPath::Home);
             }
@@ -182,26 +187,29 @@ impl Rule for SensitiveHostPathMount {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
         for service in &compose.services {
             for volume in &service.volumes {
+                let mount = volume.mount(compose);
                 // `container-socket-mount` reports runtime sockets and their directories.
-                if super::socket_mount(volume).is_some() {
+                if super::socket_mount(&mount).is_some() {
                     continue;
                 }
-                let (Some(path), Some(source)) = (host_path(volume), volume.source.as_ref()) else {
+                let (Some(path), Some(source)) = (host_path(&mount), mount.source) else {
                     continue;
                 };
-                let Some(why) = classify(&path, volume.read_only) else {
+                let Some(why) = classify(&path, mount.read_only) else {
                     continue;
                 };
                 let shown = crate::source::clip(source.value.text().trim(), 26);
+                let via = super::through(&mount);
                 let message = match why {
                     Why::Sensitive => format!(
-                        "service `{}` mounts sensitive host path `{shown}`",
+                        "service `{}` mounts sensitive host path `{shown}`{via}",
                         super::svc(service)
                     ),
                     Why::Writable => format!(
-                        "service `{}` can write host configuration `{shown}`",
+                        "service `{}` can write host configuration `{shown}`{via}",
                         super::svc(service)
                     ),
                 };
@@ -211,7 +219,8 @@ impl Rule for SensitiveHostPathMount {
                         "mount it read-only (`:ro`), or only the file the service needs"
                     }
                 };
-                cx.report(source.span, message).help(help);
+                let d = cx.report(mount.at, message).help(help);
+                super::label_device(d, &file, &mount);
             }
         }
     }
@@ -326,6 +335,47 @@ mod tests {
             vec![
                 ("SLC014", "/etc/nginx".to_string()),
                 ("SLC014", "/proc".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn named_volume_binds() {
+        let text = "services:\n  app:\n    image: alpine:3.20\n    volumes:\n      - etc:/host-etc:ro\n      - type: volume\n        source: conf\n        target: /c\n      - conf-ro:/c-ro\n      - home:/h\n      - rel:/r\n      - nfs:/n\n      - data:/d\n      - keys:/k\nvolumes:\n  etc:\n    driver_opts:\n      type: none\n      o: bind\n      device: /etc\n  conf:\n    driver_opts: {type: none, o: bind, device: /etc/nginx}\n  conf-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /etc/nginx}\n  home:\n    driver_opts: {type: none, o: rbind, device: /root/.ssh}\n  rel:\n    driver_opts: {type: none, o: bind, device: ~/.ssh}\n  nfs:\n    driver_opts: {type: nfs, o: addr=10.0.0.1, device: /etc}\n  data:\n  keys:\n    driver: local\n    driver_opts: {type: none, o: bind, device: ~/.ssh}\n";
+        let label = |path: &str, device: &str, name: &str| {
+            vec![(
+                device.to_string(),
+                format!("named volume `{name}` binds host path `{path}`"),
+            )]
+        };
+        assert_eq!(
+            super::super::test_util::located(RULE, text),
+            vec![
+                (
+                    "etc".to_string(),
+                    "service `app` mounts sensitive host path `/etc` through named volume `etc`"
+                        .to_string(),
+                    label("/etc", "/etc", "etc")
+                ),
+                (
+                    "conf".to_string(),
+                    "service `app` can write host configuration `/etc/nginx` through named volume `conf`"
+                        .to_string(),
+                    label("/etc/nginx", "/etc/nginx", "conf")
+                ),
+                (
+                    "home".to_string(),
+                    "service `app` mounts sensitive host path `/root/.ssh` through named volume `home`"
+                        .to_string(),
+                    label("/root/.ssh", "/root/.ssh", "home")
+                ),
+                // `driver: local` and `o: bind`: Compose expands `~` (not for `rel`)
+                (
+                    "keys".to_string(),
+                    "service `app` mounts sensitive host path `~/.ssh` through named volume `keys`"
+                        .to_string(),
+                    label("~/.ssh", "~/.ssh", "keys")
+                ),
             ]
         );
     }

@@ -11,27 +11,37 @@ impl Rule for WritableBindMount {
     }
 
     fn check_compose(&self, cx: &mut Ctx<'_>, compose: &ComposeFile) {
+        let file = cx.file().clone();
         for service in &compose.services {
             for volume in &service.volumes {
-                if volume.kind != VolumeKind::Bind || volume.read_only {
+                let mount = volume.mount(compose);
+                if mount.kind != VolumeKind::Bind || mount.read_only {
                     continue;
                 }
                 // `container-socket-mount` reports these already.
-                if super::socket_mount(volume).is_some() {
+                if super::socket_mount(&mount).is_some() {
                     continue;
                 }
-                let Some(source) = volume.source.as_ref().and_then(|s| s.value.known()) else {
+                let Some(source) = mount.source.and_then(|s| s.value.known()) else {
                     continue;
                 };
-                cx.report(
-                    volume.span,
-                    format!(
-                        "service `{}` bind-mounts `{}` writable",
-                        super::svc(service),
-                        crate::source::clip(source, 32)
-                    ),
-                )
-                .help("add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume");
+                let help = if mount.via.is_some() {
+                    "add `:ro` to the mount (or `ro` to the volume's `o:`), or use a named volume without `driver_opts`"
+                } else {
+                    "add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume"
+                };
+                let d = cx
+                    .report(
+                        volume.span,
+                        format!(
+                            "service `{}` bind-mounts `{}` writable{}",
+                            super::svc(service),
+                            crate::source::clip(source, 32),
+                            super::through(&mount)
+                        ),
+                    )
+                    .help(help);
+                super::label_device(d, &file, &mount);
             }
         }
     }
@@ -71,5 +81,43 @@ mod tests {
     fn unknown_source_is_not_judged() {
         let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - ${DATA_DIR}:/data\n";
         assert!(findings(RULE, text).is_empty());
+    }
+
+    #[test]
+    fn named_volume_binds() {
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - site:/srv\n      - site:/srv-ro:ro\n      - site-ro:/x\n      - rel:/r\n      - nfs:/n\n      - sock:/s\n      - proj:/p\nvolumes:\n  site:\n    driver_opts:\n      type: none\n      o: bind\n      device: /srv/site\n  site-ro:\n    driver_opts: {type: none, o: 'bind,ro', device: /srv/site}\n  rel:\n    driver_opts: {type: none, o: bind, device: ./data}\n  nfs:\n    driver_opts: {type: nfs, o: 'addr=10.0.0.1,rw', device: ':/export'}\n  sock:\n    driver_opts: {type: none, o: bind, device: /var/run/docker.sock}\n  proj:\n    driver: local\n    driver_opts: {type: none, o: bind, device: ./data}\n";
+        assert_eq!(
+            super::super::test_util::located(RULE, text),
+            vec![
+                (
+                    "site:/srv".to_string(),
+                    "service `web` bind-mounts `/srv/site` writable through named volume `site`"
+                        .to_string(),
+                    vec![(
+                        "/srv/site".to_string(),
+                        "named volume `site` binds host path `/srv/site`".to_string()
+                    )]
+                ),
+                (
+                    "rel:/r".to_string(),
+                    "service `web` bind-mounts `./data` writable through named volume `rel`"
+                        .to_string(),
+                    vec![(
+                        "./data".to_string(),
+                        "named volume `rel` binds host path `./data` (relative to the Docker daemon's directory, not the project)".to_string()
+                    )]
+                ),
+                // `driver: local` and `o: bind`: Compose resolves `./data` in the project
+                (
+                    "proj:/p".to_string(),
+                    "service `web` bind-mounts `./data` writable through named volume `proj`"
+                        .to_string(),
+                    vec![(
+                        "./data".to_string(),
+                        "named volume `proj` binds host path `./data`".to_string()
+                    )]
+                ),
+            ]
+        );
     }
 }

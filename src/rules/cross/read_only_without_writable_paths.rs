@@ -32,7 +32,7 @@ impl Rule for ReadOnlyWithoutWritablePaths {
             for st in semantics::stage_chain(df, stage) {
                 for ins in df.stage_instructions(st) {
                     for (path, word_span) in written_paths(ins) {
-                        if mounted(s, &path) || reported.contains(&path) {
+                        if mounted(compose, s, &path) || reported.contains(&path) {
                             continue;
                         }
                         reported.push(path.clone());
@@ -112,8 +112,9 @@ fn written_paths(ins: &Instruction) -> Vec<(String, crate::source::Span)> {
     out
 }
 
-/// Whether the service mounts something writable at or above `path`.
-fn mounted(s: &Service, path: &str) -> bool {
+/// Whether the service mounts something writable at or above `path` (a named volume that
+/// binds a host path read-only, `o: bind,ro`, is not writable).
+fn mounted(compose: &ComposeFile, s: &Service, path: &str) -> bool {
     let covers = |target: &str| {
         let t = target.trim_end_matches('/');
         path == t || path.strip_prefix(t).is_some_and(|r| r.starts_with('/')) || t.is_empty()
@@ -123,7 +124,7 @@ fn mounted(s: &Service, path: &str) -> bool {
         covers(target)
     });
     let volume = s.volumes.iter().any(|v| {
-        !v.read_only
+        !v.mount(compose).read_only
             && v.kind != VolumeKind::Unknown
             && v.target.as_ref().is_some_and(|t| covers(t.value.text()))
     });
