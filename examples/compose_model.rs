@@ -70,6 +70,14 @@ fn main() {
                         "external": opt(n.external.as_ref()),
                         "driver": opt(n.driver.as_ref()),
                     }))).collect::<Map<_, _>>(),
+                    "volumes": m.volumes.iter().map(|v| (v.name.value.clone(), json!({
+                        "driver": opt(v.driver.as_ref()),
+                        "external": opt(v.external.as_ref()),
+                        "type": opt(v.driver_opts.as_ref().and_then(|o| o.fs_type.as_ref())),
+                        "o": opt(v.driver_opts.as_ref().and_then(|o| o.o.as_ref())),
+                        "device": opt(v.driver_opts.as_ref().and_then(|o| o.device.as_ref())),
+                        "device_base": base(v.driver_opts.as_ref().and_then(|o| o.device.as_ref()), &dirs),
+                    }))).collect::<Map<_, _>>(),
                 })
             }
         };

@@ -629,6 +629,35 @@ def compare(project, composed):
         for field in mine:
             if mine[field] != other[field]:
                 diffs.append((f"networks.{name}", field, mine[field], other[field]))
+    for name, v in project.get("volumes", {}).items():
+        c = unescape((composed.get("volumes") or {}).get(name))
+        if c is None:
+            continue  # Compose drops volumes no service uses
+        opts = c.get("driver_opts") or {}
+        device = known(v["device"])
+        driver = known(v["driver"])
+        o = known(v["o"])
+        # compose-go resolves a relative `device:` against the project only for the local
+        # driver written out with `o: bind` (volumeDriverOpts); sandlint's HostBind knows when
+        if driver == "local" and o == "bind" and isinstance(device, str):
+            device = resolve(device, v.get("device_base"))
+        mine = {
+            "driver": driver,
+            "external": falsy_none(known(v["external"], to_bool)),
+            "type": known(v["type"]),
+            "o": o,
+            "device": device,
+        }
+        other = {
+            "driver": c.get("driver"),
+            "external": c.get("external") or None,
+            "type": c_str(opts.get("type")),
+            "o": c_str(opts.get("o")),
+            "device": c_str(opts.get("device")),
+        }
+        for field in mine:
+            if not same(mine[field], other[field]):
+                diffs.append((f"volumes.{name}", field, mine[field], other[field]))
     return diffs
 
 
