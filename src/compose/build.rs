@@ -377,6 +377,7 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
                     .and_then(|(_, e)| ctx.value(e.value));
             }
             "sysctls" => s.sysctls = env_vars(ctx, value),
+            "labels" => s.labels = env_vars(ctx, value),
             _ => {}
         }
     }
@@ -416,6 +417,7 @@ fn build(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Build {
             "dockerfile_inline" => b.dockerfile_inline = ctx.value(e.value),
             "target" => b.target = ctx.value(e.value),
             "args" => b.args = env_vars(ctx, e.value),
+            "labels" => b.labels = env_vars(ctx, e.value),
             _ => {}
         }
     }
@@ -505,7 +507,7 @@ fn networks(ctx: &mut Ctx<'_>, node: &Node, file: &mut ComposeFile) {
     }
 }
 
-/// `environment` / `build.args`: a list of `KEY=value` / `KEY`, or a mapping.
+/// `environment` / `build.args` / `labels`: a list of `KEY=value` / `KEY`, or a mapping.
 fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
     let mut out = Vec::new();
     match &node.kind {

@@ -205,6 +205,8 @@ pub struct Service {
     pub logging_driver: Option<SValue>,
     /// `sysctls` (list or mapping form).
     pub sysctls: Vec<EnvVar>,
+    /// `labels` (list or mapping form, like `environment`).
+    pub labels: Vec<EnvVar>,
 }
 
 /// `healthcheck:`.
@@ -231,6 +233,8 @@ pub struct Build {
     pub target: Option<SValue>,
     /// `args` (list or mapping form).
     pub args: Vec<EnvVar>,
+    /// `build.labels` (list or mapping form).
+    pub labels: Vec<EnvVar>,
 }
 
 /// `deploy.resources.limits`.

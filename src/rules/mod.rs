@@ -9,6 +9,7 @@ pub mod cross;
 pub mod dockerfile;
 pub mod meta;
 mod secrets;
+mod tokens;
 pub mod well_known_images;
 
 pub use context::{
@@ -158,6 +159,7 @@ pub static ALL: &[&dyn Rule] = &[
     &cross::unknown_image_user::UnknownImageUser,
     &cross::read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
     &cross::build_context_secrets::BuildContextSecrets,
+    &cross::secret_token_literal::SecretTokenLiteral,
 ];
 
 /// The rule with this code (case-insensitive) or name: the only lookup of a rule.

@@ -8,7 +8,7 @@ pub struct CredentialInEnvironment;
 
 /// What is literal about an entry (judged on the text as written, before interpolation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Literal {
+pub(crate) enum Literal {
     /// A secret-like name with a literal value.
     Secret,
     /// A URL or connection string with a literal password.
@@ -46,7 +46,7 @@ fn is_auth_scheme(name: &str, value: &str) -> bool {
             .any(|s| value.trim().eq_ignore_ascii_case(s))
 }
 
-pub(super) fn literal_credential(var: &EnvVar) -> Option<Literal> {
+pub(crate) fn literal_credential(var: &EnvVar) -> Option<Literal> {
     let raw = var.raw.as_deref()?;
     if is_secret_name(&var.key.value)
         && is_literal_secret_value(raw)

@@ -171,46 +171,51 @@ impl Rule for LiteralPasswordSet {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let mut found: Vec<(Span, String)> = Vec::new();
-        for run in analysis::instructions_of(df, Keyword::Run) {
-            for (script, origin) in analysis::run_scripts(df, &run) {
-                script.for_each_pipeline(&mut |p| check_pipeline(p, origin, &mut found));
-                // `chpasswd <<EOF` reading a Dockerfile heredoc.
-                if let Origin::Text(_) = origin {
-                    script.for_each_command(&mut |c| {
-                        if c.program() != Some("chpasswd") {
-                            return;
-                        }
-                        for r in c
-                            .redirects
-                            .iter()
-                            .filter(|r| r.op.starts_with("<<") && r.op != "<<<")
-                        {
-                            let Some(t) = &r.target else { continue };
-                            if let Some(h) =
-                                run.ins.heredocs.iter().find(|h| h.name.value == t.value)
-                                && let Some(user) = chpasswd_user(&h.body.value)
-                            {
-                                let len = u32::try_from(h.body.value.trim_end().len()).unwrap_or(0);
-                                found.push((
-                                    h.body.source_span(0, len),
-                                    format!("literal password for `{user}` set with `chpasswd`"),
-                                ));
-                            }
-                        }
-                    });
-                }
-            }
-        }
-        found.sort_by_key(|(s, _)| (s.start, s.end));
-        found.dedup_by_key(|(s, _)| (s.start, s.end));
-        for (span, message) in found {
+        for (span, message) in literal_passwords(df) {
             let file = cx.file().clone();
             cx.report(span, message).secret(&file, span).help(
                 "don't bake passwords into the image: lock the account (`passwd -l`), use key-based auth, or set the password at run time from a secret",
             );
         }
     }
+}
+
+/// The words that set a literal password (this rule's findings), in order: `secret-token-literal`
+/// does not report a token in them again.
+pub(crate) fn literal_passwords(df: &Dockerfile) -> Vec<(Span, String)> {
+    let mut found: Vec<(Span, String)> = Vec::new();
+    for run in analysis::instructions_of(df, Keyword::Run) {
+        for (script, origin) in analysis::run_scripts(df, &run) {
+            script.for_each_pipeline(&mut |p| check_pipeline(p, origin, &mut found));
+            // `chpasswd <<EOF` reading a Dockerfile heredoc.
+            if let Origin::Text(_) = origin {
+                script.for_each_command(&mut |c| {
+                    if c.program() != Some("chpasswd") {
+                        return;
+                    }
+                    for r in c
+                        .redirects
+                        .iter()
+                        .filter(|r| r.op.starts_with("<<") && r.op != "<<<")
+                    {
+                        let Some(t) = &r.target else { continue };
+                        if let Some(h) = run.ins.heredocs.iter().find(|h| h.name.value == t.value)
+                            && let Some(user) = chpasswd_user(&h.body.value)
+                        {
+                            let len = u32::try_from(h.body.value.trim_end().len()).unwrap_or(0);
+                            found.push((
+                                h.body.source_span(0, len),
+                                format!("literal password for `{user}` set with `chpasswd`"),
+                            ));
+                        }
+                    }
+                });
+            }
+        }
+    }
+    found.sort_by_key(|(s, _)| (s.start, s.end));
+    found.dedup_by_key(|(s, _)| (s.start, s.end));
+    found
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub(super) mod ssh_server_installed;
 pub(super) mod stage_name_casing;
 pub(super) mod sudo_in_run;
 #[cfg(test)]
-mod test_util;
+pub(crate) mod test_util;
 pub(super) mod tls_verification_disabled;
 pub(super) mod unpinned_base_image;
 pub(super) mod untrusted_registry;
@@ -41,4 +41,5 @@ pub(super) mod workdir_relative_path;
 pub(super) mod world_writable_permissions;
 
 pub(crate) use copy_context_without_dockerignore::is_whole_context;
+pub(crate) use literal_password_set::literal_passwords;
 pub(crate) use secret_file_copied::secret_kind;

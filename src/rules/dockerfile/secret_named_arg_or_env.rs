@@ -5,6 +5,7 @@ use crate::rules::secrets::{
     BUILDKIT_ALLOWED_PARTS, is_buildkit_secret_name, is_literal_secret_value, is_secret_name,
     referenced_names,
 };
+use crate::rules::tokens::holds_token;
 use crate::rules::{Ctx, Rule};
 
 /// SLD024: an `ARG`/`ENV` in a stage named like a secret (BuildKit's `SecretsUsedInArgOrEnv`),
@@ -36,7 +37,8 @@ impl Rule for SecretNamedArgOrEnv {
                     .value
                     .as_deref()
                     .is_some_and(|v| is_secret_name(key) && is_literal_secret_value(v));
-                if literal {
+                // `secret-token-literal` reports a token in the value (an error)
+                if literal || kv.raw_value.as_ref().is_some_and(|r| holds_token(&r.value)) {
                     continue;
                 }
                 let name = analysis::snippet(key, 50);
@@ -161,6 +163,23 @@ mod tests {
         assert_eq!(d[0].secrets.len(), 1);
         assert_eq!(&text[d[0].secrets[0].1.range()], "s3cr3tvalue");
         assert!(!d[0].message.contains("s3cr3t"));
+    }
+
+    /// A token in the value is `secret-token-literal`'s (an error): one finding, not two.
+    #[test]
+    fn yields_to_secret_token_literal() {
+        let text = concat!(
+            "FROM a:1\nENV GIT_KEY=ghp_0123456789abcdefghijklmnopqrstuvwxyz\n",
+            "ARG GIT_KEY=ghp_not-a-token\n"
+        );
+        assert_eq!(
+            findings(R, text),
+            vec![(
+                "SLD024",
+                "3:5-3:12".to_string(),
+                "`ARG GIT_KEY` is named like a secret".to_string()
+            )]
+        );
     }
 
     #[test]
