@@ -132,6 +132,7 @@ fn build(b: &Build, dirs: &[PathBuf]) -> J {
         "dockerfile_inline": opt(b.dockerfile_inline.as_ref()),
         "target": opt(b.target.as_ref()),
         "args": vars(&b.args),
+        "labels": vars(&b.labels),
     })
 }
 
@@ -203,6 +204,7 @@ fn service(s: &Service, dirs: &[PathBuf]) -> J {
             "pids": opt(s.limits.pids.as_ref()),
         },
         "environment": vars(&s.environment),
+        "labels": vars(&s.labels),
         "env_file": list(&s.env_files),
         "command": command(s.command.as_ref()),
         "entrypoint": command(s.entrypoint.as_ref()),

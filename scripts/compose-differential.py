@@ -292,6 +292,7 @@ def s_service(s):
             "target": known(b["target"]),
             # a bare `- ARG` takes its value from the process environment: Compose drops it
             "args": {k: v for k, v in s_vars(b["args"]).items() if v is not None},
+            "labels": {k: v if v is not None else "" for k, v in s_vars(b["labels"]).items()},
         }
     networks = sorted(s["networks"])
     if not networks and s["network_mode"] is None:
@@ -326,6 +327,8 @@ def s_service(s):
             "pids": zero_none(known(s["limits"]["pids"], to_int)),
         },
         "environment": s_vars(s["environment"]),
+        # a bare label is the empty string to Compose
+        "labels": {k: v if v is not None else "" for k, v in s_vars(s["labels"]).items()},
         "command": s_command(s["command"]),
         "entrypoint": s_command(s["entrypoint"]),
         "working_dir": known(s["working_dir"]),
@@ -398,6 +401,7 @@ def c_service(s, as_written=False):
             "dockerfile_inline": b.get("dockerfile_inline"),
             "target": b.get("target"),
             "args": {k: c_str(v) for k, v in c_map(b.get("args")).items()},
+            "labels": {k: c_str(v) or "" for k, v in c_map(b.get("labels")).items()},
         }
     limits = ((s.get("deploy") or {}).get("resources") or {}).get("limits") or {}
     hc = s.get("healthcheck")
@@ -466,6 +470,7 @@ def c_service(s, as_written=False):
             "pids": limits.get("pids"),
         },
         "environment": {k: c_str(v) for k, v in c_map(s.get("environment")).items()},
+        "labels": {k: c_str(v) or "" for k, v in c_map(s.get("labels")).items()},
         "command": s.get("command"),
         "entrypoint": s.get("entrypoint"),
         "working_dir": s.get("working_dir"),
@@ -559,13 +564,29 @@ def same(a, b):
     if isinstance(a, tuple) and isinstance(b, tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if a.keys() == b.keys():
+            return all(same(a[k], b[k]) for k in a)
+        # sandlint keeps a key as written (`traefik.http.routers.${ROUTER}.tls`); Compose
+        # interpolates it: such a key matches the key Compose made of it
+        rest = {k: v for k, v in b.items() if k not in a}
+        for k, v in a.items():
+            if k in b:
+                if not same(v, b[k]):
+                    return False
+                continue
+            if "$" not in k:
+                return False
+            pattern = re.sub(r"\\\$\\\{[^}]*\\\}|\\\$[A-Za-z_][A-Za-z0-9_]*", ".*", re.escape(k))
+            hit = next((x for x in rest if re.fullmatch(pattern, x)), None)
+            if hit is None or not same(v, rest.pop(hit)):
+                return False
+        return not rest
     return a == b
 
 
 RAW_FIELDS = ["image", "user", "network_mode", "working_dir", "pid", "ipc", "uts",
               "userns_mode", "cgroup", "logging_driver"]
-RAW_MAPS = ["environment", "sysctls"]
+RAW_MAPS = ["environment", "sysctls", "labels"]
 
 
 def compare_raw(project, raw):
