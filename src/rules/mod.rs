@@ -127,6 +127,7 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::invalid_default_arg_in_from::InvalidDefaultArgInFrom,
     &dockerfile::redundant_target_platform::RedundantTargetPlatform,
     &dockerfile::from_platform_flag_const_disallowed::FromPlatformFlagConstDisallowed,
+    &dockerfile::undefined_var::UndefinedVar,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
     &compose::writable_root_filesystem::WritableRootFilesystem,

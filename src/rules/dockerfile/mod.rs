@@ -39,6 +39,7 @@ pub(super) mod sudo_in_run;
 mod test_util;
 pub(super) mod tls_verification_disabled;
 pub(super) mod undefined_arg_in_from;
+pub(super) mod undefined_var;
 pub(super) mod unpinned_base_image;
 pub(super) mod untrusted_registry;
 pub(super) mod workdir_relative_path;
