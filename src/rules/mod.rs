@@ -128,6 +128,7 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::redundant_target_platform::RedundantTargetPlatform,
     &dockerfile::from_platform_flag_const_disallowed::FromPlatformFlagConstDisallowed,
     &dockerfile::undefined_var::UndefinedVar,
+    &dockerfile::no_empty_continuation::NoEmptyContinuation,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
     &compose::writable_root_filesystem::WritableRootFilesystem,

@@ -20,6 +20,7 @@ pub(super) mod literal_password_set;
 pub(super) mod maintainer_deprecated;
 pub(super) mod missing_healthcheck;
 pub(super) mod multiple_instructions_disallowed;
+pub(super) mod no_empty_continuation;
 pub(super) mod onbuild_instruction;
 pub(super) mod package_signature_check_disabled;
 pub(super) mod pipe_without_pipefail;
