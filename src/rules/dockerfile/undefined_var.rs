@@ -16,14 +16,14 @@ use super::undefined_arg_in_from::within;
 /// (BuildKit's `UndefinedVar`).
 pub struct UndefinedVar;
 
-/// Names of one stage: every `ARG`/`ENV` name (`all`) and the ones a child stage inherits
-/// (`exported`: `ENV`s and `ARG`s with a value).
 /// Names compared for spelling suggestions in one file (each comparison at most 64 × 64 steps).
 const SUGGEST_BUDGET: usize = 20_000;
 
+/// Names of one stage: its `ARG` names (`args`) and the names a child stage inherits
+/// (`exported`: `ENV`s and `ARG`s with a value).
 #[derive(Default)]
 struct StageNames<'a> {
-    all: HashSet<&'a str>,
+    args: HashSet<&'a str>,
     exported: HashSet<&'a str>,
 }
 
@@ -34,7 +34,7 @@ impl Rule for UndefinedVar {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let names: Vec<StageNames<'_>> = df.stages.iter().map(|s| stage_names(df, s)).collect();
-        let anywhere: HashSet<&str> = names.iter().flat_map(|n| n.all.iter().copied()).collect();
+        let anywhere: HashSet<&str> = names.iter().flat_map(|n| n.args.iter().copied()).collect();
         // names compared for spelling suggestions, over the whole file: keeps a file with
         // thousands of names and thousands of unknown references linear
         let mut budget = SUGGEST_BUDGET;
@@ -52,7 +52,9 @@ fn stage_names<'a>(df: &'a Dockerfile, stage: &Stage) -> StageNames<'a> {
         }
         for kv in ins.args.pairs() {
             let name = kv.key.value.as_str();
-            out.all.insert(name);
+            if ins.kind == Keyword::Arg {
+                out.args.insert(name);
+            }
             let valued = ins.kind == Keyword::Env
                 || kv.raw_value.is_some()
                 || !matches!(
@@ -113,6 +115,9 @@ fn check_stage(
                 if visible(r.name, &local) || seen.contains(&r.name) {
                     continue;
                 }
+                // an `ARG` anywhere (or a predefined one) is not an image's `ENV`; an `ENV` of
+                // the name elsewhere proves nothing (`ENV LD_LIBRARY_PATH=$LD_LIBRARY_PATH:/x`
+                // extends the image's own)
                 let known_elsewhere = anywhere.contains(r.name)
                     || globals::global_arg(df, r.name) != GlobalArg::Undeclared;
                 let hint = if *budget > 0 {
@@ -125,12 +130,18 @@ fn check_stage(
                 // on a base image sandlint cannot see, a name nobody declares may be the
                 // image's own `ENV`: reported only when it is declared elsewhere in the file,
                 // or looks like a typo of a visible name
-                if !scratch && !known_elsewhere && hint.is_none() {
+                // `PATH` (assumed set) counts as a typo's target only for a name of its length:
+                // `$PAHT`, not `$GOPATH` (a Go image's own)
+                let typo = hint.is_some_and(|h| h != "PATH" || r.name.len() == 4);
+                // `ENV X=/y:$X` extends the image's own `X`
+                let extends = ins.kind == Keyword::Env
+                    && ins.args.pairs().iter().any(|kv| kv.key.value == r.name);
+                if !scratch && (extends || (!known_elsewhere && !typo)) {
                     continue;
                 }
                 seen.push(r.name);
                 let range = r.range.start + offset..r.range.end + offset;
-                report(cx, df, word, range, r.name, hint);
+                report(cx, df, word, range, r.name, hint, r.modifier);
             }
         }
         if matches!(ins.kind, Keyword::Arg | Keyword::Env) {
@@ -166,6 +177,7 @@ fn report(
     range: std::ops::Range<usize>,
     name: &str,
     hint: Option<&str>,
+    modifier: Option<char>,
 ) {
     let shown = crate::source::clip(name, 60);
     let hint = hint
@@ -182,7 +194,14 @@ fn report(
     };
     cx.report(
         within(word, range),
-        format!("variable `${shown}` is not defined here{hint}: it expands to nothing"),
+        format!(
+            "variable `${shown}` is not defined here{hint}: {}",
+            if matches!(modifier, Some(':' | '-')) {
+                "its default is always used"
+            } else {
+                "it expands to nothing"
+            }
+        ),
     )
     .help(help);
 }
@@ -260,6 +279,12 @@ mod tests {
         assert_eq!(spans(r, text), ["$VERSION", "$TARGETARCH"]);
         // an unknown name on an unknown base image may be its ENV; on scratch it is not
         assert!(findings(r, "FROM eclipse-temurin\nWORKDIR $JAVA_HOME\n").is_empty());
+        assert!(findings(r, "FROM golang\nENV GOPATH=$GOPATH:/x\nENV L=$LD_LIBRARY_PATH\nENV LD_LIBRARY_PATH=/y\nENV DYLD_LIBRARY_PATH=/z:$DYLD_LIBRARY_PATH\n").is_empty());
+        let f = findings(r, "FROM alpine\nARG VERSION=${VERSION:-master}\n");
+        assert_eq!(
+            f[0].2,
+            "variable `$VERSION` is not defined here: its default is always used"
+        );
         assert_eq!(
             spans(r, "FROM scratch\nWORKDIR $JAVA_HOME\n"),
             ["$JAVA_HOME"]
