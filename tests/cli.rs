@@ -62,6 +62,23 @@ fn concise_output() {
 }
 
 #[test]
+fn rules_json_names_the_buildkit_check() {
+    let o = run(&["rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rule = |name: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(rule("undefined-var")["buildkit"], "UndefinedVar");
+    assert_eq!(rule("root-user")["buildkit"], serde_json::Value::Null);
+}
+
+#[test]
 fn json_output() {
     let o = run(&["check", SAMPLE, "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));

@@ -51,6 +51,7 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
                         "severity": severity(m),
                         "default_severity": m.severity,
                         "sandbox_severity": m.sandbox_severity,
+                        "buildkit": m.buildkit,
                         "status": m.status,
                         "since": m.since,
                         "references": m.references,

@@ -4,13 +4,16 @@ pub mod analysis;
 mod checks;
 pub mod dockerignore;
 mod expand;
+pub mod globals;
 mod json;
 mod lexer;
 pub mod model;
 mod parser;
+pub mod reference;
 pub mod semantics;
 pub mod shell;
 mod validate;
+pub mod vars;
 
 use model::Dockerfile;
 

@@ -398,7 +398,7 @@ type Defs = HashMap<String, Vec<(usize, Option<String>)>>;
 #[derive(Debug)]
 pub(crate) struct Index {
     /// Global `ARG` defaults (before the first `FROM`).
-    globals: HashMap<String, Option<String>>,
+    pub(super) globals: HashMap<String, Option<String>>,
     /// Each stage's parent stage (`FROM <earlier stage>`), by stage index.
     parent: Vec<Option<usize>>,
     /// `ENV` definitions of each stage.
@@ -417,8 +417,8 @@ pub(crate) struct Index {
     /// The `FROM` instruction index of the first stage of each (lowercased) name.
     first_from: HashMap<String, usize>,
     /// The pairs of global `ARG`s that give a default, by name.
-    global_defaults: HashMap<String, Vec<Span>>,
-    budget: Budget,
+    pub(super) global_defaults: HashMap<String, Vec<Span>>,
+    pub(super) budget: Budget,
     limits: std::sync::Mutex<Vec<ExpansionLimit>>,
 }
 
@@ -632,7 +632,7 @@ impl Index {
     }
 }
 
-fn index(df: &Dockerfile) -> &Index {
+pub(super) fn index(df: &Dockerfile) -> &Index {
     df.derived
         .index
         .get_or_init(|| std::sync::Arc::new(Index::build(df)))
