@@ -143,7 +143,9 @@ def resolve(path, base):
     if re.match(r"^[A-Za-z]:[\\/]|^\\\\", path):
         return path  # a Windows path: absolute there, left as written by both
     if not path.startswith("/"):
-        path = posixpath.join(os.path.abspath(base or "."), path)
+        # Compose resolves against its working directory as the kernel reports it: symbolic
+        # links resolved (`../shared` may be a link)
+        path = posixpath.join(os.path.realpath(base or "."), path)
     return posixpath.normpath(path)
 
 
@@ -694,6 +696,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
+    # Compose runs in each project's directory: the binaries are named from here
+    args.model = os.path.abspath(args.model)
+    args.compose = os.path.abspath(args.compose)
 
     out = subprocess.run([args.model, *args.paths], capture_output=True, check=True)
     projects = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
