@@ -25,10 +25,11 @@ const KEYS: &[&str] = &[
     "since",
     "references",
 ];
-/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`)
-/// and `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
-/// what `# check=skip=` names).
-const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit"];
+/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`),
+/// `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
+/// what `# check=skip=` names) and `default-enabled` (`false`: the rule runs only when selected
+/// by code, name, family or `all`; default `true`).
+const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit", "default-enabled"];
 const FAMILIES: &[&str] = &[
     "privilege",
     "filesystem",
@@ -37,6 +38,7 @@ const FAMILIES: &[&str] = &[
     "supply-chain",
     "secrets",
     "buildkit",
+    "package-pinning",
     "meta",
 ];
 const TARGETS: &[&str] = &["dockerfile", "compose"];
@@ -125,6 +127,13 @@ fn main() {
                 "{p}: buildkit must be a BuildKit check name (`StageNameCasing`)"
             ));
         }
+        let default_enabled = match fm.get("default-enabled").map(String::as_str) {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => fail(&format!(
+                "{p}: default-enabled `{other}` must be true or false"
+            )),
+        };
         let abs = std::fs::canonicalize(path).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
         let _ = writeln!(
             out,
@@ -132,7 +141,7 @@ fn main() {
              targets: &{targets:?}, severity: Severity::{severity}, \
              sandbox_severity: Severity::{sandbox_severity}, status: Status::{status}, \
              since: {since:?}, references: &{references:?}, buildkit: {buildkit:?}, \
-             doc: include_str!({abs:?}) }},",
+             default_enabled: {default_enabled}, doc: include_str!({abs:?}) }},",
             title = fm["title"],
             family = fm["family"],
             since = fm["since"],

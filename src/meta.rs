@@ -151,6 +151,11 @@ pub struct RuleMeta {
     /// The BuildKit build check (`docker build --check`) the rule implements, by BuildKit's name
     /// (`StageNameCasing`): what a Dockerfile's `# check=skip=…` names (front matter `buildkit`).
     pub buildkit: Option<&'static str>,
+    /// Whether the rule runs without being asked for (front matter `default-enabled`, default
+    /// `true`). A rule with `false` is not in the `default` or `sandbox` preset's set: it runs
+    /// when `select`/`extend-select` (config, command line, `[[overrides]]`) name it by code,
+    /// name, family or `all`, or when the caller names it (`Selection::only`).
+    pub default_enabled: bool,
     /// The whole Markdown document, front matter included.
     pub doc: &'static str,
 }
