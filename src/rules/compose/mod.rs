@@ -220,24 +220,29 @@ fn is_socket_dir(path: &str) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_util {
+    use crate::diagnostic::Diagnostic;
     use crate::testing::{FileKind, Selection, lint_text};
 
-    /// `(code, text under the span)` of every finding of `rule` in `text`.
-    pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
+    /// Every finding of `rule` in `text` (linted as `compose.yaml`).
+    pub fn diagnostics(rule: &str, text: &str) -> Vec<Diagnostic> {
         lint_text(
             FileKind::Compose,
             "compose.yaml",
             text,
             &Selection::only(rule),
         )
-        .into_iter()
-        .map(|d| {
-            (
-                d.rule.code,
-                text.get(d.span.range()).unwrap_or("<bad span>").to_string(),
-            )
-        })
-        .collect()
+    }
+
+    fn at(text: &str, span: crate::source::Span) -> String {
+        text.get(span.range()).unwrap_or("<bad span>").to_string()
+    }
+
+    /// `(code, text under the span)` of every finding of `rule` in `text`.
+    pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
+        diagnostics(rule, text)
+            .into_iter()
+            .map(|d| (d.rule.code, at(text, d.span)))
+            .collect()
     }
 
     /// A finding as `(text under the span, message, [(text under the label, label message)])`.
@@ -245,33 +250,24 @@ pub(crate) mod test_util {
 
     /// Every finding of `rule` in `text`, located.
     pub fn located(rule: &str, text: &str) -> Vec<Located> {
-        let at =
-            |span: crate::source::Span| text.get(span.range()).unwrap_or("<bad span>").to_string();
-        lint_text(
-            FileKind::Compose,
-            "compose.yaml",
-            text,
-            &Selection::only(rule),
-        )
-        .into_iter()
-        .map(|d| {
-            let labels = d.labels.iter().map(|l| (at(l.span), l.message.clone()));
-            (at(d.span), d.message.clone(), labels.collect())
-        })
-        .collect()
+        diagnostics(rule, text)
+            .into_iter()
+            .map(|d| {
+                let labels = d
+                    .labels
+                    .iter()
+                    .map(|l| (at(text, l.span), l.message.clone()));
+                (at(text, d.span), d.message, labels.collect())
+            })
+            .collect()
     }
 
     /// The messages of every finding of `rule` in `text`.
     pub fn messages(rule: &str, text: &str) -> Vec<String> {
-        lint_text(
-            FileKind::Compose,
-            "compose.yaml",
-            text,
-            &Selection::only(rule),
-        )
-        .into_iter()
-        .map(|d| d.message)
-        .collect()
+        diagnostics(rule, text)
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
     }
 }
 
