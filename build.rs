@@ -25,10 +25,11 @@ const KEYS: &[&str] = &[
     "since",
     "references",
 ];
-/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`)
-/// and `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
-/// what `# check=skip=` names).
-const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit"];
+/// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`),
+/// `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
+/// what `# check=skip=` names) and `hadolint` (the hadolint rules whose concept the rule covers,
+/// `[DL3006, DL3007]`: what a `# hadolint ignore=` pragma names; default none).
+const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit", "hadolint"];
 const FAMILIES: &[&str] = &[
     "privilege",
     "filesystem",
@@ -125,6 +126,18 @@ fn main() {
                 "{p}: buildkit must be a BuildKit check name (`StageNameCasing`)"
             ));
         }
+        let hadolint = fm.get("hadolint").map(|v| list(v)).unwrap_or_default();
+        for h in &hadolint {
+            let digits = h.strip_prefix("DL").or_else(|| h.strip_prefix("SC"));
+            if !digits.is_some_and(|d| d.len() == 4 && d.chars().all(|c| c.is_ascii_digit())) {
+                fail(&format!(
+                    "{p}: hadolint entry `{h}` must be a hadolint code (`DL3006`, `SC2086`)"
+                ));
+            }
+        }
+        if hadolint.windows(2).any(|w| w[0] >= w[1]) {
+            fail(&format!("{p}: hadolint codes must be sorted and distinct"));
+        }
         let abs = std::fs::canonicalize(path).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
         let _ = writeln!(
             out,
@@ -132,6 +145,7 @@ fn main() {
              targets: &{targets:?}, severity: Severity::{severity}, \
              sandbox_severity: Severity::{sandbox_severity}, status: Status::{status}, \
              since: {since:?}, references: &{references:?}, buildkit: {buildkit:?}, \
+             hadolint: &{hadolint:?}, \
              doc: include_str!({abs:?}) }},",
             title = fm["title"],
             family = fm["family"],

@@ -131,6 +131,11 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             let found = suppress::buildkit_checks(&file, &df.directives, &spans);
             directives = opts.inline_ignores.then(|| {
                 let mut d = suppress::dockerfile(&file, &spans);
+                // after sandlint's own: a finding both cover is sandlint's suppression's use
+                let kinds: Vec<(Span, bool)> = (df.instructions.iter())
+                    .map(|i| (i.span, i.kind == dockerfile::model::Keyword::From))
+                    .collect();
+                d.directives.extend(suppress::hadolint(&file, &kinds));
                 d.malformed.extend(found.malformed.clone());
                 apply_check_skips(&found, &mut diagnostics);
                 d
@@ -249,6 +254,7 @@ fn x_sandlint_directives(
                     .collect(),
                 reason: x.reason.as_ref().map(|r| r.value.text().to_string()),
                 scope: Some(s.name.span.cover(s.span)),
+                kind: suppress::DirectiveKind::Sandlint,
             })
         })
         .collect()
@@ -481,6 +487,11 @@ fn apply_suppressions(
                     });
                 }
             }
+        }
+        // a hadolint pragma is hadolint's to judge: its unknown codes, missing reason or lack of
+        // use are not sandlint's findings
+        if directive.kind == suppress::DirectiveKind::Hadolint {
+            continue;
         }
         if opts.require_reason && directive.reason.is_none() {
             let mut d = Diagnostic::new(

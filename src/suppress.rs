@@ -13,10 +13,19 @@
 //! Dockerfile, and a `# check=` comment above an instruction) is read here too
 //! ([`buildkit_checks`]): it names BuildKit checks, which the rules implementing them carry in
 //! [`RuleMeta::buildkit`].
+//!
+//! So are hadolint's pragmas in a Dockerfile ([`hadolint`]): `# hadolint ignore=DL3008,…` covers
+//! the instruction on the next line, `# hadolint stage ignore=…` the rest of the stage,
+//! `# hadolint global ignore=…` the file. They name hadolint codes, which the rules covering the
+//! same concept carry in [`RuleMeta::hadolint`]; codes no rule carries are ignored, and a pragma
+//! is never itself a finding (the file is hadolint's too).
 
 use crate::meta::RuleMeta;
 use crate::rules;
 use crate::source::{SourceFile, Span, Spanned};
+
+mod hadolint;
+pub use hadolint::hadolint;
 
 /// One parsed suppression comment.
 #[derive(Debug, Clone)]
@@ -29,6 +38,18 @@ pub struct Directive {
     pub reason: Option<String>,
     /// What the directive covers (`None`: nothing follows it to cover).
     pub scope: Option<Span>,
+    /// Whose comment it is: a hadolint pragma suppresses, but is never reported (unknown codes,
+    /// no reason, unused).
+    pub kind: DirectiveKind,
+}
+
+/// Who wrote a [`Directive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectiveKind {
+    /// `# sandlint ignore=…`, `x-sandlint:`.
+    Sandlint,
+    /// `# hadolint ignore=…` (its codes translated through [`RuleMeta::hadolint`]).
+    Hadolint,
 }
 
 /// A comment that starts like a directive but cannot be read.
@@ -131,6 +152,7 @@ fn parse_comment(body: &str, base: u32, span: Span) -> Option<Result<Directive, 
         rules,
         reason,
         scope: None,
+        kind: DirectiveKind::Sandlint,
     }))
 }
 

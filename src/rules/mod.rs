@@ -130,6 +130,7 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::from_platform_flag_const_disallowed::FromPlatformFlagConstDisallowed,
     &dockerfile::undefined_var::UndefinedVar,
     &dockerfile::no_empty_continuation::NoEmptyContinuation,
+    &dockerfile::package_index_update_alone::PackageIndexUpdateAlone,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
     &compose::writable_root_filesystem::WritableRootFilesystem,

@@ -22,6 +22,7 @@ pub(super) mod missing_healthcheck;
 pub(super) mod multiple_instructions_disallowed;
 pub(super) mod no_empty_continuation;
 pub(super) mod onbuild_instruction;
+pub(super) mod package_index_update_alone;
 pub(super) mod package_signature_check_disabled;
 pub(super) mod pipe_without_pipefail;
 pub(super) mod redundant_target_platform;
