@@ -60,16 +60,18 @@ pub fn effective_user<'a>(df: &'a Dockerfile, stage: &'a Stage) -> EffectiveUser
         .and_then(|(s, i)| Some((df.stages.get(s)?, i, instruction(df, i)?)));
     if let Some((current, index, ins)) = found {
         let word = ins.user();
+        let scope = Scope::Before {
+            stage: current,
+            index,
+        };
+        // The user part alone decides who runs: when the group does not resolve (`USER
+        // app:$GID`, `USER root:${GID}`), the user part expanded on its own, the group as written.
         let resolved = word.and_then(|w| {
-            expand(
-                df,
-                w.written,
-                Scope::Before {
-                    stage: current,
-                    index,
-                },
-                true,
-            )
+            expand(df, w.written, scope, true).or_else(|| {
+                let (user, group) = w.written.split_once(':')?;
+                let user = expand(df, user, scope, true)?;
+                Some(format!("{user}:{group}"))
+            })
         });
         let user = word.map(|w| {
             let value = resolved.clone().unwrap_or_else(|| w.written.to_string());
@@ -593,6 +595,12 @@ impl Index {
     /// so far, else `ENV` inherited from its ancestors, else the stage's `ARG` so far. `None`:
     /// not declared, or declared without a known value.
     fn lookup(&self, name: &str, stage: usize, before: usize) -> Option<&str> {
+        self.definition(name, stage, before)?.value
+    }
+
+    /// The definition [`Index::lookup`] reads `name` from: `None` when it is not declared there
+    /// (or inherited from further up than [`MAX_STAGE_CHAIN`]).
+    fn definition(&self, name: &str, stage: usize, before: usize) -> Option<Definition<'_>> {
         fn last_before<'d>(
             defs: &'d Defs,
             name: &str,
@@ -606,8 +614,13 @@ impl Index {
         let mut bound = before;
         let mut hops = 0usize;
         while let Some(s) = current {
-            if let Some((_, value)) = self.env.get(s).and_then(|d| last_before(d, name, bound)) {
-                return value.as_deref();
+            if let Some((i, value)) = self.env.get(s).and_then(|d| last_before(d, name, bound)) {
+                return Some(Definition {
+                    env: true,
+                    stage: s,
+                    index: *i,
+                    value: value.as_deref(),
+                });
             }
             hops += 1;
             if hops >= MAX_STAGE_CHAIN {
@@ -617,11 +630,16 @@ impl Index {
             current = self.parent.get(s).copied().flatten();
             bound = usize::MAX;
         }
-        let (_, value) = self
+        let (i, value) = self
             .args
             .get(stage)
             .and_then(|d| last_before(d, name, before))?;
-        value.as_deref()
+        Some(Definition {
+            env: false,
+            stage,
+            index: *i,
+            value: value.as_deref(),
+        })
     }
 
     fn get(&self, name: &str, scope: Scope<'_>) -> Option<&str> {
@@ -629,6 +647,75 @@ impl Index {
             Scope::Global => self.globals.get(name).and_then(|v| v.as_deref()),
             Scope::Before { stage, index } => self.lookup(name, stage.index, index),
         }
+    }
+}
+
+/// Where a variable's value comes from at some point of a stage (see [`Index::definition`]).
+#[derive(Debug, Clone, Copy)]
+struct Definition<'i> {
+    /// An `ENV` (else an `ARG`).
+    env: bool,
+    /// The stage that holds it (an ancestor for an inherited `ENV`).
+    stage: usize,
+    /// Its instruction.
+    index: usize,
+    /// Its value, when known.
+    value: Option<&'i str>,
+}
+
+/// How many definitions [`build_arg_without_default`] follows (`ENV A=$B`, `ARG B=$C`, ...).
+const MAX_TRACE: usize = 16;
+
+/// The `ARG` without a default whose value a reference to `name` just before `scope` takes:
+/// the build chooses it (`--build-arg NAME=...`), and without one it is empty. Followed through
+/// definitions that copy other variables (`ARG SRC` then `ENV SRC=$SRC`; `ARG URL=$BASE/x` with
+/// `ARG BASE`), at most [`MAX_TRACE`] deep. `None` when the value is known, when `name` is not
+/// declared in the stage (BuildKit expands it to an empty string, which no `--build-arg` sets),
+/// when it comes from elsewhere (a base image's `ENV PATH`), and for BuildKit's predefined
+/// platform arguments (`ARG TARGETARCH`: set by the builder, from a short list of platforms).
+/// The pair returned is the `ARG`'s, for a label.
+pub fn build_arg_without_default<'a>(
+    df: &'a Dockerfile,
+    name: &str,
+    scope: Scope<'_>,
+) -> Option<&'a super::model::KeyValue> {
+    let Scope::Before { stage, index } = scope else {
+        return None;
+    };
+    let mut budget = MAX_TRACE;
+    trace_build_arg(df, name, stage.index, index, &mut budget)
+}
+
+fn trace_build_arg<'a>(
+    df: &'a Dockerfile,
+    name: &str,
+    stage: usize,
+    before: usize,
+    budget: &mut usize,
+) -> Option<&'a super::model::KeyValue> {
+    *budget = budget.checked_sub(1)?;
+    let idx = index(df);
+    let def = idx.definition(name, stage, before)?;
+    if def.value.is_some() {
+        return None;
+    }
+    let ins = instruction(df, def.index)?;
+    let pair = ins
+        .args
+        .pairs()
+        .iter()
+        .rev()
+        .find(|kv| kv.key.value == name)?;
+    match &pair.raw_value {
+        None if def.env => None,
+        None => {
+            let predefined = super::globals::PREDEFINED.iter().any(|(n, _)| *n == name);
+            // a global default that could not be expanded is unknown, not chosen by the build
+            (!predefined && !idx.global_defaults.contains_key(name)).then_some(pair)
+        }
+        Some(raw) => super::vars::var_refs(&raw.value, df_escape(df), true)
+            .into_iter()
+            .find_map(|r| trace_build_arg(df, r.name, def.stage, def.index, budget)),
     }
 }
 
