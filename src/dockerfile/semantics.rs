@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+pub use super::build_args::build_arg_without_default;
 use super::expand::{Budget, TooLarge, expand_into, referenced_names};
 pub use super::expand::{expand_vars, expansion_budget};
 use super::model::{Dockerfile, Instruction, Keyword, Stage};
@@ -310,7 +311,7 @@ fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option
     }
 }
 
-fn df_escape(df: &Dockerfile) -> char {
+pub(super) fn df_escape(df: &Dockerfile) -> char {
     if df.escape == '\0' { '\\' } else { df.escape }
 }
 
@@ -600,7 +601,12 @@ impl Index {
 
     /// The definition [`Index::lookup`] reads `name` from: `None` when it is not declared there
     /// (or inherited from further up than [`MAX_STAGE_CHAIN`]).
-    fn definition(&self, name: &str, stage: usize, before: usize) -> Option<Definition<'_>> {
+    pub(super) fn definition(
+        &self,
+        name: &str,
+        stage: usize,
+        before: usize,
+    ) -> Option<Definition<'_>> {
         fn last_before<'d>(
             defs: &'d Defs,
             name: &str,
@@ -652,71 +658,15 @@ impl Index {
 
 /// Where a variable's value comes from at some point of a stage (see [`Index::definition`]).
 #[derive(Debug, Clone, Copy)]
-struct Definition<'i> {
+pub(super) struct Definition<'i> {
     /// An `ENV` (else an `ARG`).
-    env: bool,
+    pub(super) env: bool,
     /// The stage that holds it (an ancestor for an inherited `ENV`).
-    stage: usize,
+    pub(super) stage: usize,
     /// Its instruction.
-    index: usize,
+    pub(super) index: usize,
     /// Its value, when known.
-    value: Option<&'i str>,
-}
-
-/// How many definitions [`build_arg_without_default`] follows (`ENV A=$B`, `ARG B=$C`, ...).
-const MAX_TRACE: usize = 16;
-
-/// The `ARG` without a default whose value a reference to `name` just before `scope` takes:
-/// the build chooses it (`--build-arg NAME=...`), and without one it is empty. Followed through
-/// definitions that copy other variables (`ARG SRC` then `ENV SRC=$SRC`; `ARG URL=$BASE/x` with
-/// `ARG BASE`), at most [`MAX_TRACE`] deep. `None` when the value is known, when `name` is not
-/// declared in the stage (BuildKit expands it to an empty string, which no `--build-arg` sets),
-/// when it comes from elsewhere (a base image's `ENV PATH`), and for BuildKit's predefined
-/// platform arguments (`ARG TARGETARCH`: set by the builder, from a short list of platforms).
-/// The pair returned is the `ARG`'s, for a label.
-pub fn build_arg_without_default<'a>(
-    df: &'a Dockerfile,
-    name: &str,
-    scope: Scope<'_>,
-) -> Option<&'a super::model::KeyValue> {
-    let Scope::Before { stage, index } = scope else {
-        return None;
-    };
-    let mut budget = MAX_TRACE;
-    trace_build_arg(df, name, stage.index, index, &mut budget)
-}
-
-fn trace_build_arg<'a>(
-    df: &'a Dockerfile,
-    name: &str,
-    stage: usize,
-    before: usize,
-    budget: &mut usize,
-) -> Option<&'a super::model::KeyValue> {
-    *budget = budget.checked_sub(1)?;
-    let idx = index(df);
-    let def = idx.definition(name, stage, before)?;
-    if def.value.is_some() {
-        return None;
-    }
-    let ins = instruction(df, def.index)?;
-    let pair = ins
-        .args
-        .pairs()
-        .iter()
-        .rev()
-        .find(|kv| kv.key.value == name)?;
-    match &pair.raw_value {
-        None if def.env => None,
-        None => {
-            let predefined = super::globals::PREDEFINED.iter().any(|(n, _)| *n == name);
-            // a global default that could not be expanded is unknown, not chosen by the build
-            (!predefined && !idx.global_defaults.contains_key(name)).then_some(pair)
-        }
-        Some(raw) => super::vars::var_refs(&raw.value, df_escape(df), true)
-            .into_iter()
-            .find_map(|r| trace_build_arg(df, r.name, def.stage, def.index, budget)),
-    }
+    pub(super) value: Option<&'i str>,
 }
 
 pub(super) fn index(df: &Dockerfile) -> &Index {
