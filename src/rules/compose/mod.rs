@@ -3,6 +3,7 @@
 pub(super) mod confinement_disabled;
 pub(super) mod container_socket_mount;
 pub(super) mod credential_in_environment;
+pub(super) mod custom_cgroup_parent;
 pub(super) mod dangerous_capability;
 pub(super) mod healthcheck_disabled;
 pub(super) mod host_device_mapped;
@@ -310,6 +311,7 @@ mod tests {
              sysctls: [\"net.ipv4.conf.all.some_really_long_sysctl_name_here=1\"]\n    \
              no-new-privileges: true\n    some_really_long_unknown_key_name_that_goes_on_and_on: 1\n    \
              extra_hosts: [\"some.really.long.host.name.for.the.host.gateway.example:host-gateway\"]\n    \
+             cgroup_parent: some-really-long-cgroup-parent-name-for-a-batch-of-executors.slice\n    \
              volumes:\n      - /etc/some/really/long/path/to/a/configuration/directory:/x\n      \
              - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n      \
              - {long}-volume:/z\n  \
@@ -339,7 +341,7 @@ mod tests {
         let mut codes: Vec<&str> = ours.iter().map(|d| d.rule.code).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 32, "{codes:?}");
+        assert_eq!(codes.len(), 33, "{codes:?}");
         for d in ours {
             let m = &d.message;
             // Names are shown whole (never cut short, so a fix can be pasted): the message

@@ -2,6 +2,7 @@
 
 pub(super) mod add_instead_of_copy;
 pub(super) mod add_remote_without_checksum;
+pub(super) mod add_source_from_build_arg;
 pub(super) mod base_image_not_digest_pinned;
 pub(super) mod consistent_instruction_casing;
 pub(super) mod copy_context_without_dockerignore;
@@ -21,6 +22,7 @@ pub(super) mod maintainer_deprecated;
 pub(super) mod missing_healthcheck;
 pub(super) mod multiple_instructions_disallowed;
 pub(super) mod no_empty_continuation;
+pub(super) mod non_numeric_user;
 pub(super) mod onbuild_instruction;
 pub(super) mod package_index_update_alone;
 pub(super) mod package_signature_check_disabled;
