@@ -130,12 +130,10 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
             let found = suppress::buildkit_checks(&file, &df.directives, &spans);
             directives = opts.inline_ignores.then(|| {
-                let mut d = suppress::dockerfile(&file, &spans);
-                // after sandlint's own: a finding both cover is sandlint's suppression's use
                 let kinds: Vec<(Span, bool)> = (df.instructions.iter())
                     .map(|i| (i.span, i.kind == dockerfile::model::Keyword::From))
                     .collect();
-                d.directives.extend(suppress::hadolint(&file, &kinds));
+                let mut d = suppress::dockerfile(&file, &kinds);
                 d.malformed.extend(found.malformed.clone());
                 apply_check_skips(&found, &mut diagnostics);
                 d

@@ -2,7 +2,7 @@
 //! `# hadolint global ignore=…`, read as hadolint's `Pragma.hs` reads them, as [`Directive`]s
 //! over the rules that carry the listed codes in [`RuleMeta::hadolint`].
 
-use super::{Directive, DirectiveKind, lines, to_u32, whole_file};
+use super::{Directive, DirectiveKind, to_u32, whole_file};
 use crate::meta::RuleMeta;
 use crate::source::{SourceFile, Span, Spanned};
 
@@ -83,85 +83,89 @@ fn parse_hadolint(body: &str, base: u32) -> Option<Pragma<'_>> {
     })
 }
 
-/// hadolint's pragmas in a Dockerfile, as directives over the rules that carry their codes in
-/// [`RuleMeta::hadolint`] (a code no rule carries is dropped, and a pragma naming none of them
-/// gives no directive). `instructions`: each instruction's span and whether it is a `FROM`, in
-/// order. Full-line comments outside instructions only, as for `# sandlint ignore=`.
+/// The directive of a hadolint pragma: the full-line comment `body` (after its `#` at `hash`,
+/// the line ending at `end`) on line `idx` of `lines`, outside instructions. Its rules are those
+/// that carry its codes in [`RuleMeta::hadolint`] (a code no rule carries is dropped; a pragma
+/// naming none of them gives none). `instructions`: each instruction's span and whether it is a
+/// `FROM`, in order; `next`: the first of them after the comment. Read in the same pass over the
+/// lines as `# sandlint ignore=` ([`super::dockerfile`]).
 ///
 /// Scopes, as hadolint applies them: `ignore=` covers the instruction that starts on the very
 /// next line (a blank or another comment line between leaves it covering nothing); `stage
 /// ignore=` covers from the pragma to the end of the stage holding the next instruction (up to
 /// the next `FROM`); `global ignore=` covers the file, wherever it stands.
-pub fn hadolint(file: &SourceFile, instructions: &[(Span, bool)]) -> Vec<Directive> {
-    let mut out = Vec::new();
-    let ls = lines(&file.text);
-    for (idx, &(start, end)) in ls.iter().enumerate() {
-        let line = file.slice(Span::new(start, end));
-        let trimmed = line.trim_start();
-        let Some(body) = trimmed.strip_prefix('#') else {
-            continue;
-        };
-        let hash = start + to_u32(line.len() - trimmed.len());
-        if !body.contains("hadolint") {
-            continue;
-        }
-        // one binary search: the first instruction ending after the comment
-        let i = instructions.partition_point(|(s, _)| s.end <= hash);
-        if instructions.get(i).is_some_and(|(s, _)| s.start < hash) {
-            continue; // inside an instruction (continuation, heredoc body)
-        }
-        let Some(pragma) = parse_hadolint(body, hash + 1) else {
-            continue;
-        };
-        let next = instructions.get(i).copied();
-        let scope = match pragma.scope {
-            PragmaScope::Global => Some(whole_file(file)),
-            PragmaScope::Next => ls.get(idx + 1).and_then(|&(s2, e2)| {
-                next.filter(|(s, _)| s.start >= s2 && s.start <= e2)
-                    .map(|(s, _)| s)
-            }),
-            PragmaScope::Stage => next.map(|(first, _)| {
-                let stage_end = instructions
-                    .iter()
-                    .skip(i + 1)
-                    .take_while(|(_, is_from)| !is_from)
-                    .last()
-                    .map_or(first.end, |(s, _)| s.end);
-                Span::new(hash, stage_end)
-            }),
-        };
-        let rules: Vec<(Spanned<String>, Option<&'static RuleMeta>)> = pragma
-            .codes
-            .iter()
-            .flat_map(|&(code, span)| {
-                crate::docs::RULES
-                    .iter()
-                    .filter(move |m| m.hadolint.contains(&code))
-                    .map(move |m| (Spanned::new(code.to_string(), span), Some(m)))
-            })
-            .collect();
-        if rules.is_empty() {
-            continue;
-        }
-        out.push(Directive {
-            span: Span::new(hash, end),
-            global: pragma.scope == PragmaScope::Global,
-            rules,
-            reason: Some(
-                pragma
-                    .comment
-                    .map_or_else(|| format!("`#{}`", body.trim_end()), str::to_string),
-            ),
-            scope,
-            kind: DirectiveKind::Hadolint,
-        });
+#[allow(clippy::too_many_arguments)]
+pub(super) fn pragma(
+    file: &SourceFile,
+    lines: &[(u32, u32)],
+    idx: usize,
+    body: &str,
+    hash: u32,
+    end: u32,
+    instructions: &[(Span, bool)],
+    next: usize,
+) -> Option<Directive> {
+    if !body.contains("hadolint") {
+        return None;
     }
-    out
+    let pragma = parse_hadolint(body, hash + 1)?;
+    let i = next;
+    let next = instructions.get(i).copied();
+    let scope = match pragma.scope {
+        PragmaScope::Global => Some(whole_file(file)),
+        PragmaScope::Next => lines.get(idx + 1).and_then(|&(s2, e2)| {
+            next.filter(|(s, _)| s.start >= s2 && s.start <= e2)
+                .map(|(s, _)| s)
+        }),
+        PragmaScope::Stage => next.map(|(first, _)| {
+            let stage_end = instructions
+                .iter()
+                .skip(i + 1)
+                .take_while(|(_, is_from)| !is_from)
+                .last()
+                .map_or(first.end, |(s, _)| s.end);
+            Span::new(hash, stage_end)
+        }),
+    };
+    let rules: Vec<(Spanned<String>, Option<&'static RuleMeta>)> = pragma
+        .codes
+        .iter()
+        .flat_map(|&(code, span)| {
+            crate::docs::RULES
+                .iter()
+                .filter(move |m| m.hadolint.contains(&code))
+                .map(move |m| (Spanned::new(code.to_string(), span), Some(m)))
+        })
+        .collect();
+    if rules.is_empty() {
+        return None;
+    }
+    Some(Directive {
+        span: Span::new(hash, end),
+        global: pragma.scope == PragmaScope::Global,
+        rules,
+        reason: Some(
+            pragma
+                .comment
+                .map_or_else(|| format!("`#{}`", body.trim_end()), str::to_string),
+        ),
+        scope,
+        kind: DirectiveKind::Hadolint,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hadolint directives [`super::super::dockerfile`] reads in `f`.
+    fn hadolint(f: &SourceFile, instructions: &[(Span, bool)]) -> Vec<Directive> {
+        (super::super::dockerfile(f, instructions)
+            .directives
+            .into_iter())
+        .filter(|d| d.kind == DirectiveKind::Hadolint)
+        .collect()
+    }
 
     /// The hadolint directives of `text`: (what each covers, the sandlint rules it names).
     fn pragmas(text: &str) -> Vec<(Option<String>, Vec<&'static str>)> {
