@@ -2,7 +2,7 @@
 //! value `docker build --build-arg` chooses. Reads [`super::semantics`]' index of definitions.
 
 use super::model::{Dockerfile, KeyValue};
-use super::semantics::{Scope, df_escape, index};
+use super::semantics::{Scope, index};
 
 /// How many definitions [`build_arg_without_default`] follows (`ENV A=$B`, `ARG B=$C`, ...).
 const MAX_TRACE: usize = 16;
@@ -54,7 +54,7 @@ fn trace_build_arg<'a>(
             // a global default that could not be expanded is unknown, not chosen by the build
             (!predefined && !idx.global_defaults.contains_key(name)).then_some(pair)
         }
-        Some(raw) => super::vars::var_refs(&raw.value, df_escape(df), true)
+        Some(raw) => super::vars::var_refs(&raw.value, df.escape_char(), true)
             .into_iter()
             .find_map(|r| trace_build_arg(df, r.name, def.stage, def.index, budget)),
     }

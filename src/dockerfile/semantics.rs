@@ -292,13 +292,13 @@ pub fn expand_with_args(df: &Dockerfile, text: &str, scope: Scope<'_>) -> Option
 
 fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option<String> {
     if !text.contains('$')
-        && !(quotes && (text.contains(['"', '\'']) || text.contains(df_escape(df))))
+        && !(quotes && (text.contains(['"', '\'']) || text.contains(df.escape_char())))
     {
         return Some(text.to_string());
     }
     let idx = index(df);
     let get = |name: &str| idx.get(name, scope);
-    match expand_into(text, &get, df_escape(df), quotes, &idx.budget, 0) {
+    match expand_into(text, &get, df.escape_char(), quotes, &idx.budget, 0) {
         Ok(v) => v,
         Err(TooLarge) => {
             let at = match scope {
@@ -309,10 +309,6 @@ fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option
             None
         }
     }
-}
-
-pub(super) fn df_escape(df: &Dockerfile) -> char {
-    if df.escape == '\0' { '\\' } else { df.escape }
 }
 
 /// Where a Dockerfile's variable expansion stopped because it would have produced more than its
@@ -427,7 +423,7 @@ pub(crate) struct Index {
 
 impl Index {
     fn build(df: &Dockerfile) -> Self {
-        let esc = df_escape(df);
+        let esc = df.escape_char();
         let input = df.instructions.last().map_or(0, |i| i.span.end as usize);
         let limit = expansion_budget(input);
         let mut idx = Index {

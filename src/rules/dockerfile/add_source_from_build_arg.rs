@@ -28,7 +28,7 @@ impl Rule for AddSourceFromBuildArg {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let escape = if df.escape == '\0' { '\\' } else { df.escape };
+        let escape = df.escape_char();
         for add in analysis::instructions_of(df, Keyword::Add) {
             // An `ONBUILD ADD` is expanded in the downstream build, with its own arguments.
             if add.onbuild || add.stage.is_none() {
