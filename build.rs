@@ -27,9 +27,11 @@ const KEYS: &[&str] = &[
 ];
 /// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`),
 /// `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
-/// what `# check=skip=` names) and `default-enabled` (`false`: the rule runs only when selected
-/// by code, name, family or `all`; default `true`).
-const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit", "default-enabled"];
+/// what `# check=skip=` names), `hadolint` (the hadolint rules whose concept the rule covers,
+/// `[DL3006, DL3007]`: what a `# hadolint ignore=` pragma names; default none) and
+/// `default-enabled` (`false`: the rule runs only when selected by code, name, family or `all`;
+/// default `true`).
+const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit", "hadolint", "default-enabled"];
 const FAMILIES: &[&str] = &[
     "privilege",
     "filesystem",
@@ -134,6 +136,18 @@ fn main() {
                 "{p}: default-enabled `{other}` must be true or false"
             )),
         };
+        let hadolint = fm.get("hadolint").map(|v| list(v)).unwrap_or_default();
+        for h in &hadolint {
+            let digits = h.strip_prefix("DL").or_else(|| h.strip_prefix("SC"));
+            if !digits.is_some_and(|d| d.len() == 4 && d.chars().all(|c| c.is_ascii_digit())) {
+                fail(&format!(
+                    "{p}: hadolint entry `{h}` must be a hadolint code (`DL3006`, `SC2086`)"
+                ));
+            }
+        }
+        if hadolint.windows(2).any(|w| w[0] >= w[1]) {
+            fail(&format!("{p}: hadolint codes must be sorted and distinct"));
+        }
         let abs = std::fs::canonicalize(path).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
         let _ = writeln!(
             out,
@@ -141,7 +155,8 @@ fn main() {
              targets: &{targets:?}, severity: Severity::{severity}, \
              sandbox_severity: Severity::{sandbox_severity}, status: Status::{status}, \
              since: {since:?}, references: &{references:?}, buildkit: {buildkit:?}, \
-             default_enabled: {default_enabled}, doc: include_str!({abs:?}) }},",
+             hadolint: &{hadolint:?}, default_enabled: {default_enabled}, \
+             doc: include_str!({abs:?}) }},",
             title = fm["title"],
             family = fm["family"],
             since = fm["since"],

@@ -130,7 +130,10 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             let spans: Vec<Span> = df.instructions.iter().map(|i| i.span).collect();
             let found = suppress::buildkit_checks(&file, &df.directives, &spans);
             directives = opts.inline_ignores.then(|| {
-                let mut d = suppress::dockerfile(&file, &spans);
+                let kinds: Vec<(Span, bool)> = (df.instructions.iter())
+                    .map(|i| (i.span, i.kind == dockerfile::model::Keyword::From))
+                    .collect();
+                let mut d = suppress::dockerfile(&file, &kinds);
                 d.malformed.extend(found.malformed.clone());
                 apply_check_skips(&found, &mut diagnostics);
                 d
@@ -249,6 +252,7 @@ fn x_sandlint_directives(
                     .collect(),
                 reason: x.reason.as_ref().map(|r| r.value.text().to_string()),
                 scope: Some(s.name.span.cover(s.span)),
+                kind: suppress::DirectiveKind::Sandlint,
             })
         })
         .collect()
@@ -481,6 +485,11 @@ fn apply_suppressions(
                     });
                 }
             }
+        }
+        // a hadolint pragma is hadolint's to judge: its unknown codes, missing reason or lack of
+        // use are not sandlint's findings
+        if directive.kind == suppress::DirectiveKind::Hadolint {
+            continue;
         }
         if opts.require_reason && directive.reason.is_none() {
             let mut d = Diagnostic::new(

@@ -151,6 +151,10 @@ pub struct RuleMeta {
     /// The BuildKit build check (`docker build --check`) the rule implements, by BuildKit's name
     /// (`StageNameCasing`): what a Dockerfile's `# check=skip=…` names (front matter `buildkit`).
     pub buildkit: Option<&'static str>,
+    /// The hadolint rules (`DL3006`) whose concept this rule covers, fully or in part (its doc
+    /// says how they differ): what a Dockerfile's `# hadolint ignore=…` names (front matter
+    /// `hadolint`, default none).
+    pub hadolint: &'static [&'static str],
     /// Whether the rule runs without being asked for (front matter `default-enabled`, default
     /// `true`). A rule with `false` is not in the `default` or `sandbox` preset's set: it runs
     /// when `select`/`extend-select` (config, command line, `[[overrides]]`) name it by code,

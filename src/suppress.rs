@@ -13,10 +13,18 @@
 //! Dockerfile, and a `# check=` comment above an instruction) is read here too
 //! ([`buildkit_checks`]): it names BuildKit checks, which the rules implementing them carry in
 //! [`RuleMeta::buildkit`].
+//!
+//! So are hadolint's pragmas in a Dockerfile ([`hadolint`]): `# hadolint ignore=DL3008,…` covers
+//! the instruction on the next line, `# hadolint stage ignore=…` the rest of the stage,
+//! `# hadolint global ignore=…` the file. They name hadolint codes, which the rules covering the
+//! same concept carry in [`RuleMeta::hadolint`]; codes no rule carries are ignored, and a pragma
+//! is never itself a finding (the file is hadolint's too).
 
 use crate::meta::RuleMeta;
 use crate::rules;
 use crate::source::{SourceFile, Span, Spanned};
+
+mod hadolint;
 
 /// One parsed suppression comment.
 #[derive(Debug, Clone)]
@@ -29,6 +37,18 @@ pub struct Directive {
     pub reason: Option<String>,
     /// What the directive covers (`None`: nothing follows it to cover).
     pub scope: Option<Span>,
+    /// Whose comment it is: a hadolint pragma suppresses, but is never reported (unknown codes,
+    /// no reason, unused).
+    pub kind: DirectiveKind,
+}
+
+/// Who wrote a [`Directive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectiveKind {
+    /// `# sandlint ignore=…`, `x-sandlint:`.
+    Sandlint,
+    /// `# hadolint ignore=…` (its codes translated through [`RuleMeta::hadolint`]).
+    Hadolint,
 }
 
 /// A comment that starts like a directive but cannot be read.
@@ -131,6 +151,7 @@ fn parse_comment(body: &str, base: u32, span: Span) -> Option<Result<Directive, 
         rules,
         reason,
         scope: None,
+        kind: DirectiveKind::Sandlint,
     }))
 }
 
@@ -183,25 +204,40 @@ fn push(
     }
 }
 
-/// Directives of a Dockerfile: full-line comments outside instructions. `instructions` are the
-/// spans of the file's instructions, in order.
-pub fn dockerfile(file: &SourceFile, instructions: &[Span]) -> Directives {
+/// Directives of a Dockerfile: full-line comments outside instructions, `# sandlint ignore=…`
+/// first, then hadolint's pragmas ([`hadolint::pragma`], read in the same pass: a finding both
+/// cover is the sandlint suppression's use). `instructions`: each instruction's span and whether
+/// it is a `FROM`, in order.
+pub fn dockerfile(file: &SourceFile, instructions: &[(Span, bool)]) -> Directives {
     let mut out = Directives::default();
+    let mut pragmas = Vec::new();
     let text = &file.text;
     let ls = lines(text);
     for (idx, &(start, end)) in ls.iter().enumerate() {
         let line = file.slice(Span::new(start, end));
         let trimmed = line.trim_start();
-        if !trimmed.starts_with('#') {
+        let Some(body) = trimmed.strip_prefix('#') else {
             continue;
-        }
+        };
         let hash = start + to_u32(line.len() - trimmed.len());
         // Comments inside an instruction (continuations, heredoc bodies) are not directives.
-        if instructions.iter().any(|s| s.start < hash && hash < s.end) {
+        // One binary search: the first instruction ending after the comment.
+        let next = instructions.partition_point(|(s, _)| s.end <= hash);
+        if instructions.get(next).is_some_and(|(s, _)| s.start < hash) {
             continue;
         }
-        let parsed = parse_comment(&trimmed[1..], hash + 1, Span::new(hash, end));
+        let parsed = parse_comment(body, hash + 1, Span::new(hash, end));
         if parsed.is_none() {
+            pragmas.extend(hadolint::pragma(
+                file,
+                &ls,
+                idx,
+                body,
+                hash,
+                end,
+                instructions,
+                next,
+            ));
             continue;
         }
         // The instruction right below: only comment lines may stand between.
@@ -214,14 +250,14 @@ pub fn dockerfile(file: &SourceFile, instructions: &[Span]) -> Directives {
             if l2.is_empty() {
                 break;
             }
-            scope = instructions
-                .iter()
-                .find(|s| s.start <= e2 && s.start >= s2)
-                .copied();
+            scope = (instructions.get(next))
+                .filter(|(s, _)| s.start <= e2 && s.start >= s2)
+                .map(|(s, _)| *s);
             break;
         }
         push(&mut out, parsed, scope, file);
     }
+    out.directives.extend(pragmas);
     out
 }
 
@@ -630,11 +666,11 @@ mod tests {
     fn dockerfile_comment_above_instruction() {
         let text = "FROM a\n# sandlint ignore=root-user\n# another comment\nUSER root\nRUN x\n";
         let f = SourceFile::virtual_file("Dockerfile", text);
-        let spans = |t: &str| -> Vec<Span> {
+        let spans = |t: &str| -> Vec<(Span, bool)> {
             crate::dockerfile::parse(t)
                 .instructions
                 .iter()
-                .map(|i| i.span)
+                .map(|i| (i.span, i.kind == crate::dockerfile::model::Keyword::From))
                 .collect()
         };
         let d = dockerfile(&f, &spans(text));

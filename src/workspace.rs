@@ -221,15 +221,23 @@ pub fn override_file(
         return Ok(None);
     }
     let dir = file.path.parent().unwrap_or(Path::new(""));
-    for e in ["yaml", "yml"] {
-        let p = dir.join(format!("{stem}.override.{e}"));
+    for p in override_candidates(dir, stem) {
         match read_source(&p, boundary) {
             Ok(f) => return Ok(Some(f)),
             Err(ReadError::NotFound) => {}
-            Err(err) => return Err((format!("{stem}.override.{e}"), err)),
+            Err(err) => {
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+                return Err((name.unwrap_or_default(), err));
+            }
         }
     }
     Ok(None)
+}
+
+/// The override files `docker compose` looks for beside `<stem>.yaml`/`<stem>.yml`, in its
+/// order: it takes the first that exists.
+fn override_candidates(dir: &Path, stem: &str) -> [PathBuf; 2] {
+    ["yaml", "yml"].map(|e| dir.join(format!("{stem}.override.{e}")))
 }
 
 /// A refused read as a finding (`SLE006` when outside the boundary, else `SLE007`).
@@ -287,6 +295,19 @@ pub fn base_of_override(path: &Path) -> Option<PathBuf> {
         .iter()
         .map(|e| dir.join(format!("{stem}.{e}")))
         .find(|p| crate::fsread::is_file(p))
+}
+
+/// The base file a named override file is merged into: when `path` is the override that
+/// `docker compose` (and the check of the base file) takes beside an existing base, `.yaml`
+/// before `.yml`. `None`: the file is checked alone.
+pub fn base_taking_override(path: &Path) -> Option<PathBuf> {
+    let base = base_of_override(path)?;
+    let stem = path.file_name()?.to_str()?.split('.').next()?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let taken = override_candidates(dir, stem)
+        .into_iter()
+        .find(|p| crate::fsread::is_file(p))?;
+    (taken == path).then_some(base)
 }
 
 /// Reads a file for a project (override, include, extends target, built Dockerfile) through

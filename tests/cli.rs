@@ -62,7 +62,7 @@ fn concise_output() {
 }
 
 #[test]
-fn rules_json_names_the_buildkit_check() {
+fn rules_json_names_the_buildkit_check_and_hadolint_codes() {
     let o = run(&["rules", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -76,6 +76,11 @@ fn rules_json_names_the_buildkit_check() {
     };
     assert_eq!(rule("undefined-var")["buildkit"], "UndefinedVar");
     assert_eq!(rule("root-user")["buildkit"], serde_json::Value::Null);
+    assert_eq!(
+        rule("unpinned-base-image")["hadolint"],
+        serde_json::json!(["DL3006", "DL3007"])
+    );
+    assert_eq!(rule("curl-pipe-shell")["hadolint"], serde_json::json!([]));
 }
 
 #[test]
@@ -455,6 +460,45 @@ fn base_file_suppression_covers_a_service_an_override_redefines() {
             "Checked 2 files: 0 errors, 1 warning, 0 info (1 suppressed)",
         ],
         "{out}"
+    );
+}
+
+/// hadolint's pragmas suppress the rules that carry their codes, and only those: DL3004 covers
+/// `sudo-in-run` on its line, DL3008 (an apt pinning code) covers nothing here, the global DL3007
+/// covers `unpinned-base-image` everywhere. Unused and unmapped pragmas are never findings, and
+/// `--no-inline-ignores` turns them off.
+#[test]
+fn hadolint_pragmas_suppress_the_rules_with_their_codes() {
+    let lines = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "fixtures/projects/hadolint-pragmas",
+            "--format",
+            "concise",
+            "--select",
+            "root-user,unpinned-base-image,sudo-in-run,invalid-suppression,unused-suppression",
+            "--report-unused-ignores",
+            "--require-reason",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        text(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines(&[]),
+        [
+            "fixtures/projects/hadolint-pragmas/Dockerfile:7:5: warning SLD007 `sudo` runs `apk` in a `RUN` instruction",
+            "Checked 1 file: 0 errors, 1 warning, 0 info (3 suppressed)",
+        ]
+    );
+    let all = lines(&["--no-inline-ignores"]);
+    assert_eq!(
+        all.last().map(String::as_str),
+        Some("Checked 1 file: 1 error, 3 warnings, 0 info"),
+        "{all:?}"
     );
 }
 

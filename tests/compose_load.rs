@@ -93,6 +93,7 @@ fn dump(f: &SourceFile, c: &ComposeFile) -> String {
             ("uts", &s.uts),
             ("userns_mode", &s.userns_mode),
             ("cgroup", &s.cgroup),
+            ("cgroup_parent", &s.cgroup_parent),
             ("use_api_socket", &s.use_api_socket),
             ("init", &s.init),
         ];

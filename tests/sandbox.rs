@@ -515,6 +515,62 @@ fn refusals_name_the_flag_that_accepts_them() {
     );
 }
 
+/// A service's `cgroup_parent` (`custom-cgroup-parent`) is never taken into the run silently:
+/// the sandbox stays under the daemon's cgroup parent and a note says where the file sets the
+/// key, also when an override file sets it. The invoker's run configuration has no such key:
+/// `cgroup_parent` there is a located error.
+#[test]
+fn cgroup_parent_is_not_applied_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  s:\n    image: img:1\n    user: \"10001:10001\"\n    cgroup_parent: batch.slice\n  t:\n    image: img:1\n    user: \"10001:10001\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("compose.override.yaml"),
+        "services:\n  t:\n    cgroup_parent: \"/escape\"\n",
+    )
+    .unwrap();
+    let compose = dir.path().join("compose.yaml");
+    let c = compose.to_str().unwrap();
+    let o = run_offline(&["run", "--compose", c, "--service", "s", "--dry-run"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(!out.contains("cgroup"), "{out}");
+    assert!(
+        err.contains("sandlint: note: cgroup parent: the daemon's (the service's `cgroup_parent: batch.slice` at "),
+        "{err}"
+    );
+    assert!(err.contains("compose.yaml:5:20 is not used)"), "{err}");
+    let o = run_offline(&["run", "--compose", c, "--service", "t", "--dry-run"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("`cgroup_parent: /escape` at ")
+            && err.contains("compose.override.yaml:3:20 is not used)"),
+        "{err}"
+    );
+    // the invoker's run configuration (outside the project) accepts no such key
+    let outside = tempfile::tempdir().unwrap();
+    let config = outside.path().join("run.toml");
+    std::fs::write(&config, "allow = []\ncgroup_parent = \"batch.slice\"\n").unwrap();
+    let o = run_offline(&[
+        "run",
+        "--compose",
+        c,
+        "--service",
+        "s",
+        "--config",
+        config.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(err.contains("unknown field `cgroup_parent`"), "{err}");
+    assert!(err.contains("line 2, column 1"), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live tests.
 

@@ -284,7 +284,7 @@ impl Plan {
                 // A default override file is checked as part of its base file's project.
                 Some(FileKind::Compose)
                     if !c.explicit && crate::workspace::is_override_of_existing_base(&c.path) => {}
-                Some(FileKind::Compose) => match merged_into(&c.path) {
+                Some(FileKind::Compose) => match crate::workspace::base_taking_override(&c.path) {
                     // named with its base: the base file's project holds it
                     Some(base) if named.contains(&crate::source::normalize(&base)) => {}
                     Some(base) => overrides.push((c, base)),
@@ -326,20 +326,6 @@ impl Plan {
             report_only: Vec::new(),
         }
     }
-}
-
-/// The base file a named override file is merged into: the override `docker compose` (and
-/// the check of the base file) takes beside it, `.yaml` before `.yml`. `None`: checked alone.
-fn merged_into(path: &Path) -> Option<PathBuf> {
-    let base = crate::workspace::base_of_override(path)?;
-    let name = path.file_name()?.to_str()?;
-    let stem = name.split('.').next()?;
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let taken = ["yaml", "yml"]
-        .iter()
-        .map(|e| dir.join(format!("{stem}.override.{e}")))
-        .find(|p| crate::fsread::is_file(p))?;
-    (taken == path).then_some(base)
 }
 
 /// What the check found besides the findings (those went to the report as they came): what

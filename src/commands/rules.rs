@@ -59,6 +59,7 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
                         "default_severity": m.severity,
                         "sandbox_severity": m.sandbox_severity,
                         "buildkit": m.buildkit,
+                        "hadolint": m.hadolint,
                         "default_enabled": m.default_enabled,
                         "status": m.status,
                         "since": m.since,
@@ -96,6 +97,25 @@ pub fn markdown_table() -> String {
             on_off(m),
             m.targets.join(", "),
             m.title
+        ));
+    }
+    s
+}
+
+/// The README's hadolint migration table: each hadolint code that a rule's front matter names
+/// (`hadolint:`), with the rules covering it, by code (checked by `tests/generated.rs`).
+pub fn hadolint_table() -> String {
+    let mut codes: Vec<(&str, &crate::meta::RuleMeta)> = rules::ALL
+        .iter()
+        .map(|r| r.meta())
+        .flat_map(|m| m.hadolint.iter().map(move |&h| (h, m)))
+        .collect();
+    codes.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.code.cmp(b.1.code)));
+    let mut s = String::from("| hadolint | sandlint rule | What it flags |\n|---|---|---|\n");
+    for (h, m) in codes {
+        s.push_str(&format!(
+            "| [{h}](https://github.com/hadolint/hadolint/wiki/{h}) | {} [`{}`](rules/{}.md) | {} |\n",
+            m.code, m.name, m.name, m.title
         ));
     }
     s

@@ -363,6 +363,7 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             "uts" => s.uts = ctx.value(value),
             "userns_mode" => s.userns_mode = ctx.value(value),
             "cgroup" => s.cgroup = ctx.value(value),
+            "cgroup_parent" => s.cgroup_parent = ctx.value(value),
             "devices" => s.devices = devices(ctx, value),
             "extra_hosts" => s.extra_hosts = extra_hosts(ctx, value),
             "use_api_socket" => s.use_api_socket = ctx.value(value),

@@ -192,6 +192,9 @@ pub struct Service {
     pub uts: Option<SValue>,
     pub userns_mode: Option<SValue>,
     pub cgroup: Option<SValue>,
+    /// `cgroup_parent`: the cgroup the container's cgroup is created under, instead of the
+    /// daemon's default parent.
+    pub cgroup_parent: Option<SValue>,
     pub devices: Vec<SValue>,
     pub extra_hosts: Vec<SValue>,
     pub use_api_socket: Option<SValue>,

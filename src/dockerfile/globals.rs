@@ -60,7 +60,7 @@ pub fn global_names(df: &Dockerfile) -> Vec<&str> {
 /// that is not known: a default sandlint could not expand, a `${NAME-word}`/`${NAME+word}` of an
 /// unset name (sandlint's expansion does not tell unset from empty), an unsupported modifier.
 pub fn expand_with_defaults(df: &Dockerfile, text: &str) -> Option<String> {
-    let esc = if df.escape == '\0' { '\\' } else { df.escape };
+    let esc = df.escape_char();
     for r in var_refs(text, esc, true) {
         match global_arg(df, r.name) {
             GlobalArg::Unknown => return None,

@@ -1,6 +1,7 @@
 //! Our Dockerfile parser, following BuildKit's parser semantics.
 
 pub mod analysis;
+mod build_args;
 mod checks;
 pub mod dockerignore;
 mod expand;

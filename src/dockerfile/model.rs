@@ -482,6 +482,16 @@ pub struct Stage {
 }
 
 impl Dockerfile {
+    /// The escape character in force: [`Dockerfile::escape`], `\` for a model built without
+    /// one (`'\0'`).
+    pub fn escape_char(&self) -> char {
+        if self.escape == '\0' {
+            '\\'
+        } else {
+            self.escape
+        }
+    }
+
     /// The last stage (the image that `docker build` produces without `--target`).
     pub fn final_stage(&self) -> Option<&Stage> {
         self.stages.last()

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+pub use super::build_args::build_arg_without_default;
 use super::expand::{Budget, TooLarge, expand_into, referenced_names};
 pub use super::expand::{expand_vars, expansion_budget};
 use super::model::{Dockerfile, Instruction, Keyword, Stage};
@@ -60,16 +61,18 @@ pub fn effective_user<'a>(df: &'a Dockerfile, stage: &'a Stage) -> EffectiveUser
         .and_then(|(s, i)| Some((df.stages.get(s)?, i, instruction(df, i)?)));
     if let Some((current, index, ins)) = found {
         let word = ins.user();
+        let scope = Scope::Before {
+            stage: current,
+            index,
+        };
+        // The user part alone decides who runs: when the group does not resolve (`USER
+        // app:$GID`, `USER root:${GID}`), the user part expanded on its own, the group as written.
         let resolved = word.and_then(|w| {
-            expand(
-                df,
-                w.written,
-                Scope::Before {
-                    stage: current,
-                    index,
-                },
-                true,
-            )
+            expand(df, w.written, scope, true).or_else(|| {
+                let (user, group) = w.written.split_once(':')?;
+                let user = expand(df, user, scope, true)?;
+                Some(format!("{user}:{group}"))
+            })
         });
         let user = word.map(|w| {
             let value = resolved.clone().unwrap_or_else(|| w.written.to_string());
@@ -289,13 +292,13 @@ pub fn expand_with_args(df: &Dockerfile, text: &str, scope: Scope<'_>) -> Option
 
 fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option<String> {
     if !text.contains('$')
-        && !(quotes && (text.contains(['"', '\'']) || text.contains(df_escape(df))))
+        && !(quotes && (text.contains(['"', '\'']) || text.contains(df.escape_char())))
     {
         return Some(text.to_string());
     }
     let idx = index(df);
     let get = |name: &str| idx.get(name, scope);
-    match expand_into(text, &get, df_escape(df), quotes, &idx.budget, 0) {
+    match expand_into(text, &get, df.escape_char(), quotes, &idx.budget, 0) {
         Ok(v) => v,
         Err(TooLarge) => {
             let at = match scope {
@@ -306,10 +309,6 @@ fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option
             None
         }
     }
-}
-
-fn df_escape(df: &Dockerfile) -> char {
-    if df.escape == '\0' { '\\' } else { df.escape }
 }
 
 /// Where a Dockerfile's variable expansion stopped because it would have produced more than its
@@ -424,7 +423,7 @@ pub(crate) struct Index {
 
 impl Index {
     fn build(df: &Dockerfile) -> Self {
-        let esc = df_escape(df);
+        let esc = df.escape_char();
         let input = df.instructions.last().map_or(0, |i| i.span.end as usize);
         let limit = expansion_budget(input);
         let mut idx = Index {
@@ -593,6 +592,17 @@ impl Index {
     /// so far, else `ENV` inherited from its ancestors, else the stage's `ARG` so far. `None`:
     /// not declared, or declared without a known value.
     fn lookup(&self, name: &str, stage: usize, before: usize) -> Option<&str> {
+        self.definition(name, stage, before)?.value
+    }
+
+    /// The definition [`Index::lookup`] reads `name` from: `None` when it is not declared there
+    /// (or inherited from further up than [`MAX_STAGE_CHAIN`]).
+    pub(super) fn definition(
+        &self,
+        name: &str,
+        stage: usize,
+        before: usize,
+    ) -> Option<Definition<'_>> {
         fn last_before<'d>(
             defs: &'d Defs,
             name: &str,
@@ -606,8 +616,13 @@ impl Index {
         let mut bound = before;
         let mut hops = 0usize;
         while let Some(s) = current {
-            if let Some((_, value)) = self.env.get(s).and_then(|d| last_before(d, name, bound)) {
-                return value.as_deref();
+            if let Some((i, value)) = self.env.get(s).and_then(|d| last_before(d, name, bound)) {
+                return Some(Definition {
+                    env: true,
+                    stage: s,
+                    index: *i,
+                    value: value.as_deref(),
+                });
             }
             hops += 1;
             if hops >= MAX_STAGE_CHAIN {
@@ -617,11 +632,16 @@ impl Index {
             current = self.parent.get(s).copied().flatten();
             bound = usize::MAX;
         }
-        let (_, value) = self
+        let (i, value) = self
             .args
             .get(stage)
             .and_then(|d| last_before(d, name, before))?;
-        value.as_deref()
+        Some(Definition {
+            env: false,
+            stage,
+            index: *i,
+            value: value.as_deref(),
+        })
     }
 
     fn get(&self, name: &str, scope: Scope<'_>) -> Option<&str> {
@@ -630,6 +650,19 @@ impl Index {
             Scope::Before { stage, index } => self.lookup(name, stage.index, index),
         }
     }
+}
+
+/// Where a variable's value comes from at some point of a stage (see [`Index::definition`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Definition<'i> {
+    /// An `ENV` (else an `ARG`).
+    pub(super) env: bool,
+    /// The stage that holds it (an ancestor for an inherited `ENV`).
+    pub(super) stage: usize,
+    /// Its instruction.
+    pub(super) index: usize,
+    /// Its value, when known.
+    pub(super) value: Option<&'i str>,
 }
 
 pub(super) fn index(df: &Dockerfile) -> &Index {

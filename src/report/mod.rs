@@ -301,16 +301,18 @@ pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
 /// result, whose [`Diagnostic::shared`] lists the other services' scopes and whose message says
 /// which services share it. Order is kept.
 pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Cow<'_, Diagnostic>> {
-    type Key<'a> = (&'static str, &'a std::path::Path, u32, u32, bool);
-    let mut first: std::collections::HashMap<Key<'_>, usize> =
-        std::collections::HashMap::with_capacity(diagnostics.len());
+    // the path's bytes, not the `Path`: hashing a `Path` walks its components (half of this
+    // function's time over the corpus), and one file's findings share one spelling of its path
+    type Key<'a> = (&'static str, &'a std::ffi::OsStr, u32, u32, bool);
+    let mut first: std::collections::HashMap<Key<'_>, usize, foldhash::fast::RandomState> =
+        std::collections::HashMap::with_capacity_and_hasher(diagnostics.len(), Default::default());
     // Borrowed unless another service's finding is merged into it (then its message changes):
     // the report needs no second copy of every finding.
     let mut out: Vec<Cow<'_, Diagnostic>> = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
         let key = (
             d.rule.code,
-            d.file.path.as_path(),
+            d.file.path.as_os_str(),
             d.span.start,
             d.span.end,
             d.suppression.is_some(),

@@ -73,6 +73,17 @@ fn run_len(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
     s.iter().position(|&b| !f(b)).unwrap_or(s.len())
 }
 
+/// Whether a token can start with `b`: the first byte of every format's prefix (`AKIA`, `ASIA`,
+/// `AIza`, `gh?_`, `github_pat_`, `glpat-`, `xox`, `sk-`, `sk_live_`, `rk_live_`, `npm_`,
+/// `pypi-`, `[http[s]://]hooks.slack.com/`, `-----BEGIN `). Most words start otherwise and are
+/// skipped whole (`recognises_each_format` and `private_keys` fail when a format is missing).
+fn may_start(b: u8) -> bool {
+    matches!(
+        b,
+        b'A' | b'g' | b'x' | b's' | b'r' | b'n' | b'p' | b'h' | b'-'
+    )
+}
+
 /// Every token in `text`, in order, non-overlapping. Linear in the length of `text`.
 pub(crate) fn scan(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
@@ -87,6 +98,10 @@ pub(crate) fn scan(text: &str) -> Vec<Token> {
             continue;
         }
         let word = &bytes[i..i + run_len(&bytes[i..], is_word)];
+        if !may_start(bytes[i]) {
+            i += word.len().max(1);
+            continue;
+        }
         let found = match_word(word)
             .map(|(kind, len)| (kind, i..i + len, i..i + len))
             .or_else(|| slack_webhook(bytes, i))

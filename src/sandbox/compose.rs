@@ -21,6 +21,9 @@ pub(super) struct Applied {
     /// The service's `networks:` (not used by `run`, which keeps `network_mode: none` unless
     /// `--network` says otherwise).
     pub networks: Vec<String>,
+    /// Keys of the service that `run` does not apply, each said as a `note:` with where the
+    /// file sets it (`cgroup_parent`).
+    pub notes: Vec<String>,
 }
 
 fn invalid(message: String) -> SandboxError {
@@ -103,6 +106,7 @@ pub(super) fn apply(
     profile.accepted = accepted;
     let mut applied = apply_service(loaded, svc, &dir, profile)?;
     applied.overridden = overridden;
+    applied.notes = not_applied(&project, svc);
     // Files the run is built from: a writable mount holding one of them is not scratch space.
     let mut protected: Vec<PathBuf> = project
         .files
@@ -126,6 +130,31 @@ pub(super) fn apply(
         }
     }
     Ok(applied)
+}
+
+/// What `run` leaves out of the service on purpose, located in the file that sets it: a
+/// `cgroup_parent` (the sandbox stays under the daemon's cgroup parent, with its own limits:
+/// `custom-cgroup-parent`).
+fn not_applied(project: &crate::compose::project::Project, svc: &Service) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(v) = &svc.cgroup_parent
+        && !v.value.text().trim().is_empty()
+    {
+        let at = project
+            .files
+            .get(usize::from(v.span.file))
+            .map(|f| {
+                let lc = f.line_col(v.span.start);
+                let shown = crate::escape::line(&f.display);
+                format!(" at {shown}:{}:{}", lc.line, lc.column)
+            })
+            .unwrap_or_default();
+        notes.push(format!(
+            "cgroup parent: the daemon's (the service's `cgroup_parent: {}`{at} is not used)",
+            crate::escape::line(&crate::source::clip(v.value.text().trim(), 40))
+        ));
+    }
+    notes
 }
 
 /// Whether `source` (canonical) is scratch space of the project in `dir`: a strict
@@ -267,6 +296,7 @@ pub(super) fn apply_service(
         build,
         overridden: Vec::new(),
         networks,
+        notes: Vec::new(),
     })
 }
 

@@ -60,6 +60,13 @@ pub(crate) fn literal_credential(var: &EnvVar) -> Option<Literal> {
     }
 }
 
+/// Whether this rule reports the `env_file` entry `key=raw` (a literal under a secret name, or a
+/// URL with a literal password): `secret-token-literal` leaves these to it.
+pub(crate) fn env_file_literal(key: &str, raw: &str) -> bool {
+    (is_secret_name(key) && is_literal_secret_value(raw) && !is_auth_scheme(key, raw))
+        || has_url_credentials(raw)
+}
+
 impl Rule for CredentialInEnvironment {
     fn meta(&self) -> &'static RuleMeta {
         docs::CREDENTIAL_IN_ENVIRONMENT
@@ -96,11 +103,7 @@ impl Rule for CredentialInEnvironment {
                 continue;
             }
             for entry in crate::compose::dotenv::entries(&env.file.text) {
-                let raw = entry.raw_value.value.as_str();
-                let literal = is_secret_name(&entry.key.value)
-                    && is_literal_secret_value(raw)
-                    && !is_auth_scheme(&entry.key.value, raw);
-                if !literal && !has_url_credentials(raw) {
+                if !env_file_literal(&entry.key.value, &entry.raw_value.value) {
                     continue;
                 }
                 let name = crate::source::clip(&env.service, 20);

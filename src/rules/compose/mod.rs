@@ -3,6 +3,7 @@
 pub(super) mod confinement_disabled;
 pub(super) mod container_socket_mount;
 pub(super) mod credential_in_environment;
+pub(super) mod custom_cgroup_parent;
 pub(super) mod dangerous_capability;
 pub(super) mod healthcheck_disabled;
 pub(super) mod host_device_mapped;
@@ -220,24 +221,29 @@ fn is_socket_dir(path: &str) -> bool {
 
 #[cfg(test)]
 pub(crate) mod test_util {
+    use crate::diagnostic::Diagnostic;
     use crate::testing::{FileKind, Selection, lint_text};
 
-    /// `(code, text under the span)` of every finding of `rule` in `text`.
-    pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
+    /// Every finding of `rule` in `text` (linted as `compose.yaml`).
+    pub fn diagnostics(rule: &str, text: &str) -> Vec<Diagnostic> {
         lint_text(
             FileKind::Compose,
             "compose.yaml",
             text,
             &Selection::only(rule),
         )
-        .into_iter()
-        .map(|d| {
-            (
-                d.rule.code,
-                text.get(d.span.range()).unwrap_or("<bad span>").to_string(),
-            )
-        })
-        .collect()
+    }
+
+    fn at(text: &str, span: crate::source::Span) -> String {
+        text.get(span.range()).unwrap_or("<bad span>").to_string()
+    }
+
+    /// `(code, text under the span)` of every finding of `rule` in `text`.
+    pub fn findings(rule: &str, text: &str) -> Vec<(&'static str, String)> {
+        diagnostics(rule, text)
+            .into_iter()
+            .map(|d| (d.rule.code, at(text, d.span)))
+            .collect()
     }
 
     /// A finding as `(text under the span, message, [(text under the label, label message)])`.
@@ -245,33 +251,24 @@ pub(crate) mod test_util {
 
     /// Every finding of `rule` in `text`, located.
     pub fn located(rule: &str, text: &str) -> Vec<Located> {
-        let at =
-            |span: crate::source::Span| text.get(span.range()).unwrap_or("<bad span>").to_string();
-        lint_text(
-            FileKind::Compose,
-            "compose.yaml",
-            text,
-            &Selection::only(rule),
-        )
-        .into_iter()
-        .map(|d| {
-            let labels = d.labels.iter().map(|l| (at(l.span), l.message.clone()));
-            (at(d.span), d.message.clone(), labels.collect())
-        })
-        .collect()
+        diagnostics(rule, text)
+            .into_iter()
+            .map(|d| {
+                let labels = d
+                    .labels
+                    .iter()
+                    .map(|l| (at(text, l.span), l.message.clone()));
+                (at(text, d.span), d.message, labels.collect())
+            })
+            .collect()
     }
 
     /// The messages of every finding of `rule` in `text`.
     pub fn messages(rule: &str, text: &str) -> Vec<String> {
-        lint_text(
-            FileKind::Compose,
-            "compose.yaml",
-            text,
-            &Selection::only(rule),
-        )
-        .into_iter()
-        .map(|d| d.message)
-        .collect()
+        diagnostics(rule, text)
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
     }
 }
 
@@ -314,6 +311,7 @@ mod tests {
              sysctls: [\"net.ipv4.conf.all.some_really_long_sysctl_name_here=1\"]\n    \
              no-new-privileges: true\n    some_really_long_unknown_key_name_that_goes_on_and_on: 1\n    \
              extra_hosts: [\"some.really.long.host.name.for.the.host.gateway.example:host-gateway\"]\n    \
+             cgroup_parent: some-really-long-cgroup-parent-name-for-a-batch-of-executors.slice\n    \
              volumes:\n      - /etc/some/really/long/path/to/a/configuration/directory:/x\n      \
              - /mnt/some/really/long/path/to/a/shared/directory:/y:rshared\n      \
              - {long}-volume:/z\n  \
@@ -343,7 +341,7 @@ mod tests {
         let mut codes: Vec<&str> = ours.iter().map(|d| d.rule.code).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 32, "{codes:?}");
+        assert_eq!(codes.len(), 33, "{codes:?}");
         for d in ours {
             let m = &d.message;
             // Names are shown whole (never cut short, so a fix can be pasted): the message

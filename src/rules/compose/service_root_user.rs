@@ -145,6 +145,24 @@ mod tests {
     }
 
     #[test]
+    fn issue_13_spellings() {
+        let text = "services:\n  a:\n    image: x\n    user: root:root\n  b:\n    image: x\n    user: \"0:1000\"\n  c:\n    image: x\n    user: ${UID:-0}\n  d:\n    image: x\n    user: \"${UID:-0}:${GID:-0}\"\n  e:\n    image: x\n    user: \"1000\"\n  f:\n    image: x\n    user: app\n  g:\n    image: x\n    user: \"+1000\"\n  h:\n    image: x\n    user: \"app:0\"\n";
+        assert_eq!(
+            findings(RULE, text),
+            vec![
+                ("SLC007", "root:root".to_string()),
+                ("SLC007", "\"0:1000\"".to_string()),
+                ("SLC007", "${UID:-0}".to_string()),
+                ("SLC007", "\"${UID:-0}:${GID:-0}\"".to_string()),
+            ]
+        );
+        assert_eq!(
+            messages(RULE, text).get(2).map(String::as_str),
+            Some("service `c` runs as root (`user: 0`)")
+        );
+    }
+
+    #[test]
     fn default_from_interpolation() {
         let text = "services:\n  a:\n    image: x\n    user: ${APP_USER:-root}\n";
         assert_eq!(findings(RULE, text).len(), 1);

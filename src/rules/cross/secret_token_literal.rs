@@ -2,7 +2,7 @@ use crate::compose::model::{CommandLine, ComposeFile, EnvVar, SValue};
 use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Arguments, Dockerfile, Keyword, Text};
 use crate::docs::{self, RuleMeta};
-use crate::rules::compose::credential_in_environment::literal_credential;
+use crate::rules::compose::credential_in_environment::{env_file_literal, literal_credential};
 use crate::rules::dockerfile::literal_passwords;
 use crate::rules::secrets::{is_literal_secret_value, is_secret_name};
 use crate::rules::tokens::{self, TokenKind};
@@ -114,6 +114,69 @@ impl Rule for SecretTokenLiteral {
             }
         }
         report(cx, hits, COMPOSE_HELP);
+        env_files(cx);
+    }
+}
+
+const ENV_FILE_HELP: &str = "revoke it (it stays in the repository's history), add the file to `.gitignore` and give the service the new one from a `secrets:` file";
+
+/// Tokens in the values of the `env_file`s a service reads that git does not ignore (such a file
+/// is committed with them). Entries `credential-in-environment` reports are its; comments and
+/// lines that are not `KEY=value` are not read by Compose.
+fn env_files(cx: &mut Ctx<'_>) {
+    let file = cx.file().clone();
+    let envs: Vec<crate::rules::EnvFile> = (cx.facts().env_files().iter())
+        .filter(|e| !e.git_ignored)
+        .cloned()
+        .collect();
+    for env in envs {
+        let text = env.file.text.as_str();
+        let found = tokens::scan(text);
+        if found.is_empty() {
+            continue;
+        }
+        let entries = crate::compose::dotenv::entries(text);
+        let masks: Vec<Span> = if found.len().saturating_mul(found.len()) > MASK_BUDGET {
+            // hostile input: one span covering them all (masking more is safe)
+            let first = found.first().map_or(0, |f| f.mask.start);
+            let last = found.last().map_or(0, |l| l.mask.end);
+            vec![Span::from_range(first..last)]
+        } else {
+            found
+                .iter()
+                .map(|t| Span::from_range(t.mask.clone()))
+                .collect()
+        };
+        let service = clip(&env.service, 20);
+        let file_name = (env.file.path.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let env_name = clip(file_name.as_deref().unwrap_or(&env.file.display), 28);
+        for t in &found {
+            let start = offset(t.range.start);
+            let value = |e: &&crate::compose::dotenv::Entry| {
+                let v = e.raw_value.span;
+                v.start <= start && start < v.end.max(v.start + 1)
+            };
+            let Some(entry) = entries.iter().find(value) else {
+                continue;
+            };
+            if env_file_literal(&entry.key.value, &entry.raw_value.value) {
+                continue;
+            }
+            let key = clip(&entry.key.value, 40);
+            let span = Span::from_range(t.range.clone());
+            let message = format!(
+                "`{env_name}` (env_file of `{service}`) entry `{key}` holds {}; git does not ignore it",
+                t.kind.name()
+            );
+            let d = cx
+                .report_in(&env.file, span, message)
+                .help(ENV_FILE_HELP)
+                .label(&file, env.entry, "the service reads it here")
+                .secret(&env.file, Span::from_range(t.mask.clone()));
+            for &m in &masks {
+                d.secret(&env.file, m);
+            }
+        }
     }
 }
 

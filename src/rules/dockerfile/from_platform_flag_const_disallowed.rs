@@ -13,7 +13,7 @@ impl Rule for FromPlatformFlagConstDisallowed {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let esc = if df.escape == '\0' { '\\' } else { df.escape };
+        let esc = df.escape_char();
         for stage in &df.stages {
             let Some(platform) = &stage.platform else {
                 continue;

@@ -2,6 +2,7 @@
 
 pub(super) mod add_instead_of_copy;
 pub(super) mod add_remote_without_checksum;
+pub(super) mod add_source_from_build_arg;
 pub(super) mod apk_package_unpinned;
 pub(super) mod apt_package_unpinned;
 pub(super) mod base_image_not_digest_pinned;
@@ -24,8 +25,10 @@ pub(super) mod maintainer_deprecated;
 pub(super) mod missing_healthcheck;
 pub(super) mod multiple_instructions_disallowed;
 pub(super) mod no_empty_continuation;
+pub(super) mod non_numeric_user;
 pub(super) mod npm_package_unpinned;
 pub(super) mod onbuild_instruction;
+pub(super) mod package_index_update_alone;
 mod package_pins;
 pub(super) mod package_signature_check_disabled;
 pub(super) mod pip_package_unpinned;
@@ -33,8 +36,8 @@ pub(super) mod pipe_without_pipefail;
 pub(super) mod redundant_target_platform;
 pub(super) mod reserved_stage_name;
 pub(super) mod root_user;
-pub(super) mod rpm_package_unpinned;
 pub(crate) use root_user::builder_only_user;
+pub(super) mod rpm_package_unpinned;
 pub(super) mod secret_file_copied;
 pub(super) mod secret_in_env;
 pub(super) mod secret_named_arg_or_env;

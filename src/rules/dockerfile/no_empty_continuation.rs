@@ -13,11 +13,7 @@ impl Rule for NoEmptyContinuation {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let esc = if df.escape == '\0' {
-            b'\\'
-        } else {
-            u8::try_from(df.escape).unwrap_or(b'\\')
-        };
+        let esc = u8::try_from(df.escape_char()).unwrap_or(b'\\');
         let mut found = Vec::new();
         for ins in &df.instructions {
             if let Some(at) = empty_continuation(cx.text(), ins, esc) {

@@ -179,6 +179,19 @@ mod tests {
             ("FROM alpine:3.20\nUSER -0\n", "-0"),
             ("FROM alpine:3.20\nUSER :0\n", ":0"),
             ("FROM alpine:3.20\nARG UID=+0\nUSER $UID:1\n", "$UID:1"),
+            // quotes are removed as BuildKit removes them; blanks around the uid are trimmed
+            ("FROM alpine:3.20\nUSER \" 0\"\n", "\" 0\""),
+            ("FROM alpine:3.20\nUSER '0'\n", "'0'"),
+            ("FROM alpine:3.20\nUSER \"0:0\"\n", "\"0:0\""),
+            ("FROM alpine:3.20\nUSER 0:1000\n", "0:1000"),
+            ("FROM alpine:3.20\nUSER root:root\n", "root:root"),
+            // the user part alone decides: an unresolved group does not hide root
+            ("FROM alpine:3.20\nUSER root:$GID\n", "root:$GID"),
+            (
+                "FROM alpine:3.20\nARG UID=0\nUSER ${UID}:${GID}\n",
+                "${UID}:${GID}",
+            ),
+            ("FROM alpine:3.20\nUSER ${UID:-0}\n", "${UID:-0}"),
         ] {
             assert_eq!(spans(R, text), vec![want.to_string()], "{text}");
         }
@@ -213,6 +226,10 @@ mod tests {
         for text in [
             "FROM alpine:3.20\nUSER 10001:10001\n",
             "FROM alpine:3.20\nUSER +10001\n",
+            "FROM alpine:3.20\nUSER 1000\n",
+            "FROM alpine:3.20\nUSER app\n",
+            "FROM alpine:3.20\nUSER app:$GID\n",
+            "FROM alpine:3.20\nUSER $UID:0\n",
             "FROM alpine:3.20 AS base\nUSER app\nFROM base\nRUN id\n",
             "FROM alpine:3.20\nARG UID\nUSER $UID\n",
             "FROM alpine:3.20\nUSER root\nRUN apk add curl\nUSER app\n",

@@ -15,7 +15,7 @@ impl Rule for UndefinedArgInFrom {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let esc = if df.escape == '\0' { '\\' } else { df.escape };
+        let esc = df.escape_char();
         let mut names: Option<Vec<&str>> = None;
         for stage in &df.stages {
             for word in [Some(&stage.image), stage.platform.as_ref()]

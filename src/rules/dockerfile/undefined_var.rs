@@ -77,7 +77,7 @@ fn check_stage(
     anywhere: &HashSet<&str>,
     budget: &mut usize,
 ) {
-    let esc = if df.escape == '\0' { '\\' } else { df.escape };
+    let esc = df.escape_char();
     // the stages this one builds on, and whether the chain starts at `scratch` (then every
     // variable is known: no base image brings its own `ENV`)
     let mut ancestors = Vec::new();

@@ -136,6 +136,7 @@ fn apply_source(source: &ImageSource, plan: &mut Plan) -> Result<Vec<String>, Sa
             plan.explicit_user = applied.explicit_user;
             plan.build = applied.build;
             plan.overridden = applied.overridden;
+            plan.notes.extend(applied.notes);
             Ok(applied.networks)
         }
     }

@@ -391,4 +391,65 @@ mod tests {
             assert!(!root(spec), "{spec:?}");
         }
     }
+
+    /// Issue 13 §2: the Dockerfile rule (`root-user`), the Compose rule (`service-root-user`)
+    /// and `run`'s check of the image's user read every spelling alike, through the one parser
+    /// ([`crate::dockerfile::semantics::user_ref`]): a spelling of uid 0 is root for all three,
+    /// a non-root uid or name for none.
+    #[test]
+    fn the_three_user_checks_agree() {
+        use crate::testing::{FileKind, Selection, lint_text};
+        let passwd = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n";
+        let dockerfile_root = |spec: &str| {
+            let text = format!("FROM alpine:3.20\nUSER {spec}\n");
+            !lint_text(
+                FileKind::Dockerfile,
+                "Dockerfile",
+                &text,
+                &Selection::only("root-user"),
+            )
+            .is_empty()
+        };
+        let compose_root = |spec: &str| {
+            let text = format!("services:\n  s:\n    image: x:1\n    user: \"{spec}\"\n");
+            !lint_text(
+                FileKind::Compose,
+                "compose.yaml",
+                &text,
+                &Selection::only("service-root-user"),
+            )
+            .is_empty()
+        };
+        let run_root = |spec: &str| counts_as_root(spec, &resolve_user(spec, Some(passwd)));
+        for (spec, root) in [
+            ("0", true),
+            ("+0", true),
+            ("-0", true),
+            ("00", true),
+            ("0:0", true),
+            (":0", true),
+            ("0:1000", true),
+            ("root", true),
+            ("root:root", true),
+            (" 0", true),
+            ("${UID:-0}", true),
+            ("1000", false),
+            ("+1000", false),
+            ("app", false),
+            ("1000:0", false),
+            ("app:root", false),
+        ] {
+            // `USER " 0"`: the quotes are the Dockerfile's, the blank is the value's
+            let dockerfile_spec = if spec.starts_with(' ') {
+                format!("\"{spec}\"")
+            } else {
+                spec.to_string()
+            };
+            assert_eq!(dockerfile_root(&dockerfile_spec), root, "USER {spec}");
+            assert_eq!(compose_root(spec), root, "user: {spec:?}");
+            // `run` sees the value after interpolation (the image config holds no `${...}`)
+            let interpolated = if spec == "${UID:-0}" { "0" } else { spec };
+            assert_eq!(run_root(interpolated), root, "image USER {spec:?}");
+        }
+    }
 }
