@@ -31,7 +31,12 @@ const KEYS: &[&str] = &[
 /// `[DL3006, DL3007]`: what a `# hadolint ignore=` pragma names; default none) and
 /// `default-enabled` (`false`: the rule runs only when selected by code, name, family or `all`;
 /// default `true`).
-const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit", "hadolint", "default-enabled"];
+const OPTIONAL_KEYS: &[&str] = &[
+    "sandbox-severity",
+    "buildkit",
+    "hadolint",
+    "default-enabled",
+];
 const FAMILIES: &[&str] = &[
     "privilege",
     "filesystem",

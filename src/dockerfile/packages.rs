@@ -54,7 +54,9 @@ pub struct Install<'c> {
 impl Install<'_> {
     /// Whether one of these options (`-r`, `--requirement`) was given.
     pub fn has(&self, names: &[&str]) -> bool {
-        self.options.iter().any(|o| names.contains(&o.name.as_str()))
+        self.options
+            .iter()
+            .any(|o| names.contains(&o.name.as_str()))
     }
 
     /// The argument of the last of these options that was given with one.
@@ -670,22 +672,39 @@ mod tests {
     #[test]
     fn options_and_their_arguments_are_not_packages() {
         assert_eq!(
-            packages("apt-get -o Dpkg::Options::=--force-confold install -y -t bookworm-backports curl"),
+            packages(
+                "apt-get -o Dpkg::Options::=--force-confold install -y -t bookworm-backports curl"
+            ),
             ["curl"]
         );
-        assert_eq!(packages("apt-get install -qqy --no-install-recommends a b"), ["a", "b"]);
-        assert_eq!(packages("apk add --virtual .deps -X https://r gcc"), ["gcc"]);
-        assert_eq!(packages("apk add -t.deps --repository=https://r gcc"), ["gcc"]);
+        assert_eq!(
+            packages("apt-get install -qqy --no-install-recommends a b"),
+            ["a", "b"]
+        );
+        assert_eq!(
+            packages("apk add --virtual .deps -X https://r gcc"),
+            ["gcc"]
+        );
+        assert_eq!(
+            packages("apk add -t.deps --repository=https://r gcc"),
+            ["gcc"]
+        );
         assert_eq!(
             packages("dnf --setopt install_weak_deps=False -y install --enablerepo x tar"),
             ["tar"]
         );
-        assert_eq!(packages("zypper -n --root /r install -y -t package git"), ["git"]);
+        assert_eq!(
+            packages("zypper -n --root /r install -y -t package git"),
+            ["git"]
+        );
         assert_eq!(
             packages("pip install --no-cache-dir -i https://x --root-user-action ignore flask"),
             ["flask"]
         );
-        assert_eq!(packages("npm --prefix /app install --registry https://r -g x"), ["x"]);
+        assert_eq!(
+            packages("npm --prefix /app install --registry https://r -g x"),
+            ["x"]
+        );
         assert_eq!(
             packages("gem install -N --source https://r -g Gemfile rails -- --with-x=1 y"),
             ["rails"]

@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn message_and_span() {
         assert_eq!(
-            findings(R, "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.0-r0 git\n"),
+            findings(
+                R,
+                "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.0-r0 git\n"
+            ),
             vec![(
                 "SLD044",
                 "2:38-2:41".to_string(),
@@ -75,9 +78,15 @@ mod tests {
         for (cmd, want) in [
             ("apk add curl", vec!["curl"]),
             ("apk --no-cache add curl git", vec!["curl", "git"]),
-            ("apk add --virtual .build-deps gcc musl-dev", vec!["gcc", "musl-dev"]),
+            (
+                "apk add --virtual .build-deps gcc musl-dev",
+                vec!["gcc", "musl-dev"],
+            ),
             ("apk add -t .build-deps gcc", vec!["gcc"]),
-            ("apk add -X https://dl-cdn.alpinelinux.org/alpine/edge/testing tool", vec!["tool"]),
+            (
+                "apk add -X https://dl-cdn.alpinelinux.org/alpine/edge/testing tool",
+                vec!["tool"],
+            ),
             ("apk add --repository=https://r/edge tool", vec!["tool"]),
             // a repository tag is not a version
             ("apk add tool@testing", vec!["tool@testing"]),

@@ -96,7 +96,10 @@ mod tests {
             ("sudo apt-get -y install curl", vec!["curl"]),
             ("apt-get install -t bookworm-backports curl", vec!["curl"]),
             // a target release is not a version
-            ("apt-get install curl/bookworm-backports", vec!["curl/bookworm-backports"]),
+            (
+                "apt-get install curl/bookworm-backports",
+                vec!["curl/bookworm-backports"],
+            ),
             ("apt-get install 'libc6:i386'", vec!["'libc6:i386'"]),
             (
                 "apt-get install -o Dpkg::Options::=--force-confnew -y curl",

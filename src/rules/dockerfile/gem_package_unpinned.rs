@@ -72,7 +72,10 @@ mod tests {
             ("gem i bundler:1 nokogiri", vec!["nokogiri"]),
             // options without an argument do not take the gem with them
             ("gem install --no-document bundler", vec!["bundler"]),
-            ("gem install -N --source https://rubygems.org rails", vec!["rails"]),
+            (
+                "gem install -N --source https://rubygems.org rails",
+                vec!["rails"],
+            ),
             ("gem install rails -- --use-system-libraries", vec!["rails"]),
         ] {
             assert_eq!(run(cmd), want, "{cmd}");

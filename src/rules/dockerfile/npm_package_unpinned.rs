@@ -35,8 +35,7 @@ fn spec_of(package: &str) -> Option<&str> {
 fn is_version_spec(spec: &str) -> bool {
     let spec = spec.trim();
     let body = spec.trim_start_matches(['=', 'v', 'V']);
-    spec.starts_with(['^', '~', '>', '<'])
-        || body.starts_with(|c: char| c.is_ascii_digit())
+    spec.starts_with(['^', '~', '>', '<']) || body.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn verdict(package: &str, depth: u32) -> Verdict {
@@ -94,7 +93,11 @@ impl Pins for NpmPackageUnpinned {
                 .unwrap_or(package),
             None => package,
         };
-        let verb = if install.program == "npm" { "install" } else { "add" };
+        let verb = if install.program == "npm" {
+            "install"
+        } else {
+            "add"
+        };
         format!(
             "pin the version: `{} {verb} {name}@<version>`, or add it to package.json and install from the lockfile (`npm ci`)",
             install.program
@@ -136,7 +139,9 @@ mod tests {
         let d = diagnostics(R, "FROM node:22\nRUN npm i -g npm@latest\n");
         assert_eq!(
             d.first().and_then(|d| d.help.as_deref()),
-            Some("pin the version: `npm install npm@<version>`, or add it to package.json and install from the lockfile (`npm ci`)")
+            Some(
+                "pin the version: `npm install npm@<version>`, or add it to package.json and install from the lockfile (`npm ci`)"
+            )
         );
     }
 
@@ -148,9 +153,18 @@ mod tests {
             ("npm add @myorg/pkg", vec!["@myorg/pkg"]),
             // a dist-tag moves
             ("npm install -g npm@latest", vec!["npm@latest"]),
-            ("npm install -g corepack@next x@*", vec!["corepack@next", "x@*"]),
-            ("npm install --registry https://r.example.com express", vec!["express"]),
-            ("npm install git+https://github.com/npm/cli.git", vec!["git+https://github.com/npm/cli.git"]),
+            (
+                "npm install -g corepack@next x@*",
+                vec!["corepack@next", "x@*"],
+            ),
+            (
+                "npm install --registry https://r.example.com express",
+                vec!["express"],
+            ),
+            (
+                "npm install git+https://github.com/npm/cli.git",
+                vec!["git+https://github.com/npm/cli.git"],
+            ),
             ("npm install npm/cli", vec!["npm/cli"]),
             ("yarn global add typescript", vec!["typescript"]),
             ("yarn add -D eslint", vec!["eslint"]),

@@ -65,7 +65,10 @@ impl Pins for PipPackageUnpinned {
     fn verdict(&self, _install: &Install<'_>, package: &str) -> Verdict {
         let package = package.trim();
         // PEP 508 direct reference: `name @ url`
-        if let Some((_, url)) = package.split_once(" @ ").or_else(|| package.split_once("@ ")) {
+        if let Some((_, url)) = package
+            .split_once(" @ ")
+            .or_else(|| package.split_once("@ "))
+        {
             return url_verdict(url.trim());
         }
         if package_pins::is_url(package) {
@@ -119,7 +122,10 @@ mod tests {
     #[test]
     fn message_and_span() {
         assert_eq!(
-            findings(R, "FROM python:3.12\nRUN pip install --no-cache-dir flask==3.0.3 gunicorn\n"),
+            findings(
+                R,
+                "FROM python:3.12\nRUN pip install --no-cache-dir flask==3.0.3 gunicorn\n"
+            ),
             vec![(
                 "SLD047",
                 "2:45-2:53".to_string(),
@@ -130,7 +136,9 @@ mod tests {
 
     #[test]
     fn refs() {
-        assert!(vcs_has_ref("git+https://github.com/r/x.git@0.6-alpha#egg=x"));
+        assert!(vcs_has_ref(
+            "git+https://github.com/r/x.git@0.6-alpha#egg=x"
+        ));
         assert!(vcs_has_ref("git+ssh://git@github.com/r/x.git@v1"));
         assert!(!vcs_has_ref("git+ssh://git@github.com/r/x.git"));
         assert!(!vcs_has_ref("git+https://github.com/r/x.git#egg=x"));
@@ -140,14 +148,29 @@ mod tests {
     fn flagged() {
         for (cmd, want) in [
             ("pip install flask", vec!["flask"]),
-            ("pip3 install --user 'requests[socks]'", vec!["'requests[socks]'"]),
-            ("python3 -m pip install -U pip setuptools", vec!["pip", "setuptools"]),
-            ("python -m pip install --index-url https://x/simple example", vec!["example"]),
+            (
+                "pip3 install --user 'requests[socks]'",
+                vec!["'requests[socks]'"],
+            ),
+            (
+                "python3 -m pip install -U pip setuptools",
+                vec!["pip", "setuptools"],
+            ),
+            (
+                "python -m pip install --index-url https://x/simple example",
+                vec!["example"],
+            ),
             ("pipx install black", vec!["black"]),
             ("pip install --root-user-action=ignore mypkg", vec!["mypkg"]),
             ("pip install -e . flask", vec!["flask"]),
-            ("pip install git+https://github.com/r/x.git#egg=x", vec!["git+https://github.com/r/x.git#egg=x"]),
-            ("pip install git+ssh://git@github.com/r/x.git", vec!["git+ssh://git@github.com/r/x.git"]),
+            (
+                "pip install git+https://github.com/r/x.git#egg=x",
+                vec!["git+https://github.com/r/x.git#egg=x"],
+            ),
+            (
+                "pip install git+ssh://git@github.com/r/x.git",
+                vec!["git+ssh://git@github.com/r/x.git"],
+            ),
             ("sudo -H pip2 install x", vec!["x"]),
         ] {
             assert_eq!(run(cmd), want, "{cmd}");

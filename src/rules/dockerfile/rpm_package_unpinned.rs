@@ -56,10 +56,7 @@ impl Pins for RpmPackageUnpinned {
 
     fn help(&self, install: &Install<'_>, package: &str) -> String {
         if install.module {
-            return format!(
-                "name the stream: `{} {package}:<stream>`",
-                install.program
-            );
+            return format!("name the stream: `{} {package}:<stream>`", install.program);
         }
         format!(
             "pin the version: `{} install {package}-<version>` (`{} list --showduplicates {package}` lists them), or opt out of this rule where the base image is pinned by digest",
@@ -97,7 +94,10 @@ mod tests {
     #[test]
     fn message_and_span() {
         assert_eq!(
-            findings(R, "FROM rockylinux:9\nRUN dnf install -y tar-1.34 git && dnf clean all\n"),
+            findings(
+                R,
+                "FROM rockylinux:9\nRUN dnf install -y tar-1.34 git && dnf clean all\n"
+            ),
             vec![(
                 "SLD045",
                 "2:29-2:32".to_string(),
@@ -108,10 +108,23 @@ mod tests {
 
     #[test]
     fn versions() {
-        for p in ["tomcat-9.2", "openssl-1:1.1.1k", "rpm-sign-4.16.1.3", "gcc-c++-1.1.1", "java-17-openjdk-17.0.9.0.9-1.el8", "x-1.*"] {
+        for p in [
+            "tomcat-9.2",
+            "openssl-1:1.1.1k",
+            "rpm-sign-4.16.1.3",
+            "gcc-c++-1.1.1",
+            "java-17-openjdk-17.0.9.0.9-1.el8",
+            "x-1.*",
+        ] {
             assert!(has_version(p), "{p}");
         }
-        for p in ["tomcat", "python3-devel", "java-17-openjdk-devel", "glibc.i686", "-1"] {
+        for p in [
+            "tomcat",
+            "python3-devel",
+            "java-17-openjdk-devel",
+            "glibc.i686",
+            "-1",
+        ] {
             assert!(!has_version(p), "{p}");
         }
     }
@@ -120,13 +133,22 @@ mod tests {
     fn flagged() {
         for (cmd, want) in [
             ("yum install -y httpd", vec!["httpd"]),
-            ("dnf -y install python3-devel java-17-openjdk", vec!["python3-devel", "java-17-openjdk"]),
+            (
+                "dnf -y install python3-devel java-17-openjdk",
+                vec!["python3-devel", "java-17-openjdk"],
+            ),
             ("microdnf install --nodocs -y tar", vec!["tar"]),
-            ("dnf install -y --setopt=tsflags=nodocs --enablerepo crb tar", vec!["tar"]),
+            (
+                "dnf install -y --setopt=tsflags=nodocs --enablerepo crb tar",
+                vec!["tar"],
+            ),
             ("dnf module install -y nodejs", vec!["nodejs"]),
             ("yum -y module install nodejs", vec!["nodejs"]),
             ("tdnf install -y tar", vec!["tar"]),
-            ("dnf install -y 'dnf-command(config-manager)'", vec!["'dnf-command(config-manager)'"]),
+            (
+                "dnf install -y 'dnf-command(config-manager)'",
+                vec!["'dnf-command(config-manager)'"],
+            ),
         ] {
             assert_eq!(run(cmd), want, "{cmd}");
         }
@@ -134,10 +156,15 @@ mod tests {
 
     #[test]
     fn variables() {
-        let text = "FROM fedora:40\nARG version=2.51.0-2.fc42\nRUN dnf -y install git-core-${version}\n";
+        let text =
+            "FROM fedora:40\nARG version=2.51.0-2.fc42\nRUN dnf -y install git-core-${version}\n";
         assert_eq!(spans(R, text), Vec::<String>::new());
         let text = "FROM fedora:40 AS build\nENV version=2.51.0\nFROM fedora:40\nRUN dnf -y install git-core-${version}\n";
-        assert_eq!(spans(R, text), Vec::<String>::new(), "unresolved: not judged");
+        assert_eq!(
+            spans(R, text),
+            Vec::<String>::new(),
+            "unresolved: not judged"
+        );
         let text = "FROM fedora:40\nARG PKG=git-core\nRUN dnf -y install ${PKG}\n";
         assert_eq!(spans(R, text), vec!["${PKG}"]);
     }

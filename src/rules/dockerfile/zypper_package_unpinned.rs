@@ -81,8 +81,14 @@ mod tests {
     fn flagged() {
         for (cmd, want) in [
             ("zypper install -y tomcat && zypper clean", vec!["tomcat"]),
-            ("zypper --non-interactive install --no-recommends git curl", vec!["git", "curl"]),
-            ("zypper -n --gpg-auto-import-keys in -r oss -t package git", vec!["git"]),
+            (
+                "zypper --non-interactive install --no-recommends git curl",
+                vec!["git", "curl"],
+            ),
+            (
+                "zypper -n --gpg-auto-import-keys in -r oss -t package git",
+                vec!["git"],
+            ),
             ("zypper in package:git", vec!["package:git"]),
         ] {
             assert_eq!(run(cmd), want, "{cmd}");
