@@ -488,6 +488,19 @@ fn operands<'c>(
     out
 }
 
+/// The subcommand of an apt front end (`apt-get`, `apt`, `aptitude`; wrappers looked through):
+/// its first operand, options and their arguments read as apt reads them (`apt-get -qq update`,
+/// `apt-get -o Acquire::Retries=3 update`, `apt -t bookworm-backports install`).
+pub fn apt_subcommand(cmd: &Command) -> Option<&str> {
+    let spec = match cmd.program()? {
+        "apt-get" | "apt" => &APT,
+        "aptitude" => &APTITUDE,
+        _ => return None,
+    };
+    let mut i = 0usize;
+    first_operand(cmd.args(), &mut i, spec, &mut Vec::new()).map(|w| w.value.as_str())
+}
+
 /// `pip`, `pip3`, `pip3.12`.
 fn is_pip(prog: &str) -> bool {
     prog.strip_prefix("pip")

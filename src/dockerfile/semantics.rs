@@ -290,6 +290,33 @@ pub fn expand_with_args(df: &Dockerfile, text: &str, scope: Scope<'_>) -> Option
     expand(df, text, scope, true)
 }
 
+/// [`expand_with_args`] for a word of a `RUN` script: `shell` holds the variables the script
+/// assigned before the word (`deps='curl git'; apt-get install $deps`), which shadow the
+/// `ARG`/`ENV` values of the same names, as they do in the shell. Charged to the same budget.
+pub fn expand_with_shell<'v>(
+    df: &'v Dockerfile,
+    text: &str,
+    scope: Scope<'_>,
+    shell: &dyn Fn(&str) -> Option<&'v str>,
+) -> Option<String> {
+    if !text.contains('$') {
+        return expand(df, text, scope, true);
+    }
+    let idx = index(df);
+    let get = |name: &str| shell(name).or_else(|| idx.get(name, scope));
+    match expand_into(text, &get, df.escape_char(), true, &idx.budget, 0) {
+        Ok(v) => v,
+        Err(TooLarge) => {
+            let at = match scope {
+                Scope::Before { index, .. } => index,
+                Scope::Global => df.stages.first().map_or(0, |s| s.from),
+            };
+            idx.overflow(df.instructions.get(at).map(|i| i.span), None);
+            None
+        }
+    }
+}
+
 fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option<String> {
     if !text.contains('$')
         && !(quotes && (text.contains(['"', '\'']) || text.contains(df.escape_char())))

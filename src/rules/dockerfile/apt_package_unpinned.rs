@@ -87,6 +87,45 @@ mod tests {
         );
     }
 
+    /// Shell variables the `RUN` assigned before the install are followed; other `RUN`s', an
+    /// environment prefix's and unknown values are not.
+    #[test]
+    fn shell_variables_of_the_run() {
+        let messages = |text: &str| -> Vec<String> {
+            crate::rules::dockerfile::test_util::diagnostics(R, text)
+                .into_iter()
+                .map(|d| d.message)
+                .collect()
+        };
+        assert_eq!(
+            messages("FROM debian:12\nRUN deps='curl git=1:2.39' && apt-get install -y $deps\n"),
+            vec!["`curl` (from `$deps`) is installed by apt-get without a version pin"]
+        );
+        assert_eq!(
+            messages(
+                "FROM debian:12\nRUN set -e; export D=\"jq\"; E=\"$D htop\"; apt-get install -y $E\n"
+            ),
+            vec![
+                "`htop` (from `$E`) is installed by apt-get without a version pin",
+                "`jq` (from `$E`) is installed by apt-get without a version pin",
+            ]
+        );
+        // a shell assignment shadows the ARG
+        assert_eq!(
+            messages("FROM debian:12\nARG P=curl=8.5.0-2\nRUN P=wget && apt-get install -y $P\n"),
+            vec!["`wget` (from `$P`) is installed by apt-get without a version pin"]
+        );
+        for text in [
+            "FROM debian:12\nRUN D=curl\nRUN apt-get install -y $D\n",
+            "FROM debian:12\nRUN D=curl apt-get install -y $D\n",
+            "FROM debian:12\nRUN D=$(cat /pkgs) && apt-get install -y $D\n",
+            "FROM debian:12\nRUN D=\"curl $UNKNOWN\" && apt-get install -y $D\n",
+            "FROM debian:12\nRUN D='curl=8.5.0-2 ./x.deb' && apt-get install -y $D\n",
+        ] {
+            assert_eq!(messages(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
     #[test]
     fn flagged() {
         for (cmd, want) in [

@@ -13,9 +13,19 @@ impl Pins for GemPackageUnpinned {
     }
 
     /// `-v`/`--version` pins every gem named (gem refuses it with more than one); `-g FILE`
-    /// installs what a gem dependencies file (a Gemfile) lists; `--explain` installs nothing.
+    /// installs what a gem dependencies file (a Gemfile) lists; `--explain` installs nothing;
+    /// `-l`/`--local` installs `.gem` files already in the image or the context, not from a
+    /// source.
     fn judged(&self, install: &Install<'_>) -> bool {
-        !install.has(&["-v", "--version", "-g", "--file", "--explain"])
+        !install.has(&[
+            "-v",
+            "--version",
+            "-g",
+            "--file",
+            "--explain",
+            "-l",
+            "--local",
+        ])
     }
 
     fn verdict(&self, _install: &Install<'_>, package: &str) -> Verdict {
@@ -94,6 +104,8 @@ mod tests {
             "gem install -g Gemfile",
             "gem update --system",
             "bundle install",
+            "gem install --local tool",
+            "gem install -N -l tool",
         ] {
             assert_eq!(run(cmd), Vec::<String>::new(), "{cmd}");
         }

@@ -2,10 +2,13 @@
 //! expanding a package word's `ARG`/`ENV` variables, and reporting each unpinned package at its
 //! word. Each rule says which manager it judges and what counts as a pin there.
 
+use std::collections::HashMap;
+
 use crate::dockerfile::analysis;
 use crate::dockerfile::model::Dockerfile;
 use crate::dockerfile::packages::{self, Install, Manager};
 use crate::dockerfile::semantics;
+use crate::dockerfile::shell::{Command, Word};
 use crate::rules::Ctx;
 use crate::source::Span;
 
@@ -57,11 +60,60 @@ pub(crate) fn is_url(package: &str) -> bool {
     })
 }
 
+/// Most shell variables a `RUN` is followed through (a bound on hostile scripts).
+const MAX_SHELL_VARS: usize = 256;
+
+/// Records the variables `cmd` assigns in the shell of its script: a command of assignments
+/// only (`deps='curl git'`) and `export`/`declare`/`readonly`/`local`/`typeset NAME=value`. The
+/// value is expanded with what is known before it; a value with a command substitution, or
+/// one that does not expand, is unknown (a later `$deps` is then not judged).
+fn remember_assignments(
+    df: &Dockerfile,
+    run: &analysis::Located<'_>,
+    cmd: &Command,
+    shell: &mut HashMap<String, Option<String>>,
+) {
+    let words: Vec<&Word> = if cmd.words.is_empty() {
+        cmd.assignments.iter().collect()
+    } else if matches!(
+        cmd.program(),
+        Some("export" | "declare" | "typeset" | "readonly" | "local")
+    ) {
+        analysis::env_assignments(cmd)
+    } else {
+        return;
+    };
+    for w in words {
+        let Some((name, value)) = w.value.split_once('=') else {
+            continue;
+        };
+        if shell.len() >= MAX_SHELL_VARS && !shell.contains_key(name) {
+            continue;
+        }
+        let known = if w.substitutions.is_empty() {
+            let set = |n: &str| shell.get(n).and_then(|v| v.as_deref());
+            semantics::expand_with_shell(df, value, run.scope(), &set)
+        } else {
+            None
+        };
+        shell.insert(name.to_string(), known);
+    }
+}
+
 /// Reports every unpinned package of the rule's manager in the `RUN`s of `df`.
 pub(crate) fn check(rule: &dyn Pins, cx: &mut Ctx<'_>, df: &Dockerfile) {
     let mut found: Vec<(Span, String, String)> = Vec::new();
+    // The shell variables the current `RUN` assigned so far (`deps='curl git' && apt-get
+    // install $deps`), by name: the last assignment's value, `None` when it is not known.
+    let mut shell: HashMap<String, Option<String>> = HashMap::new();
+    let mut current_run = usize::MAX;
     analysis::for_each_run_command(df, &mut |run, cmd, origin| {
+        if run.index != current_run {
+            current_run = run.index;
+            shell.clear();
+        }
         let Some(install) = packages::install_of(cmd) else {
+            remember_assignments(df, run, cmd, &mut shell);
             return;
         };
         if install.manager != rule.manager() || !rule.judged(&install) {
@@ -76,7 +128,8 @@ pub(crate) fn check(rule: &dyn Pins, cx: &mut Ctx<'_>, df: &Dockerfile) {
             let expanded = written.contains('$');
             let value = if expanded {
                 // an unresolved variable (no default, a shell variable) is not judged
-                match semantics::expand_with_args(df, written, run.scope()) {
+                let set = |name: &str| shell.get(name).and_then(|v| v.as_deref());
+                match semantics::expand_with_shell(df, written, run.scope(), &set) {
                     Some(v) => v,
                     None => continue,
                 }
