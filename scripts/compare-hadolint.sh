@@ -33,7 +33,7 @@ xargs -d '\n' -n 200 -P "$(nproc)" "$OLDPWD/$hadolint" --no-fail -f json \
   < "$OLDPWD/$out/files.txt" > "$OLDPWD/$out/hadolint.json"
 hl_ms=$(( ($(now) - start) / 1000000 ))
 start=$(now)
-xargs -d '\n' "$OLDPWD/$sandlint" check --kind dockerfile --fail-on never --format json --extend-select package-pinning \
+xargs -d '\n' "$OLDPWD/$sandlint" check --kind dockerfile --fail-on never --format json --include-templates --extend-select package-pinning \
   < "$OLDPWD/$out/files.txt" > "$OLDPWD/$out/sandlint.json"
 sl_ms=$(( ($(now) - start) / 1000000 ))
 cd "$OLDPWD"
