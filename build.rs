@@ -27,9 +27,16 @@ const KEYS: &[&str] = &[
 ];
 /// Optional keys: `sandbox-severity` (the severity under `preset = "sandbox"`; default: `severity`),
 /// `buildkit` (the name of the BuildKit build check the rule implements, `StageNameCasing`:
-/// what `# check=skip=` names) and `hadolint` (the hadolint rules whose concept the rule covers,
-/// `[DL3006, DL3007]`: what a `# hadolint ignore=` pragma names; default none).
-const OPTIONAL_KEYS: &[&str] = &["sandbox-severity", "buildkit", "hadolint"];
+/// what `# check=skip=` names), `hadolint` (the hadolint rules whose concept the rule covers,
+/// `[DL3006, DL3007]`: what a `# hadolint ignore=` pragma names; default none) and
+/// `default-enabled` (`false`: the rule runs only when selected by code, name, family or `all`;
+/// default `true`).
+const OPTIONAL_KEYS: &[&str] = &[
+    "sandbox-severity",
+    "buildkit",
+    "hadolint",
+    "default-enabled",
+];
 const FAMILIES: &[&str] = &[
     "privilege",
     "filesystem",
@@ -38,6 +45,7 @@ const FAMILIES: &[&str] = &[
     "supply-chain",
     "secrets",
     "buildkit",
+    "package-pinning",
     "meta",
 ];
 const TARGETS: &[&str] = &["dockerfile", "compose"];
@@ -126,6 +134,13 @@ fn main() {
                 "{p}: buildkit must be a BuildKit check name (`StageNameCasing`)"
             ));
         }
+        let default_enabled = match fm.get("default-enabled").map(String::as_str) {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => fail(&format!(
+                "{p}: default-enabled `{other}` must be true or false"
+            )),
+        };
         let hadolint = fm.get("hadolint").map(|v| list(v)).unwrap_or_default();
         for h in &hadolint {
             let digits = h.strip_prefix("DL").or_else(|| h.strip_prefix("SC"));
@@ -145,7 +160,7 @@ fn main() {
              targets: &{targets:?}, severity: Severity::{severity}, \
              sandbox_severity: Severity::{sandbox_severity}, status: Status::{status}, \
              since: {since:?}, references: &{references:?}, buildkit: {buildkit:?}, \
-             hadolint: &{hadolint:?}, \
+             hadolint: &{hadolint:?}, default_enabled: {default_enabled}, \
              doc: include_str!({abs:?}) }},",
             title = fm["title"],
             family = fm["family"],

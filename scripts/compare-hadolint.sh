@@ -33,7 +33,7 @@ xargs -d '\n' -n 200 -P "$(nproc)" "$OLDPWD/$hadolint" --no-fail -f json \
   < "$OLDPWD/$out/files.txt" > "$OLDPWD/$out/hadolint.json"
 hl_ms=$(( ($(now) - start) / 1000000 ))
 start=$(now)
-xargs -d '\n' "$OLDPWD/$sandlint" check --kind dockerfile --fail-on never --format json \
+xargs -d '\n' "$OLDPWD/$sandlint" check --kind dockerfile --fail-on never --format json --include-templates --extend-select package-pinning \
   < "$OLDPWD/$out/files.txt" > "$OLDPWD/$out/sandlint.json"
 sl_ms=$(( ($(now) - start) / 1000000 ))
 cd "$OLDPWD"
@@ -67,6 +67,14 @@ pairs = [
     ("base image untagged or `latest`", {"DL3006", "DL3007"}, {"SLD002"}),
     ("pipe without `pipefail`", {"DL4006"}, {"SLD020"}),
     ("final user is root", {"DL3002"}, {"SLD001"}),
+    # the package-pinning rules are off by default: the sandlint run above turns them on
+    ("apt package unpinned", {"DL3008"}, {"SLD043"}),
+    ("apk package unpinned", {"DL3018"}, {"SLD044"}),
+    ("yum/dnf/microdnf package unpinned", {"DL3033", "DL3041"}, {"SLD045"}),
+    ("zypper package unpinned", {"DL3037"}, {"SLD046"}),
+    ("pip package unpinned", {"DL3013"}, {"SLD047"}),
+    ("npm package unpinned", {"DL3016"}, {"SLD048"}),
+    ("gem unpinned", {"DL3028"}, {"SLD049"}),
 ]
 
 def index(findings, codes, code_key, line_of):

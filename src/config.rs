@@ -212,19 +212,39 @@ impl Config {
     pub fn base_decisions(&self) -> &[Option<Severity>] {
         self.memo.base.get_or_init(|| {
             (rules::ALL.iter())
-                .map(|r| {
-                    let meta = r.meta();
-                    let (on, severity) = self.rules.apply(meta, true, self.preset.severity(meta));
-                    on.then_some(severity)
-                })
+                .map(|r| self.base_decision(r.meta(), r.meta().default_enabled))
                 .collect()
         })
     }
 
+    /// [`Config::base_decisions`]' entry for `rule`, with the rule on (`on_by_default`) or off
+    /// before `select`/`extend-select`/`ignore` apply.
+    pub fn base_decision(&self, rule: &RuleMeta, on_by_default: bool) -> Option<Severity> {
+        let (on, severity) = self
+            .rules
+            .apply(rule, on_by_default, self.preset.severity(rule));
+        on.then_some(severity)
+    }
+
     /// The severity a finding of `rule` gets in `path` (relative or absolute) and `scope`
-    /// (`service:<name>` / `stage:<name>`), or `None` when the rule is not enabled there.
+    /// (`service:<name>` / `stage:<name>`), or `None` when the rule is not enabled there. A
+    /// rule starts on or off as its doc's `default-enabled` says.
     pub fn decide(&self, rule: &RuleMeta, path: &Path, scope: Option<&str>) -> Option<Severity> {
-        let (mut enabled, mut severity) = self.rules.apply(rule, true, self.preset.severity(rule));
+        self.decide_from(rule.default_enabled, rule, path, scope)
+    }
+
+    /// [`Config::decide`] with the rule on (`on_by_default`) or off before the settings apply
+    /// (a rule the caller named runs as if on by default: [`crate::selection::Selection`]).
+    pub fn decide_from(
+        &self,
+        on_by_default: bool,
+        rule: &RuleMeta,
+        path: &Path,
+        scope: Option<&str>,
+    ) -> Option<Severity> {
+        let (mut enabled, mut severity) =
+            self.rules
+                .apply(rule, on_by_default, self.preset.severity(rule));
         if !self.overrides.is_empty() {
             let rel = self.relative(path);
             let service = scope.and_then(|s| s.strip_prefix("service:"));
@@ -246,20 +266,21 @@ impl Config {
     /// taken to apply and not to apply, each independently: the answer may be `true` for a rule
     /// that no actual service enables, never `false` for one that some scope does.)
     pub fn may_enable(&self, rule: &RuleMeta, path: &Path) -> bool {
-        self.can_enable(rule, Some(path))
+        self.can_enable(rule.default_enabled, rule, Some(path))
     }
 
     /// Whether `rule` is enabled in some file for some scope: [`Config::may_enable`] with every
     /// override that names paths taken to apply and not to apply (the answer before any file
     /// of a check is known).
     pub fn may_enable_somewhere(&self, rule: &RuleMeta) -> bool {
-        self.can_enable(rule, None)
+        self.can_enable(rule.default_enabled, rule, None)
     }
 
-    /// [`Config::may_enable`] in `path`, or anywhere (`None`).
-    fn can_enable(&self, rule: &RuleMeta, path: Option<&Path>) -> bool {
+    /// [`Config::may_enable`] in `path`, or anywhere (`None`), with the rule on
+    /// (`on_by_default`) or off before the settings apply.
+    pub fn can_enable(&self, on_by_default: bool, rule: &RuleMeta, path: Option<&Path>) -> bool {
         let severity = self.preset.severity(rule);
-        let (enabled, _) = self.rules.apply(rule, true, severity);
+        let (enabled, _) = self.rules.apply(rule, on_by_default, severity);
         if self.overrides.is_empty() {
             return enabled;
         }

@@ -155,6 +155,11 @@ pub struct RuleMeta {
     /// says how they differ): what a Dockerfile's `# hadolint ignore=…` names (front matter
     /// `hadolint`, default none).
     pub hadolint: &'static [&'static str],
+    /// Whether the rule runs without being asked for (front matter `default-enabled`, default
+    /// `true`). A rule with `false` is not in the `default` or `sandbox` preset's set: it runs
+    /// when `select`/`extend-select` (config, command line, `[[overrides]]`) name it by code,
+    /// name, family or `all`, or when the caller names it (`Selection::only`).
+    pub default_enabled: bool,
     /// The whole Markdown document, front matter included.
     pub doc: &'static str,
 }

@@ -11,9 +11,12 @@ use crate::meta::{RuleMeta, Severity};
 use crate::rules::{self, Reads, Rule};
 
 /// The caller's restriction of the rules (tests, doc examples), applied on top of the config.
+/// A rule named in `only` runs as if it were on by default: a rule whose doc says
+/// `default-enabled: false` is asked for by naming it (as `--select` does), and the config's
+/// `select`/`ignore` still apply to it.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// Codes of rules that run; `None` = every rule.
+    /// Codes of rules that run; `None` = every rule the config enables.
     pub only: Option<Vec<&'static str>>,
     /// Codes of rules that do not run.
     pub ignore: Vec<&'static str>,
@@ -47,6 +50,12 @@ impl Selection {
         let code = rule.code;
         self.only.as_ref().is_none_or(|o| o.contains(&code)) && !self.ignore.contains(&code)
     }
+
+    /// Whether `rule` is on before the config's `select`/`extend-select`/`ignore` apply: its
+    /// doc's `default-enabled`, or `true` when `only` names it.
+    pub fn on_by_default(&self, rule: &RuleMeta) -> bool {
+        rule.default_enabled || self.only.as_ref().is_some_and(|o| o.contains(&rule.code))
+    }
 }
 
 /// What the rules that may run on a check read, answered from `selection` and `config` before
@@ -58,15 +67,37 @@ pub fn reads_before(selection: &Selection, config: &Config, files: Option<&[&Pat
     let allowed = on.filter(|(r, _)| selection.is_enabled(**r));
     if config.overrides.is_empty() {
         // the same answer for every file
-        return (allowed.filter(|(_, base)| base.is_some()))
-            .fold(Reads::default(), |all, (r, _)| all.union(r.reads()));
+        return (allowed
+            .filter(|(r, base)| base_decision(selection, config, r.meta(), **base).is_some()))
+        .fold(Reads::default(), |all, (r, _)| all.union(r.reads()));
     }
     allowed
-        .filter(|(r, _)| match files {
-            Some(files) => files.iter().any(|f| config.may_enable(r.meta(), f)),
-            None => config.may_enable_somewhere(r.meta()),
+        .filter(|(r, _)| {
+            let on = selection.on_by_default(r.meta());
+            match files {
+                Some(files) => files
+                    .iter()
+                    .any(|f| config.can_enable(on, r.meta(), Some(f))),
+                None => config.can_enable(on, r.meta(), None),
+            }
         })
         .fold(Reads::default(), |all, (r, _)| all.union(r.reads()))
+}
+
+/// The config's decision for `rule` before `[[overrides]]`: the remembered one (`memo`), or,
+/// for a rule off by default that the selection names, worked out with the rule on.
+fn base_decision(
+    selection: &Selection,
+    config: &Config,
+    rule: &RuleMeta,
+    memo: Option<Severity>,
+) -> Option<Severity> {
+    let on = selection.on_by_default(rule);
+    if on == rule.default_enabled {
+        memo
+    } else {
+        config.base_decision(rule, on)
+    }
 }
 
 /// The rules that run on one check (one Dockerfile, or one Compose project), resolved before
@@ -106,11 +137,12 @@ impl<'a> RuleSet<'a> {
                 let meta = r.meta();
                 if config.overrides.is_empty() {
                     // Without overrides the decision is the same for every file and scope.
-                    base.map(|s| (r, Some(s)))
+                    base_decision(selection, config, meta, *base).map(|s| (r, Some(s)))
                 } else {
+                    let on = selection.on_by_default(meta);
                     files
                         .iter()
-                        .any(|f| config.may_enable(meta, f))
+                        .any(|f| config.can_enable(on, meta, Some(f)))
                         .then_some((r, None))
                 }
             })
@@ -135,7 +167,10 @@ impl<'a> RuleSet<'a> {
     /// The severity a finding of `rule` gets in `path` and `scope`; `None`: it is not reported.
     fn severity(&self, rule: &RuleMeta, path: &Path, scope: Option<&str>) -> Option<Severity> {
         let (_, fixed) = self.run.iter().find(|(r, _)| r.meta().code == rule.code)?;
-        fixed.or_else(|| self.config.decide(rule, path, scope))
+        fixed.or_else(|| {
+            let on = self.selection.on_by_default(rule);
+            self.config.decide_from(on, rule, path, scope)
+        })
     }
 
     /// Drops the findings of rules that are off for their file and scope, and sets the
@@ -155,8 +190,10 @@ impl<'a> RuleSet<'a> {
     /// Whether a suppression of `rule` in `path` that matched nothing is worth reporting: the
     /// rule is selected, and on in that file (or `[[overrides]]` may turn it on somewhere).
     pub fn reports_unused(&self, rule: &RuleMeta, path: &Path) -> bool {
+        let on = self.selection.on_by_default(rule);
         self.selection.enables(rule)
-            && (self.config.decide(rule, path, None).is_some() || !self.config.overrides.is_empty())
+            && (self.config.decide_from(on, rule, path, None).is_some()
+                || !self.config.overrides.is_empty())
     }
 }
 
@@ -207,7 +244,39 @@ mod tests {
         assert_eq!(codes(&set), ["SLD001"]);
         let default = Config::default();
         let every = RuleSet::new(&all, &default, [Path::new("/repo/Dockerfile")]);
-        assert_eq!(every.rules().count(), rules::ALL.len());
+        let on_by_default = rules::ALL.iter().filter(|r| r.meta().default_enabled);
+        assert_eq!(every.rules().count(), on_by_default.count());
+    }
+
+    #[test]
+    fn a_rule_off_by_default_runs_when_named() {
+        let df = [Path::new("/repo/Dockerfile")];
+        let default = Config::default();
+        let all = Selection::all();
+        let runs = |sel: &Selection, c: &Config| {
+            RuleSet::new(sel, c, df).runs(crate::docs::APT_PACKAGE_UNPINNED)
+        };
+        assert!(!runs(&all, &default));
+        assert!(!reads_before(&Selection::only("SLC001"), &default, None).dockerfile);
+        // the caller names it
+        let only = Selection::only("apt-package-unpinned");
+        assert!(runs(&only, &default));
+        assert!(reads_before(&only, &default, None).dockerfile);
+        // the config's own select/ignore still apply
+        assert!(!runs(&only, &config("ignore = [\"package-pinning\"]\n")));
+        assert!(!runs(&only, &config("select = [\"root-user\"]\n")));
+        // with overrides the decision is made per finding, from the same start
+        let c = config("[[overrides]]\npaths = [\"legacy\"]\nignore = [\"root-user\"]\n");
+        assert!(runs(&only, &c));
+        assert!(!runs(&all, &c));
+        let mut d = vec![crate::diagnostic::Diagnostic::new(
+            crate::docs::APT_PACKAGE_UNPINNED,
+            crate::source::SourceFile::virtual_file("/repo/Dockerfile", "FROM a\n").into_ref(),
+            crate::source::Span::new(0, 1),
+            "m".to_string(),
+        )];
+        RuleSet::new(&only, &c, df).grade(&mut d);
+        assert_eq!(d.len(), 1);
     }
 
     #[test]

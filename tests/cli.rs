@@ -42,12 +42,11 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // a command that fails before reading its input (a usage error) closes the pipe: the
+    // write then fails with EPIPE, depending on which process runs first
+    if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -896,5 +895,89 @@ fn streamed_report_is_the_same_whatever_the_compose_phase_keeps() {
         text(&o.stderr).contains("SANDLINT_HELD_FINDINGS must be a number"),
         "{}",
         text(&o.stderr)
+    );
+}
+
+/// The package-pinning rules are off by default: they run when the command line, the config or
+/// an `[[overrides]]` entry names them (by code, name, family or `all`), and never otherwise.
+#[test]
+fn rules_off_by_default_run_only_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("svc")).unwrap();
+    let df = "FROM debian:12@sha256:0000000000000000000000000000000000000000000000000000000000000000\n\
+              RUN apt-get update && apt-get install -y curl && pip install flask\n\
+              USER 10001\nHEALTHCHECK CMD [\"/app\", \"health\"]\n";
+    std::fs::write(dir.path().join("Dockerfile"), df).unwrap();
+    std::fs::write(dir.path().join("svc/Dockerfile"), df).unwrap();
+    let codes = |args: &[&str], config: Option<&str>| -> Vec<String> {
+        match config {
+            Some(c) => std::fs::write(dir.path().join(".sandlint.toml"), c).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(dir.path().join(".sandlint.toml"));
+            }
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_sandlint"))
+            .args([
+                "check",
+                ".",
+                "--format",
+                "concise",
+                "-q",
+                "--fail-on",
+                "never",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", transcript(&o));
+        let mut found: Vec<String> = text(&o.stdout)
+            .lines()
+            .filter(|l| l.contains("SLD043") || l.contains("SLD047"))
+            .map(|l| {
+                l.split(": ").next().unwrap_or("").to_string()
+                    + " "
+                    + l.split(' ').nth(2).unwrap_or("")
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let both = vec![
+        "Dockerfile:2:42 SLD043".to_string(),
+        "Dockerfile:2:62 SLD047".to_string(),
+        "svc/Dockerfile:2:42 SLD043".to_string(),
+        "svc/Dockerfile:2:62 SLD047".to_string(),
+    ];
+    assert_eq!(codes(&[], None), Vec::<String>::new());
+    assert_eq!(codes(&["--preset", "sandbox"], None), Vec::<String>::new());
+    assert_eq!(
+        codes(&["--select", "supply-chain"], None),
+        Vec::<String>::new()
+    );
+    assert_eq!(codes(&["--select", "package-pinning"], None), both);
+    assert_eq!(codes(&["--select", "all"], None), both);
+    assert_eq!(
+        codes(&["--extend-select", "SLD043"], None),
+        vec!["Dockerfile:2:42 SLD043", "svc/Dockerfile:2:42 SLD043"]
+    );
+    assert_eq!(
+        codes(&[], Some("extend-select = [\"pip-package-unpinned\"]\n")),
+        vec!["Dockerfile:2:62 SLD047", "svc/Dockerfile:2:62 SLD047"]
+    );
+    assert_eq!(
+        codes(
+            &[],
+            Some("[[overrides]]\npaths = [\"svc/**\"]\nextend-select = [\"package-pinning\"]\n")
+        ),
+        vec!["svc/Dockerfile:2:42 SLD043", "svc/Dockerfile:2:62 SLD047"]
+    );
+    // named, then ignored: the ignore wins
+    assert_eq!(
+        codes(
+            &["--select", "package-pinning", "--ignore", "SLD043,SLD047"],
+            None
+        ),
+        Vec::<String>::new()
     );
 }

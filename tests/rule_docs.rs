@@ -19,7 +19,12 @@ use sandlint::linter::{LintOptions, Selection, lint_file_with};
 use sandlint::source::SourceFile;
 
 const HEADINGS: &[&str] = &["## What it does", "## Why is this bad?", "## Example"];
-const OPTIONAL: &[&str] = &["## Options", "## Exceptions", "## References"];
+const OPTIONAL: &[&str] = &[
+    "## Options",
+    "## Exceptions",
+    "## Compared with hadolint",
+    "## References",
+];
 
 #[test]
 fn every_rule_has_doc_and_fixtures() {

@@ -22,6 +22,13 @@ pub fn explain(rule: &str, w: &mut dyn Write) -> Result<io::Result<()>, UsageErr
             meta.targets.join(", "),
             meta.family
         )?;
+        if !meta.default_enabled {
+            writeln!(
+                w,
+                "Off by default: runs only when selected (`--extend-select {}`, or `extend-select = [\"{}\"]` in .sandlint.toml for the whole family)",
+                meta.name, meta.family
+            )?;
+        }
         if !meta.references.is_empty() {
             writeln!(w, "References: {}", meta.references.join("; "))?;
         }

@@ -22,18 +22,25 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
             let name_w = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
             writeln!(
                 w,
-                "{:<7} {:<name_w$} {:<8} {:<19} TITLE",
-                "CODE", "NAME", "SEVERITY", "TARGETS"
+                "{:<7} {:<name_w$} {:<8} {:<7} {:<19} TITLE",
+                "CODE", "NAME", "SEVERITY", "DEFAULT", "TARGETS"
             )?;
             for m in &metas {
                 writeln!(
                     w,
-                    "{:<7} {:<name_w$} {:<8} {:<19} {}",
+                    "{:<7} {:<name_w$} {:<8} {:<7} {:<19} {}",
                     m.code,
                     m.name,
                     severity(m).as_str(),
+                    on_off(m),
                     m.targets.join(","),
                     m.title
+                )?;
+            }
+            if metas.iter().any(|m| !m.default_enabled) {
+                writeln!(
+                    w,
+                    "\nRules marked `off` run only when selected: `--extend-select RULE` (code, name or family), or `extend-select` in .sandlint.toml."
                 )?;
             }
         }
@@ -53,6 +60,7 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
                         "sandbox_severity": m.sandbox_severity,
                         "buildkit": m.buildkit,
                         "hadolint": m.hadolint,
+                        "default_enabled": m.default_enabled,
                         "status": m.status,
                         "since": m.since,
                         "references": m.references,
@@ -68,19 +76,25 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// `on` or `off`: whether the rule runs without being selected (its doc's `default-enabled`).
+fn on_off(m: &crate::meta::RuleMeta) -> &'static str {
+    if m.default_enabled { "on" } else { "off" }
+}
+
 /// The README's rule table (checked by `tests/generated.rs`).
 pub fn markdown_table() -> String {
     let mut s = String::from(
-        "| Code | Name | Severity | Sandbox preset | Targets | What it flags |\n|---|---|---|---|---|---|\n",
+        "| Code | Name | Severity | Sandbox preset | Default | Targets | What it flags |\n|---|---|---|---|---|---|---|\n",
     );
     for m in rules::ALL.iter().map(|r| r.meta()) {
         s.push_str(&format!(
-            "| {} | [`{}`](rules/{}.md) | {} | {} | {} | {} |\n",
+            "| {} | [`{}`](rules/{}.md) | {} | {} | {} | {} | {} |\n",
             m.code,
             m.name,
             m.name,
             m.severity.as_str(),
             m.sandbox_severity.as_str(),
+            on_off(m),
             m.targets.join(", "),
             m.title
         ));

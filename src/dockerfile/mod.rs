@@ -9,6 +9,7 @@ pub mod globals;
 mod json;
 mod lexer;
 pub mod model;
+pub mod packages;
 mod parser;
 pub mod reference;
 pub mod semantics;

@@ -3,20 +3,33 @@
 //! 64-hex image id) and containerd's platform specifiers (`os[/arch[/variant]]`), hand-written
 //! and linear.
 
-/// Whether `image` is a reference `ParseNormalizedNamed` accepts.
-pub fn is_valid_reference(image: &str) -> bool {
+/// Splits an image reference into `(name, tag, digest)`: `[registry[:port]/]path[:tag][@digest]`.
+pub fn split_image_ref(image: &str) -> (&str, Option<&str>, Option<&str>) {
     let (rest, digest) = match image.split_once('@') {
         Some((r, d)) => (r, Some(d)),
         None => (image, None),
     };
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let tail = rest.get(last_slash..).unwrap_or("");
+    match tail.rfind(':') {
+        Some(colon) => {
+            let split = last_slash + colon;
+            (
+                rest.get(..split).unwrap_or(rest),
+                rest.get(split + 1..),
+                digest,
+            )
+        }
+        None => (rest, None, digest),
+    }
+}
+
+/// Whether `image` is a reference `ParseNormalizedNamed` accepts.
+pub fn is_valid_reference(image: &str) -> bool {
+    let (name, tag, digest) = split_image_ref(image);
     if digest.is_some_and(|d| !is_digest(d)) {
         return false;
     }
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match rest.get(last_slash..).and_then(|t| t.rfind(':')) {
-        Some(c) => (&rest[..last_slash + c], Some(&rest[last_slash + c + 1..])),
-        None => (rest, None),
-    };
     if tag.is_some_and(|t| !is_tag(t)) || name.is_empty() || name.len() > 255 {
         return false;
     }

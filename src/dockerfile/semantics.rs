@@ -9,6 +9,7 @@ pub use super::build_args::build_arg_without_default;
 use super::expand::{Budget, TooLarge, expand_into, referenced_names};
 pub use super::expand::{expand_vars, expansion_budget};
 use super::model::{Dockerfile, Instruction, Keyword, Stage};
+pub use super::reference::split_image_ref;
 use crate::source::{Span, Spanned};
 
 /// Whether a user is root.
@@ -290,14 +291,36 @@ pub fn expand_with_args(df: &Dockerfile, text: &str, scope: Scope<'_>) -> Option
     expand(df, text, scope, true)
 }
 
+/// [`expand_with_args`] for a word of a `RUN` script: `shell` holds the variables the script
+/// assigned before the word (`deps='curl git'; apt-get install $deps`), which shadow the
+/// `ARG`/`ENV` values of the same names, as they do in the shell. Charged to the same budget.
+pub fn expand_with_shell<'v>(
+    df: &'v Dockerfile,
+    text: &str,
+    scope: Scope<'_>,
+    shell: &dyn Fn(&str) -> Option<&'v str>,
+) -> Option<String> {
+    expand_from(df, text, scope, true, shell)
+}
+
 fn expand(df: &Dockerfile, text: &str, scope: Scope<'_>, quotes: bool) -> Option<String> {
+    expand_from(df, text, scope, quotes, &|_| None)
+}
+
+fn expand_from<'v>(
+    df: &'v Dockerfile,
+    text: &str,
+    scope: Scope<'_>,
+    quotes: bool,
+    shell: &dyn Fn(&str) -> Option<&'v str>,
+) -> Option<String> {
     if !text.contains('$')
         && !(quotes && (text.contains(['"', '\'']) || text.contains(df.escape_char())))
     {
         return Some(text.to_string());
     }
     let idx = index(df);
-    let get = |name: &str| idx.get(name, scope);
+    let get = |name: &str| shell(name).or_else(|| idx.get(name, scope));
     match expand_into(text, &get, df.escape_char(), quotes, &idx.budget, 0) {
         Ok(v) => v,
         Err(TooLarge) => {
@@ -669,27 +692,6 @@ pub(super) fn index(df: &Dockerfile) -> &Index {
     df.derived
         .index
         .get_or_init(|| std::sync::Arc::new(Index::build(df)))
-}
-
-/// Splits an image reference into `(name, tag, digest)`: `[registry[:port]/]path[:tag][@digest]`.
-pub fn split_image_ref(image: &str) -> (&str, Option<&str>, Option<&str>) {
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (image, None),
-    };
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let tail = rest.get(last_slash..).unwrap_or("");
-    match tail.rfind(':') {
-        Some(colon) => {
-            let split = last_slash + colon;
-            (
-                rest.get(..split).unwrap_or(rest),
-                rest.get(split + 1..),
-                digest,
-            )
-        }
-        None => (rest, None, digest),
-    }
 }
 
 #[cfg(test)]

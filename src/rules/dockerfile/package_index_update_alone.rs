@@ -1,5 +1,6 @@
 use crate::dockerfile::analysis::{self, Located};
 use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::packages;
 use crate::dockerfile::semantics;
 use crate::dockerfile::shell::Command;
 use crate::docs::{self, RuleMeta};
@@ -8,9 +9,6 @@ use crate::source::Span;
 
 /// SLD050: `apt-get update` in a `RUN` of its own, whose cached index a later `RUN` installs from.
 pub struct PackageIndexUpdateAlone;
-
-/// The apt front ends: they share `/var/lib/apt/lists`, and none refreshes it on its own.
-const APT: &[&str] = &["apt-get", "apt", "aptitude"];
 
 /// Subcommands that read the package index to fetch packages (apt-get, apt and aptitude).
 const CONSUMERS: &[&str] = &[
@@ -26,19 +24,6 @@ const CONSUMERS: &[&str] = &[
     "source",
 ];
 
-/// Options of apt-get/apt/aptitude that take the next word as their value.
-const OPTIONS_WITH_VALUE: &[&str] = &[
-    "-o",
-    "-c",
-    "-t",
-    "-a",
-    "--option",
-    "--config-file",
-    "--target-release",
-    "--default-release",
-    "--host-architecture",
-];
-
 /// What one command does to the apt index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
@@ -50,37 +35,15 @@ enum Action {
     Clear,
 }
 
-/// The subcommand of an apt front end: its first operand that is not an option's value.
-fn subcommand(cmd: &Command) -> Option<&str> {
-    let mut skip_value = false;
-    for w in cmd.args() {
-        let v = w.value.as_str();
-        if skip_value {
-            skip_value = false;
-            continue;
-        }
-        if v == "--" {
-            continue;
-        }
-        if v.starts_with('-') {
-            skip_value = OPTIONS_WITH_VALUE.contains(&v);
-            continue;
-        }
-        return Some(v);
-    }
-    None
-}
-
 fn action(cmd: &Command) -> Option<Action> {
-    let prog = cmd.program()?;
-    if APT.contains(&prog) {
-        let sub = subcommand(cmd)?;
+    // the apt front ends share `/var/lib/apt/lists`, and none refreshes it on its own
+    if let Some(sub) = packages::apt_subcommand(cmd) {
         if sub == "update" {
             return Some(Action::Update);
         }
         return CONSUMERS.contains(&sub).then_some(Action::Consume);
     }
-    let clears = prog == "rm"
+    let clears = cmd.program()? == "rm"
         && cmd.args().iter().any(|w| {
             w.value
                 .strip_prefix("/var/lib/apt/lists")

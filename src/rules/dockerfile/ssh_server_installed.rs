@@ -1,7 +1,7 @@
 use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword, split_port};
+use crate::dockerfile::packages::{self, Manager};
 use crate::dockerfile::semantics;
-use crate::dockerfile::shell::{Command, Word};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
@@ -19,58 +19,8 @@ const SERVERS: &[&str] = &[
     "tinysshd",
 ];
 
-/// Package-manager options that take a separate value (not a package).
-const VALUE_OPTIONS: &[&str] = &[
-    "-o",
-    "-t",
-    "-c",
-    "--option",
-    "--target-release",
-    "--virtual",
-    "--repository",
-    "-X",
-    "--root",
-    "-p",
-    "--setopt",
-    "--enablerepo",
-    "--disablerepo",
-    "--installroot",
-    "--releasever",
-];
-
-/// `(manager, packages)` when `cmd` installs packages.
-fn installed_packages(cmd: &Command) -> Option<(&str, Vec<&Word>)> {
-    let prog = cmd.program()?;
-    let verbs: &[&str] = match prog {
-        "apt-get" | "apt" | "aptitude" => &["install"],
-        "apk" => &["add"],
-        "yum" | "dnf" | "microdnf" | "tdnf" | "dnf5" => &["install"],
-        "zypper" => &["install", "in"],
-        _ => return None,
-    };
-    let args = cmd.args();
-    let verb = args
-        .iter()
-        .position(|w| verbs.contains(&w.value.as_str()))?;
-    let mut packages = Vec::new();
-    let mut skip = false;
-    for w in args.iter().skip(verb + 1) {
-        if skip {
-            skip = false;
-            continue;
-        }
-        let v = w.value.as_str();
-        if v.starts_with('-') {
-            skip = VALUE_OPTIONS.contains(&v);
-            continue;
-        }
-        packages.push(w);
-    }
-    Some((prog, packages))
-}
-
 /// The package is an SSH server for this package manager.
-fn is_ssh_server(manager: &str, package: &str) -> bool {
+fn is_ssh_server(manager: Manager, package: &str) -> bool {
     let lower = package.to_ascii_lowercase();
     let name = lower
         .split(['=', '<', '>', '~', ':'])
@@ -87,8 +37,8 @@ fn is_ssh_server(manager: &str, package: &str) -> bool {
     }
     // Meta packages that pull in the server: Debian's `ssh`, Alpine's `openssh`.
     match manager {
-        "apt-get" | "apt" | "aptitude" => name == "ssh",
-        "apk" => name == "openssh",
+        Manager::Apt => name == "ssh",
+        Manager::Apk => name == "openssh",
         _ => false,
     }
 }
@@ -101,11 +51,19 @@ impl Rule for SshServerInstalled {
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let mut found: Vec<(Span, String, &str)> = Vec::new();
         analysis::for_each_run_command(df, &mut |_, cmd, origin| {
-            let Some((manager, packages)) = installed_packages(cmd) else {
+            // the system package managers' installs (a module stream is not a package)
+            let Some(install) = packages::install_of(cmd).filter(|i| {
+                !i.module
+                    && matches!(
+                        i.manager,
+                        Manager::Apt | Manager::Apk | Manager::Rpm | Manager::Zypper
+                    )
+            }) else {
                 return;
             };
-            for p in packages {
-                if is_ssh_server(manager, &p.value) {
+            let manager = install.program.as_str();
+            for p in &install.packages {
+                if is_ssh_server(install.manager, &p.value) {
                     let meta = matches!(p.value.to_ascii_lowercase().as_str(), "ssh" | "openssh");
                     let message = if meta {
                         format!(
