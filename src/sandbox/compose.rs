@@ -1,6 +1,8 @@
 //! `--compose FILE --service NAME`: the effective service (our loader: `<<` merges and `.env`
 //! interpolation done) mapped onto the profile. A key the service sets replaces the hardened
-//! default; the rules then judge the result, as `sandlint check --preset sandbox` would.
+//! default; the rules then judge the result, as `sandlint check --preset sandbox` would. Every
+//! key the service sets is decided first ([`decide_keys`], by [`super::service_keys`]): applied,
+//! refused (a located error) or not used (a located note); none is dropped silently.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -217,6 +219,12 @@ fn decide_keys(
     }
     for k in &svc.limits.other_keys {
         unused.push((shown(&k.value), k.span, DEPLOY));
+    }
+    const VOLUME: &str = "a `volumes` option; bind mounts are made with the daemon's defaults (private propagation, no SELinux relabelling)";
+    for opt in svc.volumes.iter().flat_map(|v| &v.options) {
+        if !matches!(opt.value.known().map(str::trim), Some("ro" | "rw")) {
+            unused.push((shown(opt.value.text()), opt.span, VOLUME));
+        }
     }
     unused.sort_by_key(|(_, at, _)| *at);
     let mut notes: Vec<String> = unused

@@ -245,3 +245,26 @@ fn merged_keys_are_decided_where_they_are_written() {
         )]
     );
 }
+
+#[test]
+fn volume_options_run_does_not_apply_are_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(
+        &file,
+        service("    volumes:\n      - ./data:/data:ro,rshared\n      - type: bind\n        source: ./data\n        target: /more\n        read_only: true\n        bind: { selinux: z }\n"),
+    )
+    .unwrap();
+    let at = crate::source::display_path(&file);
+    let (profile, report) = plan(&file).unwrap();
+    assert_eq!(profile.mounts.len(), 2);
+    let why = "is not used: a `volumes` option; bind mounts are made with the daemon's defaults (private propagation, no SELinux relabelling)";
+    assert_eq!(
+        report.notes,
+        [
+            format!("`rshared` at {at}:5:25 {why}"),
+            format!("`z` at {at}:10:26 {why}"),
+        ]
+    );
+}

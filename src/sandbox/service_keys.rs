@@ -406,7 +406,7 @@ pub const SERVICE_KEYS: &[KeyPolicy] = &[
     k(
         "volumes",
         Applied,
-        "bind mounts and tmpfs, judged by the mount rules; other volumes (named, except host binds) are refused",
+        "bind mounts and tmpfs, judged by the mount rules; other volumes (named, except host binds) are refused; options other than `ro`/`rw` are noted as not used",
     ),
     k(
         "volumes_from",
