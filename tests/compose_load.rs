@@ -424,3 +424,40 @@ fn service_keys_match_the_spec() {
     assert_eq!(patterns, ["^x-"]);
     assert!(sandlint::compose::keys::is_known_key("x-anything"));
 }
+
+/// `sandlint run --compose` decides about every service key of the Compose schema
+/// (`sandlint::sandbox::service_keys::SERVICE_KEYS`: applied, refused, refused unless default,
+/// or ignored with a note): a key the specification gains fails here until someone decides.
+#[cfg(feature = "sandbox")]
+#[test]
+fn every_service_key_has_a_run_decision() {
+    use sandlint::sandbox::service_keys::{SERVICE_KEYS, policy};
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(shared.join("spec/compose-spec.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let service = &schema["$defs"]["service"];
+    let spec: Vec<&String> = service["properties"].as_object().unwrap().keys().collect();
+    let undecided: Vec<&&String> = spec.iter().filter(|k| policy(k).is_none()).collect();
+    assert!(
+        undecided.is_empty(),
+        "service keys of the Compose schema without a `sandlint run` decision: {undecided:?}; decide in src/sandbox/service_keys.rs (and regenerate the README table)"
+    );
+    let stale: Vec<&str> = SERVICE_KEYS
+        .iter()
+        .map(|p| p.key)
+        .filter(|k| !k.starts_with("x-") && !spec.iter().any(|s| s == k))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "decisions for keys the schema does not have: {stale:?}"
+    );
+    let patterns: Vec<&String> = service["patternProperties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(patterns, ["^x-"]);
+    assert!(policy("x-anything").is_some() && policy("x-sandlint").is_some());
+}

@@ -1,4 +1,5 @@
-//! Generated docs are up to date: the README's rule table and hadolint migration table.
+//! Generated docs are up to date: the README's rule table, hadolint migration table and the
+//! table of what `sandlint run --compose` does with each service key.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,6 +14,11 @@
 fn readme_rule_table_is_current() {
     check_readme_section("rules", &sandlint::commands::rules::markdown_table());
     check_readme_section("hadolint", &sandlint::commands::rules::hadolint_table());
+    #[cfg(feature = "sandbox")]
+    check_readme_section(
+        "run-keys",
+        &sandlint::sandbox::service_keys::markdown_table(),
+    );
 }
 
 /// The README text between `<!-- begin NAME -->` and `<!-- end NAME -->` is `want`; with

@@ -571,6 +571,53 @@ fn cgroup_parent_is_not_applied_and_says_so() {
     assert!(err.contains("line 2, column 1"), "{err}");
 }
 
+/// `run --compose` decides about every service key, through the CLI: an ignored key is a
+/// located note, a refused one a located error (exit 125) before any connection, a host
+/// namespace a refusal by the rules (whose help names the `--allow` that accepts it).
+#[test]
+fn every_service_key_is_applied_refused_or_noted_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  s:\n    image: img:1\n    user: \"10001:10001\"\n    restart: always\n  r:\n    image: img:1\n    userns_mode: host\n  u:\n    image: img:1\n    uts: host\n  y:\n    image: img:1\n    sysctls: [net.ipv4.ip_forward=1]\n",
+    )
+    .unwrap();
+    let compose = dir.path().join("compose.yaml");
+    let c = compose.to_str().unwrap();
+    let o = run_offline(&["run", "--compose", c, "--service", "s", "--dry-run"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("sandlint: note: `restart` at ")
+            && err
+                .contains("compose.yaml:5:5 is not used: a one-shot sandbox is never restarted\n"),
+        "{err}"
+    );
+    let o = run_offline(&["run", "--compose", c, "--service", "y", "--", "true"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains(
+            "compose.yaml:14:15: service `y` sets `sysctls: net.ipv4.ip_forward=1`, which\n"
+        ),
+        "{err}"
+    );
+    for (service, rule) in [
+        ("r", "host-namespace-shared"),
+        ("u", "host-uts-or-cgroup-namespace"),
+    ] {
+        let o = run_offline(&["run", "--compose", c, "--service", service, "--", "true"]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(125), "{err}");
+        assert!(
+            err.contains(&format!(" {rule}\n"))
+                && err.contains("refused to run: the planned container has 1 error-level finding")
+                && err.contains("`--allow host-"),
+            "{err}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live tests.
 

@@ -294,6 +294,12 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             s.override_keys.push(k.to_string());
         }
         s.keys.push(Spanned::new(k.to_string(), key.span));
+        let empty = value.is_null()
+            || value.as_seq().is_some_and(<[_]>::is_empty)
+            || (value.as_map().is_some() && merge::entries(value).is_empty());
+        if empty {
+            s.empty_keys.push(k.to_string());
+        }
         match k {
             "extends" => s.extends = Some(extends(ctx, key.span, value)),
             "x-sandlint" => {
@@ -371,6 +377,8 @@ fn service(ctx: &mut Ctx<'_>, name: Spanned<String>, node: &Node) -> Service {
             "init" => s.init = ctx.value(value),
             "device_cgroup_rules" => s.device_cgroup_rules = ctx.list(value),
             "oom_kill_disable" => s.oom_kill_disable = ctx.value(value),
+            "oom_score_adj" => s.oom_score_adj = ctx.value(value),
+            "isolation" => s.isolation = ctx.value(value),
             "healthcheck" => s.healthcheck = Some(healthcheck(ctx, key.span, value)),
             "logging" => {
                 s.logging_driver = map_entries(value)
@@ -419,7 +427,9 @@ fn build(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Build {
             "target" => b.target = ctx.value(e.value),
             "args" => b.args = env_vars(ctx, e.value),
             "labels" => b.labels = env_vars(ctx, e.value),
-            _ => {}
+            other => b
+                .other_keys
+                .push(Spanned::new(format!("build.{other}"), e.key.span)),
         }
     }
     b
@@ -448,10 +458,20 @@ fn limits(ctx: &mut Ctx<'_>, deploy_key: Span, deploy: &Node) -> Limits {
         block: Some(deploy_key),
         ..Limits::default()
     };
+    let others = |node: &Node, path: &str, keep: &str, out: &mut Limits| {
+        for (k, e) in map_entries(node) {
+            if k != keep {
+                out.other_keys
+                    .push(Spanned::new(format!("{path}.{k}"), e.key.span));
+            }
+        }
+    };
+    others(deploy, "deploy", "resources", &mut out);
     let Some(resources) = map_entries(deploy).find(|(k, _)| *k == "resources") else {
         return out;
     };
     out.block = Some(resources.1.key.span);
+    others(resources.1.value, "deploy.resources", "limits", &mut out);
     let Some(limits) = map_entries(resources.1.value).find(|(k, _)| *k == "limits") else {
         return out;
     };
@@ -462,7 +482,10 @@ fn limits(ctx: &mut Ctx<'_>, deploy_key: Span, deploy: &Node) -> Limits {
             "memory" => out.memory = ctx.value(e.value),
             "cpus" => out.cpus = ctx.value(e.value),
             "pids" => out.pids = ctx.value(e.value),
-            _ => {}
+            other => out.other_keys.push(Spanned::new(
+                format!("deploy.resources.limits.{other}"),
+                e.key.span,
+            )),
         }
     }
     out

@@ -156,6 +156,9 @@ pub struct Service {
     pub reset_keys: Vec<String>,
     /// Keys tagged `!override`: they replace what an earlier file set instead of merging.
     pub override_keys: Vec<String>,
+    /// Keys of [`Service::keys`] whose value is empty: YAML null, `[]` or `{}` (they set
+    /// nothing).
+    pub empty_keys: Vec<String>,
     pub image: Option<SValue>,
     pub build: Option<Build>,
     pub user: Option<SValue>,
@@ -203,6 +206,9 @@ pub struct Service {
     /// `device_cgroup_rules` (`c 1:3 rwm`, `a *:* rwm`, ...).
     pub device_cgroup_rules: Vec<SValue>,
     pub oom_kill_disable: Option<SValue>,
+    pub oom_score_adj: Option<SValue>,
+    /// `isolation` (Windows: `default`, `process`, `hyperv`).
+    pub isolation: Option<SValue>,
     pub healthcheck: Option<Healthcheck>,
     /// `logging.driver`.
     pub logging_driver: Option<SValue>,
@@ -238,6 +244,9 @@ pub struct Build {
     pub args: Vec<EnvVar>,
     /// `build.labels` (list or mapping form).
     pub labels: Vec<EnvVar>,
+    /// The other keys of a long-form `build:` (`network`, `privileged`, `secrets`, ...), as
+    /// `build.KEY`, where they are written.
+    pub other_keys: Vec<Spanned<String>>,
 }
 
 /// `deploy.resources.limits`.
@@ -249,6 +258,9 @@ pub struct Limits {
     pub memory: Option<SValue>,
     pub cpus: Option<SValue>,
     pub pids: Option<SValue>,
+    /// The keys of `deploy` other than `resources.limits.{memory,cpus,pids}` (`deploy.replicas`,
+    /// `deploy.resources.reservations`, ...), as dotted paths, where they are written.
+    pub other_keys: Vec<Spanned<String>>,
 }
 
 /// `KEY=value` / `KEY: value` / `KEY` (value taken from the environment at run time).

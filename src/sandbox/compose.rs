@@ -1,6 +1,8 @@
 //! `--compose FILE --service NAME`: the effective service (our loader: `<<` merges and `.env`
 //! interpolation done) mapped onto the profile. A key the service sets replaces the hardened
-//! default; the rules then judge the result, as `sandlint check --preset sandbox` would.
+//! default; the rules then judge the result, as `sandlint check --preset sandbox` would. Every
+//! key the service sets is decided first ([`decide_keys`], by [`super::service_keys`]): applied,
+//! refused (a located error) or not used (a located note); none is dropped silently.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::SandboxError;
 use super::profile::{BindMount, HardenedProfile, MountOrigin, Tmpfs, parse_bytes, parse_cpus};
 use super::runner::BuildSpec;
+use super::service_keys::{self, Treatment};
 use crate::compose::model::{Build, ComposeFile, SValue, Service, Value, VolumeKind};
 
 /// What the service decided besides the profile fields.
@@ -102,11 +105,13 @@ pub(super) fn apply(
             }
         )));
     };
+    let key_notes = decide_keys(&project, svc)?;
     let (accepted, overridden) = accepted_rules(&project, service);
     profile.accepted = accepted;
     let mut applied = apply_service(loaded, svc, &dir, profile)?;
     applied.overridden = overridden;
     applied.notes = not_applied(&project, svc);
+    applied.notes.extend(key_notes);
     // Files the run is built from: a writable mount holding one of them is not scratch space.
     let mut protected: Vec<PathBuf> = project
         .files
@@ -132,6 +137,183 @@ pub(super) fn apply(
     Ok(applied)
 }
 
+/// Where `span` is: `FILE:LINE:COLUMN`, the file name escaped for the terminal.
+fn locate(project: &crate::compose::project::Project, span: crate::source::Span) -> String {
+    match project
+        .files
+        .get(usize::from(span.file))
+        .or(project.files.first())
+    {
+        Some(f) => {
+            let lc = f.line_col(span.start);
+            format!(
+                "{}:{}:{}",
+                crate::escape::line(&f.display),
+                lc.line,
+                lc.column
+            )
+        }
+        None => "?".to_string(),
+    }
+}
+
+/// File text for a message: clipped, and escaped for the terminal.
+fn shown(s: &str) -> String {
+    crate::escape::line(&crate::source::clip(s.trim(), 40)).into_owned()
+}
+
+/// At most this many `not used` notes for one service; the rest are counted in one more.
+const MAX_KEY_NOTES: usize = 20;
+
+/// Decides about every key of the service ([`service_keys::SERVICE_KEYS`]): a refused key (or
+/// a refused value of an applied one) is a located error; an ignored one is a located note,
+/// returned. Applied keys are applied by [`apply_service`].
+fn decide_keys(
+    project: &crate::compose::project::Project,
+    svc: &Service,
+) -> Result<Vec<String>, SandboxError> {
+    let name = shown(&svc.name.value);
+    let mut unused: Vec<(String, crate::source::Span, &str)> = Vec::new();
+    for key in &svc.keys {
+        let k = key.value.as_str();
+        if svc.empty_keys.iter().any(|e| e == k) {
+            continue;
+        }
+        let Some(policy) = service_keys::policy(k) else {
+            return Err(invalid(format!(
+                "{}: service `{name}` has `{}`, which is not a Compose service key; `sandlint run` refuses it",
+                locate(project, key.span),
+                shown(k)
+            )));
+        };
+        let refuse = |at: crate::source::Span, what: String| {
+            invalid(format!(
+                "{}: service `{name}` sets `{what}`, which `sandlint run` refuses: {}",
+                locate(project, at),
+                policy.reason
+            ))
+        };
+        match policy.treatment {
+            Treatment::Applied => {}
+            Treatment::Refused => return Err(refuse(key.span, shown(k))),
+            Treatment::RefusedUnlessDefault => {
+                if let Some((at, what)) = not_default(svc, k) {
+                    return Err(refuse(at.unwrap_or(key.span), what));
+                }
+            }
+            // said by their own notes (`not_applied`, and the network note of the plan)
+            Treatment::Ignored if matches!(k, "cgroup_parent" | "networks") => {}
+            Treatment::Ignored => unused.push((shown(k), key.span, policy.reason)),
+        }
+    }
+    namespace_values(project, svc, &name)?;
+    const BUILD: &str = "the image is built from `context`, `dockerfile`, `target` and `args` only";
+    const DEPLOY: &str = "only `deploy.resources.limits` (`memory`, `cpus`, `pids`) is applied";
+    if let Some(b) = &svc.build {
+        for k in &b.other_keys {
+            unused.push((shown(&k.value), k.span, BUILD));
+        }
+        if let Some(label) = b.labels.first() {
+            unused.push(("build.labels".to_string(), label.span, BUILD));
+        }
+    }
+    for k in &svc.limits.other_keys {
+        unused.push((shown(&k.value), k.span, DEPLOY));
+    }
+    const VOLUME: &str = "a `volumes` option; bind mounts are made with the daemon's defaults (private propagation, no SELinux relabelling)";
+    for opt in svc.volumes.iter().flat_map(|v| &v.options) {
+        if !matches!(opt.value.known().map(str::trim), Some("ro" | "rw")) {
+            unused.push((shown(opt.value.text()), opt.span, VOLUME));
+        }
+    }
+    unused.sort_by_key(|(_, at, _)| *at);
+    let mut notes: Vec<String> = unused
+        .iter()
+        .take(MAX_KEY_NOTES)
+        .map(|(k, at, why)| format!("`{k}` at {} is not used: {why}", locate(project, *at)))
+        .collect();
+    if unused.len() > MAX_KEY_NOTES {
+        notes.push(format!(
+            "{} more keys of service `{name}` are not used",
+            unused.len() - MAX_KEY_NOTES
+        ));
+    }
+    Ok(notes)
+}
+
+/// For a [`Treatment::RefusedUnlessDefault`] key: `None` when the service sets its default,
+/// else where and what it sets instead (`None` span: the key).
+fn not_default(svc: &Service, key: &str) -> Option<(Option<crate::source::Span>, String)> {
+    let scalar = |v: Option<&SValue>, default: &dyn Fn(&str) -> bool| {
+        let v = v?;
+        let text = v.value.known().map(str::trim);
+        if text.is_some_and(default) {
+            return None;
+        }
+        Some((Some(v.span), format!("{key}: {}", shown(v.value.text()))))
+    };
+    let is_false = |t: &str| Value::Known(t.to_string()).as_bool() == Some(false);
+    match key {
+        "sysctls" => svc.sysctls.first().map(|s| {
+            let value = s.value.as_ref().map(|v| v.value.text()).unwrap_or_default();
+            (
+                Some(s.key.span),
+                format!("sysctls: {}={}", shown(&s.key.value), shown(value)),
+            )
+        }),
+        "use_api_socket" => scalar(svc.use_api_socket.as_ref(), &is_false),
+        "oom_kill_disable" => scalar(svc.oom_kill_disable.as_ref(), &is_false),
+        "oom_score_adj" => scalar(svc.oom_score_adj.as_ref(), &|t| t.parse::<i64>() == Ok(0)),
+        "isolation" => scalar(svc.isolation.as_ref(), &|t| t == "default"),
+        // a key without a default check is refused whatever it says
+        _ => Some((None, key.to_string())),
+    }
+}
+
+/// The namespace keys `run` applies, with values it can apply: `uts: host`, `cgroup:
+/// host|private`, `userns_mode: host` (judged by the rules); `pid` and `ipc` never join another
+/// container's namespace (`container:x`, `service:x`: no rule judges what that container is).
+fn namespace_values(
+    project: &crate::compose::project::Project,
+    svc: &Service,
+    name: &str,
+) -> Result<(), SandboxError> {
+    let keys: [(&str, Option<&SValue>, &[&str]); 3] = [
+        ("uts", svc.uts.as_ref(), &["host"]),
+        ("cgroup", svc.cgroup.as_ref(), &["host", "private"]),
+        ("userns_mode", svc.userns_mode.as_ref(), &["host"]),
+    ];
+    for (key, value, allowed) in keys {
+        let Some(v) = value else { continue };
+        let Some(mode) = v.value.known().map(str::trim) else {
+            continue;
+        };
+        if !mode.is_empty() && !allowed.contains(&mode) {
+            let modes: Vec<String> = allowed.iter().map(|m| format!("`{m}`")).collect();
+            return Err(invalid(format!(
+                "{}: service `{name}` sets `{key}: {}`, which `sandlint run` refuses: it applies only {}",
+                locate(project, v.span),
+                shown(mode),
+                modes.join(" or ")
+            )));
+        }
+    }
+    for (key, value) in [("pid", svc.pid.as_ref()), ("ipc", svc.ipc.as_ref())] {
+        let Some(v) = value else { continue };
+        let Some(mode) = v.value.known().map(str::trim) else {
+            continue;
+        };
+        if mode.starts_with("container:") || mode.starts_with("service:") {
+            return Err(invalid(format!(
+                "{}: service `{name}` sets `{key}: {}`, which `sandlint run` refuses: a sandbox never joins another container's namespace",
+                locate(project, v.span),
+                shown(mode)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// What `run` leaves out of the service on purpose, located in the file that sets it: a
 /// `cgroup_parent` (the sandbox stays under the daemon's cgroup parent, with its own limits:
 /// `custom-cgroup-parent`).
@@ -140,18 +322,10 @@ fn not_applied(project: &crate::compose::project::Project, svc: &Service) -> Vec
     if let Some(v) = &svc.cgroup_parent
         && !v.value.text().trim().is_empty()
     {
-        let at = project
-            .files
-            .get(usize::from(v.span.file))
-            .map(|f| {
-                let lc = f.line_col(v.span.start);
-                let shown = crate::escape::line(&f.display);
-                format!(" at {shown}:{}:{}", lc.line, lc.column)
-            })
-            .unwrap_or_default();
         notes.push(format!(
-            "cgroup parent: the daemon's (the service's `cgroup_parent: {}`{at} is not used)",
-            crate::escape::line(&crate::source::clip(v.value.text().trim(), 40))
+            "cgroup parent: the daemon's (the service's `cgroup_parent: {}` at {} is not used)",
+            shown(v.value.text()),
+            locate(project, v.span)
         ));
     }
     notes
@@ -569,7 +743,8 @@ fn named_bind_path(
     )))
 }
 
-/// `init`, `devices`, `pid`, `ipc`; `use_api_socket: true` is refused.
+/// `init`, `devices` and the namespaces (`pid`, `ipc`, `uts`, `cgroup`, `userns_mode`; their
+/// values were checked by [`namespace_values`]); an empty mode keeps the profile's.
 fn apply_devices_and_namespaces(
     svc: &Service,
     name: &str,
@@ -587,13 +762,14 @@ fn apply_devices_and_namespaces(
     if let Some(v) = &svc.ipc {
         profile.ipc_mode = Some(known(v, name, "ipc")?);
     }
-    if let Some(v) = &svc.use_api_socket
-        && v.value.as_bool() == Some(true)
-    {
-        return Err(invalid(format!(
-            "service `{name}` sets `use_api_socket: true`: `sandlint run` never gives a sandbox the Docker socket"
-        )));
-    }
+    let mode = |v: &Option<SValue>, key: &str| -> Result<Option<String>, SandboxError> {
+        let Some(v) = v else { return Ok(None) };
+        let m = known(v, name, key)?;
+        Ok(Some(m.trim().to_string()).filter(|m| !m.is_empty()))
+    };
+    profile.uts_mode = mode(&svc.uts, "uts")?;
+    profile.cgroupns_mode = mode(&svc.cgroup, "cgroup")?;
+    profile.userns_mode = mode(&svc.userns_mode, "userns_mode")?;
     Ok(())
 }
 

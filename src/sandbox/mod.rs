@@ -31,9 +31,12 @@
 //! only inside this module: each call builds a current-thread runtime.
 
 mod compose;
+#[cfg(test)]
+mod compose_tests;
 pub mod context;
 pub mod profile;
 mod runner;
+pub mod service_keys;
 pub mod verify;
 mod watchdog;
 

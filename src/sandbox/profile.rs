@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, HostConfig, HostConfigLogConfig, Mount, MountType,
+    ContainerCreateBody, DeviceMapping, HostConfig, HostConfigCgroupnsModeEnum,
+    HostConfigLogConfig, Mount, MountType,
 };
 
 /// Label set on every container sandlint creates (`--gc` removes leftovers carrying it).
@@ -106,6 +107,16 @@ pub struct HardenedProfile {
     pub devices: Vec<String>,
     pub pid_mode: Option<String>,
     pub ipc_mode: Option<String>,
+    /// `uts: host` (the Compose service's); `None`: a private UTS namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uts_mode: Option<String>,
+    /// `cgroup: host|private` (the Compose service's); `None`: the daemon's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroupns_mode: Option<String>,
+    /// `userns_mode: host` (the Compose service's): no user-namespace remapping even when the
+    /// daemon remaps; `None`: the daemon's setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
     pub labels: BTreeMap<String, String>,
     /// Rules the Compose file suppresses for this service (inline comments or `x-sandlint`),
     /// with their reasons: the rendered service carries them as `x-sandlint`, so `run` accepts
@@ -152,6 +163,9 @@ impl HardenedProfile {
             devices: Vec::new(),
             pid_mode: None,
             ipc_mode: None,
+            uts_mode: None,
+            cgroupns_mode: None,
+            userns_mode: None,
             labels,
         }
     }
@@ -199,6 +213,13 @@ impl HardenedProfile {
                 .then(|| self.devices.iter().map(|d| device_mapping(d)).collect()),
             pid_mode: self.pid_mode.clone(),
             ipc_mode: self.ipc_mode.clone(),
+            uts_mode: self.uts_mode.clone(),
+            userns_mode: self.userns_mode.clone(),
+            cgroupns_mode: self.cgroupns_mode.as_deref().and_then(|m| match m {
+                "host" => Some(HostConfigCgroupnsModeEnum::HOST),
+                "private" => Some(HostConfigCgroupnsModeEnum::PRIVATE),
+                _ => None,
+            }),
             runtime: self.runtime.clone(),
             // Output goes through the attach stream only: an output flood must not fill the
             // daemon's disk with a json-file log.
@@ -297,6 +318,15 @@ impl HardenedProfile {
         }
         if let Some(ipc) = &self.ipc_mode {
             y.push_str(&format!("    ipc: {}\n", q(ipc)));
+        }
+        if let Some(uts) = &self.uts_mode {
+            y.push_str(&format!("    uts: {}\n", q(uts)));
+        }
+        if let Some(cgroup) = &self.cgroupns_mode {
+            y.push_str(&format!("    cgroup: {}\n", q(cgroup)));
+        }
+        if let Some(userns) = &self.userns_mode {
+            y.push_str(&format!("    userns_mode: {}\n", q(userns)));
         }
         if !self.devices.is_empty() {
             y.push_str(&format!("    devices: {}\n", list(&self.devices)));

@@ -59,8 +59,8 @@ fn replace_service_mount(
         let old = profile.mounts.remove(i);
         notes.push(format!(
             "{flag} replaces the service's mount of {} on {} ({})",
-            old.source.display(),
-            old.target,
+            crate::escape::line(&old.source.to_string_lossy()),
+            crate::escape::line(&old.target),
             if old.read_only {
                 "read-only"
             } else {
@@ -173,9 +173,14 @@ fn apply_settings(
     if let Some(n) = &options.network {
         profile.network_mode = n.clone();
     } else if !service_networks.is_empty() {
+        // network names come from the file: escaped, like every file text that is printed
+        let names: Vec<String> = service_networks
+            .iter()
+            .map(|n| crate::escape::line(&crate::source::clip(n, 40)).into_owned())
+            .collect();
         plan.notes.push(format!(
             "network: none (the service's `networks:` ({}) are not used; --network to opt in)",
-            service_networks.join(", ")
+            names.join(", ")
         ));
     }
     if let Some(r) = &options.runtime {
