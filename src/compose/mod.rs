@@ -13,6 +13,7 @@
 mod build;
 pub mod dotenv;
 pub mod interpolate;
+pub mod jsonc;
 pub mod keys;
 pub mod merge;
 pub mod model;
