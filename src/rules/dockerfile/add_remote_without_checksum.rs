@@ -7,6 +7,27 @@ use crate::rules::{Ctx, Rule};
 /// SLD004: `ADD` of an http(s) URL without `--checksum`.
 pub struct AddRemoteWithoutChecksum;
 
+/// Variables tried from the end of a source before giving up on its beginning (a bound on
+/// hostile sources made of thousands of `$`).
+const MAX_PREFIX_TRIES: usize = 16;
+
+/// What `src` expands to; when a later variable has no known value, what its known beginning
+/// expands to (`${BASE}/${FILE}` with `ARG BASE=https://…` and `ARG FILE` without default: the
+/// download is remote whatever `FILE` is).
+fn known_beginning(df: &Dockerfile, src: &str, scope: semantics::Scope<'_>) -> Option<String> {
+    if let Some(v) = semantics::expand_with_args(df, src, scope) {
+        return Some(v);
+    }
+    src.match_indices('$')
+        .map(|(i, _)| i)
+        .rev()
+        .take(MAX_PREFIX_TRIES)
+        .find_map(|i| {
+            let head = src.get(..i)?;
+            semantics::expand_with_args(df, head, scope).filter(|v| !v.is_empty())
+        })
+}
+
 impl Rule for AddRemoteWithoutChecksum {
     fn meta(&self) -> &'static RuleMeta {
         docs::ADD_REMOTE_WITHOUT_CHECKSUM
@@ -27,7 +48,7 @@ impl Rule for AddRemoteWithoutChecksum {
                     semantics::expand_with_args(df, &src, add.scope())
                         .unwrap_or_else(|| src.clone())
                 } else {
-                    match semantics::expand_with_args(df, &src, add.scope()) {
+                    match known_beginning(df, &src, add.scope()) {
                         Some(v) if analysis::is_http_url(&v) => v,
                         _ => continue,
                     }
@@ -77,6 +98,14 @@ mod tests {
         assert_eq!(
             spans(R, "FROM a:1\nARG U=https://e.com/x\nADD ${U} /x\n"),
             vec!["${U}"]
+        );
+        // the known beginning decides when a later variable has no value
+        assert_eq!(
+            spans(
+                R,
+                "FROM a:1\nARG BASE=https://e.com/dl\nARG FILE\nADD ${BASE}/${FILE} /x\nADD $FILE/${BASE} /y\n"
+            ),
+            vec!["${BASE}/${FILE}"]
         );
         assert_eq!(
             spans(R, "FROM a:1\nONBUILD ADD [\"https://e.com/x\", \"/x\"]\n"),
