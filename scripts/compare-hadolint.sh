@@ -81,6 +81,7 @@ pairs = [
     ("pip package unpinned", {"DL3013"}, {"SLD047"}),
     ("npm package unpinned", {"DL3016"}, {"SLD048"}),
     ("gem unpinned", {"DL3028"}, {"SLD049"}),
+    ("go module unpinned", {"DL3062"}, {"SLD055"}),
 ]
 
 def index(findings, codes, code_key, line_of):

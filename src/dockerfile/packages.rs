@@ -26,6 +26,8 @@ pub enum Manager {
     Npm,
     /// `gem`.
     Gem,
+    /// `go install`, `go get`, `go run`.
+    Go,
 }
 
 /// One option as the manager reads it.
@@ -515,7 +517,7 @@ fn is_python(prog: &str) -> bool {
 
 /// The install a command runs, if it runs one: `apt-get install`, `apk add`, `dnf install`,
 /// `dnf module install`, `zypper install`, `pip install`, `python -m pip install`, `pipx
-/// install`, `npm install`/`i`/`add`, `yarn add`, `yarn global add`, `pnpm add`, `gem install`.
+/// install`, `npm install`/`i`/`add`, `yarn add`, `yarn global add`, `pnpm add`, `gem install`, `go install`, `go get`, `go run`.
 /// Wrappers (`sudo`, `env`, …) are looked through ([`Command::program`]).
 pub fn install_of(cmd: &Command) -> Option<Install<'_>> {
     let prog = cmd.program()?;
@@ -537,6 +539,7 @@ pub fn install_of(cmd: &Command) -> Option<Install<'_>> {
         "npm" => (Manager::Npm, &NPM, &NPM, NPM_INSTALL),
         "pnpm" => (Manager::Npm, &PNPM, &PNPM, &["add"]),
         "yarn" => return yarn_add(args),
+        "go" => return go_install(args),
         "pipx" => (Manager::Pip, &PIPX, &PIPX, &["install"]),
         p if is_pip(p) => (Manager::Pip, &PIP, &PIP, &["install"]),
         p if is_python(p) => return python_m_pip(p, args),
@@ -585,6 +588,85 @@ fn rpm_install<'c>(prog: &str, args: &'c [Word]) -> Option<Install<'c>> {
         module,
         options,
         packages,
+    })
+}
+
+/// The flags of `go install` (the build flags) that take a value; the others are booleans
+/// (`-v`, `-x`, `-a`, `-race`, `-trimpath`, `-buildvcs=false`, …).
+const GO_VALUE_FLAGS: &[&str] = &[
+    "C",
+    "o",
+    "p",
+    "asmflags",
+    "buildmode",
+    "compiler",
+    "gccgoflags",
+    "gcflags",
+    "installsuffix",
+    "ldflags",
+    "mod",
+    "modfile",
+    "overlay",
+    "pgo",
+    "pkgdir",
+    "tags",
+    "toolexec",
+    "covermode",
+    "coverpkg",
+];
+
+/// `go install …`, `go get …` and `go run …` (program `go install`, …): Go's flag package reads
+/// `-name` and `--name` alike, `-name=value` or `-name value` for a flag with a value, and stops
+/// at `--` or the first operand.
+fn go_install(args: &[Word]) -> Option<Install<'_>> {
+    let verb = args.first()?.value.as_str();
+    if !matches!(verb, "install" | "get" | "run") {
+        return None;
+    }
+    let mut options = Vec::new();
+    let mut i = 1usize;
+    while let Some(w) = args.get(i) {
+        let v = w.value.as_str();
+        if v == "--" {
+            i += 1;
+            break;
+        }
+        let Some(flag) = v.strip_prefix("--").or_else(|| v.strip_prefix('-')) else {
+            break;
+        };
+        if flag.is_empty() {
+            break;
+        }
+        i += 1;
+        let (name, attached) = match flag.split_once('=') {
+            Some((n, val)) => (n, Some(val)),
+            None => (flag, None),
+        };
+        let value = match attached {
+            Some(val) => Some(val),
+            None if GO_VALUE_FLAGS.contains(&name) => {
+                i += 1;
+                args.get(i - 1).map(|w| w.value.as_str())
+            }
+            None => None,
+        };
+        options.push(Opt {
+            name: format!("-{name}"),
+            value,
+        });
+    }
+    Some(Install {
+        manager: Manager::Go,
+        program: format!("go {verb}"),
+        module: false,
+        options,
+        // `go run PKG ARGS…`: what follows the package is the program's
+        packages: args
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take(if verb == "run" { 1 } else { usize::MAX })
+            .collect(),
     })
 }
 

@@ -16,6 +16,7 @@ pub(super) mod expose_proto_casing;
 pub(super) mod from_as_casing;
 pub(super) mod from_platform_flag_const_disallowed;
 pub(super) mod gem_package_unpinned;
+pub(super) mod go_package_unpinned;
 pub(super) mod insecure_run_mode;
 pub(super) mod invalid_default_arg_in_from;
 pub(super) mod json_args_recommended;

@@ -39,6 +39,11 @@ pub(crate) trait Pins {
 
     /// What to do, for the finding's help.
     fn help(&self, install: &Install<'_>, package: &str) -> String;
+
+    /// How the message ends: what is unpinned about an unpinned package.
+    fn unpinned(&self, _install: &Install<'_>, _package: &str) -> &'static str {
+        "without a version pin"
+    }
 }
 
 /// A path to a local file or directory: `/x`, `./x`, `../x`, `~/x`, `.`.
@@ -154,14 +159,16 @@ pub(crate) fn check(rule: &dyn Pins, cx: &mut Ctx<'_>, df: &Dockerfile) {
                 let shown = analysis::snippet(piece, 80);
                 let message = if expanded {
                     format!(
-                        "`{shown}` (from `{}`) is installed by {} without a version pin",
+                        "`{shown}` (from `{}`) is installed by {} {}",
                         analysis::snippet(written, 60),
-                        install.program
+                        install.program,
+                        rule.unpinned(&install, piece)
                     )
                 } else {
                     format!(
-                        "`{shown}` is installed by {} without a version pin",
-                        install.program
+                        "`{shown}` is installed by {} {}",
+                        install.program,
+                        rule.unpinned(&install, piece)
                     )
                 };
                 found.push((origin.word(word), message, rule.help(&install, piece)));
