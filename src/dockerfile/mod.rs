@@ -11,6 +11,7 @@ mod lexer;
 pub mod model;
 mod parser;
 pub mod reference;
+pub mod registry;
 pub mod semantics;
 pub mod shell;
 mod validate;
