@@ -12,6 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::dockerfile::registry::{self, TrustedRegistry};
 use crate::docs;
 use crate::fsread;
 use crate::meta::{FailOn, RuleMeta, Severity};
@@ -165,7 +166,8 @@ pub struct Config {
     pub rules: RuleSettings,
     pub fail_on: Option<FailOn>,
     pub exclude: Option<GlobSet>,
-    pub trusted_registries: Vec<String>,
+    /// `trusted-registries`, checked (empty: not configured).
+    pub trusted_registries: Arc<[TrustedRegistry]>,
     pub overrides: Vec<Override>,
     /// `allow-outside`: paths (absolute, normalized; relative entries are relative to the
     /// config's directory) that files may be read from although they are outside the project
@@ -427,12 +429,7 @@ impl Config {
             )?,
             fail_on,
             exclude: p.globs(&options.exclude)?,
-            trusted_registries: options
-                .trusted_registries
-                .iter()
-                .flatten()
-                .map(|s| s.get_ref().clone())
-                .collect(),
+            trusted_registries: p.trusted_registries(&options.trusted_registries)?,
             overrides,
             allow_outside,
             memo: Memo::default(),
@@ -578,6 +575,35 @@ impl Parsing<'_> {
         Ok(out)
     }
 
+    /// `trusted-registries`: every entry checked ([`TrustedRegistry::parse`]), at most
+    /// [`registry::MAX_ENTRIES`] of them.
+    fn trusted_registries(&self, v: &SpannedList) -> Result<Arc<[TrustedRegistry]>, ConfigError> {
+        let list = v.as_deref().unwrap_or_default();
+        let mut out = Vec::with_capacity(list.len().min(registry::MAX_ENTRIES));
+        for (i, s) in list.iter().enumerate() {
+            let entry = s.get_ref();
+            let parsed = if i >= registry::MAX_ENTRIES {
+                Err(format!(
+                    "more than {} entries in `trusted-registries`",
+                    registry::MAX_ENTRIES
+                ))
+            } else {
+                TrustedRegistry::parse(entry)
+            };
+            match parsed {
+                Ok(t) => out.push(t),
+                Err(reason) => {
+                    return Err(ConfigError::TrustedRegistry {
+                        at: self.at(Some(s.span())),
+                        entry: crate::escape::line(&crate::source::clip(entry, 0)).into_owned(),
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(out.into())
+    }
+
     fn globs(&self, v: &SpannedList) -> Result<Option<GlobSet>, ConfigError> {
         let Some(list) = v else { return Ok(None) };
         let mut b = GlobSetBuilder::new();
@@ -692,6 +718,18 @@ pub enum ConfigError {
     #[diagnostic(code(sandlint::config::invalid_glob))]
     InvalidGlob { at: ConfigSpot, message: String },
 
+    /// A `trusted-registries` entry of no accepted form (the entry is shown escaped and cut).
+    #[error(
+        "invalid `trusted-registries` entry `{entry}`: {reason}; {}",
+        registry::ACCEPTED_FORMS
+    )]
+    #[diagnostic(code(sandlint::config::trusted_registry))]
+    TrustedRegistry {
+        at: ConfigSpot,
+        entry: String,
+        reason: String,
+    },
+
     /// A discovered config's `allow-outside` entry outside its own directory.
     #[error(
         "allow-outside `{entry}` is outside the directory of this config; only --allow-outside or a config named with --config may allow paths outside the project"
@@ -714,6 +752,7 @@ impl ConfigError {
             | ConfigError::UnknownPreset { at, .. }
             | ConfigError::UnknownFailOn { at, .. }
             | ConfigError::InvalidGlob { at, .. }
+            | ConfigError::TrustedRegistry { at, .. }
             | ConfigError::AllowOutside { at, .. } => Some(at),
         }
     }
@@ -826,6 +865,48 @@ mod tests {
         let e = parse("exclude = [\"a/[b\"]\n").unwrap_err();
         assert!(e.to_string().starts_with("invalid glob"), "{e}");
         assert_eq!(line_col(&e), Some((1, 12)));
+    }
+
+    #[test]
+    fn trusted_registries_are_checked_where_written() {
+        let c = parse("trusted-registries = [\"*.example.com\", \"docker.io/library\", \"*\"]\n")
+            .unwrap();
+        assert_eq!(c.trusted_registries.len(), 3);
+        let e =
+            parse("trusted-registries = [\n  \"ghcr.io\",\n  \"*example.com\",\n]\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid `trusted-registries` entry `*example.com`: `*` is accepted alone or at the start of `*.domain` only, and no other wildcard (`?`, `[…]`, `{…}`); expected `*`, a registry (`registry.example.com`, `registry.example.com:5000`, `localhost`, `docker.io`) or `*.example.com` (its subdomains), optionally followed by a repository path prefix (`registry.example.com/team`)"
+        );
+        assert!(matches!(e, ConfigError::TrustedRegistry { .. }), "{e:?}");
+        assert_eq!(line_col(&e), Some((3, 3)));
+        // Hostile entries are shown escaped and clipped.
+        let e = parse("trusted-registries = [\"a\\u001b[31m.example.com\"]\n").unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid `trusted-registries` entry `a\\x1b[31m.example.com`: the entry contains whitespace or a control character; expected"),
+            "{e}"
+        );
+        let long = format!("trusted-registries = [\"{}\"]\n", "a".repeat(5000));
+        let e = parse(&long).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("… (clipped, 5000 characters)`: the entry is longer than 255 characters"),
+            "{e}"
+        );
+        let many = format!(
+            "trusted-registries = [{}]\n",
+            vec!["\"ghcr.io\""; registry::MAX_ENTRIES + 1].join(", ")
+        );
+        let e = parse(&many).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("entry `ghcr.io`: more than 1000 entries in `trusted-registries`"),
+            "{e}"
+        );
+        assert_eq!(
+            line_col(&e),
+            Some((1, 23 + 11 * registry::MAX_ENTRIES as u32))
+        );
     }
 
     #[test]

@@ -213,6 +213,14 @@ fn config_errors_point_into_the_file() {
             ".sandlint.toml:1:10: invalid config: invalid type",
         ),
         ("exclude = [\"{a\"]\n", ".sandlint.toml:1:12: invalid glob"),
+        (
+            "trusted-registries = [\"docker.io\", \"https://ghcr.io\"]\n",
+            ".sandlint.toml:1:36: invalid `trusted-registries` entry `https://ghcr.io`: a registry is written without a scheme (`https://`); expected `*`, a registry",
+        ),
+        (
+            "trusted-registries = [\n  \"registry.*.com\",\n]\n",
+            ".sandlint.toml:2:3: invalid `trusted-registries` entry `registry.*.com`: `*` is accepted alone or at the start of `*.domain` only",
+        ),
     ] {
         write(p, ".sandlint.toml", text);
         let o = run(p, &["check"]);

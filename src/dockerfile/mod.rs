@@ -12,6 +12,7 @@ pub mod model;
 pub mod packages;
 mod parser;
 pub mod reference;
+pub mod registry;
 pub mod semantics;
 pub mod shell;
 mod validate;

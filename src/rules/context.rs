@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::diagnostic::Diagnostic;
 use crate::dockerfile::model::Dockerfile;
+use crate::dockerfile::registry::TrustedRegistry;
 use crate::docs::RuleMeta;
 use crate::source::{FileRef, Span};
 
@@ -110,7 +111,7 @@ pub struct DockerfileFacts {
     /// unless a Compose service says otherwise); `None` for stdin/virtual files.
     pub context_dir: Option<std::path::PathBuf>,
     /// `trusted-registries` from the config (empty: not configured).
-    pub trusted_registries: Vec<String>,
+    pub trusted_registries: Arc<[TrustedRegistry]>,
     /// Files not read: see [`Refused`].
     pub refused: Vec<Refused>,
 }
@@ -121,7 +122,7 @@ pub struct ComposeFacts {
     /// The Dockerfile each service builds, by service name.
     pub builds: HashMap<String, BuiltImage>,
     /// `trusted-registries` from the config (empty: not configured).
-    pub trusted_registries: Vec<String>,
+    pub trusted_registries: Arc<[TrustedRegistry]>,
     /// Every file of the project, numbered as in `Span::file` (0 is the checked file).
     pub files: Vec<FileRef>,
     /// The `env_file`s that services name and that exist.
@@ -142,7 +143,7 @@ impl Facts {
     }
 
     /// `trusted-registries` from the config (empty: not configured).
-    pub fn trusted_registries(&self) -> &[String] {
+    pub fn trusted_registries(&self) -> &[TrustedRegistry] {
         match self {
             Facts::Dockerfile(f) => &f.trusted_registries,
             Facts::Compose(f) => &f.trusted_registries,
@@ -261,7 +262,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `trusted-registries` from the config (empty when not configured).
-    pub fn trusted_registries(&self) -> &'a [String] {
+    pub fn trusted_registries(&self) -> &'a [TrustedRegistry] {
         self.facts.trusted_registries()
     }
 

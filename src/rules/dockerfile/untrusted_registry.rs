@@ -1,5 +1,6 @@
 use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::registry::{is_trusted, registry_and_repo};
 use crate::dockerfile::semantics::{self, Scope};
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -8,53 +9,6 @@ use crate::source::Span;
 /// SLD013: an image pulled from a registry outside `trusted-registries`.
 pub struct UntrustedRegistry;
 
-/// `(registry, repository)` of an image reference: `ghcr.io/acme/app:1` -> (`ghcr.io`,
-/// `acme/app`), `alpine` -> (`docker.io`, `library/alpine`).
-pub(crate) fn registry_and_repo(image: &str) -> (String, String) {
-    let (name, _, _) = semantics::split_image_ref(image);
-    let (registry, repo) = match name.split_once('/') {
-        Some((first, rest))
-            if first.contains('.')
-                || first.contains(':')
-                || first.eq_ignore_ascii_case("localhost") =>
-        {
-            (first.to_ascii_lowercase(), rest.to_string())
-        }
-        Some(_) => ("docker.io".to_string(), name.to_string()),
-        None => ("docker.io".to_string(), format!("library/{name}")),
-    };
-    (normalize_registry(&registry).to_string(), repo)
-}
-
-/// The image is covered by an entry of `trusted` (a registry, or a registry/path prefix).
-pub(crate) fn is_trusted(image: &str, trusted: &[String]) -> bool {
-    let (registry, repo) = registry_and_repo(image);
-    let full = format!("{registry}/{repo}");
-    trusted.iter().any(|entry| {
-        let entry = entry.trim().trim_end_matches('/').to_ascii_lowercase();
-        let (first, rest) = match entry.split_once('/') {
-            Some((r, p)) => (r, Some(p)),
-            None => (entry.as_str(), None),
-        };
-        let first = normalize_registry(first);
-        match rest {
-            None => first == registry,
-            Some(p) => {
-                let prefix = format!("{first}/{p}");
-                full == prefix || full.starts_with(&format!("{prefix}/"))
-            }
-        }
-    })
-}
-
-/// Docker Hub's aliases are `docker.io`.
-fn normalize_registry(registry: &str) -> &str {
-    match registry {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => "docker.io",
-        r => r,
-    }
-}
-
 impl Rule for UntrustedRegistry {
     fn meta(&self) -> &'static RuleMeta {
         docs::UNTRUSTED_REGISTRY
@@ -62,7 +16,7 @@ impl Rule for UntrustedRegistry {
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let trusted = cx.trusted_registries();
-        if trusted.is_empty() {
+        if trusted.is_empty() || trusted.iter().any(|t| t.is_any()) {
             return;
         }
         // (span, image, how it is used)
@@ -153,15 +107,19 @@ impl Rule for UntrustedRegistry {
 
 #[cfg(test)]
 mod tests {
-    use super::{UntrustedRegistry, is_trusted, registry_and_repo};
+    use super::UntrustedRegistry;
     use crate::dockerfile::parse;
+    use crate::dockerfile::registry::TrustedRegistry;
     use crate::rules::{Ctx, DockerfileFacts, Facts, Rule};
     use crate::source::SourceFile;
 
     fn spans(text: &str, trusted: &[&str]) -> Vec<String> {
         let file = SourceFile::virtual_file("Dockerfile", text).into_ref();
         let facts = Facts::Dockerfile(DockerfileFacts {
-            trusted_registries: trusted.iter().map(|s| (*s).to_string()).collect(),
+            trusted_registries: trusted
+                .iter()
+                .map(|s| TrustedRegistry::parse(s).expect("a valid entry"))
+                .collect(),
             ..DockerfileFacts::default()
         });
         let df = parse(text);
@@ -173,57 +131,6 @@ mod tests {
             .iter()
             .map(|d| text[d.span.range()].to_string())
             .collect()
-    }
-
-    #[test]
-    fn registries() {
-        let r = |i: &str| registry_and_repo(i);
-        assert_eq!(r("alpine:3"), ("docker.io".into(), "library/alpine".into()));
-        assert_eq!(r("acme/app"), ("docker.io".into(), "acme/app".into()));
-        assert_eq!(
-            r("ghcr.io/acme/app:1@sha256:ab"),
-            ("ghcr.io".into(), "acme/app".into())
-        );
-        assert_eq!(r("localhost/app"), ("localhost".into(), "app".into()));
-        assert_eq!(r("reg:5000/app"), ("reg:5000".into(), "app".into()));
-        assert_eq!(
-            r("index.docker.io/library/alpine"),
-            ("docker.io".into(), "library/alpine".into())
-        );
-        let t = |i: &str, list: &[&str]| {
-            is_trusted(
-                i,
-                &list.iter().map(|s| (*s).to_string()).collect::<Vec<_>>(),
-            )
-        };
-        assert!(t(
-            "registry.example.com/team/app:1",
-            &["registry.example.com"]
-        ));
-        assert!(t(
-            "registry.example.com/team/app:1",
-            &["registry.example.com/team"]
-        ));
-        assert!(t(
-            "registry.example.com/team/app:1",
-            &["Registry.Example.com/team/"]
-        ));
-        assert!(!t(
-            "registry.example.com/other/app:1",
-            &["registry.example.com/team"]
-        ));
-        assert!(!t(
-            "registry.example.com/teamx/app",
-            &["registry.example.com/team"]
-        ));
-        assert!(t("alpine:3.20", &["docker.io"]));
-        assert!(t("alpine:3.20", &["docker.io/library"]));
-        assert!(!t("acme/app", &["docker.io/library"]));
-        assert!(!t("alpine", &["ghcr.io"]));
-        assert!(!t(
-            "evil.registry.example.com/app",
-            &["registry.example.com"]
-        ));
     }
 
     #[test]
@@ -257,5 +164,25 @@ mod tests {
             ),
             vec!["alpine"]
         );
+    }
+
+    #[test]
+    fn wildcard_entries() {
+        let text = "FROM a.example.com/team/app:1\nFROM example.com/app:1\nFROM evilexample.com/app:1\nFROM alpine:3\nCOPY --from=b.c.example.com/x:1 /x /x\n";
+        assert_eq!(
+            spans(text, &["*.example.com"]),
+            vec!["example.com/app:1", "evilexample.com/app:1", "alpine:3"]
+        );
+        assert_eq!(
+            spans(text, &["*.example.com/team", "docker.io"]),
+            vec![
+                "example.com/app:1",
+                "evilexample.com/app:1",
+                "b.c.example.com/x:1"
+            ]
+        );
+        // `*` trusts every registry: the rule is silent.
+        assert_eq!(spans(text, &["*"]), Vec::<String>::new());
+        assert_eq!(spans(text, &["ghcr.io", "*"]), Vec::<String>::new());
     }
 }
