@@ -2,7 +2,8 @@
 //! value `docker build --build-arg` chooses. Reads [`super::semantics`]' index of definitions.
 
 use super::model::{Dockerfile, KeyValue};
-use super::semantics::{Scope, index};
+use super::semantics::{self, Scope, index};
+use super::vars::{VarRef, var_refs};
 
 /// How many definitions [`build_arg_without_default`] follows (`ENV A=$B`, `ARG B=$C`, ...).
 const MAX_TRACE: usize = 16;
@@ -25,6 +26,33 @@ pub fn build_arg_without_default<'a>(
     };
     let mut budget = MAX_TRACE;
     trace_build_arg(df, name, stage.index, index, &mut budget)
+}
+
+/// The first variable reference of `text` (a word of an instruction just before `scope`) whose
+/// value is not known there, with what the text before it expands to (`None` when that does not
+/// expand either): where the build's choice begins. References inside an earlier reference
+/// (`${A:-$B}`) count with it. `None` when every reference is known.
+pub fn first_unknown_ref<'t>(
+    df: &Dockerfile,
+    text: &'t str,
+    scope: Scope<'_>,
+) -> Option<(VarRef<'t>, Option<String>)> {
+    let mut covered = 0;
+    for r in var_refs(text, df.escape_char(), true) {
+        if r.range.start < covered {
+            continue;
+        }
+        covered = r.range.end;
+        let written = text.get(r.range.clone())?;
+        if semantics::expand_with_args(df, written, scope).is_some() {
+            continue;
+        }
+        let before = text
+            .get(..r.range.start)
+            .and_then(|p| semantics::expand_with_args(df, p, scope));
+        return Some((r, before));
+    }
+    None
 }
 
 fn trace_build_arg<'a>(

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-pub use super::build_args::build_arg_without_default;
+pub use super::build_args::{build_arg_without_default, first_unknown_ref};
 use super::expand::{Budget, TooLarge, expand_into, referenced_names};
 pub use super::expand::{expand_vars, expansion_budget};
 use super::model::{Dockerfile, Instruction, Keyword, Stage};

@@ -7,25 +7,15 @@ use crate::rules::{Ctx, Rule};
 /// SLD004: `ADD` of an http(s) URL without `--checksum`.
 pub struct AddRemoteWithoutChecksum;
 
-/// Variables tried from the end of a source before giving up on its beginning (a bound on
-/// hostile sources made of thousands of `$`).
-const MAX_PREFIX_TRIES: usize = 16;
-
-/// What `src` expands to; when a later variable has no known value, what its known beginning
-/// expands to (`${BASE}/${FILE}` with `ARG BASE=https://…` and `ARG FILE` without default: the
-/// download is remote whatever `FILE` is).
+/// What `src` expands to; when a variable has no known value, what the text before the first
+/// such variable expands to (`${BASE}/${FILE}` with `ARG BASE=https://…` and `ARG FILE` without
+/// default: the download is remote whatever `FILE` is).
 fn known_beginning(df: &Dockerfile, src: &str, scope: semantics::Scope<'_>) -> Option<String> {
-    if let Some(v) = semantics::expand_with_args(df, src, scope) {
-        return Some(v);
-    }
-    src.match_indices('$')
-        .map(|(i, _)| i)
-        .rev()
-        .take(MAX_PREFIX_TRIES)
-        .find_map(|i| {
-            let head = src.get(..i)?;
-            semantics::expand_with_args(df, head, scope).filter(|v| !v.is_empty())
-        })
+    semantics::expand_with_args(df, src, scope).or_else(|| {
+        semantics::first_unknown_ref(df, src, scope)
+            .and_then(|(_, before)| before)
+            .filter(|v| !v.is_empty())
+    })
 }
 
 impl Rule for AddRemoteWithoutChecksum {

@@ -1,7 +1,6 @@
 use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::dockerfile::semantics;
-use crate::dockerfile::vars::var_refs;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 
@@ -28,7 +27,6 @@ impl Rule for AddSourceFromBuildArg {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
-        let escape = df.escape_char();
         for add in analysis::instructions_of(df, Keyword::Add) {
             // An `ONBUILD ADD` is expanded in the downstream build, with its own arguments.
             if add.onbuild || add.stage.is_none() {
@@ -49,53 +47,39 @@ impl Rule for AddSourceFromBuildArg {
                     continue;
                 }
                 // The first reference the build chooses decides; the ones before it are known.
-                let mut covered = 0;
-                for r in var_refs(&src, escape, true) {
-                    if r.range.start < covered {
-                        continue;
-                    }
-                    covered = r.range.end;
-                    let Some(text) = src.get(r.range.clone()) else {
-                        break;
-                    };
-                    if semantics::expand_with_args(df, text, scope).is_some() {
-                        continue;
-                    }
-                    let prefix = src
-                        .get(..r.range.start)
-                        .and_then(|p| semantics::expand_with_args(df, p, scope));
-                    // `${SRC#…}`, `${SRC:-…}` with an unknown default: not judged
-                    if r.modifier.is_some() || !prefix.as_deref().is_some_and(could_become_remote) {
-                        break;
-                    }
-                    let Some(arg) = semantics::build_arg_without_default(df, r.name, scope) else {
-                        break;
-                    };
-                    let file = cx.file().clone();
-                    let via = if arg.key.value == r.name {
-                        String::new()
-                    } else {
-                        format!(" through `{}`", analysis::snippet(r.name, 24))
-                    };
-                    cx.report(
-                        span,
-                        format!(
-                            "`ADD` source `{}` is chosen by build argument `{}`{via}, which has no default",
-                            analysis::snippet(&src, 40),
-                            analysis::snippet(&arg.key.value, 24)
-                        ),
-                    )
-                    .label(
-                        &file,
-                        arg.key.span,
-                        format!(
-                            "declared without a default: `--build-arg {}=https://…` makes `ADD` download it",
-                            analysis::snippet(&arg.key.value, 24)
-                        ),
-                    )
-                    .help("use `COPY` for a local source (it never downloads), or give the `ARG` a local default; a download needs `--checksum=sha256:<digest>`");
-                    break;
+                let Some((r, prefix)) = semantics::first_unknown_ref(df, &src, scope) else {
+                    continue;
+                };
+                // `${SRC#…}`, `${SRC:-…}` with an unknown default: not judged
+                if r.modifier.is_some() || !prefix.as_deref().is_some_and(could_become_remote) {
+                    continue;
                 }
+                let Some(arg) = semantics::build_arg_without_default(df, r.name, scope) else {
+                    continue;
+                };
+                let file = cx.file().clone();
+                let via = if arg.key.value == r.name {
+                    String::new()
+                } else {
+                    format!(" through `{}`", analysis::snippet(r.name, 24))
+                };
+                cx.report(
+                    span,
+                    format!(
+                        "`ADD` source `{}` is chosen by build argument `{}`{via}, which has no default",
+                        analysis::snippet(&src, 40),
+                        analysis::snippet(&arg.key.value, 24)
+                    ),
+                )
+                .label(
+                    &file,
+                    arg.key.span,
+                    format!(
+                        "declared without a default: `--build-arg {}=https://…` makes `ADD` download it",
+                        analysis::snippet(&arg.key.value, 24)
+                    ),
+                )
+                .help("use `COPY` for a local source (it never downloads), or give the `ARG` a local default; a download needs `--checksum=sha256:<digest>`");
             }
         }
     }
