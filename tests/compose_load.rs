@@ -396,24 +396,29 @@ fn block_scalar_at_end_of_input_without_line_break() {
     }
 }
 
+/// The Compose schema's `$defs.service` (`../shared/spec/compose-spec.json`); `None`, after the
+/// loud skip message, where `../shared` is absent.
+fn spec_service() -> Option<serde_json::Value> {
+    let shared = common::shared_dir()?;
+    let text = std::fs::read_to_string(shared.join("spec/compose-spec.json")).unwrap();
+    let mut schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    Some(schema["$defs"]["service"].take())
+}
+
 /// `compose::keys::SERVICE_KEYS` is exactly the set of `$defs.service.properties` of the Compose
 /// schema in `../shared/spec/compose-spec.json` (and `x-` keys are its only pattern), so the
 /// unknown/misspelled-key rules cannot drift from the specification.
 #[test]
 fn service_keys_match_the_spec() {
-    let Some(shared) = common::shared_dir() else {
+    let Some(service) = spec_service() else {
         return;
     };
-    let text = std::fs::read_to_string(shared.join("spec/compose-spec.json")).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let service = &schema["$defs"]["service"];
-    let spec: Vec<&str> = service["properties"]
+    let mut spec: Vec<&str> = service["properties"]
         .as_object()
         .unwrap()
         .keys()
         .map(String::as_str)
         .collect();
-    let mut spec = spec;
     spec.sort_unstable();
     assert_eq!(sandlint::compose::keys::SERVICE_KEYS, spec.as_slice());
     let patterns: Vec<&String> = service["patternProperties"]
@@ -432,12 +437,9 @@ fn service_keys_match_the_spec() {
 #[test]
 fn every_service_key_has_a_run_decision() {
     use sandlint::sandbox::service_keys::{SERVICE_KEYS, policy};
-    let Some(shared) = common::shared_dir() else {
+    let Some(service) = spec_service() else {
         return;
     };
-    let text = std::fs::read_to_string(shared.join("spec/compose-spec.json")).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let service = &schema["$defs"]["service"];
     let spec: Vec<&String> = service["properties"].as_object().unwrap().keys().collect();
     let undecided: Vec<&&String> = spec.iter().filter(|k| policy(k).is_none()).collect();
     assert!(
