@@ -398,6 +398,10 @@ fn block_scalar_at_end_of_input_without_line_break() {
 
 /// The Compose schema's `$defs.service` (`../shared/spec/compose-spec.json`); `None`, after the
 /// loud skip message, where `../shared` is absent.
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test helper: a missing or broken schema fails the test"
+)]
 fn spec_service() -> Option<serde_json::Value> {
     let shared = common::shared_dir()?;
     let text = std::fs::read_to_string(shared.join("spec/compose-spec.json")).unwrap();
