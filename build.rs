@@ -47,6 +47,7 @@ const FAMILIES: &[&str] = &[
     "buildkit",
     "package-pinning",
     "meta",
+    "audit",
 ];
 const TARGETS: &[&str] = &["dockerfile", "compose"];
 
@@ -91,13 +92,13 @@ fn main() {
         {
             fail(&format!("{p}: name `{name}` must be kebab-case"));
         }
-        let prefix_ok = ["SLD", "SLC", "SLX", "SLE"].iter().any(|pre| {
+        let prefix_ok = ["SLD", "SLC", "SLX", "SLE", "SLA"].iter().any(|pre| {
             code.strip_prefix(pre)
                 .is_some_and(|n| n.len() == 3 && n.chars().all(|c| c.is_ascii_digit()))
         });
         if !prefix_ok {
             fail(&format!(
-                "{p}: code `{code}` must be SLD###, SLC###, SLX### or SLE###"
+                "{p}: code `{code}` must be SLD###, SLC###, SLX###, SLE### or SLA###"
             ));
         }
         if !FAMILIES.contains(&fm["family"].as_str()) {

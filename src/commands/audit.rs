@@ -196,10 +196,11 @@ mod imp {
         let display = format!("{SCHEME}{}", c.name);
         let path = PathBuf::from(NOWHERE).join(sanitized(&c.name));
         let file = SourceFile::new(path, display.clone(), c.document.clone()).into_ref();
-        let mut findings = linter::lint_file_with(file, FileKind::Compose, opts).diagnostics;
+        let mut findings =
+            linter::lint_file_with(file.clone(), FileKind::Compose, opts).diagnostics;
         if let Some(linker) = linker
             && let Some(origin) = &c.compose
-            && let Err(note) = linker.compare(origin, &mut findings)
+            && let Err(note) = linker.compare(origin, &file, &mut findings)
         {
             notes.push(format!("{display}: {note}"));
         }

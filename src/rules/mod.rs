@@ -3,6 +3,7 @@
 //! One rule = one file (`src/rules/<target>/<rule_name>.rs`) + its doc (`rules/<rule-name>.md`)
 //! + fixtures (`fixtures/rules/<rule-name>/`). Metadata (code, severity, ...) lives only in the doc.
 
+pub mod audit;
 pub mod compose;
 mod context;
 pub mod cross;
@@ -77,7 +78,7 @@ pub trait Rule: Sync {
 
 /// Every rule: the registry, and the only list of rules. Adding a rule adds one line here (and
 /// its `mod` line in the target's folder). Order: input errors (`SLE`), Dockerfile (`SLD`),
-/// Compose (`SLC`), cross-file (`SLX`), each by code; `sandlint rules` lists them so, and rules
+/// Compose (`SLC`), cross-file (`SLX`), audit (`SLA`), each by code; `sandlint rules` lists them so, and rules
 /// run in this order.
 pub static ALL: &[&dyn Rule] = &[
     &meta::dockerfile_syntax_error::DockerfileSyntaxError,
@@ -178,6 +179,7 @@ pub static ALL: &[&dyn Rule] = &[
     &cross::read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
     &cross::build_context_secrets::BuildContextSecrets,
     &cross::secret_token_literal::SecretTokenLiteral,
+    &audit::container_drift::ContainerDrift,
 ];
 
 /// The rule with this code (case-insensitive) or name: the only lookup of a rule.
