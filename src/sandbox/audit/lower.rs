@@ -4,7 +4,8 @@
 //! Every value that came from the daemon is written as a JSON string (a YAML double-quoted
 //! scalar, `$` doubled so that interpolation leaves it alone): names, paths, images and options
 //! can never break out of their scalar, whatever they hold. Nothing else from the daemon is
-//! written, not even in comments. Each string is cut at [`MAX_TEXT`] bytes and each list at
+//! written, not even in comments. Each string is cut at [`MAX_TEXT`] bytes (a key at
+//! [`MAX_KEY`]; keys are not interpolated, so their `$` stays single) and each list at
 //! [`MAX_ITEMS`] items (a line says so). Environment values are never written (they hold
 //! secrets); labels neither (the Compose labels are read by the caller, not rendered).
 
@@ -16,6 +17,9 @@ use super::super::profile::yaml_string;
 
 /// The longest string written (bytes); longer ones are cut at a character boundary.
 pub const MAX_TEXT: usize = 4096;
+/// The longest mapping key written (bytes): YAML allows implicit keys of at most 1024
+/// characters, escapes included (at most 6 per byte).
+pub const MAX_KEY: usize = 160;
 /// The most items written per list (mounts, ports, devices, options).
 pub const MAX_ITEMS: usize = 256;
 
@@ -29,6 +33,20 @@ fn q(s: &str) -> String {
         end -= 1;
     }
     yaml_string(&format!("{}…", &s[..end]))
+}
+
+/// A mapping key (Compose interpolates values, not keys: no `$` doubling), bounded and quoted.
+fn qk(s: &str) -> String {
+    let mut end = s.len().min(MAX_KEY);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = if end < s.len() {
+        format!("{}…", &s[..end])
+    } else {
+        s.to_string()
+    };
+    serde_json::to_string(&cut).unwrap_or_else(|_| "\"\"".to_string())
 }
 
 fn list(items: &[String]) -> String {
@@ -89,7 +107,7 @@ pub fn render(c: &ContainerInspectResponse) -> String {
         short_id(c.id.as_deref().unwrap_or_default())
     ));
     d.y.push_str("services:\n");
-    d.y.push_str(&format!("  {}:\n", q(&container_name(c))));
+    d.y.push_str(&format!("  {}:\n", qk(&container_name(c))));
     let image = config.and_then(|c| c.image.as_deref()).unwrap_or_default();
     d.key("image", &q(image));
     // The container's config is the image's merged with the run's: no user is root.
@@ -354,7 +372,7 @@ fn other(d: &mut Doc, c: &ContainerInspectResponse, hc: &HostConfig) {
     if !sysctls.is_empty() {
         d.y.push_str("    sysctls:\n");
         for (k, v) in sysctls.iter().take(MAX_ITEMS) {
-            d.y.push_str(&format!("      {}: {}\n", q(k), q(v)));
+            d.y.push_str(&format!("      {}: {}\n", qk(k), q(v)));
         }
     }
     if let Some(driver) = (hc.log_config.as_ref()).and_then(|l| l.typ.as_deref())
@@ -379,6 +397,153 @@ fn networks(d: &mut Doc, hc: &HostConfig) -> String {
         return std::mem::take(&mut d.y);
     }
     d.y.push_str(&format!("    networks: [{}]\n", q(mode)));
-    d.y.push_str(&format!("networks:\n  {}:\n    external: true\n", q(mode)));
+    d.y.push_str(&format!("networks:\n  {}:\n    external: true\n", qk(mode)));
     std::mem::take(&mut d.y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerConfig, DeviceMapping, PortMap};
+
+    fn inspect(name: &str, image: &str, hc: HostConfig) -> ContainerInspectResponse {
+        ContainerInspectResponse {
+            id: Some("0123456789abcdef0123".to_string()),
+            name: Some(format!("/{name}")),
+            config: Some(ContainerConfig {
+                image: Some(image.to_string()),
+                env: Some(vec!["TOKEN=hunter2-secret".to_string()]),
+                ..Default::default()
+            }),
+            host_config: Some(hc),
+            ..Default::default()
+        }
+    }
+
+    fn load(doc: &str) -> crate::compose::model::ComposeFile {
+        let model = crate::compose::load(doc, &crate::compose::Vars::default());
+        assert!(model.errors.is_empty(), "{doc}\n{:?}", model.errors);
+        model
+    }
+
+    /// Names, images and paths from the daemon stay inside their scalars: whatever they hold,
+    /// the document is one service with exactly those values, and `$` is not interpolated.
+    #[test]
+    fn hostile_text_stays_in_its_scalar() {
+        let name = "web\"\n  evil:\n    privileged: true\n#${HOME}";
+        let image = "img:1\nprivileged: true $X";
+        let hc = HostConfig {
+            binds: None,
+            security_opt: Some(vec!["label=disable\n    privileged: true".to_string()]),
+            ..Default::default()
+        };
+        let doc = render(&inspect(name, image, hc));
+        let model = load(&doc);
+        assert_eq!(model.services.len(), 1, "{doc}");
+        let s = &model.services[0];
+        assert_eq!(s.name.value, name);
+        assert_eq!(s.image.as_ref().unwrap().value.known(), Some(image));
+        assert!(s.privileged.is_none(), "{doc}");
+        assert!(
+            !doc.contains("hunter2"),
+            "environment values are never written"
+        );
+    }
+
+    #[test]
+    fn settings_are_lowered() {
+        let mut ports = PortMap::new();
+        ports.insert(
+            "80/tcp".to_string(),
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".to_string()),
+                host_port: Some("8080".to_string()),
+            }]),
+        );
+        let hc = HostConfig {
+            privileged: Some(true),
+            readonly_rootfs: Some(true),
+            cap_add: Some(vec!["CAP_SYS_ADMIN".to_string()]),
+            cap_drop: Some(vec!["ALL".to_string()]),
+            security_opt: Some(vec![
+                "no-new-privileges".to_string(),
+                format!("seccomp={{\"defaultAction\":\"{}\"}}", "x".repeat(10_000)),
+            ]),
+            pid_mode: Some("host".to_string()),
+            memory: Some(64 << 20),
+            nano_cpus: Some(1_500_000_000),
+            pids_limit: Some(-1),
+            devices: Some(vec![DeviceMapping {
+                path_on_host: Some("/dev/fuse".to_string()),
+                path_in_container: Some("/dev/fuse".to_string()),
+                cgroup_permissions: Some("rwm".to_string()),
+            }]),
+            port_bindings: Some(ports),
+            network_mode: Some("proj_default".to_string()),
+            ..Default::default()
+        };
+        let mut c = inspect("web", "app:1", hc);
+        c.mounts = Some(vec![MountPoint {
+            typ: Some("bind".to_string()),
+            source: Some("/var/run/docker.sock".to_string()),
+            destination: Some("/var/run/docker.sock".to_string()),
+            rw: Some(true),
+            ..Default::default()
+        }]);
+        let doc = render(&c);
+        let s = &load(&doc).services[0];
+        let texts = |v: &[crate::compose::model::SValue]| -> Vec<String> {
+            v.iter().map(|x| x.value.text().to_string()).collect()
+        };
+        assert_eq!(
+            texts(&s.security_opt),
+            ["no-new-privileges", "seccomp:<custom profile>"]
+        );
+        assert_eq!(texts(&s.cap_add), ["CAP_SYS_ADMIN"]);
+        assert_eq!(s.pid.as_ref().unwrap().value.text(), "host");
+        assert_eq!(s.mem_limit.as_ref().unwrap().value.text(), "67108864");
+        assert_eq!(s.cpus.as_ref().unwrap().value.text(), "1.5");
+        assert!(s.pids_limit.is_none(), "-1 is unlimited: {doc}");
+        assert_eq!(texts(&s.devices), ["/dev/fuse:/dev/fuse"]);
+        assert_eq!(
+            s.ports[0].host_ip.as_ref().unwrap().value.text(),
+            "127.0.0.1"
+        );
+        assert_eq!(s.volumes.len(), 1);
+        assert_eq!(s.networks.len(), 1, "{doc}");
+        assert!(
+            doc.len() < 4000,
+            "the seccomp profile is not copied: {}",
+            doc.len()
+        );
+    }
+
+    #[test]
+    fn long_text_and_lists_are_cut() {
+        let hc = HostConfig {
+            cap_add: Some((0..1000).map(|i| format!("CAP_{i}")).collect()),
+            ..Default::default()
+        };
+        let doc = render(&inspect(&"n".repeat(100_000), "i", hc));
+        let s = &load(&doc).services[0];
+        assert_eq!(s.cap_add.len(), MAX_ITEMS);
+        assert!(doc.contains(&format!("cap_add: {} more not shown", 1000 - MAX_ITEMS)));
+        assert_eq!(s.name.value.len(), MAX_KEY + '…'.len_utf8());
+    }
+
+    #[test]
+    fn control_characters_in_a_long_key() {
+        let name = "\u{1}".repeat(10_000);
+        let doc = render(&inspect(&name, "i", HostConfig::default()));
+        assert_eq!(
+            load(&doc).services[0].name.value,
+            format!("{}…", &name[..MAX_KEY])
+        );
+    }
+
+    #[test]
+    fn short_ids() {
+        assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_id("../etc"), "?");
+    }
 }
