@@ -85,6 +85,14 @@ mod imp {
             for c in &containers {
                 let _ = writeln!(stderr, "{}", describe(c));
             }
+            if containers.is_empty() {
+                let what = if args.all {
+                    "containers"
+                } else {
+                    "running containers (`--all` includes stopped ones)"
+                };
+                let _ = writeln!(stderr, "the daemon has no {what}");
+            }
         }
         let opts = LintOptions {
             selection: Selection::all(),
