@@ -10,6 +10,8 @@ use crate::error::{ExitStatus, UsageError};
 
 #[cfg(feature = "sandbox")]
 mod link;
+#[cfg(feature = "sandbox")]
+mod runtime;
 
 #[cfg(not(feature = "sandbox"))]
 pub fn audit(
@@ -206,6 +208,7 @@ mod imp {
         let file = SourceFile::new(path, display.clone(), c.document.clone()).into_ref();
         let mut findings =
             linter::lint_file_with(file.clone(), FileKind::Compose, opts).diagnostics;
+        super::runtime::check(c, &file, opts.config, &mut findings);
         if let Some(linker) = linker
             && let Some(origin) = &c.compose
             && let Err(note) = linker.compare(origin, &file, &mut findings)

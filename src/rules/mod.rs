@@ -180,6 +180,8 @@ pub static ALL: &[&dyn Rule] = &[
     &cross::build_context_secrets::BuildContextSecrets,
     &cross::secret_token_literal::SecretTokenLiteral,
     &audit::container_drift::ContainerDrift,
+    &audit::restart_and_health::UnboundedRestartPolicy,
+    &audit::restart_and_health::NoHealthcheck,
 ];
 
 /// The rule with this code (case-insensitive) or name: the only lookup of a rule.

@@ -2,3 +2,4 @@
 //! container with its Compose file. They read no file model; `src/commands/audit/` reports them.
 
 pub(super) mod container_drift;
+pub(super) mod restart_and_health;

@@ -47,6 +47,11 @@ pub struct Audited {
     pub compose: Option<ComposeOrigin>,
     /// The Compose document the rules check ([`lower::render`]).
     pub document: String,
+    /// The restart policy (`always`, `on-failure`, …; empty: none) and its retry limit.
+    pub restart: (String, i64),
+    /// Whether the image or the run gives a health check (a disabled one counts: it is
+    /// `healthcheck-disabled`'s).
+    pub healthcheck: bool,
 }
 
 /// A container's Compose labels.
@@ -71,6 +76,15 @@ impl Audited {
             running: c.state.as_ref().and_then(|s| s.running) == Some(true),
             compose: labels.and_then(compose_origin),
             document: lower::render(c),
+            restart: (c.host_config.as_ref())
+                .and_then(|h| h.restart_policy.as_ref())
+                .map_or((String::new(), 0), |p| {
+                    let name = p.name.as_ref().map(ToString::to_string).unwrap_or_default();
+                    (name, p.maximum_retry_count.unwrap_or(0))
+                }),
+            healthcheck: (config.and_then(|c| c.healthcheck.as_ref()))
+                .and_then(|h| h.test.as_ref())
+                .is_some_and(|t| !t.is_empty()),
         }
     }
 }
