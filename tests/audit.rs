@@ -229,7 +229,7 @@ fn bad_and_hardened_containers() {
     assert_eq!(
         normalize(&common::text(&o.stdout), &run, &ids),
         "container://sla-RUN-good:4:12: info SLC023 service `sla-RUN-good` image \
-         `sandlint-test-audit:RUN` is not pinned by digest\nChecked 1 file: 0 errors, 0 warnings, 1 info\n"
+         `sandlint-test-audit:RUN` is not pinned by digest\nChecked 1 container: 0 errors, 0 warnings, 1 info\n"
     );
 
     // The full report shows the rendered inspect.
@@ -403,7 +403,7 @@ fn compose_started_container_links_to_its_file() {
     assert_eq!(
         norm(&common::text(&o.stdout)),
         "container://RUN-web-1:3:3: warning SLC006 service `RUN-web-1` sets no process limit\n\
-         Checked 1 file: 0 errors, 1 warning, 0 info\n"
+         Checked 1 container: 0 errors, 1 warning, 0 info\n"
     );
     // Outside the project (another working directory): not read, a note says why.
     let elsewhere = tempfile::tempdir().unwrap();

@@ -78,7 +78,10 @@ mod imp {
         let boundary = Boundary::around(Path::new(".")).allowing(&args.allow_outside);
         let linker = (!args.no_compose_link).then(|| super::link::Linker::new(&config, &boundary));
         let mut out = Out::open(&args.results, args.output.as_deref(), stdout)?;
-        let settings = check::settings(&args.results, color && args.output.is_none());
+        let settings = report::Settings {
+            containers: true,
+            ..check::settings(&args.results, color && args.output.is_none())
+        };
         let human = matches!(
             args.rules.format,
             report::OutputFormat::Full | report::OutputFormat::Concise

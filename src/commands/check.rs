@@ -72,6 +72,7 @@ pub(crate) fn settings(results: &ResultArgs, color: bool) -> report::Settings {
         quiet: results.quiet,
         width: terminal_width(),
         statistics: results.statistics,
+        containers: false,
     }
 }
 
