@@ -981,3 +981,24 @@ fn rules_off_by_default_run_only_when_named() {
         Vec::<String>::new()
     );
 }
+
+/// sandlint's own image (the root `Dockerfile`) passes its own sandbox preset with every rule
+/// on: no finding but the two documented suppressions (the digest only the release build can
+/// read, the health check a one-shot CLI has no use for).
+#[test]
+fn own_image_passes_the_sandbox_preset_clean() {
+    let out = run(&[
+        "check",
+        "Dockerfile",
+        "--preset",
+        "sandbox",
+        "--select",
+        "all",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]));
+    assert_eq!(v["summary"]["suppressed"], 2);
+}
