@@ -129,6 +129,10 @@ scripts/python-test-images.sh "$images"
 (cd "$work" && SANDLINT_TEST_SH_IMAGE="$images-sh" SANDLINT_TEST_PY_IMAGE="$images-py" \
   "$work/user/bin/python" -m pytest -q -p no:cacheprovider "$root/python/tests") \
   || fail "the Python API tests failed"
+# 5. `sandlint mcp` through the official MCP Python SDK's client
+"$work/user/bin/pip" install --quiet --disable-pip-version-check "mcp>=2,<3"
+"$work/user/bin/python" scripts/mcp-test.py "$work/user/bin/sandlint" "$images-py" \
+  || fail "the MCP server test failed"
 leftover="$(docker ps -aq --filter "ancestor=$images-sh"; docker ps -aq --filter "ancestor=$images-py")"
 [ -z "$leftover" ] || fail "containers left behind: $leftover"
 

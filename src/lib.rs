@@ -120,6 +120,7 @@ pub fn run_with(
         Command::Check(args) => commands::check::check(args, color, stdin, stdout, stderr),
         Command::Init(args) => commands::init::init(args, stdout, stderr),
         Command::Run(args) => commands::run::run(args, stdout, stderr),
+        Command::Mcp(args) => commands::mcp::serve(args, stdin, stdout, stderr),
         Command::Rules(args) => {
             commands::rules::list(args, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
         }

@@ -352,7 +352,10 @@ fn sarif_rule_metadata() {
             rule["helpUri"],
             format!("{}/blob/main/{doc}", sandlint::meta::REPOSITORY_URL)
         );
-        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(&doc).is_file(), "{doc}");
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(&doc).is_file(),
+            "{doc}"
+        );
     }
 }
 
