@@ -4,7 +4,9 @@
 //! exception, the pattern is cleaned like Go's `filepath.Clean` and a leading `/` is dropped.
 //! `*` matches any run of characters except `/`, `?` one character except `/`, `[...]` a class,
 //! `**` any number of directories (also none), `\` escapes. A path is excluded when it or one of
-//! its parent directories matches; the last matching pattern wins.
+//! its parent directories matches; the last matching pattern wins. As in `patternmatcher`, a
+//! pattern that is `**` followed by literal text only is a suffix test: `**.pem` matches
+//! `certs/key.pem`, `**/x` matches `x` and `a/b/x`.
 
 use crate::source::Span;
 
@@ -24,6 +26,8 @@ pub struct Pattern {
     /// The line in the `.dockerignore` file (trimmed).
     pub span: Span,
     tokens: Vec<Token>,
+    /// `**` then literal text only: `patternmatcher`'s suffix match (the text after `**`).
+    suffix: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,14 +84,24 @@ impl Dockerignore {
                 cleaned = rest.to_string();
             }
             let tokens = compile(&cleaned);
+            let suffix = cleaned
+                .strip_prefix("**")
+                .filter(|rest| !rest.contains(['*', '?', '[', ']', '\\']))
+                .map(str::to_string);
             patterns.push(Pattern {
                 text: cleaned,
                 exclusion,
                 span,
                 tokens,
+                suffix,
             });
         }
         Dockerignore { patterns }
+    }
+
+    /// Whether some pattern is an exception (`!pattern`).
+    pub fn has_exceptions(&self) -> bool {
+        self.patterns.iter().any(|p| p.exclusion)
     }
 
     /// Whether `path` (relative to the context, `/`-separated) is left out of the build context.
@@ -117,6 +131,10 @@ impl Dockerignore {
 impl Pattern {
     /// The pattern matches exactly `path` (not its children).
     pub fn matches(&self, path: &str) -> bool {
+        if let Some(suffix) = &self.suffix {
+            return path.ends_with(suffix.as_str())
+                || suffix.strip_prefix('/').is_some_and(|s| path == s);
+        }
         matches_tokens(&self.tokens, &path.chars().collect::<Vec<_>>())
     }
 }
@@ -297,6 +315,24 @@ mod tests {
         assert!(!excluded("node_modules", "src/node_modules"));
         assert!(excluded("*/node_modules", "src/node_modules"));
         assert!(!excluded(".gitignore", ".git"));
+    }
+
+    #[test]
+    fn leading_double_star_then_literal_is_a_suffix() {
+        // patternmatcher's `suffixMatch`: `**` then literal text tests the path's end
+        assert!(excluded("**.pem", "certs/key.pem"));
+        assert!(excluded("**.pem", "key.pem"));
+        assert!(excluded("**foo", "barfoo"));
+        assert!(excluded("**/foo", "foo"));
+        assert!(excluded("**/foo", "a/b/foo"));
+        assert!(!excluded("**/foo", "a/barfoo"));
+        assert!(excluded("**/a/b", "x/a/b/c"));
+        assert!(excluded("**", "x"));
+        // with a wildcard after `**` it is a glob again
+        assert!(!excluded("**/*.pem", "a/key.pem.txt"));
+        assert!(excluded("**/*.pem", "a/b/key.pem"));
+        assert!(!Dockerignore::parse("a\n").has_exceptions());
+        assert!(Dockerignore::parse("*\n!a\n").has_exceptions());
     }
 
     #[test]
