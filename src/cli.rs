@@ -33,6 +33,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Check the containers of the Docker daemon (running ones by default) with the Compose rules.
     Audit(Box<AuditArgs>),
+    /// Serve the Model Context Protocol over stdio: tools that run code in `run`'s sandbox.
+    Mcp(Box<McpArgs>),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -299,9 +301,24 @@ pub struct InitArgs {
     pub dry_run: bool,
 }
 
+/// Options of `sandlint mcp`: `sandlint run`'s options, the settings of every tool call (a
+/// call chooses only the code or command, its language and a shorter timeout).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every tool call is one `sandlint run` with these options: planned hardened, \
+                  checked by the rules before create, inspected after start, removed on every path. \
+                  A call cannot loosen them: it names the code (run_code) or argv (run_command), \
+                  the language and at most this --timeout. --code, --file, a CMD, --json, \
+                  --dry-run, --gc and -i are not accepted here."
+)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 /// Options of `sandlint run` (without the `sandbox` feature: none; the command fails).
 #[cfg(not(feature = "sandbox"))]
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The command to run in the sandbox (after `--`).
     #[arg(last = true, value_name = "CMD")]
@@ -310,7 +327,7 @@ pub struct RunArgs {
 
 /// Options of `sandlint run`.
 #[cfg(feature = "sandbox")]
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(
     after_help = "Hardened by default: non-root user, read-only root filesystem, size-limited \
                   noexec /tmp, all capabilities dropped, no-new-privileges, no network, memory/CPU/pids \

@@ -25,7 +25,9 @@ fn manifest_path() -> PathBuf {
 }
 
 /// The hook's fields, read line by line (the manifest is kept in this flat form; pre-commit
-/// itself validates it in `manifest_is_valid`).
+/// itself validates it in `manifest_is_valid`). Every hook of the manifest runs the same
+/// command on the same files: the first defines `files` with the anchor `&files`, the others
+/// refer to it.
 struct Hook {
     entry: String,
     args: String,
@@ -34,28 +36,41 @@ struct Hook {
 
 fn hook() -> Hook {
     let text = std::fs::read_to_string(manifest_path()).unwrap();
-    let field = |name: &str| -> String {
+    let fields = |name: &str| -> Vec<String> {
         let prefix = format!("{name}: ");
-        let hits: Vec<&str> = text
-            .lines()
+        text.lines()
             .filter_map(|l| {
                 l.trim_start()
                     .trim_start_matches("- ")
                     .strip_prefix(prefix.as_str())
             })
-            .collect();
-        assert_eq!(hits.len(), 1, "expected one `{name}:` in the manifest");
-        hits[0].trim().to_string()
+            .map(|v| v.trim().to_string())
+            .collect()
     };
-    let files = field("files");
-    let files = files
-        .strip_prefix('\'')
+    let one = |name: &str| -> String {
+        let values = fields(name);
+        assert_eq!(
+            values.len(),
+            2,
+            "expected `{name}:` in each of the two hooks"
+        );
+        assert_eq!(values[0], values[1], "the hooks differ in `{name}`");
+        values[0].clone()
+    };
+    let files = fields("files");
+    assert_eq!(files.len(), 2, "expected `files:` in each of the two hooks");
+    assert_eq!(
+        files[1], "*files",
+        "the second hook reuses the first's `files`"
+    );
+    let files = files[0]
+        .strip_prefix("&files '")
         .and_then(|f| f.strip_suffix('\''))
-        .expect("`files` is single-quoted")
+        .expect("`files` is anchored as &files and single-quoted")
         .replace("''", "'");
     Hook {
-        entry: field("entry"),
-        args: field("args"),
+        entry: one("entry"),
+        args: one("args"),
         files,
     }
 }
@@ -66,7 +81,13 @@ fn manifest_fields() {
     assert_eq!(h.entry, "sandlint check");
     assert_eq!(h.args, r#"["--"]"#, "the file names must come after `--`");
     let text = std::fs::read_to_string(manifest_path()).unwrap();
-    for line in ["- id: sandlint", "language: rust", "require_serial: false"] {
+    for line in [
+        "- id: sandlint\n",
+        "- id: sandlint-from-source\n",
+        "language: python",
+        "language: rust",
+        "require_serial: false",
+    ] {
         assert!(text.contains(line), "manifest lacks `{line}`");
     }
 }

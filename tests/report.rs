@@ -187,8 +187,24 @@ fn assert_valid_sarif(sarif: &Value) {
 /// GitHub code scanning's documented requirements and limits for uploaded SARIF ("SARIF support
 /// for code scanning" and "SARIF results exceed limits" in the GitHub docs).
 fn assert_github_upload_rules(sarif: &Value) {
-    let size = serde_json::to_vec(sarif).unwrap().len();
-    assert!(size < 10 * 1024 * 1024, "SARIF file over 10 MB");
+    // the limit is on the gzip-compressed upload (what `upload-sarif` sends)
+    let bytes = serde_json::to_vec(sarif).unwrap();
+    if bytes.len() >= 10 * 1024 * 1024 {
+        let mut gzip = Command::new("gzip")
+            .arg("-c")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = gzip.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &bytes));
+        let out = gzip.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(
+            out.stdout.len() < 10 * 1024 * 1024,
+            "gzip-compressed SARIF over 10 MB"
+        );
+    }
     assert_eq!(sarif["version"], "2.1.0");
     let runs = sarif["runs"].as_array().unwrap();
     assert!(!runs.is_empty() && runs.len() <= 20, "runs per file");
@@ -319,9 +335,26 @@ fn sarif_rule_metadata() {
         };
         assert_eq!(rule["defaultConfiguration"]["level"], level);
         assert_eq!(rule["properties"]["security-severity"], sev);
+        // security, the family, then the CWE and CIS Docker Benchmark references in GitHub's
+        // `external/<taxonomy>/<id>` form
+        let mut tags = vec!["security".to_string(), meta.family.to_string()];
+        for r in meta.references {
+            if let Some(n) = r.strip_prefix("CWE-") {
+                tags.push(format!("external/cwe/cwe-{n}"));
+            } else if let Some(item) = r.strip_prefix("CIS Docker Benchmark v1.6.0 ") {
+                tags.push(format!("external/cis-docker/{item}"));
+            }
+        }
+        assert_eq!(rule["properties"]["tags"], serde_json::json!(tags));
+        // the rule's doc in the repository tree, which exists
+        let doc = format!("rules/{}.md", meta.name);
         assert_eq!(
-            rule["properties"]["tags"],
-            serde_json::json!(["security", meta.family])
+            rule["helpUri"],
+            format!("{}/blob/main/{doc}", sandlint::meta::REPOSITORY_URL)
+        );
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(&doc).is_file(),
+            "{doc}"
         );
     }
 }
@@ -1027,4 +1060,72 @@ fn an_anchor_defined_in_one_service_and_merged_into_another_is_one_result() {
         .collect();
     assert_eq!(latest.len(), 1, "{json:#}");
     assert_eq!(latest[0]["services"], serde_json::json!(["app", "server"]));
+}
+
+/// Over the corpus (about 35,000 results at default severities), the SARIF log keeps GitHub's
+/// 25,000 results per run, the most severe first, says so on stderr and in the run's
+/// invocation, and stays a file GitHub accepts.
+#[test]
+fn sarif_over_the_corpus_keeps_githubs_result_limit() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let corpus = corpus.to_str().unwrap();
+    let json = sandlint(&["check", corpus, "--format", "json", "--fail-on", "never"]);
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let count = |k: &str| findings.iter().filter(|f| f["severity"] == k).count();
+    let (errors, warnings, info) = (count("error"), count("warning"), count("info"));
+    let total = findings.len();
+    assert_eq!(errors + warnings + info, total);
+    assert!(
+        total > 25_000,
+        "the corpus no longer exceeds the limit: {total}"
+    );
+
+    let out = sandlint(&["check", corpus, "--format", "sarif", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_github_upload_rules(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25_000);
+    let kept = |level: &str| {
+        results
+            .iter()
+            .filter(|r| r["level"] == level && r["suppressions"].is_null())
+            .count()
+    };
+    // errors first, then warnings, then info: whatever is kept of a level, every finding of
+    // each more severe level is kept
+    let kept_errors = errors.min(25_000);
+    let kept_warnings = warnings.min(25_000 - kept_errors);
+    let kept_info = info.min(25_000 - kept_errors - kept_warnings);
+    assert_eq!(
+        (kept("error"), kept("warning"), kept("note")),
+        (kept_errors, kept_warnings, kept_info)
+    );
+    let note = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["descriptor"]["id"] == "sarif-results-dropped")
+        .unwrap();
+    assert_eq!(note["level"], "warning");
+    let note = note["message"]["text"].as_str().unwrap();
+    // seen: every finding, suppressed ones included
+    let seen: usize = note.split(' ').next().unwrap().parse().unwrap();
+    assert!(seen >= total, "{note}");
+    assert!(
+        note.contains(&format!(
+            "the 25000 most severe are kept and {} dropped ({} errors, {} warnings, {} info,",
+            seen - 25_000,
+            errors - kept_errors,
+            warnings - kept_warnings,
+            info - kept_info
+        )),
+        "{note}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("warning: {note}")), "{stderr}");
 }

@@ -48,6 +48,9 @@ pub fn check(
     for e in &checked.errors {
         let _ = writeln!(stderr, "{}", report::path_error_line(e));
     }
+    for notice in &checked.notices {
+        let _ = writeln!(stderr, "warning: {notice}");
+    }
     Ok(if !checked.errors.is_empty() {
         ExitStatus::Error
     } else if sink.failed {
@@ -361,6 +364,8 @@ impl Plan {
 struct Checked {
     errors: Vec<WalkError>,
     skipped: Vec<Skipped>,
+    /// What the report format had to leave out (`warning:` lines on stderr).
+    notices: Vec<String>,
 }
 
 /// Lints the plan (see [`batch::lint_batch`]) and writes the report as the files come. The
@@ -463,15 +468,21 @@ fn lint(
     let mut skipped = plan.skipped.clone();
     skipped.extend(linted.skipped);
     skipped.sort();
-    if let (Some(writer), Some(w)) = (writer, out.writer())
-        && let Err(e) = writer.end(w, &errors, &skipped)
-    {
-        return Ok(Err(e));
+    let mut notices = Vec::new();
+    if let (Some(writer), Some(w)) = (writer, out.writer()) {
+        match writer.end(w, &errors, &skipped) {
+            Ok(tally) => notices = tally.notices,
+            Err(e) => return Ok(Err(e)),
+        }
     }
     if let Err(e) = out.flush() {
         return Ok(Err(e));
     }
-    Ok(Ok(Checked { errors, skipped }))
+    Ok(Ok(Checked {
+        errors,
+        skipped,
+        notices,
+    }))
 }
 
 /// `SANDLINT_HELD_FINDINGS`: how many Compose findings to keep while the join is made (see

@@ -5,5 +5,6 @@ pub mod check;
 pub mod completions;
 pub mod explain;
 pub mod init;
+pub mod mcp;
 pub mod rules;
 pub mod run;

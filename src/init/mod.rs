@@ -28,7 +28,9 @@ fn hook_files_pattern() -> &'static str {
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .find_map(|l| l.trim_start().strip_prefix("files:"))
-        .map_or("'(?i)(^|/)((docker|container)file|[^/]+\\.(docker|container)file|(docker|container)file\\.[^/]+|(docker-)?compose(\\.[^/]+)?\\.ya?ml)$'", str::trim)
+        // the first hook anchors it (`files: &files '…'`) for the second
+        .map(|v| v.trim().trim_start_matches("&files").trim_start())
+        .unwrap_or("'(?i)(^|/)((docker|container)file|[^/]+\\.(docker|container)file|(docker|container)file\\.[^/]+|(docker-)?compose(\\.[^/]+)?\\.ya?ml)$'")
 }
 
 /// What the images are built for.
@@ -394,7 +396,7 @@ mod tests {
             .lines()
             .find(|l| l.trim_start().starts_with("files:"))
             .unwrap_or_default();
-        assert_eq!(line.trim_start(), format!("files: {files}"));
+        assert_eq!(line.trim_start(), format!("files: &files {files}"));
     }
 
     #[test]

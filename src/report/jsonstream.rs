@@ -72,6 +72,25 @@ impl Array {
         w.write_all(&self.buf)
     }
 
+    /// `value` serialized as an element of this array (for [`Array::element_serialized`]).
+    pub fn serialize<T: Serialize + ?Sized>(&self, value: &T) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        crate::escape::to_writer_pretty_at(&mut buf, value, (self.indent + 2) / 2)?;
+        Ok(buf)
+    }
+
+    /// Writes an element [`Array::serialize`] made.
+    pub fn element_serialized(&mut self, w: &mut dyn Write, json: &[u8]) -> io::Result<()> {
+        let pad = self.indent + 2;
+        self.buf.clear();
+        self.buf
+            .extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
+        self.buf.resize(self.buf.len() + pad, b' ');
+        self.buf.extend_from_slice(json);
+        self.count += 1;
+        w.write_all(&self.buf)
+    }
+
     /// One file's findings, one element per location (findings through one YAML anchor are
     /// merged; suppressed ones only with `suppressed`), each written by `write` (which calls
     /// [`Array::element`] with the value it makes of the finding).

@@ -102,6 +102,10 @@ pub trait Emitter {
     }
     fn file(&mut self, w: &mut dyn Write, group: &FileGroup<'_>) -> io::Result<()>;
     fn end(&mut self, w: &mut dyn Write, totals: &Totals<'_>) -> io::Result<()>;
+    /// What the report had to leave out or change, for stderr (after [`Emitter::end`]).
+    fn notices(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Display settings, known before the first finding.
@@ -143,6 +147,8 @@ pub struct Totals<'a> {
 pub struct Tally {
     pub files_checked: usize,
     pub counts: Counts,
+    /// What the format had to leave out (SARIF past GitHub's limits), for stderr.
+    pub notices: Vec<String>,
     by_code: std::collections::BTreeMap<&'static str, (usize, &'static RuleMeta)>,
 }
 
@@ -206,6 +212,7 @@ impl Writer {
             settings: self.settings,
         };
         self.emitter.end(w, &totals)?;
+        self.tally.notices = self.emitter.notices();
         Ok(self.tally)
     }
 }

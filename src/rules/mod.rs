@@ -141,6 +141,8 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::package_index_update_alone::PackageIndexUpdateAlone,
     &dockerfile::non_numeric_user::NonNumericUser,
     &dockerfile::add_source_from_build_arg::AddSourceFromBuildArg,
+    &dockerfile::copy_ignored_file::CopyIgnoredFile,
+    &dockerfile::invalid_definition_description::InvalidDefinitionDescription,
     &dockerfile::go_package_unpinned::GoPackageUnpinned,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
