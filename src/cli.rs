@@ -210,6 +210,7 @@ impl ValueEnum for FailOn {
 pub enum KindArg {
     Dockerfile,
     Compose,
+    Devcontainer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

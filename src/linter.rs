@@ -18,6 +18,7 @@ use crate::workspace;
 use post::{assign_fingerprints, assign_scopes, mask_secrets_in_messages, relocate, stage_scopes};
 
 pub mod batch;
+pub mod devcontainer;
 mod post;
 pub mod stream;
 
@@ -140,6 +141,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             });
             checks = found;
         }
+        FileKind::Devcontainer => return devcontainer::lint_devcontainer(file, opts),
         FileKind::Compose => {
             let boundary = opts.boundary_for(&file);
             let (inputs, refused) =
@@ -268,7 +270,7 @@ pub fn lint_refused(
     opts: &LintOptions<'_>,
 ) -> FileResult {
     let file = SourceFile::new(path.to_path_buf(), display_path(path), String::new()).into_ref();
-    let facts = workspace::refused_facts(&file, kind == FileKind::Compose, error);
+    let facts = workspace::refused_facts(&file, kind != FileKind::Dockerfile, error);
     let mut diagnostics = Vec::new();
     let codes = [
         crate::docs::REFERENCE_OUTSIDE_PROJECT.code,
@@ -279,7 +281,7 @@ pub fn lint_refused(
         let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
         match kind {
             FileKind::Dockerfile => rule.check_dockerfile(&mut cx, &dockerfile::parse("")),
-            FileKind::Compose => {
+            FileKind::Compose | FileKind::Devcontainer => {
                 rule.check_compose(&mut cx, &compose::model::ComposeFile::default())
             }
         }

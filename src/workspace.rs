@@ -146,6 +146,30 @@ fn load_project(
     project
 }
 
+/// What the rules of a `devcontainer.json` may know: the Dockerfile its container builds
+/// (`build.dockerfile`, lowered to the service's `build`), read inside `boundary`.
+pub fn devcontainer_facts(
+    file: &FileRef,
+    compose: &compose::model::ComposeFile,
+    boundary: &Boundary,
+    config: &Config,
+) -> Facts {
+    let mut refused = Vec::new();
+    let files = vec![file.clone()];
+    let builds = if crate::fsread::is_file(&file.path) {
+        resolve_builds(&files, compose, boundary, &mut refused)
+    } else {
+        HashMap::new()
+    };
+    Facts::Compose(ComposeFacts {
+        builds,
+        trusted_registries: config.trusted_registries.clone(),
+        files,
+        env_files: Vec::new(),
+        refused,
+    })
+}
+
 /// The files of the Compose project `inputs` (`inputs[0]` is `file`), numbered as
 /// [`compose_project`] numbers them, for a check that runs no rule on it: the inputs, unless
 /// one of them may pull in other files, and only then are the files that may pull in others

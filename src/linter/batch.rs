@@ -478,6 +478,7 @@ fn lint_template(file: SourceFile, kind: FileKind, opts: &LintOptions<'_>) -> Ch
             let name = match kind {
                 FileKind::Dockerfile => "Dockerfile",
                 FileKind::Compose => "compose.yaml",
+                FileKind::Devcontainer => ".devcontainer/devcontainer.json",
             };
             return Checked::Skipped(discover::Skipped {
                 path: file.path.clone(),

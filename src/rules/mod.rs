@@ -17,6 +17,7 @@ pub use context::{
     Refused,
 };
 
+use crate::compose::devcontainer::Devcontainer;
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;
 use crate::meta::RuleMeta;
@@ -33,6 +34,8 @@ pub struct Reads {
     /// For a Dockerfile rule: the Compose services that build the checked file
     /// ([`Ctx::built_by`]), which only loading the Compose projects tells.
     pub built_by: bool,
+    /// Dev container models (`check_devcontainer`).
+    pub devcontainer: bool,
 }
 
 impl Reads {
@@ -43,6 +46,7 @@ impl Reads {
             dockerfile: meta.targets.contains(&"dockerfile"),
             compose: meta.targets.contains(&"compose"),
             built_by: false,
+            devcontainer: meta.targets.contains(&"devcontainer"),
         }
     }
 
@@ -52,6 +56,7 @@ impl Reads {
             dockerfile: self.dockerfile || other.dockerfile,
             compose: self.compose || other.compose,
             built_by: self.built_by || other.built_by,
+            devcontainer: self.devcontainer || other.devcontainer,
         }
     }
 }
@@ -73,6 +78,10 @@ pub trait Rule: Sync {
 
     /// Checks one Compose file (its services can be joined to the Dockerfiles they build: [`Ctx::build_of`]).
     fn check_compose(&self, _cx: &mut Ctx<'_>, _compose: &ComposeFile) {}
+
+    /// Checks what only a `devcontainer.json` has (lifecycle commands, features). Its
+    /// container is checked by [`Rule::check_compose`] too, lowered to one service.
+    fn check_devcontainer(&self, _cx: &mut Ctx<'_>, _dc: &Devcontainer) {}
 }
 
 /// Every rule: the registry, and the only list of rules. Adding a rule adds one line here (and

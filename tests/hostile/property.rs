@@ -1148,6 +1148,7 @@ fn check_text(
     let name = match kind {
         FileKind::Dockerfile => "/nonexistent-sandlint-property/Dockerfile",
         FileKind::Compose => "/nonexistent-sandlint-property/compose.yaml",
+        FileKind::Devcontainer => "/nonexistent-sandlint-property/.devcontainer/devcontainer.json",
     };
     let outcome = std::panic::catch_unwind(|| {
         let lint = || {
@@ -1174,6 +1175,10 @@ fn check_text(
                 FileKind::Compose => format!(
                     "{:?}",
                     sandlint::compose::load(text, &sandlint::compose::Vars::new())
+                ),
+                FileKind::Devcontainer => format!(
+                    "{:?}",
+                    sandlint::compose::devcontainer::load(text, std::path::Path::new(name))
                 ),
             };
             if invariants::model_spans(&model, &[text])? == 0 {

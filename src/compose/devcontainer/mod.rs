@@ -1,0 +1,251 @@
+//! `devcontainer.json`: read with [`super::jsonc`], lowered to one Compose service (named
+//! [`SERVICE`]) so that the Compose rules judge it, every value spanned in the file itself.
+//!
+//! - `text.rs`: strings with exact spans; the Dev Containers variables.
+//! - `mounts.rs`: `--mount` strings and `mounts` objects as Compose volumes.
+//! - `run_args.rs`: the `docker run` options of `runArgs`.
+//! - `lower.rs`: the properties, to the service.
+//!
+//! What the Dev Containers CLI does with the properties (`devcontainers/cli`,
+//! `spawnDevContainer`): `appPort` numbers are published on `127.0.0.1`, strings are passed to
+//! `-p` as written; `mounts` and `workspaceMount` go to `--mount`; `containerEnv` to `-e`;
+//! `containerUser` to `-u`; then `runArgs`; then `init`, `privileged`, `capAdd` and
+//! `securityOpt` (with what the features add). Docker takes the last `-u`.
+
+mod lower;
+mod mounts;
+pub mod run_args;
+pub mod text;
+
+use std::rc::Rc;
+
+use super::model::{ComposeFile, LoadError, SValue};
+use super::yaml::Node;
+use crate::source::{Span, Spanned};
+
+/// The name of the one service a dev container is lowered to (in messages).
+pub const SERVICE: &str = "devcontainer";
+
+/// A loaded `devcontainer.json`.
+#[derive(Debug, Default)]
+pub struct Devcontainer {
+    /// The container as a Compose file of one service (or none, when the file is not an
+    /// object or names a Compose project), with the syntax errors.
+    pub compose: ComposeFile,
+    /// The lifecycle commands, in file order.
+    pub commands: Vec<LifecycleCommand>,
+    /// `features`, in file order.
+    pub features: Vec<Feature>,
+    /// `dockerComposeFile` and `service`, when the container is a service of a Compose project.
+    pub compose_ref: Option<ComposeRef>,
+    /// The bind mounts of the workspace folder (or a folder in it): the volume entries'
+    /// spans. A dev container edits its workspace, so these are meant to be writable.
+    pub workspace_binds: Vec<Span>,
+    /// The user the container runs as: `runArgs`' last `-u`, else `containerUser`.
+    pub container_user: Option<SValue>,
+    /// `remoteUser`: the user the tools run as (default: the container's).
+    pub remote_user: Option<SValue>,
+}
+
+impl Devcontainer {
+    /// Sets the service's `user`: the container's user or the tools' (`remoteUser`), whichever
+    /// `is_root` says is root, else `remoteUser`, else the container's (`None`: the image's
+    /// user, from the Dockerfile built when there is one).
+    pub fn decide_user(&mut self, is_root: impl Fn(&str) -> bool) {
+        let root = |u: &Option<SValue>| {
+            u.as_ref()
+                .and_then(|u| u.value.known())
+                .is_some_and(&is_root)
+        };
+        let user = if root(&self.container_user)
+            || (!root(&self.remote_user) && self.remote_user.is_none())
+        {
+            self.container_user.clone()
+        } else {
+            self.remote_user.clone()
+        };
+        if let Some(s) = self.compose.services.first_mut() {
+            s.user = user;
+        }
+    }
+}
+
+/// `dockerComposeFile` (one path or a list, relative to the `devcontainer.json`) + `service`.
+#[derive(Debug, Clone)]
+pub struct ComposeRef {
+    /// The `dockerComposeFile` key.
+    pub key: Span,
+    pub files: Vec<SValue>,
+    pub service: Option<SValue>,
+}
+
+/// One of the lifecycle commands.
+#[derive(Debug, Clone)]
+pub struct LifecycleCommand {
+    /// `initializeCommand`, `onCreateCommand`, … (its key's span).
+    pub key: Spanned<String>,
+    /// The value (string, array or object).
+    pub span: Span,
+    /// What runs: one for the string and array forms, one per entry of the object form.
+    pub runs: Vec<Run>,
+}
+
+impl LifecycleCommand {
+    /// `initializeCommand` runs on the host, before the container exists.
+    pub fn on_host(&self) -> bool {
+        self.key.value == "initializeCommand"
+    }
+}
+
+/// One command line of a lifecycle command.
+#[derive(Debug, Clone)]
+pub enum Run {
+    /// A string: run by `/bin/sh -c` (on the host, the user's shell). The text, where it is,
+    /// and the file offset of its first byte when it is written without escapes.
+    Shell {
+        text: String,
+        span: Span,
+        base: Option<u32>,
+    },
+    /// An array: run directly, no shell. Each item's text and span.
+    Exec(Vec<(String, Span)>),
+}
+
+/// A `features` entry.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// The feature's id (the key), span without the quotes' content changed.
+    pub id: Spanned<String>,
+    /// The options value (`{}`, `"latest"`, …).
+    pub options: Span,
+}
+
+/// The lifecycle command keys, in the order the Dev Containers CLI runs them.
+pub const LIFECYCLE_KEYS: &[&str] = &[
+    "initializeCommand",
+    "onCreateCommand",
+    "updateContentCommand",
+    "postCreateCommand",
+    "postStartCommand",
+    "postAttachCommand",
+];
+
+/// Loads the `devcontainer.json` at `path` (its text). Never fails, never panics: problems
+/// are in `compose.errors`.
+pub fn load(text: &str, path: &std::path::Path) -> Devcontainer {
+    let parsed = super::jsonc::parse_in(text, 0);
+    let mut dc = Devcontainer {
+        compose: ComposeFile {
+            errors: parsed.errors,
+            ..ComposeFile::default()
+        },
+        ..Devcontainer::default()
+    };
+    let Some(root) = parsed.docs.first() else {
+        return dc;
+    };
+    if root.as_map().is_none() {
+        dc.compose.errors.push(LoadError {
+            message: "a devcontainer.json must hold an object".to_string(),
+            span: root.span,
+            help: None,
+        });
+        return dc;
+    }
+    dc.commands = commands(root, text);
+    dc.features = features(root);
+    dc.compose_ref = compose_ref(root, text);
+    let lowered = lower::service(root, text, path);
+    dc.workspace_binds = lowered.binds;
+    dc.container_user = lowered.container_user;
+    dc.remote_user = lowered.remote_user;
+    dc.compose.services.push(lowered.service);
+    dc
+}
+
+fn get<'n>(root: &'n Node, key: &str) -> Option<&'n Rc<Node>> {
+    super::jsonc::last(root, key)
+}
+
+/// The span of the last key named `key` of `root`.
+fn key_span(root: &Node, key: &str) -> Option<Span> {
+    root.as_map()?
+        .iter()
+        .rev()
+        .find(|(k, _)| k.scalar() == Some(key))
+        .map(|(k, _)| k.span)
+}
+
+fn commands(root: &Node, text: &str) -> Vec<LifecycleCommand> {
+    let mut out = Vec::new();
+    for &key in LIFECYCLE_KEYS {
+        let (Some(node), Some(key_at)) = (get(root, key), key_span(root, key)) else {
+            continue;
+        };
+        let mut runs = Vec::new();
+        match node.as_map() {
+            Some(entries) => runs.extend(entries.iter().filter_map(|(_, v)| run(v, text))),
+            None => runs.extend(run(node, text)),
+        }
+        out.push(LifecycleCommand {
+            key: Spanned::new(key.to_string(), key_at),
+            span: node.span,
+            runs,
+        });
+    }
+    out.sort_by_key(|c| c.key.span);
+    out
+}
+
+fn run(node: &Node, text: &str) -> Option<Run> {
+    if let Some(items) = node.as_seq() {
+        let argv = items
+            .iter()
+            .filter_map(|i| text::Str::of(i, text))
+            .map(|s| (s.text.to_string(), s.span))
+            .collect();
+        return Some(Run::Exec(argv));
+    }
+    let s = text::Str::of(node, text)?;
+    Some(Run::Shell {
+        text: s.text.to_string(),
+        span: s.span,
+        base: s.base(),
+    })
+}
+
+fn features(root: &Node) -> Vec<Feature> {
+    let Some(map) = get(root, "features").and_then(|f| f.as_map()) else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter_map(|(k, v)| {
+            Some(Feature {
+                id: Spanned::new(k.scalar()?.to_string(), k.span),
+                options: v.span,
+            })
+        })
+        .collect()
+}
+
+fn compose_ref(root: &Node, text: &str) -> Option<ComposeRef> {
+    let node = get(root, "dockerComposeFile")?;
+    let key = key_span(root, "dockerComposeFile")?;
+    let items: Vec<&Node> = match node.as_seq() {
+        Some(items) => items.iter().map(Rc::as_ref).collect(),
+        None => vec![node.as_ref()],
+    };
+    let files = items
+        .into_iter()
+        .filter_map(|n| text::Str::of(n, text))
+        .map(|s| s.value("."))
+        .collect();
+    let service = get(root, "service")
+        .and_then(|n| text::Str::of(n, text))
+        .map(|s| s.value("."));
+    Some(ComposeRef {
+        key,
+        files,
+        service,
+    })
+}
