@@ -155,3 +155,35 @@ fn named_explicitly_anywhere_and_on_stdin() {
         )
     );
 }
+
+#[test]
+fn docker_compose_file_joins_the_service() {
+    let o = run(&[
+        "check",
+        "fixtures/devcontainer/compose",
+        "--format",
+        "concise",
+    ]);
+    let dir = "fixtures/devcontainer/compose";
+    // the override the devcontainer.json lists is merged; the dev service is spared the rules
+    // that do not fit a dev box, the other services are not
+    assert_eq!(
+        found(&o, &format!("{dir}/.devcontainer/compose.dev.yaml")),
+        pairs(&[("SLC008", "3:19")])
+    );
+    let base = found(&o, &format!("{dir}/compose.yaml"));
+    assert_eq!(base[..2], pairs(&[("SLC007", "2:3"), ("SLC009", "5:9")]));
+    assert!(base.contains(&("SLC004".to_string(), "6:3".to_string())));
+    // runArgs is ignored with dockerComposeFile; capAdd and remoteUser are applied
+    assert_eq!(
+        found(&o, &format!("{dir}/.devcontainer/devcontainer.json")),
+        pairs(&[("SLE005", "3:64"), ("SLC011", "9:14"), ("SLC007", "10:17")])
+    );
+    // the Dockerfile the dev service builds is not asked for a HEALTHCHECK
+    assert!(
+        !found(&o, &format!("{dir}/Dockerfile"))
+            .iter()
+            .any(|(r, _)| r == "SLD021")
+    );
+    assert!(stdout(&o).contains("Checked 4 files"), "{}", stdout(&o));
+}

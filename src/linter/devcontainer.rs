@@ -27,7 +27,17 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
     let boundary = opts.boundary_for(&file);
     let mut dc = compose::devcontainer::load(&file.text, &file.path);
     dc.decide_user(|u| crate::dockerfile::semantics::is_root_user(u) == Some(true));
-    let facts = workspace::devcontainer_facts(&file, &dc.compose, &boundary, opts.config);
+    let (project, refused) = match &dc.compose_ref {
+        Some(r) => {
+            let (inputs, refused, missing) =
+                workspace::devcontainer_compose_files(&file, &r.files, &boundary);
+            dc.compose.unresolved.extend(missing);
+            let service = r.service.as_ref().and_then(|s| s.value.known());
+            (compose_project(&inputs, service, opts, &boundary), refused)
+        }
+        None => (None, Vec::new()),
+    };
+    let facts = workspace::devcontainer_facts(&file, &dc.compose, &boundary, opts.config, refused);
     let set = RuleSet::new(&opts.selection, opts.config, files_read(&file, &facts));
     let mut diagnostics = Vec::new();
     for rule in set.rules() {
@@ -71,11 +81,49 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
             ))
         })
         .collect();
-    FileResult {
+    let mut result = FileResult {
         file,
         kind: crate::discover::FileKind::Devcontainer,
         diagnostics,
         extra_files: Vec::new(),
         built,
+    };
+    if let Some(p) = project {
+        result.diagnostics.extend(p.diagnostics);
+        super::sort(&mut result.diagnostics);
+        result.extra_files = std::iter::once(p.file).chain(p.extra_files).collect();
+        result.built.extend(p.built);
     }
+    result
+}
+
+/// `dockerComposeFile`: the Compose project of `inputs` (the first and the files merged into
+/// it, in order), checked as Compose checks it, except that the service the dev container is
+/// (`service`) is spared the rules that do not fit a dev box.
+fn compose_project(
+    inputs: &[FileRef],
+    service: Option<&str>,
+    opts: &LintOptions<'_>,
+    boundary: &crate::fsread::Boundary,
+) -> Option<FileResult> {
+    let first = inputs.first()?.clone();
+    let mut r = super::lint_compose_project(first, inputs, opts, boundary, Vec::new());
+    if let Some(service) = service {
+        let scope = format!("service:{service}");
+        // a finding in an override file has no scope (the service's span is in the first
+        // file): these rules' messages name the service first
+        let named = format!("service `{}` ", crate::source::clip(service, 32));
+        r.diagnostics.retain(|d| {
+            let ours = match &d.scope {
+                Some(s) => *s == scope,
+                None => d.message.starts_with(&named),
+            };
+            !(NOT_FOR_DEVCONTAINERS.contains(&d.rule) && ours)
+        });
+        for (_, b) in &mut r.built {
+            // a dev box needs no health check (see `lint_devcontainer`)
+            b.has_healthcheck |= b.service == service;
+        }
+    }
+    Some(r)
 }

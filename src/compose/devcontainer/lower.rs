@@ -18,6 +18,9 @@ struct Input<'a> {
     dir: &'a std::path::Path,
 }
 
+/// The properties only a container the Dev Containers CLI runs itself reads.
+const IMAGE_ONLY: &[&str] = &["image", "workspaceMount"];
+
 fn get<'n>(root: &'n Node, key: &str) -> Option<&'n Rc<Node>> {
     crate::compose::jsonc::last(root, key)
 }
@@ -51,7 +54,14 @@ pub fn service(root: &Node, text: &str, path: &std::path::Path) -> Lowered {
         workspace: super::text::workspace_of(path),
         dir: path.parent().unwrap_or(std::path::Path::new("")),
     };
-    let str_of = |key: &str| get(root, key).and_then(|n| Str::of(n, text));
+    // `image`, `build`, `appPort`, `runArgs` and `workspaceMount` are for a container the Dev
+    // Containers CLI runs itself: with `dockerComposeFile`, Compose runs it and they are ignored
+    let own = get(root, "dockerComposeFile").is_none();
+    let str_of = |key: &str| {
+        get(root, key)
+            .filter(|_| own || !IMAGE_ONLY.contains(&key))
+            .and_then(|n| Str::of(n, text))
+    };
     let value = |key: &str| str_of(key).map(|s| s.value(input.workspace));
     let name_at = ["build", "dockerFile", "image", "dockerComposeFile"]
         .iter()
@@ -68,7 +78,7 @@ pub fn service(root: &Node, text: &str, path: &std::path::Path) -> Lowered {
         init: value("init"),
         ..Service::default()
     };
-    s.build = build_of(root, &input);
+    s.build = build_of(root, &input).filter(|_| own);
     for (key, list) in [("capAdd", 0), ("securityOpt", 1)] {
         let Some(node) = get(root, key) else { continue };
         let values = items(node)
@@ -103,7 +113,7 @@ pub fn service(root: &Node, text: &str, path: &std::path::Path) -> Lowered {
         }
     }
     let mut ctx = Ctx::new(text, &EMPTY);
-    if let Some(node) = get(root, "appPort") {
+    if let Some(node) = get(root, "appPort").filter(|_| own) {
         for p in items(node) {
             // a number is published on 127.0.0.1 by the Dev Containers CLI
             if let Some(st) = Str::of(p, text)
@@ -114,7 +124,11 @@ pub fn service(root: &Node, text: &str, path: &std::path::Path) -> Lowered {
             }
         }
     }
-    let (run_user, run_binds) = apply_run_args(root, &input, &mut ctx, &mut s);
+    let (run_user, run_binds) = if own {
+        apply_run_args(root, &input, &mut ctx, &mut s)
+    } else {
+        (None, Vec::new())
+    };
     binds.extend(run_binds);
     Lowered {
         service: s,
