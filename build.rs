@@ -48,7 +48,7 @@ const FAMILIES: &[&str] = &[
     "package-pinning",
     "meta",
 ];
-const TARGETS: &[&str] = &["dockerfile", "compose"];
+const TARGETS: &[&str] = &["dockerfile", "compose", "devcontainer"];
 
 fn main() {
     println!("cargo:rerun-if-changed=rules");
@@ -91,13 +91,13 @@ fn main() {
         {
             fail(&format!("{p}: name `{name}` must be kebab-case"));
         }
-        let prefix_ok = ["SLD", "SLC", "SLX", "SLE"].iter().any(|pre| {
+        let prefix_ok = ["SLD", "SLC", "SLX", "SLE", "SLV"].iter().any(|pre| {
             code.strip_prefix(pre)
                 .is_some_and(|n| n.len() == 3 && n.chars().all(|c| c.is_ascii_digit()))
         });
         if !prefix_ok {
             fail(&format!(
-                "{p}: code `{code}` must be SLD###, SLC###, SLX### or SLE###"
+                "{p}: code `{code}` must be SLD###, SLC###, SLX###, SLV### or SLE###"
             ));
         }
         if !FAMILIES.contains(&fm["family"].as_str()) {

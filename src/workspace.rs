@@ -166,7 +166,7 @@ pub fn devcontainer_compose_files(
         match read_source(&crate::source::normalize(&file.dir().join(text)), boundary) {
             Ok(f) => files.push(f),
             Err(ReadError::NotFound) => missing.push(compose::model::LoadError {
-                message: format!("Compose file `{clipped}` does not exist"),
+                message: format!("`dockerComposeFile` names `{clipped}`, which does not exist"),
                 span: p.span,
                 help: Some(
                     "`dockerComposeFile` paths are relative to the devcontainer.json".to_string(),
@@ -174,7 +174,10 @@ pub fn devcontainer_compose_files(
             }),
             Err(e) => refused.push(refusal(
                 p.span,
-                format!("Compose file `{clipped}` {}; it was not read", e.describe()),
+                format!(
+                    "`dockerComposeFile` `{clipped}` {}; it was not read",
+                    e.describe()
+                ),
                 &e,
             )),
         }

@@ -6,6 +6,7 @@
 pub mod compose;
 mod context;
 pub mod cross;
+pub mod devcontainer;
 pub mod dockerfile;
 pub mod meta;
 mod secrets;
@@ -86,7 +87,7 @@ pub trait Rule: Sync {
 
 /// Every rule: the registry, and the only list of rules. Adding a rule adds one line here (and
 /// its `mod` line in the target's folder). Order: input errors (`SLE`), Dockerfile (`SLD`),
-/// Compose (`SLC`), cross-file (`SLX`), each by code; `sandlint rules` lists them so, and rules
+/// Compose (`SLC`), cross-file (`SLX`), dev containers (`SLV`), each by code; `sandlint rules` lists them so, and rules
 /// run in this order.
 pub static ALL: &[&dyn Rule] = &[
     &meta::dockerfile_syntax_error::DockerfileSyntaxError,
@@ -187,6 +188,10 @@ pub static ALL: &[&dyn Rule] = &[
     &cross::read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
     &cross::build_context_secrets::BuildContextSecrets,
     &cross::secret_token_literal::SecretTokenLiteral,
+    &devcontainer::initialize_command_on_host::InitializeCommandOnHost,
+    &devcontainer::lifecycle_command_downloads::LifecycleCommandDownloads,
+    &devcontainer::feature_not_pinned::FeatureNotPinned,
+    &devcontainer::privileged_feature::PrivilegedFeature,
 ];
 
 /// The rule with this code (case-insensitive) or name: the only lookup of a rule.
