@@ -173,7 +173,13 @@ fn docker_compose_file_joins_the_service() {
     );
     let base = found(&o, &format!("{dir}/compose.yaml"));
     assert_eq!(base[..2], pairs(&[("SLC007", "2:3"), ("SLC009", "5:9")]));
-    assert!(base.contains(&("SLC004".to_string(), "6:3".to_string())));
+    assert!(base.contains(&("SLC004".to_string(), "8:3".to_string())));
+    // the workspace bind of the dev service is not a finding, a bind of another service is
+    assert!(!base.iter().any(|(_, at)| at == "7:9"), "{base:?}");
+    assert!(
+        base.contains(&("SLC010".to_string(), "11:15".to_string())),
+        "{base:?}"
+    );
     // runArgs is ignored with dockerComposeFile; capAdd and remoteUser are applied
     assert_eq!(
         found(&o, &format!("{dir}/.devcontainer/devcontainer.json")),

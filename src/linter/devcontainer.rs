@@ -33,7 +33,13 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
                 workspace::devcontainer_compose_files(&file, &r.files, &boundary);
             dc.compose.unresolved.extend(missing);
             let service = r.service.as_ref().and_then(|s| s.value.known());
-            (compose_project(&inputs, service, opts, &boundary), refused)
+            let workspace = normalize(
+                &file
+                    .dir()
+                    .join(compose::devcontainer::text::workspace_of(&file.path)),
+            );
+            let project = compose_project(&inputs, service, &workspace, opts, &boundary);
+            (project, refused)
         }
         None => (None, Vec::new()),
     };
@@ -97,12 +103,26 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
     result
 }
 
+/// A `writable-bind-mount` finding of a bind of the workspace folder (or a folder in it): what
+/// the dev container edits. The host path is the second quoted value of the message (`service
+/// `app` bind-mounts `..` writable`), relative to the Compose file.
+fn binds_workspace(d: &crate::diagnostic::Diagnostic, workspace: &std::path::Path) -> bool {
+    if d.rule != docs::WRITABLE_BIND_MOUNT || d.message.contains("through named volume") {
+        return false;
+    }
+    let Some(source) = d.message.split('`').nth(3) else {
+        return false;
+    };
+    normalize(&d.file.dir().join(source)).starts_with(workspace)
+}
+
 /// `dockerComposeFile`: the Compose project of `inputs` (the first and the files merged into
 /// it, in order), checked as Compose checks it, except that the service the dev container is
 /// (`service`) is spared the rules that do not fit a dev box.
 fn compose_project(
     inputs: &[FileRef],
     service: Option<&str>,
+    workspace: &std::path::Path,
     opts: &LintOptions<'_>,
     boundary: &crate::fsread::Boundary,
 ) -> Option<FileResult> {
@@ -118,7 +138,7 @@ fn compose_project(
                 Some(s) => *s == scope,
                 None => d.message.starts_with(&named),
             };
-            !(NOT_FOR_DEVCONTAINERS.contains(&d.rule) && ours)
+            !(ours && (NOT_FOR_DEVCONTAINERS.contains(&d.rule) || binds_workspace(d, workspace)))
         });
         for (_, b) in &mut r.built {
             // a dev box needs no health check (see `lint_devcontainer`)
