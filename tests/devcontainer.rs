@@ -193,3 +193,25 @@ fn docker_compose_file_joins_the_service() {
     );
     assert!(stdout(&o).contains("Checked 4 files"), "{}", stdout(&o));
 }
+
+#[test]
+fn comments_suppress_the_member_below_or_their_line() {
+    let dir = "fixtures/devcontainer/suppressed";
+    let o = run(&["check", dir, "--format", "concise"]);
+    assert_eq!(
+        found(&o, &format!("{dir}/.devcontainer/devcontainer.json")),
+        pairs(&[
+            ("SLC023", "2:12"),
+            ("SLX001", "2:12"),
+            ("SLC015", "9:12"),
+            ("SLV001", "13:24"),
+            ("SLE003", "13:54"),
+        ])
+    );
+    assert!(stdout(&o).contains("(4 suppressed)"), "{}", stdout(&o));
+    let o = run(&["check", dir, "--format", "concise", "--no-inline-ignores"]);
+    assert_eq!(
+        stdout(&o).lines().last(),
+        Some("Checked 1 file: 5 errors, 1 warning, 2 info")
+    );
+}

@@ -63,10 +63,15 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
     let scopes: Vec<(Span, String)> = (dc.compose.services.iter())
         .map(|s| (s.span, format!("service:{}", s.name.value)))
         .collect();
+    let directives = if opts.inline_ignores {
+        vec![(file.clone(), crate::suppress::jsonc(&file, &dc.blocks))]
+    } else {
+        Vec::new()
+    };
     finish(
         std::slice::from_ref(&file),
         &scopes,
-        Vec::new(),
+        directives,
         &mut diagnostics,
         opts,
         &set,

@@ -41,6 +41,9 @@ pub struct Devcontainer {
     /// The bind mounts of the workspace folder (or a folder in it): the volume entries'
     /// spans. A dev container edits its workspace, so these are meant to be writable.
     pub workspace_binds: Vec<Span>,
+    /// The spans of the top-level members (key to value) and of their items and members: what
+    /// a `// sandlint ignore=` comment above one covers.
+    pub blocks: Vec<Span>,
     /// The user the container runs as: `runArgs`' last `-u`, else `containerUser`.
     pub container_user: Option<SValue>,
     /// `remoteUser`: the user the tools run as (default: the container's).
@@ -152,6 +155,7 @@ pub fn load(text: &str, path: &std::path::Path) -> Devcontainer {
         });
         return dc;
     }
+    dc.blocks = blocks(root);
     dc.commands = commands(root, text);
     dc.features = features(root);
     dc.compose_ref = compose_ref(root, text);
@@ -174,6 +178,17 @@ fn key_span(root: &Node, key: &str) -> Option<Span> {
         .rev()
         .find(|(k, _)| k.scalar() == Some(key))
         .map(|(k, _)| k.span)
+}
+
+fn blocks(root: &Node) -> Vec<Span> {
+    let mut out = Vec::new();
+    for (k, v) in root.as_map().unwrap_or_default() {
+        out.push(k.span.cover(v.span));
+        out.extend(v.as_seq().unwrap_or_default().iter().map(|i| i.span));
+        let members = v.as_map().unwrap_or_default().iter();
+        out.extend(members.map(|(k, v)| k.span.cover(v.span)));
+    }
+    out
 }
 
 fn commands(root: &Node, text: &str) -> Vec<LifecycleCommand> {
