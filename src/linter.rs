@@ -154,7 +154,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
                 let files = workspace::compose_files(&file, &inputs, &boundary);
                 return unread(file, kind, files.into_iter().skip(1).collect());
             }
-            let mut result = lint_compose_project(file, &inputs, opts, &boundary, refused);
+            let mut result = lint_compose_project(file, &inputs, opts, &boundary, refused, None);
             if !opts.report_only.is_empty() {
                 (result.diagnostics).retain(|d| {
                     let path = crate::source::normalize(&d.file.path);
@@ -303,18 +303,23 @@ pub fn lint_refused(
     }
 }
 
-/// Checks a Compose project: `inputs[0]` and the files merged into it.
+/// Checks a Compose project: `inputs[0]` and the files merged into it (the names of its
+/// services into `services`, when given).
 fn lint_compose_project(
     file: FileRef,
     inputs: &[FileRef],
     opts: &LintOptions<'_>,
     boundary: &Boundary,
     refused: Vec<Refused>,
+    services: Option<&mut Vec<String>>,
 ) -> FileResult {
     let mut diagnostics = Vec::new();
     let (project, facts) =
         workspace::compose_project(&file, inputs, boundary, opts.config, refused);
     let compose = &project.compose;
+    if let Some(names) = services {
+        names.extend(compose.services.iter().map(|s| s.name.value.clone()));
+    }
     let limits = compose.limits.iter().filter_map(|l| l.file.as_ref());
     let set = RuleSet::new(
         &opts.selection,

@@ -215,3 +215,13 @@ fn comments_suppress_the_member_below_or_their_line() {
         Some("Checked 1 file: 5 errors, 1 warning, 2 info")
     );
 }
+
+#[test]
+fn a_service_the_project_does_not_define_is_unresolved() {
+    let dir = "fixtures/devcontainer/compose-bad-service";
+    let o = run(&["check", dir, "--format", "concise"]);
+    assert_eq!(
+        found(&o, &format!("{dir}/.devcontainer/devcontainer.json")),
+        pairs(&[("SLE005", "3:14")])
+    );
+}

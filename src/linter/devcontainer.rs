@@ -38,7 +38,12 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
                     .dir()
                     .join(compose::devcontainer::text::workspace_of(&file.path)),
             );
-            let project = compose_project(&inputs, service, &workspace, opts, &boundary);
+            let mut names = Vec::new();
+            let project =
+                compose_project(&inputs, service, &workspace, opts, &boundary, &mut names);
+            dc.compose
+                .unresolved
+                .extend(unresolved_service(r, &names, project.is_some()));
             (project, refused)
         }
         None => (None, Vec::new()),
@@ -108,6 +113,30 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
     result
 }
 
+/// `service` missing, or naming no service of the project that was loaded (`loaded`).
+fn unresolved_service(
+    r: &compose::devcontainer::ComposeRef,
+    names: &[String],
+    loaded: bool,
+) -> Option<compose::model::LoadError> {
+    let Some(service) = &r.service else {
+        return Some(compose::model::LoadError {
+            message: "`dockerComposeFile` is set but `service` is not".to_string(),
+            span: r.key,
+            help: Some("name the service the dev container is with `service`".to_string()),
+        });
+    };
+    let name = service.value.known()?;
+    (loaded && !names.iter().any(|n| n == name)).then(|| compose::model::LoadError {
+        message: format!(
+            "`service` names `{}`, which the Compose files do not define",
+            crate::source::clip(name, 32)
+        ),
+        span: service.span,
+        help: Some("name one of the services of the `dockerComposeFile` project".to_string()),
+    })
+}
+
 /// A `writable-bind-mount` finding of a bind of the workspace folder (or a folder in it): what
 /// the dev container edits. The host path is the second quoted value of the message (`service
 /// `app` bind-mounts `..` writable`), relative to the Compose file.
@@ -130,9 +159,10 @@ fn compose_project(
     workspace: &std::path::Path,
     opts: &LintOptions<'_>,
     boundary: &crate::fsread::Boundary,
+    names: &mut Vec<String>,
 ) -> Option<FileResult> {
     let first = inputs.first()?.clone();
-    let mut r = super::lint_compose_project(first, inputs, opts, boundary, Vec::new());
+    let mut r = super::lint_compose_project(first, inputs, opts, boundary, Vec::new(), Some(names));
     if let Some(service) = service {
         let scope = format!("service:{service}");
         // a finding in an override file has no scope (the service's span is in the first
