@@ -264,3 +264,92 @@ fn compose_ref(root: &Node, text: &str) -> Option<ComposeRef> {
         service,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test input is known")]
+    use super::*;
+    use std::path::Path;
+
+    fn load_at(text: &str) -> Devcontainer {
+        load(text, Path::new("p/.devcontainer/devcontainer.json"))
+    }
+
+    #[test]
+    fn a_root_that_is_not_an_object_is_an_error() {
+        let dc = load_at("[1, 2]");
+        assert_eq!(dc.compose.errors.len(), 1);
+        assert_eq!(
+            dc.compose.errors[0].message,
+            "a devcontainer.json must hold an object"
+        );
+        assert!(dc.compose.services.is_empty());
+        let dc = load_at("{ \"image\": \"x\" ");
+        assert!(
+            dc.compose.errors[0].message.starts_with("expected"),
+            "{:?}",
+            dc.compose.errors
+        );
+    }
+
+    #[test]
+    fn commands_features_and_compose_ref() {
+        let text = r#"{
+  "postCreateCommand": { "a": "make", "b": ["npm", "ci"] },
+  "initializeCommand": "echo",
+  "features": { "ghcr.io/x/y:1": {}, "./z": "latest" },
+  "dockerComposeFile": ["a.yaml", "b.yaml"],
+  "service": "app",
+  "runArgs": ["--privileged"],
+}"#;
+        let dc = load_at(text);
+        let keys: Vec<&str> = dc.commands.iter().map(|c| c.key.value.as_str()).collect();
+        assert_eq!(keys, ["postCreateCommand", "initializeCommand"]);
+        assert_eq!(dc.commands[0].runs.len(), 2);
+        assert!(dc.commands[1].on_host());
+        let ids: Vec<&str> = dc.features.iter().map(|f| f.id.value.as_str()).collect();
+        assert_eq!(ids, ["ghcr.io/x/y:1", "./z"]);
+        let r = dc.compose_ref.unwrap();
+        assert_eq!(r.files.len(), 2);
+        assert_eq!(r.service.unwrap().value.known(), Some("app"));
+        // runArgs is the CLI's own container's: ignored with dockerComposeFile
+        assert!(dc.compose.services[0].privileged.is_none());
+    }
+
+    #[test]
+    fn the_user_decision() {
+        let root = |u: &str| u == "root" || u == "0";
+        let user = |text: &str| {
+            let mut dc = load_at(text);
+            dc.decide_user(root);
+            dc.compose.services[0]
+                .user
+                .as_ref()
+                .map(|u| u.value.text().to_string())
+        };
+        assert_eq!(
+            user(r#"{ "containerUser": "root", "remoteUser": "dev" }"#).as_deref(),
+            Some("root")
+        );
+        assert_eq!(
+            user(r#"{ "containerUser": "dev", "remoteUser": "root" }"#).as_deref(),
+            Some("root")
+        );
+        assert_eq!(
+            user(r#"{ "containerUser": "a", "remoteUser": "b" }"#).as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            user(r#"{ "containerUser": "a", "runArgs": ["-u", "0"] }"#).as_deref(),
+            Some("0")
+        );
+        assert_eq!(user(r#"{ "image": "x" }"#), None);
+    }
+
+    #[test]
+    fn the_last_of_two_equal_keys_wins() {
+        let dc = load_at(r#"{ "privileged": true, "privileged": false }"#);
+        let p = dc.compose.services[0].privileged.as_ref().unwrap();
+        assert_eq!(p.value.known(), Some("false"));
+    }
+}
