@@ -339,11 +339,29 @@ pub fn compose(file: &SourceFile) -> Directives {
 pub fn jsonc(file: &SourceFile, blocks: &[Span]) -> Directives {
     let mut out = Directives::default();
     let ls = lines(&file.text);
-    let block_on = |(s, e): (u32, u32)| {
-        (blocks.iter())
-            .filter(|b| s <= b.start && b.start < e.max(s + 1))
-            .max_by_key(|b| b.len())
-            .map_or(Span::new(s, e), |b| Span::new(s, b.end.max(e)))
+    // the largest block starting on each line, and the next line of code after each line: both
+    // once, so that a file of many directives stays linear
+    let mut largest: Vec<Option<Span>> = vec![None; ls.len()];
+    for b in blocks {
+        let line = ls.partition_point(|&(_, e)| e < b.start);
+        if let Some(slot) = largest.get_mut(line)
+            && slot.is_none_or(|l| b.len() > l.len())
+        {
+            *slot = Some(*b);
+        }
+    }
+    let mut next_code = vec![None; ls.len()];
+    let mut after = None;
+    for (idx, &(s, e)) in ls.iter().enumerate().rev() {
+        next_code[idx] = after;
+        let t = file.slice(Span::new(s, e)).trim();
+        if !t.is_empty() && !t.starts_with("//") {
+            after = Some(idx);
+        }
+    }
+    let block_on = |idx: usize| {
+        let (s, e) = ls[idx];
+        largest[idx].map_or(Span::new(s, e), |b| Span::new(s, b.end.max(e)))
     };
     for (idx, &(start, end)) in ls.iter().enumerate() {
         let line = file.slice(Span::new(start, end));
@@ -356,12 +374,9 @@ pub fn jsonc(file: &SourceFile, blocks: &[Span]) -> Directives {
             continue;
         }
         let target = if line[..c].trim().is_empty() {
-            (ls.iter().skip(idx + 1)).copied().find(|&(s, e)| {
-                let t = file.slice(Span::new(s, e)).trim();
-                !t.is_empty() && !t.starts_with("//")
-            })
+            next_code[idx]
         } else {
-            Some((start, end))
+            Some(idx)
         };
         push(&mut out, parsed, target.map(block_on), file);
     }

@@ -60,11 +60,17 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
         rule.check_devcontainer(&mut cx, &dc);
     }
     // the workspace is what a dev container edits: its binds are meant to be writable
-    let within = |s: Span, b: &Span| s.file == b.file && b.start <= s.start && s.end <= b.end;
-    diagnostics.retain(|d| {
-        !(d.rule == docs::WRITABLE_BIND_MOUNT
-            && dc.workspace_binds.iter().any(|b| within(d.span, b)))
-    });
+    // the binds are distinct strings of the file, so they do not overlap: sorted, the one that
+    // may hold a finding is the last that starts before it (linear in findings and binds)
+    let mut binds = dc.workspace_binds.clone();
+    binds.sort_by_key(|b| (b.file, b.start));
+    let in_bind = |s: Span| {
+        let i = binds.partition_point(|b| (b.file, b.start) <= (s.file, s.start));
+        i.checked_sub(1)
+            .and_then(|i| binds.get(i))
+            .is_some_and(|b| b.file == s.file && s.end <= b.end)
+    };
+    diagnostics.retain(|d| !(d.rule == docs::WRITABLE_BIND_MOUNT && in_bind(d.span)));
     let scopes: Vec<(Span, String)> = (dc.compose.services.iter())
         .map(|s| (s.span, format!("service:{}", s.name.value)))
         .collect();
