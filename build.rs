@@ -49,7 +49,7 @@ const FAMILIES: &[&str] = &[
     "meta",
     "audit",
 ];
-const TARGETS: &[&str] = &["dockerfile", "compose"];
+const TARGETS: &[&str] = &["dockerfile", "compose", "devcontainer"];
 
 fn main() {
     println!("cargo:rerun-if-changed=rules");
@@ -92,13 +92,13 @@ fn main() {
         {
             fail(&format!("{p}: name `{name}` must be kebab-case"));
         }
-        let prefix_ok = ["SLD", "SLC", "SLX", "SLE", "SLA"].iter().any(|pre| {
+        let prefix_ok = ["SLD", "SLC", "SLX", "SLE", "SLV", "SLA"].iter().any(|pre| {
             code.strip_prefix(pre)
                 .is_some_and(|n| n.len() == 3 && n.chars().all(|c| c.is_ascii_digit()))
         });
         if !prefix_ok {
             fail(&format!(
-                "{p}: code `{code}` must be SLD###, SLC###, SLX###, SLE### or SLA###"
+                "{p}: code `{code}` must be SLD###, SLC###, SLX###, SLV###, SLE### or SLA###"
             ));
         }
         if !FAMILIES.contains(&fm["family"].as_str()) {

@@ -263,6 +263,7 @@ impl ValueEnum for FailOn {
 pub enum KindArg {
     Dockerfile,
     Compose,
+    Devcontainer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -529,6 +530,7 @@ value_enum!(Template {
 value_enum!(Extra {
     PreCommit => "pre-commit": "`.pre-commit-config.yaml` with the sandlint hook",
     Github => "github": "`.github/workflows/sandlint.yml`: check, SARIF upload, pull-request annotations",
+    Devcontainer => "devcontainer": "`.devcontainer/devcontainer.json`: the sandbox image as a hardened dev container",
 });
 
 #[cfg(feature = "sandbox")]

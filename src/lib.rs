@@ -16,7 +16,7 @@
 //! | 1 | `meta`, `fsread`, `error` | rule metadata and severities; the one bounded reader and the project boundary; exit status and usage errors |
 //! | 2 | `docs` | rule docs embedded from `rules/*.md` (generated `RuleMeta`s, examples) |
 //! | 3 | `diagnostic` | a finding: rule, severity, spans, labels, fixes |
-//! | 4 | `dockerfile`, `compose`, `discover`, `init` | the parsers and their analysed models; finding files; `init`'s templates |
+//! | 4 | `dockerfile`, `compose`, `discover`, `init` | the parsers and their analysed models (`devcontainer.json` is `compose::devcontainer`, lowered to the Compose model); finding files; `init`'s templates |
 //! | 5 | `rules` | the rule catalog and its one registry: typed models in, findings out, no disk |
 //! | 6 | `config`, `suppress` | `.sandlint.toml` and inline suppressions, resolved against the registry |
 //! | 7 | `baseline`, `selection`, `workspace` | baselines; the rules that run for each file, at which severity; every disk read around a file (override files, `.env`, builds, contexts) |

@@ -75,6 +75,7 @@ fn codes_follow_targets() {
             ("audit", _) => "SLA",
             (_, ["dockerfile"]) => "SLD",
             (_, ["compose"]) => "SLC",
+            (_, ["devcontainer"]) => "SLV",
             _ => "SLX",
         };
         assert!(
@@ -124,8 +125,9 @@ fn examples_run() {
         // A bad example that needs more than one file (a Dockerfile beside a Compose file, a
         // build context) may be an `ignore`d block: it then runs as a fixture
         // (`every_rule_has_doc_and_fixtures` requires bad fixtures).
-        let ignored_bad =
-            m.doc.contains("```compose bad ignore") || m.doc.contains("```dockerfile bad ignore");
+        let ignored_bad = m.doc.contains("```compose bad ignore")
+            || m.doc.contains("```dockerfile bad ignore")
+            || m.doc.contains("```devcontainer bad ignore");
         assert!(
             examples.iter().any(|e| e.bad) || ignored_bad,
             "{}: no bad example",
@@ -139,6 +141,7 @@ fn examples_run() {
         for e in examples {
             let kind = match e.lang {
                 "dockerfile" => FileKind::Dockerfile,
+                "devcontainer" => FileKind::Devcontainer,
                 _ => FileKind::Compose,
             };
             let label = format!("rules/{}.md:{}", m.name, e.line);
@@ -189,7 +192,7 @@ fn examples_run() {
 #[test]
 fn family_follows_from_what_the_rule_reads() {
     let mut sources = Vec::new();
-    for folder in ["dockerfile", "compose", "cross", "meta", "audit"] {
+    for folder in ["dockerfile", "compose", "cross", "devcontainer", "meta", "audit"] {
         for entry in std::fs::read_dir(Path::new("src/rules").join(folder)).unwrap() {
             let path = entry.unwrap().path();
             if path.file_name().is_some_and(|n| n != "mod.rs") {
@@ -232,6 +235,11 @@ fn family_follows_from_what_the_rule_reads() {
         let (prefix, targets, reads): (&str, &[&str], bool) = match *folder {
             "dockerfile" => ("SLD", &["dockerfile"], dockerfile && !compose),
             "compose" => ("SLC", &["compose"], compose && !dockerfile),
+            "devcontainer" => (
+                "SLV",
+                &["devcontainer"],
+                text.contains("fn check_devcontainer(") && !dockerfile && !compose,
+            ),
             "cross" => (
                 "SLX",
                 &["dockerfile", "compose"],
@@ -267,7 +275,7 @@ fn registry_order() {
     let codes: Vec<&str> = sandlint::rules::ALL.iter().map(|r| r.meta().code).collect();
     let mut want: Vec<&str> = docs::RULES.iter().map(|m| m.code).collect();
     let block = |c: &str| {
-        ["SLE", "SLD", "SLC", "SLX", "SLA"]
+        ["SLE", "SLD", "SLC", "SLX", "SLV", "SLA"]
             .iter()
             .position(|p| c.starts_with(p))
     };

@@ -289,6 +289,7 @@ impl Plan {
             kind_arg: args.kind.map(|k| match k {
                 KindArg::Dockerfile => FileKind::Dockerfile,
                 KindArg::Compose => FileKind::Compose,
+                KindArg::Devcontainer => FileKind::Devcontainer,
             }),
             boundaries: Boundaries::new(args, &configs),
             configs,
@@ -321,6 +322,8 @@ impl Plan {
                     Some(base) => overrides.push((c, base)),
                     None => self.compose_files.push((c, config, Vec::new())),
                 },
+                // checked with the Compose projects: it tells which Dockerfile it builds
+                Some(FileKind::Devcontainer) => self.compose_files.push((c, config, Vec::new())),
                 _ => self.other_files.push((c, config)),
             }
         }
@@ -694,6 +697,11 @@ fn check_stdin(
     })?;
     let kind = kind_arg
         .or_else(|| name.and_then(|n| discover::kind_from_name(Path::new(n))))
+        // `--stdin-filename devcontainer.json` (wherever it is)
+        .or_else(|| {
+            name.filter(|n| Path::new(n).file_name() == Some("devcontainer.json".as_ref()))
+                .map(|_| FileKind::Devcontainer)
+        })
         .or_else(|| discover::kind_from_content(&text.text))
         .ok_or_else(|| WalkError::Unchecked {
             path: PathBuf::from(display),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod compose;
 mod context;
 pub mod cross;
+pub mod devcontainer;
 pub mod dockerfile;
 pub mod meta;
 mod secrets;
@@ -18,6 +19,7 @@ pub use context::{
     Refused,
 };
 
+use crate::compose::devcontainer::Devcontainer;
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;
 use crate::meta::RuleMeta;
@@ -34,6 +36,8 @@ pub struct Reads {
     /// For a Dockerfile rule: the Compose services that build the checked file
     /// ([`Ctx::built_by`]), which only loading the Compose projects tells.
     pub built_by: bool,
+    /// Dev container models (`check_devcontainer`).
+    pub devcontainer: bool,
 }
 
 impl Reads {
@@ -44,6 +48,7 @@ impl Reads {
             dockerfile: meta.targets.contains(&"dockerfile"),
             compose: meta.targets.contains(&"compose"),
             built_by: false,
+            devcontainer: meta.targets.contains(&"devcontainer"),
         }
     }
 
@@ -53,6 +58,7 @@ impl Reads {
             dockerfile: self.dockerfile || other.dockerfile,
             compose: self.compose || other.compose,
             built_by: self.built_by || other.built_by,
+            devcontainer: self.devcontainer || other.devcontainer,
         }
     }
 }
@@ -74,11 +80,15 @@ pub trait Rule: Sync {
 
     /// Checks one Compose file (its services can be joined to the Dockerfiles they build: [`Ctx::build_of`]).
     fn check_compose(&self, _cx: &mut Ctx<'_>, _compose: &ComposeFile) {}
+
+    /// Checks what only a `devcontainer.json` has (lifecycle commands, features). Its
+    /// container is checked by [`Rule::check_compose`] too, lowered to one service.
+    fn check_devcontainer(&self, _cx: &mut Ctx<'_>, _dc: &Devcontainer) {}
 }
 
 /// Every rule: the registry, and the only list of rules. Adding a rule adds one line here (and
 /// its `mod` line in the target's folder). Order: input errors (`SLE`), Dockerfile (`SLD`),
-/// Compose (`SLC`), cross-file (`SLX`), audit (`SLA`), each by code; `sandlint rules` lists them so, and rules
+/// Compose (`SLC`), cross-file (`SLX`), dev containers (`SLV`), audit (`SLA`), each by code; `sandlint rules` lists them so, and rules
 /// run in this order.
 pub static ALL: &[&dyn Rule] = &[
     &meta::dockerfile_syntax_error::DockerfileSyntaxError,
@@ -181,6 +191,10 @@ pub static ALL: &[&dyn Rule] = &[
     &cross::read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
     &cross::build_context_secrets::BuildContextSecrets,
     &cross::secret_token_literal::SecretTokenLiteral,
+    &devcontainer::initialize_command_on_host::InitializeCommandOnHost,
+    &devcontainer::lifecycle_command_downloads::LifecycleCommandDownloads,
+    &devcontainer::feature_not_pinned::FeatureNotPinned,
+    &devcontainer::privileged_feature::PrivilegedFeature,
     &audit::container_drift::ContainerDrift,
     &audit::restart_and_health::UnboundedRestartPolicy,
     &audit::restart_and_health::NoHealthcheck,
