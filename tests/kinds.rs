@@ -140,7 +140,14 @@ fn every_rule_reads_what_it_declares() {
 #[test]
 fn reading_the_join_is_declared_where_it_is_read() {
     let mut seen = 0;
-    for folder in ["dockerfile", "compose", "cross", "devcontainer", "meta", "audit"] {
+    for folder in [
+        "dockerfile",
+        "compose",
+        "cross",
+        "devcontainer",
+        "meta",
+        "audit",
+    ] {
         for entry in std::fs::read_dir(Path::new("src/rules").join(folder)).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();

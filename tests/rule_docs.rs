@@ -192,7 +192,14 @@ fn examples_run() {
 #[test]
 fn family_follows_from_what_the_rule_reads() {
     let mut sources = Vec::new();
-    for folder in ["dockerfile", "compose", "cross", "devcontainer", "meta", "audit"] {
+    for folder in [
+        "dockerfile",
+        "compose",
+        "cross",
+        "devcontainer",
+        "meta",
+        "audit",
+    ] {
         for entry in std::fs::read_dir(Path::new("src/rules").join(folder)).unwrap() {
             let path = entry.unwrap().path();
             if path.file_name().is_some_and(|n| n != "mod.rs") {
