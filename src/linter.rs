@@ -1,6 +1,7 @@
 //! The engine, per file: parse, run the selected rules on what the [`workspace`] gathered
 //! around the file, then relocate, scope, configure, suppress, fingerprint and sort.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -469,15 +470,37 @@ fn apply_suppressions(
         );
         extra.push(d);
     }
+    // this file's findings by start, so that a directive visits only those in its scope
+    // (linear in findings + directives for line-scoped ones, not their product)
+    let mut order: Vec<usize> = (0..diagnostics.len())
+        .filter(|&i| std::sync::Arc::ptr_eq(&diagnostics[i].file, file))
+        .collect();
+    order.sort_by_key(|&i| diagnostics[i].span.start);
+    let starts: Vec<u32> = order.iter().map(|&i| diagnostics[i].span.start).collect();
+    // rules a global directive already claimed in this file: a later global one naming only
+    // those has nothing left to suppress (so many global directives stay linear too)
+    let mut claimed: HashSet<&'static str> = HashSet::new();
     for directive in &directives.directives {
         let mut used = vec![false; directive.rules.len()];
-        if let Some(scope) = directive.scope {
-            for d in diagnostics.iter_mut() {
-                if d.suppression.is_some()
-                    || !std::sync::Arc::ptr_eq(&d.file, file)
-                    || d.span.start < scope.start
-                    || d.span.start > scope.end
-                {
+        let fresh = !directive.global
+            || directive
+                .rules
+                .iter()
+                .any(|(_, r)| r.is_some_and(|r| !claimed.contains(r.code)));
+        if directive.global {
+            claimed.extend(
+                directive
+                    .rules
+                    .iter()
+                    .filter_map(|(_, r)| r.map(|r| r.code)),
+            );
+        }
+        if let Some(scope) = directive.scope.filter(|_| fresh) {
+            let lo = starts.partition_point(|&s| s < scope.start);
+            let hi = starts.partition_point(|&s| s <= scope.end).max(lo);
+            for &i in &order[lo..hi] {
+                let d = &mut diagnostics[i];
+                if d.suppression.is_some() {
                     continue;
                 }
                 if let Some(i) = directive

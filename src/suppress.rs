@@ -23,6 +23,7 @@
 use crate::meta::RuleMeta;
 use crate::rules;
 use crate::source::{SourceFile, Span, Spanned};
+use std::collections::HashMap;
 
 mod hadolint;
 
@@ -213,6 +214,20 @@ pub fn dockerfile(file: &SourceFile, instructions: &[(Span, bool)]) -> Directive
     let mut pragmas = Vec::new();
     let text = &file.text;
     let ls = lines(text);
+    // For each line, the first line after it that is not a comment (computed backwards once,
+    // so that a run of comment lines costs linear time, not its square).
+    let comment: Vec<bool> = ls
+        .iter()
+        .map(|&(s, e)| file.slice(Span::new(s, e)).trim_start().starts_with('#'))
+        .collect();
+    let mut below: Vec<Option<usize>> = vec![None; ls.len()];
+    for i in (0..ls.len().saturating_sub(1)).rev() {
+        below[i] = if comment[i + 1] {
+            below[i + 1]
+        } else {
+            Some(i + 1)
+        };
+    }
     for (idx, &(start, end)) in ls.iter().enumerate() {
         let line = file.slice(Span::new(start, end));
         let trimmed = line.trim_start();
@@ -241,20 +256,14 @@ pub fn dockerfile(file: &SourceFile, instructions: &[(Span, bool)]) -> Directive
             continue;
         }
         // The instruction right below: only comment lines may stand between.
-        let mut scope = None;
-        for &(s2, e2) in ls.iter().skip(idx + 1) {
-            let l2 = file.slice(Span::new(s2, e2)).trim_start();
-            if l2.starts_with('#') {
-                continue;
-            }
-            if l2.is_empty() {
-                break;
-            }
-            scope = (instructions.get(next))
-                .filter(|(s, _)| s.start <= e2 && s.start >= s2)
-                .map(|(s, _)| *s);
-            break;
-        }
+        let scope = below[idx]
+            .and_then(|k| ls.get(k).copied())
+            .filter(|&(s2, e2)| !file.slice(Span::new(s2, e2)).trim_start().is_empty())
+            .and_then(|(s2, e2)| {
+                (instructions.get(next))
+                    .filter(|(s, _)| s.start <= e2 && s.start >= s2)
+                    .map(|(s, _)| *s)
+            });
         push(&mut out, parsed, scope, file);
     }
     out.directives.extend(pragmas);
@@ -307,6 +316,24 @@ fn indent(line: &str) -> usize {
 pub fn compose(file: &SourceFile) -> Directives {
     let mut out = Directives::default();
     let ls = lines(&file.text);
+    // the first line of code after each line, computed backwards once, and each target's block
+    // computed once: many comment lines above one key stay linear
+    let code: Vec<bool> = ls
+        .iter()
+        .map(|&(s, e)| {
+            let t = file.slice(Span::new(s, e)).trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .collect();
+    let mut below: Vec<Option<usize>> = vec![None; ls.len()];
+    for i in (0..ls.len().saturating_sub(1)).rev() {
+        below[i] = if code[i + 1] {
+            Some(i + 1)
+        } else {
+            below[i + 1]
+        };
+    }
+    let mut blocks: HashMap<usize, Span> = HashMap::new();
     for (idx, &(start, end)) in ls.iter().enumerate() {
         let line = file.slice(Span::new(start, end));
         let Some(h) = yaml_comment_start(line) else {
@@ -318,16 +345,13 @@ pub fn compose(file: &SourceFile) -> Directives {
             continue;
         }
         let own_line = line[..h].trim().is_empty();
-        let target = if own_line {
-            ls.iter().enumerate().skip(idx + 1).find(|(_, (s, e))| {
-                let t = file.slice(Span::new(*s, *e)).trim();
-                !t.is_empty() && !t.starts_with('#')
+        let target = if own_line { below[idx] } else { Some(idx) };
+        let scope = target.map(|t_idx| {
+            *blocks.entry(t_idx).or_insert_with(|| {
+                let (t_start, t_end) = ls[t_idx];
+                block_span(file, &ls, t_idx, t_start, t_end)
             })
-        } else {
-            Some((idx, &ls[idx]))
-        };
-        let scope =
-            target.map(|(t_idx, &(t_start, t_end))| block_span(file, &ls, t_idx, t_start, t_end));
+        });
         push(&mut out, parsed, scope, file);
     }
     out
