@@ -1,0 +1,419 @@
+//! `sandlint server` end to end: the real binary, spoken to over its standard streams with
+//! JSON-RPC in LSP's `Content-Length` framing, as an editor would.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration tests"
+)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// How long any one answer may take.
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: mpsc::Receiver<Value>,
+    next_id: i64,
+    /// Notifications received while waiting for something else.
+    held: Vec<Value>,
+}
+
+fn read_frame(r: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    fn start(dir: &Path, capabilities: Value) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sandlint"))
+            .arg("server")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(v) = read_frame(&mut stdout) {
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 1,
+            held: Vec::new(),
+        };
+        let root = uri(dir);
+        let init = c.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": root, "capabilities": capabilities }),
+        );
+        assert_eq!(init["serverInfo"]["name"], "sandlint", "{init}");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, msg: &Value) {
+        let body = msg.to_string();
+        let stdin = self.stdin.as_mut().unwrap();
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Sends a request and returns its result (panics on an error response).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let msg = self.incoming.recv_timeout(WAIT).expect("no response");
+            if msg["id"] == json!(id) && msg.get("method").is_none() {
+                assert!(msg.get("error").is_none(), "{method}: {msg}");
+                return msg["result"].clone();
+            }
+            self.held.push(msg);
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let is_for = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        };
+        if let Some(i) = self.held.iter().position(is_for) {
+            let m = self.held.remove(i);
+            return m["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        loop {
+            let msg = self.incoming.recv_timeout(WAIT).expect("no diagnostics");
+            if is_for(&msg) {
+                return msg["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+            self.held.push(msg);
+        }
+    }
+
+    fn open(&mut self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": language, "version": 1, "text": text } }),
+        );
+    }
+
+    /// `shutdown`, `exit`; the server's exit code.
+    fn finish(mut self) -> Option<i32> {
+        assert_eq!(self.request("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        drop(self.stdin.take());
+        self.child.wait().unwrap().code()
+    }
+}
+
+fn uri(path: &Path) -> String {
+    let mut out = String::from("file://");
+    for b in path.to_str().unwrap().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A project directory (its own git work tree: the project boundary).
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    dir
+}
+
+/// Each diagnostic as `CODE line:col-line:col`.
+fn summary(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let r = &d["range"];
+            format!(
+                "{} {}:{}-{}:{}",
+                d["code"].as_str().unwrap_or("-"),
+                r["start"]["line"],
+                r["start"]["character"],
+                r["end"]["line"],
+                r["end"]["character"]
+            )
+        })
+        .collect()
+}
+
+const BAD: &str = "FROM alpine:3.19\nUSER root\n";
+const DIGEST: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+fn fixed() -> String {
+    format!("FROM alpine:3.19@{DIGEST}\nHEALTHCHECK CMD [\"/bin/true\"]\nUSER 10001\n")
+}
+
+#[test]
+fn diagnostics_hover_code_actions_and_a_clean_exit() {
+    let dir = project();
+    let file = dir.path().join("Dockerfile");
+    let uri = uri(&file);
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&uri, "dockerfile", BAD);
+    let found = c.diagnostics(&uri);
+    assert_eq!(
+        summary(&found),
+        ["SLD021 0:0-0:16", "SLD012 0:5-0:16", "SLD001 1:5-1:9"]
+    );
+    let root = found.iter().find(|d| d["code"] == "SLD001").unwrap();
+    assert_eq!(root["severity"], 1);
+    assert_eq!(root["source"], "sandlint");
+    assert_eq!(
+        root["codeDescription"]["href"],
+        "https://github.com/sandlint/sandlint/blob/main/rules/root-user.md"
+    );
+    assert!(
+        root["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("final stage runs as root: `USER root`"),
+        "{root}"
+    );
+    let severities: Vec<&Value> = found.iter().map(|d| &d["severity"]).collect();
+    assert_eq!(severities, [&json!(3), &json!(3), &json!(1)]);
+
+    // hover over `root`: the rule's doc
+    let hover = c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 6 } }),
+    );
+    assert_eq!(hover["contents"]["kind"], "markdown");
+    let doc = hover["contents"]["value"].as_str().unwrap();
+    assert!(doc.starts_with("**SLD001 `root-user`** (error)"), "{doc}");
+    assert!(doc.contains("## What it does"), "{doc}");
+    assert_eq!(hover["range"], root["range"]);
+    // nothing there: no hover
+    let none = c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 5, "character": 0 } }),
+    );
+    assert_eq!(none, Value::Null);
+
+    // code actions on `USER root`: suppress here (a comment above the instruction), in the file
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": root["range"],
+            "context": { "diagnostics": [root] },
+        }),
+    );
+    let titles: Vec<&str> = (actions.as_array().unwrap().iter())
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Suppress `root-user` (SLD001) here",
+            "Suppress `root-user` (SLD001) in this file"
+        ]
+    );
+    let edit = |i: usize| actions[i]["edit"]["changes"][&uri][0].clone();
+    assert_eq!(
+        edit(0),
+        json!({
+            "range": { "start": { "line": 1, "character": 0 }, "end": { "line": 1, "character": 0 } },
+            "newText": "# sandlint ignore=root-user reason=\"TODO: why is this accepted\"\n",
+        })
+    );
+    assert_eq!(
+        edit(1),
+        json!({
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+            "newText": "# sandlint global ignore=root-user reason=\"TODO: why is this accepted\"\n",
+        })
+    );
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["diagnostics"][0]["code"], "SLD001");
+
+    // applying the first edit (incremental sync) suppresses the finding
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [{ "range": edit(0)["range"], "text": edit(0)["newText"] }],
+        }),
+    );
+    assert_eq!(
+        summary(&c.diagnostics(&uri)),
+        ["SLD021 0:0-0:16", "SLD012 0:5-0:16"]
+    );
+
+    // the fixed text (a full change): nothing
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": fixed() }] }),
+    );
+    assert_eq!(summary(&c.diagnostics(&uri)), Vec::<String>::new());
+
+    // closing clears the diagnostics
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// Columns count UTF-16 code units by default, bytes when the client offers UTF-8.
+#[test]
+fn ranges_count_utf16_units_or_utf8_bytes() {
+    let text = format!(
+        "FROM alpine:3.19@{DIGEST}\nHEALTHCHECK NONE\nENV GREETING=\"héllo 🦀\" AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\nRUN echo \"🦀 é\" && curl -fsSL https://example.com/i.sh | sh\nUSER 10001\n"
+    );
+    let dir = project();
+    let uri = uri(&dir.path().join("Dockerfile"));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&uri, "dockerfile", &text);
+    assert_eq!(
+        summary(&c.diagnostics(&uri)),
+        [
+            "SLD021 0:0-0:88",
+            "SLD006 2:24-2:45",
+            "SLD005 3:19-3:59",
+            "SLD020 3:19-3:59"
+        ]
+    );
+    assert_eq!(c.finish(), Some(0));
+
+    let mut c = Client::start(
+        dir.path(),
+        json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }),
+    );
+    c.open(&uri, "dockerfile", &text);
+    assert_eq!(
+        summary(&c.diagnostics(&uri)),
+        [
+            "SLD021 0:0-0:88",
+            "SLD006 2:27-2:48",
+            "SLD005 3:22-3:62",
+            "SLD020 3:22-3:62"
+        ]
+    );
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// A Compose file open in the editor (not saved) changes the findings of the Dockerfile its
+/// service builds; closing it changes them back.
+#[test]
+fn a_compose_file_and_the_dockerfile_it_builds() {
+    let dir = project();
+    let dockerfile = dir.path().join("Dockerfile");
+    let text = format!("FROM alpine:3.19@{DIGEST}\nUSER 10001\n");
+    std::fs::write(&dockerfile, &text).unwrap();
+    let (df, compose) = (uri(&dockerfile), uri(&dir.path().join("compose.yaml")));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&df, "dockerfile", &text);
+    assert_eq!(summary(&c.diagnostics(&df)), ["SLD021 0:0-0:88"]);
+    // the service that builds it defines a health check: the Dockerfile needs none
+    let with_healthcheck = "services:\n  web:\n    build: .\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n    privileged: true\n";
+    c.open(&compose, "dockercompose", with_healthcheck);
+    let compose_found = summary(&c.diagnostics(&compose));
+    assert!(
+        compose_found.contains(&"SLC001 5:16-5:20".to_string()),
+        "{compose_found:?}"
+    );
+    assert_eq!(summary(&c.diagnostics(&df)), Vec::<String>::new());
+    // the health check removed in the editor: the Dockerfile's finding is back
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": compose, "version": 2 },
+            "contentChanges": [{ "text": "services:\n  web:\n    build: .\n" }],
+        }),
+    );
+    c.diagnostics(&compose);
+    assert_eq!(summary(&c.diagnostics(&df)), ["SLD021 0:0-0:88"]);
+
+    // code actions on a Compose finding: a comment above the key, and at the top of the file
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": compose },
+            "range": { "start": { "line": 1, "character": 2 }, "end": { "line": 1, "character": 2 } },
+            "context": { "diagnostics": [] },
+        }),
+    );
+    let first = &actions[0];
+    assert_eq!(
+        first["title"],
+        "Suppress `missing-no-new-privileges` (SLC002) here"
+    );
+    assert_eq!(
+        first["edit"]["changes"][&compose][0]["newText"],
+        "  # sandlint ignore=missing-no-new-privileges reason=\"TODO: why is this accepted\"\n"
+    );
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// `exit` without `shutdown` is exit code 1 (as LSP asks); a broken frame is 2.
+#[test]
+fn exit_codes() {
+    let dir = project();
+    let mut c = Client::start(dir.path(), json!({}));
+    c.notify("exit", Value::Null);
+    drop(c.stdin.take());
+    assert_eq!(c.child.wait().unwrap().code(), Some(1));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandlint"))
+        .arg("server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"Content-Length: 99999999999\r\n\r\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("over the limit"), "{stderr}");
+}
