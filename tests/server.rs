@@ -388,6 +388,66 @@ fn a_compose_file_and_the_dockerfile_it_builds() {
         first["edit"]["changes"][&compose][0]["newText"],
         "  # sandlint ignore=missing-no-new-privileges reason=\"TODO: why is this accepted\"\n"
     );
+
+    // closed: the Compose file saved on disk (not open) is found beside the Dockerfile
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": compose } }),
+    );
+    assert_eq!(c.diagnostics(&compose), Vec::<Value>::new());
+    assert_eq!(summary(&c.diagnostics(&df)), ["SLD021 0:0-0:88"]);
+    std::fs::write(dir.path().join("compose.yaml"), with_healthcheck).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": compose, "type": 1 }] }),
+    );
+    assert_eq!(summary(&c.diagnostics(&df)), Vec::<String>::new());
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// A finding with a label in another file: the label is related information there; saving
+/// that file updates the finding.
+#[test]
+fn related_information_and_saves() {
+    let dir = project();
+    std::fs::create_dir(dir.path().join("api")).unwrap();
+    let api = dir.path().join("api/Dockerfile");
+    std::fs::write(&api, "FROM alpine:3.19\nUSER root\n").unwrap();
+    let compose = uri(&dir.path().join("compose.yaml"));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&compose, "yaml", "services:\n  api:\n    build: ./api\n");
+    let found = c.diagnostics(&compose);
+    let root = found.iter().find(|d| d["code"] == "SLC007").unwrap();
+    assert_eq!(
+        root["relatedInformation"],
+        json!([{
+            "location": {
+                "uri": uri(&api),
+                "range": { "start": { "line": 1, "character": 5 }, "end": { "line": 1, "character": 9 } },
+            },
+            "message": "the image's user is set to root here",
+        }])
+    );
+    // the Dockerfile fixed and saved: the Compose file's finding goes
+    let api_uri = uri(&api);
+    let fixed = "FROM alpine:3.19\nUSER 10001\n";
+    c.open(&api_uri, "dockerfile", fixed);
+    std::fs::write(&api, fixed).unwrap();
+    c.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": { "uri": api_uri } }),
+    );
+    let mut codes: Vec<Value> = Vec::new();
+    // the open (first) lint and the save's: the last one has no SLC007
+    for _ in 0..2 {
+        codes = (c.diagnostics(&compose).iter())
+            .map(|d| d["code"].clone())
+            .collect();
+        if !codes.contains(&json!("SLC007")) {
+            break;
+        }
+    }
+    assert!(!codes.contains(&json!("SLC007")), "{codes:?}");
     assert_eq!(c.finish(), Some(0));
 }
 
