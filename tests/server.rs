@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+mod common;
+
 /// How long any one answer may take.
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -476,4 +478,37 @@ fn exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("over the limit"), "{stderr}");
+}
+
+/// A third-party client: pygls's LanguageClient runs `scripts/lsp-client-test.py` against the
+/// server. Python with `pygls` and `lsprotocol`: `SANDLINT_PYGLS_PYTHON`, else `python3`.
+#[test]
+fn a_third_party_client_pygls() {
+    let python = std::env::var("SANDLINT_PYGLS_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let has_pygls = Command::new(&python)
+        .args(["-c", "import pygls.lsp.client, lsprotocol.types"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pygls {
+        common::skip_or_fail(
+            "SANDLINT_REQUIRE_PYGLS",
+            "the pygls client test",
+            &format!(
+                "`{python}` cannot import pygls and lsprotocol (pip install 'pygls>=2,<3' lsprotocol; SANDLINT_PYGLS_PYTHON names the python)"
+            ),
+        );
+        return;
+    }
+    let out = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/lsp-client-test.py"))
+        .arg(env!("CARGO_BIN_EXE_sandlint"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pygls client"));
 }
