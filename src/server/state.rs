@@ -325,11 +325,14 @@ fn config_for(path: &Path, cli: &CliOverrides) -> Result<Config, String> {
 
 /// What a document is, as `check` decides it: by its name (a name that only looks like one,
 /// `docker-compose-dev.yml`, when the content agrees), else by the editor's language id
-/// (`dockerfile`, `dockercompose`), else by its content. `None`: neither (nothing to check).
+/// (`dockerfile`, `dockercompose`, Helix's `docker-compose`, Neovim's `yaml.docker-compose`), else
+/// by its content. `None`: neither (nothing to check).
 pub fn kind_of(path: &Path, language: &str, text: &str) -> Option<FileKind> {
     let by_language = match language.to_ascii_lowercase().as_str() {
         "dockerfile" | "containerfile" => Some(FileKind::Dockerfile),
-        "dockercompose" | "docker-compose" | "compose" => Some(FileKind::Compose),
+        "dockercompose" | "docker-compose" | "yaml.docker-compose" | "compose" => {
+            Some(FileKind::Compose)
+        }
         _ => None,
     };
     match discover::classify_name(path) {
