@@ -512,3 +512,50 @@ fn a_third_party_client_pygls() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("pygls client"));
 }
+
+/// The nearest `.sandlint.toml` applies as in `check`, and is read again when the client says
+/// it changed; one that cannot be used is a warning at the top of the document.
+#[test]
+fn the_config_beside_the_file_and_its_changes() {
+    let dir = project();
+    let config = dir.path().join(".sandlint.toml");
+    std::fs::write(
+        &config,
+        "ignore = [\"base-image-not-digest-pinned\"]\n[severity]\nroot-user = \"warning\"\n",
+    )
+    .unwrap();
+    let uri = uri(&dir.path().join("Dockerfile"));
+    let mut c = Client::start(
+        dir.path(),
+        json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } }),
+    );
+    c.open(&uri, "dockerfile", BAD);
+    let found = c.diagnostics(&uri);
+    assert_eq!(summary(&found), ["SLD021 0:0-0:16", "SLD001 1:5-1:9"]);
+    assert_eq!(found[1]["severity"], 2);
+    // the server asked to be told of config changes
+    let register = (c.held.iter())
+        .find(|m| m["method"] == "client/registerCapability")
+        .expect("no client/registerCapability request");
+    let glob =
+        register["params"]["registrations"][0]["registerOptions"]["watchers"][0]["globPattern"]
+            .as_str()
+            .unwrap();
+    assert!(glob.contains(".sandlint.toml"), "{glob}");
+
+    std::fs::write(&config, "ignore = [\"root-usr\"]\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": crate::uri(&config), "type": 2 }] }),
+    );
+    let found = c.diagnostics(&uri);
+    assert_eq!(summary(&found), ["- 0:0-0:0"]);
+    let message = found[0]["message"].as_str().unwrap();
+    let want = format!(
+        "cannot use config {}:1:11: unknown rule or family `root-usr` (did you mean `root-user`?)",
+        config.display()
+    );
+    assert_eq!(message, want);
+    assert_eq!(found[0]["severity"], 2);
+    assert_eq!(c.finish(), Some(0));
+}

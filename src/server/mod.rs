@@ -96,6 +96,13 @@ fn session(connection: &Connection, cli: CliOverrides) -> io::Result<Ended> {
         "serverInfo": { "name": "sandlint", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result).map_err(protocol)?;
+    let can_watch = (params.capabilities.workspace.as_ref())
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        == Some(true);
+    if can_watch {
+        watch_files(connection)?;
+    }
     let mut server = Server {
         connection,
         state: State::new(cli),
@@ -354,6 +361,31 @@ impl Server<'_> {
             ),
         }
     }
+}
+
+/// Files whose change on disk changes findings: configs, Compose and env files, Dockerfiles
+/// and their ignore files. The client reports them (`workspace/didChangeWatchedFiles`), and
+/// every open document is linted again.
+const WATCHED: &str = "**/{.sandlint.toml,sandlint.toml,.env,*.env,.dockerignore,*.dockerignore,*compose*.yaml,*compose*.yml,*Dockerfile*,*dockerfile*,*Containerfile*}";
+
+/// Asks the client to report changes to the [`WATCHED`] files.
+fn watch_files(connection: &Connection) -> io::Result<()> {
+    let params = serde_json::json!({
+        "registrations": [{
+            "id": "sandlint-watched-files",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": { "watchers": [{ "globPattern": WATCHED }] },
+        }],
+    });
+    let request = Request::new(
+        lsp_server::RequestId::from("sandlint-register-watchers".to_string()),
+        "client/registerCapability".to_string(),
+        params,
+    );
+    connection
+        .sender
+        .send(request.into())
+        .map_err(|_| io::Error::other("the client connection closed"))
 }
 
 fn invalid_params(id: lsp_server::RequestId, e: &serde_json::Error) -> Response {

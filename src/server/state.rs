@@ -318,7 +318,12 @@ fn config_for(path: &Path, cli: &CliOverrides) -> Result<Config, String> {
     match ConfigFinder::default().nearest(dir) {
         Some(found) => Config::load_discovered(&found)
             .map(|c| c.with_cli(cli))
-            .map_err(|e| format!("cannot use config {}: {e}", display_path(&found))),
+            .map_err(|e| {
+                let at = (e.spot().and_then(crate::config::ConfigSpot::line_col))
+                    .map(|(line, col)| format!(":{line}:{col}"))
+                    .unwrap_or_default();
+                format!("cannot use config {}{at}: {e}", display_path(&found))
+            }),
         None => Ok(Config::default().with_cli(cli)),
     }
 }
