@@ -559,3 +559,32 @@ fn the_config_beside_the_file_and_its_changes() {
     assert_eq!(found[0]["severity"], 2);
     assert_eq!(c.finish(), Some(0));
 }
+
+/// An override file is linted in its base file's project, from the editor's text of both; what
+/// falls in the override is its finding.
+#[test]
+fn an_open_override_file() {
+    let dir = project();
+    let base = dir.path().join("compose.yaml");
+    let over = dir.path().join("compose.override.yaml");
+    std::fs::write(&base, "services:\n  web:\n    image: alpine:3.19\n").unwrap();
+    std::fs::write(&over, "services:\n  web:\n    privileged: false\n").unwrap();
+    let (base_uri, over_uri) = (uri(&base), uri(&over));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(
+        &over_uri,
+        "dockercompose",
+        "services:\n  web:\n    privileged: true\n",
+    );
+    assert_eq!(summary(&c.diagnostics(&over_uri)), ["SLC001 2:16-2:20"]);
+    // the base file, open too, has its own findings and none of the override's
+    c.open(
+        &base_uri,
+        "dockercompose",
+        "services:\n  web:\n    image: alpine:3.19\n    pid: host\n",
+    );
+    let found = summary(&c.diagnostics(&base_uri));
+    assert!(found.contains(&"SLC015 3:9-3:13".to_string()), "{found:?}");
+    assert!(!found.iter().any(|f| f.starts_with("SLC001")), "{found:?}");
+    assert_eq!(c.finish(), Some(0));
+}
