@@ -586,5 +586,87 @@ fn an_open_override_file() {
     let found = summary(&c.diagnostics(&base_uri));
     assert!(found.contains(&"SLC015 3:9-3:13".to_string()), "{found:?}");
     assert!(!found.iter().any(|f| f.starts_with("SLC001")), "{found:?}");
+    // opening the base lints the open override again (its project changed)
+    assert_eq!(summary(&c.diagnostics(&over_uri)), ["SLC001 2:16-2:20"]);
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// Changes that arrive together are linted once, at the last version.
+#[test]
+fn rapid_changes_are_coalesced() {
+    let dir = project();
+    let uri = uri(&dir.path().join("Dockerfile"));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&uri, "dockerfile", BAD);
+    c.diagnostics(&uri);
+    // ten edits in one write: each appends a line
+    let mut burst = Vec::new();
+    for version in 2..12 {
+        let body = json!({
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{
+                    "range": { "start": { "line": 99, "character": 0 }, "end": { "line": 99, "character": 0 } },
+                    "text": "USER root\n",
+                }],
+            },
+        })
+        .to_string();
+        burst.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+    let stdin = c.stdin.as_mut().unwrap();
+    stdin.write_all(&burst).unwrap();
+    stdin.flush().unwrap();
+    // a request lints what changed first: its answer comes after the one publication
+    c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } }),
+    );
+    let published: Vec<&Value> = (c.held.iter())
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .collect();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0]["params"]["version"], 11);
+    // the final stage's last `USER root`, the tenth line appended
+    let root = (published[0]["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .find(|d| d["code"] == "SLD001")
+    .unwrap();
+    assert_eq!(root["range"]["start"]["line"], 11);
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// A document over the reader's 32 MiB cap is not kept or checked; sent again within it, it is.
+#[test]
+fn a_document_over_the_size_cap() {
+    let dir = project();
+    let uri = uri(&dir.path().join("Dockerfile"));
+    let mut c = Client::start(dir.path(), json!({}));
+    let huge = format!("FROM alpine:3.19\n#{}\n", "x".repeat(32 * 1024 * 1024));
+    c.open(&uri, "dockerfile", &huge);
+    let found = c.diagnostics(&uri);
+    assert_eq!(summary(&found), ["- 0:0-0:0"]);
+    assert_eq!(found[0]["message"], "larger than 32 MiB; not checked");
+    // an incremental edit cannot apply to a text not kept: still not checked
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "text": "#" }],
+        }),
+    );
+    assert_eq!(summary(&c.diagnostics(&uri)), ["- 0:0-0:0"]);
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": BAD }] }),
+    );
+    assert_eq!(
+        summary(&c.diagnostics(&uri)),
+        ["SLD021 0:0-0:16", "SLD012 0:5-0:16", "SLD001 1:5-1:9"]
+    );
     assert_eq!(c.finish(), Some(0));
 }

@@ -121,6 +121,7 @@ impl State {
             let before = self.builds.remove(uri).unwrap_or_default();
             dependants = self.dockerfiles_in(&before);
             dependants.extend(self.dockerfiles_in(&run.built));
+            dependants.extend(self.override_partners(&doc.path));
             self.builds.insert(uri.to_string(), run.built);
         }
         self.linted.insert(uri.to_string(), run.outcome);
@@ -128,6 +129,20 @@ impl State {
         dependants.dedup();
         dependants.retain(|u| u != uri);
         dependants
+    }
+
+    /// The open documents merged with the Compose file at `path`: its base file when it is an
+    /// override file, its override file when it is a base.
+    fn override_partners(&self, path: &Path) -> Vec<String> {
+        let base_of = |p: &Path| crate::workspace::base_taking_override(p).map(|b| normalize(&b));
+        let own_base = base_of(path);
+        (self.docs.iter())
+            .filter(|(_, d)| {
+                own_base.as_deref() == Some(d.path.as_path())
+                    || base_of(&d.path).as_deref() == Some(path)
+            })
+            .map(|(u, _)| u.clone())
+            .collect()
     }
 
     /// Lints `doc` as if its text were `text` (code actions check their edit this way).
