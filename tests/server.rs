@@ -453,10 +453,26 @@ fn related_information_and_saves() {
     assert_eq!(c.finish(), Some(0));
 }
 
-/// `exit` without `shutdown` is exit code 1 (as LSP asks); a broken frame is 2.
+/// `exit` without `shutdown` is exit code 1 (as LSP asks); a broken frame is 2. Between
+/// `shutdown` and `exit`, notifications are dropped and requests refused.
 #[test]
 fn exit_codes() {
     let dir = project();
+    let mut c = Client::start(dir.path(), json!({}));
+    assert_eq!(c.request("shutdown", Value::Null), Value::Null);
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": "file:///x/Dockerfile" } }),
+    );
+    c.send(&json!({ "jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", "params": {
+        "textDocument": { "uri": "file:///x/Dockerfile" }, "position": { "line": 0, "character": 0 } } }));
+    let refused = c.incoming.recv_timeout(WAIT).unwrap();
+    assert_eq!(refused["id"], 99);
+    assert_eq!(refused["error"]["code"], -32600);
+    c.notify("exit", Value::Null);
+    drop(c.stdin.take());
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+
     let mut c = Client::start(dir.path(), json!({}));
     c.notify("exit", Value::Null);
     drop(c.stdin.take());

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::RecvTimeoutError;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
 use lsp_types::{
     CodeActionParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, HoverParams, InitializeParams, PositionEncodingKind,
@@ -108,6 +109,7 @@ fn session(connection: &Connection, cli: CliOverrides) -> io::Result<Ended> {
         state: State::new(cli),
         enc,
         pending: BTreeSet::new(),
+        shut_down: false,
     };
     server.run()
 }
@@ -118,6 +120,8 @@ struct Server<'c> {
     enc: Encoding,
     /// Documents changed since they were last linted.
     pending: BTreeSet<String>,
+    /// `shutdown` was answered: the next message that counts is `exit`.
+    shut_down: bool,
 }
 
 impl Server<'_> {
@@ -140,18 +144,35 @@ impl Server<'_> {
                 return Ok(Ended::Abandoned);
             };
             match msg {
+                // after `shutdown`, only `exit` (notifications are dropped, requests refused)
+                Message::Request(req) if self.shut_down => {
+                    let refused = Response::new_err(
+                        req.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "the server is shut down".to_string(),
+                    );
+                    self.send(refused.into())?;
+                }
+                Message::Request(req) if req.method == lsp_types::request::Shutdown::METHOD => {
+                    self.shut_down = true;
+                    deadline = None;
+                    self.pending.clear();
+                    self.send(Response::new_ok(req.id, ()).into())?;
+                }
                 Message::Request(req) => {
-                    if self.connection.handle_shutdown(&req).map_err(protocol)? {
-                        return Ok(Ended::Shutdown);
-                    }
                     self.flush()?;
                     deadline = None;
                     let response = self.request(req);
                     self.send(response.into())?;
                 }
                 Message::Notification(n) if n.method == lsp_types::notification::Exit::METHOD => {
-                    return Ok(Ended::Abandoned);
+                    return Ok(if self.shut_down {
+                        Ended::Shutdown
+                    } else {
+                        Ended::Abandoned
+                    });
                 }
+                Message::Notification(_) if self.shut_down => {}
                 Message::Notification(n) => {
                     self.notification(n)?;
                     if !self.pending.is_empty() {
@@ -316,7 +337,7 @@ impl Server<'_> {
     }
 
     fn request(&mut self, req: Request) -> Response {
-        use lsp_types::request::{CodeActionRequest, HoverRequest, Request as _};
+        use lsp_types::request::{CodeActionRequest, HoverRequest};
         let id = req.id.clone();
         match req.method.as_str() {
             HoverRequest::METHOD => match serde_json::from_value::<HoverParams>(req.params) {
