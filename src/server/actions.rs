@@ -35,7 +35,9 @@ pub fn hover(outcome: &Outcome, doc: &Doc, enc: Encoding, pos: Position) -> Opti
             continue;
         }
         shown.push(d.rule.code);
-        range.get_or_insert_with(|| text::range(&d.file, enc, d.span));
+        if range.is_none() {
+            range = Some(text::Index::new(&d.file.text, enc).range(d.span));
+        }
         parts.push(format!(
             "**{} `{}`** ({}): {}\n\n{}\n\n{}\n\n[{}]({})",
             d.rule.code,
@@ -76,6 +78,7 @@ pub fn code_actions(
         text::offset(&doc.text, enc, range.end),
     );
     let mut out = Vec::new();
+    let mut indexes = text::Indexes::new(enc);
     let mut offered: Vec<(String, usize)> = Vec::new();
     let in_range = (outcome.findings.iter())
         .filter(|d| d.span.start as usize <= to && d.span.end as usize >= from)
@@ -98,8 +101,8 @@ pub fn code_actions(
                 continue;
             }
             offered.push(key);
-            let file = crate::source::SourceFile::virtual_file("", doc.text.clone());
-            let at = text::position(&file, enc, u32::try_from(edit.at).unwrap_or(u32::MAX));
+            let insert_at = text::Index::new(&doc.text, enc)
+                .position(u32::try_from(edit.at).unwrap_or(u32::MAX));
             #[expect(
                 clippy::mutable_key_type,
                 reason = "lsp-types' WorkspaceEdit is keyed by Uri; the key is never mutated"
@@ -107,14 +110,14 @@ pub fn code_actions(
             let changes = HashMap::from([(
                 lsp_uri.clone(),
                 vec![TextEdit {
-                    range: Range::new(at, at),
+                    range: Range::new(insert_at, insert_at),
                     new_text: edit.insert.clone(),
                 }],
             )]);
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: format!("Suppress `{}` ({}) {place}", d.rule.name, d.rule.code),
                 kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![convert::diagnostic(d, enc)]),
+                diagnostics: Some(vec![convert::diagnostic(d, &mut indexes)]),
                 edit: Some(WorkspaceEdit {
                     changes: Some(changes),
                     ..WorkspaceEdit::default()

@@ -9,14 +9,14 @@ use lsp_types::{
 
 use crate::diagnostic::{Diagnostic, Severity};
 
-use super::text::{self, Encoding};
+use super::text::{self, Indexes};
 
 /// The name clients show as the diagnostics' origin.
 pub const SOURCE: &str = "sandlint";
 
 /// A finding as an LSP diagnostic: its range in the negotiated encoding, its severity, the
 /// rule's code and doc URL, and its labels as related information.
-pub fn diagnostic(d: &Diagnostic, enc: Encoding) -> lsp_types::Diagnostic {
+pub fn diagnostic<'a>(d: &'a Diagnostic, at: &mut Indexes<'a>) -> lsp_types::Diagnostic {
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
         message.push_str("\nhelp: ");
@@ -29,14 +29,14 @@ pub fn diagnostic(d: &Diagnostic, enc: Encoding) -> lsp_types::Diagnostic {
             Some(DiagnosticRelatedInformation {
                 location: Location {
                     uri,
-                    range: text::range(&l.file, enc, l.span),
+                    range: at.range(&l.file, l.span),
                 },
                 message: l.message.clone(),
             })
         })
         .collect();
     lsp_types::Diagnostic {
-        range: text::range(&d.file, enc, d.span),
+        range: at.range(&d.file, d.span),
         severity: Some(severity(d.severity)),
         code: Some(NumberOrString::String(d.rule.code.to_string())),
         code_description: Uri::from_str(&d.rule.url())

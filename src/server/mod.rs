@@ -229,8 +229,9 @@ impl Server<'_> {
             else {
                 continue;
             };
+            let mut at = text::Indexes::new(self.enc);
             let mut diagnostics: Vec<lsp_types::Diagnostic> = (outcome.findings.iter())
-                .map(|d| convert::diagnostic(d, self.enc))
+                .map(|d| convert::diagnostic(d, &mut at))
                 .collect();
             if let Some(n) = &outcome.notice {
                 diagnostics.insert(0, convert::notice(n));

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use lsp_types::{Position, Range};
 
-use crate::source::{SourceFile, Span};
+use crate::source::{FileRef, SourceFile, Span};
 
 /// How columns are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,44 +25,120 @@ impl Encoding {
             Encoding::Utf16 => u32::try_from(c.len_utf16()).unwrap_or(2),
         }
     }
+}
 
-    /// The column of byte `offset` in `line` (clamped to a char boundary and to the line).
-    fn column(self, line: &str, offset: usize) -> u32 {
-        let mut units = 0u32;
-        for (i, c) in line.char_indices() {
-            if i >= offset {
-                break;
+/// LSP positions of byte offsets in one text, each found in `O(log n)` plus at most
+/// [`CHECKPOINT_BYTES`] of text: a text of one long line (minified YAML) with many findings
+/// costs no more than one of many lines.
+#[derive(Debug)]
+pub struct Index<'t> {
+    text: &'t str,
+    enc: Encoding,
+    /// Byte offset of each line's start.
+    lines: Vec<u32>,
+    /// Byte offset (a char boundary) and column there, about every [`CHECKPOINT_BYTES`].
+    checkpoints: Vec<(u32, u32)>,
+}
+
+/// How far apart an [`Index`]'s checkpoints are.
+pub const CHECKPOINT_BYTES: usize = 1024;
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl<'t> Index<'t> {
+    pub fn new(text: &'t str, enc: Encoding) -> Self {
+        let mut lines = vec![0u32];
+        let mut checkpoints = Vec::new();
+        let mut column = 0u32;
+        let mut next = CHECKPOINT_BYTES;
+        for (i, c) in text.char_indices() {
+            if i >= next {
+                checkpoints.push((to_u32(i), column));
+                next = i + CHECKPOINT_BYTES;
             }
-            units = units.saturating_add(self.units(c));
+            if c == '\n' {
+                lines.push(to_u32(i + 1));
+                column = 0;
+            } else {
+                column = column.saturating_add(enc.units(c));
+            }
         }
-        units
+        Index {
+            text,
+            enc,
+            lines,
+            checkpoints,
+        }
+    }
+
+    /// The position of byte `offset` (clamped to the text, and down to a char boundary).
+    pub fn position(&self, offset: u32) -> Position {
+        let mut at = (offset as usize).min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let at32 = to_u32(at);
+        let line = self.lines.partition_point(|&s| s <= at32).saturating_sub(1);
+        let line_start = self.lines.get(line).copied().unwrap_or(0);
+        let (mut from, mut column) = (line_start, 0u32);
+        let i = self.checkpoints.partition_point(|&(o, _)| o <= at32);
+        if let Some(&(o, c)) = i.checked_sub(1).and_then(|i| self.checkpoints.get(i))
+            && o >= line_start
+        {
+            (from, column) = (o, c);
+        }
+        let rest = self.text.get(from as usize..at).unwrap_or_default();
+        let column = rest
+            .chars()
+            .fold(column, |n, c| n.saturating_add(self.enc.units(c)));
+        Position {
+            line: to_u32(line),
+            character: column,
+        }
+    }
+
+    pub fn range(&self, span: Span) -> Range {
+        Range {
+            start: self.position(span.start),
+            end: self.position(span.end.max(span.start)),
+        }
     }
 }
 
-/// The LSP position of byte `offset` of `file`.
-pub fn position(file: &SourceFile, enc: Encoding, offset: u32) -> Position {
-    let lc = file.line_col(offset);
-    let start = file.line_start(lc.line).unwrap_or(0);
-    let offset = offset.min(file.len());
-    let line_text = file
-        .text
-        .get(start as usize..)
-        .unwrap_or_default()
-        .split('\n')
-        .next()
-        .unwrap_or_default();
-    Position {
-        line: lc.line.saturating_sub(1),
-        character: enc.column(line_text, offset.saturating_sub(start) as usize),
+/// The [`Index`] of each file a batch of ranges points into, built once per file.
+#[derive(Debug)]
+pub struct Indexes<'a> {
+    enc: Encoding,
+    files: Vec<(*const SourceFile, Index<'a>)>,
+}
+
+impl<'a> Indexes<'a> {
+    pub fn new(enc: Encoding) -> Self {
+        Indexes {
+            enc,
+            files: Vec::new(),
+        }
+    }
+
+    pub fn range(&mut self, file: &'a FileRef, span: Span) -> Range {
+        let ptr = std::sync::Arc::as_ptr(file);
+        let k = match self.files.iter().position(|(p, _)| *p == ptr) {
+            Some(k) => k,
+            None => {
+                self.files.push((ptr, Index::new(&file.text, self.enc)));
+                self.files.len() - 1
+            }
+        };
+        self.files[k].1.range(span)
     }
 }
 
-/// The LSP range of `span` in `file`.
-pub fn range(file: &SourceFile, enc: Encoding, span: Span) -> Range {
-    Range {
-        start: position(file, enc, span.start),
-        end: position(file, enc, span.end.max(span.start)),
-    }
+/// The LSP position of byte `offset` of `file` (indexes the whole text: for one position).
+#[cfg(test)]
+fn position(file: &SourceFile, enc: Encoding, offset: u32) -> Position {
+    Index::new(&file.text, enc).position(offset)
 }
 
 /// The byte offset of an LSP position in `text`: past the end of a line is its end, past the
@@ -164,6 +240,27 @@ mod tests {
         let eol = text.find("\r\n").unwrap_or(0);
         assert_eq!(offset(text, Encoding::Utf16, pos(1, 99)), eol);
         assert_eq!(offset(text, Encoding::Utf16, pos(9, 0)), text.len());
+    }
+
+    #[test]
+    fn long_lines_are_indexed() {
+        // 5,000 crabs and an `x` on one line, then a second line
+        let text = format!("{}x\ny", "🦀".repeat(5000));
+        let x = u32::try_from(text.find('x').unwrap_or(0)).unwrap_or(0);
+        let index = Index::new(&text, Encoding::Utf16);
+        assert!(index.checkpoints.len() > 15);
+        assert_eq!(index.position(x), pos(0, 10_000));
+        assert_eq!(index.position(x + 2), pos(1, 0));
+        // inside a crab: its start
+        assert_eq!(index.position(4097), pos(0, 2048));
+        let utf8 = Index::new(&text, Encoding::Utf8);
+        assert_eq!(utf8.position(x), pos(0, 20_000));
+        for at in (0..x).step_by(997) {
+            assert_eq!(
+                offset(&text, Encoding::Utf16, index.position(at)),
+                at as usize - (at as usize % 4)
+            );
+        }
     }
 
     #[test]
