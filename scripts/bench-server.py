@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times `sandlint server`: from a `didChange` (followed by a request, so the 150 ms debounce
-does not count) to its `publishDiagnostics`, for a small Dockerfile, a large one and a Compose
-file whose service builds a Dockerfile. Prints the median and the slowest of N edits each.
+does not count) to its `publishDiagnostics`, for a small Dockerfile, a large one, a Compose
+file whose services build a Dockerfile and a Compose file on one long line. Prints the median and the slowest of N edits each.
 
     scripts/bench-server.py target/release/sandlint [N]
 """
@@ -91,6 +91,9 @@ def main():
     compose = "services:\n" + "".join(
         f"  s{i}:\n    build: .\n    privileged: true\n    ports: ['{8000 + i}:80']\n" for i in range(50)
     )
+    one_line = "{services: {" + ", ".join(
+        f"s{i}: {{image: 'alpine:3.19', privileged: true, command: 'é🦀 {i}'}}" for i in range(2000)
+    ) + "}}\n"
     server = Server(binary, project)
     server.request("initialize", {"capabilities": {}})
     server.recv()
@@ -98,7 +101,13 @@ def main():
     cases = [
         ("Dockerfile, 3 lines", "Dockerfile", "dockerfile", small),
         (f"Dockerfile, {large.count(chr(10))} lines", "big.Dockerfile", "dockerfile", large),
-        (f"compose.yaml, 50 services building ./Dockerfile", "compose.yaml", "yaml", compose),
+        ("compose.yaml, 50 services building ./Dockerfile", "compose.yaml", "yaml", compose),
+        (
+            f"compose.oneline.yaml, 2000 services on one line of {len(one_line) // 1024} KiB",
+            "compose.oneline.yaml",
+            "yaml",
+            one_line,
+        ),
     ]
     for name, file, language, text in cases:
         uri = "file://" + os.path.join(project, file)

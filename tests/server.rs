@@ -686,3 +686,30 @@ fn a_document_over_the_size_cap() {
     );
     assert_eq!(c.finish(), Some(0));
 }
+
+/// At most 1,000 diagnostics per document: the most severe, and a warning saying how many are
+/// left out.
+#[test]
+fn at_most_a_thousand_diagnostics() {
+    let dir = project();
+    let uri = uri(&dir.path().join("compose.yaml"));
+    let services: String = (0..120)
+        .map(|i| format!("  s{i}:\n    image: alpine:3.19\n    privileged: true\n"))
+        .collect();
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&uri, "dockercompose", &format!("services:\n{services}"));
+    let found = c.diagnostics(&uri);
+    assert_eq!(found.len(), 1001);
+    let hidden = found[0]["message"].as_str().unwrap();
+    assert!(hidden.ends_with("more findings, less severe, are not shown (at most 1000 are); `sandlint check` lists them all"), "{hidden}");
+    let errors = found.iter().filter(|d| d["severity"] == 1).count();
+    let privileged = found.iter().filter(|d| d["code"] == "SLC001").count();
+    assert_eq!(privileged, 120);
+    assert!(errors >= 120, "{errors}");
+    // shown in order
+    let lines: Vec<u64> = (found[1..].iter())
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(c.finish(), Some(0));
+}

@@ -230,9 +230,19 @@ impl Server<'_> {
                 continue;
             };
             let mut at = text::Indexes::new(self.enc);
-            let mut diagnostics: Vec<lsp_types::Diagnostic> = (outcome.findings.iter())
+            let (shown, hidden) = shown(&outcome.findings);
+            let mut diagnostics: Vec<lsp_types::Diagnostic> = (shown.into_iter())
                 .map(|d| convert::diagnostic(d, &mut at))
                 .collect();
+            if hidden > 0 {
+                diagnostics.insert(
+                    0,
+                    convert::notice(&format!(
+                        "{hidden} more findings, less severe, are not shown (at most {MAX_PUBLISHED} \
+                         are); `sandlint check` lists them all"
+                    )),
+                );
+            }
             if let Some(n) = &outcome.notice {
                 diagnostics.insert(0, convert::notice(n));
             }
@@ -408,6 +418,27 @@ fn watch_files(connection: &Connection) -> io::Result<()> {
         .sender
         .send(request.into())
         .map_err(|_| io::Error::other("the client connection closed"))
+}
+
+/// At most this many diagnostics are published for a document (editors slow down on more).
+pub const MAX_PUBLISHED: usize = 1000;
+
+/// The findings to publish, in order: all, or the [`MAX_PUBLISHED`] most severe (the first
+/// ones at equal severity); and how many are left out.
+fn shown(
+    findings: &[crate::diagnostic::Diagnostic],
+) -> (Vec<&crate::diagnostic::Diagnostic>, usize) {
+    if findings.len() <= MAX_PUBLISHED {
+        return (findings.iter().collect(), 0);
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].severity));
+    order.truncate(MAX_PUBLISHED);
+    order.sort_unstable();
+    (
+        order.into_iter().map(|i| &findings[i]).collect(),
+        findings.len() - MAX_PUBLISHED,
+    )
 }
 
 fn invalid_params(id: lsp_server::RequestId, e: &serde_json::Error) -> Response {
