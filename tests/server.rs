@@ -713,3 +713,61 @@ fn at_most_a_thousand_diagnostics() {
     assert!(lines.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(c.finish(), Some(0));
 }
+
+/// Requests and edits that make no sense get an error or are ignored, never a crash: positions
+/// far past the text, a reversed range, unknown methods, bad parameters, other URI schemes.
+#[test]
+fn nonsense_from_the_client() {
+    let dir = project();
+    let uri = uri(&dir.path().join("Dockerfile"));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open("untitled:Untitled-1", "dockerfile", BAD);
+    c.open(&uri, "dockerfile", BAD);
+    assert_eq!(c.diagnostics(&uri).len(), 3);
+    let far = json!({ "line": 4_000_000_000u32, "character": 4_000_000_000u32 });
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [
+                { "range": { "start": far, "end": { "line": 0, "character": 0 } }, "text": "# é🦀\n" },
+                { "range": { "start": { "line": 1, "character": 3 }, "end": { "line": 1, "character": 1 } }, "text": "" },
+            ],
+        }),
+    );
+    // `# é🦀` was appended at the end; the reversed range removed nothing
+    assert_eq!(
+        summary(&c.diagnostics(&uri)),
+        ["SLD021 0:0-0:16", "SLD012 0:5-0:16", "SLD001 1:5-1:9"]
+    );
+    let hover = c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": far }),
+    );
+    assert_eq!(hover, Value::Null);
+    let none = c.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": "file:///not/open" }, "range": { "start": far, "end": far }, "context": { "diagnostics": [] } }),
+    );
+    assert_eq!(none, json!([]));
+    for (method, params, code) in [
+        ("textDocument/definition", json!({}), -32601),
+        ("textDocument/hover", json!({ "position": 1 }), -32602),
+    ] {
+        c.send(&json!({ "jsonrpc": "2.0", "id": method, "method": method, "params": params }));
+        let answer = loop {
+            let m = c.incoming.recv_timeout(WAIT).unwrap();
+            if m["id"] == method {
+                break m;
+            }
+        };
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+    }
+    // unknown notifications and a change to a document never opened are ignored
+    c.notify("$/cancelRequest", json!({ "id": 1 }));
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": "file:///not/open", "version": 2 }, "contentChanges": [{ "text": "x" }] }),
+    );
+    assert_eq!(c.finish(), Some(0));
+}
