@@ -344,7 +344,8 @@ fn config_for(path: &Path, cli: &CliOverrides) -> Result<Config, String> {
 }
 
 /// What a document is, as `check` decides it: by its name (a name that only looks like one,
-/// `docker-compose-dev.yml`, when the content agrees), else by the editor's language id
+/// `docker-compose-dev.yml`, when the content agrees; a template, `Dockerfile.j2`, never),
+/// else by the editor's language id
 /// (`dockerfile`, `dockercompose`, Helix's `docker-compose`, Neovim's `yaml.docker-compose`), else
 /// by its content. `None`: neither (nothing to check).
 pub fn kind_of(path: &Path, language: &str, text: &str) -> Option<FileKind> {
@@ -358,8 +359,11 @@ pub fn kind_of(path: &Path, language: &str, text: &str) -> Option<FileKind> {
     match discover::classify_name(path) {
         Some(NameMatch::Known(k)) => Some(k),
         Some(NameMatch::Probable(k)) if discover::content_agrees(k, text) => Some(k),
-        // a template (`Dockerfile.j2`) or a name the content disagrees with
-        Some(_) => by_language,
+        // a template (`Dockerfile.j2`): its markers are not Docker's syntax (`check` skips it
+        // unless asked to mask them)
+        Some(NameMatch::Template(_)) => None,
+        // a name the content disagrees with: the editor's word, as `check --kind` would
+        Some(NameMatch::Probable(_)) => by_language,
         None => by_language.or_else(|| discover::kind_from_content(text)),
     }
 }
@@ -398,4 +402,35 @@ fn disk_builds(path: &Path, cli: &CliOverrides) -> Vec<(PathBuf, BuiltBy)> {
     }
     let opts = options(&config, &boundary);
     linter::lint_file_with(file.into_ref(), FileKind::Compose, &opts).built
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_as_check_decides_them() {
+        let df = Some(FileKind::Dockerfile);
+        let compose = Some(FileKind::Compose);
+        let services = "services:\n  a:\n    image: x\n";
+        let cases: [(&str, &str, &str, Option<FileKind>); 9] = [
+            ("Dockerfile", "plaintext", "anything", df),
+            ("api.Dockerfile", "", "", df),
+            ("compose.yaml", "yaml", "", compose),
+            ("docker-compose-dev.yml", "yaml", services, compose),
+            // the name only suggests it and the content disagrees: the editor's word
+            ("docker-compose-dev.yml", "yaml", "a: 1\n", None),
+            ("docker-compose-dev.yml", "dockercompose", "a: 1\n", compose),
+            ("Dockerfile.j2", "dockerfile", "FROM {{ base }}\n", None),
+            ("deploy.yaml", "yaml", services, compose),
+            ("notes.txt", "yaml.docker-compose", "", compose),
+        ];
+        for (name, language, text, want) in cases {
+            assert_eq!(
+                kind_of(Path::new(name), language, text),
+                want,
+                "{name} {language}"
+            );
+        }
+    }
 }
