@@ -21,8 +21,8 @@
 //! | 6 | `config`, `suppress` | `.sandlint.toml` and inline suppressions, resolved against the registry |
 //! | 7 | `baseline`, `selection`, `workspace` | baselines; the rules that run for each file, at which severity; every disk read around a file (override files, `.env`, builds, contexts) |
 //! | 8 | `linter` | the engine: the enabled rules over a file or a Compose project, suppressions, order |
-//! | 9 | `report`, `server` | the output formats; `sandlint server`'s engine (LSP: documents, project state, diagnostics, hover, code actions) |
-//! | 10 | `sandbox` | `sandlint run`'s engine (Docker Engine API) |
+//! | 9 | `report` | the output formats |
+//! | 10 | `sandbox`, `server` | `sandlint run`'s engine (Docker Engine API); `sandlint server`'s (LSP: documents, project state, diagnostics, hover, code actions) |
 //! | 11 | `cli` | the command line: every flag and value (all of clap) |
 //! | 12 | `commands` | one function per subcommand, from the parsed command line to an exit status |
 //! | 13 | `lib` | `lib.rs`/`main.rs`: dispatch |

@@ -771,3 +771,100 @@ fn nonsense_from_the_client() {
     );
     assert_eq!(c.finish(), Some(0));
 }
+
+/// The server finds what `check` finds: every file of every rule fixture (its config, project
+/// boundary, suppressions and the Compose files beside it), opened in one session, has the
+/// findings `check` reports for it in its directory (same codes at the same lines).
+#[test]
+fn the_same_findings_as_check_on_every_rule_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("fixtures/rules"))
+        .unwrap()
+        .flat_map(|rule| std::fs::read_dir(rule.unwrap().path()).unwrap())
+        .map(|d| d.unwrap().path())
+        .filter(|d| d.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() > 300, "{}", dirs.len());
+    let mut c = Client::start(root, json!({}));
+    let mut compared = 0;
+    for dir in &dirs {
+        let out = Command::new(env!("CARGO_BIN_EXE_sandlint"))
+            .args(["check", "--format", "json", "--fail-on", "never"])
+            .arg(dir)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut want: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for f in report["findings"].as_array().unwrap() {
+            let line = f["start"]["line"].as_u64().unwrap() - 1;
+            (want.entry(root.join(f["file"].as_str().unwrap()).display().to_string()))
+                .or_default()
+                .push(format!("{} {line}", f["code"].as_str().unwrap()));
+        }
+        let files: Vec<std::path::PathBuf> = walk(dir)
+            .into_iter()
+            .filter(|f| {
+                sandlint::server::kind_of(f, "", &std::fs::read_to_string(f).unwrap_or_default())
+                    .is_some()
+            })
+            .collect();
+        let uris: Vec<String> = files.iter().map(|f| uri(f)).collect();
+        for (f, u) in files.iter().zip(&uris) {
+            c.open(u, "", &std::fs::read_to_string(f).unwrap_or_default());
+        }
+        // a request is answered after the publications of what changed before it
+        flush(&mut c);
+        for (f, u) in files.iter().zip(&uris) {
+            let mut got: Vec<String> = Vec::new();
+            for m in c.held.iter().filter(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == *u
+            }) {
+                got = (m["params"]["diagnostics"].as_array().unwrap().iter())
+                    .map(|d| {
+                        format!(
+                            "{} {}",
+                            d["code"].as_str().unwrap_or("-"),
+                            d["range"]["start"]["line"]
+                        )
+                    })
+                    .collect();
+            }
+            let mut want = want.remove(&f.display().to_string()).unwrap_or_default();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{}", f.display());
+            compared += 1;
+            c.notify(
+                "textDocument/didClose",
+                json!({ "textDocument": { "uri": u } }),
+            );
+        }
+        flush(&mut c);
+        c.held.clear();
+    }
+    assert!(compared > 350, "{compared}");
+    assert_eq!(c.finish(), Some(0));
+}
+
+fn flush(c: &mut Client) {
+    c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": "file:///none" }, "position": { "line": 0, "character": 0 } }),
+    );
+}
+
+/// The files under `dir`, recursively (fixtures are small).
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

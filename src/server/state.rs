@@ -198,8 +198,11 @@ impl State {
             }
             FileKind::Compose => self.lint_compose(file, &mut opts, &boundary),
         };
-        let findings = (result.diagnostics.into_iter())
-            .filter(|d| d.suppression.is_none() && normalize(&d.file.path) == doc.path)
+        let mut findings = result.diagnostics;
+        findings.retain(|d| d.suppression.is_none() && normalize(&d.file.path) == doc.path);
+        // one finding per rule and place, naming the services that share it, as reports do
+        let findings = (crate::report::merge_locations(&findings).into_iter())
+            .map(std::borrow::Cow::into_owned)
             .collect();
         Run {
             outcome: Outcome {
@@ -346,8 +349,9 @@ fn config_for(path: &Path, cli: &CliOverrides) -> Result<Config, String> {
 /// What a document is, as `check` decides it: by its name (a name that only looks like one,
 /// `docker-compose-dev.yml`, when the content agrees; a template, `Dockerfile.j2`, never),
 /// else by the editor's language id
-/// (`dockerfile`, `dockercompose`, Helix's `docker-compose`, Neovim's `yaml.docker-compose`), else
-/// by its content. `None`: neither (nothing to check).
+/// (`dockerfile`, `dockercompose`, Helix's `docker-compose`, Neovim's `yaml.docker-compose`): a
+/// YAML file of another name is not checked alone (as `check` does not find it), whatever it
+/// holds. `None`: neither (nothing to check).
 pub fn kind_of(path: &Path, language: &str, text: &str) -> Option<FileKind> {
     let by_language = match language.to_ascii_lowercase().as_str() {
         "dockerfile" | "containerfile" => Some(FileKind::Dockerfile),
@@ -364,7 +368,9 @@ pub fn kind_of(path: &Path, language: &str, text: &str) -> Option<FileKind> {
         Some(NameMatch::Template(_)) => None,
         // a name the content disagrees with: the editor's word, as `check --kind` would
         Some(NameMatch::Probable(_)) => by_language,
-        None => by_language.or_else(|| discover::kind_from_content(text)),
+        // a name Docker tooling does not read (`common.yml`, pulled in by `extends`): checked
+        // in the projects that use it, as `check` does, unless the editor says what it is
+        None => by_language,
     }
 }
 
@@ -422,7 +428,7 @@ mod tests {
             ("docker-compose-dev.yml", "yaml", "a: 1\n", None),
             ("docker-compose-dev.yml", "dockercompose", "a: 1\n", compose),
             ("Dockerfile.j2", "dockerfile", "FROM {{ base }}\n", None),
-            ("deploy.yaml", "yaml", services, compose),
+            ("deploy.yaml", "yaml", services, None),
             ("notes.txt", "yaml.docker-compose", "", compose),
         ];
         for (name, language, text, want) in cases {
