@@ -122,6 +122,7 @@ impl State {
             dependants = self.dockerfiles_in(&before);
             dependants.extend(self.dockerfiles_in(&run.built));
             dependants.extend(self.override_partners(&doc.path));
+            dependants.extend(self.pulled_in_documents());
             self.builds.insert(uri.to_string(), run.built);
         }
         self.linted.insert(uri.to_string(), run.outcome);
@@ -129,6 +130,15 @@ impl State {
         dependants.dedup();
         dependants.retain(|u| u != uri);
         dependants
+    }
+
+    /// The open YAML documents of no Docker name, whose findings come from the Compose files
+    /// that use them.
+    fn pulled_in_documents(&self) -> Vec<String> {
+        (self.docs.iter())
+            .filter(|(_, d)| is_yaml(&d.path) && kind_of(&d.path, &d.language, &d.text).is_none())
+            .map(|(u, _)| u.clone())
+            .collect()
     }
 
     /// The open documents merged with the Compose file at `path`: its base file when it is an
@@ -172,7 +182,10 @@ impl State {
             );
         }
         let Some(kind) = kind_of(&doc.path, &doc.language, text) else {
-            return Run::default();
+            return Run {
+                outcome: self.pulled_in(doc),
+                built: Vec::new(),
+            };
         };
         let config = match config_for(&doc.path, &self.cli) {
             Ok(c) => c,
@@ -211,6 +224,53 @@ impl State {
                 kind: Some(kind),
             },
             built: result.built,
+        }
+    }
+
+    /// A YAML document of no Docker name (`common.yml`): what the Compose projects beside it
+    /// and up to [`COMPOSE_SEARCH_DEPTH`] directories above find in it when they pull it in
+    /// (`extends`, `include`, as saved: those read it from disk); nothing for another file.
+    fn pulled_in(&self, doc: &Doc) -> Outcome {
+        if !is_yaml(&doc.path) {
+            return Outcome::default();
+        }
+        let mut findings = Vec::new();
+        for compose in compose_files_above(&doc.path, &Boundary::around(&doc.path)) {
+            let Ok(config) = config_for(&compose, &self.cli) else {
+                continue;
+            };
+            let boundary =
+                Arc::new(Boundary::around(&compose).allowing(config.allow_outside.iter()));
+            let file = match self.open_file(&compose) {
+                Some(f) => f,
+                None => match crate::workspace::read_found(&compose, Some(&boundary)) {
+                    Ok(f) => f.into_ref(),
+                    Err(_) => continue,
+                },
+            };
+            let mut opts = options(&config, &boundary);
+            opts.report_only = vec![doc.path.clone()];
+            let result = linter::lint_file_with(file, FileKind::Compose, &opts);
+            findings.extend(
+                (result.diagnostics.into_iter())
+                    .filter(|d| d.suppression.is_none() && normalize(&d.file.path) == doc.path),
+            );
+        }
+        if findings.is_empty() {
+            return Outcome::default();
+        }
+        linter::sort(&mut findings);
+        let unsaved = findings.iter().any(|d| d.file.text != doc.text);
+        Outcome {
+            findings: (crate::report::merge_locations(&findings).into_iter())
+                .map(std::borrow::Cow::into_owned)
+                .collect(),
+            notice: unsaved.then(|| {
+                "not saved: these are the findings of the saved file (the Compose files that \
+                 use it read it from disk)"
+                    .to_string()
+            }),
+            kind: Some(FileKind::Compose),
         }
     }
 
@@ -344,6 +404,11 @@ fn config_for(path: &Path, cli: &CliOverrides) -> Result<Config, String> {
             }),
         None => Ok(Config::default().with_cli(cli)),
     }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    (path.extension().and_then(|e| e.to_str()))
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
 }
 
 /// What a document is, as `check` decides it: by its name (a name that only looks like one,
