@@ -6,8 +6,10 @@
 # (`buildkit:` in rules/*.md). Prints, per check, the cases that agree out of the cases where
 # either side reports the check, and the cases that disagree.
 #   scripts/buildkit-parity.sh [GIT_DIR] [REV]   (default /work/.mirror/moby+buildkit/repo HEAD)
-# Cases that need more than the Dockerfile (a .dockerignore, build arguments, frontend
-# attributes) or are printf templates (%s) are skipped and counted. Needs python3 and git.
+# A case is one `checkLinterWarnings` call (a Dockerfile may be checked more than once, with
+# another `.dockerignore`); the test's `.dockerignore` is written beside the Dockerfile. Cases
+# that need build arguments or frontend attributes, or are printf templates (%s), are skipped
+# and counted. Needs python3 and git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 git_dir=${1:-/work/.mirror/moby+buildkit/repo}
@@ -66,27 +68,46 @@ def helpers_before(at):
     return [(name, rule) for pos, name, rule in helpers if fn < pos < at]
 
 cases, skipped = [], 0
+assigns = [a.start() for a in re.finditer(r"\bdockerfile :?= ", src)]
 for m in re.finditer(r"dockerfile :?= \[\]byte\(`(.*?)`\)", src, re.S):
-    call = src.find("checkLinterWarnings(", m.end())
-    nxt = src.find("[]byte(`", m.end())
-    if call < 0 or (0 <= nxt < call and "dockerfile" in src[nxt - 20:nxt]):
-        continue  # a Dockerfile not checked by itself (rebuilt before the check)
-    brace = src.index("{", src.index("&lintTestParams", call))
-    params = src[brace:block_end(src, brace)]
     body = m.group(1)
-    if re.search(r"\b(DockerIgnore|FrontendAttrs|BuildArgs)\s*:", params) or "%" in body:
-        skipped += 1
-        continue
-    # only `Warnings:` (what a build reports), not `UnmarshalWarnings:`
-    wl = re.search(r"(?<!Unmarshal)Warnings:\s*\[\]expectedLintWarning\{", params)
-    listed = params[wl.end() - 1:block_end(params, wl.end() - 1)] if wl else ""
-    warns = re.findall(r'RuleName:\s*"(\w+)".*?Line:\s*(\d+)', listed, re.S)
-    # `makeLintWarning("CMD", 5)`: a helper defined earlier in the test function
-    for helper, rule in helpers_before(m.start()):
-        for args in re.findall(helper + r"\(([^()]*)\)", listed):
-            warns.append((rule, args.split(",")[-1].strip()))
-    line_no = src.count("\n", 0, m.start()) + 1
-    cases.append((line_no, body, [(r, int(l)) for r, l in warns]))
+    # every check of this Dockerfile: the calls up to its next assignment or the next function
+    fn_end = src.find("\nfunc ", m.end())
+    fn_end = len(src) if fn_end < 0 else fn_end
+    until = min([a for a in assigns if a > m.start()] + [fn_end])
+    at = m.end()
+    while True:
+        call = src.find("checkLinterWarnings(", at, until)
+        if call < 0:
+            break
+        brace = src.index("{", src.index("&lintTestParams", call))
+        params = src[brace:block_end(src, brace)]
+        at = brace + len(params)
+        if re.search(r"\b(FrontendAttrs|BuildArgs)\s*:", params) or "%" in body:
+            skipped += 1
+            continue
+        # the test's `.dockerignore`: inline, or the last `dockerignore := []byte(...)` before
+        ignore = None
+        di = re.search(r"\bDockerIgnore:\s*(?:\[\]byte\(`(.*?)`\)|(\w+))", params, re.S)
+        if di and di.group(1) is not None:
+            ignore = di.group(1)
+        elif di:
+            defs = list(re.finditer(re.escape(di.group(2)) + r" :?= \[\]byte\(`(.*?)`\)",
+                                    src[:call], re.S))
+            if not defs:
+                skipped += 1
+                continue
+            ignore = defs[-1].group(1)
+        # only `Warnings:` (what a build reports), not `UnmarshalWarnings:`
+        wl = re.search(r"(?<!Unmarshal)Warnings:\s*\[\]expectedLintWarning\{", params)
+        listed = params[wl.end() - 1:block_end(params, wl.end() - 1)] if wl else ""
+        warns = re.findall(r'RuleName:\s*"(\w+)".*?Line:\s*(\d+)', listed, re.S)
+        # `makeLintWarning("CMD", 5)`: a helper defined earlier in the test function
+        for helper, rule in helpers_before(m.start()):
+            for args in re.findall(helper + r"\(([^()]*)\)", listed):
+                warns.append((rule, args.split(",")[-1].strip()))
+        line_no = src.count("\n", 0, call) + 1
+        cases.append((line_no, body, ignore, [(r, int(l)) for r, l in warns]))
 
 def instruction_start_lines(text):
     """For each line (1-based), the first line of the instruction it continues."""
@@ -105,11 +126,14 @@ secret_in_env = re.search(r"^code:\s*(\S+)", open("rules/secret-in-env.md").read
 select = ",".join([code for code, _ in mapping.values()] + [secret_in_env])
 agree, total = defaultdict(int), defaultdict(int)
 differ = []
-for n, (line_no, body, warns) in enumerate(cases):
+for n, (line_no, body, ignore, warns) in enumerate(cases):
     d = os.path.join(work, f"case{n}")
     os.makedirs(d)
     with open(os.path.join(d, "Dockerfile"), "w") as f:
         f.write(body)
+    if ignore is not None:
+        with open(os.path.join(d, ".dockerignore"), "w") as f:
+            f.write(ignore)
     out = subprocess.run([binary, "check", os.path.join(d, "Dockerfile"), "--format", "json",
                           "--fail-on", "never", "--select", select],
                          capture_output=True, text=True)
@@ -137,8 +161,8 @@ for n, (line_no, body, warns) in enumerate(cases):
             differ.append((check, line_no, sorted(want[check]), sorted(got[check])))
 
 print(f"BuildKit {commit[:8]} ({date}), frontend/dockerfile/dockerfile_check_test.go: "
-      f"{len(cases)} Dockerfiles compared, {skipped} skipped (need a .dockerignore, build "
-      f"arguments or frontend attributes, or are printf templates)")
+      f"{len(cases)} checks of a Dockerfile compared, {skipped} skipped (need build arguments "
+      f"or frontend attributes, or are printf templates)")
 print()
 print("| BuildKit check | sandlint rule | cases agreeing |")
 print("|---|---|---|")
@@ -146,6 +170,8 @@ for check in sorted(set(total) | set(mapping)):
     rule = mapping.get(check)
     shown = f"{rule[0]} `{rule[1]}`" if rule else "—"
     print(f"| {check} | {shown} | {agree[check]}/{total[check]} |")
+print()
+print(f"Total: {sum(agree.values())}/{sum(total.values())} (check, case) pairs agreeing")
 print()
 for check, line_no, want, got in sorted(differ):
     print(f"differs: {check} (test file line {line_no}): BuildKit lines {want}, sandlint lines {got}")

@@ -120,4 +120,20 @@ grep -qx "sarif=sandlint.sarif" "$runner/output" || fail "the action did not set
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]["results"]; assert r, "no results"' \
   "$runner/repo/sandlint.sarif" || fail "the action's SARIF has no results"
 
+# 4. the Python API (`from sandlint import Sandbox`, python/python/sandlint) with pytest against
+#    the real daemon, on images assembled FROM scratch (scripts/python-test-images.sh)
+images="sandlint-pyapi-test-$$"
+trap 'rm -rf "$work"; docker rmi -f "$images-sh" "$images-py" >/dev/null 2>&1 || true' EXIT
+scripts/python-test-images.sh "$images"
+"$work/user/bin/pip" install --quiet --disable-pip-version-check pytest
+(cd "$work" && SANDLINT_TEST_SH_IMAGE="$images-sh" SANDLINT_TEST_PY_IMAGE="$images-py" \
+  "$work/user/bin/python" -m pytest -q -p no:cacheprovider "$root/python/tests") \
+  || fail "the Python API tests failed"
+# 5. `sandlint mcp` through the official MCP Python SDK's client
+"$work/user/bin/pip" install --quiet --disable-pip-version-check "mcp>=2,<3"
+"$work/user/bin/python" scripts/mcp-test.py "$work/user/bin/sandlint" "$images-py" \
+  || fail "the MCP server test failed"
+leftover="$(docker ps -aq --filter "ancestor=$images-sh"; docker ps -aq --filter "ancestor=$images-py")"
+[ -z "$leftover" ] || fail "containers left behind: $leftover"
+
 echo "wheel test: ok (pip install of the wheel: ${pip_seconds} s; pre-commit install-hooks of the python hook: ${hook_seconds} s)"

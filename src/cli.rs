@@ -31,6 +31,10 @@ pub enum Command {
     Init(Box<InitArgs>),
     /// Run a command in a hardened, verified sandbox container (Docker Engine API).
     Run(Box<RunArgs>),
+    /// Check the containers of the Docker daemon (running ones by default) with the Compose rules.
+    Audit(Box<AuditArgs>),
+    /// Serve the Model Context Protocol over stdio: tools that run code in `run`'s sandbox.
+    Mcp(Box<McpArgs>),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -78,6 +82,58 @@ pub struct CheckArgs {
     #[arg(short = 'f', long = "file", value_name = "COMPOSE_FILE")]
     pub file: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    /// Ignore `# sandlint ignore=` comments (audits, central policy).
+    #[arg(long)]
+    pub no_inline_ignores: bool,
+
+    /// Report a suppression without `reason="…"` as an `invalid-suppression` finding.
+    #[arg(long)]
+    pub require_reason: bool,
+
+    /// Report suppressions that suppressed nothing (`unused-suppression`).
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+
+    #[command(flatten)]
+    pub results: ResultArgs,
+
+    /// Do not honour .gitignore, .ignore and other ignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Also read files here, outside the project (the git work tree, else the checked
+    /// directory): e.g. shared Compose files of a monorepo. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub allow_outside: Vec<PathBuf>,
+
+    /// The kind of explicitly named files whose name and content do not tell.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+
+    /// The file name to report for standard input (`-`); its name also decides its kind.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+
+    /// Also check templates (`Dockerfile.j2`, `*.tpl`, `*.tmpl`, `*.template`, `*.in`), with
+    /// their `{{ … }}`/`{% … %}`/`%%VAR%%` markers masked; they are skipped by default.
+    #[arg(long)]
+    pub include_templates: bool,
+
+    /// List every file checked, skipped (and why) or excluded, on standard error.
+    #[arg(short = 'v', long = "show-files", visible_alias = "verbose")]
+    pub show_files: bool,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What `check` and `audit` share: the output format, the rules and the config.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Full, env = "SANDLINT_FORMAT")]
     pub format: OutputFormat,
@@ -110,19 +166,11 @@ pub struct CheckArgs {
     /// Ignore every config file.
     #[arg(long)]
     pub no_config: bool,
+}
 
-    /// Ignore `# sandlint ignore=` comments (audits, central policy).
-    #[arg(long)]
-    pub no_inline_ignores: bool,
-
-    /// Report a suppression without `reason="…"` as an `invalid-suppression` finding.
-    #[arg(long)]
-    pub require_reason: bool,
-
-    /// Report suppressions that suppressed nothing (`unused-suppression`).
-    #[arg(long)]
-    pub report_unused_ignores: bool,
-
+/// What `check` and `audit` share: the baseline and the summary.
+#[derive(Debug, Args)]
+pub struct ResultArgs {
     /// Report only findings that are not in this baseline file.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     pub baseline: Option<PathBuf>,
@@ -139,32 +187,37 @@ pub struct CheckArgs {
     /// frequent first (full and concise formats; JSON always has `statistics`).
     #[arg(long)]
     pub statistics: bool,
+}
 
-    /// Do not honour .gitignore, .ignore and other ignore files.
+/// Options of `sandlint audit`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each container's inspect is lowered to a one-service Compose document named                   `container://NAME` and checked with the Compose rules (see the README,                   \"Auditing running containers\"). Exit status as `check`: 0 clean, 1 findings at                   or above --fail-on, 2 no daemon, an unknown container or a usage error."
+)]
+pub struct AuditArgs {
+    /// Containers to audit (names or ids) [default: every running container].
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+
+    /// Also audit stopped containers (without CONTAINER names).
+    #[arg(short, long, conflicts_with = "containers")]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    #[command(flatten)]
+    pub results: ResultArgs,
+
+    /// Do not read the Compose file a container's `com.docker.compose.*` labels name (no
+    /// comparison with the file, no drift findings).
     #[arg(long)]
-    pub no_ignore: bool,
+    pub no_compose_link: bool,
 
-    /// Also read files here, outside the project (the git work tree, else the checked
-    /// directory): e.g. shared Compose files of a monorepo. Repeatable.
+    /// Also read Compose files here when a container's labels name them (by default only
+    /// inside the project around the working directory: its git work tree, else itself).
     #[arg(long, value_name = "PATH")]
     pub allow_outside: Vec<PathBuf>,
-
-    /// The kind of explicitly named files whose name and content do not tell.
-    #[arg(long, value_enum)]
-    pub kind: Option<KindArg>,
-
-    /// The file name to report for standard input (`-`); its name also decides its kind.
-    #[arg(long, value_name = "NAME")]
-    pub stdin_filename: Option<String>,
-
-    /// Also check templates (`Dockerfile.j2`, `*.tpl`, `*.tmpl`, `*.template`, `*.in`), with
-    /// their `{{ … }}`/`{% … %}`/`%%VAR%%` markers masked; they are skipped by default.
-    #[arg(long)]
-    pub include_templates: bool,
-
-    /// List every file checked, skipped (and why) or excluded, on standard error.
-    #[arg(short = 'v', long = "show-files", visible_alias = "verbose")]
-    pub show_files: bool,
 
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -220,6 +273,7 @@ impl ValueEnum for FailOn {
 pub enum KindArg {
     Dockerfile,
     Compose,
+    Devcontainer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -258,9 +312,24 @@ pub struct InitArgs {
     pub dry_run: bool,
 }
 
+/// Options of `sandlint mcp`: `sandlint run`'s options, the settings of every tool call (a
+/// call chooses only the code or command, its language and a shorter timeout).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every tool call is one `sandlint run` with these options: planned hardened, \
+                  checked by the rules before create, inspected after start, removed on every path. \
+                  A call cannot loosen them: it names the code (run_code) or argv (run_command), \
+                  the language and at most this --timeout. --code, --file, a CMD, --json, \
+                  --dry-run, --gc and -i are not accepted here."
+)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 /// Options of `sandlint run` (without the `sandbox` feature: none; the command fails).
 #[cfg(not(feature = "sandbox"))]
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The command to run in the sandbox (after `--`).
     #[arg(last = true, value_name = "CMD")]
@@ -269,7 +338,7 @@ pub struct RunArgs {
 
 /// Options of `sandlint run`.
 #[cfg(feature = "sandbox")]
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(
     after_help = "Hardened by default: non-root user, read-only root filesystem, size-limited \
                   noexec /tmp, all capabilities dropped, no-new-privileges, no network, memory/CPU/pids \
@@ -471,6 +540,7 @@ value_enum!(Template {
 value_enum!(Extra {
     PreCommit => "pre-commit": "`.pre-commit-config.yaml` with the sandlint hook",
     Github => "github": "`.github/workflows/sandlint.yml`: check, SARIF upload, pull-request annotations",
+    Devcontainer => "devcontainer": "`.devcontainer/devcontainer.json`: the sandbox image as a hardened dev container",
 });
 
 #[cfg(feature = "sandbox")]

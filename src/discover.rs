@@ -5,12 +5,17 @@ use std::sync::Mutex;
 
 use crate::source::io_message;
 
+mod devcontainer;
+pub use devcontainer::is_devcontainer_path;
+
 /// What kind of file a path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileKind {
     Dockerfile,
     Compose,
+    /// `devcontainer.json` (Dev Containers).
+    Devcontainer,
 }
 
 impl FileKind {
@@ -18,6 +23,7 @@ impl FileKind {
         match self {
             FileKind::Dockerfile => "dockerfile",
             FileKind::Compose => "compose",
+            FileKind::Devcontainer => "devcontainer",
         }
     }
 }
@@ -275,6 +281,9 @@ pub fn kind_from_name(path: &Path) -> Option<FileKind> {
 /// ([`TEMPLATE_EXTENSIONS`]). A name with an empty part (`.Dockerfile`, `Dockerfile.`,
 /// `compose..yaml`) is none of them.
 pub fn classify_name(path: &Path) -> Option<NameMatch> {
+    if is_devcontainer_path(path) {
+        return Some(NameMatch::Known(FileKind::Devcontainer));
+    }
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
     if name.split('.').any(str::is_empty) {
         return None;
@@ -343,6 +352,7 @@ pub fn content_agrees(kind: FileKind, text: &str) -> bool {
     match kind {
         FileKind::Compose => has_compose_key(text),
         FileKind::Dockerfile => starts_with_instruction(text),
+        FileKind::Devcontainer => true,
     }
 }
 
@@ -355,6 +365,7 @@ pub fn disagreement(kind: FileKind) -> &'static str {
         FileKind::Dockerfile => {
             "its name looks like a Dockerfile, but it does not start with a Dockerfile instruction"
         }
+        FileKind::Devcontainer => "not a devcontainer.json",
     }
 }
 
@@ -666,6 +677,11 @@ impl Names {
         if m.is_none() && !explicit {
             return None;
         }
+        // named explicitly, `devcontainer.json` is one wherever it is
+        let m = m.or_else(|| {
+            (path.file_name() == Some(std::ffi::OsStr::new("devcontainer.json")))
+                .then_some(NameMatch::Known(FileKind::Devcontainer))
+        });
         Some(Candidate {
             path,
             kind: m.map(NameMatch::kind),

@@ -74,13 +74,13 @@ pub fn examples(doc: &'static str) -> Vec<Example> {
         let (Some(&lang), Some(&kind)) = (words.first(), words.get(1)) else {
             continue;
         };
-        if !matches!(lang, "dockerfile" | "compose") || words.contains(&"ignore") {
+        if !matches!(lang, "dockerfile" | "compose" | "devcontainer") || words.contains(&"ignore") {
             continue;
         }
-        let lang: &'static str = if lang == "dockerfile" {
-            "dockerfile"
-        } else {
-            "compose"
+        let lang: &'static str = match lang {
+            "dockerfile" => "dockerfile",
+            "devcontainer" => "devcontainer",
+            _ => "compose",
         };
         match kind {
             "bad" | "good" => out.push(Example {

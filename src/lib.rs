@@ -16,7 +16,7 @@
 //! | 1 | `meta`, `fsread`, `error` | rule metadata and severities; the one bounded reader and the project boundary; exit status and usage errors |
 //! | 2 | `docs` | rule docs embedded from `rules/*.md` (generated `RuleMeta`s, examples) |
 //! | 3 | `diagnostic` | a finding: rule, severity, spans, labels, fixes |
-//! | 4 | `dockerfile`, `compose`, `discover`, `init` | the parsers and their analysed models; finding files; `init`'s templates |
+//! | 4 | `dockerfile`, `compose`, `discover`, `init` | the parsers and their analysed models (`devcontainer.json` is `compose::devcontainer`, lowered to the Compose model); finding files; `init`'s templates |
 //! | 5 | `rules` | the rule catalog and its one registry: typed models in, findings out, no disk |
 //! | 6 | `config`, `suppress` | `.sandlint.toml` and inline suppressions, resolved against the registry |
 //! | 7 | `baseline`, `selection`, `workspace` | baselines; the rules that run for each file, at which severity; every disk read around a file (override files, `.env`, builds, contexts) |
@@ -125,6 +125,8 @@ pub fn run_with(
         Command::Check(args) => commands::check::check(args, color, stdin, stdout, stderr),
         Command::Init(args) => commands::init::init(args, stdout, stderr),
         Command::Run(args) => commands::run::run(args, stdout, stderr),
+        Command::Audit(args) => commands::audit::audit(args, color, stdout, stderr),
+        Command::Mcp(args) => commands::mcp::serve(args, stdin, stdout, stderr),
         Command::Rules(args) => {
             commands::rules::list(args, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
         }

@@ -18,6 +18,7 @@ use crate::workspace;
 use post::{assign_fingerprints, assign_scopes, mask_secrets_in_messages, relocate, stage_scopes};
 
 pub mod batch;
+pub mod devcontainer;
 mod post;
 pub mod stream;
 
@@ -140,6 +141,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
             });
             checks = found;
         }
+        FileKind::Devcontainer => return devcontainer::lint_devcontainer(file, opts),
         FileKind::Compose => {
             let boundary = opts.boundary_for(&file);
             let (inputs, refused) =
@@ -152,7 +154,7 @@ pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> 
                 let files = workspace::compose_files(&file, &inputs, &boundary);
                 return unread(file, kind, files.into_iter().skip(1).collect());
             }
-            let mut result = lint_compose_project(file, &inputs, opts, &boundary, refused);
+            let mut result = lint_compose_project(file, &inputs, opts, &boundary, refused, None);
             if !opts.report_only.is_empty() {
                 (result.diagnostics).retain(|d| {
                     let path = crate::source::normalize(&d.file.path);
@@ -268,7 +270,7 @@ pub fn lint_refused(
     opts: &LintOptions<'_>,
 ) -> FileResult {
     let file = SourceFile::new(path.to_path_buf(), display_path(path), String::new()).into_ref();
-    let facts = workspace::refused_facts(&file, kind == FileKind::Compose, error);
+    let facts = workspace::refused_facts(&file, kind != FileKind::Dockerfile, error);
     let mut diagnostics = Vec::new();
     let codes = [
         crate::docs::REFERENCE_OUTSIDE_PROJECT.code,
@@ -279,7 +281,7 @@ pub fn lint_refused(
         let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
         match kind {
             FileKind::Dockerfile => rule.check_dockerfile(&mut cx, &dockerfile::parse("")),
-            FileKind::Compose => {
+            FileKind::Compose | FileKind::Devcontainer => {
                 rule.check_compose(&mut cx, &compose::model::ComposeFile::default())
             }
         }
@@ -301,18 +303,23 @@ pub fn lint_refused(
     }
 }
 
-/// Checks a Compose project: `inputs[0]` and the files merged into it.
+/// Checks a Compose project: `inputs[0]` and the files merged into it (the names of its
+/// services into `services`, when given).
 fn lint_compose_project(
     file: FileRef,
     inputs: &[FileRef],
     opts: &LintOptions<'_>,
     boundary: &Boundary,
     refused: Vec<Refused>,
+    services: Option<&mut Vec<String>>,
 ) -> FileResult {
     let mut diagnostics = Vec::new();
     let (project, facts) =
         workspace::compose_project(&file, inputs, boundary, opts.config, refused);
     let compose = &project.compose;
+    if let Some(names) = services {
+        names.extend(compose.services.iter().map(|s| s.name.value.clone()));
+    }
     let limits = compose.limits.iter().filter_map(|l| l.file.as_ref());
     let set = RuleSet::new(
         &opts.selection,

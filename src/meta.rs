@@ -134,7 +134,9 @@ pub enum Status {
 /// A rule's metadata, from its doc's front matter (the statics are generated into `docs`).
 #[derive(Debug)]
 pub struct RuleMeta {
-    /// Stable code, never reused: `SLD###` Dockerfile, `SLC###` Compose, `SLX###` both, `SLE###` input errors.
+    /// Stable code, never reused: `SLD###` Dockerfile, `SLC###` Compose, `SLX###` both,
+    /// `SLV###` dev containers (`devcontainer.json`), `SLE###` input errors, `SLA###` `sandlint
+    /// audit` (a running container compared with its Compose file).
     pub code: &'static str,
     /// Kebab-case name of the flagged pattern.
     pub name: &'static str,

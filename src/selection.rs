@@ -288,6 +288,7 @@ mod tests {
             dockerfile: true,
             compose: true,
             built_by: true,
+            devcontainer: true,
         };
         assert_eq!(reads(&Config::default(), None), every);
         let root = config("select = [\"root-user\"]\n");
@@ -322,7 +323,8 @@ extend-select = ["root-user"]
             Reads {
                 dockerfile: true,
                 compose: true,
-                built_by: false
+                built_by: false,
+                devcontainer: false,
             }
         );
     }

@@ -333,6 +333,72 @@ pub fn compose(file: &SourceFile) -> Directives {
     out
 }
 
+/// Directives of a JSON-with-comments file (`devcontainer.json`): `// sandlint ignore=…` on
+/// its own line covers the largest of `blocks` (the file's members and their items) that starts
+/// on the next line of code, else that line; at the end of a line, that line's block.
+pub fn jsonc(file: &SourceFile, blocks: &[Span]) -> Directives {
+    let mut out = Directives::default();
+    let ls = lines(&file.text);
+    // the largest block starting on each line, and the next line of code after each line: both
+    // once, so that a file of many directives stays linear
+    let mut largest: Vec<Option<Span>> = vec![None; ls.len()];
+    for b in blocks {
+        let line = ls.partition_point(|&(_, e)| e < b.start);
+        if let Some(slot) = largest.get_mut(line)
+            && slot.is_none_or(|l| b.len() > l.len())
+        {
+            *slot = Some(*b);
+        }
+    }
+    let mut next_code = vec![None; ls.len()];
+    let mut after = None;
+    for (idx, &(s, e)) in ls.iter().enumerate().rev() {
+        next_code[idx] = after;
+        let t = file.slice(Span::new(s, e)).trim();
+        if !t.is_empty() && !t.starts_with("//") {
+            after = Some(idx);
+        }
+    }
+    let block_on = |idx: usize| {
+        let (s, e) = ls[idx];
+        largest[idx].map_or(Span::new(s, e), |b| Span::new(s, b.end.max(e)))
+    };
+    for (idx, &(start, end)) in ls.iter().enumerate() {
+        let line = file.slice(Span::new(start, end));
+        let Some(c) = json_comment_start(line) else {
+            continue;
+        };
+        let at = start + to_u32(c);
+        let parsed = parse_comment(&line[c + 2..], at + 2, Span::new(at, end));
+        if parsed.is_none() {
+            continue;
+        }
+        let target = if line[..c].trim().is_empty() {
+            next_code[idx]
+        } else {
+            Some(idx)
+        };
+        push(&mut out, parsed, target.map(block_on), file);
+    }
+    out
+}
+
+/// Where a `//` comment starts on a JSON line (outside strings).
+fn json_comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let (mut in_string, mut i) = (false, 0);
+    while let Some(&b) = bytes.get(i) {
+        match (in_string, b) {
+            (true, b'\\') => i += 1,
+            (_, b'"') => in_string = !in_string,
+            (false, b'/') if bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The span of the YAML block that starts at line `t_idx`: that line and the lines nested under it.
 fn block_span(
     file: &SourceFile,

@@ -146,6 +146,69 @@ fn load_project(
     project
 }
 
+/// The Compose files a `devcontainer.json`'s `dockerComposeFile` names (relative to it), read
+/// inside `boundary`, in order: the files read, the refusals (outside the project, not a regular
+/// file), and the references to files that do not exist (located at each path).
+pub fn devcontainer_compose_files(
+    file: &FileRef,
+    paths: &[compose::model::SValue],
+    boundary: &Boundary,
+) -> (Vec<FileRef>, Vec<Refused>, Vec<compose::model::LoadError>) {
+    let (mut files, mut refused, mut missing) = (Vec::new(), Vec::new(), Vec::new());
+    if !crate::fsread::is_file(&file.path) {
+        return (files, refused, missing);
+    }
+    for p in paths {
+        let Some(text) = p.value.known() else {
+            continue;
+        };
+        let clipped = crate::source::clip(text, 48);
+        match read_source(&crate::source::normalize(&file.dir().join(text)), boundary) {
+            Ok(f) => files.push(f),
+            Err(ReadError::NotFound) => missing.push(compose::model::LoadError {
+                message: format!("`dockerComposeFile` names `{clipped}`, which does not exist"),
+                span: p.span,
+                help: Some(
+                    "`dockerComposeFile` paths are relative to the devcontainer.json".to_string(),
+                ),
+            }),
+            Err(e) => refused.push(refusal(
+                p.span,
+                format!(
+                    "`dockerComposeFile` `{clipped}` {}; it was not read",
+                    e.describe()
+                ),
+                &e,
+            )),
+        }
+    }
+    (files, refused, missing)
+}
+
+/// What the rules of a `devcontainer.json` may know: the Dockerfile its container builds
+/// (`build.dockerfile`, lowered to the service's `build`), read inside `boundary`.
+pub fn devcontainer_facts(
+    file: &FileRef,
+    compose: &compose::model::ComposeFile,
+    boundary: &Boundary,
+    config: &Config,
+    mut refused: Vec<Refused>,
+) -> Facts {
+    let files = vec![file.clone()];
+    let builds = if crate::fsread::is_file(&file.path) {
+        resolve_builds(&files, compose, boundary, &mut refused)
+    } else {
+        HashMap::new()
+    };
+    Facts::Compose(ComposeFacts {
+        builds,
+        trusted_registries: config.trusted_registries.clone(),
+        files,
+        env_files: Vec::new(),
+        refused,
+    })
+}
+
 /// The files of the Compose project `inputs` (`inputs[0]` is `file`), numbered as
 /// [`compose_project`] numbers them, for a check that runs no rule on it: the inputs, unless
 /// one of them may pull in other files, and only then are the files that may pull in others

@@ -1002,3 +1002,69 @@ fn own_image_passes_the_sandbox_preset_clean() {
     assert_eq!(v["findings"], serde_json::json!([]));
     assert_eq!(v["summary"]["suppressed"], 2);
 }
+
+/// `sandlint mcp` over stdio, without a daemon: the handshake, the tool list, a bad call
+/// answered as a tool error, an unknown method, a notification left unanswered; and the
+/// program flags of `run` refused at start.
+#[test]
+fn mcp_server_speaks_json_rpc_over_stdio() {
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"run_code","arguments":{"code":"1","language":"cobol"}}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"rm_rf","arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":5,"method":"resources/list"}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"ping"}"#,
+    ]
+    .join("\n");
+    let mut child = sandlint(&["mcp", "--image", "sandlint-no-such-image:0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{input}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let replies: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<i64> = replies.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [1, 2, 3, 4, 5, 6],
+        "one answer per request, none for the notification"
+    );
+    assert_eq!(replies[0]["result"]["protocolVersion"], "2025-06-18");
+    assert_eq!(replies[0]["result"]["serverInfo"]["name"], "sandlint");
+    let tools: Vec<&str> = replies[1]["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["run_code", "run_command"]);
+    assert_eq!(replies[2]["result"]["isError"], true);
+    assert_eq!(
+        replies[2]["result"]["content"][0]["text"],
+        "`language` must be python, node or sh"
+    );
+    assert_eq!(replies[3]["error"]["code"], -32602);
+    assert_eq!(replies[4]["error"]["code"], -32601);
+    assert_eq!(replies[5]["result"], serde_json::json!({}));
+
+    let refused = run(&["mcp", "--code", "print(1)"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("not --code"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

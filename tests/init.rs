@@ -25,6 +25,7 @@ const WITHS: &[&[&str]] = &[
     &["--with", "pre-commit"],
     &["--with", "github"],
     &["--with", "pre-commit,github"],
+    &["--with", "devcontainer"],
 ];
 /// `--base-image` variants (a digest-pinned custom base keeps everything clean).
 const BASES: &[&[&str]] = &[
@@ -127,6 +128,7 @@ fn assert_clean(proj: &Path, extra: &[&str], what: &str) {
     ];
     args.extend_from_slice(extra);
     let out = run_in(proj, &args);
+    let devcontainer = proj.join(".devcontainer/devcontainer.json").is_file();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{what}: not JSON ({e}):\n{}", transcript(&out)));
     assert_eq!(
@@ -136,8 +138,9 @@ fn assert_clean(proj: &Path, extra: &[&str], what: &str) {
         serde_json::to_string_pretty(&report["findings"]).unwrap()
     );
     assert_eq!(
-        report["files_checked"], 3,
-        "{what}: both Dockerfiles and compose.yaml are checked"
+        report["files_checked"],
+        3 + u64::from(devcontainer),
+        "{what}: both Dockerfiles and compose.yaml (and the devcontainer.json) are checked"
     );
     assert_eq!(out.status.code(), Some(0), "{what}:\n{}", transcript(&out));
 }
@@ -191,9 +194,13 @@ fn snapshots_of_every_generated_file() {
         insta::assert_snapshot!(format!("{template}__stdout"), transcript(&out));
     }
     // The --with files are the same for every template.
-    let (_tmp, proj, out) = init(&["--with", "pre-commit,github"]);
+    let (_tmp, proj, out) = init(&["--with", "pre-commit,github,devcontainer"]);
     insta::assert_snapshot!("with_extras__stdout", transcript(&out));
-    for name in [".pre-commit-config.yaml", ".github/workflows/sandlint.yml"] {
+    for name in [
+        ".pre-commit-config.yaml",
+        ".github/workflows/sandlint.yml",
+        ".devcontainer/devcontainer.json",
+    ] {
         let bytes = std::fs::read(proj.join(name)).unwrap();
         insta::assert_snapshot!(
             format!("with__{}", name.trim_start_matches('.').replace('/', "__")),

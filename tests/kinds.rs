@@ -20,10 +20,14 @@ use sandlint::source::{SourceFile, display_path};
 /// Every case directory of the rule fixtures and the sample projects.
 fn cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for root in ["fixtures/rules", "fixtures/projects"] {
+    for root in [
+        "fixtures/rules",
+        "fixtures/projects",
+        "fixtures/devcontainer",
+    ] {
         for dir in std::fs::read_dir(root).unwrap() {
             let dir = dir.unwrap().path();
-            if root.ends_with("projects") {
+            if !root.ends_with("rules") {
                 out.push(dir);
                 continue;
             }
@@ -69,10 +73,13 @@ fn every_rule_reads_what_it_declares() {
         let mut dockerfiles = Vec::new();
         for c in candidates {
             match c.kind {
-                Some(FileKind::Compose) => {
-                    let r = lint(&c.path, FileKind::Compose, Vec::new());
+                Some(kind @ (FileKind::Compose | FileKind::Devcontainer)) => {
+                    let r = lint(&c.path, kind, Vec::new());
                     for d in &r.diagnostics {
-                        if !rule(d.rule.code).reads().compose {
+                        let reads = rule(d.rule.code).reads();
+                        // a dev container is checked as one Compose service, and by its own rules
+                        let devcontainer = kind == FileKind::Devcontainer && reads.devcontainer;
+                        if !reads.compose && !devcontainer {
                             failures.insert(format!(
                                 "{} on Compose in {}",
                                 d.rule.code,
@@ -133,7 +140,14 @@ fn every_rule_reads_what_it_declares() {
 #[test]
 fn reading_the_join_is_declared_where_it_is_read() {
     let mut seen = 0;
-    for folder in ["dockerfile", "compose", "cross", "meta"] {
+    for folder in [
+        "dockerfile",
+        "compose",
+        "cross",
+        "devcontainer",
+        "meta",
+        "audit",
+    ] {
         for entry in std::fs::read_dir(Path::new("src/rules").join(folder)).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();

@@ -452,13 +452,19 @@ fn functions(text: &str) -> Vec<(usize, String, usize)> {
         let Some(sig) = rest.strip_prefix("fn ") else {
             continue;
         };
-        if line.trim_end().ends_with(';') {
+        // a declaration, or an empty body on the `fn` line (`fn check(&self) {}`)
+        if line.trim_end().ends_with(';') || line.trim_end().ends_with("{}") {
             continue;
         }
         let name: String = sig
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
+        // a body on the signature's line (`fn check(&self) {}`) ends there
+        if line.contains('{') && line.trim_end().ends_with('}') {
+            out.push((1, name, i + 1));
+            continue;
+        }
         let end = lines[i + 1..]
             .iter()
             .position(|l| {
@@ -521,8 +527,15 @@ fn the_path_reader_sees_every_form() {
             "compose::model::B"
         ]
     );
-    let f = functions("fn a() {\n    x;\n}\n    pub fn b(&self) {\n    }\n");
-    assert_eq!(f, [(3, "a".to_string(), 1), (2, "b".to_string(), 4)]);
+    let f = functions("fn a() {\n    x;\n}\n    pub fn b(&self) {\n    }\n    fn c() {}\n}\n");
+    assert_eq!(
+        f,
+        [
+            (3, "a".to_string(), 1),
+            (2, "b".to_string(), 4),
+            (1, "c".to_string(), 6)
+        ]
+    );
 }
 
 /// Only `cli.rs` knows clap: the lower floors hand it plain types (`ValueEnum` impls live there).

@@ -346,6 +346,16 @@ fn sarif_rule_metadata() {
             }
         }
         assert_eq!(rule["properties"]["tags"], serde_json::json!(tags));
+        // the rule's doc in the repository tree, which exists
+        let doc = format!("rules/{}.md", meta.name);
+        assert_eq!(
+            rule["helpUri"],
+            format!("{}/blob/main/{doc}", sandlint::meta::REPOSITORY_URL)
+        );
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(&doc).is_file(),
+            "{doc}"
+        );
     }
 }
 

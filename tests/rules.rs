@@ -91,6 +91,34 @@ fn rule_fixtures() {
     );
 }
 
+/// `# check=skip=<BuildKit check>` turns off the findings of the rules that implement it, those
+/// that need the `.dockerignore` on disk included: the `bad-check-skip` fixtures have exactly one
+/// finding each, suppressed by the directive (their snapshots show nothing).
+#[test]
+fn check_skip_suppresses_buildkit_checks() {
+    for (rule, check) in [
+        ("copy-ignored-file", "CopyIgnoredFile"),
+        (
+            "invalid-definition-description",
+            "InvalidDefinitionDescription",
+        ),
+    ] {
+        let dir = Path::new("fixtures/rules")
+            .join(rule)
+            .join("bad-check-skip");
+        let (_, diagnostics) = common::lint_dir(&dir, &Selection::only(rule));
+        assert_eq!(diagnostics.len(), 1, "{rule}: {diagnostics:?}");
+        let s = diagnostics[0].suppression.as_ref().expect("suppressed");
+        assert_eq!(
+            s.reason.as_deref(),
+            Some(format!("`# check=skip=` names BuildKit's {check}").as_str())
+        );
+        // without the directive line the same finding is reported
+        let text = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+        assert!(text.contains(&format!("check=skip={check}")));
+    }
+}
+
 /// Message conventions over every finding from every fixture (all rules enabled).
 #[test]
 fn message_conventions() {

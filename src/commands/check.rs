@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::collections::{HashMap, HashSet};
 
 use crate::baseline::Baseline;
-use crate::cli::{CheckArgs, KindArg};
+use crate::cli::{CheckArgs, KindArg, ResultArgs, RuleArgs};
 use crate::config::{CliOverrides, Config, ConfigFinder, Selector};
 use crate::diagnostic::Secrets;
 use crate::discover::{self, Candidate, FileKind, Skipped, WalkError};
@@ -28,33 +28,19 @@ pub fn check(
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, UsageError> {
     let plan = Plan::new(args)?;
-    let baseline = match &args.baseline {
-        Some(path) => Some(Baseline::read(path)?),
-        None => None,
-    };
-    let mut sink = Sink::new(args, &plan, baseline.as_ref());
+    let baseline = read_baseline(&args.results)?;
+    let threshold = plan.run_config.fail_on().threshold();
+    let mut sink = Sink::new(&args.results, threshold, baseline.as_ref(), args.show_files);
     // The report is written as the files are checked: `--output` is opened first.
-    let mut out = match (&args.write_baseline, &args.output) {
-        (Some(_), _) => Out::None,
-        (None, Some(path)) => Out::File(
-            io::BufWriter::new(std::fs::File::create(path).map_err(|e| cannot_write(path, &e))?),
-            path.clone(),
-        ),
-        (None, None) => Out::Stdout(io::BufWriter::new(stdout)),
-    };
-    let settings = report::Settings {
-        color: color && args.output.is_none(),
-        quiet: args.quiet,
-        width: terminal_width(),
-        statistics: args.statistics,
-    };
+    let mut out = Out::open(&args.results, args.output.as_deref(), stdout)?;
+    let settings = settings(&args.results, color && args.output.is_none());
     let written = lint(&plan, args, stdin, &mut out, settings, &mut sink)?;
     let checked = match written {
         Ok(checked) => checked,
         Err(e) => return out.failed(&e),
     };
-    if let Some(path) = &args.write_baseline {
-        return write_baseline(path, sink.entries, &checked, stderr);
+    if let Some(path) = &args.results.write_baseline {
+        return write_baseline(path, sink.entries, &checked.errors, stderr);
     }
     if args.show_files {
         show_files(stderr, &sink.listed, &checked.skipped, &plan.excluded);
@@ -74,16 +60,53 @@ pub fn check(
     })
 }
 
+/// `--baseline`, read.
+pub(crate) fn read_baseline(results: &ResultArgs) -> Result<Option<Baseline>, UsageError> {
+    match &results.baseline {
+        Some(path) => Ok(Some(Baseline::read(path)?)),
+        None => Ok(None),
+    }
+}
+
+/// The report settings of `--quiet`/`--statistics` (colored when `color`).
+pub(crate) fn settings(results: &ResultArgs, color: bool) -> report::Settings {
+    report::Settings {
+        color,
+        quiet: results.quiet,
+        width: terminal_width(),
+        statistics: results.statistics,
+        containers: false,
+    }
+}
+
 /// Where the report goes.
-enum Out<'w> {
+pub(crate) enum Out<'w> {
     /// `--write-baseline`: no report.
     None,
     File(io::BufWriter<std::fs::File>, PathBuf),
     Stdout(io::BufWriter<&'w mut dyn Write>),
 }
 
-impl Out<'_> {
-    fn writer(&mut self) -> Option<&mut dyn Write> {
+impl<'w> Out<'w> {
+    /// No report with `--write-baseline`; else `--output`, opened now, or standard output.
+    pub(crate) fn open(
+        results: &ResultArgs,
+        output: Option<&Path>,
+        stdout: &'w mut dyn Write,
+    ) -> Result<Self, UsageError> {
+        Ok(match (&results.write_baseline, output) {
+            (Some(_), _) => Out::None,
+            (None, Some(path)) => Out::File(
+                io::BufWriter::new(
+                    std::fs::File::create(path).map_err(|e| cannot_write(path, &e))?,
+                ),
+                path.to_path_buf(),
+            ),
+            (None, None) => Out::Stdout(io::BufWriter::new(stdout)),
+        })
+    }
+
+    pub(crate) fn writer(&mut self) -> Option<&mut dyn Write> {
         match self {
             Out::None => None,
             Out::File(w, _) => Some(w),
@@ -91,12 +114,12 @@ impl Out<'_> {
         }
     }
 
-    fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.writer().map_or(Ok(()), Write::flush)
     }
 
     /// The report could not be written: a reader that went away ends the check successfully.
-    fn failed(&self, e: &io::Error) -> Result<ExitStatus, UsageError> {
+    pub(crate) fn failed(&self, e: &io::Error) -> Result<ExitStatus, UsageError> {
         match self {
             Out::File(_, path) => Err(cannot_write(path, e)),
             _ if is_broken_pipe(e) => Ok(ExitStatus::Success),
@@ -118,31 +141,36 @@ fn cannot_write(path: &Path, e: &io::Error) -> UsageError {
 
 /// What the check keeps of the findings as they pass to the report: the baseline's matches,
 /// what `--write-baseline` records, the files listed, whether one is at the `fail-on` level.
-struct Sink<'b> {
+pub(crate) struct Sink<'b> {
     baseline: Option<crate::baseline::Matcher<'b>>,
     threshold: Option<crate::meta::Severity>,
-    failed: bool,
+    pub(crate) failed: bool,
     /// `--write-baseline`: the unsuppressed findings, compactly.
-    entries: Option<Vec<crate::baseline::Entry>>,
+    pub(crate) entries: Option<Vec<crate::baseline::Entry>>,
     /// `--show-files`: the files checked.
     listed: Vec<String>,
     show_files: bool,
 }
 
 impl<'b> Sink<'b> {
-    fn new(args: &CheckArgs, plan: &Plan, baseline: Option<&'b Baseline>) -> Self {
+    pub(crate) fn new(
+        results: &ResultArgs,
+        threshold: Option<crate::meta::Severity>,
+        baseline: Option<&'b Baseline>,
+        show_files: bool,
+    ) -> Self {
         Sink {
             baseline: baseline.map(Baseline::matcher),
-            threshold: plan.run_config.fail_on().threshold(),
+            threshold,
             failed: false,
-            entries: args.write_baseline.as_ref().map(|_| Vec::new()),
+            entries: results.write_baseline.as_ref().map(|_| Vec::new()),
             listed: Vec::new(),
-            show_files: args.show_files,
+            show_files,
         }
     }
 
     /// A file's findings on their way to the report.
-    fn take(&mut self, group: &mut Group) {
+    pub(crate) fn take(&mut self, group: &mut Group) {
         if let Some(b) = &self.baseline {
             b.apply(&mut group.findings);
         }
@@ -159,10 +187,10 @@ impl<'b> Sink<'b> {
 }
 
 /// `--write-baseline`: writes the findings to it; the check ends here.
-fn write_baseline(
+pub(crate) fn write_baseline(
     path: &Path,
     entries: Option<Vec<crate::baseline::Entry>>,
-    checked: &Checked,
+    errors: &[WalkError],
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, UsageError> {
     let baseline = Baseline::from_entries(entries.unwrap_or_default());
@@ -178,10 +206,10 @@ fn write_baseline(
         },
         path.display()
     );
-    for e in &checked.errors {
+    for e in errors {
         let _ = writeln!(stderr, "{}", report::path_error_line(e));
     }
-    Ok(if checked.errors.is_empty() {
+    Ok(if errors.is_empty() {
         ExitStatus::Success
     } else {
         ExitStatus::Error
@@ -212,7 +240,7 @@ struct Plan {
 
 impl Plan {
     fn new(args: &CheckArgs) -> Result<Self, UsageError> {
-        let cli = cli_overrides(args)?;
+        let cli = cli_overrides(&args.rules)?;
         if args.stdin_filename.is_some() && !args.paths.iter().any(|p| p.as_os_str() == "-") {
             return Err(UsageError::new(
                 "--stdin-filename names standard input, but `-` is not among the PATHS; \
@@ -244,7 +272,7 @@ impl Plan {
             )
         };
         // Configs: `--config` for everything, or the nearest file to each checked file.
-        let configs = Configs::new(args, &cli)?;
+        let configs = Configs::new(&args.rules, &cli)?;
         let first_dir = paths
             .first()
             .or(args.file.first())
@@ -261,6 +289,7 @@ impl Plan {
             kind_arg: args.kind.map(|k| match k {
                 KindArg::Dockerfile => FileKind::Dockerfile,
                 KindArg::Compose => FileKind::Compose,
+                KindArg::Devcontainer => FileKind::Devcontainer,
             }),
             boundaries: Boundaries::new(args, &configs),
             configs,
@@ -293,6 +322,8 @@ impl Plan {
                     Some(base) => overrides.push((c, base)),
                     None => self.compose_files.push((c, config, Vec::new())),
                 },
+                // checked with the Compose projects: it tells which Dockerfile it builds
+                Some(FileKind::Devcontainer) => self.compose_files.push((c, config, Vec::new())),
                 _ => self.other_files.push((c, config)),
             }
         }
@@ -391,7 +422,7 @@ fn lint(
         }
     }
     let mut writer = match out.writer() {
-        Some(w) => match report::Writer::begin(args.format, settings, w) {
+        Some(w) => match report::Writer::begin(args.rules.format, settings, w) {
             Ok(writer) => Some(writer),
             Err(e) => return Ok(Err(e)),
         },
@@ -473,7 +504,7 @@ fn held_findings() -> Result<usize, UsageError> {
 }
 
 /// Command-line rule settings; unknown names are usage errors with a suggestion.
-fn cli_overrides(args: &CheckArgs) -> Result<CliOverrides, UsageError> {
+pub(crate) fn cli_overrides(args: &RuleArgs) -> Result<CliOverrides, UsageError> {
     let parse = |names: &[String]| -> Result<Vec<Selector>, UsageError> {
         names
             .iter()
@@ -551,7 +582,7 @@ impl Boundaries {
 }
 
 /// Loads each config file once.
-struct Configs {
+pub(crate) struct Configs {
     fixed: Option<Config>,
     none: bool,
     finder: ConfigFinder,
@@ -560,7 +591,7 @@ struct Configs {
 }
 
 impl Configs {
-    fn new(args: &CheckArgs, cli: &CliOverrides) -> Result<Self, UsageError> {
+    pub(crate) fn new(args: &RuleArgs, cli: &CliOverrides) -> Result<Self, UsageError> {
         let fixed = match &args.config {
             Some(p) => Some(Config::load(p)?.with_cli(cli)),
             None => None,
@@ -574,7 +605,7 @@ impl Configs {
         })
     }
 
-    fn for_dir(&self, dir: &Path) -> Result<std::sync::Arc<Config>, UsageError> {
+    pub(crate) fn for_dir(&self, dir: &Path) -> Result<std::sync::Arc<Config>, UsageError> {
         if let Some(c) = &self.fixed {
             return Ok(std::sync::Arc::new(c.clone()));
         }
@@ -666,6 +697,11 @@ fn check_stdin(
     })?;
     let kind = kind_arg
         .or_else(|| name.and_then(|n| discover::kind_from_name(Path::new(n))))
+        // `--stdin-filename devcontainer.json` (wherever it is)
+        .or_else(|| {
+            name.filter(|n| Path::new(n).file_name() == Some("devcontainer.json".as_ref()))
+                .map(|_| FileKind::Devcontainer)
+        })
         .or_else(|| discover::kind_from_content(&text.text))
         .ok_or_else(|| WalkError::Unchecked {
             path: PathBuf::from(display),
@@ -682,7 +718,7 @@ fn check_stdin(
     Ok(linter::lint_file_with(file, kind, opts))
 }
 
-fn terminal_width() -> usize {
+pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

@@ -144,6 +144,12 @@ fn report(
     if opts.extras.contains(&Extra::PreCommit) {
         steps.push(("pre-commit install".to_string(), "check on every commit"));
     }
+    if opts.extras.contains(&Extra::Devcontainer) {
+        steps.push((
+            "devcontainer up --workspace-folder .".to_string(),
+            "the sandbox as a dev container (no network)",
+        ));
+    }
     let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
     for (cmd, why) in &steps {
         writeln!(out, "  {cmd:<width$}  # {why}")?;

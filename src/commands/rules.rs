@@ -10,6 +10,7 @@ pub fn list(args: &RulesArgs, w: &mut dyn Write) -> io::Result<()> {
     let target = args.target.map(|t| match t {
         KindArg::Dockerfile => "dockerfile",
         KindArg::Compose => "compose",
+        KindArg::Devcontainer => "devcontainer",
     });
     let metas: Vec<_> = rules::ALL
         .iter()

@@ -31,7 +31,7 @@ pub fn run(
 }
 
 #[cfg(feature = "sandbox")]
-mod imp {
+pub(super) mod imp {
     use std::collections::BTreeMap;
     use std::io::Write;
 
@@ -134,7 +134,10 @@ mod imp {
         }
     }
 
-    fn options(args: &RunArgs) -> Result<(SandboxOptions, Program), SandboxError> {
+    /// The sandbox and program `args` describe (shared with `sandlint mcp`).
+    pub(in crate::commands) fn options(
+        args: &RunArgs,
+    ) -> Result<(SandboxOptions, Program), SandboxError> {
         let invalid = |message: String| SandboxError::InvalidOption { message };
         let lang = args
             .lang
@@ -352,6 +355,24 @@ mod imp {
         out
     }
 
+    /// `{"exit_code", "error": {"code", "message", "help", "findings"}}`: a failed run in
+    /// `--json` (and to `sandlint mcp`'s clients).
+    pub(in crate::commands) fn error_json(e: &SandboxError) -> serde_json::Value {
+        let findings: Vec<String> = match e {
+            SandboxError::Refused { report, .. } => report
+                .refusing()
+                .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let code = miette::Diagnostic::code(e).map(|c| c.to_string());
+        let help = miette::Diagnostic::help(e).map(|h| h.to_string());
+        serde_json::json!({
+            "exit_code": e.exit_code(),
+            "error": { "code": code, "message": e.to_string(), "help": help, "findings": findings },
+        })
+    }
+
     fn fail(
         e: &SandboxError,
         json: bool,
@@ -370,19 +391,7 @@ mod imp {
         }
         let _ = write!(stderr, "{}", render_error(e));
         if json {
-            let findings: Vec<String> = match e {
-                SandboxError::Refused { report, .. } => report
-                    .refusing()
-                    .map(|d| format!("{} {}: {}", d.severity, d.rule.name, d.message))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let code = miette::Diagnostic::code(e).map(|c| c.to_string());
-            let help = miette::Diagnostic::help(e).map(|h| h.to_string());
-            let obj = serde_json::json!({
-                "exit_code": e.exit_code(),
-                "error": { "code": code, "message": e.to_string(), "help": help, "findings": findings },
-            });
+            let obj = error_json(e);
             if let Ok(text) = serde_json::to_string_pretty(&obj) {
                 let _ = writeln!(stdout, "{text}");
             }

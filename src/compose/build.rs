@@ -578,7 +578,7 @@ fn env_vars(ctx: &mut Ctx<'_>, node: &Node) -> Vec<EnvVar> {
     out
 }
 
-fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
+pub(in crate::compose) fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
     if node.as_map().is_some() {
         let mut p = Port {
             span: node.span,
@@ -674,7 +674,7 @@ fn is_file_path(s: &str) -> bool {
     }
 }
 
-fn volume(ctx: &mut Ctx<'_>, node: &Node) -> Option<Volume> {
+pub(in crate::compose) fn volume(ctx: &mut Ctx<'_>, node: &Node) -> Option<Volume> {
     if node.as_map().is_some() {
         return Some(long_volume(ctx, node));
     }

@@ -9,8 +9,11 @@
 //! - `build.rs`: node tree -> [`model`].
 //! - `dotenv.rs`: `.env` files.
 //! - `keys.rs`: the service keys of the specification and near misses of its security keys.
+//! - `jsonc.rs`, `devcontainer/`: `devcontainer.json` (JSON with comments) lowered to the
+//!   same model, one service.
 
 mod build;
+pub mod devcontainer;
 pub mod dotenv;
 pub mod interpolate;
 pub mod jsonc;

@@ -4,7 +4,9 @@
 //! exception, the pattern is cleaned like Go's `filepath.Clean` and a leading `/` is dropped.
 //! `*` matches any run of characters except `/`, `?` one character except `/`, `[...]` a class,
 //! `**` any number of directories (also none), `\` escapes. A path is excluded when it or one of
-//! its parent directories matches; the last matching pattern wins.
+//! its parent directories matches; the last matching pattern wins. As in `patternmatcher`, a
+//! pattern that is `**` followed by literal text only is a suffix test: `**.pem` matches
+//! `certs/key.pem`, `**/x` matches `x` and `a/b/x`.
 
 use crate::source::Span;
 
@@ -24,6 +26,10 @@ pub struct Pattern {
     /// The line in the `.dockerignore` file (trimmed).
     pub span: Span,
     tokens: Vec<Token>,
+    /// The cost of testing one path byte against the tokens (a class costs its ranges).
+    weight: u64,
+    /// `**` then literal text only: `patternmatcher`'s suffix match (the text after `**`).
+    suffix: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,14 +86,32 @@ impl Dockerignore {
                 cleaned = rest.to_string();
             }
             let tokens = compile(&cleaned);
+            let weight = tokens
+                .iter()
+                .map(|t| match t {
+                    Token::Class(_, ranges) => ranges.len() as u64 + 1,
+                    _ => 1,
+                })
+                .sum();
+            let suffix = cleaned
+                .strip_prefix("**")
+                .filter(|rest| !rest.contains(['*', '?', '[', ']', '\\']))
+                .map(str::to_string);
             patterns.push(Pattern {
                 text: cleaned,
                 exclusion,
                 span,
                 tokens,
+                weight,
+                suffix,
             });
         }
         Dockerignore { patterns }
+    }
+
+    /// Whether some pattern is an exception (`!pattern`).
+    pub fn has_exceptions(&self) -> bool {
+        self.patterns.iter().any(|p| p.exclusion)
     }
 
     /// Whether `path` (relative to the context, `/`-separated) is left out of the build context.
@@ -97,26 +121,50 @@ impl Dockerignore {
 
     /// The last pattern that matches `path` or one of its parent directories.
     pub fn deciding_pattern(&self, path: &str) -> Option<&Pattern> {
+        let mut unlimited = u64::MAX;
+        self.deciding_pattern_within(path, &mut unlimited).flatten()
+    }
+
+    /// [`Dockerignore::deciding_pattern`], charging each pattern test to `budget` (about one
+    /// unit per pattern token and path byte); `None` when the budget runs out first.
+    pub fn deciding_pattern_within(
+        &self,
+        path: &str,
+        budget: &mut u64,
+    ) -> Option<Option<&Pattern>> {
         let path = clean(path);
         let path = path.strip_prefix('/').unwrap_or(&path).to_string();
-        let parents: Vec<&str> = path.split('/').collect();
+        // the parent directories: `a`, `a/b` of `a/b/c`
+        let parents: Vec<&str> = path.match_indices('/').map(|(i, _)| &path[..i]).collect();
         let mut found = None;
+        let mut test = |p: &Pattern, s: &str| {
+            let cost = (p.weight + 1).saturating_mul(s.len() as u64 + 1);
+            *budget = budget.checked_sub(cost)?;
+            Some(p.matches(s))
+        };
         for p in &self.patterns {
-            let mut hit = p.matches(&path);
-            if !hit && parents.len() > 1 {
-                hit = (1..parents.len()).any(|i| p.matches(&parents[..i].join("/")));
+            let mut hit = test(p, &path)?;
+            for parent in &parents {
+                if hit {
+                    break;
+                }
+                hit = test(p, parent)?;
             }
             if hit {
                 found = Some(p);
             }
         }
-        found
+        Some(found)
     }
 }
 
 impl Pattern {
     /// The pattern matches exactly `path` (not its children).
     pub fn matches(&self, path: &str) -> bool {
+        if let Some(suffix) = &self.suffix {
+            return path.ends_with(suffix.as_str())
+                || suffix.strip_prefix('/').is_some_and(|s| path == s);
+        }
         matches_tokens(&self.tokens, &path.chars().collect::<Vec<_>>())
     }
 }
@@ -222,8 +270,9 @@ fn matches_tokens(tokens: &[Token], s: &[char]) -> bool {
     let n = s.len();
     let mut next = vec![false; n + 1];
     next[n] = true;
+    let mut cur = vec![false; n + 1];
     for t in tokens.iter().rev() {
-        let mut cur = vec![false; n + 1];
+        cur.fill(false);
         match t {
             Token::Star | Token::AnyAll => {
                 for j in (0..=n).rev() {
@@ -243,8 +292,11 @@ fn matches_tokens(tokens: &[Token], s: &[char]) -> bool {
             }
             _ => {
                 for j in 0..n {
+                    if !next[j + 1] {
+                        continue;
+                    }
                     let c = s[j];
-                    let one = match t {
+                    cur[j] = match t {
                         Token::Lit(l) => *l == c,
                         Token::Quest => c != '/',
                         Token::Class(neg, ranges) => {
@@ -252,11 +304,14 @@ fn matches_tokens(tokens: &[Token], s: &[char]) -> bool {
                         }
                         _ => false,
                     };
-                    cur[j] = one && next[j + 1];
                 }
             }
         }
-        next = cur;
+        std::mem::swap(&mut next, &mut cur);
+        // no suffix of `s` matches the tokens so far: nothing before them can help
+        if !next.contains(&true) {
+            return false;
+        }
     }
     next[0]
 }
@@ -297,6 +352,32 @@ mod tests {
         assert!(!excluded("node_modules", "src/node_modules"));
         assert!(excluded("*/node_modules", "src/node_modules"));
         assert!(!excluded(".gitignore", ".git"));
+    }
+
+    #[test]
+    fn leading_double_star_then_literal_is_a_suffix() {
+        // patternmatcher's `suffixMatch`: `**` then literal text tests the path's end
+        assert!(excluded("**.pem", "certs/key.pem"));
+        assert!(excluded("**.pem", "key.pem"));
+        assert!(excluded("**foo", "barfoo"));
+        assert!(excluded("**/foo", "foo"));
+        assert!(excluded("**/foo", "a/b/foo"));
+        assert!(!excluded("**/foo", "a/barfoo"));
+        assert!(excluded("**/a/b", "x/a/b/c"));
+        assert!(excluded("**", "x"));
+        // with a wildcard after `**` it is a glob again
+        assert!(!excluded("**/*.pem", "a/key.pem.txt"));
+        assert!(excluded("**/*.pem", "a/b/key.pem"));
+        assert!(!Dockerignore::parse("a\n").has_exceptions());
+        let d = Dockerignore::parse("x\ny/z\n");
+        // `x` on `a/b` and `a`, `y/z` on both: (1+1)*(3+1) + 2*2 + (3+1)*4 + 4*2 = 36
+        assert!(d.deciding_pattern_within("a/b", &mut 35).is_none());
+        assert_eq!(
+            d.deciding_pattern_within("a/b", &mut 36)
+                .map(|p| p.is_none()),
+            Some(true)
+        );
+        assert!(Dockerignore::parse("*\n!a\n").has_exceptions());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod analysis;
 mod build_args;
 mod checks;
+pub mod comments;
 pub mod dockerignore;
 mod expand;
 pub mod globals;

@@ -17,6 +17,7 @@ const SANDLINT_TOML: &str = include_str!("templates/sandlint.toml");
 const DOCKERIGNORE: &str = include_str!("templates/dockerignore");
 const PRE_COMMIT: &str = include_str!("templates/pre-commit-config.yaml");
 const GITHUB_WORKFLOW: &str = include_str!("templates/github-workflow.yml");
+const DEVCONTAINER: &str = include_str!("templates/devcontainer.json");
 /// The repository's pre-commit hook manifest: the generated local hook takes its `files` pattern
 /// from here, so it matches exactly the names `sandlint check` discovers (tests/precommit.rs
 /// keeps the manifest in step with discovery).
@@ -52,6 +53,8 @@ pub enum Extra {
     PreCommit,
     /// `.github/workflows/sandlint.yml`: check, SARIF upload, pull-request annotations.
     Github,
+    /// `.devcontainer/devcontainer.json`: the sandbox image as a hardened dev container.
+    Devcontainer,
 }
 
 /// What to generate.
@@ -272,6 +275,7 @@ pub fn plan(opts: &Options) -> Vec<PlannedFile> {
         files.push(match extra {
             Extra::PreCommit => file(".pre-commit-config.yaml", PRE_COMMIT),
             Extra::Github => file(".github/workflows/sandlint.yml", GITHUB_WORKFLOW),
+            Extra::Devcontainer => file(".devcontainer/devcontainer.json", DEVCONTAINER),
         });
     }
     files

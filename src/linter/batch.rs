@@ -449,7 +449,7 @@ fn check_candidate(
             .or(kind_arg)
             .ok_or_else(|| WalkError::Unchecked {
                 path: c.path.clone(),
-                message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose"
+                message: "cannot tell whether this is a Dockerfile or a Compose file; pass --kind dockerfile|compose|devcontainer"
                     .to_string(),
             })?,
     };
@@ -478,6 +478,7 @@ fn lint_template(file: SourceFile, kind: FileKind, opts: &LintOptions<'_>) -> Ch
             let name = match kind {
                 FileKind::Dockerfile => "Dockerfile",
                 FileKind::Compose => "compose.yaml",
+                FileKind::Devcontainer => ".devcontainer/devcontainer.json",
             };
             return Checked::Skipped(discover::Skipped {
                 path: file.path.clone(),

@@ -46,6 +46,7 @@ impl ReportCtx {
             quiet: self.quiet,
             width: self.width,
             statistics: self.statistics,
+            containers: false,
         }
     }
 }
@@ -114,6 +115,8 @@ pub struct Settings {
     pub quiet: bool,
     pub width: usize,
     pub statistics: bool,
+    /// `sandlint audit`: what was checked are containers (`Checked 2 containers: …`).
+    pub containers: bool,
 }
 
 /// One file's part of a report: a file checked (`checked`) or holding findings, with all its
@@ -414,7 +417,7 @@ pub fn start_end(d: &Diagnostic) -> (LineCol, LineCol) {
 /// `Checked 3 files: 2 errors, 1 warning, 0 info` (+ `; 1 path could not be read`).
 pub fn summary_line(diagnostics: &[Diagnostic], cx: &ReportCtx) -> String {
     totals_line(
-        cx.files.len(),
+        (cx.files.len(), "file"),
         Counts::of(diagnostics),
         &cx.errors,
         &cx.skipped,
@@ -434,12 +437,22 @@ pub fn write_trailer(w: &mut dyn Write, totals: &Totals<'_>) -> io::Result<()> {
 
 /// The summary line of [`Totals`].
 pub fn totals_summary(t: &Totals<'_>) -> String {
-    totals_line(t.files_checked, t.counts, t.errors, t.skipped)
+    let unit = if t.settings.containers {
+        "container"
+    } else {
+        "file"
+    };
+    totals_line((t.files_checked, unit), t.counts, t.errors, t.skipped)
 }
 
-fn totals_line(files: usize, c: Counts, errors: &[WalkError], skipped: &[Skipped]) -> String {
+fn totals_line(
+    (files, unit): (usize, &str),
+    c: Counts,
+    errors: &[WalkError],
+    skipped: &[Skipped],
+) -> String {
     let mut s = format!(
-        "Checked {files} file{}: {} error{}, {} warning{}, {} info",
+        "Checked {files} {unit}{}: {} error{}, {} warning{}, {} info",
         plural(files),
         c.error,
         plural(c.error),

@@ -3,7 +3,8 @@
 //! One run. `tool.driver.rules` lists every rule (sorted by code), so a result's `ruleIndex` is
 //! stable whichever rules ran. Relative paths become relative URIs against `%SRCROOT%` (the
 //! directory sandlint ran in); absolute paths become `file://` URIs. Columns count Unicode code
-//! points, as declared by `columnKind`. Suppressed findings are reported with `suppressions`, so
+//! points, as declared by `columnKind`. A container of `sandlint audit` (`container://NAME`) is
+//! `NAME` against the base id `CONTAINERS` (`container:///`). Suppressed findings are reported with `suppressions`, so
 //! that viewers show them as dismissed; every other format leaves them out.
 //!
 //! GitHub code scanning rejects a file past its hard limits (25,000 results per run, 1,000
@@ -35,6 +36,13 @@ pub const FINGERPRINT_KEY: &str = "sandlintFingerprint/v1";
 
 /// The base URI id that relative artifact URIs are resolved against.
 pub const SRCROOT: &str = "%SRCROOT%";
+
+/// The base URI id of `sandlint audit`'s containers: `container://NAME` is reported as
+/// `{ "uri": "NAME", "uriBaseId": "CONTAINERS" }`, `CONTAINERS` being `container:///`.
+pub const CONTAINERS: &str = "CONTAINERS";
+
+/// The display-name prefix of an audited container's document.
+pub const CONTAINER_SCHEME: &str = "container://";
 
 /// GitHub code scanning's hard limit of results per run.
 pub const MAX_RESULTS: usize = 25_000;
@@ -249,6 +257,10 @@ fn log(errors: &[WalkError], dropped: Option<&str>) -> Log {
             original_uri_base_ids: json!({
                 SRCROOT: {
                     "description": { "text": "The directory sandlint was run from." }
+                },
+                CONTAINERS: {
+                    "uri": "container:///",
+                    "description": { "text": "The containers of the Docker daemon `sandlint audit` read; a result's uri is the container's name." }
                 }
             }),
             column_kind: "unicodeCodePoints",
@@ -377,6 +389,9 @@ fn physical_location(file: &FileRef, span: Span) -> Value {
 }
 
 fn artifact_location(display: &str) -> Value {
+    if let Some(name) = display.strip_prefix(CONTAINER_SCHEME) {
+        return json!({ "uri": encode(name), "uriBaseId": CONTAINERS });
+    }
     match absolute_uri(display) {
         Some(uri) => json!({ "uri": uri }),
         None => json!({ "uri": relative_uri(display), "uriBaseId": SRCROOT }),

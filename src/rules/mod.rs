@@ -3,9 +3,11 @@
 //! One rule = one file (`src/rules/<target>/<rule_name>.rs`) + its doc (`rules/<rule-name>.md`)
 //! + fixtures (`fixtures/rules/<rule-name>/`). Metadata (code, severity, ...) lives only in the doc.
 
+pub mod audit;
 pub mod compose;
 mod context;
 pub mod cross;
+pub mod devcontainer;
 pub mod dockerfile;
 pub mod meta;
 mod secrets;
@@ -17,6 +19,7 @@ pub use context::{
     Refused,
 };
 
+use crate::compose::devcontainer::Devcontainer;
 use crate::compose::model::ComposeFile;
 use crate::dockerfile::model::Dockerfile;
 use crate::meta::RuleMeta;
@@ -33,6 +36,8 @@ pub struct Reads {
     /// For a Dockerfile rule: the Compose services that build the checked file
     /// ([`Ctx::built_by`]), which only loading the Compose projects tells.
     pub built_by: bool,
+    /// Dev container models (`check_devcontainer`).
+    pub devcontainer: bool,
 }
 
 impl Reads {
@@ -43,6 +48,7 @@ impl Reads {
             dockerfile: meta.targets.contains(&"dockerfile"),
             compose: meta.targets.contains(&"compose"),
             built_by: false,
+            devcontainer: meta.targets.contains(&"devcontainer"),
         }
     }
 
@@ -52,6 +58,7 @@ impl Reads {
             dockerfile: self.dockerfile || other.dockerfile,
             compose: self.compose || other.compose,
             built_by: self.built_by || other.built_by,
+            devcontainer: self.devcontainer || other.devcontainer,
         }
     }
 }
@@ -73,11 +80,15 @@ pub trait Rule: Sync {
 
     /// Checks one Compose file (its services can be joined to the Dockerfiles they build: [`Ctx::build_of`]).
     fn check_compose(&self, _cx: &mut Ctx<'_>, _compose: &ComposeFile) {}
+
+    /// Checks what only a `devcontainer.json` has (lifecycle commands, features). Its
+    /// container is checked by [`Rule::check_compose`] too, lowered to one service.
+    fn check_devcontainer(&self, _cx: &mut Ctx<'_>, _dc: &Devcontainer) {}
 }
 
 /// Every rule: the registry, and the only list of rules. Adding a rule adds one line here (and
 /// its `mod` line in the target's folder). Order: input errors (`SLE`), Dockerfile (`SLD`),
-/// Compose (`SLC`), cross-file (`SLX`), each by code; `sandlint rules` lists them so, and rules
+/// Compose (`SLC`), cross-file (`SLX`), dev containers (`SLV`), audit (`SLA`), each by code; `sandlint rules` lists them so, and rules
 /// run in this order.
 pub static ALL: &[&dyn Rule] = &[
     &meta::dockerfile_syntax_error::DockerfileSyntaxError,
@@ -140,6 +151,8 @@ pub static ALL: &[&dyn Rule] = &[
     &dockerfile::package_index_update_alone::PackageIndexUpdateAlone,
     &dockerfile::non_numeric_user::NonNumericUser,
     &dockerfile::add_source_from_build_arg::AddSourceFromBuildArg,
+    &dockerfile::copy_ignored_file::CopyIgnoredFile,
+    &dockerfile::invalid_definition_description::InvalidDefinitionDescription,
     &dockerfile::go_package_unpinned::GoPackageUnpinned,
     &compose::privileged_container::PrivilegedContainer,
     &compose::missing_no_new_privileges::MissingNoNewPrivileges,
@@ -178,6 +191,13 @@ pub static ALL: &[&dyn Rule] = &[
     &cross::read_only_without_writable_paths::ReadOnlyWithoutWritablePaths,
     &cross::build_context_secrets::BuildContextSecrets,
     &cross::secret_token_literal::SecretTokenLiteral,
+    &devcontainer::initialize_command_on_host::InitializeCommandOnHost,
+    &devcontainer::lifecycle_command_downloads::LifecycleCommandDownloads,
+    &devcontainer::feature_not_pinned::FeatureNotPinned,
+    &devcontainer::privileged_feature::PrivilegedFeature,
+    &audit::container_drift::ContainerDrift,
+    &audit::restart_and_health::UnboundedRestartPolicy,
+    &audit::restart_and_health::NoHealthcheck,
 ];
 
 /// The rule with this code (case-insensitive) or name: the only lookup of a rule.

@@ -30,6 +30,7 @@
 //! the `dev.sandlint.deadline` label bound it even when this process is SIGKILLed. Tokio is used
 //! only inside this module: each call builds a current-thread runtime.
 
+pub mod audit;
 mod compose;
 #[cfg(test)]
 mod compose_tests;

@@ -425,7 +425,7 @@ pub fn tmp_tmpfs(size: i64) -> Tmpfs {
 
 /// A JSON string is a YAML double-quoted scalar; `$` is doubled so Compose interpolation
 /// leaves it alone.
-fn yaml_string(s: &str) -> String {
+pub(in crate::sandbox) fn yaml_string(s: &str) -> String {
     serde_json::to_string(&s.replace('$', "$$")).unwrap_or_else(|_| "\"\"".to_string())
 }
 

@@ -176,9 +176,16 @@ fn indent_of(line: &str) -> &str {
 /// is itself an `invalid-suppression` and suppresses nothing.
 pub const REASON_PLACEHOLDER: &str = "TODO: why is this accepted";
 
+/// The suppression comment: `#` (Dockerfile, Compose) or `//` (`devcontainer.json`).
 fn comment(global: bool, d: &Diagnostic) -> String {
+    let hash = d
+        .file
+        .path
+        .extension()
+        .is_none_or(|e| e != "json" && e != "jsonc");
     format!(
-        "# sandlint {}ignore={} reason=\"{REASON_PLACEHOLDER}\"",
+        "{} sandlint {}ignore={} reason=\"{REASON_PLACEHOLDER}\"",
+        if hash { "#" } else { "//" },
         if global { "global " } else { "" },
         d.rule.name
     )
@@ -186,7 +193,8 @@ fn comment(global: bool, d: &Diagnostic) -> String {
 
 /// Where "suppress here" may go, best first. Dockerfile: a comment line right above the
 /// instruction holding the finding. Compose: a comment line above the key holding it (out of a
-/// block scalar the finding is inside), else at the end of that key's line.
+/// block scalar the finding is inside), else at the end of that key's line. `devcontainer.json`:
+/// a `//` comment line above the member's line, else at its end.
 fn here_edits(kind: FileKind, text: &str, d: &Diagnostic) -> Vec<Insert> {
     let nl = newline(text);
     let at = d.span.start as usize;
@@ -205,8 +213,12 @@ fn here_edits(kind: FileKind, text: &str, d: &Diagnostic) -> Vec<Insert> {
                 insert: format!("{indent}{}{nl}", comment(false, d)),
             }]
         }
-        FileKind::Compose => {
-            let start = yaml_key_line(text, line_start(text, at));
+        FileKind::Compose | FileKind::Devcontainer => {
+            let start = if kind == FileKind::Compose {
+                yaml_key_line(text, line_start(text, at))
+            } else {
+                line_start(text, at)
+            };
             let line = line_at(text, start);
             let indent = indent_of(line);
             vec![
@@ -275,7 +287,7 @@ fn file_edit(kind: FileKind, text: &str, d: &Diagnostic) -> Option<Insert> {
                 None => return None,
             }
         }
-        FileKind::Compose => 0,
+        FileKind::Compose | FileKind::Devcontainer => 0,
     };
     Some(Insert {
         at,

@@ -210,6 +210,7 @@ impl State {
                 linter::lint_file_with(file, kind, &opts)
             }
             FileKind::Compose => self.lint_compose(file, &mut opts, &boundary),
+            FileKind::Devcontainer => linter::lint_file_with(file, kind, &opts),
         };
         let mut findings = result.diagnostics;
         findings.retain(|d| d.suppression.is_none() && normalize(&d.file.path) == doc.path);

@@ -152,3 +152,36 @@ fn many_runs_after_one_shell_finish() {
         out.transcript()
     );
 }
+
+/// `copy-ignored-file` matches every `COPY` source against every `.dockerignore` pattern: a
+/// hundred thousand patterns times ten thousand sources (10^9 pattern tests) stop at the rule's
+/// match budget, with a finding at the first source not judged.
+#[test]
+fn huge_dockerignore_times_many_copies_stops_at_the_match_budget() {
+    let mut ignore = String::new();
+    for i in 0..100_000 {
+        let _ = writeln!(ignore, "pat{i}/x*y");
+    }
+    let mut df = String::from("FROM scratch\n");
+    for i in 0..10_000 {
+        let _ = writeln!(df, "COPY src{i}/a/b/c.txt /x/");
+    }
+    let dir = project(&[(".dockerignore", &ignore), ("Dockerfile", &df)], false);
+    let out = sandlint(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--select",
+            "copy-ignored-file",
+            "--format",
+            "concise",
+        ],
+    )
+    .deadline(Duration::from_secs(60))
+    .run();
+    out.assert_code(1).assert_present(
+        "warning SLD053 `COPY` source `src4/a/b/c.txt` and those after it were not matched against `.dockerignore`",
+    );
+    assert!(out.elapsed < Duration::from_secs(30), "{:?}", out.elapsed);
+}

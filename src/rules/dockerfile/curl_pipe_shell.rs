@@ -223,6 +223,24 @@ fn has_download_substitution(word: &Word) -> bool {
     })
 }
 
+/// `(range, interpreter)` of each download that `script` executes unverified (`curl … | sh`,
+/// `sh -c "$(curl …)"`, `bash <(wget -O- …)`), the outermost of nested ones only: what this
+/// rule flags in a `RUN`, for the other places a shell script runs (a dev container's lifecycle
+/// commands).
+pub(crate) fn downloads_run(script: &Script) -> Vec<((u32, u32), String)> {
+    let mut found = Vec::new();
+    find(script, &mut found);
+    let ranges: Vec<(u32, u32)> = found.iter().map(|(r, _)| *r).collect();
+    let mut out: Vec<((u32, u32), String)> = Vec::new();
+    for (r, prog) in found {
+        let inside_other = ranges.iter().any(|o| *o != r && o.0 <= r.0 && r.1 <= o.1);
+        if !inside_other && !out.iter().any(|(seen, _)| *seen == r) {
+            out.push((r, prog));
+        }
+    }
+    out
+}
+
 /// `(range, interpreter)` of each finding in a script.
 fn find(script: &Script, out: &mut Vec<((u32, u32), String)>) {
     script.for_each_pipeline(&mut |p| {

@@ -27,7 +27,7 @@ fn daemon_host() -> (String, String) {
 }
 
 /// Connects and negotiates the API version (older daemons speak older versions).
-pub(super) async fn connect() -> Result<Docker, SandboxError> {
+pub(in crate::sandbox) async fn connect() -> Result<Docker, SandboxError> {
     let (host, how) = daemon_host();
     let unreachable = |cause: String| SandboxError::DaemonUnreachable {
         host: host.clone(),
@@ -48,7 +48,7 @@ pub(super) async fn connect() -> Result<Docker, SandboxError> {
 }
 
 /// An error with its causes, on one line.
-pub(super) fn error_text(e: &dyn std::error::Error) -> String {
+pub(in crate::sandbox) fn error_text(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -62,7 +62,7 @@ pub(super) fn error_text(e: &dyn std::error::Error) -> String {
     s
 }
 
-pub(super) fn api(action: &'static str) -> impl Fn(BollardError) -> SandboxError {
+pub(in crate::sandbox) fn api(action: &'static str) -> impl Fn(BollardError) -> SandboxError {
     move |e| SandboxError::Docker {
         action,
         message: match &e {
@@ -72,7 +72,7 @@ pub(super) fn api(action: &'static str) -> impl Fn(BollardError) -> SandboxError
     }
 }
 
-pub(super) fn is_not_found(e: &BollardError) -> bool {
+pub(in crate::sandbox) fn is_not_found(e: &BollardError) -> bool {
     matches!(
         e,
         BollardError::DockerResponseServerError {

@@ -19,7 +19,8 @@ use super::{
     LintReport, LintSummary, OutputSink, Program, RunResult, SandboxError, SandboxOptions,
 };
 use cleanup::{Reap, reap};
-use daemon::{api, connect, ensure_image, is_not_found, remove};
+pub(super) use daemon::{api, connect, is_not_found};
+use daemon::{ensure_image, remove};
 use execute::execute;
 use planning::{Plan, judge_plan};
 use user::{fit_mounts, resolve_user};

@@ -1,0 +1,252 @@
+"""Run untrusted code in a hardened, verified container from Python.
+
+A thin, typed wrapper over the ``sandlint run --json`` command of the ``sandlint`` binary that
+this wheel installs: every call plans a container (non-root, read-only root, no capabilities,
+no-new-privileges, no network, memory/CPU/pids limits), checks the plan with sandlint's rules
+before creating it, inspects it after it starts, and removes it on every path. Nothing here
+relaxes those protections: options only tighten them or are passed to ``sandlint run``, which
+refuses what its rules refuse (``SandboxRefused``).
+
+    from sandlint import Sandbox
+
+    sb = Sandbox(image="python:3.13-slim", memory="256m")
+    result = sb.execute_code("print(6 * 7)", timeout=10)
+    result["success"], result["output"]    # True, "42\\n"
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+__all__ = ["Sandbox", "SandboxError", "SandboxRefused", "binary"]
+
+#: Code longer than this is passed as a read-only mounted file, not as an argument (argv limits).
+_INLINE_CODE_LIMIT = 32 * 1024
+
+#: Extra seconds the Python side waits beyond the sandbox's own timeout (create, verify, remove).
+_PROCESS_MARGIN = 60.0
+
+_EXTENSIONS = {"python": ".py", "node": ".js", "sh": ".sh"}
+
+
+class SandboxError(RuntimeError):
+    """sandlint could not run the sandbox (daemon unreachable, image missing, bad option)."""
+
+    def __init__(self, message: str, *, code: str = "", help: str = "", result: Optional[Dict[str, Any]] = None):
+        super().__init__(message)
+        self.code = code
+        self.help = help
+        self.result = result or {}
+
+
+class SandboxRefused(SandboxError):
+    """sandlint's rules refused the planned container; ``findings`` names the rules."""
+
+    def __init__(self, message: str, *, findings: Sequence[str], **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.findings = list(findings)
+
+    @property
+    def rules(self) -> List[str]:
+        """The names of the rules that refused (``host-network-mode``, ...)."""
+        out = []
+        for finding in self.findings:
+            # "error host-network-mode: service `sandbox` uses ..."
+            head = finding.split(":", 1)[0].split()
+            if len(head) == 2:
+                out.append(head[1])
+        return out
+
+
+def binary() -> str:
+    """The ``sandlint`` executable: ``$SANDLINT_BINARY``, the one this wheel installed, or PATH."""
+    explicit = os.environ.get("SANDLINT_BINARY")
+    if explicit:
+        return explicit
+    name = "sandlint.exe" if sys.platform == "win32" else "sandlint"
+    for scheme_dir in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        candidate = os.path.join(scheme_dir, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("sandlint")
+    if found is None:
+        raise SandboxError("the sandlint executable was not found (pip install sandlint, or set SANDLINT_BINARY)")
+    return found
+
+
+class Sandbox:
+    """Settings for sandboxed runs; each call runs one fresh, verified container.
+
+    ``network`` is ``False`` (no network, the default) or a Docker network mode, which the rules
+    judge (``"bridge"`` is refused unless ``allow`` names ``network-not-isolated``).
+    ``allow`` accepts the risk of named rules, as ``sandlint run --allow`` does.
+    """
+
+    def __init__(
+        self,
+        image: Optional[str] = None,
+        *,
+        memory: str = "512m",
+        cpus: Union[float, str] = 1,
+        pids: int = 256,
+        timeout: Union[float, str] = 30,
+        network: Union[bool, str] = False,
+        allow_hosts: Optional[Sequence[str]] = None,
+        user: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+        workspace: Optional[str] = None,
+        output_limit: Optional[str] = None,
+        runtime: Optional[str] = None,
+        allow: Sequence[str] = (),
+        executable: Optional[str] = None,
+    ) -> None:
+        if allow_hosts:
+            raise NotImplementedError(
+                "allow_hosts (an egress allowlist through a filtering proxy) is not built yet; "
+                "the sandbox has no network unless `network` names a mode"
+            )
+        if network is True:
+            raise ValueError("network=True is ambiguous: pass a Docker network mode (e.g. 'bridge') or False")
+        self.image = image
+        self.memory = memory
+        self.cpus = cpus
+        self.pids = pids
+        self.timeout = timeout
+        self.network = network or None
+        self.user = user
+        self.env = dict(env or {})
+        self.workspace = workspace
+        self.output_limit = output_limit
+        self.runtime = runtime
+        self.allow = list(allow)
+        self.executable = executable
+
+    # -- the two calls ------------------------------------------------------------------------
+
+    def execute_code(self, code: str, timeout: Optional[Union[float, str]] = None, lang: str = "python") -> Dict[str, Any]:
+        """Run ``code`` with the interpreter of ``lang`` (``python``, ``node`` or ``sh``).
+
+        Returns ``{"success", "output", "error", "exit_code", "timed_out", "oom_killed",
+        "truncated", "verification", "result"}``: ``success`` is exit status 0 within the
+        timeout; ``output``/``error`` are the command's stdout/stderr (capped); ``result`` is
+        sandlint's whole JSON answer. Raises ``SandboxRefused`` when the rules refuse the
+        planned container and ``SandboxError`` when sandlint cannot run it.
+        """
+        if lang not in _EXTENSIONS:
+            raise ValueError(f"lang must be one of {sorted(_EXTENSIONS)}, not {lang!r}")
+        if len(code.encode("utf-8")) <= _INLINE_CODE_LIMIT:
+            return self._run(["--lang", lang, "--code", code], [], timeout)
+        with tempfile.TemporaryDirectory(prefix="sandlint-code-") as tmp:
+            path = os.path.join(tmp, "main" + _EXTENSIONS[lang])
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(code)
+            os.chmod(tmp, 0o755)
+            os.chmod(path, 0o644)
+            return self._run(["--lang", lang, "--file", path], [], timeout)
+
+    def run_command(self, argv: Sequence[str], timeout: Optional[Union[float, str]] = None) -> Dict[str, Any]:
+        """Run ``argv`` (no shell) in the sandbox; the same answer as ``execute_code``."""
+        if not argv:
+            raise ValueError("argv is empty")
+        return self._run([], list(argv), timeout)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _options(self, timeout: Optional[Union[float, str]]) -> List[str]:
+        opts = ["--json", "--memory", str(self.memory), "--cpus", str(self.cpus), "--pids", str(self.pids)]
+        opts += ["--timeout", _duration(self.timeout if timeout is None else timeout)]
+        if self.image:
+            opts += ["--image", self.image]
+        if self.network:
+            opts += ["--network", self.network]
+        if self.user:
+            opts += ["--user", self.user]
+        for key in self.env:
+            if "=" in key or not key:
+                raise ValueError(f"invalid environment variable name {key!r}")
+            # the value travels in sandlint's environment, not on its command line (where any
+            # local user could read it)
+            opts += ["--env", key]
+        if self.workspace:
+            opts += ["--workspace", self.workspace]
+        if self.output_limit:
+            opts += ["--output-limit", self.output_limit]
+        if self.runtime:
+            opts += ["--runtime", self.runtime]
+        if self.allow:
+            opts += ["--allow", ",".join(self.allow)]
+        return opts
+
+    def _run(self, what: List[str], argv: List[str], timeout: Optional[Union[float, str]]) -> Dict[str, Any]:
+        seconds = _seconds(self.timeout if timeout is None else timeout)
+        cmd = [self.executable or binary(), "run", *self._options(timeout), *what, "--", *argv]
+        try:
+            proc = subprocess.run(
+                cmd,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                timeout=seconds + _PROCESS_MARGIN,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as e:
+            # sandlint enforces the deadline itself (the container is removed even if this
+            # process dies); reaching this means sandlint itself hung
+            raise SandboxError(f"sandlint did not answer within {seconds + _PROCESS_MARGIN:.0f} s") from e
+        try:
+            result = json.loads(proc.stdout.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise SandboxError(
+                f"sandlint exited {proc.returncode} without a JSON answer: "
+                + proc.stderr.decode("utf-8", "replace").strip()[-2000:]
+            ) from e
+        error = result.get("error")
+        if isinstance(error, dict):
+            kwargs = {"code": error.get("code", ""), "help": error.get("help", ""), "result": result}
+            message = error.get("message", "sandlint refused or failed")
+            if error.get("code") == "sandlint::sandbox::refused" or error.get("findings"):
+                raise SandboxRefused(message, findings=error.get("findings", []), **kwargs)
+            raise SandboxError(message, **kwargs)
+        exit_code = result.get("exit_code")
+        timed_out = bool(result.get("timed_out"))
+        success = exit_code == 0 and not timed_out
+        stderr = result.get("stderr", "")
+        if timed_out:
+            stderr = (stderr + "\n" if stderr else "") + f"timed out after {seconds:g} s"
+        elif result.get("oom_killed"):
+            stderr = (stderr + "\n" if stderr else "") + f"killed: out of memory (limit {self.memory})"
+        return {
+            "success": success,
+            "output": result.get("stdout", ""),
+            "error": stderr,
+            "exit_code": exit_code,
+            "timed_out": timed_out,
+            "oom_killed": bool(result.get("oom_killed")),
+            "truncated": result.get("truncated", {}),
+            "verification": result.get("verification", {}),
+            "result": result,
+        }
+
+
+def _seconds(timeout: Union[float, str]) -> float:
+    if isinstance(timeout, (int, float)):
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        return float(timeout)
+    text = timeout.strip()
+    for suffix, scale in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
+            return float(text[: -len(suffix)]) * scale
+    raise ValueError(f"timeout must be seconds or a duration like '30s', not {timeout!r}")
+
+
+def _duration(timeout: Union[float, str]) -> str:
+    return f"{int(round(_seconds(timeout) * 1000))}ms"

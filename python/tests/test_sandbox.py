@@ -1,0 +1,92 @@
+"""The Python API against the real Docker daemon (run by scripts/wheel-test.sh in .ci/run).
+
+Images (no registry is reachable, so both are assembled FROM scratch by the script):
+SANDLINT_TEST_SH_IMAGE has a static busybox; SANDLINT_TEST_PY_IMAGE adds the host's Python.
+"""
+
+import os
+
+import pytest
+
+from sandlint import Sandbox, SandboxError, SandboxRefused, binary
+
+SH = os.environ["SANDLINT_TEST_SH_IMAGE"]
+PY = os.environ["SANDLINT_TEST_PY_IMAGE"]
+
+
+def test_binary_is_the_wheels():
+    assert os.path.basename(binary()) == "sandlint"
+
+
+def test_execute_python_code():
+    r = Sandbox(image=PY).execute_code("import sys; print(6 * 7); print('warn', file=sys.stderr)", timeout=30)
+    assert r["success"] is True
+    assert r["output"] == "42\n"
+    assert r["error"] == "warn\n"
+    assert r["exit_code"] == 0
+    assert "read-only-rootfs" in r["verification"]["verified"]
+    assert r["verification"]["failed"] == []
+
+
+def test_failure_is_not_success():
+    r = Sandbox(image=PY).execute_code("raise SystemExit(3)")
+    assert (r["success"], r["exit_code"]) == (False, 3)
+
+
+def test_the_sandbox_is_hardened_from_the_inside():
+    code = "\n".join(
+        [
+            "import os, socket",
+            "print(os.getuid() != 0)",
+            "try:",
+            "    open('/etc/x', 'w')",
+            "    print('wrote')",
+            "except OSError:",
+            "    print('read-only')",
+            "try:",
+            "    socket.create_connection(('10.0.0.1', 80), timeout=2)",
+            "    print('network')",
+            "except OSError:",
+            "    print('no network')",
+        ]
+    )
+    r = Sandbox(image=PY).execute_code(code)
+    assert r["output"].split() == ["True", "read-only", "no", "network"], r
+
+
+def test_timeout_kills_the_code():
+    r = Sandbox(image=SH).execute_code("sleep 30", timeout=1, lang="sh")
+    assert r["success"] is False
+    assert r["timed_out"] is True
+    assert r["exit_code"] == 124
+    assert "timed out after 1 s" in r["error"]
+
+
+def test_large_code_goes_through_a_file():
+    code = "x = 1\n" * 10_000 + "print(x)\n"
+    r = Sandbox(image=PY).execute_code(code)
+    assert (r["success"], r["output"]) == (True, "1\n")
+
+
+def test_run_command_and_environment_values_stay_off_the_command_line():
+    r = Sandbox(image=SH, env={"GREETING": "hi there"}).run_command(["sh", "-c", 'echo "$GREETING"'])
+    assert (r["success"], r["output"]) == (True, "hi there\n")
+
+
+def test_refusal_names_the_rules():
+    with pytest.raises(SandboxRefused) as e:
+        Sandbox(image=SH, network="host").run_command(["true"])
+    assert "host-network-mode" in e.value.rules
+    assert e.value.code == "sandlint::sandbox::refused"
+
+
+def test_missing_image_is_an_error_not_a_result():
+    with pytest.raises(SandboxError):
+        Sandbox(image="sandlint-no-such-image:0").run_command(["true"])
+
+
+def test_options_that_do_not_exist_yet_refuse():
+    with pytest.raises(NotImplementedError):
+        Sandbox(image=SH, allow_hosts=["pypi.org"])
+    with pytest.raises(ValueError):
+        Sandbox(image=SH, network=True)
