@@ -165,7 +165,18 @@ fn files_regex_matches_discovery() {
         "docker-compose.yml.j2",
         "docker-compose.template.yml",
         "compose.yaml.tmpl",
+        // Dev containers (the three places, exact names).
+        ".devcontainer/devcontainer.json",
+        "app/.devcontainer/devcontainer.json",
+        ".devcontainer/python/devcontainer.json",
+        ".devcontainer.json",
+        "app/.devcontainer.json",
         // Not ours.
+        "devcontainer.json",
+        ".devcontainer/a/b/devcontainer.json",
+        ".devcontainer/Devcontainer.json",
+        ".DevContainer/devcontainer.json",
+        ".devcontainer/devcontainer.jsonc",
         "dockerfile-generator.py",
         "Dockerfile.dockerignore",
         "x/Dockerfile.md",
