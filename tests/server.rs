@@ -870,3 +870,33 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `devcontainer.json`: its findings, and a `//` suppression above the member.
+#[test]
+fn a_devcontainer_json() {
+    let dir = project();
+    std::fs::create_dir(dir.path().join(".devcontainer")).unwrap();
+    let uri = uri(&dir.path().join(".devcontainer/devcontainer.json"));
+    let text = "{\n  \"image\": \"mcr.microsoft.com/devcontainers/base:ubuntu\",\n  \"features\": {\n    \"ghcr.io/devcontainers/features/node\": {},\n  },\n}\n";
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&uri, "jsonc", text);
+    let found = c.diagnostics(&uri);
+    assert_eq!(
+        summary(&found),
+        ["SLC023 1:11-1:56", "SLX001 1:11-1:56", "SLV003 3:4-3:41"]
+    );
+    let feature = &found[2];
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": feature["range"], "context": { "diagnostics": [feature] } }),
+    );
+    assert_eq!(
+        actions[0]["edit"]["changes"][&uri][0]["newText"],
+        "    // sandlint ignore=feature-not-pinned reason=\"TODO: why is this accepted\"\n"
+    );
+    assert_eq!(
+        actions[1]["edit"]["changes"][&uri][0]["newText"],
+        "// sandlint global ignore=feature-not-pinned reason=\"TODO: why is this accepted\"\n"
+    );
+    assert_eq!(c.finish(), Some(0));
+}
