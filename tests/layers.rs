@@ -452,8 +452,7 @@ fn functions(text: &str) -> Vec<(usize, String, usize)> {
         let Some(sig) = rest.strip_prefix("fn ") else {
             continue;
         };
-        // a declaration, or an empty body on the `fn` line (`fn check(&self) {}`)
-        if line.trim_end().ends_with(';') || line.trim_end().ends_with("{}") {
+        if line.trim_end().ends_with(';') {
             continue;
         }
         let name: String = sig

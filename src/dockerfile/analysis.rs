@@ -85,6 +85,16 @@ impl<'a> Located<'a> {
     }
 }
 
+/// The `COPY`/`ADD` instructions that read the build context, in file order: not `ONBUILD`
+/// triggers (they copy a child build's context), not `--from` (another stage or image).
+pub(crate) fn context_copies(df: &Dockerfile) -> Vec<Located<'_>> {
+    let mut all = instructions_of(df, Keyword::Copy);
+    all.extend(instructions_of(df, Keyword::Add));
+    all.retain(|l| !l.onbuild && l.ins.flag("from").is_none());
+    all.sort_by_key(|l| l.ins.span.start);
+    all
+}
+
 /// Every instruction of kind `kind`, including `ONBUILD` triggers of that kind, in file order.
 pub(crate) fn instructions_of<'a>(df: &'a Dockerfile, kind: Keyword) -> Vec<Located<'a>> {
     let mut out = Vec::new();

@@ -1,6 +1,6 @@
 use crate::dockerfile::analysis;
 use crate::dockerfile::dockerignore::Dockerignore;
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
@@ -41,14 +41,7 @@ impl Rule for CopyContextWithoutDockerignore {
         if ignore.is_some() && missing.is_empty() {
             return;
         }
-        let mut all = analysis::instructions_of(df, Keyword::Copy);
-        all.extend(analysis::instructions_of(df, Keyword::Add));
-        all.sort_by_key(|l| l.ins.span.start);
-        for loc in all {
-            // `ONBUILD COPY .` copies the context of the child build; `--from` another stage.
-            if loc.onbuild || loc.ins.flag("from").is_some() {
-                continue;
-            }
+        for loc in analysis::context_copies(df) {
             let keyword = loc.ins.kind.as_str().to_ascii_uppercase();
             let Some((src, span)) = analysis::add_sources(loc.ins)
                 .into_iter()

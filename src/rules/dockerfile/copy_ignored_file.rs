@@ -1,6 +1,6 @@
 use crate::dockerfile::analysis::{self, add_sources, is_git_url, is_http_url, snippet};
 use crate::dockerfile::dockerignore::{Dockerignore, Pattern, clean};
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::model::Dockerfile;
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
 use crate::rules::{Ctx, Rule};
@@ -61,14 +61,7 @@ fn check(cx: &mut Ctx<'_>, df: &Dockerfile, mut budget: u64) {
     if ignore.patterns.is_empty() || ignore.has_exceptions() {
         return;
     }
-    let mut all = analysis::instructions_of(df, Keyword::Copy);
-    all.extend(analysis::instructions_of(df, Keyword::Add));
-    all.sort_by_key(|l| l.ins.span.start);
-    for loc in all {
-        // an `ONBUILD` trigger runs in a child build, `--from` reads another stage or image
-        if loc.onbuild || loc.ins.flag("from").is_some() {
-            continue;
-        }
+    for loc in analysis::context_copies(df) {
         let keyword = loc.ins.kind.as_str().to_ascii_uppercase();
         for (src, span) in add_sources(loc.ins) {
             if is_http_url(&src) || is_git_url(&src) {
