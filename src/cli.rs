@@ -43,6 +43,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+    /// Run a language server (LSP over standard input and output) for editors: diagnostics as
+    /// you type, rule docs on hover, quick fixes to suppress a finding.
+    Server(ServerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Rule preset [default: `preset` from each file's config, else `default`].
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@
 //! | 7 | `baseline`, `selection`, `workspace` | baselines; the rules that run for each file, at which severity; every disk read around a file (override files, `.env`, builds, contexts) |
 //! | 8 | `linter` | the engine: the enabled rules over a file or a Compose project, suppressions, order |
 //! | 9 | `report` | the output formats |
-//! | 10 | `sandbox` | `sandlint run`'s engine (Docker Engine API) |
+//! | 10 | `sandbox`, `server` | `sandlint run`'s engine (Docker Engine API); `sandlint server`'s (LSP: documents, project state, diagnostics, hover, code actions) |
 //! | 11 | `cli` | the command line: every flag and value (all of clap) |
 //! | 12 | `commands` | one function per subcommand, from the parsed command line to an exit status |
 //! | 13 | `lib` | `lib.rs`/`main.rs`: dispatch |
@@ -47,6 +47,7 @@ pub mod rules;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod selection;
+pub mod server;
 pub mod source;
 pub mod suppress;
 #[cfg(test)]
@@ -93,6 +94,10 @@ pub fn use_color(choice: ColorChoice, stdout_is_tty: bool) -> bool {
 
 /// Runs a parsed command line against the real standard streams.
 pub fn run(cli: &Cli) -> Result<ExitStatus, UsageError> {
+    // The language server reads and writes the standard streams from its own threads.
+    if let Command::Server(args) = &cli.command {
+        return commands::server::server(args);
+    }
     let tty = std::io::stdout().is_terminal();
     let color = use_color(cli.color, tty);
     let mut stdin = std::io::stdin().lock();
@@ -129,6 +134,9 @@ pub fn run_with(
             .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
         Command::Completions(args) => commands::completions::completions(args.shell, stdout)
             .map_or_else(io_err, |()| Ok(ExitStatus::Success)),
+        Command::Server(_) => Err(UsageError::new(
+            "`sandlint server` speaks LSP over the process's standard input and output; run it as a process",
+        )),
         Command::Man => {
             commands::completions::man(stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
         }

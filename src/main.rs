@@ -51,8 +51,11 @@ fn main() -> ExitCode {
     // hook is installed once, on first use).
     let cli = sandlint::cli::parse();
     // One process, one run over a tree that does not change under it: directory listings,
-    // canonical directories and the working directory are read once.
-    sandlint::fsread::enable_run_cache();
+    // canonical directories and the working directory are read once. Not for the language
+    // server: it lives while the tree changes.
+    if !matches!(cli.command, sandlint::cli::Command::Server(_)) {
+        sandlint::fsread::enable_run_cache();
+    }
     match sandlint::run(&cli) {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {

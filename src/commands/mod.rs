@@ -8,3 +8,4 @@ pub mod init;
 pub mod mcp;
 pub mod rules;
 pub mod run;
+pub mod server;
