@@ -1,5 +1,6 @@
 //! Findings: our neutral diagnostic type. Formats live in `report/`.
 
+use crate::fix::Fix;
 use crate::meta::RuleMeta;
 pub use crate::meta::Severity;
 use crate::source::{FileRef, Span};
@@ -40,6 +41,8 @@ pub struct Diagnostic {
     /// into several services), merged into this one by the report (see
     /// `report::merge_locations`); empty otherwise.
     pub shared: Vec<String>,
+    /// The edits that fix this finding, when the rule knows them (see `crate::fix`).
+    pub fix: Option<Fix>,
 }
 
 /// Why a finding is suppressed.
@@ -79,6 +82,7 @@ impl Diagnostic {
             suppression: None,
             secrets: Vec::new(),
             shared: Vec::new(),
+            fix: None,
         }
     }
 
@@ -129,6 +133,12 @@ impl Diagnostic {
             span,
             message: message.into(),
         });
+        self
+    }
+
+    /// Attaches the fix for this finding.
+    pub fn fix(&mut self, fix: Fix) -> &mut Self {
+        self.fix = Some(fix);
         self
     }
 

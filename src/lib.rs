@@ -14,8 +14,8 @@
 //! |---|---|---|
 //! | 0 | `source`, `escape` | source files, byte spans, line/column, small text and path helpers; safe output of hostile text |
 //! | 1 | `meta`, `fsread`, `error` | rule metadata and severities; the one bounded reader and the project boundary; exit status and usage errors |
-//! | 2 | `docs` | rule docs embedded from `rules/*.md` (generated `RuleMeta`s, examples) |
-//! | 3 | `diagnostic` | a finding: rule, severity, spans, labels, fixes |
+//! | 2 | `docs`, `fix` | rule docs embedded from `rules/*.md` (generated `RuleMeta`s, examples); fixes: byte-range edits, safe or unsafe, and the pure edit operation |
+//! | 3 | `diagnostic` | a finding: rule, severity, spans, labels, its fix |
 //! | 4 | `dockerfile`, `compose`, `discover`, `init` | the parsers and their analysed models (`devcontainer.json` is `compose::devcontainer`, lowered to the Compose model); finding files; `init`'s templates |
 //! | 5 | `rules` | the rule catalog and its one registry: typed models in, findings out, no disk |
 //! | 6 | `config`, `suppress` | `.sandlint.toml` and inline suppressions, resolved against the registry |
@@ -38,6 +38,7 @@ pub mod dockerfile;
 pub mod docs;
 pub mod error;
 pub mod escape;
+pub mod fix;
 pub mod fsread;
 pub mod init;
 pub mod linter;

@@ -1,0 +1,151 @@
+//! Fixes: byte-range edits on the original source that a rule attaches to a finding.
+//!
+//! A fix never re-serialises a file: it replaces byte ranges of the text that was read, so every
+//! comment, quote and blank line it does not touch stays as it was. The engine that applies fixes
+//! to files (rounds, conflicts, writing) lives above this layer; this module holds the data and
+//! the pure text operation, so parsers' edit helpers and the rules can use them.
+
+use crate::source::{FileRef, Span};
+
+/// Whether applying a fix can change what a container that works today does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Cannot break a working service (`--fix`).
+    Safe,
+    /// May break a working service; applied only with `--unsafe-fixes`.
+    Unsafe,
+}
+
+/// One replacement: the bytes of `span` in `file` become `replacement` (an empty span inserts).
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub file: FileRef,
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// A rule's proposed change for one finding: all its edits are applied together or not at all.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    pub applicability: Applicability,
+    /// What the fix does, in the imperative (`add \`no-new-privileges:true\` to security_opt`).
+    pub message: String,
+    pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn new(applicability: Applicability, message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self {
+            applicability,
+            message: message.into(),
+            edits,
+        }
+    }
+
+    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self::new(Applicability::Safe, message, edits)
+    }
+
+    pub fn unsafe_(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self::new(Applicability::Unsafe, message, edits)
+    }
+}
+
+/// Why edits could not be applied to a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// An edit's range is outside the text or not on a UTF-8 character boundary.
+    OutOfBounds { start: u32, end: u32 },
+    /// Two edits overlap (inserts at the same offset do not: they apply in the given order).
+    Overlap {
+        first: (u32, u32),
+        second: (u32, u32),
+    },
+}
+
+/// Applies `edits` (byte ranges of `text`) in one pass, linear in the text and the edits.
+/// Edits are sorted by position (stable: inserts at one offset keep their order); overlapping
+/// ranges are an error, so a caller can defer the later fix to another round.
+pub fn apply_edits<'a>(
+    text: &str,
+    edits: impl IntoIterator<Item = (Span, &'a str)>,
+) -> Result<String, EditError> {
+    let mut edits: Vec<(Span, &str)> = edits.into_iter().collect();
+    edits.sort_by_key(|(span, _)| (span.start, span.end));
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|(_, r)| r.len()).sum::<usize>());
+    let mut at = 0usize;
+    let mut prev: Option<Span> = None;
+    for (span, replacement) in edits {
+        let (start, end) = (span.start as usize, span.end as usize);
+        if start > end
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            return Err(EditError::OutOfBounds {
+                start: span.start,
+                end: span.end,
+            });
+        }
+        if let Some(p) = prev
+            && start < p.end as usize
+        {
+            return Err(EditError::Overlap {
+                first: (p.start, p.end),
+                second: (span.start, span.end),
+            });
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(replacement);
+        at = end;
+        prev = Some(span);
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_in_position_order_and_keeps_the_rest() {
+        let text = "a: 1\nb: 2\n";
+        let out = apply_edits(
+            text,
+            [
+                (Span::new(8, 9), "3"),
+                (Span::new(0, 0), "# c\n"),
+                (Span::new(3, 4), "x"),
+            ],
+        );
+        assert_eq!(out, Ok("# c\na: x\nb: 3\n".to_owned()));
+    }
+
+    #[test]
+    fn inserts_at_one_offset_keep_their_order() {
+        let out = apply_edits("ab", [(Span::at(1), "1"), (Span::at(1), "2")]);
+        assert_eq!(out, Ok("a12b".to_owned()));
+    }
+
+    #[test]
+    fn overlap_and_out_of_bounds_are_errors() {
+        assert_eq!(
+            apply_edits("abcd", [(Span::new(0, 2), ""), (Span::new(1, 3), "")]),
+            Err(EditError::Overlap {
+                first: (0, 2),
+                second: (1, 3)
+            })
+        );
+        assert_eq!(
+            apply_edits("ab", [(Span::new(1, 5), "")]),
+            Err(EditError::OutOfBounds { start: 1, end: 5 })
+        );
+        assert_eq!(
+            apply_edits("é", [(Span::new(1, 1), "x")]),
+            Err(EditError::OutOfBounds { start: 1, end: 1 })
+        );
+    }
+}
