@@ -313,6 +313,82 @@ fn no_daemon_is_exit_2() {
     );
 }
 
+/// A Docker config directory whose context `name` points at `host` (and is current when
+/// `current`), laid out as the `docker` CLI writes it.
+fn docker_config(name: &str, host: &str, current: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = dir.path().join("contexts/meta/0123abcd");
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("meta.json"),
+        format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#),
+    )
+    .unwrap();
+    if current {
+        std::fs::write(
+            dir.path().join("config.json"),
+            format!(r#"{{"auths":{{}},"currentContext":"{name}"}}"#),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_docker_context_selects_the_daemon() {
+    let work = tempfile::tempdir().unwrap();
+    let config = docker_config(
+        "sl-ctx",
+        "unix:///nonexistent/sandlint-ctx/docker.sock",
+        false,
+    );
+    let o = Command::new(BIN)
+        .args(["audit"])
+        .current_dir(work.path())
+        .env_remove("DOCKER_HOST")
+        .env("DOCKER_CONFIG", config.path())
+        .env("DOCKER_CONTEXT", "sl-ctx")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = common::text(&o.stderr);
+    assert!(
+        err.contains("cannot reach the Docker daemon at unix:///nonexistent/sandlint-ctx/docker.sock (the Docker context `sl-ctx` (DOCKER_CONTEXT))"),
+        "{err}"
+    );
+    // a context that does not exist is an error, never the default socket
+    let o = Command::new(BIN)
+        .args(["audit"])
+        .current_dir(work.path())
+        .env_remove("DOCKER_HOST")
+        .env("DOCKER_CONFIG", config.path())
+        .env("DOCKER_CONTEXT", "sl-missing")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = common::text(&o.stderr);
+    assert!(
+        err.contains("Docker context `sl-missing` (DOCKER_CONTEXT): no such context in"),
+        "{err}"
+    );
+    // the config's currentContext, on the live daemon's socket
+    if !daemon("the_docker_context_selects_the_daemon") {
+        return;
+    }
+    let config = docker_config("sl-live", "unix:///var/run/docker.sock", true);
+    let o = Command::new(BIN)
+        .args(["audit", "--format", "json", "--fail-on", "never"])
+        .current_dir(work.path())
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env("DOCKER_CONFIG", config.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(report["files_checked"].is_u64(), "{report}");
+}
+
 /// The Docker Compose v2 binary, or a loud skip.
 fn compose_bin() -> Option<String> {
     let bin = std::env::var("SANDLINT_DOCKER_COMPOSE").unwrap_or_else(|_| "docker-compose".into());

@@ -158,7 +158,7 @@ mod imp {
     fn daemon_error(e: SandboxError) -> UsageError {
         match &e {
             SandboxError::DaemonUnreachable { .. } => UsageError::new(format!(
-                "{e}; start the daemon (`dockerd`), or set DOCKER_HOST to its address"
+                "{e}; start the daemon (`dockerd`), or select it with DOCKER_HOST or a Docker context"
             )),
             _ => UsageError::new(e.to_string()),
         }

@@ -480,7 +480,7 @@ pub enum SandboxError {
     #[diagnostic(
         code(sandlint::sandbox::daemon_unreachable),
         help(
-            "start the daemon (`dockerd`), or set DOCKER_HOST to its address (unix:///path/to/docker.sock or tcp://host:2375)"
+            "start the daemon (`dockerd`), or select it: DOCKER_HOST=unix:///path/to/docker.sock (or tcp://host:2375), or a Docker context (`docker context use NAME`, DOCKER_CONTEXT)"
         )
     )]
     DaemonUnreachable {

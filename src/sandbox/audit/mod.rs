@@ -4,7 +4,7 @@
 //! Bounds: at most [`MAX_CONTAINERS`] containers (more is an error: name the ones to audit);
 //! each daemon call answers within [`CALL_TIMEOUT`]; every string and list written into the
 //! document is cut ([`lower::MAX_TEXT`], [`lower::MAX_ITEMS`]). The connection is `sandlint
-//! run`'s (`DOCKER_HOST`, else the default socket).
+//! run`'s (`DOCKER_HOST`, else the selected Docker context, else the default socket).
 
 pub mod lower;
 

@@ -15,20 +15,18 @@ use futures_util::StreamExt;
 use super::super::{OutputSink, SandboxError};
 use super::planning::{BuildSpec, Plan};
 
-/// The daemon address bollard will use, and how it was chosen.
-fn daemon_host() -> (String, String) {
-    match std::env::var("DOCKER_HOST") {
-        Ok(h) if !h.is_empty() => (h, "from DOCKER_HOST".to_string()),
-        _ => (
-            "unix:///var/run/docker.sock".to_string(),
-            "the default socket; DOCKER_HOST is not set".to_string(),
-        ),
-    }
-}
-
-/// Connects and negotiates the API version (older daemons speak older versions).
+/// Connects to the daemon the `docker` CLI would use (`DOCKER_HOST`, else the selected Docker
+/// context, else the default socket) and negotiates the API version (older daemons speak older
+/// versions).
 pub(in crate::sandbox) async fn connect() -> Result<Docker, SandboxError> {
-    let (host, how) = daemon_host();
+    let choice = super::docker_context::resolve(&|k| std::env::var(k).ok()).map_err(|cause| {
+        SandboxError::DaemonUnreachable {
+            host: "(unresolved)".to_string(),
+            how: "Docker context".to_string(),
+            cause,
+        }
+    })?;
+    let (host, how) = (choice.host, choice.how);
     let unreachable = |cause: String| SandboxError::DaemonUnreachable {
         host: host.clone(),
         how: how.clone(),
@@ -39,7 +37,7 @@ pub(in crate::sandbox) async fn connect() -> Result<Docker, SandboxError> {
     {
         return Err(unreachable(format!("{path} does not exist")));
     }
-    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(error_text(&e)))?;
+    let docker = Docker::connect_with_host(&host).map_err(|e| unreachable(error_text(&e)))?;
     match tokio::time::timeout(Duration::from_secs(15), docker.negotiate_version()).await {
         Ok(Ok(d)) => Ok(d),
         Ok(Err(e)) => Err(unreachable(error_text(&e))),

@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod daemon;
+mod docker_context;
 mod evidence;
 mod execute;
 mod planning;
