@@ -50,10 +50,12 @@ const fn _all_formats_listed(f: OutputFormat) {
 pub const HUMAN_OUTPUT_ESCAPED: bool = true;
 
 /// Whether syntax-error findings (`SLE001`, `SLE002`) keep secret values out of their messages.
-/// They quote the raw value today (`unterminated quote in `ENV` value `s'3cr3t`` and `unclosed
-/// `${` in `${JWT_SECRET:-dev-se`` when another finding marks that value secret): until that is
-/// fixed a secret shown by such a message is excused; flip this to `true` with the fix.
-pub const SYNTAX_ERRORS_MASK_SECRETS: bool = false;
+/// They quote source text (`unterminated quote in `ENV` value …`), and every message is masked
+/// with the values other findings mark secret (`linter::post::mask_secrets_in_messages`):
+/// on since stop 28, when 4,000 generated cases per seed (seeds 7, 11, 12345, 99) showed no
+/// secret in any message; the two leaks the generators had reported were their own mistakes (a
+/// `HOME` value counted as a secret, a second `escape` directive taken as the one in force).
+pub const SYNTAX_ERRORS_MASK_SECRETS: bool = true;
 
 /// Formats whose output already never carries a raw C0 control character from a scanned file
 /// (serde escapes them).

@@ -384,7 +384,11 @@ fn instruction(rng: &mut Gen, stages: &mut Vec<String>, sec: &mut Vec<String>) -
                 rng.pick(&["PASSWORD", "API_KEY", "GITHUB_TOKEN", "PATH", "HOME", "X"]),
                 secret(rng),
             );
-            sec.push(value.clone());
+            // a value is a secret by its name here (`Zq…` has no credential shape): the value of
+            // `HOME` may show in another finding's message (`WORKDIR $HOME` expanded), and must
+            if matches!(name, "PASSWORD" | "API_KEY" | "GITHUB_TOKEN") {
+                sec.push(value.clone());
+            }
             match rng.below(4) {
                 0 => format!("{} {name} {value}", kw(rng, "ENV")),
                 1 => format!("{} {name}=\"{value}\" OTHER=${{{name}}}", kw(rng, "ENV")),
@@ -545,16 +549,21 @@ fn dockerfile(rng: &mut Gen) -> (String, Vec<String>) {
         out.push('\u{feff}');
     }
     let mut escape = '\\';
+    // BuildKit keeps the first `escape` directive; a repeated one is a comment
+    let mut escape_set = false;
     for _ in 0..rng.below(3) {
         match rng.below(5) {
             0 => out.push_str("# syntax=docker/dockerfile:1\n"),
             1 => {
                 out.push_str("# escape=`\n");
-                escape = '`';
+                if !escape_set {
+                    escape = '`';
+                }
+                escape_set = true;
             }
             2 => {
                 out.push_str("# escape=\\\n");
-                escape = '\\';
+                escape_set = true;
             }
             3 => out.push_str("# check=skip=all;error=true\n"),
             _ => out.push_str("# escape=xyz\n"),
