@@ -16,7 +16,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    reason = "test helpers fail the test on setup errors"
+    clippy::print_stderr,
+    reason = "test helpers fail the test on setup errors and show the probes' output"
 )]
 
 use std::io::Read;
@@ -310,6 +311,7 @@ fn scenario(image: &str, server: &str, control_net: &str) {
         "{stdout}\n{}",
         serde_json::to_string_pretty(&json["egress"]).unwrap()
     );
+    eprintln!("the sandbox's probes and the result's egress:\n{shown}");
     assert_eq!(json["exit_code"], 0, "{shown}\n{}", text(&out.stderr));
 
     let section = |name: &str| -> String {
@@ -453,12 +455,13 @@ fn scenario(image: &str, server: &str, control_net: &str) {
     assert_eq!(leftovers(name), Vec::<String>::new());
     assert!(docker(&["network", "inspect", &outside]).status.code() != Some(0));
 
-    killed_run_is_cleaned(image);
+    stopped_run_is_cleaned(image, "INT");
+    stopped_run_is_cleaned(image, "KILL");
 }
 
-/// A SIGKILLed `sandlint run --allow-host`: its watchdog removes the sandbox, the sidecar and
-/// both networks.
-fn killed_run_is_cleaned(image: &str) {
+/// A `sandlint run --allow-host` stopped by `signal`: on SIGINT the run removes the sandbox, the
+/// sidecar and both networks itself before it exits (130); when SIGKILLed, its watchdog does.
+fn stopped_run_is_cleaned(image: &str, signal: &str) {
     let mut child = Command::new(BIN)
         .args([
             "run",
@@ -493,8 +496,21 @@ fn killed_run_is_cleaned(image: &str) {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(!leftovers(&name).is_empty());
-    child.kill().unwrap();
-    let _ = child.wait();
+    if signal == "KILL" {
+        child.kill().unwrap();
+        let _ = child.wait();
+    } else {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+        // removed by the run itself, before it exited
+        assert_eq!(leftovers(&name), Vec::<String>::new());
+        return;
+    }
     let started = Instant::now();
     loop {
         let left = leftovers(&name);
@@ -513,4 +529,82 @@ fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The binary with a daemon address that does not exist: what is refused or planned before any
+/// connection.
+fn run_offline(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env(
+            "DOCKER_HOST",
+            "unix:///nonexistent/sandlint-test/docker.sock",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn allow_host_is_planned_and_checked_before_the_daemon() {
+    let cfg = tempfile::tempdir().unwrap();
+    let path = cfg.path().join("run.toml");
+    std::fs::write(
+        &path,
+        "allow_hosts = [\"*.pythonhosted.org\"]\nallow_ports = [8443]\n",
+    )
+    .unwrap();
+    let o = run_offline(&[
+        "run",
+        "--image",
+        "busybox:stable",
+        "--allow-host",
+        "PyPI.org.",
+        "--config",
+        &path.to_string_lossy(),
+        "--dry-run",
+        "--",
+        "true",
+    ]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("note: network: an internal network whose only way out is the egress proxy (hosts pypi.org, *.pythonhosted.org; ports 8443)"),
+        "{err}"
+    );
+    // the rules judge the sandbox as network-less: its only network is the internal one
+    assert!(
+        text(&o.stdout).contains("network_mode: \"none\""),
+        "{}",
+        text(&o.stdout)
+    );
+
+    for (args, message) in [
+        (
+            vec!["--allow-host", "10.0.0.1"],
+            "--allow-host: `10.0.0.1`: an IP address, not a host name",
+        ),
+        (
+            vec!["--allow-host", "*.org"],
+            "a wildcard needs at least two labels",
+        ),
+        (
+            vec!["--allow-host", "a.org", "--network", "bridge"],
+            "--allow-host and --network bridge cannot be combined",
+        ),
+        (
+            vec!["--allow-port", "8080"],
+            "--allow-port needs --allow-host",
+        ),
+    ] {
+        let mut all = vec!["run", "--image", "busybox:stable"];
+        all.extend(args.iter().copied());
+        all.extend(["--", "true"]);
+        let o = run_offline(&all);
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains(message),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
 }
