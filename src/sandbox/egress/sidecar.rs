@@ -158,11 +158,51 @@ pub async fn start(
 ) -> Result<Egress, SandboxError> {
     let (proxy, internal, outer) = names(sandbox);
     let labels = labels(sandbox, profile);
+    create_networks(docker, &internal, &outer, &labels).await?;
+    let pprofile = proxy_profile(prepared, &outer, &labels);
+    let (mut checks, proxy_ip) =
+        run_proxy(docker, &proxy, &pprofile, &internal, options.allow_degraded).await?;
+    checks.extend(network_checks(docker, &internal).await?);
+    degraded(&checks, options.allow_degraded)?;
+    if proxy_ip.is_empty() {
+        return Err(SandboxError::Docker {
+            action: "find the egress proxy's address",
+            message: format!("{proxy} has no address on {internal}"),
+        });
+    }
+    let url = format!("http://{proxy_ip}:{PROXY_PORT}");
+    point_sandbox(profile, &internal, &url, &proxy_ip);
+    Ok(Egress {
+        report: EgressReport {
+            hosts: prepared
+                .policy
+                .hosts
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            ports: prepared.policy.ports.clone(),
+            proxy,
+            internal_network: internal,
+            outer_network: outer,
+            proxy_url: url,
+            checks,
+            ..EgressReport::default()
+        },
+    })
+}
+
+/// The internal network (no host address, no IPv6) and the proxy's outer bridge network.
+async fn create_networks(
+    docker: &Docker,
+    internal: &str,
+    outer: &str,
+    labels: &HashMap<String, String>,
+) -> Result<(), SandboxError> {
     let mut internal_opts = HashMap::new();
     internal_opts.insert(INHIBIT_IPV4.to_string(), "true".to_string());
     docker
         .create_network(NetworkCreateRequest {
-            name: internal.clone(),
+            name: internal.to_string(),
             driver: Some("bridge".to_string()),
             internal: Some(true),
             enable_ipv6: Some(false),
@@ -174,7 +214,7 @@ pub async fn start(
         .map_err(api("create the internal egress network"))?;
     docker
         .create_network(NetworkCreateRequest {
-            name: outer.clone(),
+            name: outer.to_string(),
             driver: Some("bridge".to_string()),
             internal: Some(false),
             enable_ipv6: Some(false),
@@ -183,8 +223,19 @@ pub async fn start(
         })
         .await
         .map_err(api("create the proxy's outer network"))?;
+    Ok(())
+}
 
-    let pprofile = proxy_profile(prepared, &outer, &labels);
+/// Creates the sidecar on the outer network, attaches it to the internal one, verifies it
+/// (created, then started: the sandbox's checks, its uid, running, its two networks). Returns
+/// the checks and its address on the internal network.
+async fn run_proxy(
+    docker: &Docker,
+    proxy: &str,
+    pprofile: &HardenedProfile,
+    internal: &str,
+    allow_degraded: bool,
+) -> Result<(Vec<Check>, String), SandboxError> {
     let mut body = pprofile.create_body();
     if let Some(hc) = body.host_config.as_mut() {
         // the proxy's decisions are read back from its log: bounded json-file
@@ -200,37 +251,39 @@ pub async fn start(
     body.attach_stderr = Some(false);
     docker
         .create_container(
-            Some(CreateContainerOptionsBuilder::new().name(&proxy).build()),
+            Some(CreateContainerOptionsBuilder::new().name(proxy).build()),
             body,
         )
         .await
         .map_err(api("create the egress proxy"))?;
     docker
         .connect_network(
-            &internal,
+            internal,
             NetworkConnectRequest {
-                container: proxy.clone(),
+                container: proxy.to_string(),
                 endpoint_config: Some(EndpointSettings::default()),
             },
         )
         .await
         .map_err(api("attach the egress proxy to the internal network"))?;
     let created = docker
-        .inspect_container(&proxy, None)
+        .inspect_container(proxy, None)
         .await
         .map_err(api("inspect the egress proxy"))?;
-    let mut checks = verify::check_container(&pprofile, &created, &CgroupLimits::default());
-    degraded(&checks, options.allow_degraded)?;
+    degraded(
+        &verify::check_container(pprofile, &created, &CgroupLimits::default()),
+        allow_degraded,
+    )?;
     docker
-        .start_container(&proxy, None)
+        .start_container(proxy, None)
         .await
         .map_err(api("start the egress proxy"))?;
     let view = docker
-        .inspect_container(&proxy, None)
+        .inspect_container(proxy, None)
         .await
         .map_err(api("inspect the egress proxy"))?;
     let id = view.id.clone().unwrap_or_default();
-    checks = verify::check_container(&pprofile, &view, &read_cgroup(&id));
+    let mut checks = verify::check_container(pprofile, &view, &read_cgroup(&id));
     let pid = view.state.as_ref().and_then(|s| s.pid).unwrap_or_default();
     let uid = verify::uid_evidence(kernel_uids(&id, pid), Some(65534), "the proxy's --user");
     checks.push(verify::uid_check(uid.as_ref(), false));
@@ -251,7 +304,7 @@ pub async fn start(
         .unwrap_or_default();
     let mut joined: Vec<String> = nets.keys().cloned().collect();
     joined.sort();
-    let mut want = vec![internal.clone(), outer.clone()];
+    let mut want = vec![internal.to_string(), pprofile.network_mode.clone()];
     want.sort();
     checks.push(check(
         "proxy-networks",
@@ -260,66 +313,44 @@ pub async fn start(
         joined.join(", "),
     ));
     let proxy_ip = nets
-        .get(&internal)
+        .get(internal)
         .and_then(|e| e.ip_address.clone())
         .filter(|ip| !ip.is_empty())
         .unwrap_or_default();
-    checks.extend(network_checks(docker, &internal).await?);
-    degraded(&checks, options.allow_degraded)?;
-    if proxy_ip.is_empty() {
-        return Err(SandboxError::Docker {
-            action: "find the egress proxy's address",
-            message: format!("{proxy} has no address on {internal}"),
-        });
-    }
+    Ok((checks, proxy_ip))
+}
 
-    let url = format!("http://{proxy_ip}:{PROXY_PORT}");
-    profile.network_mode = internal.clone();
+/// The sandbox on the internal network, its proxy variables set (replacing any of its own),
+/// and its DNS server the proxy's address.
+fn point_sandbox(profile: &mut HardenedProfile, internal: &str, url: &str, proxy_ip: &str) {
+    profile.network_mode = internal.to_string();
     profile
         .labels
-        .insert(LABEL_EGRESS_NETWORK.to_string(), internal.clone());
-    for key in [
+        .insert(LABEL_EGRESS_NETWORK.to_string(), internal.to_string());
+    let keys = [
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "http_proxy",
         "https_proxy",
         "NO_PROXY",
         "no_proxy",
-    ] {
-        profile
-            .env
-            .retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key));
-    }
-    for key in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+    ];
+    profile
+        .env
+        .retain(|e| !keys.contains(&e.split_once('=').map_or(e.as_str(), |(k, _)| k)));
+    profile
+        .env_from_host
+        .retain(|k| !keys.contains(&k.as_str()));
+    for key in &keys[..4] {
         profile.env.push(format!("{key}={url}"));
     }
-    profile
-        .env
-        .push("NO_PROXY=localhost,127.0.0.1,::1".to_string());
-    profile
-        .env
-        .push("no_proxy=localhost,127.0.0.1,::1".to_string());
+    for key in &keys[4..] {
+        profile.env.push(format!("{key}=localhost,127.0.0.1,::1"));
+    }
     // The sandbox needs no name resolution (the proxy resolves); Docker's embedded resolver
     // forwards the names it does not know to this server, the proxy's address, where nothing
     // listens on port 53: no DNS query leaves the internal network.
-    profile.dns = vec![proxy_ip.clone()];
-    Ok(Egress {
-        report: EgressReport {
-            hosts: prepared
-                .policy
-                .hosts
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            ports: prepared.policy.ports.clone(),
-            proxy,
-            internal_network: internal,
-            outer_network: outer,
-            proxy_url: url,
-            checks,
-            ..EgressReport::default()
-        },
-    })
+    profile.dns = vec![proxy_ip.to_string()];
 }
 
 /// The internal network as the daemon reports it: internal, no IPv4 address for the host, no
@@ -498,4 +529,65 @@ pub async fn reap_networks(
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_is_pointed_at_the_proxy_only() {
+        let mut p = HardenedProfile::new("x:1");
+        p.env = vec![
+            "HTTP_PROXY=http://elsewhere:1".to_string(),
+            "no_proxy=*".to_string(),
+            "KEEP=1".to_string(),
+        ];
+        p.env_from_host = vec!["no_proxy".to_string()];
+        point_sandbox(&mut p, "run-egress", "http://172.30.0.2:3128", "172.30.0.2");
+        assert_eq!(p.network_mode, "run-egress");
+        assert_eq!(p.dns, vec!["172.30.0.2".to_string()]);
+        assert!(p.env_from_host.is_empty());
+        assert_eq!(
+            p.env,
+            [
+                "KEEP=1",
+                "HTTP_PROXY=http://172.30.0.2:3128",
+                "HTTPS_PROXY=http://172.30.0.2:3128",
+                "http_proxy=http://172.30.0.2:3128",
+                "https_proxy=http://172.30.0.2:3128",
+                "NO_PROXY=localhost,127.0.0.1,::1",
+                "no_proxy=localhost,127.0.0.1,::1",
+            ]
+        );
+        assert_eq!(
+            p.labels.get(LABEL_EGRESS_NETWORK).map(String::as_str),
+            Some("run-egress")
+        );
+    }
+
+    #[test]
+    fn the_sidecar_is_hardened_like_the_sandbox() {
+        let prepared = Prepared {
+            policy: Policy::parse(&["a.org".to_string(), "*.b.org".to_string()], &[]).unwrap(),
+            image: "sandlint-egress-proxy:1".to_string(),
+        };
+        let mut labels = HashMap::new();
+        labels.insert(LABEL_EGRESS_OF.to_string(), "run".to_string());
+        let p = proxy_profile(&prepared, "run-outside", &labels);
+        assert_eq!(p.user, NOBODY);
+        assert!(p.read_only_rootfs && !p.privileged && p.init);
+        assert_eq!(p.cap_drop, ["ALL"]);
+        assert!(p.cap_add.is_empty());
+        assert_eq!(p.security_opt, ["no-new-privileges:true"]);
+        assert_eq!(
+            (p.memory, p.memory_swap, p.pids_limit),
+            (PROXY_MEMORY, PROXY_MEMORY, PROXY_PIDS)
+        );
+        assert!(p.mounts.is_empty());
+        assert_eq!(
+            p.command.as_deref().unwrap().join(" "),
+            "run --egress-proxy 0.0.0.0:3128 --allow-host a.org --allow-host *.b.org --allow-port 80 --allow-port 443"
+        );
+    }
 }
