@@ -296,34 +296,69 @@ fn connect(name: &str, port: u16, timeout: Duration) -> Result<TcpStream, String
     Err(last)
 }
 
-/// Copies both ways until either side ends or the connection is idle for `idle`.
+/// Copies both ways until both sides end, or neither sent a byte for `idle` (a long download
+/// with a silent client is not idle).
 fn relay(client: TcpStream, upstream: TcpStream, idle: Duration) {
     let (Ok(client2), Ok(upstream2)) = (client.try_clone(), upstream.try_clone()) else {
         return;
     };
+    let activity = Arc::new(Activity {
+        start: Instant::now(),
+        last_ms: std::sync::atomic::AtomicU64::new(0),
+    });
+    let a2 = Arc::clone(&activity);
     let up = std::thread::Builder::new()
         .stack_size(STACK)
-        .spawn(move || copy(client2, upstream2, idle));
-    copy(upstream, client, idle);
+        .spawn(move || copy(client2, upstream2, idle, &a2));
+    copy(upstream, client, idle, &activity);
     if let Ok(h) = up {
         let _ = h.join();
     }
 }
 
-fn copy(mut from: TcpStream, mut to: TcpStream, idle: Duration) {
-    let _ = from.set_read_timeout(Some(idle));
+/// When either direction of a relay last carried a byte.
+struct Activity {
+    start: Instant,
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Activity {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn touch(&self) {
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.last_ms.load(Ordering::Relaxed)),
+        )
+    }
+}
+
+fn copy(mut from: TcpStream, mut to: TcpStream, idle: Duration, activity: &Activity) {
+    let _ = from.set_read_timeout(Some(idle.min(Duration::from_secs(5))));
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                activity.touch();
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) && activity.idle_for() < idle => {}
             Err(_) => {
-                // idle or reset: end both directions
+                // idle both ways, or reset: end both directions
                 let _ = from.shutdown(Shutdown::Both);
                 let _ = to.shutdown(Shutdown::Both);
                 return;
@@ -336,6 +371,38 @@ fn copy(mut from: TcpStream, mut to: TcpStream, idle: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A connected loopback pair.
+    fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (b, _) = l.accept().unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn a_relay_is_idle_only_when_both_directions_are() {
+        let (mut client_end, client) = pair();
+        let (upstream, mut server_end) = pair();
+        let idle = Duration::from_millis(300);
+        let relay_thread = std::thread::spawn(move || relay(client, upstream, idle));
+        // the server trickles 8 chunks over ~800 ms while the client sends nothing
+        let writer = std::thread::spawn(move || {
+            for i in 0..8u8 {
+                server_end.write_all(&[b'0' + i]).unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            server_end
+        });
+        let mut got = [0u8; 8];
+        client_end.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"01234567");
+        // then silence both ways: the relay ends within about `idle`
+        let _server_end = writer.join().unwrap();
+        let t = Instant::now();
+        relay_thread.join().unwrap();
+        assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    }
 
     /// The proxy on loopback against a loopback upstream: allowed names are forwarded, others
     /// get 403 with the message. (`localhost` resolves through /etc/hosts.)
