@@ -455,8 +455,39 @@ fn scenario(image: &str, server: &str, control_net: &str) {
     assert_eq!(leftovers(name), Vec::<String>::new());
     assert!(docker(&["network", "inspect", &outside]).status.code() != Some(0));
 
+    timed_out_run_is_cleaned(image);
     stopped_run_is_cleaned(image, "INT");
     stopped_run_is_cleaned(image, "KILL");
+}
+
+/// A `sandlint run --allow-host` that times out (124) leaves nothing behind either.
+fn timed_out_run_is_cleaned(image: &str) {
+    let o = Command::new(BIN)
+        .args([
+            "run",
+            "--image",
+            image,
+            "--allow-host",
+            "allowed.test",
+            "--user",
+            "65534:65534",
+            "--timeout",
+            "2s",
+            "--json",
+            "--",
+            "sleep",
+            "60",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    assert_eq!(json["exit_code"], 124, "{json}");
+    assert_eq!(json["timed_out"], true);
+    let name = json["container"].as_str().unwrap();
+    assert_eq!(json["egress"]["proxy"], format!("{name}-proxy"));
+    assert_eq!(leftovers(name), Vec::<String>::new());
 }
 
 /// A `sandlint run --allow-host` stopped by `signal`: on SIGINT the run removes the sandbox, the
