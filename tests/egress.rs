@@ -456,8 +456,53 @@ fn scenario(image: &str, server: &str, control_net: &str) {
     assert!(docker(&["network", "inspect", &outside]).status.code() != Some(0));
 
     timed_out_run_is_cleaned(image);
+    orphaned_networks_are_reaped();
     stopped_run_is_cleaned(image, "INT");
     stopped_run_is_cleaned(image, "KILL");
+}
+
+/// `sandlint run --gc` removes egress networks whose run is gone (a dead owner process) or whose
+/// deadline passed, and leaves those of a live run.
+fn orphaned_networks_are_reaped() {
+    let mut dead = Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let host = host_name();
+    let me = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let far = 4_000_000_000u64;
+    let cases = [
+        ("orphan", format!("{host}:{dead_pid}"), far, false),
+        ("expired", format!("{host}:{me}"), 1, false),
+        ("live", format!("{host}:{me}"), far, true),
+    ];
+    for (what, owner, deadline, _) in &cases {
+        docker_ok(&[
+            "network",
+            "create",
+            "--internal",
+            "--label",
+            "dev.sandlint.managed=true",
+            "--label",
+            &format!("dev.sandlint.owner={owner}"),
+            "--label",
+            &format!("dev.sandlint.deadline={deadline}"),
+            "--label",
+            &format!("dev.sandlint.egress-of=sandlint-test-{nanos:x}"),
+            &format!("sandlint-test-{nanos:x}-{what}"),
+        ]);
+    }
+    let o = Command::new(BIN).args(["run", "--gc"]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for (what, _, _, stays) in &cases {
+        let name = format!("sandlint-test-{nanos:x}-{what}");
+        let exists = docker(&["network", "inspect", &name]).status.success();
+        let _ = docker(&["network", "rm", &name]);
+        assert_eq!(exists, *stays, "{what}");
+    }
 }
 
 /// A `sandlint run --allow-host` that times out (124) leaves nothing behind either.

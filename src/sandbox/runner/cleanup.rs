@@ -94,7 +94,8 @@ pub(super) async fn reap(docker: &Docker, mode: Reap) -> Result<Vec<String>, San
             Reap::All => true,
         }
     };
-    removed.extend(super::super::egress::reap_networks(docker, &take_network).await);
+    // (not listed: `--gc` reports containers)
+    super::super::egress::reap_networks(docker, &take_network).await;
     removed.sort();
     Ok(removed)
 }
