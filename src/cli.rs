@@ -470,6 +470,21 @@ pub struct RunArgs {
     )]
     pub watchdog: Option<String>,
 
+    /// Let the sandbox reach this host name through a filtering HTTP/HTTPS proxy (repeatable;
+    /// `*.example.org` allows its strict subdomains). The sandbox's only network is then an
+    /// internal one whose only way out is that proxy: other names get 403, IP addresses, raw
+    /// TCP/UDP, ICMP and outside DNS fail. The result lists allowed and blocked requests.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+
+    /// Ports the egress proxy connects to (repeatable, comma-separated) [default: 80,443].
+    #[arg(long = "allow-port", value_delimiter = ',', value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub allow_ports: Vec<u16>,
+
+    /// Internal: be the egress proxy, listening on this address (run in the sidecar).
+    #[arg(long, hide = true, value_name = "ADDR")]
+    pub egress_proxy: Option<String>,
+
     /// Internal: the watchdog's deadline (Unix seconds).
     #[arg(long, hide = true, value_name = "UNIX")]
     pub watchdog_deadline: Option<u64>,

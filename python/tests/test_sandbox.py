@@ -86,7 +86,18 @@ def test_missing_image_is_an_error_not_a_result():
 
 
 def test_options_that_do_not_exist_yet_refuse():
-    with pytest.raises(NotImplementedError):
-        Sandbox(image=SH, allow_hosts=["pypi.org"])
+    with pytest.raises(ValueError):
+        Sandbox(image=SH, allow_hosts="pypi.org")
     with pytest.raises(ValueError):
         Sandbox(image=SH, network=True)
+
+
+def test_allow_hosts_goes_through_the_egress_proxy():
+    # no server is needed: the proxy itself answers an unlisted name with 403
+    r = Sandbox(image=SH, allow_hosts=["allowed.test"]).run_command(
+        ["sh", "-c", "wget -q -O - http://denied.test/ 2>&1; echo proxy=${HTTP_PROXY:+set}"]
+    )
+    assert "403 Forbidden" in r["output"] and "proxy=set" in r["output"], r
+    egress = r["result"]["egress"]
+    assert egress["hosts"] == ["allowed.test"]
+    assert [(e["host"], e["port"]) for e in egress["blocked"]] == [("denied.test", 80)], egress

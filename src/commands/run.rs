@@ -111,6 +111,9 @@ pub(super) mod imp {
                 Err(_) => ExitStatus::Code(EXIT_SANDBOX_FAILED),
             });
         }
+        if let Some(listen) = &args.egress_proxy {
+            return Ok(egress_proxy(listen, args, stderr));
+        }
         if args.gc {
             return Ok(gc(stdout, stderr));
         }
@@ -131,6 +134,20 @@ pub(super) mod imp {
         match sandbox.run_program(&program, &mut sink) {
             Ok(result) => Ok(finish(&result, args, stdout, stderr)),
             Err(e) => Ok(fail(&e, args.json, stdout, stderr)),
+        }
+    }
+
+    /// The egress proxy of a run's sidecar (`--egress-proxy ADDR`): serves until killed.
+    fn egress_proxy(listen: &str, args: &RunArgs, stderr: &mut dyn Write) -> ExitStatus {
+        use crate::sandbox::egress::{policy::Policy, proxy};
+        let served = Policy::parse(&args.allow_hosts, &args.allow_ports)
+            .and_then(|p| proxy::serve(listen, p, proxy::Limits::default()));
+        match served {
+            Ok(()) => ExitStatus::Success,
+            Err(e) => {
+                let _ = writeln!(stderr, "sandlint: egress proxy: {e}");
+                ExitStatus::Code(EXIT_SANDBOX_FAILED)
+            }
         }
     }
 
@@ -201,8 +218,24 @@ pub(super) mod imp {
         o.mounts = mounts;
         o.workspace = args.workspace.clone();
         o.allow = args.allow.clone();
+        let mut allow_hosts = args.allow_hosts.clone();
+        let mut allow_ports = args.allow_ports.clone();
         if let Some(path) = &args.config {
-            o.config_allow = run_config(path, args)?;
+            let config = run_config(path, args)?;
+            o.config_allow = config.allow;
+            allow_hosts.extend(config.allow_hosts);
+            allow_ports.extend(config.allow_ports);
+        }
+        if !allow_hosts.is_empty() {
+            o.egress = Some(crate::sandbox::egress::EgressOptions {
+                hosts: allow_hosts,
+                ports: allow_ports,
+                proxy_exe: std::env::current_exe().ok(),
+            });
+        } else if !allow_ports.is_empty() {
+            return Err(invalid(
+                "--allow-port needs --allow-host: the ports are the egress proxy's".to_string(),
+            ));
         }
         o.runtime = args.runtime.clone();
         o.watchdog = std::env::current_exe().ok();
@@ -221,15 +254,25 @@ pub(super) mod imp {
         #[serde(default)]
         allow: Vec<String>,
         reason: Option<String>,
+        /// The egress allowlist (added to `--allow-host`).
+        #[serde(default)]
+        allow_hosts: Vec<String>,
+        /// The egress proxy's ports (added to `--allow-port`).
+        #[serde(default)]
+        allow_ports: Vec<u16>,
+    }
+
+    /// What `--config FILE` gives a run.
+    struct RunConfigured {
+        allow: Vec<(String, String)>,
+        allow_hosts: Vec<String>,
+        allow_ports: Vec<u16>,
     }
 
     /// Reads `--config FILE`: it must lie outside everything the sandboxed command or the
     /// Compose file's authors can write (the Compose project — its git work tree, else its
     /// directory — the workspace and every writable mount).
-    fn run_config(
-        path: &std::path::Path,
-        args: &RunArgs,
-    ) -> Result<Vec<(String, String)>, SandboxError> {
+    fn run_config(path: &std::path::Path, args: &RunArgs) -> Result<RunConfigured, SandboxError> {
         let invalid = |message: String| SandboxError::InvalidOption { message };
         let shown = path.display();
         let real =
@@ -275,11 +318,15 @@ pub(super) mod imp {
         let reason = config
             .reason
             .unwrap_or_else(|| format!("allowed by {}", real.display()));
-        Ok(config
-            .allow
-            .into_iter()
-            .map(|rule| (rule, reason.clone()))
-            .collect())
+        Ok(RunConfigured {
+            allow: config
+                .allow
+                .into_iter()
+                .map(|rule| (rule, reason.clone()))
+                .collect(),
+            allow_hosts: config.allow_hosts,
+            allow_ports: config.allow_ports,
+        })
     }
 
     fn finish(

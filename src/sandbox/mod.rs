@@ -35,6 +35,7 @@ mod compose;
 #[cfg(test)]
 mod compose_tests;
 pub mod context;
+pub mod egress;
 pub mod profile;
 mod runner;
 pub mod service_keys;
@@ -317,6 +318,9 @@ pub struct SandboxOptions {
     pub handle_signals: bool,
     /// Feed this process's stdin to the command (`docker run -i`), closed at its end.
     pub stdin: bool,
+    /// The egress allowlist (`--allow-host`): the sandbox's only network leads to a filtering
+    /// proxy that lets these hosts through ([`egress`]). `None`: `network` as given.
+    pub egress: Option<egress::EgressOptions>,
 }
 
 impl SandboxOptions {
@@ -350,6 +354,7 @@ impl SandboxOptions {
             lang: Lang::Sh,
             handle_signals: false,
             stdin: false,
+            egress: None,
         }
     }
 }
@@ -432,6 +437,9 @@ pub struct RunResult {
     /// What the plan changed or left out, in words (also printed as `note:` lines by the CLI).
     pub notes: Vec<String>,
     pub verification: Verification,
+    /// The egress allowlist's proxy, its checks and its decisions (with `--allow-host`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress: Option<egress::EgressReport>,
 }
 
 /// Which streams were cut at the output limit.

@@ -128,6 +128,10 @@ pub struct HardenedProfile {
     /// Keep the command's stdin open and feed it (`docker run -i`): `OpenStdin`, `StdinOnce`
     /// (closed at the end of the input) and an attached stdin stream.
     pub stdin: bool,
+    /// DNS servers of the container (`--dns`); empty: the daemon's. Set by the egress
+    /// allowlist to a server that answers nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
 }
 
 impl HardenedProfile {
@@ -140,6 +144,7 @@ impl HardenedProfile {
             accepted: Vec::new(),
             user_unresolved: false,
             stdin: false,
+            dns: Vec::new(),
             entrypoint: None,
             command: None,
             user: NOBODY.to_string(),
@@ -221,6 +226,7 @@ impl HardenedProfile {
                 _ => None,
             }),
             runtime: self.runtime.clone(),
+            dns: non_empty(&self.dns),
             // Output goes through the attach stream only: an output flood must not fill the
             // daemon's disk with a json-file log.
             log_config: Some(HostConfigLogConfig {

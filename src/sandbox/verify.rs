@@ -197,11 +197,27 @@ fn confinement_checks(profile: &HardenedProfile, hc: &HostConfig) -> Vec<Check> 
     let net = hc.network_mode.clone().unwrap_or_default();
     checks.push(Check::new(
         "network",
-        profile.network_mode == "none",
+        // `none`, or sandlint's internal egress network
+        profile.network_mode == "none"
+            || profile
+                .labels
+                .get(crate::sandbox::egress::LABEL_EGRESS_NETWORK)
+                .is_some_and(|n| *n == profile.network_mode),
         net == profile.network_mode,
         profile.network_mode.clone(),
         show(hc.network_mode.clone()),
     ));
+
+    if !profile.dns.is_empty() {
+        let dns = hc.dns.clone().unwrap_or_default();
+        checks.push(Check::new(
+            "dns",
+            true,
+            dns == profile.dns,
+            profile.dns.join(", "),
+            dns.join(", "),
+        ));
+    }
 
     let dropped = hc.cap_drop.clone().unwrap_or_default();
     let drops_all = dropped.iter().any(|c| c.eq_ignore_ascii_case("ALL"));

@@ -107,11 +107,12 @@ class Sandbox:
         allow: Sequence[str] = (),
         executable: Optional[str] = None,
     ) -> None:
-        if allow_hosts:
-            raise NotImplementedError(
-                "allow_hosts (an egress allowlist through a filtering proxy) is not built yet; "
-                "the sandbox has no network unless `network` names a mode"
-            )
+        if isinstance(allow_hosts, str):
+            raise ValueError("allow_hosts is a list of host names, e.g. ['pypi.org', '*.pythonhosted.org']")
+        # egress allowlist: the sandbox reaches these hosts only, through sandlint's filtering proxy
+        self.allow_hosts = list(allow_hosts or [])
+        if self.allow_hosts and network:
+            raise ValueError("allow_hosts and network cannot be combined: the proxy is the sandbox's only network")
         if network is True:
             raise ValueError("network=True is ambiguous: pass a Docker network mode (e.g. 'bridge') or False")
         self.image = image
@@ -166,6 +167,8 @@ class Sandbox:
             opts += ["--image", self.image]
         if self.network:
             opts += ["--network", self.network]
+        for host in self.allow_hosts:
+            opts += ["--allow-host", host]
         if self.user:
             opts += ["--user", self.user]
         for key in self.env:

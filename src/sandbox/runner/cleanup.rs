@@ -75,6 +75,27 @@ pub(super) async fn reap(docker: &Docker, mode: Reap) -> Result<Vec<String>, San
             removed.push(name);
         }
     }
+    // The egress networks (after their containers): the same decision on their labels.
+    let take_network = |labels: &HashMap<String, String>| {
+        let expired = labels
+            .get(LABEL_DEADLINE)
+            .and_then(|d| d.trim().parse::<u64>().ok())
+            .is_some_and(|d| d < now);
+        let orphan = match labels.get(LABEL_OWNER).and_then(|o| o.rsplit_once(':')) {
+            Some((h, pid)) if h == host => {
+                pid != std::process::id().to_string() && !Path::new("/proc").join(pid).exists()
+            }
+            Some(_) => false,
+            None => true,
+        };
+        match mode {
+            Reap::Expired => expired,
+            Reap::Orphans => expired || orphan,
+            Reap::All => true,
+        }
+    };
+    // (not listed: `--gc` reports containers)
+    super::super::egress::reap_networks(docker, &take_network).await;
     removed.sort();
     Ok(removed)
 }
@@ -88,6 +109,13 @@ pub(in crate::sandbox) async fn gc(all: bool) -> Result<Vec<String>, SandboxErro
 /// The watchdog's action: kill and remove `container` if it carries the `label`=true label.
 pub(in crate::sandbox) async fn reap_one(container: &str, label: &str) -> Result<(), SandboxError> {
     let docker = connect().await?;
+    let result = reap_container(&docker, container, label).await;
+    // its egress proxy and networks, if any (labelled with the container's name)
+    super::super::egress::remove_run(&docker, container).await;
+    result
+}
+
+async fn reap_container(docker: &Docker, container: &str, label: &str) -> Result<(), SandboxError> {
     let view = match docker.inspect_container(container, None).await {
         Ok(v) => v,
         Err(e) if is_not_found(&e) => return Ok(()),
@@ -98,8 +126,8 @@ pub(in crate::sandbox) async fn reap_one(container: &str, label: &str) -> Result
         .and_then(|c| c.labels)
         .is_some_and(|l| l.get(label).is_some_and(|v| v == "true"));
     if ours {
-        kill(&docker, container).await;
-        remove(&docker, container).await;
+        kill(docker, container).await;
+        remove(docker, container).await;
     }
     Ok(())
 }

@@ -120,6 +120,7 @@ pub(super) async fn execute(
         allowed: Vec::new(),
         notes: Vec::new(),
         verification,
+        egress: None,
     })
 }
 

@@ -20,8 +20,9 @@ use super::{
     LintReport, LintSummary, OutputSink, Program, RunResult, SandboxError, SandboxOptions,
 };
 use cleanup::{Reap, reap};
-pub(super) use daemon::{api, connect, is_not_found};
+pub(super) use daemon::{api, connect, error_text, is_not_found};
 use daemon::{ensure_image, remove};
+pub(super) use evidence::{kernel_uids, read_cgroup};
 use execute::execute;
 use planning::{Plan, judge_plan};
 use user::{fit_mounts, resolve_user};
@@ -126,6 +127,11 @@ pub(super) async fn run(
         ensure_image(&docker, &plan, sink)
     );
     let image = image?;
+    // The egress proxy's image, built before the deadline is set (a first build takes a while).
+    let egress = match &options.egress {
+        Some(e) => Some(super::egress::prepare(&docker, e).await?),
+        None => None,
+    };
     let mut resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
     let noted = plan.notes.len();
     if fit_mounts(&docker, &mut plan, &mut resolution, options).await? {
@@ -144,15 +150,37 @@ pub(super) async fn run(
         .watchdog
         .as_deref()
         .and_then(|exe| super::watchdog::spawn(exe, &name, deadline_unix));
-    let work = execute(
-        &docker,
-        &plan.profile,
-        &name,
-        options,
-        sink,
-        started,
-        &resolution,
-    );
+    let work = async {
+        let Some(prepared) = &egress else {
+            return execute(
+                &docker,
+                &plan.profile,
+                &name,
+                options,
+                sink,
+                started,
+                &resolution,
+            )
+            .await;
+        };
+        // The sidecar and the networks, after the watchdog: it removes them with the container.
+        let mut profile = plan.profile.clone();
+        let mut proxy =
+            super::egress::start(&docker, &name, prepared, &mut profile, options).await?;
+        let mut result = execute(
+            &docker,
+            &profile,
+            &name,
+            options,
+            sink,
+            started,
+            &resolution,
+        )
+        .await?;
+        super::egress::collect(&docker, &mut proxy).await;
+        result.egress = Some(proxy.report);
+        Ok(result)
+    };
     let outcome = if options.handle_signals {
         tokio::select! {
             r = work => r,
@@ -162,6 +190,9 @@ pub(super) async fn run(
         work.await
     };
     remove(&docker, &name).await;
+    if egress.is_some() {
+        super::egress::remove_run(&docker, &name).await;
+    }
     if let Some(w) = watchdog {
         w.release();
     }

@@ -101,6 +101,7 @@ pub(in crate::sandbox) fn plan(
     };
     let service_networks = apply_source(&options.source, &mut plan)?;
     apply_settings(options, &service_networks, &mut plan)?;
+    apply_egress(options, &mut plan)?;
     apply_env(&options.env, &mut plan.profile)?;
     apply_mounts(options, &mut plan)?;
     apply_workspace(options, &mut plan)?;
@@ -189,6 +190,33 @@ fn apply_settings(
         }
         profile.runtime = Some(r.clone());
     }
+    Ok(())
+}
+
+/// `--allow-host`: the plan is judged with no network (the sandbox's only network is the
+/// internal one to the proxy, which the rules accept like `none`); the run attaches it.
+fn apply_egress(options: &SandboxOptions, plan: &mut Plan) -> Result<(), SandboxError> {
+    let Some(egress) = &options.egress else {
+        return Ok(());
+    };
+    if let Some(n) = options.network.as_deref().filter(|n| *n != "none") {
+        return Err(invalid(format!(
+            "--allow-host and --network {n} cannot be combined: with --allow-host the sandbox's only network is the egress proxy's"
+        )));
+    }
+    let policy = egress.policy()?;
+    plan.profile.network_mode = "none".to_string();
+    let hosts: Vec<String> = policy.hosts.iter().map(ToString::to_string).collect();
+    plan.notes.push(format!(
+        "network: an internal network whose only way out is the egress proxy (hosts {}; ports {})",
+        hosts.join(", "),
+        policy
+            .ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     Ok(())
 }
 
