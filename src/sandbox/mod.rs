@@ -35,6 +35,7 @@ mod compose;
 #[cfg(test)]
 mod compose_tests;
 pub mod context;
+pub mod guard;
 pub mod profile;
 mod runner;
 pub mod service_keys;

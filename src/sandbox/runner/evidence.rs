@@ -44,7 +44,7 @@ fn cgroup_files(id: &str, controller: &str, v1_file: &str, v2_file: &str) -> Vec
 /// init (`State.Pid`) and every process in the container's pids cgroup. Only processes whose
 /// `/proc/<pid>/cgroup` names the container id count (a remote daemon's pid means nothing here).
 /// Returns `(worst uid, how)`; any uid field (real, effective, saved, fs) of 0 makes it 0.
-pub(super) fn kernel_uids(id: &str, init_pid: i64) -> Option<(u32, String)> {
+pub(in crate::sandbox) fn kernel_uids(id: &str, init_pid: i64) -> Option<(u32, String)> {
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
@@ -126,7 +126,7 @@ fn memory_limit_hit(id: &str) -> bool {
 
 /// The kernel's memory and pids limits of a container's cgroup, read on this host. `None` where
 /// the files are not found (remote daemon, or the container is already gone).
-pub(super) fn read_cgroup(id: &str) -> CgroupLimits {
+pub(in crate::sandbox) fn read_cgroup(id: &str) -> CgroupLimits {
     let read = |files: Vec<(String, bool)>| -> Option<i64> {
         files.iter().find_map(|(path, _)| {
             let t = std::fs::read_to_string(path).ok()?;

@@ -21,6 +21,7 @@ use super::{
 use cleanup::{Reap, reap};
 pub(super) use daemon::{api, connect, is_not_found};
 use daemon::{ensure_image, remove};
+pub(super) use evidence::{kernel_uids, read_cgroup};
 use execute::execute;
 use planning::{Plan, judge_plan};
 use user::{fit_mounts, resolve_user};
