@@ -72,6 +72,8 @@ async fn connection(state: Arc<State>, stream: UnixStream) {
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.head_timeout)
+        // a client that shuts its write side after the request still reads the answer
+        .half_close(true)
         .max_buf_size(limits.max_head.max(8192))
         .max_headers(limits.max_headers);
     let _ = builder
