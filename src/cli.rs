@@ -610,6 +610,7 @@ value_enum!(Extra {
     PreCommit => "pre-commit": "`.pre-commit-config.yaml` with the sandlint hook",
     Github => "github": "`.github/workflows/sandlint.yml`: check, SARIF upload, pull-request annotations",
     Devcontainer => "devcontainer": "`.devcontainer/devcontainer.json`: the sandbox image as a hardened dev container",
+    Guard => "guard": "`compose.guard.yaml`: the agent starts its sandboxes through `sandlint guard`, never the daemon's socket",
 });
 
 #[cfg(feature = "sandbox")]
