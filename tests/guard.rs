@@ -285,6 +285,140 @@ fn fuzz_never_reaches_the_daemon_nor_panics() {
     handle.stop();
 }
 
+/// A fake daemon that answers what a create needs, and reports the created container without
+/// the read-only root filesystem the guard asked for. Records `METHOD PATH` of each request.
+fn degraded_daemon(path: &Path) -> Arc<std::sync::Mutex<Vec<String>>> {
+    let listener = UnixListener::bind(path).unwrap();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = log.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = text(&head);
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            let _ = conn.read_exact(&mut body);
+            let line = head.lines().next().unwrap_or_default().to_string();
+            let mut parts = line.split(' ');
+            let (method, target) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
+            seen.lock().unwrap().push(format!("{method} {target}"));
+            let id = "ab".repeat(32);
+            let (status, answer) = if target.contains("/images/") {
+                (
+                    "200 OK",
+                    r#"{"Id":"sha256:00","Config":{"User":""}}"#.to_string(),
+                )
+            } else if target.contains("/containers/create") {
+                ("201 Created", format!(r#"{{"Id":"{id}","Warnings":[]}}"#))
+            } else if method == "GET" && target.contains("/containers/") {
+                let inspect = serde_json::json!({
+                    "Id": id,
+                    "Config": {"User": "65534:65534", "Image": "img"},
+                    "HostConfig": {"ReadonlyRootfs": false, "CapDrop": ["ALL"],
+                        "SecurityOpt": ["no-new-privileges:true"], "NetworkMode": "none",
+                        "Memory": 268435456, "MemorySwap": 268435456, "NanoCpus": 1000000000,
+                        "PidsLimit": 64, "Init": true,
+                        "Tmpfs": {"/tmp": "size=16777216,noexec,nosuid,nodev"}},
+                    "State": {"Running": false},
+                    "Mounts": []
+                });
+                ("200 OK", inspect.to_string())
+            } else if method == "DELETE" {
+                ("204 No Content", String::new())
+            } else {
+                ("404 Not Found", r#"{"message":"no"}"#.to_string())
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    log
+}
+
+/// A container the daemon reports without a protection the guard asked for is removed, and the
+/// create is refused naming the check; the container is then no longer the guard's.
+#[test]
+fn a_degraded_container_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = dir.path().join("daemon.sock");
+    let listen = dir.path().join("guard.sock");
+    let log = degraded_daemon(&upstream);
+    let handle = guard::spawn(GuardOptions {
+        listen: listen.clone(),
+        upstream,
+        socket_mode: 0o600,
+        policy: policy(),
+        allow_pull: false,
+        allow_build: false,
+        limits: Limits::default(),
+    })
+    .unwrap();
+    let body = br#"{"Image":"img","Cmd":["true"],"HostConfig":{"NetworkMode":"default"}}"#;
+    let answer = exchange(
+        &listen,
+        &request(
+            "POST",
+            "/v1.41/containers/create",
+            "Content-Type: application/json\r\n",
+            body,
+        ),
+        Duration::from_secs(10),
+    );
+    let answer = text(&answer);
+    assert_eq!(status_of(answer.as_bytes()), Some(403), "{answer}");
+    assert!(
+        answer.contains("the container failed verification and was killed and removed"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("read-only-rootfs (expected true, daemon reports false)"),
+        "{answer}"
+    );
+    let id = "ab".repeat(32);
+    let seen = log.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|r| r.starts_with("DELETE /containers/")
+            && r.contains(&id)
+            && r.contains("force=true")),
+        "{seen:?}"
+    );
+    // The create the daemon saw was hardened.
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("POST ") && r.contains("/containers/create")),
+        "{seen:?}"
+    );
+    let answer = exchange(
+        &listen,
+        &request("POST", &format!("/containers/{id}/start"), "", b""),
+        Duration::from_secs(10),
+    );
+    assert!(
+        text(&answer).contains("was not created by this guard"),
+        "{}",
+        text(&answer)
+    );
+    handle.stop();
+}
+
 // ---------------------------------------------------------------- live, against the daemon
 
 fn docker(host: Option<&Path>, args: &[&str]) -> Output {
