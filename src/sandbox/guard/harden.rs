@@ -174,6 +174,21 @@ fn refusals(hc: &HostConfig, reasons: &mut Vec<String>) {
     if hc.oom_kill_disable == Some(true) {
         refuse("disabling the OOM killer is refused".into());
     }
+    if hc.oom_score_adj.is_some_and(|n| n < 0) {
+        refuse("a negative OOM score adjustment is refused (the host's processes would be killed first)".into());
+    }
+    if hc.cpu_realtime_runtime.is_some_and(|n| n > 0) {
+        refuse("real-time CPU scheduling is refused".into());
+    }
+    if (hc.annotations.as_ref()).is_some_and(|a| !a.is_empty()) {
+        refuse("OCI annotations are refused (they configure the runtime)".into());
+    }
+    if hc.cgroup.as_deref().is_some_and(|c| !c.is_empty()) {
+        refuse("another container's cgroup is refused".into());
+    }
+    if hc.volume_driver.as_deref().is_some_and(|d| !d.is_empty()) {
+        refuse("volume drivers are refused".into());
+    }
     if hc.publish_all_ports == Some(true)
         || hc.port_bindings.as_ref().is_some_and(|p| !p.is_empty())
     {
@@ -583,6 +598,14 @@ mod tests {
         );
         assert_eq!(j.body.user.as_deref(), Some(NOBODY));
         assert!(j.body.networking_config.is_none());
+        assert!(hc.masked_paths.is_none() && hc.readonly_paths.is_none());
+        assert_eq!(
+            hc.tmpfs
+                .as_ref()
+                .and_then(|t| t.get("/tmp"))
+                .map(String::as_str),
+            Some("size=67108864,noexec,nosuid,nodev")
+        );
         let labels = j.body.labels.unwrap_or_default();
         assert_eq!(
             labels.get("dev.sandlint.guard").map(String::as_str),
@@ -660,6 +683,22 @@ mod tests {
             "",
         );
         assert!(has(&r, "host devices are refused"), "{r:?}");
+        let r = refused(
+            serde_json::json!({"OomScoreAdj": -1000, "Annotations": {"a": "b"}, "MaskedPaths": []}),
+            "",
+        );
+        assert!(
+            has(&r, "negative OOM score") && has(&r, "OCI annotations"),
+            "{r:?}"
+        );
+        let r = refused(
+            serde_json::json!({"RestartPolicy": {"Name": "always"}, "PortBindings": {"80/tcp": [{"HostPort": "80"}]}}),
+            "",
+        );
+        assert!(
+            has(&r, "restart policy `always`") && has(&r, "publishing ports"),
+            "{r:?}"
+        );
     }
 
     #[test]
