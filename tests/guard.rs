@@ -6,7 +6,7 @@
 //! and the guard removes its containers when it is stopped.
 //!
 //! The live test skips loudly without a daemon and fails when `SANDLINT_REQUIRE_DOCKER=1`; its
-//! Python part needs the `docker` package (`SANDLINT_PYTHON`, else `python3`) and fails without
+//! Python part needs the `docker` package (`SANDLINT_DOCKER_SDK_PYTHON`, else `python3`) and fails without
 //! it when `SANDLINT_REQUIRE_DOCKER_SDK=1`.
 #![cfg(feature = "sandbox")]
 #![allow(
@@ -817,7 +817,8 @@ fn sigterm(pid: u32) {
 }
 
 fn python_sdk(sock: &Path, image: &str) {
-    let python = std::env::var("SANDLINT_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let python =
+        std::env::var("SANDLINT_DOCKER_SDK_PYTHON").unwrap_or_else(|_| "python3".to_string());
     let has_sdk = Command::new(&python)
         .args(["-c", "import docker"])
         .output()
@@ -826,7 +827,7 @@ fn python_sdk(sock: &Path, image: &str) {
         common::skip_or_fail(
             "SANDLINT_REQUIRE_DOCKER_SDK",
             "the guard's Python SDK test",
-            &format!("`{python}` has no `docker` package (set SANDLINT_PYTHON)"),
+            &format!("`{python}` has no `docker` package (set SANDLINT_DOCKER_SDK_PYTHON)"),
         );
         return;
     }
