@@ -419,6 +419,63 @@ fn a_degraded_container_is_removed() {
     handle.stop();
 }
 
+/// Usage errors exit 2 before anything listens; an unreachable daemon exits 125.
+#[test]
+fn usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("unix://{}", dir.path().join("g.sock").display());
+    let run = |args: &[&str]| Command::new(BIN).arg("guard").args(args).output().unwrap();
+    for (args, want) in [
+        (
+            vec!["--listen", "relative.sock"],
+            "expected unix:///absolute/path",
+        ),
+        (
+            vec!["--listen", &sock, "--allow-bind-root", "/"],
+            "must be a directory other than `/`",
+        ),
+        (
+            vec![
+                "--listen",
+                &sock,
+                "--allow-bind-root",
+                "/nonexistent-guard-root",
+            ],
+            "--allow-bind-root /nonexistent-guard-root",
+        ),
+        (
+            vec!["--listen", &sock, "--memory", "lots"],
+            "--memory `lots`",
+        ),
+        (
+            vec!["--listen", &sock, "--socket-mode", "999"],
+            "--socket-mode `999`",
+        ),
+        (
+            vec!["--listen", &sock, "--upstream", "tcp://x:2375"],
+            "only unix sockets",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains(want),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+        assert!(!dir.path().join("g.sock").exists(), "{args:?} listened");
+    }
+    let missing = format!("unix://{}", dir.path().join("no-daemon.sock").display());
+    let o = run(&["--listen", &sock, "--upstream", &missing]);
+    assert_eq!(o.status.code(), Some(125), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("cannot reach the Docker daemon"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!dir.path().join("g.sock").exists(), "the socket is removed");
+}
+
 // ---------------------------------------------------------------- live, against the daemon
 
 fn docker(host: Option<&Path>, args: &[&str]) -> Output {

@@ -283,7 +283,9 @@ pub fn serve(options: GuardOptions, ready: impl FnOnce(&str)) -> Result<(), Sand
     rt.block_on(async move {
         let listener = bind(&options)?;
         let listen = options.listen.clone();
-        let state = state(options)?;
+        let state = state(options).inspect_err(|_| {
+            let _ = std::fs::remove_file(&listen);
+        })?;
         let version = tokio::time::timeout(Duration::from_secs(15), state.docker.version())
             .await
             .map_err(|_| "no answer within 15s".to_string())
@@ -300,7 +302,10 @@ pub fn serve(options: GuardOptions, ready: impl FnOnce(&str)) -> Result<(), Sand
             }
         };
         let listener = tokio::net::UnixListener::from_std(listener)
-            .map_err(io_error("cannot listen on", &listen))?;
+            .map_err(io_error("cannot listen on", &listen))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&listen);
+            })?;
         ready(&version);
         proxy::serve(state, listener, stop_signal()).await;
         let _ = std::fs::remove_file(&listen);
