@@ -35,6 +35,9 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// Serve the Model Context Protocol over stdio: tools that run code in `run`'s sandbox.
     Mcp(Box<McpArgs>),
+    /// Serve a guarded Docker socket: an Engine API proxy that creates only containers that pass
+    /// the rules, hardened and verified, and lets its clients touch only those.
+    Guard(Box<GuardArgs>),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -312,6 +315,72 @@ pub struct InitArgs {
     pub dry_run: bool,
 }
 
+/// Options of `sandlint guard`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Give an agent this socket instead of /var/run/docker.sock. Every create is \
+                  hardened (cap_drop ALL, no-new-privileges, read-only root and a /tmp tmpfs, \
+                  memory/CPU/pids limits, network none, a non-root user), checked with the rules \
+                  under --preset and refused (403, findings in the message) on an error-level \
+                  finding; every start is verified like `sandlint run`'s container. Only the \
+                  guard's own containers can be started, attached, exec'd into, copied to or \
+                  from, listed and removed; networks, volumes, swarm, plugins, events and system \
+                  endpoints are refused. On SIGINT/SIGTERM the guard removes its containers."
+)]
+pub struct GuardArgs {
+    /// The socket to serve (`unix:///path` or a path); a stale socket there is replaced.
+    #[arg(long, value_name = "unix:///PATH")]
+    pub listen: String,
+
+    /// The Docker daemon's socket.
+    #[arg(
+        long,
+        value_name = "unix:///PATH",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    pub upstream: String,
+
+    /// Permission bits of the served socket (octal).
+    #[arg(long, value_name = "MODE", default_value = "600")]
+    pub socket_mode: String,
+
+    /// Rule preset for created containers (it replaces the --config file's) [default: sandbox].
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+
+    /// A sandlint configuration (`.sandlint.toml` format) for the rules: severities, `ignore`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Allow bind mounts of host paths that resolve under DIR (repeatable); none by default.
+    #[arg(long = "allow-bind-root", value_name = "DIR")]
+    pub allow_bind_root: Vec<PathBuf>,
+
+    /// The network guarded containers join [default: none].
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+
+    /// Memory limit (and maximum) per container, e.g. `512m`.
+    #[arg(long, value_name = "BYTES", default_value = "512m")]
+    pub memory: String,
+
+    /// CPU limit (and maximum) per container, e.g. `1.5`.
+    #[arg(long, value_name = "CPUS", default_value = "1")]
+    pub cpus: String,
+
+    /// Process limit (and maximum) per container.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub pids: i64,
+
+    /// Let clients build images (`POST /build`, BuildKit sessions).
+    #[arg(long)]
+    pub allow_build: bool,
+
+    /// Let clients pull images (`POST /images/create`).
+    #[arg(long)]
+    pub allow_pull: bool,
+}
+
 /// Options of `sandlint mcp`: `sandlint run`'s options, the settings of every tool call (a
 /// call chooses only the code or command, its language and a shorter timeout).
 #[derive(Debug, Args)]
@@ -556,6 +625,7 @@ value_enum!(Extra {
     PreCommit => "pre-commit": "`.pre-commit-config.yaml` with the sandlint hook",
     Github => "github": "`.github/workflows/sandlint.yml`: check, SARIF upload, pull-request annotations",
     Devcontainer => "devcontainer": "`.devcontainer/devcontainer.json`: the sandbox image as a hardened dev container",
+    Guard => "guard": "`compose.guard.yaml`: the agent starts its sandboxes through `sandlint guard`, never the daemon's socket",
 });
 
 #[cfg(feature = "sandbox")]

@@ -26,6 +26,7 @@ const WITHS: &[&[&str]] = &[
     &["--with", "github"],
     &["--with", "pre-commit,github"],
     &["--with", "devcontainer"],
+    &["--with", "guard"],
 ];
 /// `--base-image` variants (a digest-pinned custom base keeps everything clean).
 const BASES: &[&[&str]] = &[
@@ -129,6 +130,7 @@ fn assert_clean(proj: &Path, extra: &[&str], what: &str) {
     args.extend_from_slice(extra);
     let out = run_in(proj, &args);
     let devcontainer = proj.join(".devcontainer/devcontainer.json").is_file();
+    let guard = proj.join("compose.guard.yaml").is_file();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{what}: not JSON ({e}):\n{}", transcript(&out)));
     assert_eq!(
@@ -139,8 +141,8 @@ fn assert_clean(proj: &Path, extra: &[&str], what: &str) {
     );
     assert_eq!(
         report["files_checked"],
-        3 + u64::from(devcontainer),
-        "{what}: both Dockerfiles and compose.yaml (and the devcontainer.json) are checked"
+        3 + u64::from(devcontainer) + u64::from(guard),
+        "{what}: both Dockerfiles and compose.yaml (and the devcontainer.json, compose.guard.yaml) are checked"
     );
     assert_eq!(out.status.code(), Some(0), "{what}:\n{}", transcript(&out));
 }
@@ -207,6 +209,10 @@ fn snapshots_of_every_generated_file() {
             text(&bytes)
         );
     }
+    let (_tmp, proj, out) = init(&["--with", "guard"]);
+    insta::assert_snapshot!("with_guard__stdout", transcript(&out));
+    let bytes = std::fs::read(proj.join("compose.guard.yaml")).unwrap();
+    insta::assert_snapshot!("with__compose.guard.yaml", text(&bytes));
     // An unpinned --base-image: the Dockerfile says so, and so does stderr.
     let (_tmp, proj, out) = init(&["--template", "generic", "--base-image", "alpine:3.20"]);
     insta::assert_snapshot!("unpinned_base__stdout", transcript(&out));

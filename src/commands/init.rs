@@ -150,6 +150,17 @@ fn report(
             "the sandbox as a dev container (no network)",
         ));
     }
+    if opts.extras.contains(&Extra::Guard) {
+        steps.push((
+            "sudo chown 10002:10001 guard-socket".to_string(),
+            "Linux: let the guard create its socket there",
+        ));
+        steps.push((
+            "DOCKER_GID=$(stat -c %g /var/run/docker.sock) docker compose -f compose.guard.yaml up"
+                .to_string(),
+            "the agent with a guarded Docker socket",
+        ));
+    }
     let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
     for (cmd, why) in &steps {
         writeln!(out, "  {cmd:<width$}  # {why}")?;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod completions;
 pub mod explain;
+pub mod guard;
 pub mod init;
 pub mod mcp;
 pub mod rules;

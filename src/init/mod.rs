@@ -18,6 +18,7 @@ const DOCKERIGNORE: &str = include_str!("templates/dockerignore");
 const PRE_COMMIT: &str = include_str!("templates/pre-commit-config.yaml");
 const GITHUB_WORKFLOW: &str = include_str!("templates/github-workflow.yml");
 const DEVCONTAINER: &str = include_str!("templates/devcontainer.json");
+const COMPOSE_GUARD: &str = include_str!("templates/compose.guard.yaml");
 /// The repository's pre-commit hook manifest: the generated local hook takes its `files` pattern
 /// from here, so it matches exactly the names `sandlint check` discovers (tests/precommit.rs
 /// keeps the manifest in step with discovery).
@@ -55,6 +56,9 @@ pub enum Extra {
     Github,
     /// `.devcontainer/devcontainer.json`: the sandbox image as a hardened dev container.
     Devcontainer,
+    /// `compose.guard.yaml`: the agent starts its sandboxes through `sandlint guard`'s socket,
+    /// and only the guard mounts the daemon's.
+    Guard,
 }
 
 /// What to generate.
@@ -272,11 +276,16 @@ pub fn plan(opts: &Options) -> Vec<PlannedFile> {
     extras.sort();
     extras.dedup();
     for extra in extras {
-        files.push(match extra {
+        let extra_file = match extra {
             Extra::PreCommit => file(".pre-commit-config.yaml", PRE_COMMIT),
             Extra::Github => file(".github/workflows/sandlint.yml", GITHUB_WORKFLOW),
             Extra::Devcontainer => file(".devcontainer/devcontainer.json", DEVCONTAINER),
-        });
+            Extra::Guard => {
+                files.push(file("guard-socket/.gitkeep", ""));
+                file("compose.guard.yaml", COMPOSE_GUARD)
+            }
+        };
+        files.push(extra_file);
     }
     files
 }

@@ -36,6 +36,7 @@ mod compose;
 mod compose_tests;
 pub mod context;
 pub mod egress;
+pub mod guard;
 pub mod profile;
 mod runner;
 pub mod service_keys;
