@@ -129,6 +129,32 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fix: FixArgs,
+}
+
+/// Autofix (`check --fix`): byte-range edits of the files, inside the project only.
+#[derive(Debug, Args, Default, Clone)]
+pub struct FixArgs {
+    /// Apply the safe fixes of the findings, in place (re-checking after each round of edits),
+    /// then report what remains.
+    #[arg(long, help_heading = "Fix")]
+    pub fix: bool,
+
+    /// Also apply the unsafe fixes (they may change what a working service does). Implies `--fix`
+    /// unless `--diff` is given.
+    #[arg(long, help_heading = "Fix")]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff and change nothing; exit 1 when there is something to fix.
+    #[arg(long, help_heading = "Fix", conflicts_with = "fix_only")]
+    pub diff: bool,
+
+    /// Apply the fixes like `--fix` and print only a summary, not the remaining findings; exit 0
+    /// unless a file could not be written.
+    #[arg(long, help_heading = "Fix")]
+    pub fix_only: bool,
 }
 
 /// What `check` and `audit` share: the output format, the rules and the config.

@@ -315,10 +315,68 @@ pub fn replace_scalar(
         Some(b'|' | b'>' | b'"' | b'\'') => return None,
         _ => Span::from_range(s..e),
     };
-    if written.contains('\n') {
+    if written.contains(['\n', '$']) {
         return None;
     }
     Some((inner.in_file(value.span.file), new.to_string()))
+}
+
+/// Inserts `new` (plain-safe text) into the scalar `value` of the service at byte `at` of its
+/// text (quotes excluded: 0 is its first character), or replaces its first `len` characters.
+/// `None` for values that are not the service's own, hold `$`, span lines, or are block
+/// scalars.
+pub fn splice_scalar(
+    text: &str,
+    service: &Service,
+    value: Span,
+    at: usize,
+    len: usize,
+    new: &str,
+) -> Option<(Span, String)> {
+    if !new
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".:/_-,=".contains(&b))
+    {
+        return None;
+    }
+    if !owns_mapping(text, service) || !inside(service, value) {
+        return None;
+    }
+    let (s, e) = (value.start as usize, value.end as usize);
+    let written = text.get(s..e)?;
+    if written.contains(['\n', '$', '#']) {
+        return None;
+    }
+    let (inner_start, inner) = match written.as_bytes().first() {
+        Some(q @ (b'"' | b'\'')) if written.len() >= 2 && written.as_bytes().last() == Some(q) => {
+            (s + 1, &written[1..written.len() - 1])
+        }
+        Some(b'|' | b'>' | b'"' | b'\'' | b'{' | b'[' | b'&' | b'*' | b'!') => return None,
+        _ => (s, written),
+    };
+    if at + len > inner.len() || !inner.is_char_boundary(at) || !inner.is_char_boundary(at + len) {
+        return None;
+    }
+    let start = inner_start + at;
+    Some((
+        Span::from_range(start..start + len).in_file(value.file),
+        new.to_string(),
+    ))
+}
+
+/// The text of a short-syntax scalar entry (quotes removed), if `span` is one the service owns.
+pub fn scalar_text<'t>(text: &'t str, service: &Service, span: Span) -> Option<&'t str> {
+    if !inside(service, span) {
+        return None;
+    }
+    let written = text.get(span.range())?;
+    match written.as_bytes().first()? {
+        q @ (b'"' | b'\'') if written.len() >= 2 && written.as_bytes().last() == Some(q) => {
+            Some(&written[1..written.len() - 1])
+        }
+        b'|' | b'>' | b'"' | b'\'' | b'{' | b'[' | b'&' | b'*' | b'!' => None,
+        _ => Some(written),
+    }
 }
 
 /// Removes the whole line(s) of the service's key `key` whose value is `value` (block mapping
