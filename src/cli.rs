@@ -46,6 +46,36 @@ pub enum Command {
     /// Run a language server (LSP over standard input and output) for editors: diagnostics as
     /// you type, rule docs on hover, quick fixes to suppress a finding.
     Server(ServerArgs),
+    /// Harden Compose files in place: `check --fix --unsafe-fixes --preset sandbox` on them, then
+    /// what changed and what still needs a human.
+    Harden(HardenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HardenArgs {
+    /// The Compose files (or directories) to harden.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+impl HardenArgs {
+    /// The `check` that `harden` runs: `--preset sandbox --fix --unsafe-fixes --format concise`.
+    pub fn check_args(&self) -> Result<CheckArgs, String> {
+        let mut argv: Vec<std::ffi::OsString> = ["sandlint", "check", "--preset", "sandbox"]
+            .into_iter()
+            .chain(["--fix", "--unsafe-fixes", "--format", "concise", "--"])
+            .map(Into::into)
+            .collect();
+        argv.extend(self.files.iter().map(|f| f.clone().into_os_string()));
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Command::Check(args),
+                ..
+            }) => Ok(*args),
+            Ok(_) => Err("not a check".to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -277,3 +277,31 @@ fn standard_input_cannot_be_fixed() {
         stderr(&out)
     );
 }
+
+#[test]
+fn harden_reports_changes_checks_and_what_needs_a_human() {
+    let dir = project(&[("compose.yaml", SAMPLE)]);
+    let out = sandlint(dir.path(), &["harden", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(
+        "harden_sample",
+        format!("{}--- stderr\n{}", stdout(&out), stderr(&out))
+    );
+    // the same file as `check --fix --unsafe-fixes --preset sandbox` writes
+    let other = project(&[("compose.yaml", SAMPLE)]);
+    sandlint(
+        other.path(),
+        &[
+            "check",
+            "--preset",
+            "sandbox",
+            "--fix-only",
+            "--unsafe-fixes",
+            "compose.yaml",
+        ],
+    );
+    assert_eq!(
+        read(dir.path(), "compose.yaml"),
+        read(other.path(), "compose.yaml")
+    );
+}

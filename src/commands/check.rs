@@ -53,6 +53,91 @@ pub fn check(
     Ok(status)
 }
 
+/// `sandlint harden FILE…`: `check --fix --unsafe-fixes --preset sandbox`, then what changed,
+/// what to check about the changes, and the findings that still need a human.
+pub fn harden(
+    args: &crate::cli::HardenArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
+    let args = args.check_args().map_err(UsageError::new)?;
+    let plan = Plan::new(&args)?;
+    let fixed = autofix(&plan, &args, stdout, stderr)?;
+    let out = |stdout: &mut dyn Write, s: String| {
+        writeln!(stdout, "{}", crate::escape::line(&s))
+            .map_err(|e| UsageError::new(format!("cannot write output: {e}")))
+    };
+    if fixed.applied.is_empty() {
+        out(stdout, "nothing changed: no fix applies".to_string())?;
+    }
+    let mut last = String::new();
+    for (file, message) in &fixed.applied {
+        if *file != last {
+            out(stdout, format!("changed {file}:"))?;
+            last.clone_from(file);
+        }
+        out(stdout, format!("  - {message}"))?;
+    }
+    let mut checks: Vec<&str> = Vec::new();
+    for (_, message) in &fixed.applied {
+        if let Some((_, note)) = HARDEN_NOTES.iter().find(|(k, _)| message.contains(k))
+            && !checks.contains(note)
+        {
+            checks.push(note);
+        }
+    }
+    if !checks.is_empty() {
+        out(
+            stdout,
+            "check these changes before you ship them:".to_string(),
+        )?;
+        for note in checks {
+            out(stdout, format!("  - {note}"))?;
+        }
+    }
+    out(stdout, "still needs a human:".to_string())?;
+    let mut empty = io::empty();
+    let status = check_once(&plan, &args, false, &mut empty, stdout, stderr)?;
+    let _ = writeln!(stderr, "{}", fixed.summary());
+    Ok(status)
+}
+
+/// What a human must check after a kind of fix (matched on the fix's message).
+const HARDEN_NOTES: &[(&str, &str)] = &[
+    (
+        "read_only",
+        "the root filesystem is now read-only with a tmpfs at /tmp: check that the app writes nowhere else (give each such path a volume or a tmpfs)",
+    ),
+    (
+        "user:",
+        "the service now runs as 10001:10001: check that it can read its files and write its volumes as that user",
+    ),
+    (
+        "limit",
+        "memory, CPU and process limits were set to starting values (512m, 1.0, 200): measure the service (`docker stats`) and adjust",
+    ),
+    (
+        "cap_drop",
+        "all capabilities are dropped: an entrypoint that changes users or file owners needs some back (`cap_add`)",
+    ),
+    (
+        "privileged",
+        "`privileged` is off: add back only the devices and capabilities the service needs",
+    ),
+    (
+        "read-only (`:ro`)",
+        "bind mounts are read-only: a service that writes to them needs a named volume there",
+    ),
+    (
+        "127.0.0.1",
+        "ports are bound to 127.0.0.1: clients on other hosts can no longer connect",
+    ),
+    (
+        "network_mode",
+        "the service's network changed (host network removed, or no network at all): check what it must reach",
+    ),
+];
+
 /// What `--fix` did (see [`autofix`]).
 struct Fixed {
     /// Fixes applied (or, with `--diff`, that would be).
@@ -61,6 +146,8 @@ struct Fixed {
     /// Findings left after the last round (not suppressed).
     remaining: usize,
     diff: bool,
+    /// Each fix applied: the file (as displayed) and the fix's message, in order.
+    applied: Vec<(String, String)>,
 }
 
 impl Fixed {
@@ -117,6 +204,7 @@ fn autofix(
         files: 0,
         remaining: 0,
         diff: args.fix.diff,
+        applied: Vec::new(),
     };
     let mut changed: HashSet<PathBuf> = HashSet::new();
     let mut settled = false;
@@ -141,6 +229,7 @@ fn autofix(
         for c in &round.changes {
             fix::write(c).map_err(UsageError::new)?;
             changed.insert(c.file.path.clone());
+            (done.applied).extend(c.fixes.iter().map(|m| (c.file.display.clone(), m.clone())));
         }
         done.fixed += round.applied;
     }

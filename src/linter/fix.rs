@@ -26,7 +26,8 @@ pub struct FileChange {
     /// The file as the check read it.
     pub file: FileRef,
     pub new_text: String,
-    /// The messages of the fixes applied to it, in position order.
+    /// The messages of the fixes applied to it, in position order, each after the service or
+    /// stage of its finding (`service `web`: set …`) when it has one.
     pub fixes: Vec<String>,
 }
 
@@ -56,6 +57,7 @@ pub fn plan<'a>(
 ) -> Round {
     let mut seen: HashSet<Vec<EditKey>> = HashSet::new();
     let mut fixes: Vec<&Fix> = Vec::new();
+    let mut whose: HashMap<usize, String> = HashMap::new();
     for d in findings {
         let Some(fix) = &d.fix else { continue };
         if d.suppression.is_some() || !allowed(fix, unsafe_fixes) || fix.edits.is_empty() {
@@ -69,6 +71,11 @@ pub fn plan<'a>(
             .collect();
         if seen.insert(key) {
             fixes.push(fix);
+            let scope = (d.service().map(|s| format!("service `{s}`")))
+                .or_else(|| d.stage().map(|s| format!("stage `{s}`")));
+            if let Some(scope) = scope {
+                whose.insert(std::ptr::from_ref(fix) as usize, scope);
+            }
         }
     }
     fixes.sort_by(|a, b| {
@@ -158,7 +165,12 @@ pub fn plan<'a>(
         round.changes.push(FileChange {
             file,
             new_text,
-            fixes: applied.iter().map(|f| f.message.clone()).collect(),
+            fixes: (applied.iter())
+                .map(|f| match whose.get(&(std::ptr::from_ref(*f) as usize)) {
+                    Some(scope) => format!("{scope}: {}", f.message),
+                    None => f.message.clone(),
+                })
+                .collect(),
         });
     }
     round
