@@ -232,10 +232,13 @@ pub fn insert_key(
     let col = start - ls;
     let at = after_line(text, end);
     let mut out = String::new();
-    if at == text.len() && !text.ends_with('\n') {
-        out.push_str(style.eol);
-    }
     block_entry(&style, col, key, value, &mut out);
+    if at == text.len() && !text.ends_with('\n') {
+        // no line end at the end of the file: the entry starts one and does not end with one,
+        // so several entries inserted here stay one per line and the file still has none
+        let entry = out.strip_suffix(style.eol).unwrap_or(&out);
+        out = format!("{}{entry}", style.eol);
+    }
     Some((Span::from_range(at..at).in_file(service.span.file), out))
 }
 
@@ -278,14 +281,24 @@ pub fn append_items(
     }
     let style = file_style(text);
     let at = after_line(text, le);
-    let mut out = String::new();
-    if at == text.len() && !text.ends_with('\n') {
-        out.push_str(style.eol);
+    // The edit replaces the last byte before `at` (the line end, or the file's last byte) with
+    // itself and the new items: it then sorts before any key inserted at `at` by another fix,
+    // so the items stay under their key.
+    let last = at.checked_sub(1)?;
+    let kept = text.get(last..at)?;
+    let mut out = kept.to_string();
+    let lines: Vec<String> = new.iter().map(|n| format!("{prefix}{q}{n}{q}")).collect();
+    if kept == "\n" {
+        for l in &lines {
+            out.push_str(&format!("{l}{}", style.eol));
+        }
+    } else {
+        // the file's last line, without a line end
+        for l in &lines {
+            out.push_str(&format!("{}{l}", style.eol));
+        }
     }
-    for n in new {
-        out.push_str(&format!("{prefix}{q}{n}{q}{}", style.eol));
-    }
-    Some((Span::from_range(at..at).in_file(file), out))
+    Some((Span::from_range(last..at).in_file(file), out))
 }
 
 /// Replaces the scalar `value` of the service with `new` (plain-safe text: letters, digits and
@@ -358,6 +371,16 @@ pub fn splice_scalar(
         return None;
     }
     let start = inner_start + at;
+    if len == 0 && at == inner.len() && at > 0 {
+        // an insert at the scalar's end replaces its last character with itself and `new`:
+        // a key inserted right after the scalar by another fix then goes after it
+        let c = inner[..at].chars().next_back()?;
+        let from = start - c.len_utf8();
+        return Some((
+            Span::from_range(from..start).in_file(value.file),
+            format!("{c}{new}"),
+        ));
+    }
     Some((
         Span::from_range(start..start + len).in_file(value.file),
         new.to_string(),
@@ -498,7 +521,7 @@ mod tests {
             insert_key(text, &s, "pids_limit", &YValue::Scalar("256".into())),
         );
         assert!(
-            out.ends_with("    image: y\n    pids_limit: 256\n"),
+            out.ends_with("    image: y\n    pids_limit: 256"),
             "{out}"
         );
         let text = "services:\n  web: {}\n";
@@ -638,6 +661,35 @@ mod tests {
         assert_eq!(
             remove_key(text, &s, "network_mode", s.network_mode.as_ref().unwrap()),
             None
+        );
+    }
+
+    #[test]
+    fn edits_at_the_end_of_a_file_without_a_line_end_stay_in_order() {
+        let text = "services:\n  web:\n    image: x\n    cap_drop: [NET_RAW]\n    volumes:\n      - ./a:/a";
+        let s = service(text, "web");
+        let ro = splice_scalar(text, &s, s.volumes[0].span, 6, 0, ":ro").unwrap();
+        let nnp = insert_key(text, &s, "security_opt", &nnp()).unwrap();
+        let ro2 = insert_key(text, &s, "read_only", &YValue::Scalar("true".into())).unwrap();
+        let edits = [
+            (nnp.0, nnp.1.as_str()),
+            (ro.0, ro.1.as_str()),
+            (ro2.0, ro2.1.as_str()),
+        ];
+        let out = apply_edits(text, edits).unwrap();
+        assert_eq!(
+            out,
+            "services:\n  web:\n    image: x\n    cap_drop: [NET_RAW]\n    volumes:\n      - ./a:/a:ro\n    security_opt:\n      - no-new-privileges:true\n    read_only: true"
+        );
+        // a block sequence appended to at the end of the service, and a key inserted there
+        let text = "services:\n  web:\n    image: x\n    cap_drop:\n      - NET_RAW\n";
+        let s = service(text, "web");
+        let all = append_items(text, &s, &s.cap_drop, &["ALL"]).unwrap();
+        let key = insert_key(text, &s, "read_only", &YValue::Scalar("true".into())).unwrap();
+        let out = apply_edits(text, [(key.0, key.1.as_str()), (all.0, all.1.as_str())]).unwrap();
+        assert_eq!(
+            out,
+            "services:\n  web:\n    image: x\n    cap_drop:\n      - NET_RAW\n      - ALL\n    read_only: true\n"
         );
     }
 

@@ -193,6 +193,11 @@ fn limit_fix(
     let file = editable(cx, service.span.file)?;
     let text = &file.text;
     if set.is_empty() {
+        // with a `deploy` block, Compose rejects a service-level limit that differs from the
+        // `deploy.resources.limits` one (unset included): no fix
+        if service.limits.block.is_some() {
+            return None;
+        }
         let edit = edit::insert_key(text, service, key, &YValue::Scalar(value.to_string()));
         return fix_of(
             &file,
