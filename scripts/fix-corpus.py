@@ -147,6 +147,7 @@ def main():
 
     mb, ma = models(args.model, before), models(args.model, after)
     touched = []
+    compared = 0
     for k, m in mb.items():
         n = ma.get(k)
         if n is None:
@@ -157,11 +158,13 @@ def main():
             if t is None:
                 touched.append((k, name, "<service gone>"))
                 continue
+            compared += 1
             a, b = strip(s), strip(t)
             for field in sorted(set(a) | set(b)):
                 if a.get(field) != b.get(field):
                     touched.append((k, name, field))
-    print(f"service fields changed other than the ones the fixes write: {len(touched)}")
+    print(f"services compared (sandlint's model, before and after): {compared} in {len(mb)} projects; "
+          f"fields changed other than the ones the fixes write: {len(touched)}")
     for k, name, field in touched[:20]:
         print(f"  {k}: service {name}: {field}")
     if args.keep:

@@ -520,10 +520,7 @@ mod tests {
             text,
             insert_key(text, &s, "pids_limit", &YValue::Scalar("256".into())),
         );
-        assert!(
-            out.ends_with("    image: y\n    pids_limit: 256"),
-            "{out}"
-        );
+        assert!(out.ends_with("    image: y\n    pids_limit: 256"), "{out}");
         let text = "services:\n  web: {}\n";
         let s = service(text, "web");
         let out = apply(

@@ -1,5 +1,6 @@
-//! Hover (the rule's doc) and code actions (suppress a finding here or in the file, with a
-//! reason to fill in: [`REASON_PLACEHOLDER`]).
+//! Hover (the rule's doc) and code actions: the finding's fix (`Fix: …`, preferred when safe,
+//! from the rule's edits), and suppress a finding here or in the file, with a reason to fill
+//! in: [`REASON_PLACEHOLDER`].
 //!
 //! A suppression is offered only when it works: the edit is applied to a copy of the document
 //! and linted again, and it must remove the finding without adding an `invalid-suppression`.
