@@ -37,6 +37,42 @@ pub struct FileStyle {
     pub quote: &'static str,
 }
 
+thread_local! {
+    /// The style of the last text read (by address, length and a sample of its bytes): the
+    /// rules place one edit per service, and reading the whole file for each would cost the
+    /// file's size times its services.
+    static LAST_STYLE: std::cell::RefCell<Option<(usize, usize, u64, FileStyle)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A cheap fingerprint of `text`: some of its bytes, spread over it.
+fn sample(text: &str) -> u64 {
+    let b = text.as_bytes();
+    let step = (b.len() / 64).max(1);
+    b.iter()
+        .step_by(step)
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &x| {
+            (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// [`file_style`], read once per text (see `LAST_STYLE`).
+fn style_of(text: &str) -> FileStyle {
+    let key = (text.as_ptr() as usize, text.len(), sample(text));
+    let hit = LAST_STYLE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(p, l, h, _)| (*p, *l, *h) == key)
+            .map(|(.., st)| st.clone())
+    });
+    if let Some(st) = hit {
+        return st;
+    }
+    let st = file_style(text);
+    LAST_STYLE.with(|c| *c.borrow_mut() = Some((key.0, key.1, key.2, st.clone())));
+    st
+}
+
 /// Reads the style of `text` in one pass over its lines.
 pub fn file_style(text: &str) -> FileStyle {
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
@@ -201,7 +237,7 @@ pub fn insert_key(
     if !owns_mapping(text, service) {
         return None;
     }
-    let style = file_style(text);
+    let style = style_of(text);
     let (start, end) = (service.span.start as usize, service.span.end as usize);
     let bytes = text.as_bytes();
     if bytes.get(start) == Some(&b'{') {
@@ -279,7 +315,7 @@ pub fn append_items(
     if text[last.span.start as usize..le].contains('\n') {
         return None;
     }
-    let style = file_style(text);
+    let style = style_of(text);
     let at = after_line(text, le);
     // The edit replaces the last byte before `at` (the line end, or the file's last byte) with
     // itself and the new items: it then sorts before any key inserted at `at` by another fix,
