@@ -49,6 +49,36 @@ pub enum Command {
     /// Run a language server (LSP over standard input and output) for editors: diagnostics as
     /// you type, rule docs on hover, quick fixes to suppress a finding.
     Server(ServerArgs),
+    /// Harden Compose files in place: `check --fix --unsafe-fixes --preset sandbox` on them, then
+    /// what changed and what still needs a human.
+    Harden(HardenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HardenArgs {
+    /// The Compose files (or directories) to harden.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+impl HardenArgs {
+    /// The `check` that `harden` runs: `--preset sandbox --fix --unsafe-fixes --format concise`.
+    pub fn check_args(&self) -> Result<CheckArgs, String> {
+        let mut argv: Vec<std::ffi::OsString> = ["sandlint", "check", "--preset", "sandbox"]
+            .into_iter()
+            .chain(["--fix", "--unsafe-fixes", "--format", "concise", "--"])
+            .map(Into::into)
+            .collect();
+        argv.extend(self.files.iter().map(|f| f.clone().into_os_string()));
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Command::Check(args),
+                ..
+            }) => Ok(*args),
+            Ok(_) => Err("not a check".to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +162,32 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fix: FixArgs,
+}
+
+/// Autofix (`check --fix`): byte-range edits of the files, inside the project only.
+#[derive(Debug, Args, Default, Clone)]
+pub struct FixArgs {
+    /// Apply the safe fixes of the findings, in place (re-checking after each round of edits),
+    /// then report what remains.
+    #[arg(long, help_heading = "Fix")]
+    pub fix: bool,
+
+    /// Also apply the unsafe fixes (they may change what a working service does). Implies `--fix`
+    /// unless `--diff` is given.
+    #[arg(long, help_heading = "Fix")]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff and change nothing; exit 1 when there is something to fix.
+    #[arg(long, help_heading = "Fix", conflicts_with = "fix_only")]
+    pub diff: bool,
+
+    /// Apply the fixes like `--fix` and print only a summary, not the remaining findings; exit 0
+    /// unless a file could not be written.
+    #[arg(long, help_heading = "Fix")]
+    pub fix_only: bool,
 }
 
 /// What `check` and `audit` share: the output format, the rules and the config.

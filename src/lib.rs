@@ -139,6 +139,7 @@ pub fn run_with(
         Command::Server(_) => Err(UsageError::new(
             "`sandlint server` speaks LSP over the process's standard input and output; run it as a process",
         )),
+        Command::Harden(args) => commands::check::harden(args, stdout, stderr),
         Command::Man => {
             commands::completions::man(stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
         }

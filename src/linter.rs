@@ -20,6 +20,7 @@ use post::{assign_fingerprints, assign_scopes, mask_secrets_in_messages, relocat
 
 pub mod batch;
 pub mod devcontainer;
+pub mod fix;
 mod post;
 pub mod stream;
 

@@ -381,7 +381,12 @@ fn a_compose_file_and_the_dockerfile_it_builds() {
             "context": { "diagnostics": [] },
         }),
     );
-    let first = &actions[0];
+    // the fix first (preferred: it is safe), then the suppressions
+    assert_eq!(
+        actions[0]["title"],
+        "Fix: set `no-new-privileges:true` in `security_opt`"
+    );
+    let first = &actions[1];
     assert_eq!(
         first["title"],
         "Suppress `missing-no-new-privileges` (SLC002) here"
@@ -898,5 +903,69 @@ fn a_devcontainer_json() {
         actions[1]["edit"]["changes"][&uri][0]["newText"],
         "// sandlint global ignore=feature-not-pinned reason=\"TODO: why is this accepted\"\n"
     );
+    assert_eq!(c.finish(), Some(0));
+}
+
+/// A finding with a fix offers "Fix: …" (preferred when safe) before the suppressions; its edit,
+/// applied, removes the finding.
+#[test]
+fn fix_code_actions_apply_the_findings_fix() {
+    let text = "services:\n  web: # the app\n    image: \"nginx:1.27\"\n";
+    let dir = project();
+    let uri = uri(&dir.path().join("compose.yaml"));
+    let mut c = Client::start(dir.path(), json!({}));
+    c.open(&uri, "yaml", text);
+    let found = c.diagnostics(&uri);
+    let nnp = found
+        .iter()
+        .find(|d| d["code"] == "SLC002")
+        .unwrap()
+        .clone();
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": nnp["range"],
+            "context": { "diagnostics": [nnp] },
+        }),
+    );
+    let fixes: Vec<&Value> = (actions.as_array().unwrap().iter())
+        .filter(|a| a["title"].as_str().unwrap().starts_with("Fix: "))
+        .collect();
+    let safe = fixes
+        .iter()
+        .find(|a| a["diagnostics"][0]["code"] == "SLC002")
+        .unwrap();
+    assert_eq!(
+        safe["title"],
+        "Fix: set `no-new-privileges:true` in `security_opt`"
+    );
+    assert_eq!(safe["kind"], "quickfix");
+    assert_eq!(safe["isPreferred"], true);
+    let edit = safe["edit"]["changes"][&uri][0].clone();
+    assert_eq!(
+        edit,
+        json!({
+            "range": { "start": { "line": 3, "character": 0 }, "end": { "line": 3, "character": 0 } },
+            "newText": "    security_opt:\n      - no-new-privileges:true\n",
+        })
+    );
+    // unsafe fixes are offered, not preferred
+    let unsafe_ = fixes
+        .iter()
+        .find(|a| a["diagnostics"][0]["code"] == "SLC003");
+    if let Some(a) = unsafe_ {
+        assert_eq!(a["isPreferred"], false);
+        assert!(a["title"].as_str().unwrap().ends_with(" (unsafe)"), "{a}");
+    }
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [{ "range": edit["range"], "text": edit["newText"] }],
+        }),
+    );
+    let after = c.diagnostics(&uri);
+    assert!(after.iter().all(|d| d["code"] != "SLC002"), "{after:?}");
     assert_eq!(c.finish(), Some(0));
 }

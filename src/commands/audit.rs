@@ -211,6 +211,8 @@ mod imp {
         let file = SourceFile::new(path, display.clone(), c.document.clone()).into_ref();
         let mut findings =
             linter::lint_file_with(file.clone(), FileKind::Compose, opts).diagnostics;
+        // a running container is not a file to edit: its findings carry no fix
+        findings.iter_mut().for_each(|d| d.fix = None);
         super::runtime::check(c, &file, opts.config, &mut findings);
         if let Some(linker) = linker
             && let Some(origin) = &c.compose

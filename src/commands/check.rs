@@ -28,13 +28,253 @@ pub fn check(
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, UsageError> {
     let plan = Plan::new(args)?;
+    let fixing = args.fix.fix || args.fix.unsafe_fixes || args.fix.diff || args.fix.fix_only;
+    let fixed = if fixing {
+        let fixed = autofix(&plan, args, stdout, stderr)?;
+        if args.fix.diff {
+            return Ok(if fixed.fixed > 0 {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            });
+        }
+        if args.fix.fix_only {
+            let _ = writeln!(stderr, "{}", fixed.summary());
+            return Ok(ExitStatus::Success);
+        }
+        Some(fixed)
+    } else {
+        None
+    };
+    let status = check_once(&plan, args, color, stdin, stdout, stderr)?;
+    if let Some(fixed) = fixed {
+        let _ = writeln!(stderr, "{}", fixed.summary());
+    }
+    Ok(status)
+}
+
+/// `sandlint harden FILE…`: `check --fix --unsafe-fixes --preset sandbox`, then what changed,
+/// what to check about the changes, and the findings that still need a human.
+pub fn harden(
+    args: &crate::cli::HardenArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
+    let args = args.check_args().map_err(UsageError::new)?;
+    let plan = Plan::new(&args)?;
+    let fixed = autofix(&plan, &args, stdout, stderr)?;
+    let out = |stdout: &mut dyn Write, s: String| {
+        writeln!(stdout, "{}", crate::escape::line(&s))
+            .map_err(|e| UsageError::new(format!("cannot write output: {e}")))
+    };
+    if fixed.applied.is_empty() {
+        out(stdout, "nothing changed: no fix applies".to_string())?;
+    }
+    let mut last = String::new();
+    for (file, message) in &fixed.applied {
+        if *file != last {
+            out(stdout, format!("changed {file}:"))?;
+            last.clone_from(file);
+        }
+        out(stdout, format!("  - {message}"))?;
+    }
+    let mut checks: Vec<&str> = Vec::new();
+    for (_, message) in &fixed.applied {
+        if let Some((_, note)) = HARDEN_NOTES.iter().find(|(k, _)| message.contains(k))
+            && !checks.contains(note)
+        {
+            checks.push(note);
+        }
+    }
+    if !checks.is_empty() {
+        out(
+            stdout,
+            "check these changes before you ship them:".to_string(),
+        )?;
+        for note in checks {
+            out(stdout, format!("  - {note}"))?;
+        }
+    }
+    out(stdout, "still needs a human:".to_string())?;
+    let mut empty = io::empty();
+    let status = check_once(&plan, &args, false, &mut empty, stdout, stderr)?;
+    let _ = writeln!(stderr, "{}", fixed.summary());
+    Ok(status)
+}
+
+/// What a human must check after a kind of fix (matched on the fix's message).
+const HARDEN_NOTES: &[(&str, &str)] = &[
+    (
+        "read_only",
+        "the root filesystem is now read-only with a tmpfs at /tmp: check that the app writes nowhere else (give each such path a volume or a tmpfs)",
+    ),
+    (
+        "user:",
+        "the service now runs as 10001:10001: check that it can read its files and write its volumes as that user",
+    ),
+    (
+        "limit",
+        "memory, CPU and process limits were set to starting values (512m, 1.0, 200): measure the service (`docker stats`) and adjust",
+    ),
+    (
+        "cap_drop",
+        "all capabilities are dropped: an entrypoint that changes users or file owners needs some back (`cap_add`)",
+    ),
+    (
+        "privileged",
+        "`privileged` is off: add back only the devices and capabilities the service needs",
+    ),
+    (
+        "read-only (`:ro`)",
+        "bind mounts are read-only: a service that writes to them needs a named volume there",
+    ),
+    (
+        "127.0.0.1",
+        "ports are bound to 127.0.0.1: clients on other hosts can no longer connect",
+    ),
+    (
+        "network_mode",
+        "the service's network changed (host network removed, or no network at all): check what it must reach",
+    ),
+];
+
+/// What `--fix` did (see [`autofix`]).
+struct Fixed {
+    /// Fixes applied (or, with `--diff`, that would be).
+    fixed: usize,
+    files: usize,
+    /// Findings left after the last round (not suppressed).
+    remaining: usize,
+    diff: bool,
+    /// Each fix applied: the file (as displayed) and the fix's message, in order.
+    applied: Vec<(String, String)>,
+}
+
+impl Fixed {
+    fn summary(&self) -> String {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        if self.diff {
+            format!(
+                "{} fix{} would change {} file{}",
+                self.fixed,
+                if self.fixed == 1 { "" } else { "es" },
+                self.files,
+                s(self.files)
+            )
+        } else {
+            format!(
+                "{} fixed, {} remaining ({} file{} changed)",
+                self.fixed,
+                self.remaining,
+                self.files,
+                s(self.files)
+            )
+        }
+    }
+}
+
+/// `--fix`/`--unsafe-fixes`/`--diff`/`--fix-only`: checks, applies one round of fixes (see
+/// [`linter::fix::plan`]), checks again, up to [`linter::fix::MAX_ROUNDS`] rounds or until no
+/// fix applies. Only files inside the boundary of a checked root (its git work tree or
+/// directory; `--allow-outside` widens what is read, never what is written) are written.
+/// `--diff` prints the first round as a unified diff and writes nothing.
+fn autofix(
+    plan: &Plan,
+    args: &CheckArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<Fixed, UsageError> {
+    use crate::linter::fix;
+    if plan.read_stdin {
+        return Err(UsageError::new(
+            "--fix, --diff and --fix-only edit files in place; they cannot fix standard input (`-`)",
+        ));
+    }
+    let baseline = read_baseline(&args.results)?;
+    let mut roots: Vec<PathBuf> = (plan.compose_files.iter().map(|(c, ..)| c.root.clone()))
+        .chain(plan.other_files.iter().map(|(c, _)| c.root.clone()))
+        .chain(args.file.iter().cloned())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let boundaries: Vec<Boundary> = roots.iter().map(|r| Boundary::around(r)).collect();
+    let writable = |f: &crate::source::FileRef| fix::writable(f, &boundaries);
+    let mut done = Fixed {
+        fixed: 0,
+        files: 0,
+        remaining: 0,
+        diff: args.fix.diff,
+        applied: Vec::new(),
+    };
+    let mut changed: HashSet<PathBuf> = HashSet::new();
+    let mut settled = false;
+    for _ in 0..fix::MAX_ROUNDS {
+        let findings = collect(plan, args, baseline.as_ref())?;
+        let round = fix::plan(&findings, args.fix.unsafe_fixes, &writable);
+        if round.changes.is_empty() {
+            done.remaining = findings.iter().filter(|d| d.suppression.is_none()).count();
+            settled = true;
+            break;
+        }
+        if args.fix.diff {
+            for c in &round.changes {
+                write!(stdout, "{}", fix::unified_diff(c))
+                    .map_err(|e| UsageError::new(format!("cannot write output: {e}")))?;
+            }
+            done.fixed = round.applied;
+            done.files = round.changes.len();
+            let _ = writeln!(stderr, "{}", done.summary());
+            return Ok(done);
+        }
+        for c in &round.changes {
+            fix::write(c).map_err(UsageError::new)?;
+            changed.insert(c.file.path.clone());
+            (done.applied).extend(c.fixes.iter().map(|m| (c.file.display.clone(), m.clone())));
+        }
+        done.fixed += round.applied;
+    }
+    if !settled {
+        let findings = collect(plan, args, baseline.as_ref())?;
+        done.remaining = findings.iter().filter(|d| d.suppression.is_none()).count();
+    }
+    done.files = changed.len();
+    Ok(done)
+}
+
+/// Every finding of the plan's files (the baseline applied), for a round of fixes.
+fn collect(
+    plan: &Plan,
+    args: &CheckArgs,
+    baseline: Option<&Baseline>,
+) -> Result<Vec<crate::diagnostic::Diagnostic>, UsageError> {
+    let mut sink = Sink::new(&args.results, None, baseline, false);
+    let mut all = Vec::new();
+    let mut emit = |mut g: Group, _: &Secrets| -> io::Result<()> {
+        sink.take(&mut g);
+        all.extend(g.findings);
+        Ok(())
+    };
+    run_batch(plan, args, Vec::new(), &mut emit)?
+        .map_err(|e| UsageError::new(format!("cannot check: {}", io_message(&e))))?;
+    Ok(all)
+}
+
+/// One check of the plan: the report, the exit status.
+fn check_once(
+    plan: &Plan,
+    args: &CheckArgs,
+    color: bool,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, UsageError> {
     let baseline = read_baseline(&args.results)?;
     let threshold = plan.run_config.fail_on().threshold();
     let mut sink = Sink::new(&args.results, threshold, baseline.as_ref(), args.show_files);
     // The report is written as the files are checked: `--output` is opened first.
     let mut out = Out::open(&args.results, args.output.as_deref(), stdout)?;
     let settings = settings(&args.results, color && args.output.is_none());
-    let written = lint(&plan, args, stdin, &mut out, settings, &mut sink)?;
+    let written = lint(plan, args, stdin, &mut out, settings, &mut sink)?;
     let checked = match written {
         Ok(checked) => checked,
         Err(e) => return out.failed(&e),
@@ -381,27 +621,6 @@ fn lint(
     settings: report::Settings,
     sink: &mut Sink<'_>,
 ) -> Result<io::Result<Checked>, UsageError> {
-    // `-f a.yml -f b.yml`: one project from these files, in order.
-    let set = (!args.file.is_empty()).then(|| -> Result<_, WalkError> {
-        let refs = batch::read_compose_set(&args.file)?;
-        let dir = refs.first().map_or(Path::new("."), |f| dir_of(&f.path));
-        let config = plan
-            .configs
-            .for_dir(dir)
-            .map_err(|e| WalkError::Unchecked {
-                path: refs.first().map(|f| f.path.clone()).unwrap_or_default(),
-                message: e.message.clone(),
-            })?;
-        Ok((refs, config))
-    });
-    let compose_set = set.as_ref().map(|s| match s {
-        Ok((refs, config)) => {
-            let mut opts = plan.options(args, config, &refs[0].path);
-            opts.compose_set = Some(refs.clone());
-            Ok(opts)
-        }
-        Err(e) => Err(e.clone()),
-    });
     let mut errors = plan.errors.clone();
     let mut held = Vec::new();
     if plan.read_stdin {
@@ -443,25 +662,7 @@ fn lint(
             _ => Ok(()),
         }
     };
-    let linted = batch::lint_batch(
-        Batch {
-            compose: (plan.compose_files.iter())
-                .map(|(c, config, only)| {
-                    let mut opts = plan.options(args, config, &c.root);
-                    opts.report_only.clone_from(only);
-                    (c, opts)
-                })
-                .collect(),
-            compose_set,
-            others: (plan.other_files.iter())
-                .map(|(c, config)| (c, plan.options(args, config, &c.root)))
-                .collect(),
-            kind_arg: plan.kind_arg,
-            held,
-            held_findings: held_findings()?,
-        },
-        &mut emit,
-    );
+    let linted = run_batch(plan, args, held, &mut emit)?;
     let linted = match linted {
         Ok(l) => l,
         Err(e) => return Ok(Err(e)),
@@ -486,6 +687,57 @@ fn lint(
         skipped,
         notices,
     }))
+}
+
+/// Lints the plan's files (with `held`, checked before) and hands each file's findings to
+/// `emit` in order (see [`batch::lint_batch`]).
+fn run_batch(
+    plan: &Plan,
+    args: &CheckArgs,
+    held: Vec<FileResult>,
+    emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
+) -> Result<io::Result<batch::Linted>, UsageError> {
+    // `-f a.yml -f b.yml`: one project from these files, in order.
+    let set = (!args.file.is_empty()).then(|| -> Result<_, WalkError> {
+        let refs = batch::read_compose_set(&args.file)?;
+        let dir = refs.first().map_or(Path::new("."), |f| dir_of(&f.path));
+        let config = plan
+            .configs
+            .for_dir(dir)
+            .map_err(|e| WalkError::Unchecked {
+                path: refs.first().map(|f| f.path.clone()).unwrap_or_default(),
+                message: e.message.clone(),
+            })?;
+        Ok((refs, config))
+    });
+    let compose_set = set.as_ref().map(|s| match s {
+        Ok((refs, config)) => {
+            let mut opts = plan.options(args, config, &refs[0].path);
+            opts.compose_set = Some(refs.clone());
+            Ok(opts)
+        }
+        Err(e) => Err(e.clone()),
+    });
+    let linted = batch::lint_batch(
+        Batch {
+            compose: (plan.compose_files.iter())
+                .map(|(c, config, only)| {
+                    let mut opts = plan.options(args, config, &c.root);
+                    opts.report_only.clone_from(only);
+                    (c, opts)
+                })
+                .collect(),
+            compose_set,
+            others: (plan.other_files.iter())
+                .map(|(c, config)| (c, plan.options(args, config, &c.root)))
+                .collect(),
+            kind_arg: plan.kind_arg,
+            held,
+            held_findings: held_findings()?,
+        },
+        emit,
+    );
+    Ok(linted)
 }
 
 /// `SANDLINT_HELD_FINDINGS`: how many Compose findings to keep while the join is made (see

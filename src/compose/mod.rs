@@ -15,6 +15,7 @@
 mod build;
 pub mod devcontainer;
 pub mod dotenv;
+pub mod edit;
 pub mod interpolate;
 pub mod jsonc;
 pub mod keys;

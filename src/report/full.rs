@@ -279,7 +279,7 @@ impl Report {
             source,
             code: format!("{} {}", d.rule.code, d.rule.name),
             message: line(&d.message).into_owned(),
-            help: d.help.as_deref().map(|h| line(h).into_owned()),
+            help: with_fix_note(d.help.as_deref().map(|h| line(h).into_owned()), &[d]),
             labels,
             related,
         }
@@ -354,9 +354,43 @@ impl Report {
                 help.push_str(&format!(" — {}", line(h)));
             }
         }
-        report.help = Some(help);
+        report.help = with_fix_note(Some(help), group);
         report
     }
+}
+
+/// `help`, then `fix available (safe): sandlint check --fix` (or `(unsafe)`, with
+/// `--unsafe-fixes`) when a finding of `group` has a fix; the rule codes are named when the
+/// group has more than one finding.
+fn with_fix_note(help: Option<String>, group: &[&Diagnostic]) -> Option<String> {
+    use crate::fix::Applicability::{Safe, Unsafe};
+    let mut notes: Vec<String> = Vec::new();
+    for (kind, flags) in [(Safe, "--fix"), (Unsafe, "--fix --unsafe-fixes")] {
+        let codes: Vec<&str> = (group.iter())
+            .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == kind))
+            .map(|d| d.rule.code)
+            .collect();
+        if codes.is_empty() {
+            continue;
+        }
+        let name = if kind == Safe { "safe" } else { "unsafe" };
+        let codes = if group.len() > 1 {
+            format!(" for {}", codes.join(", "))
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "fix available ({name}){codes}: sandlint check {flags}"
+        ));
+    }
+    if notes.is_empty() {
+        return help;
+    }
+    let notes = notes.join("\n");
+    Some(match help {
+        Some(h) => format!("{h}\n{notes}"),
+        None => notes,
+    })
 }
 
 impl fmt::Debug for Report {

@@ -76,6 +76,26 @@ struct Finding<'a> {
     end: Position,
     labels: Vec<LabelOut<'a>>,
     url: String,
+    /// The edits that fix the finding (`null`: no fix): `sandlint check --fix` applies the safe
+    /// ones, `--unsafe-fixes` the rest.
+    fix: Option<FixOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FixOut<'a> {
+    applicability: crate::fix::Applicability,
+    message: &'a str,
+    edits: Vec<EditOut<'a>>,
+}
+
+/// One edit: the bytes from `start` to `end` of `file` become `replacement` (an empty range
+/// inserts).
+#[derive(Serialize)]
+struct EditOut<'a> {
+    file: &'a str,
+    start: Position,
+    end: Position,
+    replacement: &'a str,
 }
 
 #[derive(Serialize)]
@@ -127,6 +147,21 @@ fn finding(d: &Diagnostic) -> Finding<'_> {
             })
             .collect(),
         url: d.rule.url(),
+        fix: d.fix.as_ref().map(|f| FixOut {
+            applicability: f.applicability,
+            message: &f.message,
+            edits: (f.edits.iter())
+                .map(|e| {
+                    let (start, end) = positions(&e.file, e.span);
+                    EditOut {
+                        file: &e.file.display,
+                        start,
+                        end,
+                        replacement: &e.replacement,
+                    }
+                })
+                .collect(),
+        }),
     }
 }
 

@@ -360,6 +360,9 @@ fn result(d: &Diagnostic) -> Value {
             .collect();
         map.insert("relatedLocations".to_string(), Value::Array(related));
     }
+    if let Some(fix) = &d.fix {
+        map.insert("fixes".to_string(), json!([sarif_fix(fix)]));
+    }
     if let Some(s) = &d.suppression {
         let kind = match s.kind {
             SuppressionKind::InSource => "inSource",
@@ -372,6 +375,44 @@ fn result(d: &Diagnostic) -> Value {
         map.insert("suppressions".to_string(), json!([sup]));
     }
     r
+}
+
+/// A SARIF `fix`: one `artifactChange` per file, each edit a `replacement` (the region deleted,
+/// by line/column and by byte offset, and the text inserted).
+fn sarif_fix(fix: &crate::fix::Fix) -> Value {
+    let mut changes: Vec<(&FileRef, Vec<Value>)> = Vec::new();
+    for e in &fix.edits {
+        let start = e.file.line_col(e.span.start);
+        let end = e.file.line_col(e.span.end.max(e.span.start));
+        let replacement = json!({
+            "deletedRegion": {
+                "startLine": start.line,
+                "startColumn": start.column,
+                "endLine": end.line,
+                "endColumn": end.column,
+                "byteOffset": e.span.start,
+                "byteLength": e.span.len(),
+            },
+            "insertedContent": { "text": e.replacement },
+        });
+        match changes.iter_mut().find(|(f, _)| f.path == e.file.path) {
+            Some((_, r)) => r.push(replacement),
+            None => changes.push((&e.file, vec![replacement])),
+        }
+    }
+    let changes: Vec<Value> = (changes.into_iter())
+        .map(|(f, replacements)| {
+            json!({
+                "artifactLocation": artifact_location(&f.display),
+                "replacements": replacements,
+            })
+        })
+        .collect();
+    json!({
+        "description": { "text": fix.message },
+        "artifactChanges": changes,
+        "properties": { "applicability": fix.applicability },
+    })
 }
 
 fn physical_location(file: &FileRef, span: Span) -> Value {

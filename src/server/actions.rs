@@ -1,5 +1,6 @@
-//! Hover (the rule's doc) and code actions (suppress a finding here or in the file, with a
-//! reason to fill in: [`REASON_PLACEHOLDER`]).
+//! Hover (the rule's doc) and code actions: the finding's fix (`Fix: …`, preferred when safe,
+//! from the rule's edits), and suppress a finding here or in the file, with a reason to fill
+//! in: [`REASON_PLACEHOLDER`].
 //!
 //! A suppression is offered only when it works: the edit is applied to a copy of the document
 //! and linted again, and it must remove the finding without adding an `invalid-suppression`.
@@ -84,6 +85,9 @@ pub fn code_actions(
         .filter(|d| d.span.start as usize <= to && d.span.end as usize >= from)
         .take(MAX_ACTION_FINDINGS);
     for d in in_range {
+        if let Some(action) = fix_action(d, doc, enc, &lsp_uri, &mut indexes) {
+            out.push(action);
+        }
         let kind = outcome.kind.unwrap_or(FileKind::Dockerfile);
         let candidates = [
             (here_edits(kind, &doc.text, d), "here"),
@@ -127,6 +131,52 @@ pub fn code_actions(
         }
     }
     out
+}
+
+/// "Fix: <message>" for a finding with a fix whose edits are all in this document (preferred
+/// when the fix is safe). A fix with an edit in another file (an override, an included file) is
+/// left to `sandlint check --fix`.
+fn fix_action<'a>(
+    d: &'a Diagnostic,
+    doc: &Doc,
+    enc: Encoding,
+    uri: &Uri,
+    indexes: &mut text::Indexes<'a>,
+) -> Option<CodeActionOrCommand> {
+    let fix = d.fix.as_ref()?;
+    let here =
+        |e: &crate::fix::Edit| std::sync::Arc::ptr_eq(&e.file, &d.file) && e.file.text == doc.text;
+    if fix.edits.is_empty() || !fix.edits.iter().all(here) {
+        return None;
+    }
+    let index = text::Index::new(&doc.text, enc);
+    let edits: Vec<TextEdit> = (fix.edits.iter())
+        .map(|e| TextEdit {
+            range: index.range(e.span),
+            new_text: e.replacement.clone(),
+        })
+        .collect();
+    #[expect(
+        clippy::mutable_key_type,
+        reason = "lsp-types' WorkspaceEdit is keyed by Uri; the key is never mutated"
+    )]
+    let changes = HashMap::from([(uri.clone(), edits)]);
+    let safe = fix.applicability == crate::fix::Applicability::Safe;
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!(
+            "Fix: {}{}",
+            fix.message,
+            if safe { "" } else { " (unsafe)" }
+        ),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![convert::diagnostic(d, indexes)]),
+        edit: Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..WorkspaceEdit::default()
+        }),
+        is_preferred: Some(safe),
+        ..CodeAction::default()
+    }))
 }
 
 /// Text to insert at a byte offset.

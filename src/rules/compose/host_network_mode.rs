@@ -16,11 +16,25 @@ impl Rule for HostNetworkMode {
                 continue;
             };
             if mode.value.known().is_some_and(|m| m.trim() == "host") {
-                cx.report(
+                let fix = super::editable(cx, service.span.file).and_then(|f| {
+                    let edit =
+                        crate::compose::edit::remove_key(&f.text, service, "network_mode", mode);
+                    super::fix_of(
+                        &f,
+                        crate::fix::Applicability::Unsafe,
+                        "remove `network_mode: host`",
+                        [edit],
+                    )
+                });
+                let d = cx.report(
                     mode.span,
-                    format!("service `{}` uses the host network (`network_mode: host`)", super::svc(service)),
-                )
-                .help("remove `network_mode: host`; use a Compose network and publish the ports the service needs");
+                    format!(
+                        "service `{}` uses the host network (`network_mode: host`)",
+                        super::svc(service)
+                    ),
+                );
+                d.help("remove `network_mode: host`; use a Compose network and publish the ports the service needs");
+                super::attach(d, fix);
             }
         }
     }

@@ -37,9 +37,19 @@ impl Rule for MissingCapDropAll {
                     format!("service `{name}` does not drop all capabilities (no `cap_drop`)"),
                 ),
             };
-            cx.report(span, message).help(
-                "set `cap_drop: [ALL]` and add back only what the service needs with `cap_add`",
-            );
+            let fix = super::editable(cx, service.span.file).and_then(|f| {
+                let edit =
+                    super::add_to_seq(&f.text, service, "cap_drop", &service.cap_drop, &["ALL"]);
+                super::fix_of(
+                    &f,
+                    crate::fix::Applicability::Unsafe,
+                    "add `ALL` to `cap_drop`",
+                    [edit],
+                )
+            });
+            let d = cx.report(span, message);
+            d.help("set `cap_drop: [ALL]` and add back only what the service needs with `cap_add`");
+            super::attach(d, fix);
         }
     }
 }

@@ -22,6 +22,7 @@ impl Rule for MissingCpuLimit {
                     ("cpu_quota", service.cpu_quota.as_ref()),
                 ],
                 "set a CPU limit, e.g. `cpus: \"1.0\"` (or `deploy.resources.limits.cpus`)",
+                "\"1.0\"",
             );
         }
     }

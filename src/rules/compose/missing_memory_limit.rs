@@ -24,6 +24,7 @@ impl Rule for MissingMemoryLimit {
                     ),
                 ],
                 "set a memory limit, e.g. `mem_limit: 512m` (or `deploy.resources.limits.memory`)",
+                "512m",
             );
         }
     }

@@ -1,9 +1,12 @@
 use crate::compose::model::{ComposeFile, SValue};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// `security_opt` lacks `no-new-privileges`.
 pub struct MissingNoNewPrivileges;
+
+const FIX: &str = "set `no-new-privileges:true` in `security_opt`";
 
 const HELP: &str = "add `no-new-privileges:true` to the service's `security_opt`";
 
@@ -61,23 +64,44 @@ impl Rule for MissingNoNewPrivileges {
             match last {
                 Some((_, Nnp::On | Nnp::Unknown)) => {}
                 Some((entry, _)) => {
-                    cx.report(
+                    let fix = super::editable(cx, service.span.file).and_then(|f| {
+                        let edit = crate::compose::edit::replace_scalar(
+                            &f.text,
+                            service,
+                            entry,
+                            "no-new-privileges:true",
+                        );
+                        super::fix_of(&f, Applicability::Safe, FIX, [edit])
+                    });
+                    let d = cx.report(
                         entry.span,
                         format!(
                             "service `{name}` allows privilege escalation (`{}`)",
                             crate::source::clip(entry.value.text(), 27)
                         ),
-                    )
-                    .help("set `no-new-privileges:true`");
+                    );
+                    d.help("set `no-new-privileges:true`");
+                    super::attach(d, fix);
                 }
                 None => {
                     let span =
                         super::key_span(service, "security_opt").unwrap_or(service.name.span);
-                    cx.report(
+                    let fix = super::editable(cx, service.span.file).and_then(|f| {
+                        let edit = super::add_to_seq(
+                            &f.text,
+                            service,
+                            "security_opt",
+                            &service.security_opt,
+                            &["no-new-privileges:true"],
+                        );
+                        super::fix_of(&f, Applicability::Safe, FIX, [edit])
+                    });
+                    let d = cx.report(
                         span,
                         format!("service `{name}` does not set `no-new-privileges`"),
-                    )
-                    .help(HELP);
+                    );
+                    d.help(HELP);
+                    super::attach(d, fix);
                 }
             }
         }

@@ -21,6 +21,7 @@ impl Rule for MissingPidsLimit {
                     ("deploy.resources.limits.pids", service.limits.pids.as_ref()),
                 ],
                 "set a positive process limit, e.g. `pids_limit: 200`",
+                "200",
             );
         }
     }

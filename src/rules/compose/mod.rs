@@ -34,13 +34,75 @@ pub(super) mod unknown_service_key;
 pub(super) mod writable_bind_mount;
 pub(super) mod writable_root_filesystem;
 
+use crate::compose::edit::{self, YValue};
 use crate::compose::model::{Mount, SValue, Service, Value, VolumeKind};
 use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Edit, Fix};
 use crate::source::{FileRef, Span};
 
 /// The span of the service's own key `key` (after merges), if it has one.
 fn key_span(service: &Service, key: &str) -> Option<Span> {
     service.keys.iter().find(|k| k.value == key).map(|k| k.span)
+}
+
+/// The file numbered `file` of the project (see `Span::file`), when a fix may edit it: a YAML
+/// Compose file. A `devcontainer.json`'s service is lowered from JSON (no YAML edits there).
+fn editable(cx: &super::Ctx<'_>, file: u16) -> Option<FileRef> {
+    let f = if file == 0 {
+        cx.file().clone()
+    } else {
+        cx.facts().files().get(usize::from(file))?.clone()
+    };
+    let json = f
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    (!json).then_some(f)
+}
+
+/// A fix of `edits` placed in `file` by `crate::compose::edit`: `None` when any edit could not
+/// be placed (the fix is then not offered at all).
+fn fix_of(
+    file: &FileRef,
+    applicability: Applicability,
+    message: &str,
+    edits: impl IntoIterator<Item = Option<(Span, String)>>,
+) -> Option<Fix> {
+    let edits = edits
+        .into_iter()
+        .map(|e| {
+            e.map(|(span, replacement)| Edit {
+                file: file.clone(),
+                span,
+                replacement,
+            })
+        })
+        .collect::<Option<Vec<Edit>>>()?;
+    (!edits.is_empty()).then(|| Fix::new(applicability, message, edits))
+}
+
+/// Adds `items` to the service's sequence `key` (whose current items are `current`): a new key
+/// when it has none, else appended to the ones it has.
+fn add_to_seq(
+    text: &str,
+    service: &Service,
+    key: &str,
+    current: &[SValue],
+    items: &[&str],
+) -> Option<(Span, String)> {
+    if current.is_empty() {
+        let value = YValue::Seq(items.iter().map(|i| (*i).to_string()).collect());
+        edit::insert_key(text, service, key, &value)
+    } else {
+        edit::append_items(text, service, current, items)
+    }
+}
+
+/// Attaches `fix` to the finding just reported, when there is one.
+fn attach(d: &mut Diagnostic, fix: Option<Fix>) {
+    if let Some(fix) = fix {
+        d.fix(fix);
+    }
 }
 
 /// The image a service pulls: its known, non-empty `image:`, unless the service has `build:`
@@ -80,6 +142,7 @@ fn check_limit(
     what: &str,
     candidates: &[(&str, Option<&SValue>)],
     help: &str,
+    value: &str,
 ) {
     let set: Vec<(&str, &SValue)> = candidates
         .iter()
@@ -89,24 +152,74 @@ fn check_limit(
     let Some(&(key, first)) = set.first() else {
         // in the `deploy.resources.limits` block when there is one: where the limit goes
         let at = service.limits.block.unwrap_or(service.name.span);
-        cx.report(at, format!("service `{name}` sets no {what}"))
+        let fix = limit_fix(cx, service, what, candidates, value, &[]);
+        let d = cx
+            .report(at, format!("service `{name}` sets no {what}"))
             .help(help);
+        attach(d, fix);
         return;
     };
     if set
         .iter()
         .all(|(_, v)| is_unlimited(&v.value) == Some(true))
     {
-        cx.report(
+        let fix = limit_fix(cx, service, what, candidates, value, &set);
+        let d = cx.report(
             first.span,
             format!(
                 "service `{name}` has an unlimited {what} (`{}: {}`)",
                 key.trim_start_matches("deploy.resources."),
                 crate::source::clip(first.value.text(), 6)
             ),
-        )
-        .help(help);
+        );
+        d.help(help);
+        attach(d, fix);
     }
+}
+
+/// The fix of a limit rule: `KEY: value` (`KEY` the first candidate) when no limit is set, else
+/// `value` in place of each unlimited value `set` (only for the first candidate and the
+/// `deploy.resources.limits` key, which take the same unit). Unsafe: a limit can stop a
+/// service that works today (see the rules' docs for the values chosen).
+fn limit_fix(
+    cx: &super::Ctx<'_>,
+    service: &Service,
+    what: &str,
+    candidates: &[(&str, Option<&SValue>)],
+    value: &str,
+    set: &[(&str, &SValue)],
+) -> Option<Fix> {
+    let (key, _) = candidates.first()?;
+    let file = editable(cx, service.span.file)?;
+    let text = &file.text;
+    if set.is_empty() {
+        // with a `deploy` block, Compose rejects a service-level limit that differs from the
+        // `deploy.resources.limits` one (unset included): no fix
+        if service.limits.block.is_some() {
+            return None;
+        }
+        let edit = edit::insert_key(text, service, key, &YValue::Scalar(value.to_string()));
+        return fix_of(
+            &file,
+            Applicability::Unsafe,
+            &format!("set a {what}: `{key}: {value}`"),
+            [edit],
+        );
+    }
+    let plain = value.trim_matches('"');
+    let edits: Vec<Option<(Span, String)>> = (set.iter())
+        .map(|(k, v)| {
+            (k == key || k.starts_with("deploy.resources.limits."))
+                .then(|| edit::replace_scalar(text, service, v, plain))
+                .flatten()
+        })
+        .collect();
+    fix_of(
+        &file,
+        Applicability::Unsafe,
+        &format!("set a {what} of `{plain}`"),
+        edits,
+    )
 }
 
 /// A volume entry that gives the container the runtime API.

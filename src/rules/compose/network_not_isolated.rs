@@ -78,6 +78,35 @@ fn host_gateway(entry: &str) -> Option<&str> {
 const HELP: &str =
     "attach the service only to networks with `internal: true`, or set `network_mode: none`";
 
+/// `network_mode: none` for a service on the default network that publishes no port and names no
+/// network (with ports, Docker refuses the mode; with networks, the user chose them).
+fn none_fix(cx: &Ctx<'_>, service: &Service) -> Option<crate::fix::Fix> {
+    let blocked = [
+        "ports",
+        "networks",
+        "network_mode",
+        "links",
+        "expose",
+        "extra_hosts",
+    ];
+    if service
+        .keys
+        .iter()
+        .any(|k| blocked.contains(&k.value.as_str()))
+    {
+        return None;
+    }
+    let f = super::editable(cx, service.span.file)?;
+    let value = crate::compose::edit::YValue::Scalar("none".into());
+    let edit = crate::compose::edit::insert_key(&f.text, service, "network_mode", &value);
+    super::fix_of(
+        &f,
+        crate::fix::Applicability::Unsafe,
+        "set `network_mode: none`",
+        [edit],
+    )
+}
+
 impl Rule for NetworkNotIsolated {
     fn meta(&self) -> &'static RuleMeta {
         docs::NETWORK_NOT_ISOLATED
@@ -129,7 +158,11 @@ impl Rule for NetworkNotIsolated {
                 )),
             };
             if let Some((span, message)) = found {
-                cx.report(span, message).help(HELP);
+                let default = span == service.name.span;
+                let fix = default.then(|| none_fix(cx, service)).flatten();
+                let d = cx.report(span, message);
+                d.help(HELP);
+                super::attach(d, fix);
             }
             for entry in &service.extra_hosts {
                 let Some(host) = entry.value.known().and_then(host_gateway) else {

@@ -42,6 +42,29 @@ fn describe(port: &Port) -> String {
     out
 }
 
+/// `127.0.0.1` as the host IP of a short-syntax entry with a published port (`8080:80` →
+/// `127.0.0.1:8080:80`, `0.0.0.0:8080:80` → `127.0.0.1:8080:80`). `None` for the long syntax,
+/// IPv6 and an entry without a published port.
+fn loopback_edit(
+    text: &str,
+    service: &crate::compose::model::Service,
+    port: &Port,
+) -> Option<(crate::source::Span, String)> {
+    use crate::compose::edit::{scalar_text, splice_scalar};
+    port.published.as_ref()?;
+    let inner = scalar_text(text, service, port.span)?;
+    if inner.contains('[') {
+        return None;
+    }
+    match inner.split(':').count() {
+        2 => splice_scalar(text, service, port.span, 0, 0, "127.0.0.1:"),
+        3 if inner.starts_with("0.0.0.0:") => {
+            splice_scalar(text, service, port.span, 0, 7, "127.0.0.1")
+        }
+        _ => None,
+    }
+}
+
 impl Rule for PortBoundToAllInterfaces {
     fn meta(&self) -> &'static RuleMeta {
         docs::PORT_BOUND_TO_ALL_INTERFACES
@@ -73,11 +96,22 @@ impl Rule for PortBoundToAllInterfaces {
                 };
                 let target = port.target.as_ref().map_or("80", |t| t.value.text());
                 let published = port.published.as_ref().map_or(target, |p| p.value.text());
-                cx.report(port.span, message).help(format!(
+                let fix = super::editable(cx, service.span.file).and_then(|f| {
+                    let edit = loopback_edit(&f.text, service, port);
+                    super::fix_of(
+                        &f,
+                        crate::fix::Applicability::Unsafe,
+                        "bind it to `127.0.0.1`",
+                        [edit],
+                    )
+                });
+                let d = cx.report(port.span, message);
+                d.help(format!(
                     "bind it to one interface, e.g. `127.0.0.1:{}:{}`",
                     crate::source::clip(published, 20),
                     crate::source::clip(target, 20)
                 ));
+                super::attach(d, fix);
             }
         }
     }

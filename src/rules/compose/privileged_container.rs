@@ -16,15 +16,26 @@ impl Rule for PrivilegedContainer {
                 continue;
             };
             if privileged.value.as_bool() == Some(true) {
-                cx.report(
+                let fix = super::editable(cx, service.span.file).and_then(|f| {
+                    let edit =
+                        crate::compose::edit::replace_scalar(&f.text, service, privileged, "false");
+                    super::fix_of(
+                        &f,
+                        crate::fix::Applicability::Unsafe,
+                        "set `privileged: false`",
+                        [edit],
+                    )
+                });
+                let d = cx.report(
                     privileged.span,
                     format!(
                         "service `{}` runs privileged (`privileged: {}`)",
                         super::svc(service),
                         crate::source::clip(privileged.value.text(), 16)
                     ),
-                )
-                .help("remove `privileged: true` and add only the capabilities the service needs with `cap_add`");
+                );
+                d.help("remove `privileged: true` and add only the capabilities the service needs with `cap_add`");
+                super::attach(d, fix);
             }
         }
     }

@@ -9,6 +9,11 @@ pub struct ServiceRootUser;
 
 const HELP: &str = "set a numeric non-root `user`, e.g. `user: \"10001:10001\"`";
 
+/// The user the fix sets: the numeric non-root user of the help.
+const NON_ROOT: &str = "10001:10001";
+
+const FIX: &str = "set `user: \"10001:10001\"`";
+
 impl Rule for ServiceRootUser {
     fn meta(&self) -> &'static RuleMeta {
         docs::SERVICE_ROOT_USER
@@ -23,14 +28,40 @@ impl Rule for ServiceRootUser {
                 };
                 if !text.trim().is_empty() {
                     if is_root_user(text) == Some(true) {
-                        cx.report(
+                        let fix = super::editable(cx, service.span.file).and_then(|f| {
+                            let edit =
+                                crate::compose::edit::scalar_text(&f.text, service, user.span)
+                                    .and_then(|inner| {
+                                        let quoted = matches!(
+                                            f.text.as_bytes().get(user.span.start as usize),
+                                            Some(b'"' | b'\'')
+                                        );
+                                        if quoted {
+                                            crate::compose::edit::splice_scalar(
+                                                &f.text,
+                                                service,
+                                                user.span,
+                                                0,
+                                                inner.len(),
+                                                NON_ROOT,
+                                            )
+                                        } else {
+                                            // plain: quoted, as `10001:10001` reads as a number to YAML 1.1
+                                            (!inner.contains(['$', '#']))
+                                                .then(|| (user.span, format!("\"{NON_ROOT}\"")))
+                                        }
+                                    });
+                            super::fix_of(&f, crate::fix::Applicability::Unsafe, FIX, [edit])
+                        });
+                        let d = cx.report(
                             user.span,
                             format!(
                                 "service `{name}` runs as root (`user: {}`)",
                                 crate::source::clip(text.trim(), 24)
                             ),
-                        )
-                        .help(HELP);
+                        );
+                        d.help(HELP);
+                        super::attach(d, fix);
                     }
                     continue;
                 }
@@ -92,11 +123,16 @@ fn check_built_image(cx: &mut Ctx<'_>, service: &Service) {
             )
         }
     };
-    cx.report(service.name.span, message)
-        .label(&built.file, span, label)
-        .help(format!(
-            "{HELP}, or add a non-root `USER` to the Dockerfile"
-        ));
+    let fix = super::editable(cx, service.span.file).and_then(|f| {
+        let value = crate::compose::edit::YValue::Scalar(format!("\"{NON_ROOT}\""));
+        let edit = crate::compose::edit::insert_key(&f.text, service, "user", &value);
+        super::fix_of(&f, crate::fix::Applicability::Unsafe, FIX, [edit])
+    });
+    let d = cx.report(service.name.span, message);
+    d.label(&built.file, span, label).help(format!(
+        "{HELP}, or add a non-root `USER` to the Dockerfile"
+    ));
+    super::attach(d, fix);
 }
 
 #[cfg(test)]

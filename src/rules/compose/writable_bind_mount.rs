@@ -5,6 +5,35 @@ use crate::rules::{Ctx, Rule};
 /// A host bind mount that is not read-only.
 pub struct WritableBindMount;
 
+/// `:ro` on a short-syntax bind (`./src:/app` → `./src:/app:ro`, `./src:/app:rw` →
+/// `./src:/app:ro`, `./src:/app:z` → `./src:/app:z,ro`). `None` for the long syntax, a Windows
+/// path, or anything else this cannot read exactly.
+fn ro_edit(
+    text: &str,
+    service: &crate::compose::model::Service,
+    span: crate::source::Span,
+) -> Option<(crate::source::Span, String)> {
+    use crate::compose::edit::{scalar_text, splice_scalar};
+    let inner = scalar_text(text, service, span)?;
+    let parts: Vec<&str> = inner.split(':').collect();
+    match parts.as_slice() {
+        [src, _] if src.len() > 1 => splice_scalar(text, service, span, inner.len(), 0, ":ro"),
+        [src, _, opts] if src.len() > 1 => {
+            let opts_at = inner.len() - opts.len();
+            let list: Vec<&str> = opts.split(',').collect();
+            if let Some(i) = list.iter().position(|o| *o == "rw") {
+                let at = opts_at + list[..i].iter().map(|o| o.len() + 1).sum::<usize>();
+                splice_scalar(text, service, span, at, 2, "ro")
+            } else if opts.is_empty() {
+                splice_scalar(text, service, span, inner.len(), 0, "ro")
+            } else {
+                splice_scalar(text, service, span, inner.len(), 0, ",ro")
+            }
+        }
+        _ => None,
+    }
+}
+
 impl Rule for WritableBindMount {
     fn meta(&self) -> &'static RuleMeta {
         docs::WRITABLE_BIND_MOUNT
@@ -30,6 +59,19 @@ impl Rule for WritableBindMount {
                 } else {
                     "add `:ro` (long syntax: `read_only: true`), or keep written data in a named volume"
                 };
+                let fix = if mount.via.is_some() {
+                    None
+                } else {
+                    super::editable(cx, service.span.file).and_then(|f| {
+                        let edit = ro_edit(&f.text, service, volume.span);
+                        super::fix_of(
+                            &f,
+                            crate::fix::Applicability::Unsafe,
+                            "mount it read-only (`:ro`)",
+                            [edit],
+                        )
+                    })
+                };
                 let d = cx
                     .report(
                         volume.span,
@@ -42,6 +84,7 @@ impl Rule for WritableBindMount {
                     )
                     .help(help);
                 super::label_device(d, &file, &mount);
+                super::attach(d, fix);
             }
         }
     }
