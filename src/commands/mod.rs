@@ -9,3 +9,5 @@ pub mod mcp;
 pub mod rules;
 pub mod run;
 pub mod server;
+#[cfg(feature = "sandbox")]
+pub mod session;

@@ -38,6 +38,7 @@ pub mod context;
 pub mod profile;
 mod runner;
 pub mod service_keys;
+pub mod session;
 pub mod verify;
 mod watchdog;
 
@@ -547,6 +548,33 @@ pub enum SandboxError {
     #[error("interrupted by {signal}; the container was removed")]
     #[diagnostic(code(sandlint::sandbox::interrupted))]
     Interrupted { signal: &'static str, code: u8 },
+
+    #[error("refused to copy {path}: {why}")]
+    #[diagnostic(
+        code(sandlint::sandbox::path_refused),
+        help(
+            "session files are copied under /workspace only: regular files and directories, no `..`, no symlinks or devices"
+        )
+    )]
+    PathRefused { path: String, why: String },
+
+    #[error("no session `{id}` on this host")]
+    #[diagnostic(
+        code(sandlint::sandbox::session_not_found),
+        help("`sandlint session ls` lists the sessions; an expired one was removed")
+    )]
+    SessionNotFound { id: String },
+
+    #[error(
+        "refused: session `{id}` is no longer the container sandlint started and verified: {why}"
+    )]
+    #[diagnostic(
+        code(sandlint::sandbox::session_tampered),
+        help(
+            "start a new session (`sandlint session start`); `sandlint session stop ID` removes this one"
+        )
+    )]
+    SessionTampered { id: String, why: String },
 
     #[error("cannot start the async runtime: {0}")]
     #[diagnostic(code(sandlint::sandbox::runtime))]

@@ -7,6 +7,7 @@ mod daemon;
 mod evidence;
 mod execute;
 mod planning;
+pub(super) mod session;
 mod user;
 
 use std::time::Instant;
