@@ -326,6 +326,16 @@ pub struct InitArgs {
                   --dry-run, --gc and -i are not accepted here."
 )]
 pub struct McpArgs {
+    /// The longest TTL a `session_start` call gets (sessions are removed when the server exits).
+    #[cfg(feature = "sandbox")]
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub session_ttl: std::time::Duration,
+
+    /// At most this many sessions at once.
+    #[cfg(feature = "sandbox")]
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_sessions: usize,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -377,6 +387,10 @@ pub struct SessionStartArgs {
     /// Size of the /workspace tmpfs volume.
     #[arg(long, value_name = "SIZE", default_value = "256m", value_parser = parse_bytes)]
     pub workspace_size: i64,
+
+    /// Also remove the session as soon as the process PID (of this host) exits.
+    #[arg(long, value_name = "PID")]
+    pub bound_to: Option<u32>,
 
     /// `sandlint run`'s options (--timeout and --output-limit are each exec's defaults).
     #[command(flatten)]
@@ -465,6 +479,8 @@ pub struct SessionWatchArgs {
     pub container: String,
     #[arg(long)]
     pub deadline: u64,
+    #[arg(long)]
+    pub bound_to: Option<u32>,
 }
 
 /// Options of `sandlint run` (without the `sandbox` feature: none; the command fails).

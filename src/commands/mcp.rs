@@ -4,16 +4,27 @@
 //! Transport: one JSON-RPC 2.0 message per line on stdin and stdout (MCP's stdio transport);
 //! nothing else is written to stdout. Methods: `initialize`, `ping`, `tools/list`, `tools/call`;
 //! notifications are read and ignored. Tools: `run_code {code, language, timeout}` and
-//! `run_command {argv, timeout}`. Every call is one run with the server's own options (the
-//! command line's, checked at start): the call chooses the program, its language and at most
-//! the server's timeout, nothing else, so no tool call can loosen the sandbox. Calls are served
-//! one at a time. A message is at most [`MAX_MESSAGE`] bytes; a longer line is answered with a
-//! parse error and skipped without being held.
+//! `run_command {argv, timeout}`, each one run; and the session tools (`sandlint session`):
+//! `session_start {ttl}`, `session_exec {session, argv, timeout}`, `write_file {session, path,
+//! content}`, `read_file {session, path}`, `session_stop {session}`. Every call uses the
+//! server's own options (the command line's, checked at start): a call chooses the program, its
+//! language, a file under `/workspace`, at most the server's timeout and at most its
+//! `--session-ttl`, nothing else; an argument outside a tool's schema (`image`, `network`,
+//! `allow`, ...) refuses the call, so no tool call can loosen the sandbox. The session tools act
+//! only on sessions this server started (at most `--max-sessions`); each exec, write and read
+//! re-verifies the container first. At end of input every session the server started is
+//! removed; a server killed by a signal leaves them to their watchdogs, which are bound to its
+//! pid (`session start --bound-to`) and remove them within a second. Calls are served one at a
+//! time. A message is at most [`MAX_MESSAGE`] bytes; a longer line is answered with a parse
+//! error and skipped without being held.
 //!
-//! The protocol is small enough to speak directly: the official Rust SDK (`rmcp` 3.x) is async
-//! and would nest a second Tokio runtime around the sandbox's own, and bring schema generation
-//! and macros for two tools. Interoperability is proven with the official Python SDK's client
-//! (`scripts/mcp-test.py`).
+//! Why not the official Rust SDK, `rmcp`: decided again for the session tools, and kept
+//! hand-rolled. The protocol subset used (initialize, ping, tools/list, tools/call over
+//! line-delimited stdio) is small and stable; `rmcp` is async and would nest a second Tokio
+//! runtime around the sandbox's own per-call current-thread runtimes (every sandbox call here
+//! blocks), and brings schema generation (schemars) and proc macros for seven tools whose
+//! schemas are plain JSON here; it is also not in this project's offline dependency set.
+//! Interoperability is proven with the official Python SDK's client (`scripts/mcp-test.py`).
 
 use std::io::{BufRead, Write};
 
@@ -39,9 +50,11 @@ pub fn serve(
 ) -> Result<ExitStatus, UsageError> {
     let server = imp::Server::new(args)?;
     let mut reader = std::io::BufReader::new(stdin);
-    Ok(serve_lines(&mut reader, stdout, stderr, &mut |m| {
-        server.handle(m)
-    }))
+    let status = serve_lines(&mut reader, stdout, stderr, &mut |m| server.handle(m));
+    // End of input (or a closed output): every session this server started goes with it. A
+    // server killed by a signal leaves them to their watchdogs, bound to this process.
+    server.stop_all();
+    Ok(status)
 }
 
 #[cfg(not(feature = "sandbox"))]
@@ -185,8 +198,10 @@ fn initialize(id: &Value, params: &Value) -> Value {
             "instructions": "Runs code and commands in a fresh hardened container per call \
                 (non-root, read-only root filesystem, no capabilities, no-new-privileges, no \
                 network unless the server allows it, memory/CPU/process limits), checked by \
-                sandlint's rules before it is created and inspected after it starts. Nothing \
-                persists between calls; write files under /tmp.",
+                sandlint's rules before it is created and inspected after it starts. run_code and \
+                run_command get a fresh container each: nothing persists between them. For \
+                state across calls, session_start a session and use session_exec, write_file \
+                and read_file (files under /workspace), then session_stop.",
         }),
     )
 }
@@ -219,6 +234,52 @@ fn tools() -> Value {
         },
         "required": ["exit_code", "stdout", "stderr", "timed_out", "oom_killed", "truncated", "duration_ms", "image", "user", "verified", "failed", "findings"],
     });
+    let strings = json!({ "type": "array", "items": { "type": "string" } });
+    let session_output = json!({
+        "type": "object",
+        "properties": {
+            "session": { "type": "string" },
+            "image": { "type": "string" },
+            "user": { "type": "string" },
+            "ttl_left": { "type": "integer" },
+            "verified": strings,
+            "failed": strings,
+            "findings": strings,
+        },
+        "required": ["session", "image", "user", "ttl_left", "verified", "failed", "findings"],
+    });
+    let exec_output = json!({
+        "type": "object",
+        "properties": {
+            "session": { "type": "string" },
+            "exit_code": { "type": "integer", "description": "124 timed out" },
+            "stdout": { "type": "string" },
+            "stderr": { "type": "string" },
+            "timed_out": { "type": "boolean" },
+            "session_stopped": { "type": "boolean", "description": "the timed-out command could not be killed alone, so the session was removed" },
+            "truncated": {
+                "type": "object",
+                "properties": { "stdout": { "type": "boolean" }, "stderr": { "type": "boolean" } },
+                "required": ["stdout", "stderr"],
+            },
+            "duration_ms": { "type": "integer" },
+            "verified": strings,
+            "failed": strings,
+        },
+        "required": ["session", "exit_code", "stdout", "stderr", "timed_out", "session_stopped", "truncated", "duration_ms", "verified", "failed"],
+    });
+    let file_output = json!({
+        "type": "object",
+        "properties": {
+            "session": { "type": "string" },
+            "path": { "type": "string" },
+            "bytes": { "type": "integer" },
+            "content": { "type": "string" },
+            "truncated": { "type": "boolean" },
+            "verified": strings,
+        },
+        "required": ["session", "path", "bytes", "verified"],
+    });
     json!({ "tools": [
         {
             "name": "run_code",
@@ -235,6 +296,78 @@ fn tools() -> Value {
                 "additionalProperties": false,
             },
             "outputSchema": output,
+        },
+        {
+            "name": "session_start",
+            "title": "Start a sandbox session",
+            "description": "Start a hardened, verified container that lives across calls (state in /workspace and /tmp persists) with the server's sandbox options; returns its id. It is removed by session_stop, at its TTL, or when the server exits.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "ttl": { "type": "number", "exclusiveMinimum": 0, "description": "Seconds the session lives; at most the server's --session-ttl, which is also the default" },
+                },
+                "additionalProperties": false,
+            },
+            "outputSchema": session_output,
+        },
+        {
+            "name": "session_exec",
+            "title": "Run a command in a session",
+            "description": "Run a command (argv, no shell) in a session started by session_start, after re-verifying that its container is still the hardened one that was started; returns its exit status and output.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "session": { "type": "string" },
+                    "argv": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+                    "timeout": timeout,
+                },
+                "required": ["session", "argv"],
+                "additionalProperties": false,
+            },
+            "outputSchema": exec_output,
+        },
+        {
+            "name": "write_file",
+            "title": "Write a file into a session",
+            "description": "Write text to a file under /workspace of a session (parent directories are created; no `..`, no symlinks followed).",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "session": { "type": "string" },
+                    "path": { "type": "string", "description": "Relative to /workspace, or /workspace/..." },
+                    "content": { "type": "string" },
+                },
+                "required": ["session", "path", "content"],
+                "additionalProperties": false,
+            },
+            "outputSchema": file_output,
+        },
+        {
+            "name": "read_file",
+            "title": "Read a file from a session",
+            "description": "Read a regular file under /workspace of a session (as text, lossy UTF-8, capped at the server's output limit).",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "session": { "type": "string" },
+                    "path": { "type": "string", "description": "Relative to /workspace, or /workspace/..." },
+                },
+                "required": ["session", "path"],
+                "additionalProperties": false,
+            },
+            "outputSchema": file_output,
+        },
+        {
+            "name": "session_stop",
+            "title": "Stop a session",
+            "description": "Remove a session started by session_start (its container and /workspace).",
+            "inputSchema": {
+                "type": "object",
+                "properties": { "session": { "type": "string" } },
+                "required": ["session"],
+                "additionalProperties": false,
+            },
+            "outputSchema": { "type": "object", "properties": { "session": { "type": "string" }, "removed": { "type": "boolean" } }, "required": ["session", "removed"] },
         },
         {
             "name": "run_command",
@@ -266,6 +399,7 @@ fn tool_result(id: &Value, text: String, structured: Option<Value>, is_error: bo
 
 #[cfg(feature = "sandbox")]
 mod imp {
+    use std::cell::RefCell;
     use std::time::Duration;
 
     use serde_json::{Value, json};
@@ -274,10 +408,30 @@ mod imp {
     use crate::cli::{McpArgs, RunArgs};
     use crate::commands::run::imp::{error_json, options};
     use crate::error::UsageError;
+    use crate::sandbox::session::{Session, SessionOptions};
     use crate::sandbox::{Lang, NoOutput, RunResult, Sandbox};
+
+    /// The arguments each tool takes: anything else (`image`, `network`, `allow`, `user`...)
+    /// is refused, so a call can never name a sandbox option.
+    pub(super) fn known_arguments(tool: &str) -> &'static [&'static str] {
+        match tool {
+            "run_code" => &["code", "language", "timeout"],
+            "run_command" => &["argv", "timeout"],
+            "session_start" => &["ttl"],
+            "session_exec" => &["session", "argv", "timeout"],
+            "write_file" => &["session", "path", "content"],
+            "read_file" => &["session", "path"],
+            "session_stop" => &["session"],
+            _ => &[],
+        }
+    }
 
     pub struct Server {
         base: RunArgs,
+        session_ttl: Duration,
+        max_sessions: usize,
+        /// The sessions this server started (the only ones its tools act on).
+        sessions: RefCell<Vec<String>>,
     }
 
     impl Server {
@@ -306,7 +460,19 @@ mod imp {
                 probe.image = Some(Lang::default().default_image().to_string());
             }
             options(&probe).map_err(|e| UsageError::new(format!("sandlint mcp: {e}")))?;
-            Ok(Server { base: run.clone() })
+            Ok(Server {
+                base: run.clone(),
+                session_ttl: args.session_ttl,
+                max_sessions: args.max_sessions,
+                sessions: RefCell::new(Vec::new()),
+            })
+        }
+
+        /// Removes every session this server started.
+        pub fn stop_all(&self) {
+            for id in self.sessions.borrow_mut().drain(..) {
+                let _ = Session::stop(&id);
+            }
         }
 
         pub fn handle(&self, message: &Value) -> Option<Value> {
@@ -326,11 +492,44 @@ mod imp {
             let name = params.get("name").and_then(Value::as_str).unwrap_or("");
             let empty = json!({});
             let arguments = params.get("arguments").unwrap_or(&empty);
+            if !matches!(
+                name,
+                "run_code"
+                    | "run_command"
+                    | "session_start"
+                    | "session_exec"
+                    | "write_file"
+                    | "read_file"
+                    | "session_stop"
+            ) {
+                return error(id, -32602, &format!("unknown tool `{name}`"));
+            }
+            let known = known_arguments(name);
+            if let Some(map) = arguments.as_object()
+                && let Some(extra) = map.keys().find(|k| !known.contains(&k.as_str()))
+            {
+                return tool_result(
+                    id,
+                    format!(
+                        "refused: `{name}` takes no argument `{}`: the sandbox options are the server's own (its command line) and no tool call can change them",
+                        crate::escape::line(&crate::source::clip(extra, 60))
+                    ),
+                    None,
+                    true,
+                );
+            }
+            match name {
+                "session_start" => return self.session_start(id, arguments),
+                "session_exec" => return self.session_exec(id, arguments),
+                "write_file" => return self.write_file(id, arguments),
+                "read_file" => return self.read_file(id, arguments),
+                "session_stop" => return self.session_stop(id, arguments),
+                _ => {}
+            }
             let mut args = self.base.clone();
             let prepared = match name {
                 "run_code" => code_args(&mut args, arguments),
-                "run_command" => command_args(&mut args, arguments),
-                _ => return error(id, -32602, &format!("unknown tool `{name}`")),
+                _ => command_args(&mut args, arguments),
             };
             if let Err(message) = prepared.and_then(|()| timeout(&mut args, arguments)) {
                 return tool_result(id, message, None, true);
@@ -347,6 +546,266 @@ mod imp {
             match Sandbox::new(options).run_program(&program, &mut NoOutput) {
                 Ok(r) => tool_result(id, summary(&r), Some(structured(&r)), false),
                 Err(e) => failure(id, &e),
+            }
+        }
+    }
+
+    impl Server {
+        /// The `session` argument, which must name a session this server started.
+        fn own_session(&self, arguments: &Value) -> Result<String, String> {
+            let sid = arguments
+                .get("session")
+                .and_then(Value::as_str)
+                .ok_or("`session` (a string, from session_start) is required")?;
+            if self.sessions.borrow().iter().any(|s| s == sid) {
+                Ok(sid.to_string())
+            } else {
+                Err(format!(
+                    "no session `{}` started by this server",
+                    crate::escape::line(&crate::source::clip(sid, 40))
+                ))
+            }
+        }
+
+        fn session_start(&self, id: &Value, arguments: &Value) -> Value {
+            if self.sessions.borrow().len() >= self.max_sessions {
+                return tool_result(
+                    id,
+                    format!(
+                        "at most {} sessions at once (--max-sessions): stop one first",
+                        self.max_sessions
+                    ),
+                    None,
+                    true,
+                );
+            }
+            let ttl = match arguments.get("ttl") {
+                None => self.session_ttl,
+                Some(t) => match t.as_f64().filter(|s| s.is_finite() && *s >= 1.0) {
+                    Some(secs) => Duration::try_from_secs_f64(secs)
+                        .unwrap_or(self.session_ttl)
+                        .min(self.session_ttl),
+                    None => {
+                        return tool_result(
+                            id,
+                            "`ttl` must be a number of seconds, at least 1".to_string(),
+                            None,
+                            true,
+                        );
+                    }
+                },
+            };
+            let mut args = self.base.clone();
+            if args.image.is_none() && args.compose.is_none() {
+                args.image = Some(Lang::Python.default_image().to_string());
+            }
+            let (mut sandbox, _) = match options(&args) {
+                Ok(x) => x,
+                Err(e) => return failure(id, &e),
+            };
+            sandbox.stdin = false;
+            sandbox.handle_signals = false;
+            let opts = SessionOptions {
+                sandbox,
+                ttl,
+                workspace_size: crate::sandbox::session::DEFAULT_WORKSPACE_SIZE,
+                bound_to: Some(std::process::id()),
+            };
+            match Session::start(&opts) {
+                Ok(info) => {
+                    self.sessions.borrow_mut().push(info.id.clone());
+                    let text = format!(
+                        "session {} started ({}, user {}, {} s left); verified: {}{}",
+                        info.id,
+                        info.image,
+                        info.user,
+                        info.ttl_left,
+                        info.verified.join(", "),
+                        if info.failed.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; degraded: {}", info.failed.join(", "))
+                        }
+                    );
+                    let structured = json!({
+                        "session": info.id,
+                        "image": info.image,
+                        "user": info.user,
+                        "ttl_left": info.ttl_left,
+                        "verified": info.verified,
+                        "failed": info.failed,
+                        "findings": info.findings,
+                    });
+                    tool_result(id, text, Some(structured), false)
+                }
+                Err(e) => failure(id, &e),
+            }
+        }
+
+        fn session_exec(&self, id: &Value, arguments: &Value) -> Value {
+            let sid = match self.own_session(arguments) {
+                Ok(s) => s,
+                Err(m) => return tool_result(id, m, None, true),
+            };
+            let mut args = self.base.clone();
+            if let Err(m) =
+                command_args(&mut args, arguments).and_then(|()| timeout(&mut args, arguments))
+            {
+                return tool_result(id, m, None, true);
+            }
+            let limit = usize::try_from(args.output_limit).unwrap_or(usize::MAX);
+            match Session::exec(
+                &sid,
+                &args.command,
+                Some(args.timeout),
+                Some(limit),
+                &mut NoOutput,
+            ) {
+                Ok(r) => {
+                    if r.session_stopped {
+                        self.sessions.borrow_mut().retain(|s| *s != sid);
+                    }
+                    let mut text = if r.timed_out {
+                        format!(
+                            "timed out after {} ms (killed, exit status 124){}",
+                            r.duration_ms,
+                            if r.session_stopped {
+                                "; the session was removed"
+                            } else {
+                                ""
+                            }
+                        )
+                    } else {
+                        format!("exit status {} ({} ms)", r.exit_code, r.duration_ms)
+                    };
+                    append_output(
+                        &mut text,
+                        &r.stdout,
+                        r.truncated.stdout,
+                        &r.stderr,
+                        r.truncated.stderr,
+                    );
+                    let structured = json!({
+                        "session": r.session,
+                        "exit_code": r.exit_code,
+                        "stdout": r.stdout,
+                        "stderr": r.stderr,
+                        "timed_out": r.timed_out,
+                        "session_stopped": r.session_stopped,
+                        "truncated": { "stdout": r.truncated.stdout, "stderr": r.truncated.stderr },
+                        "duration_ms": r.duration_ms,
+                        "verified": r.verification.verified,
+                        "failed": r.verification.failed,
+                    });
+                    tool_result(id, text, Some(structured), false)
+                }
+                Err(e) => self.session_failure(id, &sid, &e),
+            }
+        }
+
+        fn write_file(&self, id: &Value, arguments: &Value) -> Value {
+            let sid = match self.own_session(arguments) {
+                Ok(s) => s,
+                Err(m) => return tool_result(id, m, None, true),
+            };
+            let (Some(path), Some(content)) = (
+                arguments.get("path").and_then(Value::as_str),
+                arguments.get("content").and_then(Value::as_str),
+            ) else {
+                return tool_result(
+                    id,
+                    "`path` and `content` (strings) are required".to_string(),
+                    None,
+                    true,
+                );
+            };
+            match Session::write_file(&sid, path, content.as_bytes()) {
+                Ok(r) => tool_result(
+                    id,
+                    format!("wrote {} bytes to {}", r.bytes, r.remote),
+                    Some(json!({
+                        "session": sid,
+                        "path": r.remote,
+                        "bytes": r.bytes,
+                        "verified": r.verification.verified,
+                    })),
+                    false,
+                ),
+                Err(e) => self.session_failure(id, &sid, &e),
+            }
+        }
+
+        fn read_file(&self, id: &Value, arguments: &Value) -> Value {
+            let sid = match self.own_session(arguments) {
+                Ok(s) => s,
+                Err(m) => return tool_result(id, m, None, true),
+            };
+            let Some(path) = arguments.get("path").and_then(Value::as_str) else {
+                return tool_result(id, "`path` (a string) is required".to_string(), None, true);
+            };
+            let limit = u64::try_from(self.base.output_limit).unwrap_or(u64::MAX);
+            match Session::read_file(&sid, path, limit) {
+                Ok((data, verification)) => {
+                    let content = String::from_utf8_lossy(&data).into_owned();
+                    tool_result(
+                        id,
+                        content.clone(),
+                        Some(json!({
+                            "session": sid,
+                            "path": crate::sandbox::session::workspace_path(path)
+                                .map(|p| format!("/workspace/{}", p.join("/")))
+                                .unwrap_or_default(),
+                            "bytes": data.len(),
+                            "content": content,
+                            "truncated": false,
+                            "verified": verification.verified,
+                        })),
+                        false,
+                    )
+                }
+                Err(e) => self.session_failure(id, &sid, &e),
+            }
+        }
+
+        fn session_stop(&self, id: &Value, arguments: &Value) -> Value {
+            let sid = match self.own_session(arguments) {
+                Ok(s) => s,
+                Err(m) => return tool_result(id, m, None, true),
+            };
+            self.sessions.borrow_mut().retain(|s| *s != sid);
+            match Session::stop(&sid) {
+                Ok(removed) => tool_result(
+                    id,
+                    format!("session {sid} removed"),
+                    Some(json!({ "session": sid, "removed": removed })),
+                    false,
+                ),
+                Err(e) => failure(id, &e),
+            }
+        }
+
+        /// A failed session call; a session that is gone or refused is forgotten.
+        fn session_failure(
+            &self,
+            id: &Value,
+            sid: &str,
+            e: &crate::sandbox::SandboxError,
+        ) -> Value {
+            use crate::sandbox::SandboxError as E;
+            if matches!(e, E::SessionNotFound { .. }) {
+                self.sessions.borrow_mut().retain(|s| s != sid);
+            }
+            failure(id, e)
+        }
+    }
+
+    fn append_output(text: &mut String, out: &str, out_cut: bool, err: &str, err_cut: bool) {
+        for (name, body, cut) in [("stdout", out, out_cut), ("stderr", err, err_cut)] {
+            if !body.is_empty() {
+                text.push_str(&format!(
+                    "\n--- {name}{} ---\n{body}",
+                    if cut { " (truncated)" } else { "" }
+                ));
             }
         }
     }
@@ -494,6 +953,22 @@ mod tests {
         assert_eq!(replies.len(), 4);
     }
 
+    #[cfg(feature = "sandbox")]
+    #[test]
+    fn the_known_arguments_are_the_schemas() {
+        for tool in tools()["tools"].as_array().into_iter().flatten() {
+            let name = tool["name"].as_str().unwrap_or_default();
+            let mut props: Vec<&str> = tool["inputSchema"]["properties"]
+                .as_object()
+                .map(|m| m.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            props.sort_unstable();
+            let mut known = imp::known_arguments(name).to_vec();
+            known.sort_unstable();
+            assert_eq!(props, known, "{name}");
+        }
+    }
+
     #[test]
     fn initialize_negotiates_the_revision() {
         let v = |asked: Value| {
@@ -516,14 +991,26 @@ mod tests {
             .flatten()
             .filter_map(|t| t["name"].as_str())
             .collect();
-        assert_eq!(names, ["run_code", "run_command"]);
+        assert_eq!(
+            names,
+            [
+                "run_code",
+                "session_start",
+                "session_exec",
+                "write_file",
+                "read_file",
+                "session_stop",
+                "run_command"
+            ]
+        );
         for tool in t["tools"].as_array().into_iter().flatten() {
             assert_eq!(tool["inputSchema"]["additionalProperties"], false);
-            assert!(
-                tool["outputSchema"]["required"]
-                    .as_array()
-                    .is_some_and(|r| r.len() == 12)
-            );
+            let required = tool["outputSchema"]["required"].as_array().map(Vec::len);
+            if tool["name"].as_str().is_some_and(|n| n.starts_with("run_")) {
+                assert_eq!(required, Some(12));
+            } else {
+                assert!(required.is_some_and(|r| r >= 2));
+            }
         }
     }
 }

@@ -174,10 +174,12 @@ pub fn session(
             }
             Err(e) => fail(&e, a.json, stdout, stderr),
         },
-        SessionCommand::Watch(a) => match Session::watch(&a.id, &a.container, a.deadline) {
-            Ok(()) => ExitStatus::Success,
-            Err(_) => ExitStatus::Code(EXIT_SANDBOX_FAILED),
-        },
+        SessionCommand::Watch(a) => {
+            match Session::watch(&a.id, &a.container, a.deadline, a.bound_to) {
+                Ok(()) => ExitStatus::Success,
+                Err(_) => ExitStatus::Code(EXIT_SANDBOX_FAILED),
+            }
+        }
     })
 }
 
@@ -210,6 +212,7 @@ pub(in crate::commands) fn session_options(
         sandbox,
         ttl: a.ttl,
         workspace_size: a.workspace_size,
+        bound_to: a.bound_to,
     })
 }
 

@@ -57,6 +57,9 @@ pub struct SessionOptions {
     pub ttl: Duration,
     /// Bytes of the `/workspace` tmpfs volume (unless `sandbox.workspace` binds a host dir).
     pub workspace_size: i64,
+    /// Remove the session as soon as this process (a pid of this host) is gone: the MCP server
+    /// and the Python API bind their sessions to themselves, so a killed client leaves none.
+    pub bound_to: Option<u32>,
 }
 
 /// A started (or listed) session.
@@ -358,12 +361,16 @@ pub(in crate::sandbox) mod go_mode {
 /// explicit directory entry, so an existing symlink on the way is replaced by a directory, never
 /// followed. Entries are owned by `uid:gid`. At most `limit` bytes of file content.
 pub(in crate::sandbox) fn pack(
-    local: &Path,
+    source: PutSource<'_>,
     dest: &[String],
     uid: u32,
     gid: u32,
     limit: u64,
 ) -> Result<(Vec<u8>, usize, u64), SandboxError> {
+    let local = match source {
+        PutSource::Path(p) => p,
+        PutSource::Bytes(data) => return pack_bytes(data, dest, uid, gid, limit),
+    };
     let refused = |why: String| SandboxError::PathRefused {
         path: local.display().to_string(),
         why,
@@ -455,6 +462,92 @@ pub(in crate::sandbox) fn pack(
     Ok((data, files, bytes))
 }
 
+/// What `put` copies.
+#[derive(Debug, Clone, Copy)]
+pub enum PutSource<'a> {
+    /// A host file or directory.
+    Path(&'a Path),
+    /// The content of one file.
+    Bytes(&'a [u8]),
+}
+
+/// A tar of one file holding `data`, named `dest` under `/workspace` (parents as directories).
+fn pack_bytes(
+    data: &[u8],
+    dest: &[String],
+    uid: u32,
+    gid: u32,
+    limit: u64,
+) -> Result<(Vec<u8>, usize, u64), SandboxError> {
+    let refused = |why: String| SandboxError::PathRefused {
+        path: remote_string(dest),
+        why,
+    };
+    if data.len() as u64 > limit {
+        return Err(refused(format!(
+            "more than {limit} bytes (the transfer cap)"
+        )));
+    }
+    let Some((name, parents)) = dest.split_last() else {
+        return Err(refused("the destination is /workspace itself".to_string()));
+    };
+    let mut b = tar::Builder::new(Vec::new());
+    let mut prefix = String::new();
+    let header = |kind: tar::EntryType, size: u64, mode: u32| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(mode);
+        h.set_uid(u64::from(uid));
+        h.set_gid(u64::from(gid));
+        h.set_mtime(super::runner::unix_now());
+        h
+    };
+    for p in parents {
+        prefix.push_str(p);
+        prefix.push('/');
+        let mut h = header(tar::EntryType::Directory, 0, 0o755);
+        b.append_data(&mut h, &prefix, std::io::empty())
+            .map_err(|e| refused(e.to_string()))?;
+    }
+    let mut h = header(tar::EntryType::Regular, data.len() as u64, 0o644);
+    b.append_data(&mut h, format!("{prefix}{name}"), data)
+        .map_err(|e| refused(e.to_string()))?;
+    let out = b.into_inner().map_err(|e| refused(e.to_string()))?;
+    Ok((out, 1, data.len() as u64))
+}
+
+/// The content of the one regular file a downloaded archive of `name` holds (a directory, a
+/// symlink or anything else is refused).
+pub(in crate::sandbox) fn unpack_bytes(
+    archive: &[u8],
+    name: &str,
+) -> Result<Vec<u8>, SandboxError> {
+    let refused = |why: String| SandboxError::PathRefused {
+        path: name.to_string(),
+        why,
+    };
+    let mut a = tar::Archive::new(archive);
+    let mut entries = a.entries().map_err(|e| refused(e.to_string()))?;
+    let Some(first) = entries.next() else {
+        return Err(refused("the archive is empty".to_string()));
+    };
+    let mut e = first.map_err(|e| refused(format!("a bad archive: {e}")))?;
+    let path = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+    if path.trim_end_matches('/') != name {
+        return Err(refused("the archive names another path".to_string()));
+    }
+    if !matches!(
+        e.header().entry_type(),
+        tar::EntryType::Regular | tar::EntryType::Continuous
+    ) {
+        return Err(refused("it is not a regular file".to_string()));
+    }
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut e, &mut data).map_err(|err| refused(err.to_string()))?;
+    Ok(data)
+}
+
 fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
@@ -485,6 +578,7 @@ pub(in crate::sandbox) fn unpack(
     archive: &[u8],
     name: &str,
     local: &Path,
+    limit: u64,
 ) -> Result<(usize, u64), SandboxError> {
     let refused = |why: String| SandboxError::PathRefused {
         path: local.display().to_string(),
@@ -539,6 +633,11 @@ pub(in crate::sandbox) fn unpack(
                 std::io::Read::read_to_end(&mut e, &mut data)
                     .map_err(|err| refused(err.to_string()))?;
                 bytes += data.len() as u64;
+                if bytes > limit {
+                    return Err(refused(format!(
+                        "more than {limit} bytes (the transfer cap)"
+                    )));
+                }
                 entries.push(Entry::File(rel, data));
             }
             _ => {
@@ -670,7 +769,32 @@ impl Session {
         remote: &str,
         limit: u64,
     ) -> Result<TransferResult, SandboxError> {
-        super::runtime()?.block_on(super::runner::session::put(id, local, remote, limit))
+        super::runtime()?.block_on(super::runner::session::put(
+            id,
+            PutSource::Path(local),
+            remote,
+            limit,
+        ))
+    }
+
+    /// Writes `data` as the file `remote` under `/workspace`.
+    pub fn write_file(id: &str, remote: &str, data: &[u8]) -> Result<TransferResult, SandboxError> {
+        let limit = data.len() as u64;
+        super::runtime()?.block_on(super::runner::session::put(
+            id,
+            PutSource::Bytes(data),
+            remote,
+            limit,
+        ))
+    }
+
+    /// Reads the regular file `remote` under `/workspace` (at most `limit` bytes).
+    pub fn read_file(
+        id: &str,
+        remote: &str,
+        limit: u64,
+    ) -> Result<(Vec<u8>, ExecVerification), SandboxError> {
+        super::runtime()?.block_on(super::runner::session::read(id, remote, limit))
     }
 
     /// Copies `remote` (under `/workspace`) to the host path `local`.
@@ -699,9 +823,15 @@ impl Session {
     }
 
     /// The TTL watchdog's body (`sandlint session watch`): until `deadline`, checks every few
-    /// seconds that the container still exists (and exits once it is gone); at the deadline,
-    /// removes it if it is still this session's. Terminal signals are ignored.
-    pub fn watch(id: &str, container: &str, deadline: u64) -> Result<(), SandboxError> {
+    /// seconds that the container still exists (and exits once it is gone); at the deadline, or
+    /// once the process `bound_to` is gone, removes it if it is still this session's. Terminal
+    /// signals are ignored.
+    pub fn watch(
+        id: &str,
+        container: &str,
+        deadline: u64,
+        bound_to: Option<u32>,
+    ) -> Result<(), SandboxError> {
         let rt = super::runtime()?;
         rt.block_on(async {
             #[cfg(unix)]
@@ -722,7 +852,13 @@ impl Session {
                 if left == 0 {
                     break;
                 }
-                tokio::time::sleep(Duration::from_secs(left.min(5))).await;
+                let every = if bound_to.is_some() { 1 } else { 5 };
+                tokio::time::sleep(Duration::from_secs(left.min(every))).await;
+                if let Some(pid) = bound_to
+                    && !Path::new("/proc").join(pid.to_string()).exists()
+                {
+                    break;
+                }
                 if let Ok(docker) = super::runner::connect().await
                     && let Err(e) = docker.inspect_container(container, None).await
                     && super::runner::is_not_found(&e)
@@ -816,7 +952,7 @@ mod tests {
             let local = dir.path().join(format!("out{i}"));
             assert!(
                 matches!(
-                    unpack(t, "d", &local),
+                    unpack(t, "d", &local, 1024),
                     Err(SandboxError::PathRefused { .. })
                 ),
                 "case {i}"
@@ -834,10 +970,10 @@ mod tests {
         let link = dir.path().join("link");
         let _ = std::os::unix::fs::symlink(&victim, &link);
         let t = tar_of(&[("f", tar::EntryType::Regular, b"evil", None)]);
-        assert!(unpack(&t, "f", &link).is_err());
+        assert!(unpack(&t, "f", &link, 1024).is_err());
         assert_eq!(std::fs::read_to_string(&victim).unwrap_or_default(), "keep");
         let ok = dir.path().join("ok");
-        assert!(unpack(&t, "f", &ok).is_ok());
+        assert!(unpack(&t, "f", &ok, 1024).is_ok());
         assert_eq!(std::fs::read_to_string(&ok).unwrap_or_default(), "evil");
     }
 
@@ -847,11 +983,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
         let _ = std::os::unix::fs::symlink("/etc/passwd", dir.path().join("l"));
         let dest = vec!["x".to_string()];
-        assert!(pack(&dir.path().join("l"), &dest, 1, 1, 1024).is_err());
-        assert!(pack(dir.path(), &dest, 1, 1, 1024).is_err());
+        let p = |path: &Path, limit| pack(PutSource::Path(path), &dest, 1, 1, limit);
+        assert!(p(&dir.path().join("l"), 1024).is_err());
+        assert!(p(dir.path(), 1024).is_err());
         std::fs::remove_file(dir.path().join("l")).unwrap_or_default();
         std::fs::write(dir.path().join("f"), "hello").unwrap_or_default();
-        assert!(pack(dir.path(), &dest, 1, 1, 1024).is_ok());
-        assert!(pack(dir.path(), &dest, 1, 1, 2).is_err());
+        assert!(p(dir.path(), 1024).is_ok());
+        assert!(p(dir.path(), 2).is_err());
     }
 }

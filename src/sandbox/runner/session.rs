@@ -21,9 +21,10 @@ use futures_util::StreamExt;
 
 use super::super::profile::{LABEL_DEADLINE, LABEL_MANAGED, LABEL_OWNER, WORKSPACE};
 use super::super::session::{
-    ExecResult, ExecVerification, LABEL_PROFILE_HASH, LABEL_SESSION, SessionInfo, SessionOptions,
-    SessionState, TransferResult, container_name, forget, go_mode, load_state, new_id, pack,
-    profile_hash, recorded_ids, remote_string, save_state, unpack, workspace_path,
+    ExecResult, ExecVerification, LABEL_PROFILE_HASH, LABEL_SESSION, PutSource, SessionInfo,
+    SessionOptions, SessionState, TransferResult, container_name, forget, go_mode, load_state,
+    new_id, pack, profile_hash, recorded_ids, remote_string, save_state, unpack, unpack_bytes,
+    workspace_path,
 };
 use super::super::verify::{self, CgroupLimits, Check, CheckStatus};
 use super::super::{EXIT_TIMED_OUT, OutputSink, Program, SandboxError, Truncated};
@@ -147,7 +148,13 @@ struct SessionWatchdog {
 }
 
 impl SessionWatchdog {
-    fn spawn(exe: Option<&Path>, id: &str, container: &str, deadline: u64) -> SessionWatchdog {
+    fn spawn(
+        exe: Option<&Path>,
+        id: &str,
+        container: &str,
+        deadline: u64,
+        bound_to: Option<u32>,
+    ) -> SessionWatchdog {
         let Some(exe) = exe else {
             return SessionWatchdog { child: None };
         };
@@ -164,6 +171,9 @@ impl SessionWatchdog {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+        if let Some(pid) = bound_to {
+            cmd.args(["--bound-to", &pid.to_string()]);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -242,7 +252,13 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
     let id = new_id();
     let name = container_name(&id);
     let deadline = unix_now() + ttl;
-    let watchdog = SessionWatchdog::spawn(options.watchdog.as_deref(), &id, &name, deadline);
+    let watchdog = SessionWatchdog::spawn(
+        options.watchdog.as_deref(),
+        &id,
+        &name,
+        deadline,
+        opts.bound_to,
+    );
     let profile = &mut plan.profile;
     profile
         .labels
@@ -842,11 +858,15 @@ async fn check_ancestors(docker: &Docker, cid: &str, parts: &[String]) -> Result
 /// `session put`.
 pub(in crate::sandbox) async fn put(
     id: &str,
-    local: &Path,
+    source: PutSource<'_>,
     remote: &str,
     limit: u64,
 ) -> Result<TransferResult, SandboxError> {
     let mut parts = workspace_path(remote)?;
+    let local = match source {
+        PutSource::Path(p) => p,
+        PutSource::Bytes(_) => Path::new(""),
+    };
     if parts.is_empty() || remote.ends_with('/') {
         let base = local
             .file_name()
@@ -858,7 +878,7 @@ pub(in crate::sandbox) async fn put(
     let (state, verification) = reverify(&docker, id).await?;
     let uid = state.uid.unwrap_or(65534);
     let gid = state.gid.unwrap_or(uid);
-    let (tar, files, bytes) = pack(local, &parts, uid, gid, limit)?;
+    let (tar, files, bytes) = pack(source, &parts, uid, gid, limit)?;
     let cid = state.container_id.clone();
     paused(&docker, &cid, async {
         check_ancestors(&docker, &cid, &parts).await?;
@@ -886,34 +906,31 @@ pub(in crate::sandbox) async fn put(
     })
 }
 
-/// `session get`.
-pub(in crate::sandbox) async fn get(
-    id: &str,
-    remote: &str,
-    local: &Path,
+/// The archive of `/workspace/<parts>` (a regular file or a directory, no symlink on the way),
+/// downloaded with the container paused, at most `limit` bytes of content (plus headers).
+async fn download(
+    docker: &Docker,
+    cid: &str,
+    parts: &[String],
     limit: u64,
-) -> Result<TransferResult, SandboxError> {
-    let parts = workspace_path(remote)?;
-    let docker = connect().await?;
-    let (state, verification) = reverify(&docker, id).await?;
-    let cid = state.container_id.clone();
-    let archive = paused(&docker, &cid, async {
-        check_ancestors(&docker, &cid, &parts).await?;
-        match stat(&docker, &cid, &parts).await? {
-            None => return Err(refused(&parts, "it does not exist")),
+) -> Result<Vec<u8>, SandboxError> {
+    paused(docker, cid, async {
+        check_ancestors(docker, cid, parts).await?;
+        match stat(docker, cid, parts).await? {
+            None => return Err(refused(parts, "it does not exist")),
             Some(s) if !s.link_target.is_empty() || s.file_mode & go_mode::SYMLINK != 0 => {
-                return Err(refused(&parts, "it is a symlink"));
+                return Err(refused(parts, "it is a symlink"));
             }
             Some(s) if s.file_mode & go_mode::TYPE & !go_mode::DIR != 0 => {
-                return Err(refused(&parts, "it is not a regular file or a directory"));
+                return Err(refused(parts, "it is not a regular file or a directory"));
             }
             Some(_) => {}
         }
         let mut stream = docker.download_from_container(
-            &cid,
+            cid,
             Some(
                 DownloadFromContainerOptionsBuilder::new()
-                    .path(&remote_string(&parts))
+                    .path(&remote_string(parts))
                     .build(),
             ),
         );
@@ -926,22 +943,29 @@ pub(in crate::sandbox) async fn get(
             data.extend_from_slice(&chunk);
             if data.len() as u64 > cap {
                 return Err(refused(
-                    &parts,
+                    parts,
                     &format!("more than {limit} bytes (the transfer cap)"),
                 ));
             }
         }
         Ok(data)
     })
-    .await?;
+    .await
+}
+
+/// `session get`.
+pub(in crate::sandbox) async fn get(
+    id: &str,
+    remote: &str,
+    local: &Path,
+    limit: u64,
+) -> Result<TransferResult, SandboxError> {
+    let parts = workspace_path(remote)?;
+    let docker = connect().await?;
+    let (state, verification) = reverify(&docker, id).await?;
+    let archive = download(&docker, &state.container_id, &parts, limit).await?;
     let name = parts.last().map_or("workspace", String::as_str);
-    let (files, bytes) = unpack(&archive, name, local)?;
-    if bytes > limit {
-        return Err(refused(
-            &parts,
-            &format!("more than {limit} bytes (the transfer cap)"),
-        ));
-    }
+    let (files, bytes) = unpack(&archive, name, local, limit)?;
     Ok(TransferResult {
         session: id.to_string(),
         remote: remote_string(&parts),
@@ -950,6 +974,30 @@ pub(in crate::sandbox) async fn get(
         bytes,
         verification,
     })
+}
+
+/// A file's content (MCP `read_file`).
+pub(in crate::sandbox) async fn read(
+    id: &str,
+    remote: &str,
+    limit: u64,
+) -> Result<(Vec<u8>, ExecVerification), SandboxError> {
+    let parts = workspace_path(remote)?;
+    if parts.is_empty() {
+        return Err(refused(&parts, "it is a directory"));
+    }
+    let docker = connect().await?;
+    let (state, verification) = reverify(&docker, id).await?;
+    let archive = download(&docker, &state.container_id, &parts, limit).await?;
+    let name = parts.last().map_or("workspace", String::as_str);
+    let data = unpack_bytes(&archive, name)?;
+    if data.len() as u64 > limit {
+        return Err(refused(
+            &parts,
+            &format!("more than {limit} bytes (the transfer cap)"),
+        ));
+    }
+    Ok((data, verification))
 }
 
 /// The daemon's containers that carry the session label.
