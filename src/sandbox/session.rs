@@ -20,11 +20,13 @@
 //! * **State.** `/workspace` is an anonymous volume backed by tmpfs (size-capped, owned by the
 //!   session's user; removed with the container), reachable through the archive endpoints, which
 //!   cannot see a plain tmpfs; `/tmp` is the run's tmpfs. Both live as long as the container.
-//! * **TTL.** A detached watchdog process (`sandlint session watch`, the mechanism `run` uses)
-//!   removes the container at its deadline with no other sandlint process alive; the container's
-//!   `sleep` ends at the deadline too, and every `run`/`--gc`/`session gc` reaps expired ones by
-//!   the deadline label. The watchdog's pid is the container's owner label, so `run --gc` keeps a
-//!   live session and removes one whose watchdog was killed.
+//! * **TTL**, three ways. A detached watchdog process (`sandlint session watch`, the mechanism
+//!   `run` uses: its own process group, terminal signals ignored) removes the container at its
+//!   deadline with no other sandlint process alive. The container's `sleep` ends at the deadline
+//!   too, and it is created with `AutoRemove`, so the daemon itself removes it (and its volume)
+//!   then, even with the watchdog killed. And every `run`/`--gc`/`session gc` reaps expired ones
+//!   by the deadline label. The watchdog's pid is the container's owner label, so `run --gc`
+//!   keeps a live session and removes one whose watchdog was killed.
 //! * **Files.** `put`/`get` go through the archive endpoints, under `/workspace` only, with the
 //!   container paused (no process can swap a directory for a symlink between the checks and the
 //!   copy): no `..`, every existing component a real directory, no symlinks or devices in either

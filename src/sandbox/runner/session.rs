@@ -32,7 +32,7 @@ use super::daemon::{api, ensure_image, inspect, is_not_found, kill, remove};
 use super::evidence::{kernel_uids, read_cgroup};
 use super::planning::{invoker_allows, judge_plan, lint, plan};
 use super::user::{fit_mounts, resolve_user};
-use super::{DEADLINE_GRACE_SECS, connect, host_name, summary, unix_now};
+use super::{connect, host_name, summary, unix_now};
 
 fn failed_names(checks: &[Check]) -> Vec<&'static str> {
     let mut v: Vec<&'static str> = checks
@@ -226,7 +226,7 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
     let ttl = opts.ttl.as_secs();
     // The container's one process: a harmless sleep that ends at the deadline anyway.
     plan.profile.entrypoint = Some(vec!["sleep".to_string()]);
-    plan.profile.command = Some(vec![(ttl + DEADLINE_GRACE_SECS).to_string()]);
+    plan.profile.command = Some(vec![(ttl + 2).to_string()]);
     plan.profile.stdin = false;
     let volume = options.workspace.is_none();
     if volume {
@@ -278,6 +278,11 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         .and_then(|(_, g)| g.trim().parse::<u32>().ok())
         .or(uid);
     let mut body = profile.create_body();
+    // The daemon itself removes the container (and its anonymous /workspace volume) once its
+    // sleep ends at the deadline: the TTL holds even with every sandlint process killed.
+    body.host_config
+        .get_or_insert_with(Default::default)
+        .auto_remove = Some(true);
     if volume {
         let mut o = format!("size={},nosuid,nodev", opts.workspace_size);
         match (uid, gid) {
