@@ -298,6 +298,21 @@ fn tools() -> Value {
             "outputSchema": output,
         },
         {
+            "name": "run_command",
+            "title": "Run a command in a sandbox",
+            "description": "Run a command (argv, no shell) in a fresh hardened, verified container; returns its exit status and output.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "argv": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+                    "timeout": timeout,
+                },
+                "required": ["argv"],
+                "additionalProperties": false,
+            },
+            "outputSchema": output,
+        },
+        {
             "name": "session_start",
             "title": "Start a sandbox session",
             "description": "Start a hardened, verified container that lives across calls (state in /workspace and /tmp persists) with the server's sandbox options; returns its id. It is removed by session_stop, at its TTL, or when the server exits.",
@@ -368,21 +383,6 @@ fn tools() -> Value {
                 "additionalProperties": false,
             },
             "outputSchema": { "type": "object", "properties": { "session": { "type": "string" }, "removed": { "type": "boolean" } }, "required": ["session", "removed"] },
-        },
-        {
-            "name": "run_command",
-            "title": "Run a command in a sandbox",
-            "description": "Run a command (argv, no shell) in a fresh hardened, verified container; returns its exit status and output.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "argv": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
-                    "timeout": timeout,
-                },
-                "required": ["argv"],
-                "additionalProperties": false,
-            },
-            "outputSchema": output,
         },
     ]})
 }
@@ -995,12 +995,12 @@ mod tests {
             names,
             [
                 "run_code",
+                "run_command",
                 "session_start",
                 "session_exec",
                 "write_file",
                 "read_file",
                 "session_stop",
-                "run_command"
             ]
         );
         for tool in t["tools"].as_array().into_iter().flatten() {

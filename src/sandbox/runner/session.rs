@@ -607,6 +607,7 @@ pub(in crate::sandbox) async fn exec(
     let mut out = Cap::new(limit);
     let mut err = Cap::new(limit);
     let mut timed_out = false;
+    let mut reader_gone = false;
     loop {
         tokio::select! {
             chunk = output.next() => match chunk {
@@ -627,12 +628,12 @@ pub(in crate::sandbox) async fn exec(
             }
         }
         if sink.closed() {
-            timed_out = true;
+            reader_gone = true;
             break;
         }
     }
     let mut session_stopped = false;
-    let exit_code = if timed_out {
+    let exit_code = if timed_out || reader_gone {
         drop(output);
         if !kill_exec(&docker, &created.id, &cid).await {
             // Fail closed: a command that cannot be stopped takes its session with it.
@@ -640,6 +641,9 @@ pub(in crate::sandbox) async fn exec(
             remove(&docker, &cid).await;
             forget(id);
             session_stopped = true;
+        }
+        if reader_gone {
+            return Err(SandboxError::OutputClosed);
         }
         i64::from(EXIT_TIMED_OUT)
     } else {
