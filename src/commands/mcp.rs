@@ -33,6 +33,10 @@ use serde_json::{Value, json};
 use crate::cli::McpArgs;
 use crate::error::{ExitStatus, UsageError};
 
+mod schema;
+#[cfg(feature = "sandbox")]
+mod sessions;
+
 /// The largest message read (code travels inside it).
 pub const MAX_MESSAGE: usize = 8 * 1024 * 1024;
 
@@ -234,53 +238,7 @@ fn tools() -> Value {
         },
         "required": ["exit_code", "stdout", "stderr", "timed_out", "oom_killed", "truncated", "duration_ms", "image", "user", "verified", "failed", "findings"],
     });
-    let strings = json!({ "type": "array", "items": { "type": "string" } });
-    let session_output = json!({
-        "type": "object",
-        "properties": {
-            "session": { "type": "string" },
-            "image": { "type": "string" },
-            "user": { "type": "string" },
-            "ttl_left": { "type": "integer" },
-            "verified": strings,
-            "failed": strings,
-            "findings": strings,
-        },
-        "required": ["session", "image", "user", "ttl_left", "verified", "failed", "findings"],
-    });
-    let exec_output = json!({
-        "type": "object",
-        "properties": {
-            "session": { "type": "string" },
-            "exit_code": { "type": "integer", "description": "124 timed out" },
-            "stdout": { "type": "string" },
-            "stderr": { "type": "string" },
-            "timed_out": { "type": "boolean" },
-            "session_stopped": { "type": "boolean", "description": "the timed-out command could not be killed alone, so the session was removed" },
-            "truncated": {
-                "type": "object",
-                "properties": { "stdout": { "type": "boolean" }, "stderr": { "type": "boolean" } },
-                "required": ["stdout", "stderr"],
-            },
-            "duration_ms": { "type": "integer" },
-            "verified": strings,
-            "failed": strings,
-        },
-        "required": ["session", "exit_code", "stdout", "stderr", "timed_out", "session_stopped", "truncated", "duration_ms", "verified", "failed"],
-    });
-    let file_output = json!({
-        "type": "object",
-        "properties": {
-            "session": { "type": "string" },
-            "path": { "type": "string" },
-            "bytes": { "type": "integer" },
-            "content": { "type": "string" },
-            "truncated": { "type": "boolean" },
-            "verified": strings,
-        },
-        "required": ["session", "path", "bytes", "verified"],
-    });
-    json!({ "tools": [
+    let tools = json!([
         {
             "name": "run_code",
             "title": "Run code in a sandbox",
@@ -312,79 +270,13 @@ fn tools() -> Value {
             },
             "outputSchema": output,
         },
-        {
-            "name": "session_start",
-            "title": "Start a sandbox session",
-            "description": "Start a hardened, verified container that lives across calls (state in /workspace and /tmp persists) with the server's sandbox options; returns its id. It is removed by session_stop, at its TTL, or when the server exits.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "ttl": { "type": "number", "exclusiveMinimum": 0, "description": "Seconds the session lives; at most the server's --session-ttl, which is also the default" },
-                },
-                "additionalProperties": false,
-            },
-            "outputSchema": session_output,
-        },
-        {
-            "name": "session_exec",
-            "title": "Run a command in a session",
-            "description": "Run a command (argv, no shell) in a session started by session_start, after re-verifying that its container is still the hardened one that was started; returns its exit status and output.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "session": { "type": "string" },
-                    "argv": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
-                    "timeout": timeout,
-                },
-                "required": ["session", "argv"],
-                "additionalProperties": false,
-            },
-            "outputSchema": exec_output,
-        },
-        {
-            "name": "write_file",
-            "title": "Write a file into a session",
-            "description": "Write text to a file under /workspace of a session (parent directories are created; no `..`, no symlinks followed).",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "session": { "type": "string" },
-                    "path": { "type": "string", "description": "Relative to /workspace, or /workspace/..." },
-                    "content": { "type": "string" },
-                },
-                "required": ["session", "path", "content"],
-                "additionalProperties": false,
-            },
-            "outputSchema": file_output,
-        },
-        {
-            "name": "read_file",
-            "title": "Read a file from a session",
-            "description": "Read a regular file under /workspace of a session (as text, lossy UTF-8, capped at the server's output limit).",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "session": { "type": "string" },
-                    "path": { "type": "string", "description": "Relative to /workspace, or /workspace/..." },
-                },
-                "required": ["session", "path"],
-                "additionalProperties": false,
-            },
-            "outputSchema": file_output,
-        },
-        {
-            "name": "session_stop",
-            "title": "Stop a session",
-            "description": "Remove a session started by session_start (its container and /workspace).",
-            "inputSchema": {
-                "type": "object",
-                "properties": { "session": { "type": "string" } },
-                "required": ["session"],
-                "additionalProperties": false,
-            },
-            "outputSchema": { "type": "object", "properties": { "session": { "type": "string" }, "removed": { "type": "boolean" } }, "required": ["session", "removed"] },
-        },
-    ]})
+    ]);
+    let mut list = match tools {
+        Value::Array(v) => v,
+        _ => Vec::new(),
+    };
+    list.extend(schema::session_tools(&timeout));
+    json!({ "tools": list })
 }
 
 /// A tool's answer: `text` for the model, `structured` for programs, `is_error` for a call
@@ -408,7 +300,7 @@ mod imp {
     use crate::cli::{McpArgs, RunArgs};
     use crate::commands::run::imp::{error_json, options};
     use crate::error::UsageError;
-    use crate::sandbox::session::{Session, SessionOptions};
+    use crate::sandbox::session::Session;
     use crate::sandbox::{Lang, NoOutput, RunResult, Sandbox};
 
     /// The arguments each tool takes: anything else (`image`, `network`, `allow`, `user`...)
@@ -427,11 +319,11 @@ mod imp {
     }
 
     pub struct Server {
-        base: RunArgs,
-        session_ttl: Duration,
-        max_sessions: usize,
+        pub(super) base: RunArgs,
+        pub(super) session_ttl: Duration,
+        pub(super) max_sessions: usize,
         /// The sessions this server started (the only ones its tools act on).
-        sessions: RefCell<Vec<String>>,
+        pub(super) sessions: RefCell<Vec<String>>,
     }
 
     impl Server {
@@ -550,266 +442,6 @@ mod imp {
         }
     }
 
-    impl Server {
-        /// The `session` argument, which must name a session this server started.
-        fn own_session(&self, arguments: &Value) -> Result<String, String> {
-            let sid = arguments
-                .get("session")
-                .and_then(Value::as_str)
-                .ok_or("`session` (a string, from session_start) is required")?;
-            if self.sessions.borrow().iter().any(|s| s == sid) {
-                Ok(sid.to_string())
-            } else {
-                Err(format!(
-                    "no session `{}` started by this server",
-                    crate::escape::line(&crate::source::clip(sid, 40))
-                ))
-            }
-        }
-
-        fn session_start(&self, id: &Value, arguments: &Value) -> Value {
-            if self.sessions.borrow().len() >= self.max_sessions {
-                return tool_result(
-                    id,
-                    format!(
-                        "at most {} sessions at once (--max-sessions): stop one first",
-                        self.max_sessions
-                    ),
-                    None,
-                    true,
-                );
-            }
-            let ttl = match arguments.get("ttl") {
-                None => self.session_ttl,
-                Some(t) => match t.as_f64().filter(|s| s.is_finite() && *s >= 1.0) {
-                    Some(secs) => Duration::try_from_secs_f64(secs)
-                        .unwrap_or(self.session_ttl)
-                        .min(self.session_ttl),
-                    None => {
-                        return tool_result(
-                            id,
-                            "`ttl` must be a number of seconds, at least 1".to_string(),
-                            None,
-                            true,
-                        );
-                    }
-                },
-            };
-            let mut args = self.base.clone();
-            if args.image.is_none() && args.compose.is_none() {
-                args.image = Some(Lang::Python.default_image().to_string());
-            }
-            let (mut sandbox, _) = match options(&args) {
-                Ok(x) => x,
-                Err(e) => return failure(id, &e),
-            };
-            sandbox.stdin = false;
-            sandbox.handle_signals = false;
-            let opts = SessionOptions {
-                sandbox,
-                ttl,
-                workspace_size: crate::sandbox::session::DEFAULT_WORKSPACE_SIZE,
-                bound_to: Some(std::process::id()),
-            };
-            match Session::start(&opts) {
-                Ok(info) => {
-                    self.sessions.borrow_mut().push(info.id.clone());
-                    let text = format!(
-                        "session {} started ({}, user {}, {} s left); verified: {}{}",
-                        info.id,
-                        info.image,
-                        info.user,
-                        info.ttl_left,
-                        info.verified.join(", "),
-                        if info.failed.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; degraded: {}", info.failed.join(", "))
-                        }
-                    );
-                    let structured = json!({
-                        "session": info.id,
-                        "image": info.image,
-                        "user": info.user,
-                        "ttl_left": info.ttl_left,
-                        "verified": info.verified,
-                        "failed": info.failed,
-                        "findings": info.findings,
-                    });
-                    tool_result(id, text, Some(structured), false)
-                }
-                Err(e) => failure(id, &e),
-            }
-        }
-
-        fn session_exec(&self, id: &Value, arguments: &Value) -> Value {
-            let sid = match self.own_session(arguments) {
-                Ok(s) => s,
-                Err(m) => return tool_result(id, m, None, true),
-            };
-            let mut args = self.base.clone();
-            if let Err(m) =
-                command_args(&mut args, arguments).and_then(|()| timeout(&mut args, arguments))
-            {
-                return tool_result(id, m, None, true);
-            }
-            let limit = usize::try_from(args.output_limit).unwrap_or(usize::MAX);
-            match Session::exec(
-                &sid,
-                &args.command,
-                Some(args.timeout),
-                Some(limit),
-                &mut NoOutput,
-            ) {
-                Ok(r) => {
-                    if r.session_stopped {
-                        self.sessions.borrow_mut().retain(|s| *s != sid);
-                    }
-                    let mut text = if r.timed_out {
-                        format!(
-                            "timed out after {} ms (killed, exit status 124){}",
-                            r.duration_ms,
-                            if r.session_stopped {
-                                "; the session was removed"
-                            } else {
-                                ""
-                            }
-                        )
-                    } else {
-                        format!("exit status {} ({} ms)", r.exit_code, r.duration_ms)
-                    };
-                    append_output(
-                        &mut text,
-                        &r.stdout,
-                        r.truncated.stdout,
-                        &r.stderr,
-                        r.truncated.stderr,
-                    );
-                    let structured = json!({
-                        "session": r.session,
-                        "exit_code": r.exit_code,
-                        "stdout": r.stdout,
-                        "stderr": r.stderr,
-                        "timed_out": r.timed_out,
-                        "session_stopped": r.session_stopped,
-                        "truncated": { "stdout": r.truncated.stdout, "stderr": r.truncated.stderr },
-                        "duration_ms": r.duration_ms,
-                        "verified": r.verification.verified,
-                        "failed": r.verification.failed,
-                    });
-                    tool_result(id, text, Some(structured), false)
-                }
-                Err(e) => self.session_failure(id, &sid, &e),
-            }
-        }
-
-        fn write_file(&self, id: &Value, arguments: &Value) -> Value {
-            let sid = match self.own_session(arguments) {
-                Ok(s) => s,
-                Err(m) => return tool_result(id, m, None, true),
-            };
-            let (Some(path), Some(content)) = (
-                arguments.get("path").and_then(Value::as_str),
-                arguments.get("content").and_then(Value::as_str),
-            ) else {
-                return tool_result(
-                    id,
-                    "`path` and `content` (strings) are required".to_string(),
-                    None,
-                    true,
-                );
-            };
-            match Session::write_file(&sid, path, content.as_bytes()) {
-                Ok(r) => tool_result(
-                    id,
-                    format!("wrote {} bytes to {}", r.bytes, r.remote),
-                    Some(json!({
-                        "session": sid,
-                        "path": r.remote,
-                        "bytes": r.bytes,
-                        "verified": r.verification.verified,
-                    })),
-                    false,
-                ),
-                Err(e) => self.session_failure(id, &sid, &e),
-            }
-        }
-
-        fn read_file(&self, id: &Value, arguments: &Value) -> Value {
-            let sid = match self.own_session(arguments) {
-                Ok(s) => s,
-                Err(m) => return tool_result(id, m, None, true),
-            };
-            let Some(path) = arguments.get("path").and_then(Value::as_str) else {
-                return tool_result(id, "`path` (a string) is required".to_string(), None, true);
-            };
-            let limit = u64::try_from(self.base.output_limit).unwrap_or(u64::MAX);
-            match Session::read_file(&sid, path, limit) {
-                Ok((data, verification)) => {
-                    let content = String::from_utf8_lossy(&data).into_owned();
-                    tool_result(
-                        id,
-                        content.clone(),
-                        Some(json!({
-                            "session": sid,
-                            "path": crate::sandbox::session::workspace_path(path)
-                                .map(|p| format!("/workspace/{}", p.join("/")))
-                                .unwrap_or_default(),
-                            "bytes": data.len(),
-                            "content": content,
-                            "truncated": false,
-                            "verified": verification.verified,
-                        })),
-                        false,
-                    )
-                }
-                Err(e) => self.session_failure(id, &sid, &e),
-            }
-        }
-
-        fn session_stop(&self, id: &Value, arguments: &Value) -> Value {
-            let sid = match self.own_session(arguments) {
-                Ok(s) => s,
-                Err(m) => return tool_result(id, m, None, true),
-            };
-            self.sessions.borrow_mut().retain(|s| *s != sid);
-            match Session::stop(&sid) {
-                Ok(removed) => tool_result(
-                    id,
-                    format!("session {sid} removed"),
-                    Some(json!({ "session": sid, "removed": removed })),
-                    false,
-                ),
-                Err(e) => failure(id, &e),
-            }
-        }
-
-        /// A failed session call; a session that is gone or refused is forgotten.
-        fn session_failure(
-            &self,
-            id: &Value,
-            sid: &str,
-            e: &crate::sandbox::SandboxError,
-        ) -> Value {
-            use crate::sandbox::SandboxError as E;
-            if matches!(e, E::SessionNotFound { .. }) {
-                self.sessions.borrow_mut().retain(|s| s != sid);
-            }
-            failure(id, e)
-        }
-    }
-
-    fn append_output(text: &mut String, out: &str, out_cut: bool, err: &str, err_cut: bool) {
-        for (name, body, cut) in [("stdout", out, out_cut), ("stderr", err, err_cut)] {
-            if !body.is_empty() {
-                text.push_str(&format!(
-                    "\n--- {name}{} ---\n{body}",
-                    if cut { " (truncated)" } else { "" }
-                ));
-            }
-        }
-    }
-
     fn code_args(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
         let code = arguments
             .get("code")
@@ -826,7 +458,7 @@ mod imp {
         Ok(())
     }
 
-    fn command_args(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
+    pub(super) fn command_args(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
         let argv: Option<Vec<String>> = arguments
             .get("argv")
             .and_then(Value::as_array)
@@ -841,7 +473,7 @@ mod imp {
     }
 
     /// The call's timeout, capped at the server's.
-    fn timeout(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
+    pub(super) fn timeout(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
         let Some(t) = arguments.get("timeout") else {
             return Ok(());
         };
@@ -903,7 +535,7 @@ mod imp {
     }
 
     /// A call that did not run: the refusal's findings or the failure, as a tool error.
-    fn failure(id: &Value, e: &crate::sandbox::SandboxError) -> Value {
+    pub(super) fn failure(id: &Value, e: &crate::sandbox::SandboxError) -> Value {
         let body = error_json(e);
         let err = &body["error"];
         let mut text = err["message"]

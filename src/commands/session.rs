@@ -7,10 +7,10 @@
 
 use std::io::Write;
 
-use crate::cli::{SessionArgs, SessionCommand, SessionStartArgs};
+use crate::cli::{SessionArgs, SessionCommand, SessionExecArgs, SessionLsArgs, SessionStartArgs};
 use crate::commands::run::imp::{fail, options, warn_allowed};
 use crate::error::{ExitStatus, UsageError};
-use crate::sandbox::session::{Session, SessionOptions};
+use crate::sandbox::session::{Session, SessionOptions, TransferResult};
 use crate::sandbox::{EXIT_SANDBOX_FAILED, OutputSink, Program};
 
 pub fn session(
@@ -20,122 +20,18 @@ pub fn session(
 ) -> Result<ExitStatus, UsageError> {
     Ok(match &args.command {
         SessionCommand::Start(a) => return start(a, stdout, stderr),
-        SessionCommand::Exec(a) => {
-            let mut sink = Live {
-                stdout: &mut *stdout,
-                stderr: &mut *stderr,
-                quiet: a.json,
-                closed: false,
-            };
-            let limit = a
-                .output_limit
-                .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-            match Session::exec(&a.id, &a.command, a.timeout, limit, &mut sink) {
-                Ok(r) => {
-                    let _ = stdout.flush();
-                    if a.json {
-                        print_json(&r, stdout);
-                    } else {
-                        if r.timed_out {
-                            let _ = writeln!(
-                                stderr,
-                                "sandlint: timed out after {} ms; the command was killed{}",
-                                r.duration_ms,
-                                if r.session_stopped {
-                                    " by removing the session (it could not be killed alone)"
-                                } else {
-                                    ""
-                                }
-                            );
-                        }
-                        for (name, cut) in [
-                            ("stdout", r.truncated.stdout),
-                            ("stderr", r.truncated.stderr),
-                        ] {
-                            if cut {
-                                let _ =
-                                    writeln!(stderr, "sandlint: {name} truncated (--output-limit)");
-                            }
-                        }
-                    }
-                    ExitStatus::Code(
-                        u8::try_from(r.exit_code.clamp(0, 255)).unwrap_or(EXIT_SANDBOX_FAILED),
-                    )
-                }
-                Err(e) => fail(&e, a.json, stdout, stderr),
-            }
-        }
+        SessionCommand::Exec(a) => exec(a, stdout, stderr),
         SessionCommand::Put(a) => {
             let limit = u64::try_from(a.max_size).unwrap_or(0);
-            match Session::put(&a.id, &a.local, &a.remote, limit) {
-                Ok(r) => {
-                    if a.json {
-                        print_json(&r, stdout);
-                    } else {
-                        let _ = writeln!(
-                            stderr,
-                            "sandlint: copied {} file(s), {} bytes to {}",
-                            r.files, r.bytes, r.remote
-                        );
-                    }
-                    ExitStatus::Success
-                }
-                Err(e) => fail(&e, a.json, stdout, stderr),
-            }
+            let r = Session::put(&a.id, &a.local, &a.remote, limit);
+            transfer(r, a.json, false, stdout, stderr)
         }
         SessionCommand::Get(a) => {
             let limit = u64::try_from(a.max_size).unwrap_or(0);
-            match Session::get(&a.id, &a.remote, &a.local, limit) {
-                Ok(r) => {
-                    if a.json {
-                        print_json(&r, stdout);
-                    } else {
-                        let _ = writeln!(
-                            stderr,
-                            "sandlint: copied {} file(s), {} bytes to {}",
-                            r.files,
-                            r.bytes,
-                            r.local.display()
-                        );
-                    }
-                    ExitStatus::Success
-                }
-                Err(e) => fail(&e, a.json, stdout, stderr),
-            }
+            let r = Session::get(&a.id, &a.remote, &a.local, limit);
+            transfer(r, a.json, true, stdout, stderr)
         }
-        SessionCommand::Ls(a) => {
-            if a.gc
-                && let Err(e) = Session::gc()
-            {
-                return Ok(fail(&e, a.json, stdout, stderr));
-            }
-            match Session::list() {
-                Ok(list) => {
-                    if a.json {
-                        print_json(&list, stdout);
-                    } else {
-                        let _ = writeln!(
-                            stdout,
-                            "{:<14} {:<10} {:>9}  {:<8} IMAGE",
-                            "ID", "STATE", "TTL LEFT", "VERIFIED"
-                        );
-                        for s in &list {
-                            let _ = writeln!(
-                                stdout,
-                                "{:<14} {:<10} {:>8}s  {:<8} {}",
-                                s.id,
-                                s.state,
-                                s.ttl_left,
-                                if s.recorded { "yes" } else { "no" },
-                                crate::escape::line(&s.image)
-                            );
-                        }
-                    }
-                    ExitStatus::Success
-                }
-                Err(e) => fail(&e, a.json, stdout, stderr),
-            }
-        }
+        SessionCommand::Ls(a) => ls(a, stdout, stderr),
         SessionCommand::Stop(a) => match Session::stop(&a.id) {
             Ok(removed) => {
                 if a.json {
@@ -181,6 +77,111 @@ pub fn session(
             }
         }
     })
+}
+
+fn exec(a: &SessionExecArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    let mut sink = Live {
+        stdout: &mut *stdout,
+        stderr: &mut *stderr,
+        quiet: a.json,
+        closed: false,
+    };
+    let limit = a
+        .output_limit
+        .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+    let r = match Session::exec(&a.id, &a.command, a.timeout, limit, &mut sink) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, a.json, stdout, stderr),
+    };
+    let _ = stdout.flush();
+    if a.json {
+        print_json(&r, stdout);
+    } else {
+        if r.timed_out {
+            let _ = writeln!(
+                stderr,
+                "sandlint: timed out after {} ms; the command was killed{}",
+                r.duration_ms,
+                if r.session_stopped {
+                    " by removing the session (it could not be killed alone)"
+                } else {
+                    ""
+                }
+            );
+        }
+        for (name, cut) in [
+            ("stdout", r.truncated.stdout),
+            ("stderr", r.truncated.stderr),
+        ] {
+            if cut {
+                let _ = writeln!(stderr, "sandlint: {name} truncated (--output-limit)");
+            }
+        }
+    }
+    ExitStatus::Code(u8::try_from(r.exit_code.clamp(0, 255)).unwrap_or(EXIT_SANDBOX_FAILED))
+}
+
+fn transfer(
+    r: Result<TransferResult, crate::sandbox::SandboxError>,
+    json: bool,
+    to_host: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> ExitStatus {
+    match r {
+        Ok(r) => {
+            if json {
+                print_json(&r, stdout);
+            } else {
+                let to = if to_host {
+                    r.local.display().to_string()
+                } else {
+                    r.remote.clone()
+                };
+                let _ = writeln!(
+                    stderr,
+                    "sandlint: copied {} file(s), {} bytes to {to}",
+                    r.files, r.bytes
+                );
+            }
+            ExitStatus::Success
+        }
+        Err(e) => fail(&e, json, stdout, stderr),
+    }
+}
+
+fn ls(a: &SessionLsArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    if a.gc
+        && let Err(e) = Session::gc()
+    {
+        return fail(&e, a.json, stdout, stderr);
+    }
+    match Session::list() {
+        Ok(list) => {
+            if a.json {
+                print_json(&list, stdout);
+            } else {
+                let _ = writeln!(
+                    stdout,
+                    "{:<14} {:<10} {:>9}  {:<8} IMAGE",
+                    "ID", "STATE", "TTL LEFT", "VERIFIED"
+                );
+                for s in &list {
+                    let _ = writeln!(
+                        stdout,
+                        "{:<14} {:<10} {:>8}s  {:<8} {}",
+                        s.id,
+                        s.state,
+                        s.ttl_left,
+                        if s.recorded { "yes" } else { "no" },
+                        crate::escape::line(&s.image)
+                    );
+                }
+            }
+            ExitStatus::Success
+        }
+        Err(e) => fail(&e, a.json, stdout, stderr),
+    }
 }
 
 /// The session options `args` describe: `run`'s, without a program.
