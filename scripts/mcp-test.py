@@ -4,12 +4,13 @@ against the declared outputSchema, a run, a hardened-environment check, a timeou
 server, and a bad argument reported as a tool error. Then a session: session_start,
 write_file, session_exec reading it, state kept in /tmp between execs, read_file, calls that
 try to change the sandbox options refused, session_stop; and the sessions a server started
-removed when its client goes away. Run by scripts/wheel-test.sh.
+removed when its client goes away, and when the server is SIGKILLed. Run by scripts/wheel-test.sh.
 
     python scripts/mcp-test.py SANDLINT_BINARY PY_IMAGE
 """
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -101,9 +102,24 @@ async def main():
             check(not r.is_error, f"second session_start: {r}")
             left = r.structured_content["session"]
     check(not docker_ps(f"dev.sandlint.session={left}"), "the server left its session behind on exit")
+    # a server killed by a signal (SIGKILL: no handler runs) still takes its sessions along:
+    # their watchdogs are bound to its pid
+    killed = subprocess.Popen([BINARY, "mcp", "--image", IMAGE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "session_start", "arguments": {}}}
+    killed.stdin.write((json.dumps(call) + "\n").encode())
+    killed.stdin.flush()
+    answer = json.loads(killed.stdout.readline())
+    orphan = answer["result"]["structuredContent"]["session"]
+    check(docker_ps(f"dev.sandlint.session={orphan}"), "no session to orphan")
+    killed.kill()
+    killed.wait()
+    deadline = time.monotonic() + 15
+    while docker_ps(f"dev.sandlint.session={orphan}") and time.monotonic() < deadline:
+        time.sleep(0.25)
+    check(not docker_ps(f"dev.sandlint.session={orphan}"), "a SIGKILLed server's session outlived it")
     bad = subprocess.run([BINARY, "mcp", "--code", "print(1)"], capture_output=True, stdin=subprocess.DEVNULL)
     check(bad.returncode == 2 and b"not --code" in bad.stderr, f"--code accepted: {bad}")
-    print("mcp test: ok (official Python SDK client: initialize, tools/list, 4 calls, ping; a session: 16 calls, removed on exit)")
+    print("mcp test: ok (official Python SDK client: initialize, tools/list, 4 calls, ping; a session: 16 calls, removed on exit and on SIGKILL)")
 
 
 asyncio.run(main())

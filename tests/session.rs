@@ -172,6 +172,7 @@ fn live_sessions() {
         let fresh = cli.start(&image, "10m");
         ids.borrow_mut().push(fresh.clone());
         stop(&cli, &docker, &rt, &fresh);
+        bound(&cli, &docker, &rt, &image, &ids);
     }));
     for id in ids.borrow().iter() {
         let _ = cli.run(&["session", "stop", id]);
@@ -537,4 +538,38 @@ fn stop(cli: &Cli, docker: &Docker, rt: &tokio::runtime::Runtime, id: &str) {
     let o = cli.run(&["session", "stop", id]);
     assert_eq!(o.status.code(), Some(1));
     assert!(!cli.state.join(format!("{id}.json")).exists());
+}
+
+/// `--bound-to PID`: the session goes when that process does (SIGKILL), TTL or not.
+fn bound(
+    cli: &Cli,
+    docker: &Docker,
+    rt: &tokio::runtime::Runtime,
+    image: &str,
+    ids: &std::cell::RefCell<Vec<String>>,
+) {
+    let mut owner = Command::new("sleep").arg("300").spawn().unwrap();
+    let pid = owner.id().to_string();
+    let (code, v) = cli.json(&[
+        "session",
+        "start",
+        "--image",
+        image,
+        "--ttl",
+        "10m",
+        "--bound-to",
+        &pid,
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    ids.borrow_mut().push(id.clone());
+    assert!(!session_containers(docker, rt, &id).is_empty());
+    let _ = cli.run(&["session", "exec", &id, "--", "true"]);
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    assert!(
+        wait_gone(docker, rt, &id, Duration::from_secs(15)),
+        "the session outlived the process it was bound to"
+    );
 }
