@@ -545,6 +545,12 @@ pub enum SandboxError {
     #[diagnostic(code(sandlint::sandbox::output_closed))]
     OutputClosed,
 
+    #[error(
+        "the command's output reader went away (closed pipe); the command was killed, the session lives on"
+    )]
+    #[diagnostic(code(sandlint::sandbox::output_closed))]
+    SessionOutputClosed,
+
     #[error("interrupted by {signal}; the container was removed")]
     #[diagnostic(code(sandlint::sandbox::interrupted))]
     Interrupted { signal: &'static str, code: u8 },
@@ -586,7 +592,7 @@ impl SandboxError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SandboxError::Interrupted { code, .. } => *code,
-            SandboxError::OutputClosed => EXIT_OUTPUT_CLOSED,
+            SandboxError::OutputClosed | SandboxError::SessionOutputClosed => EXIT_OUTPUT_CLOSED,
             _ => EXIT_SANDBOX_FAILED,
         }
     }

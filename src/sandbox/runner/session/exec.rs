@@ -88,8 +88,19 @@ pub(in crate::sandbox) async fn exec(
     }
     let mut session_stopped = false;
     let exit_code = if timed_out || reader_gone {
+        // The output is read (and dropped) while the command is killed: a command blocked on a
+        // full output pipe must not hold up the daemon's view of its end.
+        let killing = kill_exec(&docker, &created.id, &cid);
+        tokio::pin!(killing);
+        let mut open = true;
+        let killed = loop {
+            tokio::select! {
+                k = &mut killing => break k,
+                chunk = output.next(), if open => open = chunk.is_some(),
+            }
+        };
         drop(output);
-        if !kill_exec(&docker, &created.id, &cid).await {
+        if !killed {
             // Fail closed: a command that cannot be stopped takes its session with it.
             kill(&docker, &cid).await;
             remove(&docker, &cid).await;
@@ -97,7 +108,7 @@ pub(in crate::sandbox) async fn exec(
             session_stopped = true;
         }
         if reader_gone {
-            return Err(SandboxError::OutputClosed);
+            return Err(SandboxError::SessionOutputClosed);
         }
         i64::from(EXIT_TIMED_OUT)
     } else {
@@ -177,7 +188,8 @@ async fn kill_exec(docker: &Docker, exec_id: &str, container_id: &str) -> bool {
     if !kill_tree(container_id, pid) {
         return false;
     }
-    for _ in 0..60 {
+    // up to 10 s: a loaded daemon can be slow to see the end
+    for _ in 0..200 {
         match docker.inspect_exec(exec_id).await {
             Ok(i) if i.running != Some(true) => return true,
             Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
