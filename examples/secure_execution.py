@@ -27,8 +27,20 @@ class SecureSandbox:
         return {"success": False, "error": r["error"] or f"exit status {r['exit_code']}"}
 
 
+def agent_session(image: str = "python:3.13-slim") -> None:
+    """Many steps in one verified container: files persist in /workspace, every call re-checks
+    the container first, and it is removed when the block ends (even on an exception)."""
+    with Sandbox(image=image, memory="256m") as sb:
+        sb.write_file("solution.py", "def add(a, b):\n    return a + b\n")
+        sb.write_file("test_solution.py", "from solution import add\nassert add(2, 3) == 5\nprint('ok')\n")
+        print(sb.exec(["python3", "test_solution.py"])["output"].strip())
+        sb.exec(["sh", "-c", "python3 -c 'print(6 * 7)' > answer.txt"])
+        print(sb.read_text("answer.txt").strip())
+
+
 if __name__ == "__main__":
     box = SecureSandbox(*sys.argv[1:2])
     print(box.execute_code("print(sum(range(10)))"))
     print(box.execute_code("import os; os.system('rm -rf /')  # read-only root: nothing happens"))
     print(box.execute_code("while True: pass", timeout=2))
+    agent_session(*sys.argv[1:2])

@@ -24,6 +24,8 @@ rm -rf target/wheels
   --release --locked --target "$host" --out "$root/target/wheels")
 wheel="$(ls target/wheels/sandlint-*.whl)"
 echo "wheel: $wheel ($(( $(stat -c %s "$wheel") / 1000000 )) MB)"
+python3 -c 'import sys, zipfile; sys.exit(0 if "sandlint/py.typed" in zipfile.ZipFile(sys.argv[1]).namelist() else 1)' "$wheel" \
+  || fail "the wheel does not ship sandlint/py.typed (PEP 561)"
 
 # 1. pip install <wheel> puts sandlint on PATH
 python3 -m venv "$work/user"

@@ -38,6 +38,9 @@ pub enum Command {
     /// Serve a guarded Docker socket: an Engine API proxy that creates only containers that pass
     /// the rules, hardened and verified, and lets its clients touch only those.
     Guard(Box<GuardArgs>),
+    /// A sandbox that lives across commands: start, exec, put/get files, ls, stop, gc.
+    #[cfg(feature = "sandbox")]
+    Session(Box<SessionArgs>),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -448,8 +451,161 @@ pub struct GuardArgs {
                   --dry-run, --gc and -i are not accepted here."
 )]
 pub struct McpArgs {
+    /// The longest TTL a `session_start` call gets (sessions are removed when the server exits).
+    #[cfg(feature = "sandbox")]
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub session_ttl: std::time::Duration,
+
+    /// At most this many sessions at once.
+    #[cfg(feature = "sandbox")]
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_sessions: usize,
+
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// `sandlint session`.
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A session is one container hardened and verified like `sandlint run`'s, kept alive \
+                  by a harmless `sleep` until its --ttl (removed then even when no sandlint runs). \
+                  Every exec, put and get first re-verifies it (the container sandlint created, \
+                  our labels, the same protections in effect) and refuses otherwise. State in \
+                  /workspace (a size-capped tmpfs volume) and /tmp persists between execs."
+)]
+pub struct SessionArgs {
+    #[command(subcommand)]
+    pub command: SessionCommand,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Start a session and print its id (`run`'s image and hardening options).
+    Start(Box<SessionStartArgs>),
+    /// Run a command in a session: `session exec ID [--timeout 30s] -- CMD...`.
+    Exec(SessionExecArgs),
+    /// Copy a host file or directory into the session's /workspace.
+    Put(SessionPutArgs),
+    /// Copy a file or directory out of the session's /workspace.
+    Get(SessionGetArgs),
+    /// List the daemon's sandlint sessions with the TTL left.
+    Ls(SessionLsArgs),
+    /// Remove a session (its container and its /workspace volume).
+    Stop(SessionStopArgs),
+    /// Remove expired and exited sessions.
+    Gc(SessionGcArgs),
+    /// Internal: the TTL watchdog of a session (started by `session start`).
+    #[command(hide = true)]
+    Watch(SessionWatchArgs),
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionStartArgs {
+    /// Remove the session this long after it started (e.g. 30m, 2h).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub ttl: std::time::Duration,
+
+    /// Size of the /workspace tmpfs volume.
+    #[arg(long, value_name = "SIZE", default_value = "256m", value_parser = parse_bytes)]
+    pub workspace_size: i64,
+
+    /// Also remove the session as soon as the process PID (of this host) exits.
+    #[arg(long, value_name = "PID")]
+    pub bound_to: Option<u32>,
+
+    /// `sandlint run`'s options (--timeout and --output-limit are each exec's defaults).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionExecArgs {
+    /// The session id.
+    pub id: String,
+    /// Kill the command after this long; exit 124 [default: the session's --timeout].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Keep at most this much of each of stdout and stderr [default: the session's].
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub output_limit: Option<i64>,
+    /// Print one JSON result object instead of streaming the output.
+    #[arg(long)]
+    pub json: bool,
+    /// The command (after `--`).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionPutArgs {
+    pub id: String,
+    /// A host file or directory (never followed through a symlink).
+    pub local: PathBuf,
+    /// Its path under /workspace (relative, or /workspace/...; ending in `/`: keep LOCAL's name).
+    pub remote: String,
+    /// Refuse to copy more than this many bytes.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_bytes)]
+    pub max_size: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionGetArgs {
+    pub id: String,
+    /// A path under /workspace.
+    pub remote: String,
+    /// Where to write it on the host: a file (or into an existing directory), or a new directory.
+    pub local: PathBuf,
+    /// Refuse to copy more than this many bytes.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_bytes)]
+    pub max_size: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionLsArgs {
+    /// Remove expired and exited sessions first.
+    #[arg(long)]
+    pub gc: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionStopArgs {
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionGcArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SessionWatchArgs {
+    pub id: String,
+    #[arg(long)]
+    pub container: String,
+    #[arg(long)]
+    pub deadline: u64,
+    #[arg(long)]
+    pub bound_to: Option<u32>,
 }
 
 /// Options of `sandlint run` (without the `sandbox` feature: none; the command fails).

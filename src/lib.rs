@@ -129,6 +129,8 @@ pub fn run_with(
         Command::Audit(args) => commands::audit::audit(args, color, stdout, stderr),
         Command::Mcp(args) => commands::mcp::serve(args, stdin, stdout, stderr),
         Command::Guard(args) => commands::guard::guard(args, stderr),
+        #[cfg(feature = "sandbox")]
+        Command::Session(args) => commands::session::session(args, stdout, stderr),
         Command::Rules(args) => {
             commands::rules::list(args, stdout).map_or_else(io_err, |()| Ok(ExitStatus::Success))
         }

@@ -1050,7 +1050,18 @@ fn mcp_server_speaks_json_rpc_over_stdio() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(tools, ["run_code", "run_command"]);
+    assert_eq!(
+        tools,
+        [
+            "run_code",
+            "run_command",
+            "session_start",
+            "session_exec",
+            "write_file",
+            "read_file",
+            "session_stop"
+        ]
+    );
     assert_eq!(replies[2]["result"]["isError"], true);
     assert_eq!(
         replies[2]["result"]["content"][0]["text"],

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from sandlint import Sandbox, SandboxError, SandboxRefused, binary
+from sandlint import Sandbox, SandboxError, SandboxRefused, SessionRefused, binary
 
 SH = os.environ["SANDLINT_TEST_SH_IMAGE"]
 PY = os.environ["SANDLINT_TEST_PY_IMAGE"]
@@ -101,3 +101,73 @@ def test_allow_hosts_goes_through_the_egress_proxy():
     egress = r["result"]["egress"]
     assert egress["hosts"] == ["allowed.test"]
     assert [(e["host"], e["port"]) for e in egress["blocked"]] == [("denied.test", 80)], egress
+
+
+def _session_containers(sid):
+    import subprocess
+
+    out = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=dev.sandlint.session={sid}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+def test_session_keeps_state_between_calls_and_is_removed_on_exit():
+    with Sandbox(image=PY, memory="128m") as sb:
+        sid = sb.session
+        assert sid and _session_containers(sid)
+        assert "read-only-rootfs" in sb.session_info["verified"]
+        sb.write_file("pkg/main.py", "import os\nprint(open('/workspace/pkg/data.txt').read().strip(), os.getuid())\n")
+        sb.write_file("/workspace/pkg/data.txt", b"from the host\n")
+        r = sb.exec(["python3", "pkg/main.py"])
+        assert r["success"], r
+        uid = r["output"].split()[-1]
+        assert r["output"].startswith("from the host ") and uid != "0", r
+        assert "read-only-rootfs" in r["verification"]["verified"]
+        assert sb.exec(["sh", "-c", "echo kept > /tmp/t; echo made > /workspace/out.txt"])["success"]
+        assert sb.exec(["cat", "/tmp/t"])["output"] == "kept\n"
+        assert sb.read_file("out.txt") == b"made\n"
+        assert sb.read_text("/workspace/pkg/data.txt") == "from the host\n"
+        r = sb.exec(["sleep", "30"], timeout=1)
+        assert (r["success"], r["timed_out"], r["exit_code"]) == (False, True, 124)
+        assert sb.exec(["true"])["success"], "the session did not survive a timed-out exec"
+    assert sb.session is None
+    assert _session_containers(sid) == []
+
+
+def test_session_is_removed_on_an_exception():
+    with pytest.raises(KeyError):
+        with Sandbox(image=SH) as sb:
+            sid = sb.session
+            raise KeyError("boom")
+    assert _session_containers(sid) == []
+
+
+def test_session_refusals_carry_their_code():
+    with Sandbox(image=SH) as sb:
+        for bad in ("../etc/passwd", "/etc/passwd"):
+            with pytest.raises(SessionRefused) as e:
+                sb.read_file(bad)
+            assert e.value.code == "sandlint::sandbox::path_refused"
+        sb.exec(["ln", "-s", "/etc", "/workspace/etc"])
+        with pytest.raises(SessionRefused) as e:
+            sb.read_file("etc/passwd")
+        assert "symlink" in str(e.value)
+        with pytest.raises(SessionRefused):
+            sb.write_file("etc/evil", "x")
+
+
+def test_session_start_refusal_names_the_rule():
+    with pytest.raises(SandboxRefused) as e:
+        with Sandbox(image=SH, network="host"):
+            pass
+    assert e.value.rule == "host-network-mode"
+
+
+def test_py_typed_ships_with_the_package():
+    import sandlint
+
+    assert os.path.isfile(os.path.join(os.path.dirname(sandlint.__file__), "py.typed"))

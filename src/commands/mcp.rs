@@ -4,16 +4,27 @@
 //! Transport: one JSON-RPC 2.0 message per line on stdin and stdout (MCP's stdio transport);
 //! nothing else is written to stdout. Methods: `initialize`, `ping`, `tools/list`, `tools/call`;
 //! notifications are read and ignored. Tools: `run_code {code, language, timeout}` and
-//! `run_command {argv, timeout}`. Every call is one run with the server's own options (the
-//! command line's, checked at start): the call chooses the program, its language and at most
-//! the server's timeout, nothing else, so no tool call can loosen the sandbox. Calls are served
-//! one at a time. A message is at most [`MAX_MESSAGE`] bytes; a longer line is answered with a
-//! parse error and skipped without being held.
+//! `run_command {argv, timeout}`, each one run; and the session tools (`sandlint session`):
+//! `session_start {ttl}`, `session_exec {session, argv, timeout}`, `write_file {session, path,
+//! content}`, `read_file {session, path}`, `session_stop {session}`. Every call uses the
+//! server's own options (the command line's, checked at start): a call chooses the program, its
+//! language, a file under `/workspace`, at most the server's timeout and at most its
+//! `--session-ttl`, nothing else; an argument outside a tool's schema (`image`, `network`,
+//! `allow`, ...) refuses the call, so no tool call can loosen the sandbox. The session tools act
+//! only on sessions this server started (at most `--max-sessions`); each exec, write and read
+//! re-verifies the container first. At end of input every session the server started is
+//! removed; a server killed by a signal leaves them to their watchdogs, which are bound to its
+//! pid (`session start --bound-to`) and remove them within a second. Calls are served one at a
+//! time. A message is at most [`MAX_MESSAGE`] bytes; a longer line is answered with a parse
+//! error and skipped without being held.
 //!
-//! The protocol is small enough to speak directly: the official Rust SDK (`rmcp` 3.x) is async
-//! and would nest a second Tokio runtime around the sandbox's own, and bring schema generation
-//! and macros for two tools. Interoperability is proven with the official Python SDK's client
-//! (`scripts/mcp-test.py`).
+//! Why not the official Rust SDK, `rmcp`: decided again for the session tools, and kept
+//! hand-rolled. The protocol subset used (initialize, ping, tools/list, tools/call over
+//! line-delimited stdio) is small and stable; `rmcp` is async and would nest a second Tokio
+//! runtime around the sandbox's own per-call current-thread runtimes (every sandbox call here
+//! blocks), and brings schema generation (schemars) and proc macros for seven tools whose
+//! schemas are plain JSON here; it is also not in this project's offline dependency set.
+//! Interoperability is proven with the official Python SDK's client (`scripts/mcp-test.py`).
 
 use std::io::{BufRead, Write};
 
@@ -21,6 +32,10 @@ use serde_json::{Value, json};
 
 use crate::cli::McpArgs;
 use crate::error::{ExitStatus, UsageError};
+
+mod schema;
+#[cfg(feature = "sandbox")]
+mod sessions;
 
 /// The largest message read (code travels inside it).
 pub const MAX_MESSAGE: usize = 8 * 1024 * 1024;
@@ -39,9 +54,11 @@ pub fn serve(
 ) -> Result<ExitStatus, UsageError> {
     let server = imp::Server::new(args)?;
     let mut reader = std::io::BufReader::new(stdin);
-    Ok(serve_lines(&mut reader, stdout, stderr, &mut |m| {
-        server.handle(m)
-    }))
+    let status = serve_lines(&mut reader, stdout, stderr, &mut |m| server.handle(m));
+    // End of input (or a closed output): every session this server started goes with it. A
+    // server killed by a signal leaves them to their watchdogs, bound to this process.
+    server.stop_all();
+    Ok(status)
 }
 
 #[cfg(not(feature = "sandbox"))]
@@ -185,8 +202,10 @@ fn initialize(id: &Value, params: &Value) -> Value {
             "instructions": "Runs code and commands in a fresh hardened container per call \
                 (non-root, read-only root filesystem, no capabilities, no-new-privileges, no \
                 network unless the server allows it, memory/CPU/process limits), checked by \
-                sandlint's rules before it is created and inspected after it starts. Nothing \
-                persists between calls; write files under /tmp.",
+                sandlint's rules before it is created and inspected after it starts. run_code and \
+                run_command get a fresh container each: nothing persists between them. For \
+                state across calls, session_start a session and use session_exec, write_file \
+                and read_file (files under /workspace), then session_stop.",
         }),
     )
 }
@@ -219,7 +238,7 @@ fn tools() -> Value {
         },
         "required": ["exit_code", "stdout", "stderr", "timed_out", "oom_killed", "truncated", "duration_ms", "image", "user", "verified", "failed", "findings"],
     });
-    json!({ "tools": [
+    let tools = json!([
         {
             "name": "run_code",
             "title": "Run code in a sandbox",
@@ -251,7 +270,13 @@ fn tools() -> Value {
             },
             "outputSchema": output,
         },
-    ]})
+    ]);
+    let mut list = match tools {
+        Value::Array(v) => v,
+        _ => Vec::new(),
+    };
+    list.extend(schema::session_tools(&timeout));
+    json!({ "tools": list })
 }
 
 /// A tool's answer: `text` for the model, `structured` for programs, `is_error` for a call
@@ -266,6 +291,7 @@ fn tool_result(id: &Value, text: String, structured: Option<Value>, is_error: bo
 
 #[cfg(feature = "sandbox")]
 mod imp {
+    use std::cell::RefCell;
     use std::time::Duration;
 
     use serde_json::{Value, json};
@@ -274,10 +300,30 @@ mod imp {
     use crate::cli::{McpArgs, RunArgs};
     use crate::commands::run::imp::{error_json, options};
     use crate::error::UsageError;
+    use crate::sandbox::session::Session;
     use crate::sandbox::{Lang, NoOutput, RunResult, Sandbox};
 
+    /// The arguments each tool takes: anything else (`image`, `network`, `allow`, `user`...)
+    /// is refused, so a call can never name a sandbox option.
+    pub(super) fn known_arguments(tool: &str) -> &'static [&'static str] {
+        match tool {
+            "run_code" => &["code", "language", "timeout"],
+            "run_command" => &["argv", "timeout"],
+            "session_start" => &["ttl"],
+            "session_exec" => &["session", "argv", "timeout"],
+            "write_file" => &["session", "path", "content"],
+            "read_file" => &["session", "path"],
+            "session_stop" => &["session"],
+            _ => &[],
+        }
+    }
+
     pub struct Server {
-        base: RunArgs,
+        pub(super) base: RunArgs,
+        pub(super) session_ttl: Duration,
+        pub(super) max_sessions: usize,
+        /// The sessions this server started (the only ones its tools act on).
+        pub(super) sessions: RefCell<Vec<String>>,
     }
 
     impl Server {
@@ -306,7 +352,19 @@ mod imp {
                 probe.image = Some(Lang::default().default_image().to_string());
             }
             options(&probe).map_err(|e| UsageError::new(format!("sandlint mcp: {e}")))?;
-            Ok(Server { base: run.clone() })
+            Ok(Server {
+                base: run.clone(),
+                session_ttl: args.session_ttl,
+                max_sessions: args.max_sessions,
+                sessions: RefCell::new(Vec::new()),
+            })
+        }
+
+        /// Removes every session this server started.
+        pub fn stop_all(&self) {
+            for id in self.sessions.borrow_mut().drain(..) {
+                let _ = Session::stop(&id);
+            }
         }
 
         pub fn handle(&self, message: &Value) -> Option<Value> {
@@ -326,11 +384,44 @@ mod imp {
             let name = params.get("name").and_then(Value::as_str).unwrap_or("");
             let empty = json!({});
             let arguments = params.get("arguments").unwrap_or(&empty);
+            if !matches!(
+                name,
+                "run_code"
+                    | "run_command"
+                    | "session_start"
+                    | "session_exec"
+                    | "write_file"
+                    | "read_file"
+                    | "session_stop"
+            ) {
+                return error(id, -32602, &format!("unknown tool `{name}`"));
+            }
+            let known = known_arguments(name);
+            if let Some(map) = arguments.as_object()
+                && let Some(extra) = map.keys().find(|k| !known.contains(&k.as_str()))
+            {
+                return tool_result(
+                    id,
+                    format!(
+                        "refused: `{name}` takes no argument `{}`: the sandbox options are the server's own (its command line) and no tool call can change them",
+                        crate::escape::line(&crate::source::clip(extra, 60))
+                    ),
+                    None,
+                    true,
+                );
+            }
+            match name {
+                "session_start" => return self.session_start(id, arguments),
+                "session_exec" => return self.session_exec(id, arguments),
+                "write_file" => return self.write_file(id, arguments),
+                "read_file" => return self.read_file(id, arguments),
+                "session_stop" => return self.session_stop(id, arguments),
+                _ => {}
+            }
             let mut args = self.base.clone();
             let prepared = match name {
                 "run_code" => code_args(&mut args, arguments),
-                "run_command" => command_args(&mut args, arguments),
-                _ => return error(id, -32602, &format!("unknown tool `{name}`")),
+                _ => command_args(&mut args, arguments),
             };
             if let Err(message) = prepared.and_then(|()| timeout(&mut args, arguments)) {
                 return tool_result(id, message, None, true);
@@ -367,7 +458,7 @@ mod imp {
         Ok(())
     }
 
-    fn command_args(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
+    pub(super) fn command_args(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
         let argv: Option<Vec<String>> = arguments
             .get("argv")
             .and_then(Value::as_array)
@@ -382,7 +473,7 @@ mod imp {
     }
 
     /// The call's timeout, capped at the server's.
-    fn timeout(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
+    pub(super) fn timeout(args: &mut RunArgs, arguments: &Value) -> Result<(), String> {
         let Some(t) = arguments.get("timeout") else {
             return Ok(());
         };
@@ -409,6 +500,8 @@ mod imp {
             "verified": r.verification.verified,
             "failed": r.verification.failed,
             "findings": r.verification.lint.findings,
+            // the allowlist's decisions (`--allow-host`), null without one
+            "egress": r.egress,
         })
     }
 
@@ -434,6 +527,24 @@ mod imp {
                 ));
             }
         }
+        if let Some(e) = &r.egress {
+            let blocked: Vec<String> = e
+                .blocked
+                .iter()
+                .take(5)
+                .map(|b| b.host.chars().take(100).collect())
+                .collect();
+            text.push_str(&format!(
+                "\negress: {} allowed, {} blocked{}",
+                e.allowed.len(),
+                e.blocked.len(),
+                if blocked.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", blocked.join(", "))
+                }
+            ));
+        }
         if !r.verification.failed.is_empty() {
             text.push_str(&format!(
                 "\nsandbox degraded: {}",
@@ -444,7 +555,7 @@ mod imp {
     }
 
     /// A call that did not run: the refusal's findings or the failure, as a tool error.
-    fn failure(id: &Value, e: &crate::sandbox::SandboxError) -> Value {
+    pub(super) fn failure(id: &Value, e: &crate::sandbox::SandboxError) -> Value {
         let body = error_json(e);
         let err = &body["error"];
         let mut text = err["message"]
@@ -494,6 +605,22 @@ mod tests {
         assert_eq!(replies.len(), 4);
     }
 
+    #[cfg(feature = "sandbox")]
+    #[test]
+    fn the_known_arguments_are_the_schemas() {
+        for tool in tools()["tools"].as_array().into_iter().flatten() {
+            let name = tool["name"].as_str().unwrap_or_default();
+            let mut props: Vec<&str> = tool["inputSchema"]["properties"]
+                .as_object()
+                .map(|m| m.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            props.sort_unstable();
+            let mut known = imp::known_arguments(name).to_vec();
+            known.sort_unstable();
+            assert_eq!(props, known, "{name}");
+        }
+    }
+
     #[test]
     fn initialize_negotiates_the_revision() {
         let v = |asked: Value| {
@@ -516,14 +643,26 @@ mod tests {
             .flatten()
             .filter_map(|t| t["name"].as_str())
             .collect();
-        assert_eq!(names, ["run_code", "run_command"]);
+        assert_eq!(
+            names,
+            [
+                "run_code",
+                "run_command",
+                "session_start",
+                "session_exec",
+                "write_file",
+                "read_file",
+                "session_stop",
+            ]
+        );
         for tool in t["tools"].as_array().into_iter().flatten() {
             assert_eq!(tool["inputSchema"]["additionalProperties"], false);
-            assert!(
-                tool["outputSchema"]["required"]
-                    .as_array()
-                    .is_some_and(|r| r.len() == 12)
-            );
+            let required = tool["outputSchema"]["required"].as_array().map(Vec::len);
+            if tool["name"].as_str().is_some_and(|n| n.starts_with("run_")) {
+                assert_eq!(required, Some(12));
+            } else {
+                assert!(required.is_some_and(|r| r >= 2));
+            }
         }
     }
 }

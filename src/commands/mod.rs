@@ -10,3 +10,5 @@ pub mod mcp;
 pub mod rules;
 pub mod run;
 pub mod server;
+#[cfg(feature = "sandbox")]
+pub mod session;

@@ -88,7 +88,7 @@ pub(super) mod imp {
     }
 
     /// Every relaxation, as a warning line each.
-    fn warn_allowed(allowed: &[Allowed], stderr: &mut dyn Write) {
+    pub(in crate::commands) fn warn_allowed(allowed: &[Allowed], stderr: &mut dyn Write) {
         for a in allowed {
             let _ = writeln!(
                 stderr,
@@ -420,7 +420,7 @@ pub(super) mod imp {
         })
     }
 
-    fn fail(
+    pub(in crate::commands) fn fail(
         e: &SandboxError,
         json: bool,
         stdout: &mut dyn Write,

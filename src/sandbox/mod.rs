@@ -40,6 +40,7 @@ pub mod guard;
 pub mod profile;
 mod runner;
 pub mod service_keys;
+pub mod session;
 pub mod verify;
 mod watchdog;
 
@@ -553,9 +554,42 @@ pub enum SandboxError {
     #[diagnostic(code(sandlint::sandbox::output_closed))]
     OutputClosed,
 
+    #[error(
+        "the command's output reader went away (closed pipe); the command was killed, the session lives on"
+    )]
+    #[diagnostic(code(sandlint::sandbox::output_closed))]
+    SessionOutputClosed,
+
     #[error("interrupted by {signal}; the container was removed")]
     #[diagnostic(code(sandlint::sandbox::interrupted))]
     Interrupted { signal: &'static str, code: u8 },
+
+    #[error("refused to copy {path}: {why}")]
+    #[diagnostic(
+        code(sandlint::sandbox::path_refused),
+        help(
+            "session files are copied under /workspace only: regular files and directories, no `..`, no symlinks or devices"
+        )
+    )]
+    PathRefused { path: String, why: String },
+
+    #[error("no session `{id}` on this host")]
+    #[diagnostic(
+        code(sandlint::sandbox::session_not_found),
+        help("`sandlint session ls` lists the sessions; an expired one was removed")
+    )]
+    SessionNotFound { id: String },
+
+    #[error(
+        "refused: session `{id}` is no longer the container sandlint started and verified: {why}"
+    )]
+    #[diagnostic(
+        code(sandlint::sandbox::session_tampered),
+        help(
+            "start a new session (`sandlint session start`); `sandlint session stop ID` removes this one"
+        )
+    )]
+    SessionTampered { id: String, why: String },
 
     #[error("cannot start the async runtime: {0}")]
     #[diagnostic(code(sandlint::sandbox::runtime))]
@@ -567,7 +601,7 @@ impl SandboxError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SandboxError::Interrupted { code, .. } => *code,
-            SandboxError::OutputClosed => EXIT_OUTPUT_CLOSED,
+            SandboxError::OutputClosed | SandboxError::SessionOutputClosed => EXIT_OUTPUT_CLOSED,
             _ => EXIT_SANDBOX_FAILED,
         }
     }

@@ -35,7 +35,7 @@ pub const DEFAULT_PIDS: i64 = 256;
 pub const DEFAULT_TMPFS_SIZE: i64 = 64 * 1024 * 1024;
 
 /// A bind mount of a host path.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BindMount {
     /// Absolute host path.
     pub source: PathBuf,
@@ -48,7 +48,7 @@ pub struct BindMount {
 }
 
 /// Where a bind mount comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MountOrigin {
     Workspace,
@@ -61,7 +61,7 @@ pub enum MountOrigin {
 }
 
 /// A tmpfs mount.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tmpfs {
     pub target: String,
     /// Mount options as Docker takes them (`size=67108864,noexec,nosuid,nodev`).
@@ -70,7 +70,7 @@ pub struct Tmpfs {
 
 /// Everything sandlint decides about a container. [`HardenedProfile::new`] is the hardened
 /// default; the Compose service and flags change fields; the rules judge the result.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HardenedProfile {
     pub image: String,
     /// `None` keeps the image's `ENTRYPOINT`; `Some([""])` resets it.

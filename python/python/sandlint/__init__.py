@@ -12,6 +12,16 @@ refuses what its rules refuse (``SandboxRefused``).
     sb = Sandbox(image="python:3.13-slim", memory="256m")
     result = sb.execute_code("print(6 * 7)", timeout=10)
     result["success"], result["output"]    # True, "42\\n"
+
+A session keeps one verified container across calls (``sandlint session``): files in
+``/workspace`` and ``/tmp`` persist between ``exec`` calls, every call re-verifies the container
+first, and the container is removed when the ``with`` block ends, even on an exception (and, should
+this process be killed, within a second by its watchdog, which is bound to this process):
+
+    with Sandbox(image="python:3.13-slim") as sb:
+        sb.write_file("main.py", "print('hi')")
+        sb.exec(["python3", "main.py"])["output"]    # "hi\\n"
+        sb.read_file("main.py")                      # b"print('hi')"
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import sysconfig
 import tempfile
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-__all__ = ["Sandbox", "SandboxError", "SandboxRefused", "binary"]
+__all__ = ["Sandbox", "SandboxError", "SandboxRefused", "SessionRefused", "binary"]
 
 #: Code longer than this is passed as a read-only mounted file, not as an argument (argv limits).
 _INLINE_CODE_LIMIT = 32 * 1024
@@ -63,6 +73,18 @@ class SandboxRefused(SandboxError):
             if len(head) == 2:
                 out.append(head[1])
         return out
+
+    @property
+    def rule(self) -> str:
+        """The first rule that refused (``""`` if none could be read)."""
+        rules = self.rules
+        return rules[0] if rules else ""
+
+
+class SessionRefused(SandboxError):
+    """A session call was refused: its container is no longer the one sandlint started and
+    verified (``code`` ``sandlint::sandbox::session_tampered``), the session is gone
+    (``...::session_not_found``), or a file path left ``/workspace`` (``...::path_refused``)."""
 
 
 def binary() -> str:
@@ -158,7 +180,136 @@ class Sandbox:
             raise ValueError("argv is empty")
         return self._run([], list(argv), timeout)
 
+    # -- sessions -----------------------------------------------------------------------------
+
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def session(self) -> Optional[str]:
+        """The id of the running session (``None`` outside ``with`` / ``start``)."""
+        return getattr(self, "_session", None)
+
+    def start(self, ttl: Union[float, str] = "30m") -> str:
+        """Start a session (``sandlint session start``); returns its id. ``with Sandbox(...)``
+        calls this. The session is removed after ``ttl`` whatever happens."""
+        if self.session:
+            raise SandboxError(f"a session is already running ({self.session})")
+        opts = self._options(None)
+        cmd = [self.executable or binary(), "session", "start", *opts, "--ttl", _duration(ttl), "--bound-to", str(os.getpid())]
+        info = self._call(cmd, 300.0)
+        self._session = str(info["id"])
+        self.session_info: Dict[str, Any] = info
+        return self._session
+
+    def stop(self) -> None:
+        """Remove the session (its container and ``/workspace``); a no-op without one."""
+        sid = self.session
+        if not sid:
+            return
+        self._session = None
+        try:
+            subprocess.run(
+                [self.executable or binary(), "session", "stop", sid, "--json"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=120,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            # the session's watchdog removes it: it is bound to this process and to its TTL
+            pass
+
+    def _require_session(self) -> str:
+        sid = self.session
+        if not sid:
+            raise SandboxError("no session: use `with Sandbox(...) as sb:` or call start() first")
+        return sid
+
+    def exec(self, argv: Sequence[str], timeout: Optional[Union[float, str]] = None) -> Dict[str, Any]:
+        """Run ``argv`` (no shell) in the session, in ``/workspace``; the answer of
+        ``run_command`` (``success``, ``output``, ``error``, ``exit_code``, ``timed_out``,
+        ``verification`` — the re-verification this call did first — and ``result``)."""
+        sid = self._require_session()
+        if not argv:
+            raise ValueError("argv is empty")
+        seconds = _seconds(self.timeout if timeout is None else timeout)
+        cmd = [self.executable or binary(), "session", "exec", sid, "--json", "--timeout", _duration(seconds)]
+        if self.output_limit:
+            cmd += ["--output-limit", self.output_limit]
+        result = self._call([*cmd, "--", *argv], seconds)
+        timed_out = bool(result.get("timed_out"))
+        stderr = result.get("stderr", "")
+        if timed_out:
+            stderr = (stderr + "\n" if stderr else "") + f"timed out after {seconds:g} s"
+            if result.get("session_stopped"):
+                self._session = None
+        return {
+            "success": result.get("exit_code") == 0 and not timed_out,
+            "output": result.get("stdout", ""),
+            "error": stderr,
+            "exit_code": result.get("exit_code"),
+            "timed_out": timed_out,
+            "truncated": result.get("truncated", {}),
+            "verification": result.get("verification", {}),
+            "result": result,
+        }
+
+    def write_file(self, path: str, data: Union[str, bytes]) -> None:
+        """Write ``data`` to ``path`` under ``/workspace`` (relative, or ``/workspace/...``)."""
+        sid = self._require_session()
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        with tempfile.TemporaryDirectory(prefix="sandlint-put-") as tmp:
+            local = os.path.join(tmp, "data")
+            with open(local, "wb") as f:
+                f.write(raw)
+            self._call([self.executable or binary(), "session", "put", sid, local, path, "--json"], 120.0)
+
+    def read_file(self, path: str) -> bytes:
+        """The content of the regular file ``path`` under ``/workspace``."""
+        sid = self._require_session()
+        with tempfile.TemporaryDirectory(prefix="sandlint-get-") as tmp:
+            local = os.path.join(tmp, "data")
+            self._call([self.executable or binary(), "session", "get", sid, path, local, "--json"], 120.0)
+            if os.path.isdir(local):
+                raise SessionRefused(f"{path} is a directory", code="sandlint::sandbox::path_refused")
+            with open(local, "rb") as f:
+                return f.read()
+
+    def read_text(self, path: str, encoding: str = "utf-8") -> str:
+        """``read_file`` decoded."""
+        return self.read_file(path).decode(encoding)
+
     # -- plumbing -----------------------------------------------------------------------------
+
+    def _call(self, cmd: List[str], seconds: float) -> Dict[str, Any]:
+        """Runs a sandlint command that answers one JSON object; raises its error."""
+        try:
+            proc = subprocess.run(
+                cmd,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                timeout=seconds + _PROCESS_MARGIN,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as e:
+            raise SandboxError(f"sandlint did not answer within {seconds + _PROCESS_MARGIN:.0f} s") from e
+        try:
+            result = json.loads(proc.stdout.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise SandboxError(
+                f"sandlint exited {proc.returncode} without a JSON answer: "
+                + proc.stderr.decode("utf-8", "replace").strip()[-2000:]
+            ) from e
+        _raise_error(result)
+        return result
 
     def _options(self, timeout: Optional[Union[float, str]]) -> List[str]:
         opts = ["--json", "--memory", str(self.memory), "--cpus", str(self.cpus), "--pids", str(self.pids)]
@@ -211,13 +362,7 @@ class Sandbox:
                 f"sandlint exited {proc.returncode} without a JSON answer: "
                 + proc.stderr.decode("utf-8", "replace").strip()[-2000:]
             ) from e
-        error = result.get("error")
-        if isinstance(error, dict):
-            kwargs = {"code": error.get("code", ""), "help": error.get("help", ""), "result": result}
-            message = error.get("message", "sandlint refused or failed")
-            if error.get("code") == "sandlint::sandbox::refused" or error.get("findings"):
-                raise SandboxRefused(message, findings=error.get("findings", []), **kwargs)
-            raise SandboxError(message, **kwargs)
+        _raise_error(result)
         exit_code = result.get("exit_code")
         timed_out = bool(result.get("timed_out"))
         success = exit_code == 0 and not timed_out
@@ -237,6 +382,28 @@ class Sandbox:
             "verification": result.get("verification", {}),
             "result": result,
         }
+
+
+_SESSION_CODES = (
+    "sandlint::sandbox::session_tampered",
+    "sandlint::sandbox::session_not_found",
+    "sandlint::sandbox::path_refused",
+)
+
+
+def _raise_error(result: Dict[str, Any]) -> None:
+    """Raises the error of a sandlint JSON answer, if it has one."""
+    error = result.get("error")
+    if not isinstance(error, dict):
+        return
+    code = error.get("code") or ""
+    kwargs = {"code": code, "help": error.get("help") or "", "result": result}
+    message = error.get("message", "sandlint refused or failed")
+    if code == "sandlint::sandbox::refused" or error.get("findings"):
+        raise SandboxRefused(message, findings=error.get("findings", []), **kwargs)
+    if code in _SESSION_CODES:
+        raise SessionRefused(message, **kwargs)
+    raise SandboxError(message, **kwargs)
 
 
 def _seconds(timeout: Union[float, str]) -> float:

@@ -8,6 +8,7 @@ mod docker_context;
 mod evidence;
 mod execute;
 mod planning;
+pub(super) mod session;
 mod user;
 
 use std::time::Instant;
