@@ -63,3 +63,20 @@ pub(super) mod zypper_package_unpinned;
 pub(crate) use copy_context_without_dockerignore::is_whole_context;
 pub(crate) use literal_password_set::literal_passwords;
 pub(crate) use secret_file_copied::secret_kind;
+
+/// A fix of the current file from the text edits of `crate::dockerfile::edit`.
+pub(super) fn fix_of(
+    file: &crate::source::FileRef,
+    applicability: crate::fix::Applicability,
+    message: impl Into<String>,
+    edits: impl IntoIterator<Item = crate::dockerfile::edit::TextEdit>,
+) -> crate::fix::Fix {
+    let edits = (edits.into_iter())
+        .map(|(span, replacement)| crate::fix::Edit {
+            file: file.clone(),
+            span,
+            replacement,
+        })
+        .collect();
+    crate::fix::Fix::new(applicability, message, edits)
+}

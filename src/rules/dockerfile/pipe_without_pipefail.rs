@@ -1,7 +1,10 @@
 use crate::dockerfile::analysis;
+use crate::dockerfile::edit::{self, TextEdit};
 use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::semantics;
 use crate::dockerfile::shell::{Command, Element, Redirect, Script, Word};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
@@ -121,12 +124,61 @@ fn walk_command(c: &Command, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, dep
     }
 }
 
+/// The images whose shell is BusyBox `ash` (no bash): the `SHELL` a fix inserts runs `/bin/ash`.
+fn ash_image(image: &str) -> bool {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let name = name
+        .split([':', '@'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    matches!(name.as_str(), "alpine" | "busybox")
+}
+
+/// The fix: `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` (`/bin/ash` on an Alpine or BusyBox
+/// base) on a line of its own before the first flagged `RUN` of a stage that has no `SHELL` in
+/// force; `None` for an `ONBUILD` trigger, a `RUN` not at the start of its line, or a stage
+/// already offered one.
+fn shell_fix(
+    df: &Dockerfile,
+    run: &Located<'_>,
+    text: &str,
+    offered: &mut Vec<usize>,
+) -> Option<(String, TextEdit)> {
+    let stage = run.stage?;
+    if run.onbuild || offered.contains(&stage.index) || analysis::shell_in_force(df, run).is_some()
+    {
+        return None;
+    }
+    // the root of the stage's ancestry names the image (bounded: stages only point back)
+    let mut root = stage;
+    for _ in 0..df.stages.len() {
+        match semantics::parent_stage(df, root) {
+            Some(parent) if parent.index < root.index => root = parent,
+            _ => break,
+        }
+    }
+    let sh = if ash_image(&root.image.value) {
+        "/bin/ash"
+    } else {
+        "/bin/bash"
+    };
+    let keyword = edit::keyword_in_case_of(run.ins, "SHELL");
+    let line = format!("{keyword} [\"{sh}\", \"-o\", \"pipefail\", \"-c\"]");
+    let edit = edit::insert_line_before(text, run.ins, &line)?;
+    offered.push(stage.index);
+    Some((line, edit))
+}
+
 impl Rule for PipeWithoutPipefail {
     fn meta(&self) -> &'static RuleMeta {
         docs::PIPE_WITHOUT_PIPEFAIL
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
+        // one `SHELL` per stage: the first flagged `RUN` offers it, it fixes the later ones
+        let mut shell_offered: Vec<usize> = Vec::new();
         for run in analysis::instructions_of(df, Keyword::Run) {
             // Exec form runs no shell.
             if run.ins.args.is_exec() {
@@ -144,16 +196,22 @@ impl Rule for PipeWithoutPipefail {
             }
             let Some(span) = first else { continue };
             let text = cx.text().get(span.range()).unwrap_or("");
-            cx.report(
-                span,
-                format!(
-                    "pipeline `{}` runs without `set -o pipefail`",
-                    analysis::snippet(text, 50)
-                ),
-            )
-            .help(
+            let message = format!(
+                "pipeline `{}` runs without `set -o pipefail`",
+                analysis::snippet(text, 50)
+            );
+            let fix = shell_fix(df, &run, &file.text, &mut shell_offered);
+            let d = cx.report(span, message).help(
                 "start the `RUN` with `set -o pipefail &&`, or set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` (use `/bin/ash` on Alpine)",
             );
+            if let Some((line, edit)) = fix {
+                d.fix(super::fix_of(
+                    &file,
+                    Applicability::Unsafe,
+                    format!("insert `{line}` before the `RUN`"),
+                    [edit],
+                ));
+            }
         }
     }
 }
