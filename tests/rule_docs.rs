@@ -270,8 +270,8 @@ fn fixed_examples_are_the_bad_ones_fixed() {
                     break;
                 }
                 match sandlint::fix::apply_round(&text, fixes.iter().copied()) {
-                    Ok((next, n)) => {
-                        applied += n;
+                    Ok((next, done)) => {
+                        applied += done.len();
                         text = next;
                     }
                     Err(err) => {

@@ -186,6 +186,10 @@ impl Rule for PipeWithoutPipefail {
             }
             let from_shell = shell_has_pipefail(df, &run);
             let mut first: Option<Span> = None;
+            // a `SHELL` with pipefail fixes the pipelines of the RUN's own shell, not those of an
+            // inner `sh -c` or a heredoc script run by its `#!` line
+            let mut shell_fixes =
+                !(run.ins.heredocs.iter()).any(|h| h.body.value.starts_with("#!"));
             for (script, origin) in analysis::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
                 let mut state = from_shell;
@@ -193,6 +197,9 @@ impl Rule for PipeWithoutPipefail {
                 if let Some(&(s, e)) = ranges.first() {
                     first.get_or_insert(origin.span(s, e));
                 }
+                let mut left = Vec::new();
+                walk(script, &mut true, &mut left, 0);
+                shell_fixes &= left.is_empty();
             }
             let Some(span) = first else { continue };
             let text = cx.text().get(span.range()).unwrap_or("");
@@ -200,7 +207,11 @@ impl Rule for PipeWithoutPipefail {
                 "pipeline `{}` runs without `set -o pipefail`",
                 analysis::snippet(text, 50)
             );
-            let fix = shell_fix(df, &run, &file.text, &mut shell_offered);
+            let fix = if shell_fixes {
+                shell_fix(df, &run, &file.text, &mut shell_offered)
+            } else {
+                None
+            };
             let d = cx.report(span, message).help(
                 "start the `RUN` with `set -o pipefail &&`, or set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` (use `/bin/ash` on Alpine)",
             );
