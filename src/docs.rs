@@ -181,3 +181,45 @@ pub fn fixed_examples(doc: &'static str) -> Result<Vec<FixedExample>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_blocks_pair_with_the_bad_block_before_them() {
+        let doc = "## Example\n```dockerfile bad\nA\n```\nFixed:\n```dockerfile fixed\nB\n```\n```dockerfile good\nB\n```\n";
+        let fixed = fixed_examples(doc).unwrap();
+        assert_eq!(fixed.len(), 1);
+        assert_eq!(
+            (fixed[0].bad.code, fixed[0].fixed, fixed[0].line),
+            ("A\n", "B\n", 6)
+        );
+        // a fixed block is neither a bad nor a good example
+        assert_eq!(examples(doc).len(), 2);
+        for (doc, want) in [
+            (
+                "```dockerfile good\nA\n```\n```dockerfile fixed\nB\n```\n",
+                "line 4: a `dockerfile fixed` block must come right after a `dockerfile bad` block (not `ignore`d)",
+            ),
+            (
+                "```compose bad\nA\n```\n```dockerfile fixed\nB\n```\n",
+                "line 4: a `dockerfile fixed` block must come right after a `dockerfile bad` block (not `ignore`d)",
+            ),
+            (
+                "```dockerfile bad ignore\nA\n```\n```dockerfile fixed\nB\n```\n",
+                "line 4: a `dockerfile fixed` block must come right after a `dockerfile bad` block (not `ignore`d)",
+            ),
+            (
+                "```dockerfile bad\nA\n```\n```dockerfile fixed x\nB\n```\n",
+                "line 4: a `dockerfile fixed` block takes no other tag",
+            ),
+            (
+                "```yaml fixed\nB\n```\n",
+                "line 1: a `fixed` block is `dockerfile fixed`, `compose fixed` or `devcontainer fixed`",
+            ),
+        ] {
+            assert_eq!(fixed_examples(doc), Err(want.to_owned()), "{doc}");
+        }
+    }
+}

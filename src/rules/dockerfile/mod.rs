@@ -14,6 +14,8 @@ pub(super) mod curl_pipe_shell;
 pub(super) mod duplicate_stage_name;
 pub(super) mod expose_invalid_format;
 pub(super) mod expose_proto_casing;
+#[cfg(test)]
+mod fix_shapes;
 pub(super) mod from_as_casing;
 pub(super) mod from_platform_flag_const_disallowed;
 pub(super) mod gem_package_unpinned;

@@ -138,7 +138,7 @@ fn ash_image(image: &str) -> bool {
 /// The fix: `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` (`/bin/ash` on an Alpine or BusyBox
 /// base) on a line of its own before the first flagged `RUN` of a stage that has no `SHELL` in
 /// force; `None` for an `ONBUILD` trigger, a `RUN` not at the start of its line, or a stage
-/// already offered one.
+/// already offered one (itself or an ancestor).
 fn shell_fix(
     df: &Dockerfile,
     run: &Located<'_>,
@@ -150,12 +150,16 @@ fn shell_fix(
     {
         return None;
     }
-    // the root of the stage's ancestry names the image (bounded: stages only point back)
+    // the root of the stage's ancestry names the image (bounded: stages only point back); a
+    // `SHELL` offered in an ancestor reaches this stage too
     let mut root = stage;
     for _ in 0..df.stages.len() {
         match semantics::parent_stage(df, root) {
             Some(parent) if parent.index < root.index => root = parent,
             _ => break,
+        }
+        if offered.contains(&root.index) {
+            return None;
         }
     }
     let sh = if ash_image(&root.image.value) {
