@@ -76,6 +76,7 @@ fn corpus_dockerfiles_fix_cleanly() {
     let mut failures = Vec::new();
     let (mut changed, mut new_errors) = (0usize, 0usize);
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let (mut safe, mut unsafe_) = (0usize, 0usize);
     for file in &files {
         let raw = std::fs::read(file).unwrap();
         let original = String::from_utf8_lossy(&raw).into_owned();
@@ -104,6 +105,10 @@ fn corpus_dockerfiles_fix_cleanly() {
                 Ok((next, done)) => {
                     for i in done {
                         *here.entry(fixes[i].0).or_default() += 1;
+                        match fixes[i].1.applicability {
+                            sandlint::fix::Applicability::Safe => safe += 1,
+                            sandlint::fix::Applicability::Unsafe => unsafe_ += 1,
+                        }
                     }
                     text = next;
                 }
@@ -146,7 +151,7 @@ fn corpus_dockerfiles_fix_cleanly() {
     }
     let total: usize = applied.values().sum();
     eprintln!(
-        "corpus autofix: {} Dockerfiles, {changed} changed, {total} fixes applied, {new_errors} new parse errors; by rule: {applied:?}",
+        "corpus autofix: {} Dockerfiles, {changed} changed, {total} fixes applied ({safe} safe, {unsafe_} unsafe), {new_errors} new parse errors; by rule: {applied:?}",
         files.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -129,3 +129,36 @@ fn cmd_exec_form_only_for_plain_words() {
         check(R, text, text);
     }
 }
+
+#[test]
+fn deletions_keep_the_rest() {
+    check(
+        "multiple-instructions-disallowed",
+        "FROM a:1\r\n# the old one\r\nCMD a \\\r\n  b\r\nCMD c\r\nCMD d\r\n",
+        "FROM a:1\r\n# the old one\r\nCMD d\r\n",
+    );
+    check(
+        "no-empty-continuation",
+        "FROM a:1\nRUN a \\\n  # note\n\n \t\n  && b\nRUN c \\\r\n\r\n  d\r\n",
+        "FROM a:1\nRUN a \\\n  # note\n  && b\nRUN c \\\r\n  d\r\n",
+    );
+    check(
+        "no-empty-continuation",
+        "# escape=`\nFROM a:1\nRUN a `\n\n  b\n",
+        "# escape=`\nFROM a:1\nRUN a `\n  b\n",
+    );
+    check(
+        "redundant-target-platform",
+        "FROM --platform=${TARGETPLATFORM} \\\n  a:1 AS x\n",
+        "FROM \\\n  a:1 AS x\n",
+    );
+}
+
+#[test]
+fn empty_continuation_with_comment_and_blank_lines() {
+    check(
+        "no-empty-continuation",
+        "FROM a:1\nRUN a && \\\n    \n#   c\n    \n    b\n",
+        "FROM a:1\nRUN a && \\\n#   c\n    b\n",
+    );
+}

@@ -1,7 +1,9 @@
 use crate::dockerfile::model::{Dockerfile, unquote};
 use crate::dockerfile::vars::var_refs;
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
+use crate::source::Span;
 
 /// SLD039: `FROM --platform=$TARGETPLATFORM` (BuildKit's `RedundantTargetPlatform`).
 pub struct RedundantTargetPlatform;
@@ -29,11 +31,33 @@ impl Rule for RedundantTargetPlatform {
             {
                 continue;
             }
-            cx.report(
-                platform.span,
-                format!("`--platform={written}` is redundant: a stage is built for the target platform by default"),
-            )
-            .help("remove the `--platform` flag");
+            let flag = df
+                .instructions
+                .get(stage.from)
+                .and_then(|ins| ins.flag("platform"))
+                .map(|f| f.span);
+            // the flag and the blanks after it, on its line
+            let edit = flag.and_then(|f| {
+                let rest = cx.text().get(f.end as usize..)?;
+                let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                let end = f.end.checked_add(u32::try_from(blanks).ok()?)?;
+                (blanks > 0).then(|| (Span::new(f.start, end), String::new()))
+            });
+            let file = cx.file().clone();
+            let d = cx
+                .report(
+                    platform.span,
+                    format!("`--platform={written}` is redundant: a stage is built for the target platform by default"),
+                )
+                .help("remove the `--platform` flag");
+            if let Some(edit) = edit {
+                d.fix(super::fix_of(
+                    &file,
+                    Applicability::Safe,
+                    "remove the `--platform` flag",
+                    [edit],
+                ));
+            }
         }
     }
 }
