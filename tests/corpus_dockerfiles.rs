@@ -56,7 +56,8 @@ const ROUNDS: usize = 8;
 /// Every offered fix (safe and unsafe, all rules) applied in rounds to every corpus Dockerfile:
 /// the result parses with no new error, the rounds end before the bound, and every rule a fix
 /// was applied for fires at least that many times less. Reports files changed and fixes applied
-/// per rule (`README.md`, "Autofix: Dockerfiles").
+/// per rule (`README.md`, "Autofix: Dockerfiles"); `SANDLINT_CORPUS_FIXED=<dir>` keeps the fixed
+/// files there.
 #[test]
 fn corpus_dockerfiles_fix_cleanly() {
     use sandlint::discover::FileKind;
@@ -73,6 +74,13 @@ fn corpus_dockerfiles_fix_cleanly() {
         }
         by_rule
     };
+    // `SANDLINT_CORPUS_FIXED=<dir>` writes each changed file there, for review with `diff`
+    let out_dir = std::env::var_os("SANDLINT_CORPUS_FIXED");
+    let corpus = files[0]
+        .ancestors()
+        .find(|p| p.join("MANIFEST.tsv").is_file())
+        .unwrap()
+        .to_path_buf();
     let mut failures = Vec::new();
     let (mut changed, mut new_errors) = (0usize, 0usize);
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -124,6 +132,12 @@ fn corpus_dockerfiles_fix_cleanly() {
             continue;
         }
         changed += 1;
+        if let Some(dir) = &out_dir {
+            let name = file.strip_prefix(&corpus).unwrap_or(file);
+            let dest = std::path::Path::new(dir).join(name);
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::write(&dest, &text).unwrap();
+        }
         let errors_after = sandlint::dockerfile::parse(&text).errors.len();
         if errors_after > errors_before {
             new_errors += errors_after - errors_before;
