@@ -5,7 +5,7 @@
 //! Nothing is re-serialised: line endings (`\n` or `\r\n`), indentation, comments, continuation
 //! lines and heredoc bodies the edit does not touch stay byte for byte.
 
-use crate::dockerfile::model::{Arguments, Instruction, Keyword};
+use crate::dockerfile::model::{Arguments, Flag, Instruction, Keyword};
 use crate::dockerfile::shell;
 use crate::source::Span;
 
@@ -89,6 +89,15 @@ pub fn delete_instruction(text: &str, ins: &Instruction) -> Option<TextEdit> {
         stop += 1;
     }
     Some((Span::new(start, off(stop)), String::new()))
+}
+
+/// Deletes the flag `flag` of an instruction (`--platform=…`) with the blanks after it. `None`
+/// when no blank follows it (the flag would run into the next word).
+pub fn delete_flag(text: &str, flag: &Flag) -> Option<TextEdit> {
+    let rest = text.get(flag.span.end as usize..)?;
+    let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    let end = flag.span.end.checked_add(u32::try_from(blanks).ok()?)?;
+    (blanks > 0).then(|| (Span::new(flag.span.start, end), String::new()))
 }
 
 /// The file span of a shell word of a shell-form `RUN` (its script from the instruction's
@@ -328,6 +337,23 @@ mod tests {
         assert_eq!(
             apply(text, edit).as_deref(),
             Some("# escape=`\nFROM a\nRUN apk `\r\n  add --no-cache curl\r\n")
+        );
+    }
+
+    #[test]
+    fn deletes_flags_with_their_blanks() {
+        let text = "FROM a\nRUN --network=host \t--mount=type=cache,target=/x  apk add x\n";
+        let df = crate::dockerfile::parse(text);
+        let ins = &df.instructions[1];
+        let edit = delete_flag(text, &ins.flags[0]);
+        assert_eq!(
+            apply(text, edit).as_deref(),
+            Some("FROM a\nRUN --mount=type=cache,target=/x  apk add x\n")
+        );
+        let edit = delete_flag(text, &ins.flags[1]);
+        assert_eq!(
+            apply(text, edit).as_deref(),
+            Some("FROM a\nRUN --network=host \tapk add x\n")
         );
     }
 

@@ -162,3 +162,23 @@ fn empty_continuation_with_comment_and_blank_lines() {
         "FROM a:1\nRUN a && \\\n#   c\n    b\n",
     );
 }
+
+#[test]
+fn ports_and_run_flags() {
+    check(
+        "expose-invalid-format",
+        "FROM a:1\nEXPOSE 8080:80/udp 127.0.0.1:53:53 443\n",
+        "FROM a:1\nEXPOSE 80/udp 53 443\n",
+    );
+    let text = "FROM a:1\nEXPOSE \"8080:80\"\n";
+    check("expose-invalid-format", text, text);
+    check(
+        "insecure-run-mode",
+        "FROM a:1\nRUN --network=host --security=insecure \\\n  make\nONBUILD RUN --network=host x\n",
+        "FROM a:1\nRUN \\\n  make\nONBUILD RUN x\n",
+    );
+    assert_eq!(
+        fixed("insecure-run-mode", "FROM a:1\nRUN --network=host x\n").1,
+        [Unsafe]
+    );
+}

@@ -3,7 +3,6 @@ use crate::dockerfile::vars::var_refs;
 use crate::docs::{self, RuleMeta};
 use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
-use crate::source::Span;
 
 /// SLD039: `FROM --platform=$TARGETPLATFORM` (BuildKit's `RedundantTargetPlatform`).
 pub struct RedundantTargetPlatform;
@@ -31,18 +30,9 @@ impl Rule for RedundantTargetPlatform {
             {
                 continue;
             }
-            let flag = df
-                .instructions
-                .get(stage.from)
+            let edit = (df.instructions.get(stage.from))
                 .and_then(|ins| ins.flag("platform"))
-                .map(|f| f.span);
-            // the flag and the blanks after it, on its line
-            let edit = flag.and_then(|f| {
-                let rest = cx.text().get(f.end as usize..)?;
-                let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-                let end = f.end.checked_add(u32::try_from(blanks).ok()?)?;
-                (blanks > 0).then(|| (Span::new(f.start, end), String::new()))
-            });
+                .and_then(|f| crate::dockerfile::edit::delete_flag(cx.text(), f));
             let file = cx.file().clone();
             let d = cx
                 .report(
