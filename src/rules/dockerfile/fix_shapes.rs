@@ -182,3 +182,19 @@ fn ports_and_run_flags() {
         [Unsafe]
     );
 }
+
+#[test]
+fn one_pipefail_shell_per_stage_family() {
+    // b builds on a (offered), c on b (covered through b, which has no RUN), d is apart
+    check(
+        "pipe-without-pipefail",
+        "FROM debian:12 AS a\nRUN x | y\nFROM a AS b\nENV K=v\nFROM b AS c\nRUN x | y\nFROM alpine:3 AS d\nRUN x | y\n",
+        "FROM debian:12 AS a\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN x | y\nFROM a AS b\nENV K=v\nFROM b AS c\nRUN x | y\nFROM alpine:3 AS d\nSHELL [\"/bin/ash\", \"-o\", \"pipefail\", \"-c\"]\nRUN x | y\n",
+    );
+    // the parent's RUN needs none: the child is offered its own, built on a bash-less alpine
+    check(
+        "pipe-without-pipefail",
+        "FROM alpine:3 AS a\nRUN x\nFROM a\nRUN x | y\n",
+        "FROM alpine:3 AS a\nRUN x\nFROM a\nSHELL [\"/bin/ash\", \"-o\", \"pipefail\", \"-c\"]\nRUN x | y\n",
+    );
+}

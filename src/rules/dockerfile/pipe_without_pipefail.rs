@@ -135,6 +135,56 @@ fn ash_image(image: &str) -> bool {
     matches!(name.as_str(), "alpine" | "busybox")
 }
 
+/// The stages offered a `SHELL` by a fix, and whether an ancestor of a stage was: a `SHELL`
+/// reaches every stage built on its stage. Ancestors come first in the file, so their offers
+/// are all made when a descendant is asked about; each stage's answer is computed once
+/// (linear in the stages, however long the chains).
+struct Offers {
+    offered: Vec<bool>,
+    ancestor: Vec<Option<bool>>,
+}
+
+impl Offers {
+    fn new(stages: usize) -> Self {
+        Self {
+            offered: vec![false; stages],
+            ancestor: vec![None; stages],
+        }
+    }
+
+    fn covered(&mut self, df: &Dockerfile, stage: usize) -> bool {
+        if self.offered.get(stage).copied().unwrap_or(true) {
+            return true;
+        }
+        // walk up to a stage whose answer is known (or the root), then fill the chain down
+        let mut chain = vec![stage];
+        let mut above = false;
+        while let Some(&s) = chain.last() {
+            if let Some(k) = self.ancestor.get(s).copied().flatten() {
+                chain.pop();
+                above = k || self.offered.get(s).copied().unwrap_or(false);
+                break;
+            }
+            match df
+                .stages
+                .get(s)
+                .and_then(|st| semantics::parent_stage(df, st))
+            {
+                Some(parent) if parent.index < s => chain.push(parent.index),
+                _ => break,
+            }
+        }
+        // `chain` runs from the stage up to the root, or to below a stage whose answer is known
+        while let Some(s) = chain.pop() {
+            if let Some(slot) = self.ancestor.get_mut(s) {
+                *slot = Some(above);
+            }
+            above = above || self.offered.get(s).copied().unwrap_or(false);
+        }
+        self.ancestor.get(stage).copied().flatten().unwrap_or(false)
+    }
+}
+
 /// The fix: `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` (`/bin/ash` on an Alpine or BusyBox
 /// base) on a line of its own before the first flagged `RUN` of a stage that has no `SHELL` in
 /// force; `None` for an `ONBUILD` trigger, a `RUN` not at the start of its line, or a stage
@@ -143,25 +193,14 @@ fn shell_fix(
     df: &Dockerfile,
     run: &Located<'_>,
     text: &str,
-    offered: &mut Vec<usize>,
+    offers: &mut Offers,
 ) -> Option<(String, TextEdit)> {
     let stage = run.stage?;
-    if run.onbuild || offered.contains(&stage.index) || analysis::shell_in_force(df, run).is_some()
+    if run.onbuild || offers.covered(df, stage.index) || analysis::shell_in_force(df, run).is_some()
     {
         return None;
     }
-    // the root of the stage's ancestry names the image (bounded: stages only point back); a
-    // `SHELL` offered in an ancestor reaches this stage too
-    let mut root = stage;
-    for _ in 0..df.stages.len() {
-        match semantics::parent_stage(df, root) {
-            Some(parent) if parent.index < root.index => root = parent,
-            _ => break,
-        }
-        if offered.contains(&root.index) {
-            return None;
-        }
-    }
+    let root = semantics::root_stage(df, stage);
     let sh = if ash_image(&root.image.value) {
         "/bin/ash"
     } else {
@@ -170,7 +209,9 @@ fn shell_fix(
     let keyword = edit::keyword_in_case_of(run.ins, "SHELL");
     let line = format!("{keyword} [\"{sh}\", \"-o\", \"pipefail\", \"-c\"]");
     let edit = edit::insert_line_before(text, run.ins, &line)?;
-    offered.push(stage.index);
+    if let Some(o) = offers.offered.get_mut(stage.index) {
+        *o = true;
+    }
     Some((line, edit))
 }
 
@@ -182,7 +223,7 @@ impl Rule for PipeWithoutPipefail {
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
         let file = cx.file().clone();
         // one `SHELL` per stage: the first flagged `RUN` offers it, it fixes the later ones
-        let mut shell_offered: Vec<usize> = Vec::new();
+        let mut offers = Offers::new(df.stages.len());
         for run in analysis::instructions_of(df, Keyword::Run) {
             // Exec form runs no shell.
             if run.ins.args.is_exec() {
@@ -212,7 +253,7 @@ impl Rule for PipeWithoutPipefail {
                 analysis::snippet(text, 50)
             );
             let fix = if shell_fixes {
-                shell_fix(df, &run, &file.text, &mut shell_offered)
+                shell_fix(df, &run, &file.text, &mut offers)
             } else {
                 None
             };
