@@ -67,6 +67,7 @@ fn main() {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
         let fm = parse_front_matter(&path_str(&path), &text);
+        check_fixed_blocks(&path_str(&path), &text);
         docs.push((path, fm));
     }
     docs.sort_by(|a, b| a.1["code"].cmp(&b.1["code"]));
@@ -180,6 +181,47 @@ fn main() {
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR not set"));
     std::fs::write(Path::new(&out_dir).join("rule_docs.rs"), out)
         .unwrap_or_else(|e| fail(&format!("cannot write rule_docs.rs: {e}")));
+}
+
+/// A ```` ```dockerfile fixed ```` block (the `bad` example with the rule's fixes applied, see
+/// `src/docs.rs`) must be the next fenced block after a `bad` block of the same language, with
+/// no other tag: anything else fails the build at the doc's line.
+fn check_fixed_blocks(p: &str, text: &str) {
+    let mut prev: Option<Vec<&str>> = None;
+    let mut in_fence = false;
+    for (i, line) in text.lines().enumerate() {
+        let Some(info) = line.trim_end().strip_prefix("```") else {
+            continue;
+        };
+        if in_fence {
+            in_fence = !info.trim().is_empty();
+            continue;
+        }
+        in_fence = true;
+        let words: Vec<&str> = info.split_whitespace().collect();
+        if words.get(1) == Some(&"fixed") {
+            let lang = words.first().copied().unwrap_or("");
+            if !matches!(lang, "dockerfile" | "compose" | "devcontainer") || words.len() != 2 {
+                fail(&format!(
+                    "{p}:{}: a fixed block is tagged `dockerfile fixed`, `compose fixed` or \
+                     `devcontainer fixed`, nothing else",
+                    i + 1
+                ));
+            }
+            let after_bad = prev.as_ref().is_some_and(|w| w.as_slice() == [lang, "bad"]);
+            if !after_bad {
+                fail(&format!(
+                    "{p}:{}: a `{lang} fixed` block must come right after a `{lang} bad` block \
+                     (the next fenced block after it, not `ignore`d)",
+                    i + 1
+                ));
+            }
+        }
+        prev = Some(words);
+    }
+    if in_fence {
+        fail(&format!("{p}: a fenced block is not closed"));
+    }
 }
 
 fn path_str(p: &Path) -> String {

@@ -106,6 +106,44 @@ pub fn apply_edits<'a>(
     Ok(out)
 }
 
+/// One round of fixing a text: takes `fixes` in order of their first edit and keeps each fix
+/// none of whose edits touches an edit of a fix already kept (overlapping ranges, or two edits
+/// at the same offset, whose order would be a guess); the others wait for the next round, after
+/// a re-lint. Returns the new text and the positions (in `fixes`, ascending) of the fixes
+/// applied. Every edit must be on `text` (the caller keeps fixes of other files out).
+/// `O(n log n)` in the edits.
+pub fn apply_round<'a>(
+    text: &str,
+    fixes: impl IntoIterator<Item = &'a Fix>,
+) -> Result<(String, Vec<usize>), EditError> {
+    let mut fixes: Vec<(usize, &Fix)> = (fixes.into_iter().enumerate())
+        .filter(|(_, f)| !f.edits.is_empty())
+        .collect();
+    fixes.sort_by_key(|(_, f)| f.edits.iter().map(|e| (e.span.start, e.span.end)).min());
+    // the kept edits, disjoint, by start: a new edit can only touch its two neighbours
+    let mut kept: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
+    let touches = |kept: &std::collections::BTreeMap<u32, u32>, e: Span| {
+        let before = kept.range(..=e.start).next_back();
+        let after = kept.range(e.start.saturating_add(1)..).next();
+        before.is_some_and(|(&s, &end)| s == e.start || end > e.start)
+            || after.is_some_and(|(&s, _)| s < e.end)
+    };
+    let mut applied = Vec::new();
+    let mut edits: Vec<(Span, &str)> = Vec::new();
+    for (position, fix) in fixes {
+        if fix.edits.iter().any(|e| touches(&kept, e.span)) {
+            continue;
+        }
+        for e in &fix.edits {
+            kept.insert(e.span.start, e.span.end);
+            edits.push((e.span, e.replacement.as_str()));
+        }
+        applied.push(position);
+    }
+    applied.sort_unstable();
+    Ok((apply_edits(text, edits)?, applied))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +166,44 @@ mod tests {
     fn inserts_at_one_offset_keep_their_order() {
         let out = apply_edits("ab", [(Span::at(1), "1"), (Span::at(1), "2")]);
         assert_eq!(out, Ok("a12b".to_owned()));
+    }
+
+    fn fix(edits: &[(u32, u32, &str)]) -> Fix {
+        let file = crate::source::SourceFile::virtual_file("x", "").into_ref();
+        let edits = (edits.iter())
+            .map(|&(s, e, r)| Edit {
+                file: file.clone(),
+                span: Span::new(s, e),
+                replacement: r.to_owned(),
+            })
+            .collect();
+        Fix::safe("x", edits)
+    }
+
+    #[test]
+    fn a_round_defers_fixes_that_touch_a_kept_one() {
+        let text = "0123456789";
+        // taken in order of first edit: Z, <, (ab: same offset as <), Y+"", (X: starts at
+        // the kept insert at 3), >+""
+        let fixes = [
+            fix(&[(2, 4, "ab")]),
+            fix(&[(3, 5, "X")]),
+            fix(&[(2, 2, "<")]),
+            fix(&[(4, 4, ">"), (9, 10, "")]),
+            fix(&[(6, 8, "Y"), (3, 3, "")]),
+            fix(&[(0, 1, "Z")]),
+        ];
+        let (out, applied) = apply_round(text, &fixes).unwrap();
+        assert_eq!(
+            (out.as_str(), applied.as_slice()),
+            ("Z1<23>45Y8", &[2, 3, 4, 5][..])
+        );
+        // a replacement over a kept insert clashes too
+        let fixes = [fix(&[(5, 5, "i")]), fix(&[(3, 8, "R")])];
+        assert_eq!(
+            apply_round(text, &fixes).unwrap(),
+            ("012R89".to_owned(), vec![1])
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ use sandlint::source::SourceFile;
 
 const HEADINGS: &[&str] = &["## What it does", "## Why is this bad?", "## Example"];
 const OPTIONAL: &[&str] = &[
+    "## Fix",
     "## Options",
     "## Exceptions",
     "## Compared with hadolint",
@@ -182,6 +183,136 @@ fn examples_run() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     insta::assert_snapshot!("doc_examples", rendered);
+}
+
+/// The options an example of `m` runs with (its `toml` block) and the file kind.
+fn example_setup(m: &docs::RuleMeta, e: &docs::Example) -> (FileKind, Config) {
+    let kind = match e.lang {
+        "dockerfile" => FileKind::Dockerfile,
+        "devcontainer" => FileKind::Devcontainer,
+        _ => FileKind::Compose,
+    };
+    let config = match e.config {
+        Some(text) => Config::parse(Path::new(&format!("rules/{}.md", m.name)), text)
+            .unwrap_or_else(|err| {
+                panic!("rules/{}.md:{}: bad toml block: {err:?}", m.name, e.line)
+            }),
+        None => Config::default(),
+    };
+    (kind, config)
+}
+
+/// The findings of rule `m` (plus the input-error rules: a parse error) on `text`.
+fn lint_for(
+    m: &docs::RuleMeta,
+    kind: FileKind,
+    config: &Config,
+    label: &str,
+    text: &str,
+) -> Vec<sandlint::diagnostic::Diagnostic> {
+    let selection = Selection {
+        only: Some(vec![m.code, "SLE001", "SLE002"]),
+        ignore: Vec::new(),
+    };
+    let file = SourceFile::virtual_file(label, text).into_ref();
+    let mut opts = LintOptions::new(selection);
+    opts.config = config;
+    lint_file_with(file, kind, &opts).diagnostics
+}
+
+/// Rounds of fixing a doc example, as the engine does: at most this many.
+const ROUNDS: usize = 8;
+
+/// Every fix is proven by its doc: the bad example with all the fixes of its rule's findings
+/// (safe and unsafe) applied in rounds (re-linted between rounds, touching fixes deferred) is
+/// the ```` ```<lang> fixed ```` block after it, byte for byte; the fixed text has no finding of
+/// the rule and no parse error. Conversely a bad example whose findings offer a fix needs a
+/// fixed block, and a fixed block whose bad example offers no fix is an error.
+#[test]
+fn fixed_examples_are_the_bad_ones_fixed() {
+    let mut failures = Vec::new();
+    let mut proven = 0usize;
+    for m in docs::RULES.iter().filter(|m| m.family != "audit") {
+        let fixed = match docs::fixed_examples(m.doc) {
+            Ok(f) => f,
+            Err(e) => {
+                failures.push(format!("rules/{}.md: {e}", m.name));
+                continue;
+            }
+        };
+        for e in docs::examples(m.doc).into_iter().filter(|e| e.bad) {
+            let label = format!("rules/{}.md:{}", m.name, e.line);
+            let (kind, config) = example_setup(m, &e);
+            let want = fixed.iter().find(|f| f.bad.line == e.line);
+            let mut text = e.code.to_owned();
+            let mut rounds = 0usize;
+            let mut applied = 0usize;
+            loop {
+                let diags = lint_for(m, kind, &config, &label, &text);
+                let fixes: Vec<_> = (diags.iter())
+                    .filter(|d| d.rule.code == m.code)
+                    .filter_map(|d| d.fix.as_ref())
+                    .collect();
+                if fixes.is_empty() {
+                    break;
+                }
+                if rounds == ROUNDS {
+                    failures.push(format!(
+                        "{label}: fixes still offered after {ROUNDS} rounds"
+                    ));
+                    break;
+                }
+                if let Some(f) = fixes
+                    .iter()
+                    .find(|f| f.edits.iter().any(|ed| ed.file.path != Path::new(&label)))
+                {
+                    failures.push(format!("{label}: fix `{}` edits another file", f.message));
+                    break;
+                }
+                match sandlint::fix::apply_round(&text, fixes.iter().copied()) {
+                    Ok((next, done)) => {
+                        applied += done.len();
+                        text = next;
+                    }
+                    Err(err) => {
+                        failures.push(format!("{label}: fixes do not apply: {err:?}"));
+                        break;
+                    }
+                }
+                rounds += 1;
+            }
+            match (want, applied) {
+                (None, 0) => {}
+                (None, _) => failures.push(format!(
+                    "{label}: the findings of {} offer a fix: add a ```{} fixed``` block after the bad example with the fix applied:\n{text}",
+                    m.name, e.lang
+                )),
+                (Some(f), 0) => failures.push(format!(
+                    "rules/{}.md:{}: a `fixed` block, but the bad example offers no fix",
+                    m.name, f.line
+                )),
+                (Some(f), _) => {
+                    let fixed_label = format!("rules/{}.md:{}", m.name, f.line);
+                    if text != f.fixed {
+                        failures.push(format!(
+                            "{fixed_label}: the bad example fixed is not the fixed block:\n--- fixed block\n{}--- bad example + fixes\n{text}",
+                            f.fixed
+                        ));
+                    }
+                    let left = lint_for(m, kind, &config, &fixed_label, f.fixed);
+                    if !left.is_empty() {
+                        failures.push(format!(
+                            "{fixed_label}: the fixed example still has findings: {:?}",
+                            left.iter().map(|d| (d.rule.code, &d.message)).collect::<Vec<_>>()
+                        ));
+                    }
+                    proven += 1;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{proven} fixed examples proven");
 }
 
 /// A rule's family (its code prefix and `targets`) follows from what it reads: the folder that

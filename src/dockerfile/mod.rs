@@ -5,6 +5,7 @@ mod build_args;
 mod checks;
 pub mod comments;
 pub mod dockerignore;
+pub mod edit;
 mod expand;
 pub mod globals;
 mod json;

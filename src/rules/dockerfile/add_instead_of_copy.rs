@@ -1,8 +1,11 @@
 use crate::dockerfile::analysis;
-use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::edit::{self, TextEdit};
+use crate::dockerfile::model::{Dockerfile, Instruction, Keyword};
 use crate::dockerfile::semantics;
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
+use crate::source::Span;
 
 /// SLD003: `ADD` of local files where `COPY` does.
 pub struct AddInsteadOfCopy;
@@ -21,12 +24,40 @@ pub(crate) fn is_archive(src: &str) -> bool {
     ARCHIVES.iter().any(|ext| lower.ends_with(ext))
 }
 
+/// The flags `COPY` takes as `ADD` does: with another flag the keyword alone cannot change.
+const COPY_FLAGS: &[&str] = &["chown", "chmod", "link", "exclude"];
+
+/// `ADD` → `COPY` (in the keyword's case). Safe when every source is written as a directory
+/// (`dir/`, `.`): `ADD` unpacks a local tar archive found by its content, whatever its name, but
+/// never a directory's files. Unsafe otherwise: a source without an archive name may still be a
+/// tar that `ADD` unpacks today. `None` with a flag `COPY` lacks.
+fn copy_fix(ins: &Instruction, sources: &[(String, Span)]) -> Option<(Applicability, TextEdit)> {
+    if !ins
+        .flags
+        .iter()
+        .all(|f| COPY_FLAGS.contains(&f.name.value.as_str()))
+    {
+        return None;
+    }
+    let dirs = sources
+        .iter()
+        .all(|(s, _)| s.ends_with('/') || matches!(s.as_str(), "." | "./") || s.ends_with("/."));
+    let applicability = if dirs {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    let copy = edit::keyword_in_case_of(ins, "COPY");
+    Some((applicability, edit::replace_keyword(ins, &copy)))
+}
+
 impl Rule for AddInsteadOfCopy {
     fn meta(&self) -> &'static RuleMeta {
         docs::ADD_INSTEAD_OF_COPY
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
         for add in analysis::instructions_of(df, Keyword::Add) {
             if add.ins.flag("checksum").is_some() || add.ins.flag("keep-git-dir").is_some() {
                 continue;
@@ -65,8 +96,13 @@ impl Rule for AddInsteadOfCopy {
                 "{prefix} used for local source `{}`{more}",
                 analysis::snippet(first, 50)
             );
-            cx.report(add.ins.keyword.span, message)
+            let fix = copy_fix(add.ins, &sources);
+            let d = cx
+                .report(add.ins.keyword.span, message)
                 .help("use `COPY`: it copies without unpacking archives or fetching URLs");
+            if let Some((applicability, edit)) = fix {
+                d.fix(super::fix_of(&file, applicability, "write `COPY`", [edit]));
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 use crate::dockerfile::model::Dockerfile;
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD036: an instruction keyword not in the casing of the file's majority (BuildKit's
@@ -12,6 +13,7 @@ impl Rule for ConsistentInstructionCasing {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
         // as BuildKit: the instructions of the stages (not the `ARG`s before the first `FROM`)
         let start = df.stages.first().map_or(df.instructions.len(), |s| s.from);
         let keywords = df.instructions.get(start..).unwrap_or(&[]);
@@ -42,6 +44,15 @@ impl Rule for ConsistentInstructionCasing {
                 .help(format!(
                     "write `{}`",
                     crate::dockerfile::analysis::snippet(&fixed, 20)
+                ))
+                .fix(super::fix_of(
+                    &file,
+                    Applicability::Safe,
+                    format!(
+                        "write `{}`",
+                        crate::dockerfile::analysis::snippet(&fixed, 20)
+                    ),
+                    [crate::dockerfile::edit::replace_keyword(ins, &fixed)],
                 ));
             }
         }

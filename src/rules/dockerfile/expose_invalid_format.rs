@@ -1,5 +1,6 @@
 use crate::dockerfile::model::{Dockerfile, Keyword, unquote};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD034: `EXPOSE` with an IP address or a host port (BuildKit's `ExposeInvalidFormat`).
@@ -11,6 +12,7 @@ impl Rule for ExposeInvalidFormat {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
         for ins in df.instructions.iter().filter(|i| i.kind == Keyword::Expose) {
             for port in ins.ports() {
                 let written = unquote(port.written);
@@ -18,11 +20,26 @@ impl Rule for ExposeInvalidFormat {
                     continue;
                 }
                 let shown = crate::dockerfile::analysis::snippet(written, 40);
-                cx.report(
-                    port.span,
-                    format!("`EXPOSE {shown}` names an IP address or a host port"),
-                )
-                .help("`EXPOSE` takes the container port only (`EXPOSE 8080`); publish it with `docker run -p` or Compose `ports:`, which choose the host side");
+                // the container part, `[ip:][host]:container[/proto]`, written as it is read
+                let container = written.rsplit(':').next().unwrap_or("");
+                let exact = file.slice(port.span) == written && !container.is_empty();
+                let d = cx
+                    .report(
+                        port.span,
+                        format!("`EXPOSE {shown}` names an IP address or a host port"),
+                    )
+                    .help("`EXPOSE` takes the container port only (`EXPOSE 8080`); publish it with `docker run -p` or Compose `ports:`, which choose the host side");
+                if exact {
+                    d.fix(super::fix_of(
+                        &file,
+                        Applicability::Safe,
+                        format!(
+                            "keep the container port `{}`",
+                            crate::dockerfile::analysis::snippet(container, 40)
+                        ),
+                        [(port.span, container.to_owned())],
+                    ));
+                }
             }
         }
     }

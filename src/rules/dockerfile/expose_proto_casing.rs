@@ -1,5 +1,6 @@
 use crate::dockerfile::model::{Dockerfile, Keyword, unquote};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD033: `EXPOSE 80/TCP` (BuildKit's `ExposeProtoCasing`).
@@ -11,6 +12,7 @@ impl Rule for ExposeProtoCasing {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
         for ins in df.instructions.iter().filter(|i| i.kind == Keyword::Expose) {
             for port in ins.ports() {
                 let written = unquote(port.written);
@@ -24,14 +26,28 @@ impl Rule for ExposeProtoCasing {
                 };
                 if proto != proto.to_lowercase() {
                     let shown = crate::dockerfile::analysis::snippet(written, 40);
-                    cx.report(
-                        port.span,
-                        format!("protocol of `EXPOSE {shown}` is not lowercase"),
-                    )
-                    .help(format!(
-                        "write `/{}`",
-                        crate::dockerfile::analysis::snippet(&proto.to_lowercase(), 20)
-                    ));
+                    let raw = file.slice(port.span);
+                    let fixed = raw
+                        .split_once('/')
+                        .map(|(p, rest)| format!("{p}/{}", rest.to_lowercase()));
+                    let d = cx
+                        .report(
+                            port.span,
+                            format!("protocol of `EXPOSE {shown}` is not lowercase"),
+                        )
+                        .help(format!(
+                            "write `/{}`",
+                            crate::dockerfile::analysis::snippet(&proto.to_lowercase(), 20)
+                        ));
+                    // one piece of text with no escape: lowercasing the protocol is exact
+                    if let Some(fixed) = fixed.filter(|_| !raw.contains(['\\', '`', '\n'])) {
+                        d.fix(super::fix_of(
+                            &file,
+                            Applicability::Safe,
+                            "write the protocol in lower case",
+                            [(port.span, fixed)],
+                        ));
+                    }
                 }
             }
         }

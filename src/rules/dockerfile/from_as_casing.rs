@@ -1,5 +1,6 @@
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD032: `FROM … as …` / `from … AS …` (BuildKit's `FromAsCasing`).
@@ -34,12 +35,22 @@ impl Rule for FromAsCasing {
             if !matches {
                 let shown = crate::dockerfile::analysis::snippet(word, 20);
                 let fix = if want_lower { "as" } else { "AS" };
-                cx.report(
-                    as_word.span,
-                    format!("`{shown}` does not match the casing of `{from}`"),
-                )
-                .help(format!("write `{from} … {fix} …`"))
-                .label(&file, ins.keyword.span, "keyword written here");
+                let d = cx
+                    .report(
+                        as_word.span,
+                        format!("`{shown}` does not match the casing of `{from}`"),
+                    )
+                    .help(format!("write `{from} … {fix} …`"))
+                    .label(&file, ins.keyword.span, "keyword written here");
+                // the word as written is the keyword (not `a\<newline>s`)
+                if file.slice(as_word.span) == word {
+                    d.fix(super::fix_of(
+                        &file,
+                        Applicability::Safe,
+                        format!("write `{fix}`"),
+                        [(as_word.span, fix.to_owned())],
+                    ));
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 use crate::dockerfile::analysis;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD017: `RUN --security=insecure` or `RUN --network=host`.
@@ -12,6 +13,7 @@ impl Rule for InsecureRunMode {
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
         for loc in analysis::instructions_of(df, Keyword::Run) {
             for flag in &loc.ins.flags {
                 let value = flag
@@ -29,7 +31,16 @@ impl Rule for InsecureRunMode {
                     ),
                     _ => continue,
                 };
-                cx.report(flag.span, message).help(help);
+                let edit = crate::dockerfile::edit::delete_flag(&file.text, flag);
+                let d = cx.report(flag.span, message).help(help);
+                if let Some(edit) = edit {
+                    d.fix(super::fix_of(
+                        &file,
+                        Applicability::Unsafe,
+                        format!("remove `{}`", file.slice(flag.span)),
+                        [edit],
+                    ));
+                }
             }
         }
     }

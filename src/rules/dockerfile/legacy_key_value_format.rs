@@ -1,7 +1,11 @@
 use crate::dockerfile::analysis;
+use crate::dockerfile::edit::TextEdit;
+use crate::dockerfile::model::KeyValue;
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
+use crate::source::Span;
 
 /// SLD035: `ENV key value` / `LABEL key value` (BuildKit's `LegacyKeyValueFormat`).
 pub struct LegacyKeyValueFormat;
@@ -28,17 +32,37 @@ impl Rule for LegacyKeyValueFormat {
                 });
                 if let Some(kv) = legacy {
                     let key = analysis::snippet(&kv.key.value, 40);
-                    cx.report(
-                        kv.span,
-                        format!("`{name} {key} …` uses the legacy `key value` form"),
-                    )
-                    .help(format!(
-                        "write `{name} {key}=\"…\"`: the legacy form takes the rest of the line as one value"
-                    ));
+                    let d = cx
+                        .report(
+                            kv.span,
+                            format!("`{name} {key} …` uses the legacy `key value` form"),
+                        )
+                        .help(format!(
+                            "write `{name} {key}=\"…\"`: the legacy form takes the rest of the line as one value"
+                        ));
+                    if let Some(edit) = equals_for_gap(&file.text, kv) {
+                        d.fix(super::fix_of(
+                            &file,
+                            Applicability::Safe,
+                            format!("write `{name} {key}=…`"),
+                            [edit],
+                        ));
+                    }
                 }
             }
         }
     }
+}
+
+/// `key value` → `key=value` when the value is one word of one line, written as it is read (no
+/// whitespace, so the new form reads the same one word): the blanks between become `=`.
+fn equals_for_gap(text: &str, kv: &KeyValue) -> Option<TextEdit> {
+    let raw = kv.raw_value.as_ref()?;
+    let gap = text.get(kv.key.span.end as usize..raw.span.start as usize)?;
+    let value = text.get(raw.span.range())?;
+    let one_word = value == raw.value && !value.is_empty() && !value.contains(char::is_whitespace);
+    let blanks = !gap.is_empty() && gap.bytes().all(|b| b == b' ' || b == b'\t');
+    (one_word && blanks).then(|| (Span::new(kv.key.span.end, raw.span.start), "=".to_owned()))
 }
 
 #[cfg(test)]

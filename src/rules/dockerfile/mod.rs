@@ -14,6 +14,8 @@ pub(super) mod curl_pipe_shell;
 pub(super) mod duplicate_stage_name;
 pub(super) mod expose_invalid_format;
 pub(super) mod expose_proto_casing;
+#[cfg(test)]
+mod fix_shapes;
 pub(super) mod from_as_casing;
 pub(super) mod from_platform_flag_const_disallowed;
 pub(super) mod gem_package_unpinned;
@@ -63,3 +65,20 @@ pub(super) mod zypper_package_unpinned;
 pub(crate) use copy_context_without_dockerignore::is_whole_context;
 pub(crate) use literal_password_set::literal_passwords;
 pub(crate) use secret_file_copied::secret_kind;
+
+/// A fix of the current file from the text edits of `crate::dockerfile::edit`.
+pub(super) fn fix_of(
+    file: &crate::source::FileRef,
+    applicability: crate::fix::Applicability,
+    message: impl Into<String>,
+    edits: impl IntoIterator<Item = crate::dockerfile::edit::TextEdit>,
+) -> crate::fix::Fix {
+    let edits = (edits.into_iter())
+        .map(|(span, replacement)| crate::fix::Edit {
+            file: file.clone(),
+            span,
+            replacement,
+        })
+        .collect();
+    crate::fix::Fix::new(applicability, message, edits)
+}

@@ -1,5 +1,6 @@
 use crate::dockerfile::model::{Dockerfile, Keyword};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD030: a `CMD`, `ENTRYPOINT` or `HEALTHCHECK` that a later one of the same stage replaces
@@ -25,12 +26,23 @@ impl Rule for MultipleInstructionsDisallowed {
                 };
                 // as BuildKit: the earlier one is reported, it is the one that is ignored
                 if let Some(earlier) = last[slot] {
-                    cx.report(
-                        earlier.keyword.span,
-                        format!("this `{name}` is replaced by a later `{name}` of the stage and has no effect"),
-                    )
-                    .help(format!("keep only the last `{name}` of the stage"))
-                    .label(&file, ins.keyword.span, "replaced by this one");
+                    let d = cx
+                        .report(
+                            earlier.keyword.span,
+                            format!("this `{name}` is replaced by a later `{name}` of the stage and has no effect"),
+                        )
+                        .help(format!("keep only the last `{name}` of the stage"))
+                        .label(&file, ins.keyword.span, "replaced by this one");
+                    if let Some(edit) =
+                        crate::dockerfile::edit::delete_instruction(&file.text, earlier)
+                    {
+                        d.fix(super::fix_of(
+                            &file,
+                            Applicability::Safe,
+                            format!("remove the replaced `{name}`"),
+                            [edit],
+                        ));
+                    }
                 }
                 last[slot] = Some(ins);
             }

@@ -1,5 +1,6 @@
 use crate::dockerfile::model::{Dockerfile, Instruction};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
@@ -17,14 +18,68 @@ impl Rule for NoEmptyContinuation {
         let mut found = Vec::new();
         for ins in &df.instructions {
             if let Some(at) = empty_continuation(cx.text(), ins, esc) {
-                found.push(Span::new(at, at + 1).in_file(ins.span.file));
+                let blanks = blank_continuation_lines(cx.text(), ins, esc);
+                found.push((Span::new(at, at + 1).in_file(ins.span.file), blanks));
             }
         }
-        for span in found {
-            cx.report(span, "this line continuation is followed by an empty line")
+        let file = cx.file().clone();
+        for (span, blanks) in found {
+            let d = cx
+                .report(span, "this line continuation is followed by an empty line")
                 .help("remove the empty line (or end the instruction here): BuildKit will make empty continuation lines an error");
+            if !blanks.is_empty() {
+                d.fix(super::fix_of(
+                    &file,
+                    Applicability::Safe,
+                    "remove the empty lines of the continuation",
+                    blanks.into_iter().map(|b| (b, String::new())),
+                ));
+            }
         }
     }
+}
+
+/// Every empty line (spaces and tabs only) inside the continuation of `ins`, each with its
+/// line ending: what BuildKit drops from the instruction, so deleting them changes nothing
+/// the build reads. Mirrors [`empty_continuation`], which stops at the first.
+fn blank_continuation_lines(text: &str, ins: &Instruction, esc: u8) -> Vec<Span> {
+    let mut out = Vec::new();
+    let start = ins.span.start as usize;
+    let mut end = (ins.span.end as usize).min(text.len());
+    if let Some(h) = ins.heredocs.first() {
+        let marker = (h.span.start as usize).min(end);
+        end = (text.get(marker..end))
+            .and_then(|r| r.find('\n'))
+            .map_or(end, |p| marker + p);
+    }
+    let Some(region) = text.get(start..end) else {
+        return out;
+    };
+    let mut pending = false;
+    let mut offset = start;
+    for line in region.split('\n') {
+        let line_start = offset;
+        offset += line.len() + 1;
+        let body = line.strip_suffix('\r').unwrap_or(line);
+        let trimmed = body.trim_start_matches([' ', '\t']);
+        if pending {
+            if trimmed.is_empty() {
+                let stop = offset.min(text.len());
+                if let (Ok(s), Ok(e)) = (u32::try_from(line_start), u32::try_from(stop)) {
+                    out.push(Span::new(s, e));
+                }
+                continue;
+            }
+            if trimmed.starts_with('#') {
+                continue;
+            }
+        } else if line_start != start {
+            break;
+        }
+        let kept = body.trim_end_matches([' ', '\t']);
+        pending = kept.as_bytes().last() == Some(&esc);
+    }
+    out
 }
 
 /// The offset of the escape character whose continuation runs into an empty line, in the

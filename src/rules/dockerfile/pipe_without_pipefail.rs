@@ -1,7 +1,10 @@
 use crate::dockerfile::analysis;
+use crate::dockerfile::edit::{self, TextEdit};
 use crate::dockerfile::model::{Dockerfile, Keyword};
+use crate::dockerfile::semantics;
 use crate::dockerfile::shell::{Command, Element, Redirect, Script, Word};
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 use crate::source::Span;
 
@@ -121,12 +124,106 @@ fn walk_command(c: &Command, pipefail: &mut bool, out: &mut Vec<(u32, u32)>, dep
     }
 }
 
+/// The images whose shell is BusyBox `ash` (no bash): the `SHELL` a fix inserts runs `/bin/ash`.
+fn ash_image(image: &str) -> bool {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let name = name
+        .split([':', '@'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    matches!(name.as_str(), "alpine" | "busybox")
+}
+
+/// The stages offered a `SHELL` by a fix, and whether an ancestor of a stage was: a `SHELL`
+/// reaches every stage built on its stage. Ancestors come first in the file, so their offers
+/// are all made when a descendant is asked about; each stage's answer is computed once
+/// (linear in the stages, however long the chains).
+struct Offers {
+    offered: Vec<bool>,
+    ancestor: Vec<Option<bool>>,
+}
+
+impl Offers {
+    fn new(stages: usize) -> Self {
+        Self {
+            offered: vec![false; stages],
+            ancestor: vec![None; stages],
+        }
+    }
+
+    fn covered(&mut self, df: &Dockerfile, stage: usize) -> bool {
+        if self.offered.get(stage).copied().unwrap_or(true) {
+            return true;
+        }
+        // walk up to a stage whose answer is known (or the root), then fill the chain down
+        let mut chain = vec![stage];
+        let mut above = false;
+        while let Some(&s) = chain.last() {
+            if let Some(k) = self.ancestor.get(s).copied().flatten() {
+                chain.pop();
+                above = k || self.offered.get(s).copied().unwrap_or(false);
+                break;
+            }
+            match df
+                .stages
+                .get(s)
+                .and_then(|st| semantics::parent_stage(df, st))
+            {
+                Some(parent) if parent.index < s => chain.push(parent.index),
+                _ => break,
+            }
+        }
+        // `chain` runs from the stage up to the root, or to below a stage whose answer is known
+        while let Some(s) = chain.pop() {
+            if let Some(slot) = self.ancestor.get_mut(s) {
+                *slot = Some(above);
+            }
+            above = above || self.offered.get(s).copied().unwrap_or(false);
+        }
+        self.ancestor.get(stage).copied().flatten().unwrap_or(false)
+    }
+}
+
+/// The fix: `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` (`/bin/ash` on an Alpine or BusyBox
+/// base) on a line of its own before the first flagged `RUN` of a stage that has no `SHELL` in
+/// force; `None` for an `ONBUILD` trigger, a `RUN` not at the start of its line, or a stage
+/// already offered one (itself or an ancestor).
+fn shell_fix(
+    df: &Dockerfile,
+    run: &Located<'_>,
+    text: &str,
+    offers: &mut Offers,
+) -> Option<(String, TextEdit)> {
+    let stage = run.stage?;
+    if run.onbuild || offers.covered(df, stage.index) || analysis::shell_in_force(df, run).is_some()
+    {
+        return None;
+    }
+    let root = semantics::root_stage(df, stage);
+    let sh = if ash_image(&root.image.value) {
+        "/bin/ash"
+    } else {
+        "/bin/bash"
+    };
+    let keyword = edit::keyword_in_case_of(run.ins, "SHELL");
+    let line = format!("{keyword} [\"{sh}\", \"-o\", \"pipefail\", \"-c\"]");
+    let edit = edit::insert_line_before(text, run.ins, &line)?;
+    if let Some(o) = offers.offered.get_mut(stage.index) {
+        *o = true;
+    }
+    Some((line, edit))
+}
+
 impl Rule for PipeWithoutPipefail {
     fn meta(&self) -> &'static RuleMeta {
         docs::PIPE_WITHOUT_PIPEFAIL
     }
 
     fn check_dockerfile(&self, cx: &mut Ctx<'_>, df: &Dockerfile) {
+        let file = cx.file().clone();
+        // one `SHELL` per stage: the first flagged `RUN` offers it, it fixes the later ones
+        let mut offers = Offers::new(df.stages.len());
         for run in analysis::instructions_of(df, Keyword::Run) {
             // Exec form runs no shell.
             if run.ins.args.is_exec() {
@@ -134,6 +231,10 @@ impl Rule for PipeWithoutPipefail {
             }
             let from_shell = shell_has_pipefail(df, &run);
             let mut first: Option<Span> = None;
+            // a `SHELL` with pipefail fixes the pipelines of the RUN's own shell, not those of an
+            // inner `sh -c` or a heredoc script run by its `#!` line
+            let mut shell_fixes =
+                !(run.ins.heredocs.iter()).any(|h| h.body.value.starts_with("#!"));
             for (script, origin) in analysis::run_scripts(df, &run) {
                 let mut ranges = Vec::new();
                 let mut state = from_shell;
@@ -141,19 +242,32 @@ impl Rule for PipeWithoutPipefail {
                 if let Some(&(s, e)) = ranges.first() {
                     first.get_or_insert(origin.span(s, e));
                 }
+                let mut left = Vec::new();
+                walk(script, &mut true, &mut left, 0);
+                shell_fixes &= left.is_empty();
             }
             let Some(span) = first else { continue };
             let text = cx.text().get(span.range()).unwrap_or("");
-            cx.report(
-                span,
-                format!(
-                    "pipeline `{}` runs without `set -o pipefail`",
-                    analysis::snippet(text, 50)
-                ),
-            )
-            .help(
+            let message = format!(
+                "pipeline `{}` runs without `set -o pipefail`",
+                analysis::snippet(text, 50)
+            );
+            let fix = if shell_fixes {
+                shell_fix(df, &run, &file.text, &mut offers)
+            } else {
+                None
+            };
+            let d = cx.report(span, message).help(
                 "start the `RUN` with `set -o pipefail &&`, or set `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` (use `/bin/ash` on Alpine)",
             );
+            if let Some((line, edit)) = fix {
+                d.fix(super::fix_of(
+                    &file,
+                    Applicability::Unsafe,
+                    format!("insert `{line}` before the `RUN`"),
+                    [edit],
+                ));
+            }
         }
     }
 }

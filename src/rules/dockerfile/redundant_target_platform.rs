@@ -1,6 +1,7 @@
 use crate::dockerfile::model::{Dockerfile, unquote};
 use crate::dockerfile::vars::var_refs;
 use crate::docs::{self, RuleMeta};
+use crate::fix::Applicability;
 use crate::rules::{Ctx, Rule};
 
 /// SLD039: `FROM --platform=$TARGETPLATFORM` (BuildKit's `RedundantTargetPlatform`).
@@ -29,11 +30,24 @@ impl Rule for RedundantTargetPlatform {
             {
                 continue;
             }
-            cx.report(
-                platform.span,
-                format!("`--platform={written}` is redundant: a stage is built for the target platform by default"),
-            )
-            .help("remove the `--platform` flag");
+            let edit = (df.instructions.get(stage.from))
+                .and_then(|ins| ins.flag("platform"))
+                .and_then(|f| crate::dockerfile::edit::delete_flag(cx.text(), f));
+            let file = cx.file().clone();
+            let d = cx
+                .report(
+                    platform.span,
+                    format!("`--platform={written}` is redundant: a stage is built for the target platform by default"),
+                )
+                .help("remove the `--platform` flag");
+            if let Some(edit) = edit {
+                d.fix(super::fix_of(
+                    &file,
+                    Applicability::Safe,
+                    "remove the `--platform` flag",
+                    [edit],
+                ));
+            }
         }
     }
 }
