@@ -143,6 +143,17 @@ pub fn plan<'a>(
             }
         }
     }
+    round.changes = file_changes(order, files, &whose);
+    round
+}
+
+/// The new text of each file the accepted fixes touch, in the order they were first touched.
+fn file_changes(
+    order: Vec<PathBuf>,
+    mut files: HashMap<PathBuf, PerFile<'_>>,
+    whose: &HashMap<usize, String>,
+) -> Vec<FileChange> {
+    let mut changes = Vec::new();
     for path in order {
         let Some(PerFile {
             file,
@@ -162,7 +173,7 @@ pub fn plan<'a>(
         if new_text == file.text {
             continue;
         }
-        round.changes.push(FileChange {
+        changes.push(FileChange {
             file,
             new_text,
             fixes: (applied.iter())
@@ -173,7 +184,7 @@ pub fn plan<'a>(
                 .collect(),
         });
     }
-    round
+    changes
 }
 
 /// A file's part of a round: the text the fixes were planned on, the accepted ranges and the

@@ -744,17 +744,6 @@ pub struct Session;
 impl Session {
     /// Starts a session: planned, judged by the rules, created, verified, started, verified.
     pub fn start(options: &SessionOptions) -> Result<SessionInfo, SandboxError> {
-        // Fail closed: a session does not set up `run`'s egress proxy and networks, so an
-        // allowlist (flags or the invoker's config) must not start a session with other network
-        // settings than the ones asked for.
-        if options.sandbox.egress.is_some() {
-            return Err(SandboxError::InvalidOption {
-                message: "sessions do not support the egress allowlist yet (--allow-host, \
-                          allow_hosts in --config): use `sandlint run --allow-host` for one \
-                          command, or a session without network"
-                    .to_string(),
-            });
-        }
         super::runtime()?.block_on(super::runner::session::start(options))
     }
 

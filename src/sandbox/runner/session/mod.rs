@@ -221,6 +221,17 @@ impl SessionWatchdog {
 
 /// `session start`.
 pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionInfo, SandboxError> {
+    // Fail closed: a session does not set up `run`'s egress proxy and networks, so an
+    // allowlist (flags or the invoker's config) must not start a session with other network
+    // settings than the ones asked for.
+    if opts.sandbox.egress.is_some() {
+        return Err(SandboxError::InvalidOption {
+            message: "sessions do not support the egress allowlist yet (--allow-host, \
+                          allow_hosts in --config): use `sandlint run --allow-host` for one \
+                          command, or a session without network"
+                .to_string(),
+        });
+    }
     let options = &opts.sandbox;
     let invalid = |message: String| SandboxError::InvalidOption { message };
     if opts.ttl.as_secs() < 1 {
