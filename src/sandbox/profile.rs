@@ -130,7 +130,7 @@ pub struct HardenedProfile {
     pub stdin: bool,
     /// DNS servers of the container (`--dns`); empty: the daemon's. Set by the egress
     /// allowlist to a server that answers nothing.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<String>,
 }
 

@@ -397,6 +397,23 @@ pub fn is_socket_path(path: &str) -> bool {
         || p == "/run/containerd"
 }
 
+/// Fails closed when a requested protection did not take effect (`--allow-degraded` accepts it).
+pub(in crate::sandbox) fn judge(
+    checks: &[Check],
+    allow_degraded: bool,
+) -> Result<(), super::SandboxError> {
+    let failed: Vec<Check> = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Failed)
+        .cloned()
+        .collect();
+    if failed.is_empty() || allow_degraded {
+        Ok(())
+    } else {
+        Err(super::SandboxError::Degraded { failed })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,13 +11,13 @@ use bollard::models::{
     NetworkDisconnectRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListNetworksOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
 use super::super::profile::{HardenedProfile, LABEL_DEADLINE, LABEL_MANAGED, LABEL_OWNER, NOBODY};
-use super::super::runner::{api, is_not_found, kernel_uids, read_cgroup};
+use super::super::runner::{api, is_not_found, kernel_uids, labelled, read_cgroup};
 use super::super::verify::{self, CgroupLimits, Check, CheckStatus};
 use super::super::{SandboxError, SandboxOptions};
 use super::policy::Policy;
@@ -134,19 +134,6 @@ fn check(name: &'static str, ok: bool, expected: String, actual: String) -> Chec
     }
 }
 
-fn degraded(checks: &[Check], allow_degraded: bool) -> Result<(), SandboxError> {
-    let failed: Vec<Check> = checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Failed)
-        .cloned()
-        .collect();
-    if failed.is_empty() || allow_degraded {
-        Ok(())
-    } else {
-        Err(SandboxError::Degraded { failed })
-    }
-}
-
 /// Creates the networks and the sidecar, verifies them, and points `profile` (the sandbox) at
 /// the proxy: its network, `HTTP(S)_PROXY`/`NO_PROXY`, and a DNS server that answers nothing.
 pub async fn start(
@@ -163,7 +150,7 @@ pub async fn start(
     let (mut checks, proxy_ip) =
         run_proxy(docker, &proxy, &pprofile, &internal, options.allow_degraded).await?;
     checks.extend(network_checks(docker, &internal).await?);
-    degraded(&checks, options.allow_degraded)?;
+    verify::judge(&checks, options.allow_degraded)?;
     if proxy_ip.is_empty() {
         return Err(SandboxError::Docker {
             action: "find the egress proxy's address",
@@ -270,7 +257,7 @@ async fn run_proxy(
         .inspect_container(proxy, None)
         .await
         .map_err(api("inspect the egress proxy"))?;
-    degraded(
+    verify::judge(
         &verify::check_container(pprofile, &created, &CgroupLimits::default()),
         allow_degraded,
     )?;
@@ -470,15 +457,7 @@ async fn remove_network(docker: &Docker, name: &str) -> bool {
 pub async fn remove_run(docker: &Docker, sandbox: &str) {
     let mut filters = HashMap::new();
     filters.insert("label", vec![format!("{LABEL_EGRESS_OF}={sandbox}")]);
-    if let Ok(list) = docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::new()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-    {
+    if let Ok(list) = labelled(docker, vec![format!("{LABEL_EGRESS_OF}={sandbox}")]).await {
         for c in list {
             if let Some(id) = &c.id {
                 kill_remove(docker, id).await;

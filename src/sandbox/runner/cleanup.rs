@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use bollard::Docker;
-use bollard::query_parameters::ListContainersOptionsBuilder;
 
 use super::super::SandboxError;
 use super::super::profile::{LABEL_DEADLINE, LABEL_MANAGED, LABEL_OWNER};
@@ -25,17 +24,7 @@ pub(super) enum Reap {
 
 /// Removes containers carrying sandlint's label, as `mode` says. Returns their names.
 pub(super) async fn reap(docker: &Docker, mode: Reap) -> Result<Vec<String>, SandboxError> {
-    let mut filters = HashMap::new();
-    filters.insert("label", vec![format!("{LABEL_MANAGED}=true")]);
-    let list = docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::new()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(api("list containers"))?;
+    let list = super::daemon::labelled(docker, vec![format!("{LABEL_MANAGED}=true")]).await?;
     let me = owner();
     let host = me.split(':').next().unwrap_or_default().to_string();
     let now = unix_now();

@@ -8,7 +8,8 @@ use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+    BuildImageOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -43,6 +44,22 @@ pub(in crate::sandbox) async fn connect() -> Result<Docker, SandboxError> {
         Ok(Err(e)) => Err(unreachable(error_text(&e))),
         Err(_) => Err(unreachable("no answer within 15s".to_string())),
     }
+}
+
+/// Every container (running or not) that carries all of `labels` (`key=value` or `key`).
+pub(in crate::sandbox) async fn labelled(
+    docker: &Docker,
+    labels: Vec<String>,
+) -> Result<Vec<bollard::models::ContainerSummary>, SandboxError> {
+    let filters = std::collections::HashMap::from([("label", labels)]);
+    let opts = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    docker
+        .list_containers(Some(opts))
+        .await
+        .map_err(api("list containers"))
 }
 
 /// An error with its causes, on one line.

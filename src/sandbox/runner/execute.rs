@@ -164,7 +164,7 @@ async fn create(target: &Target<'_>) -> Result<Verification, SandboxError> {
     };
     let created_view = inspect(docker, name).await?;
     let checks = verify::check_container(profile, &created_view, &CgroupLimits::default());
-    judge(&checks, options.allow_degraded)?;
+    verify::judge(&checks, options.allow_degraded)?;
     Ok(verification)
 }
 
@@ -226,7 +226,7 @@ async fn verify_started(
         });
     }
     checks.push(verify::uid_check(uid.as_ref(), options.allow_root));
-    if let Err(e) = judge(&checks, options.allow_degraded) {
+    if let Err(e) = verify::judge(&checks, options.allow_degraded) {
         kill(docker, name).await;
         return Err(e);
     }
@@ -451,19 +451,5 @@ async fn kill_draining(
             () = &mut k => break,
             chunk = output.next(), if open => open = chunk.is_some(),
         }
-    }
-}
-
-/// Fails closed when a requested protection did not take effect.
-fn judge(checks: &[Check], allow_degraded: bool) -> Result<(), SandboxError> {
-    let failed: Vec<Check> = checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Failed)
-        .cloned()
-        .collect();
-    if failed.is_empty() || allow_degraded {
-        Ok(())
-    } else {
-        Err(SandboxError::Degraded { failed })
     }
 }

@@ -21,7 +21,7 @@ use super::{
     LintReport, LintSummary, OutputSink, Program, RunResult, SandboxError, SandboxOptions,
 };
 use cleanup::{Reap, reap};
-pub(super) use daemon::{api, connect, error_text, is_not_found};
+pub(super) use daemon::{api, connect, error_text, is_not_found, labelled};
 use daemon::{ensure_image, remove};
 pub(super) use evidence::{kernel_uids, read_cgroup};
 use execute::execute;

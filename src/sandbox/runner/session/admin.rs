@@ -10,20 +10,11 @@ use super::*;
 async fn session_containers(
     docker: &Docker,
 ) -> Result<Vec<bollard::models::ContainerSummary>, SandboxError> {
-    let mut filters = HashMap::new();
-    filters.insert(
-        "label",
+    super::super::daemon::labelled(
+        docker,
         vec![format!("{LABEL_MANAGED}=true"), LABEL_SESSION.to_string()],
-    );
-    docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::new()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(api("list containers"))
+    )
+    .await
 }
 
 /// `session ls`.

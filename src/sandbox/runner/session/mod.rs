@@ -14,8 +14,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, ListContainersOptionsBuilder,
-    UploadToContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -136,19 +135,6 @@ fn check_view(
         checks.push(workspace_check(view, expected));
     }
     checks
-}
-
-fn degraded(checks: &[Check], allow_degraded: bool) -> Result<(), SandboxError> {
-    let failed: Vec<Check> = checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Failed)
-        .cloned()
-        .collect();
-    if failed.is_empty() || allow_degraded {
-        Ok(())
-    } else {
-        Err(SandboxError::Degraded { failed })
-    }
 }
 
 /// A started watchdog: its pid names the owner of the container.
@@ -419,7 +405,7 @@ async fn create_and_verify(
         .map_err(api("create the container"))?;
     let view = inspect(docker, name).await?;
     let vol = volume.then_some(None);
-    degraded(
+    verify::judge(
         &check_view(profile, &view, &CgroupLimits::default(), vol),
         options.allow_degraded,
     )?;
@@ -454,7 +440,7 @@ async fn create_and_verify(
         });
     }
     checks.push(verify::uid_check(uid.as_ref(), options.allow_root));
-    degraded(&checks, options.allow_degraded)?;
+    verify::judge(&checks, options.allow_degraded)?;
     Ok((cid, volume_name, checks, created.warnings))
 }
 
