@@ -172,25 +172,83 @@ impl SourceCode for FileSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette's `str` source finds lines by scanning from the first byte: per finding that is
+        // linear in the offset, so a report of many findings was quadratic in the file (1,000
+        // services: 51 s). It reads a window of whole lines around the span instead, and the
+        // lines above the window come from the file's line index.
+        let text = self.text();
+        let (ws, we) = window(
+            text.as_bytes(),
+            span.offset(),
+            span.offset().saturating_add(span.len()),
+            context_lines_before,
+            context_lines_after,
+        );
+        let local = SourceSpan::new(span.offset().saturating_sub(ws).into(), span.len());
+        let inner = text.get(ws..we).unwrap_or_default().read_span(
+            &local,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let offset = inner.span().offset().saturating_add(ws);
         // miette counts columns in bytes of what it reads; ours count characters of the file (as
         // in every other format).
-        let mut start = u32::try_from(inner.span().offset()).unwrap_or(u32::MAX);
+        let mut start = u32::try_from(offset).unwrap_or(u32::MAX);
         if let Some(v) = &self.view {
             start = v.to_original(start);
         }
         let column = self.file.line_col(start).column.saturating_sub(1) as usize;
+        // miette's line numbers count from the first byte (its `line_count` too: the line feeds
+        // up to the end of the context, which decides whether two labels' snippets merge), so
+        // the window's own are moved by the lines above it (the view keeps every line feed)
+        let mut ws_at = u32::try_from(ws).unwrap_or(u32::MAX);
+        if let Some(v) = &self.view {
+            ws_at = v.to_original(ws_at);
+        }
+        let above = self.file.line_col(ws_at).line.saturating_sub(1) as usize;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new(offset.into(), inner.span().len()),
+            inner.line() + above,
             column,
-            inner.line_count(),
+            inner.line_count() + above,
         )))
     }
+}
+
+/// The byte range of whole lines around `start..end`: from the start of the line `before` + 1
+/// lines above `start`'s to the end (line feed included) of the line `after` + 2 lines below
+/// `end`'s — a margin over what miette reads (it counts a line feed that ends the span's line
+/// as one of the lines after), so that it reads the same as from the whole text. Costs the
+/// length of those lines, not the offset.
+fn window(bytes: &[u8], start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
+    let start = start.min(bytes.len());
+    let end = end.clamp(start, bytes.len());
+    let mut ws = start;
+    let mut seen = 0;
+    while ws > 0 {
+        if bytes.get(ws - 1) == Some(&b'\n') {
+            if seen == before + 1 {
+                break;
+            }
+            seen += 1;
+        }
+        ws -= 1;
+    }
+    let mut we = end;
+    let mut seen = 0;
+    while we < bytes.len() {
+        if bytes.get(we) == Some(&b'\n') {
+            if seen == after + 2 {
+                we += 1;
+                break;
+            }
+            seen += 1;
+        }
+        we += 1;
+    }
+    (ws, we)
 }
 
 /// Adapts one finding (and its labels in other files, as related reports) to miette.
