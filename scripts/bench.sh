@@ -2,7 +2,8 @@
 # The speed and memory benchmark (never a timed test). In one run, on the release binary:
 #   - the corpus 1x, 4x and 16x (copies made of hard links in a temporary directory): wall, CPU
 #     (user+sys), files/s and peak RSS of `sandlint check DIR --format json`, beside the read-only
-#     floor (examples/read_floor.rs: the same walk reading every file, nothing else);
+#     floor (examples/read_floor.rs: the same walk reading every file, nothing else) and the
+#     parse floor (examples/parse_floor.rs: that walk plus the Dockerfile and YAML parsers alone);
 #   - `--select` one rule against all rules on the corpus;
 #   - synthetic large inputs: a 1M-line Dockerfile and a ~30 MB compose file;
 #   - one small file per process (the pre-commit path), process start included.
@@ -15,9 +16,10 @@ runs=${2:-3}
 [ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 2; }
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
 
-cargo build --release --locked --quiet --bin sandlint --example read_floor
+cargo build --release --locked --quiet --bin sandlint --example read_floor --example parse_floor
 bin=$PWD/target/release/sandlint
 floor=$PWD/target/release/examples/read_floor
+pfloor=$PWD/target/release/examples/parse_floor
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,8 +57,10 @@ for x in x1 x4 x16; do
   dir=$tmp/$x
   files=$("$bin" check "$dir" --format json --fail-on never | python3 -c 'import json,sys;print(json.load(sys.stdin)["files_checked"])')
   read -r fwall fcpu frss < <(measure "$floor" "$dir")
+  read -r pwall pcpu prss < <(measure "$pfloor" "$dir")
   read -r wall cpu rss < <(measure "$bin" check "$dir" --format json --fail-on never --output /dev/null)
   row "read floor, corpus ${x#x}×" "$(find "$dir" -type f | wc -l)" "$fwall" "$fcpu" "$frss"
+  row "parse floor, corpus ${x#x}×" "$(find "$dir" -type f | wc -l)" "$pwall" "$pcpu" "$prss" "$fwall"
   row "sandlint, corpus ${x#x}×" "$files" "$wall" "$cpu" "$rss" "$fwall"
 done
 files=$("$bin" check "$tmp/x1" --format json --fail-on never | python3 -c 'import json,sys;print(json.load(sys.stdin)["files_checked"])')
