@@ -86,6 +86,38 @@ pub fn line(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A whole text made safe for a unified diff (`check --diff`): line feeds, tabs and a CR right
+/// before a LF are kept (so a patch of a CRLF file still applies), every other unsafe character
+/// is escaped as by [`line`]. A text with such a character does not apply as a patch: it fails
+/// loudly rather than carrying the character to the terminal. Borrows when nothing needs
+/// escaping.
+pub fn diff_text(s: &str) -> Cow<'_, str> {
+    let keep = |c: char, next: Option<char>| {
+        c == '\n' || c == '\t' || (c == '\r' && next == Some('\n')) || !is_unsafe(c)
+    };
+    let mut chars = s.chars().peekable();
+    let mut clean = true;
+    while let Some(c) = chars.next() {
+        if !keep(c, chars.peek().copied()) {
+            clean = false;
+            break;
+        }
+    }
+    if clean {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if keep(c, chars.peek().copied()) {
+            out.push(c);
+        } else {
+            push_escape(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// A source text made safe to show as a snippet: line feeds and tabs are kept, a CR right
 /// before a LF is dropped (a CRLF file looks like an LF file), every other unsafe character is
 /// escaped as by [`line`]. Offsets into the original map to offsets into the view and back, so
@@ -297,6 +329,15 @@ pub fn to_writer_pretty_at<W: io::Write + ?Sized, T: serde::Serialize + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diff_text_keeps_lines_tabs_and_crlf() {
+        assert!(matches!(diff_text("a\tb\r\nc\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            diff_text("a\rb\x1b[2J\u{202e}\n"),
+            "a\\rb\\x1b[2J\\u{202e}\n"
+        );
+    }
 
     #[test]
     fn printable_ascii_blocks_and_tail() {

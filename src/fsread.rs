@@ -145,7 +145,68 @@ pub fn read(path: &Path, boundary: Option<&Boundary>) -> Result<Text, ReadError>
     if meta.len() > MAX_FILE_BYTES {
         return Err(ReadError::TooLarge);
     }
+    if let Some(text) = overlaid(&meta) {
+        return Ok(text);
+    }
     read_capped_sized(&mut file, MAX_FILE_BYTES, meta.len()).map(decode)
+}
+
+/// Texts that stand in for files (`check --diff`: the text a round of fixes would write, so that
+/// the next round is planned on it without writing). Keyed by the file's identity (device and
+/// inode, from `fstat` of the opened file), so that every path that reaches the file, however
+/// spelt, reads the same text; the file must still be a regular file inside the boundary, as
+/// for any read. Empty except in `--diff`.
+static OVERLAY: RwLock<Option<HashMap<FileId, Arc<Text>>>> = RwLock::new(None);
+
+/// A file's identity: device and inode.
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+fn overlaid(meta: &std::fs::Metadata) -> Option<Text> {
+    let overlay = OVERLAY.read().ok()?;
+    let text = overlay.as_ref()?.get(&identity(meta)?)?;
+    Some(Text::clone(text))
+}
+
+/// Makes later [`read`]s of the regular file `path` (not a symbolic link) return `text`
+/// instead of its contents, until [`clear_overlay`]. Refused (false) for a path that is not a
+/// regular file, for text past [`MAX_FILE_BYTES`], and where file identities are not known.
+pub fn overlay(path: &Path, text: String) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    let (Some(id), true) = (identity(&meta), meta.file_type().is_file()) else {
+        return false;
+    };
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return false;
+    }
+    let Ok(mut overlay) = OVERLAY.write() else {
+        return false;
+    };
+    let text = Arc::new(Text {
+        text,
+        invalid_utf8: None,
+    });
+    overlay.get_or_insert_with(HashMap::new).insert(id, text);
+    true
+}
+
+/// Ends [`overlay`]: every file reads as it is again.
+pub fn clear_overlay() {
+    if let Ok(mut overlay) = OVERLAY.write() {
+        *overlay = None;
+    }
 }
 
 fn io_error(e: &std::io::Error) -> ReadError {
@@ -764,6 +825,24 @@ mod tests {
 
     fn write(p: &Path, b: &[u8]) {
         std::fs::write(p, b).unwrap();
+    }
+
+    #[test]
+    fn an_overlay_stands_in_for_the_file_by_identity() {
+        let dir = tmp();
+        let p = dir.path().join("Dockerfile");
+        write(&p, b"FROM a\n");
+        let other = dir.path().join("sub/../Dockerfile");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert!(overlay(&p, "FROM b\n".to_string()));
+        // every spelling of the path reads the overlay; the file is untouched
+        assert_eq!(read(&other, None).unwrap().text, "FROM b\n");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "FROM a\n");
+        // a directory or a missing path cannot be overlaid
+        assert!(!overlay(dir.path(), String::new()));
+        assert!(!overlay(&dir.path().join("missing"), String::new()));
+        clear_overlay();
+        assert_eq!(read(&p, None).unwrap().text, "FROM a\n");
     }
 
     #[test]

@@ -125,6 +125,94 @@ fn diff_changes_nothing_and_exits_1() {
     );
 }
 
+/// `--diff` shows every round `--fix` would run, not only the first: dropping `network_mode:
+/// host` makes room for `network_mode: none` in the round after it.
+#[test]
+fn diff_shows_what_fix_writes_over_all_rounds() {
+    let text = "services:\n  web:\n    image: x\n    network_mode: host\n    restart: always\n";
+    let dir = project(&[("compose.yaml", text)]);
+    let args = [
+        "check",
+        "--unsafe-fixes",
+        "--select",
+        "host-network-mode,network-not-isolated",
+        "compose.yaml",
+    ];
+    let diff = sandlint(dir.path(), &[&args[..], &["--diff"]].concat());
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert_eq!(read(dir.path(), "compose.yaml"), text, "--diff wrote");
+    let fix = sandlint(dir.path(), &[&args[..], &["--fix", "--fix-only"]].concat());
+    assert_eq!(fix.status.code(), Some(0), "{}", stderr(&fix));
+    let fixed = read(dir.path(), "compose.yaml");
+    assert!(fixed.ends_with("    network_mode: none\n"), "{fixed}");
+    assert!(!fixed.contains("host"), "{fixed}");
+    let mut lines: Vec<String> = vec![
+        "--- a/compose.yaml".into(),
+        "+++ b/compose.yaml".into(),
+        "@@ -1,5 +1,5 @@".into(),
+    ];
+    for l in similar_lines(text, &fixed) {
+        lines.push(l);
+    }
+    assert_eq!(stdout(&diff), lines.join("\n") + "\n");
+    let (d, f) = (stderr(&diff), stderr(&fix));
+    let n = |s: &str| s.split_whitespace().next().unwrap().to_string();
+    assert_eq!(n(&d), n(&f), "{d} / {f}");
+    assert!(d.ends_with("would change 1 file\n"), "{d}");
+}
+
+/// The old and new lines of a one-hunk change, in diff order (deleted lines before added ones
+/// at each place): enough for the small files of these tests.
+fn similar_lines(old: &str, new: &str) -> Vec<String> {
+    let (o, n): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < o.len() || j < n.len() {
+        if i < o.len() && j < n.len() && o[i] == n[j] {
+            out.push(format!(" {}", o[i]));
+            i += 1;
+            j += 1;
+        } else if i < o.len() && !n[j..].contains(&o[i]) {
+            out.push(format!("-{}", o[i]));
+            i += 1;
+        } else {
+            out.push(format!("+{}", n[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+/// A file name with a line break, and a bidirectional control in the text, cannot forge or
+/// reorder lines of `--diff`: both are escaped as in every other human format.
+#[test]
+fn diff_escapes_names_and_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("p");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(
+        sub.join("Dockerfile.x\n+++ evil"),
+        "FROM a:1 # \u{202e}x\nRUN curl -fsSL https://x | sh\n",
+    )
+    .unwrap();
+    let out = sandlint(
+        dir.path(),
+        &[
+            "check",
+            "--select",
+            "pipe-without-pipefail",
+            "--unsafe-fixes",
+            "--diff",
+            "p",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "--- a/p/Dockerfile.x\\n+++ evil\n+++ b/p/Dockerfile.x\\n+++ evil\n@@ -1,2 +1,3 @@\n FROM a:1 # \\u{202e}x\n+SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n RUN curl -fsSL https://x | sh\n"
+    );
+}
+
 #[test]
 fn comments_crlf_and_flow_style_are_kept() {
     let text = "# top\r\nservices:\r\n  web: {image: x}   # flow\r\n  db:\r\n    image: y # db\r\n    security_opt: ['label:disable']\r\n";

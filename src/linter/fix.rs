@@ -265,10 +265,16 @@ pub fn write(change: &FileChange) -> Result<(), String> {
 
 /// A unified diff of one change (`--diff`), paths as displayed.
 pub fn unified_diff(change: &FileChange) -> String {
+    // File names and contents are the scanned project's: escaped (see `escape::diff_text`), so
+    // that neither a name with a line break nor a control character in the text forges lines.
+    let (old, new) = (
+        crate::escape::diff_text(&change.file.text),
+        crate::escape::diff_text(&change.new_text),
+    );
     let diff = similar::TextDiff::configure()
         .timeout(std::time::Duration::from_secs(2))
-        .diff_lines(change.file.text.as_str(), change.new_text.as_str());
-    let shown = &change.file.display;
+        .diff_lines(old.as_ref(), new.as_ref());
+    let shown = crate::escape::line(&change.file.display);
     diff.unified_diff()
         .context_radius(3)
         .header(&format!("a/{shown}"), &format!("b/{shown}"))
