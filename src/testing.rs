@@ -3,3 +3,30 @@
 
 pub(crate) use crate::discover::FileKind;
 pub(crate) use crate::linter::{Selection, lint_file, lint_text};
+
+/// `text` with every fix of the findings `diagnostics` gives applied, in rounds as the engine
+/// does (at most 8), and the applicability of each fix applied.
+pub(crate) fn fixed_with(
+    diagnostics: impl Fn(&str) -> Vec<crate::diagnostic::Diagnostic>,
+    text: &str,
+) -> (String, Vec<crate::fix::Applicability>) {
+    let mut text = text.to_owned();
+    let mut classes = Vec::new();
+    for _ in 0..8 {
+        let diags = diagnostics(&text);
+        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_ref()).collect();
+        if fixes.is_empty() {
+            break;
+        }
+        let Ok((next, done)) = crate::fix::apply_round(&text, fixes.iter().copied()) else {
+            return (String::from("<overlapping edits>"), classes);
+        };
+        classes.extend(
+            done.iter()
+                .filter_map(|&i| fixes.get(i))
+                .map(|f| f.applicability),
+        );
+        text = next;
+    }
+    (text, classes)
+}

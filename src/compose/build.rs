@@ -587,6 +587,7 @@ pub(in crate::compose) fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
             target: None,
             protocol: None,
             unknown: false,
+            long: true,
         };
         for (k, e) in map_entries(node) {
             match k {
@@ -660,6 +661,7 @@ pub(in crate::compose) fn port(ctx: &mut Ctx<'_>, node: &Node) -> Option<Port> {
         target: nonempty(container_r).map(|r| parts.part(ctx, &r)),
         protocol: proto_r.map(|r| parts.part(ctx, &r)),
         unknown: parts.unknown,
+        long: false,
     })
 }
 
@@ -687,6 +689,7 @@ pub(in crate::compose) fn volume(ctx: &mut Ctx<'_>, node: &Node) -> Option<Volum
         read_only: false,
         read_only_span: None,
         options: Vec::new(),
+        long: false,
     };
     let Some((source_r, target_r, options_r)) = split_volume(&parts) else {
         return Some(v);
@@ -783,6 +786,7 @@ fn long_volume(ctx: &mut Ctx<'_>, node: &Node) -> Volume {
         read_only: false,
         read_only_span: None,
         options: Vec::new(),
+        long: true,
     };
     for (k, e) in map_entries(node) {
         match k {

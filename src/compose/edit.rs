@@ -278,6 +278,75 @@ pub fn insert_key(
     Some((Span::from_range(at..at).in_file(service.span.file), out))
 }
 
+/// Inserts `key: value` (plain-safe text) into a mapping item of one of the service's sequences
+/// (a long-syntax port or volume, `item` its span): in a block item, a line at the column of
+/// the item's keys after its last line (inserted before that line's end); in a flow item (`{target: 80}`), `, key: value` before
+/// its `}`. `None` when the item is not the service's own, already spells `key:`, or holds an
+/// anchor, alias, tag, merge, `$`, a tab or a shape this helper does not know.
+pub fn insert_into_item(
+    text: &str,
+    service: &Service,
+    item: Span,
+    key: &str,
+    value: &str,
+) -> Option<(Span, String)> {
+    let plain = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".:/_-,=".contains(&b))
+    };
+    if !plain(key) || !plain(value) || !owns_mapping(text, service) || !inside(service, item) {
+        return None;
+    }
+    let (start, end) = (item.start as usize, item.end as usize);
+    let written = text.get(start..end)?;
+    if written.contains(['&', '*', '!', '\t', '$', '|', '>'])
+        || written.contains("<<")
+        || written.contains(&format!("{key}:"))
+    {
+        return None;
+    }
+    let at_item = |at: usize| Span::from_range(at..at).in_file(item.file);
+    if let Some(inner) = written.strip_prefix('{') {
+        let inner = inner.strip_suffix('}')?;
+        if inner.contains(['{', '[', '#']) {
+            return None;
+        }
+        let last = inner.trim_end_matches([' ', '\n', '\r']);
+        let at = start + 1 + last.len();
+        let entry = format!("{key}: {value}");
+        let replacement = if last.trim().is_empty() {
+            entry
+        } else if last.ends_with(',') {
+            format!(" {entry}")
+        } else {
+            format!(", {entry}")
+        };
+        return Some((at_item(at), replacement));
+    }
+    // a block item: its first key follows its `- ` (or starts the line after a lone `-`)
+    let ls = line_start(text, start);
+    let before = text[ls..start].trim_start_matches(' ');
+    let after_dash = before.strip_prefix('-');
+    let dashed = after_dash.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b == b' '));
+    if !(dashed || before.is_empty()) || written.starts_with(['[', '"', '\'']) {
+        return None;
+    }
+    let style = style_of(text);
+    let col = start - ls;
+    // Before the line end of the item's last line, not after it: when the item ends its
+    // service, a key inserted into the service goes after that line end, and the two stay in
+    // order (the item's key first).
+    let le = after_line(text, end);
+    let line = &text[..le];
+    let at = le
+        - line
+            .strip_suffix('\n')
+            .map_or(0, |l| 1 + usize::from(l.ends_with('\r')));
+    let out = format!("{}{}{key}: {value}", style.eol, " ".repeat(col));
+    Some((at_item(at), out))
+}
+
 /// Appends `new` items to the service's sequence whose items are `items` (not empty), in the
 /// sequence's own style (flow `[a, b]` or block `- a`) and its last item's quoting.
 pub fn append_items(

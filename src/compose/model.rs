@@ -289,6 +289,8 @@ pub struct Port {
     pub protocol: Option<SValue>,
     /// Whether the entry could not be understood (e.g. an unknown variable in short syntax).
     pub unknown: bool,
+    /// Written in the long syntax (a mapping with `target:`), not as one string.
+    pub long: bool,
 }
 
 /// What a volume entry mounts.
@@ -321,6 +323,8 @@ pub struct Volume {
     pub read_only_span: Option<Span>,
     /// Short-syntax options (`ro`, `rw`, `z`, `rshared`, ...) or long-syntax `bind.propagation` etc.
     pub options: Vec<SValue>,
+    /// Written in the long syntax (a mapping with `type:`), not as one string.
+    pub long: bool,
 }
 
 /// A top-level `volumes:` definition (`data:`, `data: {}` and the full mapping all define one).

@@ -33,6 +33,7 @@ fn empty(span: crate::source::Span) -> Volume {
         read_only: false,
         read_only_span: None,
         options: Vec::new(),
+        long: false,
     }
 }
 

@@ -376,6 +376,11 @@ pub(crate) mod test_util {
             .collect()
     }
 
+    /// `text` with every fix of `rule`'s findings applied, in rounds as the engine does.
+    pub fn fixed(rule: &str, text: &str) -> String {
+        crate::testing::fixed_with(|t| diagnostics(rule, t), text).0
+    }
+
     /// The messages of every finding of `rule` in `text`.
     pub fn messages(rule: &str, text: &str) -> Vec<String> {
         diagnostics(rule, text)

@@ -42,16 +42,26 @@ fn describe(port: &Port) -> String {
     out
 }
 
-/// `127.0.0.1` as the host IP of a short-syntax entry with a published port (`8080:80` →
-/// `127.0.0.1:8080:80`, `0.0.0.0:8080:80` → `127.0.0.1:8080:80`). `None` for the long syntax,
-/// IPv6 and an entry without a published port.
+/// `127.0.0.1` as the host IP of an entry with a published port: short syntax `8080:80` →
+/// `127.0.0.1:8080:80`, `0.0.0.0:8080:80` → `127.0.0.1:8080:80`; long syntax `host_ip:
+/// 127.0.0.1` added, or written over `0.0.0.0`. `None` for IPv6 and an entry without a
+/// published port.
 fn loopback_edit(
     text: &str,
     service: &crate::compose::model::Service,
     port: &Port,
 ) -> Option<(crate::source::Span, String)> {
-    use crate::compose::edit::{scalar_text, splice_scalar};
+    use crate::compose::edit::{insert_into_item, replace_scalar, scalar_text, splice_scalar};
     port.published.as_ref()?;
+    if port.long {
+        return match &port.host_ip {
+            Some(ip) if ip.value.known().is_some_and(|v| v.trim() == "0.0.0.0") => {
+                replace_scalar(text, service, ip, "127.0.0.1")
+            }
+            Some(_) => None,
+            None => insert_into_item(text, service, port.span, "host_ip", "127.0.0.1"),
+        };
+    }
     let inner = scalar_text(text, service, port.span)?;
     if inner.contains('[') {
         return None;
@@ -143,6 +153,15 @@ mod tests {
                 "service `web` publishes port `9001:9001` on all interfaces",
                 "service `web` publishes `9090` on a random port on all interfaces",
             ]
+        );
+    }
+
+    #[test]
+    fn long_syntax_fix() {
+        let text = "services:\n  web:\n    image: nginx\n    ports:\n      - target: 80\n        published: \"8080\"\n      - {target: 443, published: 8443, host_ip: 0.0.0.0}\n      - target: 81\n        published: 8081\n        protocol: tcp # why\n      - target: 82\n        host_ip: '::'\n        published: 8082\n      - target: 83\n";
+        assert_eq!(
+            super::super::test_util::fixed(RULE, text),
+            "services:\n  web:\n    image: nginx\n    ports:\n      - target: 80\n        published: \"8080\"\n        host_ip: 127.0.0.1\n      - {target: 443, published: 8443, host_ip: 127.0.0.1}\n      - target: 81\n        published: 8081\n        protocol: tcp # why\n        host_ip: 127.0.0.1\n      - target: 82\n        host_ip: '::'\n        published: 8082\n      - target: 83\n"
         );
     }
 

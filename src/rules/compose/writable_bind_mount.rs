@@ -5,15 +5,26 @@ use crate::rules::{Ctx, Rule};
 /// A host bind mount that is not read-only.
 pub struct WritableBindMount;
 
-/// `:ro` on a short-syntax bind (`./src:/app` → `./src:/app:ro`, `./src:/app:rw` →
-/// `./src:/app:ro`, `./src:/app:z` → `./src:/app:z,ro`). `None` for the long syntax, a Windows
-/// path, or anything else this cannot read exactly.
+/// A bind made read-only: short syntax `:ro` (`./src:/app` → `./src:/app:ro`, `./src:/app:rw`
+/// → `./src:/app:ro`, `./src:/app:z` → `./src:/app:z,ro`); long syntax `read_only: true`
+/// added, or written over `false`. `None` for a Windows path, or anything else this cannot read
+/// exactly.
 fn ro_edit(
     text: &str,
     service: &crate::compose::model::Service,
-    span: crate::source::Span,
+    volume: &crate::compose::model::Volume,
 ) -> Option<(crate::source::Span, String)> {
-    use crate::compose::edit::{scalar_text, splice_scalar};
+    use crate::compose::edit::{insert_into_item, scalar_text, splice_scalar};
+    let span = volume.span;
+    if volume.long {
+        return match volume.read_only_span {
+            Some(ro) => {
+                let len = scalar_text(text, service, ro)?.len();
+                splice_scalar(text, service, ro, 0, len, "true")
+            }
+            None => insert_into_item(text, service, span, "read_only", "true"),
+        };
+    }
     let inner = scalar_text(text, service, span)?;
     let parts: Vec<&str> = inner.split(':').collect();
     match parts.as_slice() {
@@ -63,11 +74,15 @@ impl Rule for WritableBindMount {
                     None
                 } else {
                     super::editable(cx, service.span.file).and_then(|f| {
-                        let edit = ro_edit(&f.text, service, volume.span);
+                        let edit = ro_edit(&f.text, service, volume);
                         super::fix_of(
                             &f,
                             crate::fix::Applicability::Unsafe,
-                            "mount it read-only (`:ro`)",
+                            if volume.long {
+                                "mount it read-only (`read_only: true`)"
+                            } else {
+                                "mount it read-only (`:ro`)"
+                            },
                             [edit],
                         )
                     })
@@ -118,6 +133,30 @@ mod tests {
         let found = findings(RULE, text);
         assert_eq!(found.len(), 1);
         assert!(found.iter().all(|(_, s)| s.contains("source: ./a")));
+    }
+
+    #[test]
+    fn long_syntax_fix() {
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a # why\n      - type: bind\n        source: ./b\n        target: /b\n        read_only: \"false\"\n      - {type: bind, source: ./c, target: /c}\n      -\n        type: bind\n        source: ./d\n        target: /d\n";
+        assert_eq!(
+            super::super::test_util::fixed(RULE, text),
+            "services:\n  web:\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a # why\n        read_only: true\n      - type: bind\n        source: ./b\n        target: /b\n        read_only: \"true\"\n      - {type: bind, source: ./c, target: /c, read_only: true}\n      -\n        type: bind\n        source: ./d\n        target: /d\n        read_only: true\n"
+        );
+        // the item ends the service: its key stays inside it, before the service's own keys
+        let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a\r\n\nnetworks: {}\n";
+        let d = super::super::test_util::diagnostics("missing-no-new-privileges", text);
+        let mut fixes: Vec<&crate::fix::Fix> = d.iter().filter_map(|d| d.fix.as_ref()).collect();
+        let ro = super::super::test_util::diagnostics(RULE, text);
+        fixes.extend(ro.iter().filter_map(|d| d.fix.as_ref()));
+        let (out, done) = crate::fix::apply_round(text, fixes.iter().copied()).unwrap();
+        assert_eq!(done.len(), 2);
+        assert_eq!(
+            out,
+            "services:\n  web:\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a\r\n        read_only: true\r\n    security_opt:\r\n      - no-new-privileges:true\r\n\nnetworks: {}\n"
+        );
+        // an entry from an anchor is not edited where it is used
+        let text = "x-m: &m\n  type: bind\n  source: ./a\n  target: /a\nservices:\n  web:\n    image: nginx\n    volumes:\n      - *m\n";
+        assert_eq!(super::super::test_util::fixed(RULE, text), text);
     }
 
     #[test]

@@ -42,23 +42,5 @@ pub fn diagnostics(rule: &str, text: &str) -> Vec<crate::diagnostic::Diagnostic>
 /// `text` with every fix of `rule`'s findings applied, in rounds as the engine does (at most 8),
 /// and the applicability of each fix applied.
 pub fn fixed(rule: &str, text: &str) -> (String, Vec<crate::fix::Applicability>) {
-    let mut text = text.to_owned();
-    let mut classes = Vec::new();
-    for _ in 0..8 {
-        let diags = diagnostics(rule, &text);
-        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_ref()).collect();
-        if fixes.is_empty() {
-            break;
-        }
-        let Ok((next, done)) = crate::fix::apply_round(&text, fixes.iter().copied()) else {
-            return (String::from("<overlapping edits>"), classes);
-        };
-        classes.extend(
-            done.iter()
-                .filter_map(|&i| fixes.get(i))
-                .map(|f| f.applicability),
-        );
-        text = next;
-    }
-    (text, classes)
+    crate::testing::fixed_with(|t| diagnostics(rule, t), text)
 }
