@@ -454,8 +454,10 @@ fn healthcheck(ctx: &mut Ctx<'_>, key_span: Span, node: &Node) -> Healthcheck {
 }
 
 fn limits(ctx: &mut Ctx<'_>, deploy_key: Span, deploy: &Node) -> Limits {
+    let map_of = |node: &Node, depth: u8| node.as_map().is_some().then_some((node.span, depth));
     let mut out = Limits {
         block: Some(deploy_key),
+        block_map: map_of(deploy, 1),
         ..Limits::default()
     };
     let others = |node: &Node, path: &str, keep: &str, out: &mut Limits| {
@@ -471,11 +473,13 @@ fn limits(ctx: &mut Ctx<'_>, deploy_key: Span, deploy: &Node) -> Limits {
         return out;
     };
     out.block = Some(resources.1.key.span);
+    out.block_map = map_of(resources.1.value, 2);
     others(resources.1.value, "deploy.resources", "limits", &mut out);
     let Some(limits) = map_entries(resources.1.value).find(|(k, _)| *k == "limits") else {
         return out;
     };
     out.block = Some(limits.1.key.span);
+    out.block_map = map_of(limits.1.value, 3);
     let limits = limits.1.value;
     for (k, e) in map_entries(limits) {
         match k {

@@ -279,10 +279,7 @@ pub fn insert_key(
 }
 
 /// Inserts `key: value` (plain-safe text) into a mapping item of one of the service's sequences
-/// (a long-syntax port or volume, `item` its span): in a block item, a line at the column of
-/// the item's keys after its last line (inserted before that line's end); in a flow item (`{target: 80}`), `, key: value` before
-/// its `}`. `None` when the item is not the service's own, already spells `key:`, or holds an
-/// anchor, alias, tag, merge, `$`, a tab or a shape this helper does not know.
+/// (a long-syntax port or volume, `item` its span); see [`insert_into_mapping`].
 pub fn insert_into_item(
     text: &str,
     service: &Service,
@@ -290,15 +287,36 @@ pub fn insert_into_item(
     key: &str,
     value: &str,
 ) -> Option<(Span, String)> {
+    let plain = !value.is_empty()
+        && (value.bytes()).all(|b| b.is_ascii_alphanumeric() || b".:/_-,=".contains(&b));
+    plain.then(|| insert_into_mapping(text, service, item, key, &YValue::Scalar(value.into())))?
+}
+
+/// Inserts `key: value` into a mapping of the service other than its own (`map` its span: a
+/// sequence item, or the value of a key such as `deploy`): in a block mapping, at the column
+/// of its keys after its last line; in a flow mapping (`{target: 80}`), `, key: value` before
+/// its `}`. The edit replaces the mapping's last character with itself and the entry, so that
+/// two fixes inserting into the same mapping overlap and the second waits for the next round
+/// (two fixes each adding `resources:` would write the key twice), and it stays before a key
+/// inserted into the service after the mapping's last line. `None` when the mapping is not
+/// the service's own, already spells `key:`, or holds an anchor, alias, tag, merge, `$`, a tab
+/// or a shape this helper does not know.
+pub fn insert_into_mapping(
+    text: &str,
+    service: &Service,
+    map: Span,
+    key: &str,
+    value: &YValue,
+) -> Option<(Span, String)> {
     let plain = |t: &str| {
         !t.is_empty()
             && t.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b".:/_-,=".contains(&b))
     };
-    if !plain(key) || !plain(value) || !owns_mapping(text, service) || !inside(service, item) {
+    if !plain(key) || !owns_mapping(text, service) || !inside(service, map) {
         return None;
     }
-    let (start, end) = (item.start as usize, item.end as usize);
+    let (start, end) = (map.start as usize, map.end as usize);
     let written = text.get(start..end)?;
     if written.contains(['&', '*', '!', '\t', '$', '|', '>'])
         || written.contains("<<")
@@ -306,25 +324,32 @@ pub fn insert_into_item(
     {
         return None;
     }
-    let at_item = |at: usize| Span::from_range(at..at).in_file(item.file);
+    let style = style_of(text);
+    // the edit: the character before `at`, then `entry`
+    let edit = |at: usize, entry: String| {
+        let c = text.get(..at)?.chars().next_back()?;
+        let from = at - c.len_utf8();
+        Some((
+            Span::from_range(from..at).in_file(map.file),
+            format!("{c}{entry}"),
+        ))
+    };
     if let Some(inner) = written.strip_prefix('{') {
         let inner = inner.strip_suffix('}')?;
         if inner.contains(['{', '[', '#']) {
             return None;
         }
         let last = inner.trim_end_matches([' ', '\n', '\r']);
-        let at = start + 1 + last.len();
-        let entry = format!("{key}: {value}");
-        let replacement = if last.trim().is_empty() {
-            entry
+        let entry = format!("{key}: {}", flow_value(&style, value));
+        return if last.trim().is_empty() {
+            edit(start + 1, entry)
         } else if last.ends_with(',') {
-            format!(" {entry}")
+            edit(start + 1 + last.len(), format!(" {entry}"))
         } else {
-            format!(", {entry}")
+            edit(start + 1 + last.len(), format!(", {entry}"))
         };
-        return Some((at_item(at), replacement));
     }
-    // a block item: its first key follows its `- ` (or starts the line after a lone `-`)
+    // a block mapping: its first key follows a `- ` or starts its line
     let ls = line_start(text, start);
     let before = text[ls..start].trim_start_matches(' ');
     let after_dash = before.strip_prefix('-');
@@ -332,19 +357,17 @@ pub fn insert_into_item(
     if !(dashed || before.is_empty()) || written.starts_with(['[', '"', '\'']) {
         return None;
     }
-    let style = style_of(text);
     let col = start - ls;
-    // Before the line end of the item's last line, not after it: when the item ends its
-    // service, a key inserted into the service goes after that line end, and the two stay in
-    // order (the item's key first).
     let le = after_line(text, end);
     let line = &text[..le];
     let at = le
         - line
             .strip_suffix('\n')
             .map_or(0, |l| 1 + usize::from(l.ends_with('\r')));
-    let out = format!("{}{}{key}: {value}", style.eol, " ".repeat(col));
-    Some((at_item(at), out))
+    let mut lines = String::new();
+    block_entry(&style, col, key, value, &mut lines);
+    let lines = lines.strip_suffix(style.eol).unwrap_or(&lines);
+    edit(at, format!("{}{lines}", style.eol))
 }
 
 /// Appends `new` items to the service's sequence whose items are `items` (not empty), in the

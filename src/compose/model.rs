@@ -255,6 +255,9 @@ pub struct Limits {
     /// The deepest of the `deploy`, `resources` and `limits` keys written: where a missing
     /// limit belongs.
     pub block: Option<Span>,
+    /// The mapping under that key (`None` when it is not a mapping), and how deep it is: 1
+    /// `deploy`, 2 `deploy.resources`, 3 `deploy.resources.limits`. Where a fix writes a limit.
+    pub block_map: Option<(Span, u8)>,
     pub memory: Option<SValue>,
     pub cpus: Option<SValue>,
     pub pids: Option<SValue>,

@@ -36,6 +36,17 @@ mod tests {
 
     const RULE: &str = "missing-memory-limit";
 
+    /// With a `deploy` block the limit goes into it, at its deepest written level (Compose
+    /// rejects a service-level `mem_limit` beside a `deploy` block that does not match it).
+    #[test]
+    fn deploy_blocks_get_the_limit() {
+        let text = "services:\n  a:\n    image: x\n    deploy:\n      replicas: 2\n  b:\n    image: x\n    deploy:\n      resources:\n        reservations: {memory: 1g}\n  c:\n    image: x\n    deploy:\n      resources:\n        limits:\n          cpus: '0.5' # half\n  d:\n    image: x\n    deploy: {replicas: 1}\n  e:\n    image: x\n    deploy:\n  f:\n    image: x\n";
+        assert_eq!(
+            super::super::test_util::fixed(RULE, text),
+            "services:\n  a:\n    image: x\n    deploy:\n      replicas: 2\n      resources:\n        limits:\n          memory: 512m\n  b:\n    image: x\n    deploy:\n      resources:\n        reservations: {memory: 1g}\n        limits:\n          memory: 512m\n  c:\n    image: x\n    deploy:\n      resources:\n        limits:\n          cpus: '0.5' # half\n          memory: 512m\n  d:\n    image: x\n    deploy: {replicas: 1, resources: {limits: {memory: 512m}}}\n  e:\n    image: x\n    deploy:\n  f:\n    image: x\n    mem_limit: 512m\n"
+        );
+    }
+
     #[test]
     fn missing_points_at_service_name() {
         let text = "services:\n  web:\n    image: nginx\n";

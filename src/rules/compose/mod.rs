@@ -194,9 +194,9 @@ fn limit_fix(
     let text = &file.text;
     if set.is_empty() {
         // with a `deploy` block, Compose rejects a service-level limit that differs from the
-        // `deploy.resources.limits` one (unset included): no fix
+        // `deploy.resources.limits` one (unset included): the limit goes into the block
         if service.limits.block.is_some() {
-            return None;
+            return deploy_limit_fix(&file, service, what, candidates, value);
         }
         let edit = edit::insert_key(text, service, key, &YValue::Scalar(value.to_string()));
         return fix_of(
@@ -219,6 +219,40 @@ fn limit_fix(
         Applicability::Unsafe,
         &format!("set a {what} of `{plain}`"),
         edits,
+    )
+}
+
+/// `limit: value` written into the service's `deploy` block, at its deepest written level
+/// (`deploy:` gets `resources: {limits: …}`, `resources:` gets `limits: …`), `limit` the leaf of
+/// the candidate `deploy.resources.limits.<limit>`. `None` when that level is not a mapping of
+/// the service's own file.
+fn deploy_limit_fix(
+    file: &FileRef,
+    service: &Service,
+    what: &str,
+    candidates: &[(&str, Option<&SValue>)],
+    value: &str,
+) -> Option<Fix> {
+    let leaf = (candidates.iter()).find_map(|(k, _)| k.strip_prefix("deploy.resources.limits."))?;
+    let (map, depth) = service.limits.block_map?;
+    let scalar = YValue::Scalar(value.to_string());
+    let (key, value_at) = match depth {
+        1 => (
+            "resources",
+            YValue::Map(vec![(
+                "limits".into(),
+                YValue::Map(vec![(leaf.into(), scalar)]),
+            )]),
+        ),
+        2 => ("limits", YValue::Map(vec![(leaf.into(), scalar)])),
+        _ => (leaf, scalar),
+    };
+    let edit = edit::insert_into_mapping(&file.text, service, map, key, &value_at);
+    fix_of(
+        file,
+        Applicability::Unsafe,
+        &format!("set a {what}: `deploy.resources.limits.{leaf}: {value}`"),
+        [edit],
     )
 }
 
