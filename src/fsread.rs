@@ -145,47 +145,33 @@ pub fn read(path: &Path, boundary: Option<&Boundary>) -> Result<Text, ReadError>
     if meta.len() > MAX_FILE_BYTES {
         return Err(ReadError::TooLarge);
     }
-    if let Some(text) = overlaid(&meta) {
+    if let Some(text) = overlaid(&target) {
         return Ok(text);
     }
     read_capped_sized(&mut file, MAX_FILE_BYTES, meta.len()).map(decode)
 }
 
 /// Texts that stand in for files (`check --diff`: the text a round of fixes would write, so that
-/// the next round is planned on it without writing). Keyed by the file's identity (device and
-/// inode, from `fstat` of the opened file), so that every path that reaches the file, however
-/// spelt, reads the same text; the file must still be a regular file inside the boundary, as
-/// for any read. Empty except in `--diff`.
-static OVERLAY: RwLock<Option<HashMap<FileId, Arc<Text>>>> = RwLock::new(None);
+/// the next round is planned on it without writing). Keyed by the file's canonical path (links
+/// and `..` resolved), so that every spelling of a path to the file reads the same text, while
+/// two hard links stay two files, as `--fix` (which writes by renaming) leaves them. The file
+/// must still be a regular file inside the boundary, as for any read. Empty except in
+/// `--diff`.
+static OVERLAY: RwLock<Option<HashMap<PathBuf, Arc<Text>>>> = RwLock::new(None);
 
-/// A file's identity: device and inode.
-type FileId = (u64, u64);
-
-#[cfg(unix)]
-fn identity(meta: &std::fs::Metadata) -> Option<FileId> {
-    use std::os::unix::fs::MetadataExt;
-    Some((meta.dev(), meta.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(_: &std::fs::Metadata) -> Option<FileId> {
-    None
-}
-
-fn overlaid(meta: &std::fs::Metadata) -> Option<Text> {
+fn overlaid(target: &Path) -> Option<Text> {
     let overlay = OVERLAY.read().ok()?;
-    let text = overlay.as_ref()?.get(&identity(meta)?)?;
+    let overlay = overlay.as_ref()?;
+    let text = overlay.get(&std::fs::canonicalize(target).ok()?)?;
     Some(Text::clone(text))
 }
 
 /// Makes later [`read`]s of the regular file `path` (not a symbolic link) return `text`
 /// instead of its contents, until [`clear_overlay`]. Refused (false) for a path that is not a
-/// regular file, for text past [`MAX_FILE_BYTES`], and where file identities are not known.
+/// regular file and for text past [`MAX_FILE_BYTES`].
 pub fn overlay(path: &Path, text: String) -> bool {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return false;
-    };
-    let (Some(id), true) = (identity(&meta), meta.file_type().is_file()) else {
+    let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+    let Some(key) = regular.then(|| std::fs::canonicalize(path).ok()).flatten() else {
         return false;
     };
     if text.len() as u64 > MAX_FILE_BYTES {
@@ -198,7 +184,7 @@ pub fn overlay(path: &Path, text: String) -> bool {
         text,
         invalid_utf8: None,
     });
-    overlay.get_or_insert_with(HashMap::new).insert(id, text);
+    overlay.get_or_insert_with(HashMap::new).insert(key, text);
     true
 }
 
@@ -828,7 +814,7 @@ mod tests {
     }
 
     #[test]
-    fn an_overlay_stands_in_for_the_file_by_identity() {
+    fn an_overlay_stands_in_for_the_file_by_canonical_path() {
         let dir = tmp();
         let p = dir.path().join("Dockerfile");
         write(&p, b"FROM a\n");
@@ -838,6 +824,10 @@ mod tests {
         // every spelling of the path reads the overlay; the file is untouched
         assert_eq!(read(&other, None).unwrap().text, "FROM b\n");
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "FROM a\n");
+        // a hard link is another file (as `--fix` leaves it: it writes by renaming)
+        let link = dir.path().join("Dockerfile.link");
+        std::fs::hard_link(&p, &link).unwrap();
+        assert_eq!(read(&link, None).unwrap().text, "FROM a\n");
         // a directory or a missing path cannot be overlaid
         assert!(!overlay(dir.path(), String::new()));
         assert!(!overlay(&dir.path().join("missing"), String::new()));
