@@ -26,13 +26,13 @@ use super::{EgressReport, LABEL_EGRESS_NETWORK, LABEL_EGRESS_OF, PROXY_PORT, ima
 /// Docker's bridge option that leaves the bridge without an IPv4 address: the host owns no
 /// address on the internal network, so the sandbox cannot reach host services through the
 /// gateway (see the README, "Egress allowlist").
-const INHIBIT_IPV4: &str = "com.docker.network.bridge.inhibit_ipv4";
+pub(super) const INHIBIT_IPV4: &str = "com.docker.network.bridge.inhibit_ipv4";
 /// The sidecar's limits.
 const PROXY_MEMORY: i64 = 64 * 1024 * 1024;
 const PROXY_PIDS: i64 = 200;
 const PROXY_NANO_CPUS: i64 = 500_000_000;
 /// Most bytes of the proxy's log read back.
-const MAX_LOG: usize = 4 * 1024 * 1024;
+pub(super) const MAX_LOG: usize = 4 * 1024 * 1024;
 
 /// What [`prepare`] checked and built before the run's deadline is set.
 #[derive(Debug, Clone)]
@@ -45,6 +45,8 @@ pub struct Prepared {
 #[derive(Debug)]
 pub struct Egress {
     pub report: EgressReport,
+    /// The sidecar's profile (a session keeps it to re-verify the sidecar later).
+    pub proxy_profile: HardenedProfile,
 }
 
 /// The policy, and the sidecar's image (built when missing).
@@ -121,7 +123,7 @@ fn proxy_profile(
     p
 }
 
-fn check(name: &'static str, ok: bool, expected: String, actual: String) -> Check {
+pub(super) fn check(name: &'static str, ok: bool, expected: String, actual: String) -> Check {
     Check {
         name,
         status: if ok {
@@ -160,6 +162,7 @@ pub async fn start(
     let url = format!("http://{proxy_ip}:{PROXY_PORT}");
     point_sandbox(profile, &internal, &url, &proxy_ip);
     Ok(Egress {
+        proxy_profile: pprofile,
         report: EgressReport {
             hosts: prepared
                 .policy
@@ -342,7 +345,10 @@ fn point_sandbox(profile: &mut HardenedProfile, internal: &str, url: &str, proxy
 
 /// The internal network as the daemon reports it: internal, no IPv4 address for the host, no
 /// IPv6.
-async fn network_checks(docker: &Docker, internal: &str) -> Result<Vec<Check>, SandboxError> {
+pub(super) async fn network_checks(
+    docker: &Docker,
+    internal: &str,
+) -> Result<Vec<Check>, SandboxError> {
     let n = docker
         .inspect_network(internal, None)
         .await
@@ -406,7 +412,7 @@ pub async fn collect(docker: &Docker, egress: &mut Egress) {
     super::collect_log(&mut egress.report, &buf);
 }
 
-async fn kill_remove(docker: &Docker, id: &str) {
+pub(super) async fn kill_remove(docker: &Docker, id: &str) {
     let _ = docker
         .kill_container(
             id,
@@ -428,7 +434,7 @@ async fn kill_remove(docker: &Docker, id: &str) {
 
 /// Removes a network of sandlint's, first disconnecting whatever is still attached (a
 /// container someone connected to it).
-async fn remove_network(docker: &Docker, name: &str) -> bool {
+pub(super) async fn remove_network(docker: &Docker, name: &str) -> bool {
     if let Ok(n) = docker.inspect_network(name, None).await {
         for id in n.containers.unwrap_or_default().into_keys() {
             let _ = docker

@@ -28,6 +28,8 @@ pub(in crate::sandbox) async fn exec(
     let limit = output_limit.unwrap_or(state.output_limit);
     let left = Duration::from_secs(state.deadline.saturating_sub(unix_now()));
     let deadline = tokio::time::Instant::now() + timeout.min(left);
+    // the proxy's log lines from here on are this exec's
+    let since = std::time::SystemTime::now();
     let created = docker
         .create_exec(
             &cid,
@@ -104,6 +106,7 @@ pub(in crate::sandbox) async fn exec(
             // Fail closed: a command that cannot be stopped takes its session with it.
             kill(&docker, &cid).await;
             remove(&docker, &cid).await;
+            super::super::super::egress::remove_run(&docker, &state.container).await;
             forget(id);
             session_stopped = true;
         }
@@ -113,6 +116,18 @@ pub(in crate::sandbox) async fn exec(
         i64::from(EXIT_TIMED_OUT)
     } else {
         exec_status(&docker, &created.id).await?
+    };
+    let egress = match &state.egress {
+        Some(rec) => Some(
+            super::super::super::egress::exec_report(
+                &docker,
+                rec,
+                since,
+                verification.egress.clone(),
+            )
+            .await,
+        ),
+        None => None,
     };
     Ok(ExecResult {
         exit_code,
@@ -127,6 +142,7 @@ pub(in crate::sandbox) async fn exec(
         session_stopped,
         session: id.to_string(),
         verification,
+        egress,
     })
 }
 

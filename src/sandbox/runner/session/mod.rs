@@ -18,6 +18,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use super::super::egress::SessionEgress;
 use super::super::profile::{LABEL_DEADLINE, LABEL_MANAGED, LABEL_OWNER, WORKSPACE};
 use super::super::session::{
     ExecResult, ExecVerification, LABEL_PROFILE_HASH, LABEL_SESSION, PutSource, SessionInfo,
@@ -63,6 +64,7 @@ fn verification(checks: Vec<Check>) -> ExecVerification {
         failed: failed_names(&checks),
         verified,
         checks,
+        egress: Vec::new(),
     }
 }
 
@@ -207,17 +209,6 @@ impl SessionWatchdog {
 
 /// `session start`.
 pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionInfo, SandboxError> {
-    // Fail closed: a session does not set up `run`'s egress proxy and networks, so an
-    // allowlist (flags or the invoker's config) must not start a session with other network
-    // settings than the ones asked for.
-    if opts.sandbox.egress.is_some() {
-        return Err(SandboxError::InvalidOption {
-            message: "sessions do not support the egress allowlist yet (--allow-host, \
-                          allow_hosts in --config): use `sandlint run --allow-host` for one \
-                          command, or a session without network"
-                .to_string(),
-        });
-    }
     let options = &opts.sandbox;
     let invalid = |message: String| SandboxError::InvalidOption { message };
     if opts.ttl.as_secs() < 1 {
@@ -251,6 +242,11 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         ensure_image(&docker, &plan, &mut quiet)
     );
     let image = image?;
+    // The egress proxy's image (built when missing), before the TTL starts.
+    let egress = match &options.egress {
+        Some(e) => Some(super::super::egress::prepare(&docker, e).await?),
+        None => None,
+    };
     let mut resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
     if fit_mounts(&docker, &mut plan, &mut resolution, options).await? {
         report = judge_plan(lint(&plan.profile, &allows)?)?;
@@ -273,6 +269,19 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
     profile
         .labels
         .insert(LABEL_OWNER.to_string(), watchdog.owner(&id));
+    // The sidecar and the networks (labelled with the owner and the deadline, so the watchdog
+    // and the reaper remove them with the session), then the sandbox pointed at the proxy.
+    let egress = match &egress {
+        Some(prepared) => match start_egress(&docker, &name, prepared, profile, options).await {
+            Ok(e) => Some(e),
+            Err(e) => {
+                super::super::egress::remove_run(&docker, &name).await;
+                watchdog.cancel();
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let hash = profile_hash(profile);
     profile
         .labels
@@ -332,10 +341,12 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         Ok(x) => x,
         Err(e) => {
             remove(&docker, &name).await;
+            super::super::egress::remove_run(&docker, &name).await;
             watchdog.cancel();
             return Err(e);
         }
     };
+    let egress_report = egress.as_ref().map(|(report, _)| report.clone());
     let state = SessionState {
         id: id.clone(),
         container_id,
@@ -356,9 +367,11 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
             .collect(),
         timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
         output_limit: options.output_limit,
+        egress: egress.map(|(_, rec)| rec),
     };
     if let Err(e) = save_state(&state) {
         remove(&docker, &name).await;
+        super::super::egress::remove_run(&docker, &name).await;
         watchdog.cancel();
         return Err(e);
     }
@@ -381,7 +394,21 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         findings: summary(&report).findings,
         allowed: report.relaxations.clone(),
         notes,
+        egress: egress_report,
     })
+}
+
+/// The egress sidecar and networks of a session, started, verified and recorded by id.
+async fn start_egress(
+    docker: &Docker,
+    name: &str,
+    prepared: &super::super::egress::Prepared,
+    profile: &mut super::super::profile::HardenedProfile,
+    options: &super::super::SandboxOptions,
+) -> Result<(super::super::egress::EgressReport, SessionEgress), SandboxError> {
+    let started = super::super::egress::start(docker, name, prepared, profile, options).await?;
+    let rec = super::super::egress::record(docker, &started).await?;
+    Ok((started.report, rec))
 }
 
 type Created = (String, Option<String>, Vec<Check>, Vec<String>);
@@ -463,6 +490,7 @@ async fn reverify(
     let view = match docker.inspect_container(&state.container_id, None).await {
         Ok(v) => v,
         Err(e) if is_not_found(&e) => {
+            super::super::egress::remove_run(docker, &state.container).await;
             forget(id);
             return Err(SandboxError::SessionNotFound { id: id.to_string() });
         }
@@ -470,6 +498,7 @@ async fn reverify(
     };
     if state.deadline <= unix_now() {
         remove(docker, &state.container_id).await;
+        super::super::egress::remove_run(docker, &state.container).await;
         forget(id);
         return Err(tampered(id, "its TTL ended; it was removed".to_string()));
     }
@@ -528,6 +557,7 @@ async fn reverify(
     {
         kill(docker, &cid).await;
         remove(docker, &cid).await;
+        super::super::egress::remove_run(docker, &state.container).await;
         forget(id);
         return Err(tampered(
             id,
@@ -538,11 +568,21 @@ async fn reverify(
         ));
     }
     checks.push(verify::uid_check(uid.as_ref(), state.allow_root));
+    let egress_checks = match &state.egress {
+        Some(rec) => super::super::egress::reverify(docker, rec, &state.container, &view).await,
+        None => Vec::new(),
+    };
+    let accepted = |c: &Check| {
+        state.failed_at_start.iter().any(|f| f == c.name)
+            || state
+                .egress
+                .as_ref()
+                .is_some_and(|e| e.failed_at_start.iter().any(|f| f == c.name))
+    };
     let new_failures: Vec<String> = checks
         .iter()
-        .filter(|c| {
-            c.status == CheckStatus::Failed && !state.failed_at_start.iter().any(|f| f == c.name)
-        })
+        .chain(&egress_checks)
+        .filter(|c| c.status == CheckStatus::Failed && !accepted(c))
         .map(|c| {
             format!(
                 "{} (expected {}, daemon reports {})",
@@ -556,5 +596,7 @@ async fn reverify(
             format!("it was modified since start: {}", new_failures.join("; ")),
         ));
     }
-    Ok((state, verification(checks)))
+    let mut v = verification(checks);
+    v.egress = egress_checks;
+    Ok((state, v))
 }
