@@ -575,7 +575,7 @@ fn bound(
 }
 
 /// `session start --allow-host` judges the allowlist before any daemon call, like `run` (the
-/// live tests of sessions with an allowlist are in tests/egress.rs, `egress_session_live`).
+/// live tests of sessions with an allowlist are in tests/egress_session.rs).
 #[test]
 fn a_session_allowlist_is_checked_before_the_daemon() {
     let state = tempfile::tempdir().unwrap();

@@ -27,6 +27,16 @@
 //!   then, even with the watchdog killed. And every `run`/`--gc`/`session gc` reaps expired ones
 //!   by the deadline label. The watchdog's pid is the container's owner label, so `run --gc`
 //!   keeps a live session and removes one whose watchdog was killed.
+//!   The watchdog is spawned before anything is created and watches its parent too: a start
+//!   killed before it saved the state file (nothing will ever vouch for the session) is removed
+//!   at once, not at the TTL.
+//! * **Egress** (`--allow-host`): `run`'s internal and outer networks and proxy sidecar, named
+//!   after the session's container, recorded by id in the state file
+//!   ([`super::egress::SessionEgress`]) and re-verified with the container before every call (the
+//!   sandbox on the internal network only, the sidecar running, ours and hardened on its two
+//!   networks, the internal network internal, without host address, IPv6 or other members).
+//!   Each exec's result carries the proxy's decisions the daemon logged during it. Stop, gc, the
+//!   watchdog and the reaper remove them with the session.
 //! * **Files.** `put`/`get` go through the archive endpoints, under `/workspace` only, with the
 //!   container paused (no process can swap a directory for a symlink between the checks and the
 //!   copy): no `..`, every existing component a real directory, no symlinks or devices in either

@@ -1,5 +1,6 @@
 //! Sessions on the daemon (see `src/sandbox/session.rs`): start (the run's plan, rules, create
-//! and verification, with a `sleep` for the TTL), re-verification before every call, exec,
+//! and verification, with a `sleep` for the TTL; with `--allow-host`, the egress sidecar and
+//! networks first), re-verification before every call (the egress resources too), exec,
 //! archive copies, listing, stop, gc and the TTL watchdog.
 
 use std::collections::HashMap;
