@@ -314,7 +314,8 @@ fn tampering(state: &std::path::Path, id: &str, park: &str) {
 }
 
 /// The TTL with the watchdog alive: it removes everything at the deadline. With the watchdog
-/// killed: the daemon removes the session's container, `session gc` the sidecar and networks.
+/// killed: the daemon removes the session's container and its sidecar (both end at the TTL,
+/// `AutoRemove`), `session gc` the networks.
 fn ttl_and_gc(state: &std::path::Path, image: &str, ids: &std::cell::RefCell<Vec<String>>) {
     let watched = start_session(state, image, "3s")["id"]
         .as_str()
@@ -356,9 +357,28 @@ fn ttl_and_gc(state: &std::path::Path, image: &str, ids: &std::cell::RefCell<Vec
         );
         std::thread::sleep(Duration::from_millis(250));
     }
-    assert!(
-        !session_leftovers(&orphan).is_empty(),
-        "the sidecar of a session whose watchdog was killed is removed by gc"
+    // the sidecar's proxy ends at the TTL too, and the daemon removes it (AutoRemove); the
+    // networks stay for gc
+    let proxy = format!("sandlint-session-{orphan}-proxy");
+    while docker(&["inspect", &proxy]).status.success() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sidecar outlived its TTL with its watchdog killed"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(
+        docker_ok(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=dev.sandlint.egress-of=sandlint-session-{orphan}"),
+        ])
+        .lines()
+        .count(),
+        2,
+        "the networks of a session whose watchdog was killed are removed by gc"
     );
     let o = session(state, &["gc"]);
     assert!(o.status.success(), "{}", text(&o.stderr));

@@ -39,6 +39,9 @@ pub(super) const MAX_LOG: usize = 4 * 1024 * 1024;
 pub struct Prepared {
     pub policy: Policy,
     pub image: String,
+    /// The sidecar's end (Unix seconds): its proxy stops then and the daemon removes it
+    /// (`AutoRemove`), as a session's container at its TTL. `None` (a run): removed by the run.
+    pub until: Option<u64>,
 }
 
 /// The running sidecar of a run.
@@ -62,7 +65,11 @@ pub async fn prepare(
         })?,
     };
     let image = image::ensure(docker, &exe).await?;
-    Ok(Prepared { policy, image })
+    Ok(Prepared {
+        policy,
+        image,
+        until: None,
+    })
 }
 
 fn names(sandbox: &str) -> (String, String, String) {
@@ -110,6 +117,10 @@ fn proxy_profile(
         cmd.push("--allow-port".to_string());
         cmd.push(port.to_string());
     }
+    if let Some(until) = prepared.until {
+        cmd.push("--egress-until".to_string());
+        cmd.push(until.to_string());
+    }
     p.command = Some(cmd);
     p.set_memory(PROXY_MEMORY);
     p.pids_limit = PROXY_PIDS;
@@ -149,8 +160,15 @@ pub async fn start(
     let labels = labels(sandbox, profile);
     create_networks(docker, &internal, &outer, &labels).await?;
     let pprofile = proxy_profile(prepared, &outer, &labels);
-    let (mut checks, proxy_ip) =
-        run_proxy(docker, &proxy, &pprofile, &internal, options.allow_degraded).await?;
+    let auto_remove = prepared.until.is_some();
+    let (mut checks, proxy_ip) = run_proxy(
+        docker,
+        &proxy,
+        &pprofile,
+        &internal,
+        (options.allow_degraded, auto_remove),
+    )
+    .await?;
     checks.extend(network_checks(docker, &internal).await?);
     verify::judge(&checks, options.allow_degraded)?;
     if proxy_ip.is_empty() {
@@ -224,10 +242,11 @@ async fn run_proxy(
     proxy: &str,
     pprofile: &HardenedProfile,
     internal: &str,
-    allow_degraded: bool,
+    (allow_degraded, auto_remove): (bool, bool),
 ) -> Result<(Vec<Check>, String), SandboxError> {
     let mut body = pprofile.create_body();
     if let Some(hc) = body.host_config.as_mut() {
+        hc.auto_remove = Some(auto_remove);
         // the proxy's decisions are read back from its log: bounded json-file
         let mut cfg = HashMap::new();
         cfg.insert("max-size".to_string(), "2m".to_string());
@@ -556,6 +575,7 @@ mod tests {
         let prepared = Prepared {
             policy: Policy::parse(&["a.org".to_string(), "*.b.org".to_string()], &[]).unwrap(),
             image: "sandlint-egress-proxy:1".to_string(),
+            until: None,
         };
         let mut labels = HashMap::new();
         labels.insert(LABEL_EGRESS_OF.to_string(), "run".to_string());

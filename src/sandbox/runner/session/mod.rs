@@ -272,15 +272,19 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         .insert(LABEL_OWNER.to_string(), watchdog.owner(&id));
     // The sidecar and the networks (labelled with the owner and the deadline, so the watchdog
     // and the reaper remove them with the session), then the sandbox pointed at the proxy.
-    let egress = match &egress {
-        Some(prepared) => match start_egress(&docker, &name, prepared, profile, options).await {
-            Ok(e) => Some(e),
-            Err(e) => {
-                super::super::egress::remove_run(&docker, &name).await;
-                watchdog.cancel();
-                return Err(e);
+    let egress = match egress {
+        Some(mut prepared) => {
+            // the sidecar ends with the container's sleep: the daemon removes both at the TTL
+            prepared.until = Some(deadline + 2);
+            match start_egress(&docker, &name, &prepared, profile, options).await {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    super::super::egress::remove_run(&docker, &name).await;
+                    watchdog.cancel();
+                    return Err(e);
+                }
             }
-        },
+        }
         None => None,
     };
     let hash = profile_hash(profile);
