@@ -30,23 +30,7 @@ pub(in crate::sandbox) async fn exec(
     let deadline = tokio::time::Instant::now() + timeout.min(left);
     // the proxy's log lines from here on are this exec's
     let since = std::time::SystemTime::now();
-    let created = docker
-        .create_exec(
-            &cid,
-            CreateExecOptions {
-                attach_stdin: Some(false),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                tty: Some(false),
-                cmd: Some(argv.to_vec()),
-                privileged: Some(false),
-                user: Some(state.profile.user.clone()),
-                working_dir: state.profile.working_dir.clone(),
-                ..CreateExecOptions::default()
-            },
-        )
-        .await
-        .map_err(api("create the exec"))?;
+    let created = create_exec(&docker, &state, argv).await?;
     let mut output = match docker
         .start_exec(&created.id, None)
         .await
@@ -118,15 +102,7 @@ pub(in crate::sandbox) async fn exec(
         exec_status(&docker, &created.id).await?
     };
     let egress = match &state.egress {
-        Some(rec) => Some(
-            super::super::super::egress::exec_report(
-                &docker,
-                rec,
-                since,
-                verification.egress.clone(),
-            )
-            .await,
-        ),
+        Some(rec) => Some(egress_report(&docker, rec, since, &verification).await),
         None => None,
     };
     Ok(ExecResult {
@@ -144,6 +120,41 @@ pub(in crate::sandbox) async fn exec(
         verification,
         egress,
     })
+}
+
+/// The exec, as the session's user in its working directory, no stdin, no privileges.
+async fn create_exec(
+    docker: &Docker,
+    state: &SessionState,
+    argv: &[String],
+) -> Result<bollard::exec::CreateExecResults, SandboxError> {
+    docker
+        .create_exec(
+            &state.container_id,
+            CreateExecOptions {
+                attach_stdin: Some(false),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                cmd: Some(argv.to_vec()),
+                privileged: Some(false),
+                user: Some(state.profile.user.clone()),
+                working_dir: state.profile.working_dir.clone(),
+                ..CreateExecOptions::default()
+            },
+        )
+        .await
+        .map_err(api("create the exec"))
+}
+
+/// The proxy's decisions since the exec's start, with the re-verification's egress checks.
+async fn egress_report(
+    docker: &Docker,
+    rec: &super::super::super::egress::SessionEgress,
+    since: std::time::SystemTime,
+    verification: &ExecVerification,
+) -> super::super::super::egress::EgressReport {
+    super::super::super::egress::exec_report(docker, rec, since, verification.egress.clone()).await
 }
 
 /// Output kept up to a limit.
