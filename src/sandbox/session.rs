@@ -696,35 +696,36 @@ pub(in crate::sandbox) fn unpack(
                 .map_err(|e| refused(format!("{}: {e}", target.display())))?;
             Ok((1, bytes))
         }
-        Some(true) => {
-            std::fs::create_dir(local).map_err(|e| {
-                refused(format!(
-                    "cannot create the directory ({e}); a directory is copied into a new LOCAL"
-                ))
-            })?;
-            let mut files = 0;
-            for e in entries {
-                match e {
-                    Entry::Dir(rel) if rel.as_os_str().is_empty() => {}
-                    Entry::Dir(rel) => {
-                        let p = local.join(rel);
-                        if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
-                            std::fs::create_dir(&p)
-                                .map_err(|err| refused(format!("{}: {err}", p.display())))?;
-                        }
-                    }
-                    Entry::File(rel, data) => {
-                        let p = local.join(rel);
-                        write_file(&p, &data, true)
-                            .map_err(|err| refused(format!("{}: {err}", p.display())))?;
-                        files += 1;
-                    }
-                }
-            }
-            Ok((files, bytes))
-        }
+        Some(true) => write_dir(local, entries)
+            .map(|files| (files, bytes))
+            .map_err(refused),
         None => Err(refused("the archive is empty".to_string())),
     }
+}
+
+/// A directory archive's entries as the new directory `local`. Returns the files written.
+fn write_dir(local: &Path, entries: Vec<Entry>) -> Result<usize, String> {
+    std::fs::create_dir(local).map_err(|e| {
+        format!("cannot create the directory ({e}); a directory is copied into a new LOCAL")
+    })?;
+    let mut files = 0;
+    for e in entries {
+        match e {
+            Entry::Dir(rel) if rel.as_os_str().is_empty() => {}
+            Entry::Dir(rel) => {
+                let p = local.join(rel);
+                if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                    std::fs::create_dir(&p).map_err(|err| format!("{}: {err}", p.display()))?;
+                }
+            }
+            Entry::File(rel, data) => {
+                let p = local.join(rel);
+                write_file(&p, &data, true).map_err(|err| format!("{}: {err}", p.display()))?;
+                files += 1;
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// Writes a regular file, never through a symlink; `new` also refuses an existing file.
