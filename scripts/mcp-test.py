@@ -4,7 +4,9 @@ against the declared outputSchema, a run, a hardened-environment check, a timeou
 server, and a bad argument reported as a tool error. Then a session: session_start,
 write_file, session_exec reading it, state kept in /tmp between execs, read_file, calls that
 try to change the sandbox options refused, session_stop; and the sessions a server started
-removed when its client goes away, and when the server is SIGKILLed. Run by scripts/wheel-test.sh.
+removed when its client goes away, and when the server is SIGKILLed. Then a server with
+--allow-host: each session_exec answer carries that exec's proxy decisions, and stopping the
+session removes its sidecar and networks. Run by scripts/wheel-test.sh.
 
     python scripts/mcp-test.py SANDLINT_BINARY PY_IMAGE
 """
@@ -117,9 +119,40 @@ async def main():
     while docker_ps(f"dev.sandlint.session={orphan}") and time.monotonic() < deadline:
         time.sleep(0.25)
     check(not docker_ps(f"dev.sandlint.session={orphan}"), "a SIGKILLed server's session outlived it")
+    await egress_session()
     bad = subprocess.run([BINARY, "mcp", "--code", "print(1)"], capture_output=True, stdin=subprocess.DEVNULL)
     check(bad.returncode == 2 and b"not --code" in bad.stderr, f"--code accepted: {bad}")
-    print("mcp test: ok (official Python SDK client: initialize, tools/list, 4 calls, ping; a session: 16 calls, removed on exit and on SIGKILL)")
+    print("mcp test: ok (official Python SDK client: initialize, tools/list, 4 calls, ping; a session: 16 calls, removed on exit and on SIGKILL; an egress session: its execs' own decisions, nothing left)")
+
+
+def docker_networks(label):
+    out = subprocess.run(["docker", "network", "ls", "-q", "--filter", f"label={label}"], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+async def egress_session():
+    """A server with an allowlist: its session's execs carry their own proxy decisions
+    (`egress` in structuredContent, checked against the outputSchema by the SDK); the sidecar and
+    both networks go with the session."""
+    params = StdioServerParameters(command=BINARY, args=["mcp", "--image", IMAGE, "--allow-host", "allowed.test"])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            await session.list_tools()
+            r = await session.call_tool("session_start", {"ttl": 120})
+            check(not r.is_error, f"egress session_start failed: {r}")
+            sid = r.structured_content["session"]
+            of = f"dev.sandlint.egress-of=sandlint-session-{sid}"
+            check(len(docker_ps(of)) == 1 and len(docker_networks(of)) == 2, "no sidecar and networks")
+            for _ in range(2):
+                r = await session.call_tool("session_exec", {"session": sid, "argv": ["sh", "-c", "wget -q -O - http://denied.test/ 2>&1"]})
+                check("403 Forbidden" in r.structured_content["stdout"], f"no 403: {r}")
+                blocked = [(e["host"], e["port"]) for e in r.structured_content["egress"]["blocked"]]
+                check(blocked == [("denied.test", 80)], f"this exec's decisions: {blocked}")
+                check("egress: 0 allowed, 1 blocked" in r.content[0].text, f"text: {r.content[0].text}")
+            r = await session.call_tool("session_stop", {"session": sid})
+            check(not r.is_error and r.structured_content["removed"], f"stop: {r}")
+            check(not docker_ps(of) and not docker_networks(of), "the egress session left its sidecar or networks")
 
 
 asyncio.run(main())

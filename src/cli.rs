@@ -766,6 +766,10 @@ pub struct RunArgs {
     #[arg(long, hide = true, value_name = "ADDR")]
     pub egress_proxy: Option<String>,
 
+    /// Internal: the egress proxy stops at this Unix second (a session's sidecar).
+    #[arg(long, hide = true, value_name = "UNIX", requires = "egress_proxy")]
+    pub egress_until: Option<u64>,
+
     /// Internal: the watchdog's deadline (Unix seconds).
     #[arg(long, hide = true, value_name = "UNIX")]
     pub watchdog_deadline: Option<u64>,

@@ -439,6 +439,12 @@ fn functions(text: &str) -> Vec<(usize, String, usize)> {
         let t = line.trim_start();
         let indent = line.len() - t.len();
         let mut rest = t;
+        // `pub(in crate::sandbox) fn` too (missed before: two functions had grown past the limit)
+        if let Some(r) = rest.strip_prefix("pub(in ")
+            && let Some((_, after)) = r.split_once(") ")
+        {
+            rest = after;
+        }
         for prefix in [
             "pub(crate) ",
             "pub(super) ",

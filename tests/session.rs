@@ -574,26 +574,34 @@ fn bound(
     );
 }
 
-/// A session does not build `run`'s egress proxy: an allowlist refuses the start (fail closed)
-/// before any daemon call, rather than starting a session on other network settings.
+/// `session start --allow-host` judges the allowlist before any daemon call, like `run` (the
+/// live tests of sessions with an allowlist are in tests/egress_session.rs).
 #[test]
-fn an_egress_allowlist_refuses_the_session() {
+fn a_session_allowlist_is_checked_before_the_daemon() {
     let state = tempfile::tempdir().unwrap();
-    let cli = Cli {
-        state: state.path().to_path_buf(),
-    };
-    let o = cli.run(&[
-        "session",
-        "start",
-        "--image",
-        "sandlint-no-such-image:1",
-        "--allow-host",
-        "pypi.org",
-    ]);
-    assert_eq!(o.status.code(), Some(125), "{}", text(&o.stderr));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("sessions do not support the egress allowlist yet (--allow-host"),
-        "{err}"
-    );
+    for (args, message) in [
+        (
+            vec!["--allow-host", "10.0.0.1"],
+            "--allow-host: `10.0.0.1`: an IP address, not a host name",
+        ),
+        (
+            vec!["--allow-host", "a.org", "--network", "bridge"],
+            "--allow-host and --network bridge cannot be combined",
+        ),
+    ] {
+        let o = Command::new(BIN)
+            .args(["session", "start", "--image", "sandlint-no-such-image:1"])
+            .args(&args)
+            .env("SANDLINT_SESSION_DIR", state.path())
+            .env(
+                "DOCKER_HOST",
+                "unix:///nonexistent/sandlint-test/docker.sock",
+            )
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
 }

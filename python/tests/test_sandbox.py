@@ -138,6 +138,32 @@ def test_session_keeps_state_between_calls_and_is_removed_on_exit():
     assert _session_containers(sid) == []
 
 
+def _labelled(kind, label):
+    import subprocess
+
+    cmd = ["docker", "ps", "-aq"] if kind == "container" else ["docker", "network", "ls", "-q"]
+    out = subprocess.run([*cmd, "--filter", f"label={label}"], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_session_with_allow_hosts_keeps_its_proxy_and_reports_each_call():
+    # no server is needed: the proxy itself answers an unlisted name with 403
+    with Sandbox(image=SH, allow_hosts=["allowed.test"]) as sb:
+        sid = sb.session
+        of = f"dev.sandlint.egress-of=sandlint-session-{sid}"
+        assert sb.session_info["egress"]["hosts"] == ["allowed.test"]
+        assert len(_labelled("container", of)) == 1 and len(_labelled("network", of)) == 2
+        for _ in range(2):
+            r = sb.exec(["sh", "-c", "wget -q -O - http://denied.test/ 2>&1; echo proxy=${HTTP_PROXY:+set}"])
+            assert "403 Forbidden" in r["output"] and "proxy=set" in r["output"], r
+            # each call's own decisions, not the session's so far
+            assert [(e["host"], e["port"]) for e in r["egress"]["blocked"]] == [("denied.test", 80)], r
+        assert sb.exec(["true"])["egress"]["blocked"] == []
+        assert "proxy-running" in [c["name"] for c in r["verification"]["egress"]]
+    assert _session_containers(sid) == []
+    assert _labelled("container", of) == [] and _labelled("network", of) == []
+
+
 def test_session_is_removed_on_an_exception():
     with pytest.raises(KeyError):
         with Sandbox(image=SH) as sb:

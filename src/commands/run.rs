@@ -140,8 +140,13 @@ pub(super) mod imp {
     /// The egress proxy of a run's sidecar (`--egress-proxy ADDR`): serves until killed.
     fn egress_proxy(listen: &str, args: &RunArgs, stderr: &mut dyn Write) -> ExitStatus {
         use crate::sandbox::egress::{policy::Policy, proxy};
-        let served = Policy::parse(&args.allow_hosts, &args.allow_ports)
-            .and_then(|p| proxy::serve(listen, p, proxy::Limits::default()));
+        let served = Policy::parse(&args.allow_hosts, &args.allow_ports).and_then(|p| {
+            let limits = proxy::Limits {
+                until: args.egress_until,
+                ..proxy::Limits::default()
+            };
+            proxy::serve(listen, p, limits)
+        });
         match served {
             Ok(()) => ExitStatus::Success,
             Err(e) => {

@@ -27,6 +27,16 @@
 //!   then, even with the watchdog killed. And every `run`/`--gc`/`session gc` reaps expired ones
 //!   by the deadline label. The watchdog's pid is the container's owner label, so `run --gc`
 //!   keeps a live session and removes one whose watchdog was killed.
+//!   The watchdog is spawned before anything is created and watches its parent too: a start
+//!   killed before it saved the state file (nothing will ever vouch for the session) is removed
+//!   at once, not at the TTL.
+//! * **Egress** (`--allow-host`): `run`'s internal and outer networks and proxy sidecar, named
+//!   after the session's container, recorded by id in the state file
+//!   ([`super::egress::SessionEgress`]) and re-verified with the container before every call (the
+//!   sandbox on the internal network only, the sidecar running, ours and hardened on its two
+//!   networks, the internal network internal, without host address, IPv6 or other members).
+//!   Each exec's result carries the proxy's decisions the daemon logged during it. Stop, gc, the
+//!   watchdog and the reaper remove them with the session.
 //! * **Files.** `put`/`get` go through the archive endpoints, under `/workspace` only, with the
 //!   container paused (no process can swap a directory for a symlink between the checks and the
 //!   copy): no `..`, every existing component a real directory, no symlinks or devices in either
@@ -87,6 +97,9 @@ pub struct SessionInfo {
     pub findings: Vec<String>,
     pub allowed: Vec<Allowed>,
     pub notes: Vec<String>,
+    /// The egress allowlist's sidecar, networks and their checks (a started session with one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress: Option<super::egress::EgressReport>,
 }
 
 /// The outcome of `session exec`.
@@ -104,6 +117,11 @@ pub struct ExecResult {
     pub session: String,
     /// The re-verification before the command ran.
     pub verification: ExecVerification,
+    /// With an egress allowlist: the proxy's decisions logged while the command ran (from its
+    /// start to its end: also those of a process an earlier exec left running), and the
+    /// sidecar's and the networks' re-verification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress: Option<super::egress::EgressReport>,
 }
 
 /// What the re-verification before an exec (or a transfer) checked.
@@ -112,6 +130,9 @@ pub struct ExecVerification {
     pub checks: Vec<Check>,
     pub verified: Vec<&'static str>,
     pub failed: Vec<&'static str>,
+    /// The egress sidecar's and networks' checks (a session with an allowlist).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<Check>,
 }
 
 /// The outcome of `put` or `get`.
@@ -149,6 +170,10 @@ pub(in crate::sandbox) struct SessionState {
     pub failed_at_start: Vec<String>,
     pub timeout_ms: u64,
     pub output_limit: usize,
+    /// The egress allowlist's sidecar and networks (none in a state saved before sessions had
+    /// them, or without `--allow-host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<super::egress::SessionEgress>,
 }
 
 /// FNV-1a (64 bits) of the profile's JSON, hex: a fingerprint carried on the container, not a
@@ -671,35 +696,36 @@ pub(in crate::sandbox) fn unpack(
                 .map_err(|e| refused(format!("{}: {e}", target.display())))?;
             Ok((1, bytes))
         }
-        Some(true) => {
-            std::fs::create_dir(local).map_err(|e| {
-                refused(format!(
-                    "cannot create the directory ({e}); a directory is copied into a new LOCAL"
-                ))
-            })?;
-            let mut files = 0;
-            for e in entries {
-                match e {
-                    Entry::Dir(rel) if rel.as_os_str().is_empty() => {}
-                    Entry::Dir(rel) => {
-                        let p = local.join(rel);
-                        if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
-                            std::fs::create_dir(&p)
-                                .map_err(|err| refused(format!("{}: {err}", p.display())))?;
-                        }
-                    }
-                    Entry::File(rel, data) => {
-                        let p = local.join(rel);
-                        write_file(&p, &data, true)
-                            .map_err(|err| refused(format!("{}: {err}", p.display())))?;
-                        files += 1;
-                    }
-                }
-            }
-            Ok((files, bytes))
-        }
+        Some(true) => write_dir(local, entries)
+            .map(|files| (files, bytes))
+            .map_err(refused),
         None => Err(refused("the archive is empty".to_string())),
     }
+}
+
+/// A directory archive's entries as the new directory `local`. Returns the files written.
+fn write_dir(local: &Path, entries: Vec<Entry>) -> Result<usize, String> {
+    std::fs::create_dir(local).map_err(|e| {
+        format!("cannot create the directory ({e}); a directory is copied into a new LOCAL")
+    })?;
+    let mut files = 0;
+    for e in entries {
+        match e {
+            Entry::Dir(rel) if rel.as_os_str().is_empty() => {}
+            Entry::Dir(rel) => {
+                let p = local.join(rel);
+                if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                    std::fs::create_dir(&p).map_err(|err| format!("{}: {err}", p.display()))?;
+                }
+            }
+            Entry::File(rel, data) => {
+                let p = local.join(rel);
+                write_file(&p, &data, true).map_err(|err| format!("{}: {err}", p.display()))?;
+                files += 1;
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// Writes a regular file, never through a symlink; `new` also refuses an existing file.
@@ -825,9 +851,10 @@ impl Session {
     }
 
     /// The TTL watchdog's body (`sandlint session watch`): until `deadline`, checks every few
-    /// seconds that the container still exists (and exits once it is gone); at the deadline, or
-    /// once the process `bound_to` is gone, removes it if it is still this session's. Terminal
-    /// signals are ignored.
+    /// seconds that the container still exists (and exits once it is gone, removing its egress
+    /// sidecar and networks); at the deadline, once the process `bound_to` is gone, or once the
+    /// starting process is gone with no state file saved (killed during start), removes it and
+    /// its egress resources if they are still this session's. Terminal signals are ignored.
     pub fn watch(
         id: &str,
         container: &str,
@@ -849,6 +876,12 @@ impl Session {
                 .filter_map(|k| signal(k).ok())
                 .collect::<Vec<_>>()
             };
+            // The process that started the session (this one's parent): if it is gone before a
+            // state file vouches for the session (a SIGKILL during start), nothing ever will.
+            #[cfg(unix)]
+            let starter = std::os::unix::process::parent_id();
+            let recorded = || state_dir().is_ok_and(|d| d.join(format!("{id}.json")).exists());
+            let mut seen = false;
             loop {
                 let left = deadline.saturating_sub(super::runner::unix_now());
                 if left == 0 {
@@ -861,11 +894,20 @@ impl Session {
                 {
                     break;
                 }
-                if let Ok(docker) = super::runner::connect().await
-                    && let Err(e) = docker.inspect_container(container, None).await
-                    && super::runner::is_not_found(&e)
-                {
-                    return Ok(());
+                #[cfg(unix)]
+                if !recorded() && std::os::unix::process::parent_id() != starter && !recorded() {
+                    break;
+                }
+                // gone once seen (before, the start may still be creating it)
+                if let Ok(docker) = super::runner::connect().await {
+                    match docker.inspect_container(container, None).await {
+                        Ok(_) => seen = true,
+                        Err(e) if seen && super::runner::is_not_found(&e) => {
+                            super::egress::remove_run(&docker, container).await;
+                            return Ok(());
+                        }
+                        Err(_) => {}
+                    }
                 }
             }
             super::runner::session::expire(id, container, deadline).await
@@ -874,123 +916,5 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn workspace_paths() {
-        assert_eq!(
-            workspace_path("a/b").ok(),
-            Some(vec!["a".into(), "b".into()])
-        );
-        assert_eq!(workspace_path("/workspace/a").ok(), Some(vec!["a".into()]));
-        assert_eq!(workspace_path("/workspace").ok(), Some(vec![]));
-        assert_eq!(
-            workspace_path("./a/./b/").ok(),
-            Some(vec!["a".into(), "b".into()])
-        );
-        for bad in [
-            "../x",
-            "a/../../etc",
-            "/etc/passwd",
-            "/workspacex/a",
-            "/",
-            "a\0b",
-        ] {
-            assert!(
-                matches!(workspace_path(bad), Err(SandboxError::PathRefused { .. })),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn ids() {
-        let id = new_id();
-        assert!(check_id(&id).is_ok(), "{id}");
-        assert!(check_id("../../etc").is_err());
-        assert!(check_id("ABCDEF012345").is_err());
-    }
-
-    fn tar_of(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (name, kind, data, link) in entries {
-            let mut h = tar::Header::new_gnu();
-            h.set_entry_type(*kind);
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            if let Some(l) = link {
-                let _ = h.set_link_name(l);
-            }
-            // raw name bytes: the tar crate refuses to write `..`, a hostile daemon would not
-            if let Some(gnu) = h.as_gnu_mut() {
-                gnu.name[..name.len()].copy_from_slice(name.as_bytes());
-            }
-            h.set_cksum();
-            let _ = b.append(&h, *data);
-        }
-        b.into_inner().unwrap_or_default()
-    }
-
-    #[test]
-    fn unpack_refuses_links_devices_and_escapes() {
-        let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
-        let cases: Vec<Vec<u8>> = vec![
-            tar_of(&[
-                ("d/", tar::EntryType::Directory, b"", None),
-                ("d/evil", tar::EntryType::Symlink, b"", Some("/etc/passwd")),
-            ]),
-            tar_of(&[
-                ("d/", tar::EntryType::Directory, b"", None),
-                ("d/../../x", tar::EntryType::Regular, b"x", None),
-            ]),
-            tar_of(&[
-                ("d/", tar::EntryType::Directory, b"", None),
-                ("d/null", tar::EntryType::Char, b"", None),
-            ]),
-            tar_of(&[("other/x", tar::EntryType::Regular, b"x", None)]),
-        ];
-        for (i, t) in cases.iter().enumerate() {
-            let local = dir.path().join(format!("out{i}"));
-            assert!(
-                matches!(
-                    unpack(t, "d", &local, 1024),
-                    Err(SandboxError::PathRefused { .. })
-                ),
-                "case {i}"
-            );
-            assert!(!local.exists(), "case {i} wrote something");
-        }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn unpack_never_writes_through_a_host_symlink() {
-        let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
-        let victim = dir.path().join("victim");
-        std::fs::write(&victim, "keep").unwrap_or_default();
-        let link = dir.path().join("link");
-        let _ = std::os::unix::fs::symlink(&victim, &link);
-        let t = tar_of(&[("f", tar::EntryType::Regular, b"evil", None)]);
-        assert!(unpack(&t, "f", &link, 1024).is_err());
-        assert_eq!(std::fs::read_to_string(&victim).unwrap_or_default(), "keep");
-        let ok = dir.path().join("ok");
-        assert!(unpack(&t, "f", &ok, 1024).is_ok());
-        assert_eq!(std::fs::read_to_string(&ok).unwrap_or_default(), "evil");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn pack_refuses_symlinks() {
-        let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
-        let _ = std::os::unix::fs::symlink("/etc/passwd", dir.path().join("l"));
-        let dest = vec!["x".to_string()];
-        let p = |path: &Path, limit| pack(PutSource::Path(path), &dest, 1, 1, limit);
-        assert!(p(&dir.path().join("l"), 1024).is_err());
-        assert!(p(dir.path(), 1024).is_err());
-        std::fs::remove_file(dir.path().join("l")).unwrap_or_default();
-        std::fs::write(dir.path().join("f"), "hello").unwrap_or_default();
-        assert!(p(dir.path(), 1024).is_ok());
-        assert!(p(dir.path(), 2).is_err());
-    }
-}
+#[path = "session_tests.rs"]
+mod tests;

@@ -257,6 +257,8 @@ class Sandbox:
             "timed_out": timed_out,
             "truncated": result.get("truncated", {}),
             "verification": result.get("verification", {}),
+            # with allow_hosts: the proxy's allowed and blocked requests of this call
+            "egress": result.get("egress"),
             "result": result,
         }
 

@@ -118,6 +118,7 @@ fn outputs() -> (Value, Value, Value) {
             "duration_ms": { "type": "integer" },
             "verified": strings,
             "failed": strings,
+            "egress": { "type": ["object", "null"], "description": "with an egress allowlist: the proxy's allowed and blocked requests during this exec, and the sidecar's checks" },
         },
         "required": ["session", "exit_code", "stdout", "stderr", "timed_out", "session_stopped", "truncated", "duration_ms", "verified", "failed"],
     });

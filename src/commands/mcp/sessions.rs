@@ -158,7 +158,16 @@ impl Server {
                     "duration_ms": r.duration_ms,
                     "verified": r.verification.verified,
                     "failed": r.verification.failed,
+                    // the allowlist's decisions during this exec (`--allow-host`), null without
+                    "egress": r.egress,
                 });
+                if let Some(e) = &r.egress {
+                    text.push_str(&format!(
+                        "\negress: {} allowed, {} blocked",
+                        e.allowed.len(),
+                        e.blocked.len()
+                    ));
+                }
                 tool_result(id, text, Some(structured), false)
             }
             Err(e) => self.session_failure(id, &sid, &e),

@@ -8,7 +8,9 @@
 //! - [`proxy`]: the proxy server (std threads; runs in the sidecar);
 //! - `image`: the sidecar's image, built locally `FROM scratch` from this binary and its
 //!   shared libraries;
-//! - `sidecar`: the networks and the sidecar: created, verified, collected, removed.
+//! - `sidecar`: the networks and the sidecar: created, verified, collected, removed;
+//! - `session`: the same for a session: recorded in its state, re-verified before every call,
+//!   the decisions of one exec read back by time, swept with the session.
 //!
 //! See the README section "Egress allowlist" for the guarantees and the limits.
 
@@ -16,11 +18,13 @@ pub mod http;
 mod image;
 pub mod policy;
 pub mod proxy;
+mod session;
 mod sidecar;
 
 use std::path::PathBuf;
 
-pub(super) use sidecar::{collect, prepare, reap_networks, remove_run, start};
+pub(super) use session::{SessionEgress, exec_report, record, reverify, sweep};
+pub(super) use sidecar::{Prepared, collect, prepare, reap_networks, remove_run, start};
 
 use super::verify::Check;
 

@@ -23,6 +23,9 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// A tunnel or forward with no byte in either direction for this long is closed.
     pub idle_timeout: Duration,
+    /// The proxy stops serving at this Unix second (a session's sidecar ends with its TTL, and
+    /// the daemon's `AutoRemove` removes it then); `None`: never.
+    pub until: Option<u64>,
 }
 
 impl Default for Limits {
@@ -32,6 +35,7 @@ impl Default for Limits {
             head_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(120),
+            until: None,
         }
     }
 }
@@ -51,8 +55,30 @@ pub fn serve(listen: &str, policy: Policy, limits: Limits) -> Result<(), String>
     }));
     let policy = Arc::new(policy);
     let active = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let (Some(until), Ok(addr)) = (limits.until, listener.local_addr()) {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            std::thread::sleep(Duration::from_secs(until.saturating_sub(now)));
+            stop.store(true, Ordering::SeqCst);
+            // wake the accept below
+            let mut wake = addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            let _ = std::net::TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        });
+    }
     loop {
-        let (mut client, _) = match listener.accept() {
+        let accepted = listener.accept();
+        if stop.load(Ordering::SeqCst) {
+            log_line(&serde_json::json!({ "event": "deadline" }));
+            return Ok(());
+        }
+        let (mut client, _) = match accepted {
             Ok(c) => c,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // out of file descriptors and the like: wait, don't spin
@@ -402,6 +428,22 @@ mod tests {
         let t = Instant::now();
         relay_thread.join().unwrap();
         assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    }
+
+    /// `until`: the proxy returns at its deadline (a session's sidecar then exits).
+    #[test]
+    fn stops_at_its_deadline() {
+        let policy = Policy::parse(&["a.test".to_string()], &[]).unwrap();
+        let limits = Limits {
+            until: Some(0),
+            ..Limits::default()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(serve("127.0.0.1:0", policy, limits));
+        });
+        let r = rx.recv_timeout(Duration::from_secs(10));
+        assert!(matches!(r, Ok(Ok(()))), "{r:?}");
     }
 
     /// The proxy on loopback against a loopback upstream: allowed names are forwarded, others

@@ -26,25 +26,30 @@ use super::{EgressReport, LABEL_EGRESS_NETWORK, LABEL_EGRESS_OF, PROXY_PORT, ima
 /// Docker's bridge option that leaves the bridge without an IPv4 address: the host owns no
 /// address on the internal network, so the sandbox cannot reach host services through the
 /// gateway (see the README, "Egress allowlist").
-const INHIBIT_IPV4: &str = "com.docker.network.bridge.inhibit_ipv4";
+pub(super) const INHIBIT_IPV4: &str = "com.docker.network.bridge.inhibit_ipv4";
 /// The sidecar's limits.
 const PROXY_MEMORY: i64 = 64 * 1024 * 1024;
 const PROXY_PIDS: i64 = 200;
 const PROXY_NANO_CPUS: i64 = 500_000_000;
 /// Most bytes of the proxy's log read back.
-const MAX_LOG: usize = 4 * 1024 * 1024;
+pub(super) const MAX_LOG: usize = 4 * 1024 * 1024;
 
 /// What [`prepare`] checked and built before the run's deadline is set.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub policy: Policy,
     pub image: String,
+    /// The sidecar's end (Unix seconds): its proxy stops then and the daemon removes it
+    /// (`AutoRemove`), as a session's container at its TTL. `None` (a run): removed by the run.
+    pub until: Option<u64>,
 }
 
 /// The running sidecar of a run.
 #[derive(Debug)]
 pub struct Egress {
     pub report: EgressReport,
+    /// The sidecar's profile (a session keeps it to re-verify the sidecar later).
+    pub proxy_profile: HardenedProfile,
 }
 
 /// The policy, and the sidecar's image (built when missing).
@@ -60,7 +65,11 @@ pub async fn prepare(
         })?,
     };
     let image = image::ensure(docker, &exe).await?;
-    Ok(Prepared { policy, image })
+    Ok(Prepared {
+        policy,
+        image,
+        until: None,
+    })
 }
 
 fn names(sandbox: &str) -> (String, String, String) {
@@ -108,6 +117,10 @@ fn proxy_profile(
         cmd.push("--allow-port".to_string());
         cmd.push(port.to_string());
     }
+    if let Some(until) = prepared.until {
+        cmd.push("--egress-until".to_string());
+        cmd.push(until.to_string());
+    }
     p.command = Some(cmd);
     p.set_memory(PROXY_MEMORY);
     p.pids_limit = PROXY_PIDS;
@@ -121,7 +134,7 @@ fn proxy_profile(
     p
 }
 
-fn check(name: &'static str, ok: bool, expected: String, actual: String) -> Check {
+pub(super) fn check(name: &'static str, ok: bool, expected: String, actual: String) -> Check {
     Check {
         name,
         status: if ok {
@@ -147,8 +160,15 @@ pub async fn start(
     let labels = labels(sandbox, profile);
     create_networks(docker, &internal, &outer, &labels).await?;
     let pprofile = proxy_profile(prepared, &outer, &labels);
-    let (mut checks, proxy_ip) =
-        run_proxy(docker, &proxy, &pprofile, &internal, options.allow_degraded).await?;
+    let auto_remove = prepared.until.is_some();
+    let (mut checks, proxy_ip) = run_proxy(
+        docker,
+        &proxy,
+        &pprofile,
+        &internal,
+        (options.allow_degraded, auto_remove),
+    )
+    .await?;
     checks.extend(network_checks(docker, &internal).await?);
     verify::judge(&checks, options.allow_degraded)?;
     if proxy_ip.is_empty() {
@@ -160,6 +180,7 @@ pub async fn start(
     let url = format!("http://{proxy_ip}:{PROXY_PORT}");
     point_sandbox(profile, &internal, &url, &proxy_ip);
     Ok(Egress {
+        proxy_profile: pprofile,
         report: EgressReport {
             hosts: prepared
                 .policy
@@ -221,10 +242,11 @@ async fn run_proxy(
     proxy: &str,
     pprofile: &HardenedProfile,
     internal: &str,
-    allow_degraded: bool,
+    (allow_degraded, auto_remove): (bool, bool),
 ) -> Result<(Vec<Check>, String), SandboxError> {
     let mut body = pprofile.create_body();
     if let Some(hc) = body.host_config.as_mut() {
+        hc.auto_remove = Some(auto_remove);
         // the proxy's decisions are read back from its log: bounded json-file
         let mut cfg = HashMap::new();
         cfg.insert("max-size".to_string(), "2m".to_string());
@@ -342,7 +364,10 @@ fn point_sandbox(profile: &mut HardenedProfile, internal: &str, url: &str, proxy
 
 /// The internal network as the daemon reports it: internal, no IPv4 address for the host, no
 /// IPv6.
-async fn network_checks(docker: &Docker, internal: &str) -> Result<Vec<Check>, SandboxError> {
+pub(super) async fn network_checks(
+    docker: &Docker,
+    internal: &str,
+) -> Result<Vec<Check>, SandboxError> {
     let n = docker
         .inspect_network(internal, None)
         .await
@@ -406,7 +431,7 @@ pub async fn collect(docker: &Docker, egress: &mut Egress) {
     super::collect_log(&mut egress.report, &buf);
 }
 
-async fn kill_remove(docker: &Docker, id: &str) {
+pub(super) async fn kill_remove(docker: &Docker, id: &str) {
     let _ = docker
         .kill_container(
             id,
@@ -428,7 +453,7 @@ async fn kill_remove(docker: &Docker, id: &str) {
 
 /// Removes a network of sandlint's, first disconnecting whatever is still attached (a
 /// container someone connected to it).
-async fn remove_network(docker: &Docker, name: &str) -> bool {
+pub(super) async fn remove_network(docker: &Docker, name: &str) -> bool {
     if let Ok(n) = docker.inspect_network(name, None).await {
         for id in n.containers.unwrap_or_default().into_keys() {
             let _ = docker
@@ -550,6 +575,7 @@ mod tests {
         let prepared = Prepared {
             policy: Policy::parse(&["a.org".to_string(), "*.b.org".to_string()], &[]).unwrap(),
             image: "sandlint-egress-proxy:1".to_string(),
+            until: None,
         };
         let mut labels = HashMap::new();
         labels.insert(LABEL_EGRESS_OF.to_string(), "run".to_string());

@@ -53,6 +53,7 @@ pub(in crate::sandbox) async fn list() -> Result<Vec<SessionInfo>, SandboxError>
             findings: Vec::new(),
             allowed: Vec::new(),
             notes: Vec::new(),
+            egress: None,
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -82,11 +83,14 @@ pub(in crate::sandbox) async fn stop(id: &str) -> Result<bool, SandboxError> {
     };
     forget(id);
     let Some(target) = target else {
+        // whatever egress resources a session of this id left (its container is gone)
+        super::super::super::egress::remove_run(&docker, &container_name(id)).await;
         return Ok(false);
     };
     let exists = docker.inspect_container(&target, None).await.is_ok();
     kill(&docker, &target).await;
     remove(&docker, &target).await;
+    super::super::super::egress::remove_run(&docker, &container_name(id)).await;
     Ok(exists)
 }
 
@@ -108,6 +112,9 @@ pub(in crate::sandbox) async fn gc() -> Result<Vec<String>, SandboxError> {
             kill(&docker, cid).await;
             remove(&docker, cid).await;
             let id = labels.get(LABEL_SESSION).cloned().unwrap_or_default();
+            if crate::sandbox::session::check_id(&id).is_ok() {
+                super::super::super::egress::remove_run(&docker, &container_name(&id)).await;
+            }
             forget(&id);
             removed.push(crate::escape::line(&id).into_owned());
         }
@@ -122,10 +129,19 @@ pub(in crate::sandbox) async fn gc() -> Result<Vec<String>, SandboxError> {
                 kill(&docker, &s.container_id).await;
                 remove(&docker, &s.container_id).await;
             }
+            super::super::super::egress::remove_run(&docker, &s.container).await;
             forget(&id);
             if !removed.contains(&id) {
                 removed.push(id);
             }
+        }
+    }
+    // the sidecars and networks of sessions whose container is gone
+    for sandbox in super::super::super::egress::sweep(&docker).await {
+        if let Some(id) = sandbox.strip_prefix("sandlint-session-")
+            && !removed.iter().any(|r| r == id)
+        {
+            removed.push(crate::escape::line(id).into_owned());
         }
     }
     removed.sort();
@@ -143,6 +159,7 @@ pub(in crate::sandbox) async fn expire(
     let view = match docker.inspect_container(container, None).await {
         Ok(v) => v,
         Err(e) if is_not_found(&e) => {
+            super::super::super::egress::remove_run(&docker, container).await;
             forget(id);
             return Ok(());
         }
@@ -155,6 +172,7 @@ pub(in crate::sandbox) async fn expire(
     if ours {
         kill(&docker, container).await;
         remove(&docker, container).await;
+        super::super::super::egress::remove_run(&docker, container).await;
         forget(id);
     }
     Ok(())

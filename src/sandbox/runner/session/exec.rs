@@ -28,23 +28,9 @@ pub(in crate::sandbox) async fn exec(
     let limit = output_limit.unwrap_or(state.output_limit);
     let left = Duration::from_secs(state.deadline.saturating_sub(unix_now()));
     let deadline = tokio::time::Instant::now() + timeout.min(left);
-    let created = docker
-        .create_exec(
-            &cid,
-            CreateExecOptions {
-                attach_stdin: Some(false),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                tty: Some(false),
-                cmd: Some(argv.to_vec()),
-                privileged: Some(false),
-                user: Some(state.profile.user.clone()),
-                working_dir: state.profile.working_dir.clone(),
-                ..CreateExecOptions::default()
-            },
-        )
-        .await
-        .map_err(api("create the exec"))?;
+    // the proxy's log lines from here on are this exec's
+    let since = std::time::SystemTime::now();
+    let created = create_exec(&docker, &state, argv).await?;
     let mut output = match docker
         .start_exec(&created.id, None)
         .await
@@ -104,6 +90,7 @@ pub(in crate::sandbox) async fn exec(
             // Fail closed: a command that cannot be stopped takes its session with it.
             kill(&docker, &cid).await;
             remove(&docker, &cid).await;
+            super::super::super::egress::remove_run(&docker, &state.container).await;
             forget(id);
             session_stopped = true;
         }
@@ -113,6 +100,10 @@ pub(in crate::sandbox) async fn exec(
         i64::from(EXIT_TIMED_OUT)
     } else {
         exec_status(&docker, &created.id).await?
+    };
+    let egress = match &state.egress {
+        Some(rec) => Some(egress_report(&docker, rec, since, &verification).await),
+        None => None,
     };
     Ok(ExecResult {
         exit_code,
@@ -127,7 +118,43 @@ pub(in crate::sandbox) async fn exec(
         session_stopped,
         session: id.to_string(),
         verification,
+        egress,
     })
+}
+
+/// The exec, as the session's user in its working directory, no stdin, no privileges.
+async fn create_exec(
+    docker: &Docker,
+    state: &SessionState,
+    argv: &[String],
+) -> Result<bollard::exec::CreateExecResults, SandboxError> {
+    docker
+        .create_exec(
+            &state.container_id,
+            CreateExecOptions {
+                attach_stdin: Some(false),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                cmd: Some(argv.to_vec()),
+                privileged: Some(false),
+                user: Some(state.profile.user.clone()),
+                working_dir: state.profile.working_dir.clone(),
+                ..CreateExecOptions::default()
+            },
+        )
+        .await
+        .map_err(api("create the exec"))
+}
+
+/// The proxy's decisions since the exec's start, with the re-verification's egress checks.
+async fn egress_report(
+    docker: &Docker,
+    rec: &super::super::super::egress::SessionEgress,
+    since: std::time::SystemTime,
+    verification: &ExecVerification,
+) -> super::super::super::egress::EgressReport {
+    super::super::super::egress::exec_report(docker, rec, since, verification.egress.clone()).await
 }
 
 /// Output kept up to a limit.

@@ -1,5 +1,6 @@
 //! Sessions on the daemon (see `src/sandbox/session.rs`): start (the run's plan, rules, create
-//! and verification, with a `sleep` for the TTL), re-verification before every call, exec,
+//! and verification, with a `sleep` for the TTL; with `--allow-host`, the egress sidecar and
+//! networks first), re-verification before every call (the egress resources too), exec,
 //! archive copies, listing, stop, gc and the TTL watchdog.
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use super::super::egress::SessionEgress;
 use super::super::profile::{LABEL_DEADLINE, LABEL_MANAGED, LABEL_OWNER, WORKSPACE};
 use super::super::session::{
     ExecResult, ExecVerification, LABEL_PROFILE_HASH, LABEL_SESSION, PutSource, SessionInfo,
@@ -63,6 +65,7 @@ fn verification(checks: Vec<Check>) -> ExecVerification {
         failed: failed_names(&checks),
         verified,
         checks,
+        egress: Vec::new(),
     }
 }
 
@@ -205,19 +208,9 @@ impl SessionWatchdog {
     fn detach(self) {}
 }
 
-/// `session start`.
-pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionInfo, SandboxError> {
-    // Fail closed: a session does not set up `run`'s egress proxy and networks, so an
-    // allowlist (flags or the invoker's config) must not start a session with other network
-    // settings than the ones asked for.
-    if opts.sandbox.egress.is_some() {
-        return Err(SandboxError::InvalidOption {
-            message: "sessions do not support the egress allowlist yet (--allow-host, \
-                          allow_hosts in --config): use `sandlint run --allow-host` for one \
-                          command, or a session without network"
-                .to_string(),
-        });
-    }
+/// The run's plan for a session: its options checked, its process a `sleep` past the TTL,
+/// `/workspace` its volume unless `--workspace` binds a host directory (`true`: the volume).
+fn session_plan(opts: &SessionOptions) -> Result<(super::planning::Plan, bool), SandboxError> {
     let options = &opts.sandbox;
     let invalid = |message: String| SandboxError::InvalidOption { message };
     if opts.ttl.as_secs() < 1 {
@@ -229,10 +222,9 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         ));
     }
     let mut plan = plan(options, &Program::ImageDefault)?;
-    let ttl = opts.ttl.as_secs();
     // The container's one process: a harmless sleep that ends at the deadline anyway.
     plan.profile.entrypoint = Some(vec!["sleep".to_string()]);
-    plan.profile.command = Some(vec![(ttl + 2).to_string()]);
+    plan.profile.command = Some(vec![(opts.ttl.as_secs() + 2).to_string()]);
     plan.profile.stdin = false;
     let volume = options.workspace.is_none();
     if volume {
@@ -242,6 +234,14 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
             opts.workspace_size / (1024 * 1024)
         ));
     }
+    Ok((plan, volume))
+}
+
+/// `session start`.
+pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionInfo, SandboxError> {
+    let options = &opts.sandbox;
+    let (mut plan, volume) = session_plan(opts)?;
+    let ttl = opts.ttl.as_secs();
     let allows = invoker_allows(options);
     let mut report = judge_plan(lint(&plan.profile, &allows)?)?;
     let docker = connect().await?;
@@ -251,6 +251,11 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         ensure_image(&docker, &plan, &mut quiet)
     );
     let image = image?;
+    // The egress proxy's image (built when missing), before the TTL starts.
+    let egress = match &options.egress {
+        Some(e) => Some(super::super::egress::prepare(&docker, e).await?),
+        None => None,
+    };
     let mut resolution = resolve_user(&docker, &mut plan, &image, options.allow_root).await?;
     if fit_mounts(&docker, &mut plan, &mut resolution, options).await? {
         report = judge_plan(lint(&plan.profile, &allows)?)?;
@@ -273,6 +278,15 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
     profile
         .labels
         .insert(LABEL_OWNER.to_string(), watchdog.owner(&id));
+    // The sidecar and the networks (labelled with the owner and the deadline, so the watchdog
+    // and the reaper remove them with the session), then the sandbox pointed at the proxy.
+    let egress = match egress {
+        Some(p) => match start_egress(&docker, &name, p, deadline, profile, options).await {
+            Ok(e) => Some(e),
+            Err(e) => return Err(abandon(&docker, &name, watchdog, e).await),
+        },
+        None => None,
+    };
     let hash = profile_hash(profile);
     profile
         .labels
@@ -290,33 +304,13 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
         .get_or_insert_with(Default::default)
         .auto_remove = Some(true);
     if volume {
-        let mut o = format!("size={},nosuid,nodev", opts.workspace_size);
-        match (uid, gid) {
-            (Some(u), Some(g)) => o.push_str(&format!(",uid={u},gid={g},mode=0700")),
-            _ => o.push_str(",mode=1777"),
-        }
-        let mut driver_opts = HashMap::new();
-        driver_opts.insert("type".to_string(), "tmpfs".to_string());
-        driver_opts.insert("device".to_string(), "tmpfs".to_string());
-        driver_opts.insert("o".to_string(), o);
-        let mut labels = HashMap::new();
-        labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
-        labels.insert(LABEL_SESSION.to_string(), id.clone());
         let hc = body.host_config.get_or_insert_with(Default::default);
-        hc.mounts.get_or_insert_with(Vec::new).push(Mount {
-            target: Some(WORKSPACE.to_string()),
-            typ: Some(MountType::VOLUME),
-            read_only: Some(false),
-            volume_options: Some(MountVolumeOptions {
-                driver_config: Some(MountVolumeOptionsDriverConfig {
-                    name: Some("local".to_string()),
-                    options: Some(driver_opts),
-                }),
-                labels: Some(labels),
-                ..MountVolumeOptions::default()
-            }),
-            ..Mount::default()
-        });
+        hc.mounts.get_or_insert_with(Vec::new).push(workspace_mount(
+            &id,
+            opts.workspace_size,
+            uid,
+            gid,
+        ));
     }
     let created = create_and_verify(
         &docker,
@@ -330,12 +324,9 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
     .await;
     let (container_id, volume_name, checks, daemon_warnings) = match created {
         Ok(x) => x,
-        Err(e) => {
-            remove(&docker, &name).await;
-            watchdog.cancel();
-            return Err(e);
-        }
+        Err(e) => return Err(abandon(&docker, &name, watchdog, e).await),
     };
+    let egress_report = egress.as_ref().map(|(report, _)| report.clone());
     let state = SessionState {
         id: id.clone(),
         container_id,
@@ -356,32 +347,103 @@ pub(in crate::sandbox) async fn start(opts: &SessionOptions) -> Result<SessionIn
             .collect(),
         timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
         output_limit: options.output_limit,
+        egress: egress.map(|(_, rec)| rec),
     };
     if let Err(e) = save_state(&state) {
-        remove(&docker, &name).await;
-        watchdog.cancel();
-        return Err(e);
+        return Err(abandon(&docker, &name, watchdog, e).await);
     }
     watchdog.detach();
-    let v = verification(checks);
     let mut notes = plan.notes;
     notes.extend(daemon_warnings.into_iter().map(|w| format!("daemon: {w}")));
-    Ok(SessionInfo {
-        id,
-        container: name,
-        image: plan.profile.image.clone(),
-        user: plan.profile.user.clone(),
-        deadline,
-        ttl_left: deadline.saturating_sub(unix_now()),
-        profile_hash: hash,
+    Ok(started_info(&state, notes, checks, &report, egress_report))
+}
+
+/// A failed start: whatever of the session was created is removed, the watchdog stopped.
+async fn abandon(
+    docker: &Docker,
+    name: &str,
+    watchdog: SessionWatchdog,
+    e: SandboxError,
+) -> SandboxError {
+    remove(docker, name).await;
+    super::super::egress::remove_run(docker, name).await;
+    watchdog.cancel();
+    e
+}
+
+/// What `session start` answers.
+fn started_info(
+    state: &SessionState,
+    notes: Vec<String>,
+    checks: Vec<Check>,
+    report: &super::super::LintReport,
+    egress: Option<super::super::egress::EgressReport>,
+) -> SessionInfo {
+    let v = verification(checks);
+    SessionInfo {
+        id: state.id.clone(),
+        container: state.container.clone(),
+        image: state.profile.image.clone(),
+        user: state.profile.user.clone(),
+        deadline: state.deadline,
+        ttl_left: state.deadline.saturating_sub(unix_now()),
+        profile_hash: state.profile_hash.clone(),
         state: "running".to_string(),
         recorded: true,
         verified: v.verified,
         failed: v.failed,
-        findings: summary(&report).findings,
+        findings: summary(report).findings,
         allowed: report.relaxations.clone(),
         notes,
-    })
+        egress,
+    }
+}
+
+/// `/workspace`: an anonymous volume of the local driver backed by a size-capped tmpfs, owned by
+/// the session's user (else sticky and world-writable), labelled with the session.
+fn workspace_mount(id: &str, size: i64, uid: Option<u32>, gid: Option<u32>) -> Mount {
+    let mut o = format!("size={size},nosuid,nodev");
+    match (uid, gid) {
+        (Some(u), Some(g)) => o.push_str(&format!(",uid={u},gid={g},mode=0700")),
+        _ => o.push_str(",mode=1777"),
+    }
+    let mut driver_opts = HashMap::new();
+    driver_opts.insert("type".to_string(), "tmpfs".to_string());
+    driver_opts.insert("device".to_string(), "tmpfs".to_string());
+    driver_opts.insert("o".to_string(), o);
+    let mut labels = HashMap::new();
+    labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
+    labels.insert(LABEL_SESSION.to_string(), id.to_string());
+    Mount {
+        target: Some(WORKSPACE.to_string()),
+        typ: Some(MountType::VOLUME),
+        read_only: Some(false),
+        volume_options: Some(MountVolumeOptions {
+            driver_config: Some(MountVolumeOptionsDriverConfig {
+                name: Some("local".to_string()),
+                options: Some(driver_opts),
+            }),
+            labels: Some(labels),
+            ..MountVolumeOptions::default()
+        }),
+        ..Mount::default()
+    }
+}
+
+/// The egress sidecar and networks of a session, started, verified and recorded by id.
+/// The sidecar ends with the container's sleep (`deadline + 2`): the daemon removes both then.
+async fn start_egress(
+    docker: &Docker,
+    name: &str,
+    mut prepared: super::super::egress::Prepared,
+    deadline: u64,
+    profile: &mut super::super::profile::HardenedProfile,
+    options: &super::super::SandboxOptions,
+) -> Result<(super::super::egress::EgressReport, SessionEgress), SandboxError> {
+    prepared.until = Some(deadline + 2);
+    let started = super::super::egress::start(docker, name, &prepared, profile, options).await?;
+    let rec = super::super::egress::record(docker, &started).await?;
+    Ok((started.report, rec))
 }
 
 type Created = (String, Option<String>, Vec<Check>, Vec<String>);
@@ -463,6 +525,7 @@ async fn reverify(
     let view = match docker.inspect_container(&state.container_id, None).await {
         Ok(v) => v,
         Err(e) if is_not_found(&e) => {
+            super::super::egress::remove_run(docker, &state.container).await;
             forget(id);
             return Err(SandboxError::SessionNotFound { id: id.to_string() });
         }
@@ -470,6 +533,7 @@ async fn reverify(
     };
     if state.deadline <= unix_now() {
         remove(docker, &state.container_id).await;
+        super::super::egress::remove_run(docker, &state.container).await;
         forget(id);
         return Err(tampered(id, "its TTL ended; it was removed".to_string()));
     }
@@ -528,6 +592,7 @@ async fn reverify(
     {
         kill(docker, &cid).await;
         remove(docker, &cid).await;
+        super::super::egress::remove_run(docker, &state.container).await;
         forget(id);
         return Err(tampered(
             id,
@@ -538,11 +603,21 @@ async fn reverify(
         ));
     }
     checks.push(verify::uid_check(uid.as_ref(), state.allow_root));
+    let egress_checks = match &state.egress {
+        Some(rec) => super::super::egress::reverify(docker, rec, &state.container, &view).await,
+        None => Vec::new(),
+    };
+    let accepted = |c: &Check| {
+        state.failed_at_start.iter().any(|f| f == c.name)
+            || state
+                .egress
+                .as_ref()
+                .is_some_and(|e| e.failed_at_start.iter().any(|f| f == c.name))
+    };
     let new_failures: Vec<String> = checks
         .iter()
-        .filter(|c| {
-            c.status == CheckStatus::Failed && !state.failed_at_start.iter().any(|f| f == c.name)
-        })
+        .chain(&egress_checks)
+        .filter(|c| c.status == CheckStatus::Failed && !accepted(c))
         .map(|c| {
             format!(
                 "{} (expected {}, daemon reports {})",
@@ -556,5 +631,7 @@ async fn reverify(
             format!("it was modified since start: {}", new_failures.join("; ")),
         ));
     }
-    Ok((state, verification(checks)))
+    let mut v = verification(checks);
+    v.egress = egress_checks;
+    Ok((state, v))
 }
