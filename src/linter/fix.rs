@@ -318,10 +318,10 @@ mod tests {
         let r = plan(&ds, true, &|_| false);
         assert!(r.changes.is_empty());
         let mut suppressed = ds[0].clone();
-        suppressed.suppression = Some(crate::diagnostic::Suppression {
+        suppressed.suppression = Some(Box::new(crate::diagnostic::Suppression {
             kind: crate::diagnostic::SuppressionKind::InSource,
             reason: None,
-        });
+        }));
         assert!(plan([&suppressed], true, &|_| true).changes.is_empty());
     }
 

@@ -141,7 +141,7 @@ fn check_limit(
     service: &Service,
     what: &str,
     candidates: &[(&str, Option<&SValue>)],
-    help: &str,
+    help: &'static str,
     value: &str,
 ) {
     let set: Vec<(&str, &SValue)> = candidates

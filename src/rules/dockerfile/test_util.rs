@@ -46,7 +46,7 @@ pub fn fixed(rule: &str, text: &str) -> (String, Vec<crate::fix::Applicability>)
     let mut classes = Vec::new();
     for _ in 0..8 {
         let diags = diagnostics(rule, &text);
-        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_ref()).collect();
+        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_deref()).collect();
         if fixes.is_empty() {
             break;
         }
