@@ -179,7 +179,7 @@ fn file_changes(
             fixes: (applied.iter())
                 .map(|f| match whose.get(&(std::ptr::from_ref(*f) as usize)) {
                     Some(scope) => format!("{scope}: {}", f.message),
-                    None => f.message.clone(),
+                    None => f.message.to_string(),
                 })
                 .collect(),
         });
