@@ -59,7 +59,9 @@ pub fn plan<'a>(
     let mut fixes: Vec<&Fix> = Vec::new();
     let mut whose: HashMap<usize, String> = HashMap::new();
     for d in findings {
-        let Some(fix) = &d.fix else { continue };
+        let Some(fix) = d.fix.as_deref() else {
+            continue;
+        };
         if d.suppression.is_some() || !allowed(fix, unsafe_fixes) || fix.edits.is_empty() {
             continue;
         }
