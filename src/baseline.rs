@@ -119,7 +119,7 @@ pub fn entries(diagnostics: &[Diagnostic]) -> impl Iterator<Item = Entry> + '_ {
             code: d.rule.code.to_string(),
             name: d.rule.name.to_string(),
             file: d.file.display.clone(),
-            scope: d.scope.clone(),
+            scope: d.scope.as_deref().map(str::to_string),
             message: d.message.clone(),
         })
 }
@@ -136,10 +136,10 @@ impl Matcher<'_> {
         let mut n = 0;
         for d in diagnostics.iter_mut().filter(|d| d.suppression.is_none()) {
             if known.contains(d.fingerprint.as_str()) {
-                d.suppression = Some(Suppression {
+                d.suppression = Some(Box::new(Suppression {
                     kind: SuppressionKind::External,
                     reason: Some("recorded in the baseline".to_string()),
-                });
+                }));
                 n += 1;
             }
         }

@@ -1,5 +1,7 @@
 //! Findings: our neutral diagnostic type. Formats live in `report/`.
 
+use std::borrow::Cow;
+
 use crate::fix::Fix;
 use crate::meta::RuleMeta;
 pub use crate::meta::Severity;
@@ -24,25 +26,28 @@ pub struct Diagnostic {
     /// What is wrong: lowercase start, no trailing period, names the offending value.
     pub message: String,
     pub labels: Vec<Label>,
-    /// What to do, in the imperative.
-    pub help: Option<String>,
+    /// What to do, in the imperative (most rules' help is a fixed text: not copied per finding).
+    pub help: Option<Cow<'static, str>>,
     /// The service or stage the finding belongs to (`service web`, `stage builder`), set by the
     /// linter; part of the fingerprint.
-    pub scope: Option<String>,
+    /// Shared by the findings of one scope (not a copy per finding).
+    pub scope: Option<std::sync::Arc<str>>,
     /// Stable identity across runs: rule, file, scope and the normalized source text of the span
     /// (not the message, not the line). Set by the linter.
     pub fingerprint: String,
     /// Set when a suppression (inline comment, config, baseline) covers the finding. Suppressed
     /// findings are counted and shown in SARIF, never printed as findings nor failing the run.
-    pub suppression: Option<Suppression>,
+    /// Boxed: most findings have none.
+    pub suppression: Option<Box<Suppression>>,
     /// Spans holding secret values: reports never print their text (snippets mask them).
     pub secrets: Vec<(FileRef, Span)>,
     /// The scopes of other findings of the same rule at the same location (a YAML anchor merged
     /// into several services), merged into this one by the report (see
     /// `report::merge_locations`); empty otherwise.
     pub shared: Vec<String>,
-    /// The edits that fix this finding, when the rule knows them (see `crate::fix`).
-    pub fix: Option<Fix>,
+    /// The edits that fix this finding, when the rule knows them (see `crate::fix`). Boxed: a
+    /// finding is held for every finding of a file, and most have no fix (56 bytes inline).
+    pub fix: Option<Box<Fix>>,
 }
 
 /// Why a finding is suppressed.
@@ -121,7 +126,7 @@ impl Diagnostic {
     }
 
     /// Sets the help text.
-    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+    pub fn help(&mut self, help: impl Into<Cow<'static, str>>) -> &mut Self {
         self.help = Some(help.into());
         self
     }
@@ -138,7 +143,7 @@ impl Diagnostic {
 
     /// Attaches the fix for this finding.
     pub fn fix(&mut self, fix: Fix) -> &mut Self {
-        self.fix = Some(fix);
+        self.fix = Some(Box::new(fix));
         self
     }
 

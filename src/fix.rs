@@ -30,12 +30,17 @@ pub struct Edit {
 pub struct Fix {
     pub applicability: Applicability,
     /// What the fix does, in the imperative (`add \`no-new-privileges:true\` to security_opt`).
-    pub message: String,
+    /// Most fixes' messages are fixed texts: not copied per finding.
+    pub message: std::borrow::Cow<'static, str>,
     pub edits: Vec<Edit>,
 }
 
 impl Fix {
-    pub fn new(applicability: Applicability, message: impl Into<String>, edits: Vec<Edit>) -> Self {
+    pub fn new(
+        applicability: Applicability,
+        message: impl Into<std::borrow::Cow<'static, str>>,
+        edits: Vec<Edit>,
+    ) -> Self {
         Self {
             applicability,
             message: message.into(),
@@ -43,11 +48,11 @@ impl Fix {
         }
     }
 
-    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+    pub fn safe(message: impl Into<std::borrow::Cow<'static, str>>, edits: Vec<Edit>) -> Self {
         Self::new(Applicability::Safe, message, edits)
     }
 
-    pub fn unsafe_(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+    pub fn unsafe_(message: impl Into<std::borrow::Cow<'static, str>>, edits: Vec<Edit>) -> Self {
         Self::new(Applicability::Unsafe, message, edits)
     }
 }

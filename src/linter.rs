@@ -105,7 +105,7 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 /// Checks a file: parse, run rules, apply config and suppressions, sort.
 pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
     let mut diagnostics = Vec::new();
-    let scopes: Vec<(Span, String)>;
+    let scopes: Vec<(Span, Arc<str>)>;
     let directives;
     let set;
     let checks;
@@ -211,7 +211,7 @@ fn unread(file: FileRef, kind: FileKind, extra_files: Vec<FileRef>) -> FileResul
 /// `files` are the files of the check (spans' `file` numbers index it).
 fn finish(
     files: &[FileRef],
-    scopes: &[(Span, String)],
+    scopes: &[(Span, Arc<str>)],
     directives: Vec<(FileRef, suppress::Directives)>,
     diagnostics: &mut Vec<Diagnostic>,
     opts: &LintOptions<'_>,
@@ -332,13 +332,13 @@ fn lint_compose_project(
         let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
         rule.check_compose(&mut cx, compose);
     }
-    let scopes: Vec<(Span, String)> = compose
+    let scopes: Vec<(Span, Arc<str>)> = compose
         .services
         .iter()
         .map(|s| {
             (
                 s.name.span.cover(s.span),
-                format!("service:{}", s.name.value),
+                format!("service:{}", s.name.value).into(),
             )
         })
         .collect();
@@ -356,14 +356,6 @@ fn lint_compose_project(
     } else {
         Vec::new()
     };
-    finish(
-        &project.files,
-        &scopes,
-        directives,
-        &mut diagnostics,
-        opts,
-        &set,
-    );
     let built = compose
         .services
         .iter()
@@ -385,10 +377,14 @@ fn lint_compose_project(
             ))
         })
         .collect();
+    // the model is not needed past this point: freed before the findings' last steps
+    let files = project.files;
+    drop(project.compose);
+    finish(&files, &scopes, directives, &mut diagnostics, opts, &set);
     FileResult {
         kind: FileKind::Compose,
         diagnostics,
-        extra_files: project.files.iter().skip(1).cloned().collect(),
+        extra_files: files.iter().skip(1).cloned().collect(),
         built,
         file,
     }
@@ -430,13 +426,13 @@ fn files_read<'f>(file: &'f FileRef, facts: &'f Facts) -> Box<dyn Iterator<Item 
 fn apply_check_skips(checks: &suppress::BuildkitChecks, diagnostics: &mut [Diagnostic]) {
     for d in diagnostics.iter_mut() {
         if d.suppression.is_none() && checks.skips(d.rule, d.span.start) {
-            d.suppression = Some(Suppression {
+            d.suppression = Some(Box::new(Suppression {
                 kind: SuppressionKind::InSource,
                 reason: Some(format!(
                     "`# check=skip=` names BuildKit's {}",
                     d.rule.buildkit.unwrap_or_default()
                 )),
-            });
+            }));
         }
     }
 }
@@ -510,10 +506,10 @@ fn apply_suppressions(
                     .position(|(_, r)| r.is_some_and(|r| r.code == d.rule.code))
                 {
                     used[i] = true;
-                    d.suppression = Some(Suppression {
+                    d.suppression = Some(Box::new(Suppression {
                         kind: SuppressionKind::InSource,
                         reason: directive.reason.clone(),
-                    });
+                    }));
                 }
             }
         }
@@ -569,18 +565,77 @@ fn apply_suppressions(
 }
 
 /// Sorts findings by path, position and code, and drops exact duplicates.
+///
+/// A stable sort of 4-byte indices, then the permutation applied in place: a stable sort of the
+/// findings themselves (`sort_by`) takes a buffer of half of them (~150 bytes per finding).
 pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| {
+    let order = |a: &Diagnostic, b: &Diagnostic| {
         a.sort_key()
             .cmp(&b.sort_key())
             .then_with(|| a.message.cmp(&b.message))
-    });
+    };
+    if diagnostics.is_sorted_by(|a, b| order(a, b).is_le()) {
+        // nothing to move
+    } else if let Ok(n) = u32::try_from(diagnostics.len()) {
+        let mut perm: Vec<u32> = (0..n).collect();
+        perm.sort_by(
+            |&a, &b| match (diagnostics.get(a as usize), diagnostics.get(b as usize)) {
+                (Some(a), Some(b)) => order(a, b),
+                _ => std::cmp::Ordering::Equal,
+            },
+        );
+        permute(diagnostics, &mut perm);
+    } else {
+        diagnostics.sort_by(order);
+    }
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+}
+
+/// Puts `items[perm[i]]` at `i` for every `i`, in place (cycle by cycle; `perm` is consumed).
+fn permute<T>(items: &mut [T], perm: &mut [u32]) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..perm.len() {
+        let mut at = start;
+        while let Some(&from) = perm.get(at) {
+            if from == DONE {
+                break;
+            }
+            if let Some(p) = perm.get_mut(at) {
+                *p = DONE;
+            }
+            let from = from as usize;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sort`'s in-place permutation puts `items[perm[i]]` at `i`, whatever the cycles.
+    #[test]
+    fn permute_applies_the_sorted_order() {
+        let orders: [&[u32]; 5] = [&[], &[0], &[1, 0], &[2, 0, 1], &[3, 4, 0, 2, 1, 6, 5]];
+        for perm in orders {
+            let items: Vec<u32> = (0..perm.len() as u32).map(|i| i * 10).collect();
+            let want: Vec<u32> = perm.iter().map(|&p| p * 10).collect();
+            let mut got = items.clone();
+            let mut p = perm.to_vec();
+            permute(&mut got, &mut p);
+            assert_eq!(got, want, "{perm:?}");
+        }
+        // a stable order: equal keys keep their first-come order
+        let mut keys: Vec<(u32, u32)> = vec![(3, 0), (1, 1), (3, 2), (0, 3), (1, 4), (3, 5)];
+        let mut perm: Vec<u32> = (0..keys.len() as u32).collect();
+        perm.sort_by_key(|&i| keys.get(i as usize).map(|k| k.0));
+        permute(&mut keys, &mut perm);
+        assert_eq!(keys, [(0, 3), (1, 1), (1, 4), (3, 0), (3, 2), (3, 5)]);
+    }
 
     fn parses() -> (usize, usize) {
         (

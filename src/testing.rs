@@ -14,7 +14,7 @@ pub(crate) fn fixed_with(
     let mut classes = Vec::new();
     for _ in 0..8 {
         let diags = diagnostics(&text);
-        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_ref()).collect();
+        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_deref()).collect();
         if fixes.is_empty() {
             break;
         }

@@ -97,7 +97,7 @@ fn corpus_dockerfiles_fix_cleanly() {
         let mut rounds = 0usize;
         loop {
             let fixes: Vec<_> = (diags.iter())
-                .filter_map(|d| d.fix.as_ref().map(|f| (d.rule.name, f)))
+                .filter_map(|d| d.fix.as_deref().map(|f| (d.rule.name, f)))
                 .collect();
             if fixes.is_empty() {
                 break;

@@ -497,16 +497,16 @@ fn with_suppressions() -> Vec<Diagnostic> {
     for d in &mut ds {
         match d.rule.code {
             "SLC001" => {
-                d.suppression = Some(Suppression {
+                d.suppression = Some(Box::new(Suppression {
                     kind: SuppressionKind::InSource,
                     reason: Some("needs /dev/kvm".to_string()),
-                });
+                }));
             }
             "SLC008" => {
-                d.suppression = Some(Suppression {
+                d.suppression = Some(Box::new(Suppression {
                     kind: SuppressionKind::External,
                     reason: None,
-                });
+                }));
             }
             _ => {}
         }

@@ -251,7 +251,7 @@ fn fixed_examples_are_the_bad_ones_fixed() {
                 let diags = lint_for(m, kind, &config, &label, &text);
                 let fixes: Vec<_> = (diags.iter())
                     .filter(|d| d.rule.code == m.code)
-                    .filter_map(|d| d.fix.as_ref())
+                    .filter_map(|d| d.fix.as_deref())
                     .collect();
                 if fixes.is_empty() {
                     break;

@@ -160,7 +160,8 @@ pub struct Service {
     /// nothing).
     pub empty_keys: Vec<String>,
     pub image: Option<SValue>,
-    pub build: Option<Build>,
+    /// Boxed: most services have none (280 bytes inline in every service otherwise).
+    pub build: Option<Box<Build>>,
     pub user: Option<SValue>,
     pub privileged: Option<SValue>,
     pub read_only: Option<SValue>,

@@ -539,7 +539,7 @@ impl Cx<'_> {
                 raw_value: Some(raw),
             }]);
         }
-        let mut pairs = Vec::new();
+        let mut pairs = Vec::with_capacity(words.len());
         for &(wa, wb) in words {
             let Some(eq) = self.s(wa, wb).find('=') else {
                 return Err(err(

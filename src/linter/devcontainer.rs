@@ -71,8 +71,8 @@ pub(super) fn lint_devcontainer(file: FileRef, opts: &LintOptions<'_>) -> FileRe
             .is_some_and(|b| b.file == s.file && s.end <= b.end)
     };
     diagnostics.retain(|d| !(d.rule == docs::WRITABLE_BIND_MOUNT && in_bind(d.span)));
-    let scopes: Vec<(Span, String)> = (dc.compose.services.iter())
-        .map(|s| (s.span, format!("service:{}", s.name.value)))
+    let scopes: Vec<(Span, std::sync::Arc<str>)> = (dc.compose.services.iter())
+        .map(|s| (s.span, format!("service:{}", s.name.value).into()))
         .collect();
     let directives = if opts.inline_ignores {
         vec![(file.clone(), crate::suppress::jsonc(&file, &dc.blocks))]
@@ -176,7 +176,7 @@ fn compose_project(
         let named = format!("service `{}` ", crate::source::clip(service, 32));
         r.diagnostics.retain(|d| {
             let ours = match &d.scope {
-                Some(s) => *s == scope,
+                Some(s) => **s == scope,
                 None => d.message.starts_with(&named),
             };
             !(ours && (NOT_FOR_DEVCONTAINERS.contains(&d.rule) || binds_workspace(d, workspace)))

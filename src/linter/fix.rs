@@ -59,7 +59,9 @@ pub fn plan<'a>(
     let mut fixes: Vec<&Fix> = Vec::new();
     let mut whose: HashMap<usize, String> = HashMap::new();
     for d in findings {
-        let Some(fix) = &d.fix else { continue };
+        let Some(fix) = d.fix.as_deref() else {
+            continue;
+        };
         if d.suppression.is_some() || !allowed(fix, unsafe_fixes) || fix.edits.is_empty() {
             continue;
         }
@@ -179,7 +181,7 @@ fn file_changes(
             fixes: (applied.iter())
                 .map(|f| match whose.get(&(std::ptr::from_ref(*f) as usize)) {
                     Some(scope) => format!("{scope}: {}", f.message),
-                    None => f.message.clone(),
+                    None => f.message.to_string(),
                 })
                 .collect(),
         });
@@ -324,10 +326,10 @@ mod tests {
         let r = plan(&ds, true, &|_| false);
         assert!(r.changes.is_empty());
         let mut suppressed = ds[0].clone();
-        suppressed.suppression = Some(crate::diagnostic::Suppression {
+        suppressed.suppression = Some(Box::new(crate::diagnostic::Suppression {
             kind: crate::diagnostic::SuppressionKind::InSource,
             reason: None,
-        });
+        }));
         assert!(plan([&suppressed], true, &|_| true).changes.is_empty());
     }
 

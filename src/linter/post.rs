@@ -3,6 +3,7 @@
 //! messages, fingerprints.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::dockerfile;
@@ -39,8 +40,10 @@ pub(super) fn mask_secrets_in_messages(diagnostics: &mut [Diagnostic]) {
     };
     for d in diagnostics.iter_mut() {
         mask(&mut d.message);
-        if let Some(h) = &mut d.help {
-            mask(h);
+        if let Some(h) = &mut d.help
+            && ac.is_match(h.as_ref())
+        {
+            *h = ac.replace_all(h, &stars).into();
         }
         for l in &mut d.labels {
             mask(&mut l.message);
@@ -79,7 +82,7 @@ pub(super) fn relocate(files: &[FileRef], diagnostics: &mut [Diagnostic]) {
     }
 }
 /// Stage spans of a Dockerfile, for finding scopes.
-pub(super) fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, String)> {
+pub(super) fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, Arc<str>)> {
     df.stages
         .iter()
         .filter_map(|st| {
@@ -89,13 +92,13 @@ pub(super) fn stage_scopes(df: &dockerfile::model::Dockerfile) -> Vec<(Span, Str
                 .name
                 .as_ref()
                 .map_or_else(|| st.image.value.clone(), |n| n.value.clone());
-            Some((span, format!("stage:{name}")))
+            Some((span, format!("stage:{name}").into()))
         })
         .collect()
 }
 
 /// Sets each finding's scope: the innermost service or stage holding its primary span.
-pub(super) fn assign_scopes(scopes: &[(Span, String)], diagnostics: &mut [Diagnostic]) {
+pub(super) fn assign_scopes(scopes: &[(Span, Arc<str>)], diagnostics: &mut [Diagnostic]) {
     // The smallest scope containing each finding's start (the first of equal ones), found by a
     // sweep over both in position order: O((scopes + findings) log scopes), where a scan of
     // every scope per finding was quadratic in services.

@@ -10,7 +10,7 @@ mod jsonstream;
 mod junit;
 mod sarif;
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
 use std::io::{self, Write};
 
 use crate::diagnostic::{Diagnostic, Secrets, Severity};
@@ -310,37 +310,38 @@ pub fn emitter(format: OutputFormat) -> Box<dyn Emitter> {
 /// suppression state) merged into the first: a YAML anchor merged into 21 services gives one
 /// result, whose [`Diagnostic::shared`] lists the other services' scopes and whose message says
 /// which services share it. Order is kept.
-pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Cow<'_, Diagnostic>> {
-    // the path's bytes, not the `Path`: hashing a `Path` walks its components (half of this
-    // function's time over the corpus), and one file's findings share one spelling of its path
-    type Key<'a> = (&'static str, &'a std::ffi::OsStr, u32, u32, bool);
-    let mut first: std::collections::HashMap<Key<'_>, usize, foldhash::fast::RandomState> =
+pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Merged<'_>> {
+    // One 16-byte entry per finding: a finding keyed by reference (its rule, path bytes, span
+    // and suppression), and its place in `out`. Keys of (rule, path, start, end, suppressed)
+    // tuples took 48 bytes, and `Cow<Diagnostic>` entries a whole finding each (~300 bytes).
+    let mut first: std::collections::HashMap<At<'_>, u32, foldhash::fast::RandomState> =
         std::collections::HashMap::with_capacity_and_hasher(diagnostics.len(), Default::default());
     // Borrowed unless another service's finding is merged into it (then its message changes):
     // the report needs no second copy of every finding.
-    let mut out: Vec<Cow<'_, Diagnostic>> = Vec::with_capacity(diagnostics.len());
+    let mut out: Vec<Merged<'_>> = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
-        let key = (
-            d.rule.code,
-            d.file.path.as_os_str(),
-            d.span.start,
-            d.span.end,
-            d.suppression.is_some(),
-        );
-        match first.get(&key) {
-            Some(&i) => match d.service() {
-                Some(service) if !out[i].services().contains(&service) => {
+        let found = first
+            .get(&At(d))
+            .and_then(|&i| Some(i).zip(out.get(i as usize)));
+        match found {
+            Some((i, kept)) => match d.service() {
+                Some(service) if !kept.services().contains(&service) => {
                     let shared = format!("service:{service}");
-                    out[i].to_mut().shared.push(shared);
+                    if let Some(kept) = out.get_mut(i as usize) {
+                        kept.to_mut().shared.push(shared);
+                    }
                 }
-                _ => out.push(Cow::Borrowed(d)),
+                _ => out.push(Merged::new(d)),
             },
             None => {
-                first.insert(key, out.len());
-                out.push(Cow::Borrowed(d));
+                if let Ok(i) = u32::try_from(out.len()) {
+                    first.insert(At(d), i);
+                }
+                out.push(Merged::new(d));
             }
         }
     }
+    drop(first);
     for d in &mut out {
         if !d.shared.is_empty() {
             let services = d.services();
@@ -357,6 +358,81 @@ pub fn merge_locations(diagnostics: &[Diagnostic]) -> Vec<Cow<'_, Diagnostic>> {
         }
     }
     out
+}
+
+/// A finding keyed by where it is: rule, path (its bytes: hashing a `Path` walks its
+/// components, and one file's findings share one spelling of its path), span and whether it is
+/// suppressed.
+struct At<'a>(&'a Diagnostic);
+
+impl At<'_> {
+    fn key(&self) -> (&'static str, &[u8], u32, u32, bool) {
+        let d = self.0;
+        (
+            d.rule.code,
+            d.file.path.as_os_str().as_encoded_bytes(),
+            d.span.start,
+            d.span.end,
+            d.suppression.is_some(),
+        )
+    }
+}
+
+impl PartialEq for At<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for At<'_> {}
+
+impl std::hash::Hash for At<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+/// A finding as reported ([`merge_locations`]): borrowed from the check's findings, with an
+/// owned (boxed) copy when the services of other findings at its place were merged into it.
+#[derive(Debug, Clone)]
+pub struct Merged<'a> {
+    borrowed: &'a Diagnostic,
+    owned: Option<Box<Diagnostic>>,
+}
+
+impl<'a> Merged<'a> {
+    fn new(d: &'a Diagnostic) -> Self {
+        Merged {
+            borrowed: d,
+            owned: None,
+        }
+    }
+
+    /// The finding, copied if borrowed.
+    pub fn into_owned(self) -> Diagnostic {
+        match self.owned {
+            Some(d) => *d,
+            None => self.borrowed.clone(),
+        }
+    }
+
+    fn to_mut(&mut self) -> &mut Diagnostic {
+        let borrowed = self.borrowed;
+        self.owned.get_or_insert_with(|| Box::new(borrowed.clone()))
+    }
+}
+
+impl std::ops::Deref for Merged<'_> {
+    type Target = Diagnostic;
+    fn deref(&self) -> &Diagnostic {
+        self.owned.as_deref().unwrap_or(self.borrowed)
+    }
+}
+
+impl Borrow<Diagnostic> for Merged<'_> {
+    fn borrow(&self) -> &Diagnostic {
+        self
+    }
 }
 
 /// Reported findings per rule, most frequent first (then by code): `(count, rule)`, counting

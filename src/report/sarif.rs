@@ -485,10 +485,10 @@ mod tests {
         let mut d = Diagnostic::new(&RULES[0], file, Span::new(at, at + 4), format!("at {at}"));
         d.severity = severity;
         if suppressed {
-            d.suppression = Some(Suppression {
+            d.suppression = Some(Box::new(Suppression {
                 kind: SuppressionKind::InSource,
                 reason: None,
-            });
+            }));
         }
         d
     }

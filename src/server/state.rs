@@ -216,7 +216,7 @@ impl State {
         findings.retain(|d| d.suppression.is_none() && normalize(&d.file.path) == doc.path);
         // one finding per rule and place, naming the services that share it, as reports do
         let findings = (crate::report::merge_locations(&findings).into_iter())
-            .map(std::borrow::Cow::into_owned)
+            .map(crate::report::Merged::into_owned)
             .collect();
         Run {
             outcome: Outcome {
@@ -264,7 +264,7 @@ impl State {
         let unsaved = findings.iter().any(|d| d.file.text != doc.text);
         Outcome {
             findings: (crate::report::merge_locations(&findings).into_iter())
-                .map(std::borrow::Cow::into_owned)
+                .map(crate::report::Merged::into_owned)
                 .collect(),
             notice: unsaved.then(|| {
                 "not saved: these are the findings of the saved file (the Compose files that \

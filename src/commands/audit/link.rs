@@ -234,7 +234,7 @@ impl<'a> Linker<'a> {
             };
             let mut finding = Diagnostic::new(meta, file.clone(), span, message);
             finding.severity = severity;
-            finding.scope = Some(origin.service.clone());
+            finding.scope = Some(origin.service.as_str().into());
             let label = if d.container_has {
                 "the file's setting"
             } else {

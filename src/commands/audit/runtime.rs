@@ -31,8 +31,8 @@ pub fn check(c: &Audited, doc: &FileRef, config: &Config, findings: &mut Vec<Dia
         };
         let mut d = Diagnostic::new(meta, doc.clone(), span, message);
         d.severity = severity;
-        d.scope = Some(service.name.value.clone());
-        d.help(help);
+        d.scope = Some(service.name.value.as_str().into());
+        d.help(help.to_string());
         let mut h = StableHasher::new();
         h.part(meta.code);
         h.part(&doc.display);

@@ -78,7 +78,7 @@ pub fn service(root: &Node, text: &str, path: &std::path::Path) -> Lowered {
         init: value("init"),
         ..Service::default()
     };
-    s.build = build_of(root, &input).filter(|_| own);
+    s.build = build_of(root, &input).filter(|_| own).map(Box::new);
     for (key, list) in [("capAdd", 0), ("securityOpt", 1)] {
         let Some(node) = get(root, key) else { continue };
         let values = items(node)

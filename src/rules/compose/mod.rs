@@ -65,7 +65,7 @@ fn editable(cx: &super::Ctx<'_>, file: u16) -> Option<FileRef> {
 fn fix_of(
     file: &FileRef,
     applicability: Applicability,
-    message: &str,
+    message: impl Into<std::borrow::Cow<'static, str>>,
     edits: impl IntoIterator<Item = Option<(Span, String)>>,
 ) -> Option<Fix> {
     let edits = edits
@@ -141,7 +141,7 @@ fn check_limit(
     service: &Service,
     what: &str,
     candidates: &[(&str, Option<&SValue>)],
-    help: &str,
+    help: &'static str,
     value: &str,
 ) {
     let set: Vec<(&str, &SValue)> = candidates
@@ -202,7 +202,7 @@ fn limit_fix(
         return fix_of(
             &file,
             Applicability::Unsafe,
-            &format!("set a {what}: `{key}: {value}`"),
+            format!("set a {what}: `{key}: {value}`"),
             [edit],
         );
     }
@@ -217,7 +217,7 @@ fn limit_fix(
     fix_of(
         &file,
         Applicability::Unsafe,
-        &format!("set a {what} of `{plain}`"),
+        format!("set a {what} of `{plain}`"),
         edits,
     )
 }
@@ -251,7 +251,7 @@ fn deploy_limit_fix(
     fix_of(
         file,
         Applicability::Unsafe,
-        &format!("set a {what}: `deploy.resources.limits.{leaf}: {value}`"),
+        format!("set a {what}: `deploy.resources.limits.{leaf}: {value}`"),
         [edit],
     )
 }

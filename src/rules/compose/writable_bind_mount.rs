@@ -145,9 +145,9 @@ mod tests {
         // the item ends the service: its key stays inside it, before the service's own keys
         let text = "services:\n  web:\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a\r\n\nnetworks: {}\n";
         let d = super::super::test_util::diagnostics("missing-no-new-privileges", text);
-        let mut fixes: Vec<&crate::fix::Fix> = d.iter().filter_map(|d| d.fix.as_ref()).collect();
+        let mut fixes: Vec<&crate::fix::Fix> = d.iter().filter_map(|d| d.fix.as_deref()).collect();
         let ro = super::super::test_util::diagnostics(RULE, text);
-        fixes.extend(ro.iter().filter_map(|d| d.fix.as_ref()));
+        fixes.extend(ro.iter().filter_map(|d| d.fix.as_deref()));
         let (out, done) = crate::fix::apply_round(text, fixes.iter().copied()).unwrap();
         assert_eq!(done.len(), 2);
         assert_eq!(

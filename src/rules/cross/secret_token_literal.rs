@@ -302,7 +302,7 @@ fn scan_source(
 /// Reports the hits. A snippet shows the lines around a token, which may hold other tokens that
 /// no running rule marks (a value that a name rule reports when that rule is off, a comment):
 /// every token of the files shown is masked in each finding.
-fn report(cx: &mut Ctx<'_>, mut hits: Vec<Hit>, help: &str) {
+fn report(cx: &mut Ctx<'_>, mut hits: Vec<Hit>, help: &'static str) {
     hits.sort_by_key(|h| (h.span.file, h.span.start, h.span.end));
     hits.dedup_by_key(|h| (h.span.file, h.span.start, h.span.end));
     let mut files: Vec<u16> = hits.iter().map(|h| h.span.file).collect();

@@ -70,7 +70,7 @@ pub(crate) use secret_file_copied::secret_kind;
 pub(super) fn fix_of(
     file: &crate::source::FileRef,
     applicability: crate::fix::Applicability,
-    message: impl Into<String>,
+    message: impl Into<std::borrow::Cow<'static, str>>,
     edits: impl IntoIterator<Item = crate::dockerfile::edit::TextEdit>,
 ) -> crate::fix::Fix {
     let edits = (edits.into_iter())
