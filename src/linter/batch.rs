@@ -125,10 +125,10 @@ pub fn lint_batch(
     Ok(linted)
 }
 
-/// How many findings the Compose phase keeps (about 40 MB): a tree with more Compose findings
+/// How many findings the Compose phase keeps (about 20 MB): a tree with more Compose findings
 /// checks its remaining projects twice (once for the join, once in the stream) instead of
 /// holding them all.
-pub const HELD_FINDINGS: usize = 50_000;
+pub const HELD_FINDINGS: usize = 25_000;
 
 /// A check of phase 2: where its file and options are, its display path, and the lowest
 /// display path it reports into (`None`: the directory of `display`, a Dockerfile's).
