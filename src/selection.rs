@@ -161,12 +161,25 @@ impl<'a> RuleSet<'a> {
 
     /// Whether `rule` runs on this check.
     pub fn runs(&self, rule: &RuleMeta) -> bool {
-        self.run.iter().any(|(r, _)| r.meta().code == rule.code)
+        self.entry(rule).is_some()
     }
 
-    /// The severity a finding of `rule` gets in `path` and `scope`; `None`: it is not reported.
-    fn severity(&self, rule: &RuleMeta, path: &Path, scope: Option<&str>) -> Option<Severity> {
-        let (_, fixed) = self.run.iter().find(|(r, _)| r.meta().code == rule.code)?;
+    /// The entry of `rule` in `run`: found by the address of its metadata (each rule has one
+    /// static), by its code only for a copy made elsewhere (tests).
+    fn entry(&self, rule: &RuleMeta) -> Option<&(&'static dyn Rule, Option<Severity>)> {
+        (self.run.iter().find(|(r, _)| std::ptr::eq(r.meta(), rule)))
+            .or_else(|| self.run.iter().find(|(r, _)| r.meta().code == rule.code))
+    }
+
+    /// The severity a finding of `rule` gets in `path` and `scope`, `fixed` being its entry's
+    /// severity when that is the same everywhere; `None`: it is not reported.
+    fn severity(
+        &self,
+        rule: &RuleMeta,
+        fixed: Option<Severity>,
+        path: &Path,
+        scope: Option<&str>,
+    ) -> Option<Severity> {
         fixed.or_else(|| {
             let on = self.selection.on_by_default(rule);
             self.config.decide_from(on, rule, path, scope)
@@ -174,17 +187,28 @@ impl<'a> RuleSet<'a> {
     }
 
     /// Drops the findings of rules that are off for their file and scope, and sets the
-    /// severity of the others.
+    /// severity of the others. A rule's entry is looked up once per run of its findings (they
+    /// come grouped by rule), not once per finding.
     pub fn grade(&self, diagnostics: &mut Vec<Diagnostic>) {
-        diagnostics.retain_mut(
-            |d| match self.severity(d.rule, &d.file.path, d.scope.as_deref()) {
+        let mut last: Option<(&'static RuleMeta, Option<Option<Severity>>)> = None;
+        diagnostics.retain_mut(|d| {
+            let fixed = match last {
+                Some((rule, fixed)) if std::ptr::eq(rule, d.rule) => fixed,
+                _ => {
+                    let fixed = self.entry(d.rule).map(|(_, fixed)| *fixed);
+                    last = Some((d.rule, fixed));
+                    fixed
+                }
+            };
+            let Some(fixed) = fixed else { return false };
+            match self.severity(d.rule, fixed, &d.file.path, d.scope.as_deref()) {
                 Some(severity) => {
                     d.severity = severity;
                     true
                 }
                 None => false,
-            },
-        );
+            }
+        });
     }
 
     /// Whether a suppression of `rule` in `path` that matched nothing is worth reporting: the

@@ -274,6 +274,10 @@ pub fn dockerfile(file: &SourceFile, instructions: &[(Span, bool)]) -> Directive
 /// start of the line or after whitespace).
 fn yaml_comment_start(line: &str) -> Option<usize> {
     let bytes = line.as_bytes();
+    // most lines have no `#` at all (a memchr, not the byte loop below)
+    if !bytes.contains(&b'#') {
+        return None;
+    }
     let mut quote: Option<u8> = None;
     let mut i = 0;
     while i < bytes.len() {
