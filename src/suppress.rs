@@ -160,16 +160,15 @@ fn parse_comment(body: &str, base: u32, span: Span) -> Option<Result<Directive, 
 fn lines(text: &str) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let mut start = 0usize;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            let end = if i > start && text.as_bytes().get(i - 1) == Some(&b'\r') {
-                i - 1
-            } else {
-                i
-            };
-            out.push((to_u32(start), to_u32(end)));
-            start = i + 1;
-        }
+    // `match_indices` of a `char` searches with memchr, not byte by byte
+    for (i, _) in text.match_indices('\n') {
+        let end = if i > start && text.as_bytes().get(i - 1) == Some(&b'\r') {
+            i - 1
+        } else {
+            i
+        };
+        out.push((to_u32(start), to_u32(end)));
+        start = i + 1;
     }
     if start < text.len() {
         out.push((to_u32(start), to_u32(text.len())));
@@ -213,6 +212,10 @@ pub fn dockerfile(file: &SourceFile, instructions: &[(Span, bool)]) -> Directive
     let mut out = Directives::default();
     let mut pragmas = Vec::new();
     let text = &file.text;
+    // every directive is on a comment line: a file without `#` has none
+    if !text.as_bytes().contains(&b'#') {
+        return out;
+    }
     let ls = lines(text);
     // For each line, the first line after it that is not a comment (computed backwards once,
     // so that a run of comment lines costs linear time, not its square).
