@@ -435,8 +435,8 @@ pub(in crate::sandbox) fn yaml_string(s: &str) -> String {
     serde_json::to_string(&s.replace('$', "$$")).unwrap_or_else(|_| "\"\"".to_string())
 }
 
-/// `1500000000` → `1.5`.
-fn cpus_text(nano: i64) -> String {
+/// `1500000000` → `1.5` (also the audit's rendering of a container's `NanoCpus`).
+pub(in crate::sandbox) fn cpus_text(nano: i64) -> String {
     let whole = nano / 1_000_000_000;
     let frac = nano % 1_000_000_000;
     if frac == 0 {

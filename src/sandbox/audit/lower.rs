@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use bollard::models::{ContainerInspectResponse, HostConfig, MountPoint, PortBinding};
 
-use super::super::profile::yaml_string;
+use super::super::profile::{cpus_text, yaml_string};
 
 /// The longest string written (bytes); longer ones are cut at a character boundary.
 pub const MAX_TEXT: usize = 4096;
@@ -217,17 +217,6 @@ fn limits(d: &mut Doc, hc: &HostConfig) {
     }
     if hc.oom_kill_disable == Some(true) {
         d.key("oom_kill_disable", "true");
-    }
-}
-
-/// `1500000000` → `1.5`.
-fn cpus_text(nano: i64) -> String {
-    let (whole, frac) = (nano / 1_000_000_000, nano % 1_000_000_000);
-    if frac == 0 {
-        whole.to_string()
-    } else {
-        let f = format!("{frac:09}");
-        format!("{whole}.{}", f.trim_end_matches('0'))
     }
 }
 
