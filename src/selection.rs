@@ -164,11 +164,10 @@ impl<'a> RuleSet<'a> {
         self.entry(rule).is_some()
     }
 
-    /// The entry of `rule` in `run`: found by the address of its metadata (each rule has one
-    /// static), by its code only for a copy made elsewhere (tests).
+    /// The entry of `rule` in `run`, by the address of its metadata: every rule's is an element
+    /// of the one static `docs::RULES`, and `RuleMeta` cannot be copied.
     fn entry(&self, rule: &RuleMeta) -> Option<&(&'static dyn Rule, Option<Severity>)> {
-        (self.run.iter().find(|(r, _)| std::ptr::eq(r.meta(), rule)))
-            .or_else(|| self.run.iter().find(|(r, _)| r.meta().code == rule.code))
+        self.run.iter().find(|(r, _)| std::ptr::eq(r.meta(), rule))
     }
 
     /// The severity a finding of `rule` gets in `path` and `scope`, `fixed` being its entry's

@@ -131,11 +131,10 @@ pub type FileRef = Arc<SourceFile>;
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, display: impl Into<String>, text: String) -> Self {
         let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
-            }
-        }
+        // `match_indices` of a `char` finds the line ends with memchr, not byte by byte
+        line_starts.extend(
+            (text.match_indices('\n')).map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        );
         Self {
             path: path.into(),
             display: display.into(),
@@ -175,6 +174,24 @@ impl SourceFile {
 
     pub fn len(&self) -> u32 {
         u32::try_from(self.text.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Where each line starts and ends (the end excludes its `\n` and a `\r` before it), from
+    /// the line index; the empty text after a final `\n` is not a line.
+    pub fn lines(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let bytes = self.text.as_bytes();
+        let n = self.line_starts.len();
+        (0..n).filter_map(move |i| {
+            let start = self.line_starts[i];
+            match self.line_starts.get(i + 1) {
+                Some(&next) => {
+                    let nl = next - 1;
+                    let cr = nl > start && bytes.get(nl as usize - 1) == Some(&b'\r');
+                    Some((start, if cr { nl - 1 } else { nl }))
+                }
+                None => ((start as usize) < bytes.len()).then(|| (start, self.len())),
+            }
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -283,6 +300,41 @@ mod tests {
         assert_eq!(normalize(Path::new("/a/./b/../../..")), Path::new("/"));
         assert_eq!(normalize(Path::new("a/../..")), Path::new(".."));
         assert_eq!(normalize(Path::new("")), Path::new("."));
+    }
+
+    /// `SourceFile::lines` against a plain byte scan, over every text of up to six bytes from
+    /// `a`, `\r` and `\n` (CRLF, a lone `\r`, a `\r` at the end, empty lines, a final `\n`).
+    #[test]
+    fn lines_come_from_the_line_index() {
+        fn scan(text: &str) -> Vec<(u32, u32)> {
+            let (mut out, mut start) = (Vec::new(), 0usize);
+            for (i, b) in text.bytes().enumerate() {
+                if b == b'\n' {
+                    let cr = i > start && text.as_bytes()[i - 1] == b'\r';
+                    out.push((start as u32, (if cr { i - 1 } else { i }) as u32));
+                    start = i + 1;
+                }
+            }
+            if start < text.len() {
+                out.push((start as u32, text.len() as u32));
+            }
+            out
+        }
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = (texts.iter())
+                .flat_map(|t| ["a", "\r", "\n"].map(|c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+            texts.dedup();
+        }
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), 1093);
+        for t in &texts {
+            let f = SourceFile::virtual_file("x", t.as_str());
+            assert_eq!(f.lines().collect::<Vec<_>>(), scan(t), "lines of {t:?}");
+        }
     }
 
     #[test]

@@ -156,26 +156,6 @@ fn parse_comment(body: &str, base: u32, span: Span) -> Option<Result<Directive, 
     }))
 }
 
-/// Where each line of the text starts and ends (end excludes the newline and a `\r`).
-fn lines(text: &str) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    let mut start = 0usize;
-    // `match_indices` of a `char` searches with memchr, not byte by byte
-    for (i, _) in text.match_indices('\n') {
-        let end = if i > start && text.as_bytes().get(i - 1) == Some(&b'\r') {
-            i - 1
-        } else {
-            i
-        };
-        out.push((to_u32(start), to_u32(end)));
-        start = i + 1;
-    }
-    if start < text.len() {
-        out.push((to_u32(start), to_u32(text.len())));
-    }
-    out
-}
-
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -216,7 +196,7 @@ pub fn dockerfile(file: &SourceFile, instructions: &[(Span, bool)]) -> Directive
     if !text.as_bytes().contains(&b'#') {
         return out;
     }
-    let ls = lines(text);
+    let ls: Vec<(u32, u32)> = file.lines().collect();
     // For each line, the first line after it that is not a comment (computed backwards once,
     // so that a run of comment lines costs linear time, not its square).
     let comment: Vec<bool> = ls
@@ -322,7 +302,7 @@ fn indent(line: &str) -> usize {
 /// Directives of a Compose file.
 pub fn compose(file: &SourceFile) -> Directives {
     let mut out = Directives::default();
-    let ls = lines(&file.text);
+    let ls: Vec<(u32, u32)> = file.lines().collect();
     // the first line of code after each line, computed backwards once, and each target's block
     // computed once: many comment lines above one key stay linear
     let code: Vec<bool> = ls
@@ -369,7 +349,7 @@ pub fn compose(file: &SourceFile) -> Directives {
 /// on the next line of code, else that line; at the end of a line, that line's block.
 pub fn jsonc(file: &SourceFile, blocks: &[Span]) -> Directives {
     let mut out = Directives::default();
-    let ls = lines(&file.text);
+    let ls: Vec<(u32, u32)> = file.lines().collect();
     // the largest block starting on each line, and the next line of code after each line: both
     // once, so that a file of many directives stays linear
     let mut largest: Vec<Option<Span>> = vec![None; ls.len()];
@@ -615,7 +595,7 @@ pub fn buildkit_checks(
     let mut next = 0usize;
     // the first `check` comment of the block above the next instruction
     let mut pending: Option<String> = None;
-    for (start, end) in lines(text) {
+    for (start, end) in file.lines() {
         while instructions.get(next).is_some_and(|s| s.end < start) {
             next += 1;
         }
