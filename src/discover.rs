@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use crate::source::io_message;
 
 mod devcontainer;
+mod walk;
 pub use devcontainer::is_devcontainer_path;
 
 /// What kind of file a path holds.
@@ -693,78 +694,12 @@ impl Names {
     }
 }
 
-/// Walks `dirs` in parallel: the candidates found below them (each with the deepest of `dirs`
-/// it is under as its root), and the paths that could not be walked (in no order).
+/// Walks `dirs` in parallel ([`walk::walk`]): the candidates found below them (each with the
+/// deepest of `dirs` it is under as its root), and the paths that could not be walked (in no
+/// order).
 fn walk(dirs: &[PathBuf], no_ignore: bool, names: &Names) -> (Vec<Candidate>, Vec<WalkError>) {
-    let Some((first, rest)) = dirs.split_first() else {
-        return (Vec::new(), Vec::new());
-    };
-    let failed = std::sync::Arc::new(Mutex::new(Vec::new()));
-    let mut builder = ignore::WalkBuilder::new(first);
-    for d in rest {
-        builder.add(d);
-    }
-    let refused = failed.clone();
-    builder
-        .standard_filters(!no_ignore)
-        .hidden(false)
-        .follow_links(false)
-        .require_git(false)
-        .filter_entry(move |e| {
-            if e.file_name() == ".git" {
-                return false;
-            }
-            if !no_ignore
-                && e.depth() > 0
-                && e.file_type().is_some_and(|t| t.is_dir())
-                && let Some(err) = unsafe_ignore_files(e.path(), false)
-            {
-                if let Ok(mut f) = refused.lock() {
-                    f.push(err);
-                }
-                return false;
-            }
-            true
-        });
-    let found = Mutex::new(Vec::new());
-    builder.build_parallel().run(|| {
-        Box::new(|entry| {
-            match entry {
-                Ok(entry) => {
-                    let file_type = entry.file_type();
-                    if file_type.is_some_and(|t| !t.is_dir())
-                        && entry.depth() > 0
-                        && classify_name(entry.path()).is_some()
-                    {
-                        let root = dirs
-                            .iter()
-                            .filter(|r| entry.path().starts_with(r))
-                            .max_by_key(|r| r.as_os_str().len())
-                            .cloned()
-                            .unwrap_or_default();
-                        let link = file_type.is_some_and(|t| t.is_symlink());
-                        if let Some(c) = names.candidate(entry.into_path(), root, false)
-                            && let Ok(mut f) = found.lock()
-                        {
-                            f.push((c, link));
-                        }
-                    }
-                }
-                Err(err) => {
-                    if let Ok(mut f) = failed.lock() {
-                        f.push(walk_error(&err));
-                    }
-                }
-            }
-            ignore::WalkState::Continue
-        })
-    });
-    let found = without_duplicate_links(found.into_inner().unwrap_or_default());
-    let failed = failed
-        .lock()
-        .map(|mut f| std::mem::take(&mut *f))
-        .unwrap_or_default();
-    (found, failed)
+    let (found, failed) = walk::walk(dirs, no_ignore, names);
+    (without_duplicate_links(found), failed)
 }
 
 /// Drops a discovered symbolic link whose target is also discovered (or is the target of an
@@ -800,16 +735,16 @@ fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
     let mut boundary = None;
     let abs;
     let dirs: Vec<&Path> = if parents {
-        abs = crate::fsread::absolute(dir);
-        let top = crate::fsread::git_root(&abs);
-        let mut v = Vec::new();
-        for d in abs.ancestors() {
-            v.push(d);
-            if top.as_deref() == Some(d) {
-                break;
-            }
+        // the directories whose ignore files the walk reads: up to the git work tree (none
+        // above a directory in no work tree)
+        abs = crate::fsread::listing_key(dir);
+        match crate::fsread::git_root(&abs) {
+            Some(top) => abs
+                .ancestors()
+                .take_while(|d| d.starts_with(&top))
+                .collect(),
+            None => vec![abs.as_path()],
         }
-        v
     } else {
         vec![dir]
     };
@@ -846,25 +781,6 @@ fn unsafe_ignore_files(dir: &Path, parents: bool) -> Option<WalkError> {
         }
     }
     None
-}
-
-fn walk_error(err: &ignore::Error) -> WalkError {
-    let path = match err {
-        ignore::Error::WithPath { path, .. } => path.clone(),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            return walk_error(err);
-        }
-        _ => PathBuf::new(),
-    };
-    let message = match err {
-        ignore::Error::WithPath { err, .. } => match err.as_ref() {
-            ignore::Error::Io(e) => io_message(e),
-            other => other.to_string(),
-        },
-        ignore::Error::Io(e) => io_message(e),
-        other => other.to_string(),
-    };
-    WalkError::Walk { path, message }
 }
 
 #[cfg(test)]

@@ -15,12 +15,17 @@
 //!    kept so that the caller reports it (`SLE007 unreadable-file`) instead of hiding it.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use crate::source::{SourceFile, display_path, normalize};
+
+mod cache;
+use cache::RUN_CACHE;
+#[cfg(test)]
+use cache::{LISTING_MAX, RunCache};
+pub use cache::{Probe, enable_run_cache, recall_nearest_config, record_nearest_config};
 
 /// Largest file sandlint reads (Dockerfiles and Compose files are small; this bounds memory).
 /// Standard input has the same cap.
@@ -299,348 +304,37 @@ fn canonical_dir(dir: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// The per-run filesystem cache of the `sandlint` process ([`enable_run_cache`]): the working
-/// directory and one compact record per directory: its listing (what `lstat` of a name in it
-/// would say), its canonical form and the git root above it. Without it (library use, tests
-/// that change files between calls) every question is a system call.
-///
-/// One table for the three answers, keyed by the directory's bytes (hashed in one pass by
-/// foldhash, seeded per process): the corpus copied 16 times holds 104k directories, and four
-/// maps of `PathBuf`s (with `Path`'s component-wise hashing) were most of its memory and an
-/// eighth of its instructions.
-struct RunCache {
-    cwd: Option<PathBuf>,
-    /// Boxed: the table's slack (up to twice its entries, three times while it grows) is then
-    /// 24 bytes a slot.
-    dirs: RwLock<HashMap<Box<[u8]>, Box<Dir>, foldhash::fast::RandomState>>,
-}
-
-/// What the run learned of one directory (`None`: not asked yet).
-#[derive(Default)]
-struct Dir {
-    listing: Option<Listing>,
-    canonical: Option<Canon>,
-    /// Shared with the directories below it (one allocation per work tree).
-    git_root: Option<Option<Arc<Path>>>,
-    /// The nearest config file at or above it ([`recall_nearest_config`]).
-    nearest_config: Option<Option<Arc<Path>>>,
-}
-
-/// What [`record_nearest_config`] recorded for `dir` (the config lookup's own walk up the
-/// tree, kept with the directory's other records instead of in a second table keyed by every
-/// directory again). `None`: not recorded, or no run cache.
-pub fn recall_nearest_config(dir: &Path) -> Option<Option<Arc<Path>>> {
-    RUN_CACHE.get()?.known(dir, |d| d.nearest_config.clone())
-}
-
-/// Records the nearest config file of `dir` for the run; `false` without a run cache.
-pub fn record_nearest_config(dir: &Path, config: Option<Arc<Path>>) -> bool {
+/// `dir` in the form the run's listings are kept by: absolute, `x/..` folded where `x` is not a
+/// symbolic link (without the run cache: absolute as written). A plain name joined to it stays
+/// in that form, so a walk that joins names to it is never normalized again.
+pub fn listing_key(dir: &Path) -> PathBuf {
     match RUN_CACHE.get() {
-        Some(cache) => {
-            cache.learn(dir, |d| d.nearest_config = Some(config));
-            true
-        }
-        None => false,
+        Some(cache) => cache.key(dir).into_owned(),
+        None => absolute_std(dir).unwrap_or_else(|_| dir.to_path_buf()),
     }
 }
 
-/// A directory's canonical form: nearly always its own spelling.
-enum Canon {
-    Same,
-    Other(Box<Path>),
-}
-
-/// One directory as read once: the type of each entry (not following symbolic links), or the
-/// directory does not exist (then neither does anything in it), or it could not be listed (or
-/// was too large to keep): then the system is asked.
-enum Listing {
-    Unreadable,
-    Missing,
-    Names(Names),
-}
-
-/// A directory's entries, sorted by name: the names end to end in one buffer, and for each the
-/// end of its name there and its type (8 bytes and the name per entry).
-struct Names {
-    text: Box<[u8]>,
-    ends: Box<[(u32, std::fs::FileType)]>,
-}
-
-impl Names {
-    fn new(mut entries: Vec<(OsString, std::fs::FileType)>) -> Names {
-        entries.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
-        let mut text = Vec::with_capacity(entries.iter().map(|(n, _)| n.len()).sum());
-        let mut ends = Vec::with_capacity(entries.len());
-        for (name, t) in entries {
-            text.extend_from_slice(name.as_encoded_bytes());
-            // At most LISTING_MAX names of at most a few KiB each: far below u32::MAX.
-            ends.push((u32::try_from(text.len()).unwrap_or(u32::MAX), t));
-        }
-        Names {
-            text: text.into_boxed_slice(),
-            ends: ends.into_boxed_slice(),
+/// Calls `f` with the name and type (a symbolic link not followed) of each entry of `dir`,
+/// in no particular order: from the run's listing of `dir` when there is one (else the listing
+/// is read now and kept, so the later probes of names in `dir` are answered from it), or from
+/// the system. Entries whose type cannot be read are left out. `f` runs under the cache's lock:
+/// it must not ask the filesystem anything through this module.
+pub fn for_each_entry(
+    dir: &Path,
+    f: &mut dyn FnMut(&std::ffi::OsStr, std::fs::FileType),
+) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(cache) = RUN_CACHE.get()
+        && let Some(done) = cache.for_each_entry(dir, f)
+    {
+        return done;
+    }
+    for e in std::fs::read_dir(dir)?.flatten() {
+        if let Ok(t) = e.file_type() {
+            f(&e.file_name(), t);
         }
     }
-
-    fn name(&self, i: usize) -> &[u8] {
-        let start = i.checked_sub(1).map_or(0, |p| self.ends[p].0 as usize);
-        self.text
-            .get(start..self.ends[i].0 as usize)
-            .unwrap_or_default()
-    }
-
-    fn get(&self, name: &[u8]) -> Option<std::fs::FileType> {
-        let (mut lo, mut hi) = (0, self.ends.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.name(mid).cmp(name) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(self.ends[mid].1),
-            }
-        }
-        None
-    }
-}
-
-impl Listing {
-    fn probe(&self, name: &std::ffi::OsStr) -> Probe {
-        match self {
-            Listing::Unreadable => Probe::Unknown,
-            Listing::Missing => Probe::Missing,
-            Listing::Names(names) => names
-                .get(name.as_encoded_bytes())
-                .map_or(Probe::Missing, Probe::Is),
-        }
-    }
-}
-
-static RUN_CACHE: OnceLock<RunCache> = OnceLock::new();
-
-/// Entries kept of one directory listing: a larger directory is answered by system calls, so
-/// the cache stays bounded however many files a scanned tree puts in one directory.
-const LISTING_MAX: usize = 10_000;
-
-/// Remembers, for the rest of the process, what the filesystem looked like when first asked
-/// (one `getdents` per directory instead of a `stat` per probed name, one `lstat` per directory
-/// instead of a `readlink` per path component). For a process that lints a tree once (the
-/// `sandlint` binary); call it before the first read.
-pub fn enable_run_cache() {
-    let _ = RUN_CACHE.set(RunCache::new(std::env::current_dir().ok()));
-}
-
-/// What `lstat` says about a path, from the directory listing when it can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Probe {
-    Missing,
-    /// The entry's type (a symbolic link is not followed).
-    Is(std::fs::FileType),
-    /// The listing cannot tell (no cache, or the directory cannot be listed): ask the system.
-    Unknown,
-}
-
-/// `path` is absolute and already in the form [`RunCache::key`] gives: no empty, `.` or `..`
-/// component and no trailing `/` (then the key is the path itself, with no allocation).
-fn is_plain_absolute(path: &Path) -> bool {
-    match path.as_os_str().as_encoded_bytes() {
-        [b'/'] => true,
-        [b'/', rest @ ..] => rest
-            .split(|&b| b == b'/')
-            .all(|c| !matches!(c, b"" | b"." | b"..")),
-        _ => false,
-    }
-}
-
-/// `path` split into its directory and last name when the name is plain (not empty, `.` or
-/// `..`): `a/b` → (`a`, `b`), `/b` → (`/`, `b`), `b` → (`.`, `b`). By bytes, no component walk.
-#[cfg(unix)]
-fn split_plain(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
-    use std::os::unix::ffi::OsStrExt;
-    let b = path.as_os_str().as_bytes();
-    let (parent, name) = match b.iter().rposition(|&c| c == b'/') {
-        Some(0) => (&b[..1], &b[1..]),
-        Some(i) => (&b[..i], &b[i + 1..]),
-        None => (&b"."[..], b),
-    };
-    if matches!(name, b"" | b"." | b"..") {
-        return None;
-    }
-    Some((
-        Path::new(std::ffi::OsStr::from_bytes(parent)),
-        std::ffi::OsStr::from_bytes(name),
-    ))
-}
-
-#[cfg(not(unix))]
-fn split_plain(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
-    let plain = matches!(
-        path.components().next_back(),
-        Some(std::path::Component::Normal(_))
-    );
-    match (plain, path.parent(), path.file_name()) {
-        (true, Some(parent), Some(name)) if parent.as_os_str().is_empty() => {
-            Some((Path::new("."), name))
-        }
-        (true, Some(parent), Some(name)) => Some((parent, name)),
-        _ => None,
-    }
-}
-
-impl RunCache {
-    fn new(cwd: Option<PathBuf>) -> RunCache {
-        RunCache {
-            cwd,
-            dirs: RwLock::default(),
-        }
-    }
-
-    /// `f` of what is known of `dir` (`None` when nothing is, or `f` says nothing).
-    fn known<R>(&self, dir: &Path, f: impl FnOnce(&Dir) -> Option<R>) -> Option<R> {
-        let dirs = self.dirs.read().ok()?;
-        dirs.get(dir.as_os_str().as_encoded_bytes())
-            .and_then(|d| f(d))
-    }
-
-    /// Records something learned of `dir`.
-    fn learn(&self, dir: &Path, f: impl FnOnce(&mut Dir)) {
-        if let Ok(mut dirs) = self.dirs.write() {
-            f(dirs
-                .entry(dir.as_os_str().as_encoded_bytes().into())
-                .or_default()
-                .as_mut());
-        }
-    }
-
-    /// One spelling per directory: absolute, and `x/..` folded where `x` is not a symbolic
-    /// link (there the kernel goes to `x`'s parent too); else the absolute path as written.
-    fn key<'p>(&self, dir: &'p Path) -> std::borrow::Cow<'p, Path> {
-        if is_plain_absolute(dir) {
-            return std::borrow::Cow::Borrowed(dir);
-        }
-        let abs = match &self.cwd {
-            Some(cwd) if dir.is_relative() => cwd.join(dir),
-            _ => dir.to_path_buf(),
-        };
-        let mut out = PathBuf::new();
-        for c in abs.components() {
-            match c {
-                std::path::Component::ParentDir => match self.probe(&out) {
-                    Probe::Is(t) if t.is_dir() => {
-                        out.pop();
-                    }
-                    _ => return std::borrow::Cow::Owned(abs),
-                },
-                std::path::Component::CurDir => {}
-                c => out.push(c),
-            }
-        }
-        std::borrow::Cow::Owned(out)
-    }
-
-    /// Lists `dir` (a key): once per run. `None`: its parent's listing says it does not exist
-    /// (or is not a directory), which that listing keeps answering; nothing is recorded for it
-    /// (every directory's `.git/info` would be, most of them missing).
-    fn read_listing(&self, dir: &Path) -> Option<Listing> {
-        // A directory whose parent's listing lacks it does not exist: no `opendir` to tell.
-        let parent_says = match (dir.parent(), dir.file_name()) {
-            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
-                self.probe_in(parent, name)
-            }
-            _ => Probe::Unknown,
-        };
-        Some(match parent_says {
-            Probe::Missing => return None,
-            Probe::Is(t) if !t.is_dir() && !t.is_symlink() => Listing::Unreadable,
-            _ => match std::fs::read_dir(dir) {
-                Ok(entries) => {
-                    let mut names = Vec::new();
-                    for e in entries.flatten() {
-                        if names.len() == LISTING_MAX {
-                            // A huge (hostile) directory is not kept: ask the system instead.
-                            return Some(Listing::Unreadable);
-                        }
-                        if let Ok(t) = e.file_type() {
-                            names.push((e.file_name(), t));
-                        }
-                    }
-                    Listing::Names(Names::new(names))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Listing::Missing,
-                Err(_) => Listing::Unreadable,
-            },
-        })
-    }
-
-    fn probe_in(&self, dir: &Path, name: &std::ffi::OsStr) -> Probe {
-        let key = self.key(dir);
-        if let Some(hit) = self.known(&key, |d| d.listing.as_ref().map(|l| l.probe(name))) {
-            return hit;
-        }
-        let Some(listing) = self.read_listing(&key) else {
-            return Probe::Missing;
-        };
-        let answer = listing.probe(name);
-        self.learn(&key, |d| d.listing = Some(listing));
-        answer
-    }
-
-    fn probe(&self, path: &Path) -> Probe {
-        // Only a plain `dir/name` (no trailing `/`, `.` or `..`) is looked up in a listing.
-        match split_plain(path) {
-            Some((parent, name)) => self.probe_in(parent, name),
-            None => Probe::Unknown,
-        }
-    }
-
-    fn exists_nofollow(&self, path: &Path) -> bool {
-        exists_nofollow_by(self.probe(path), path)
-    }
-
-    fn git_root(&self, dir: &Path) -> Option<Arc<Path>> {
-        if let Some(hit) = self.known(dir, |d| d.git_root.clone()) {
-            return hit;
-        }
-        let root = match dir.parent() {
-            _ if self.exists_nofollow(&dir.join(".git")) => Some(Arc::from(dir)),
-            Some(parent) => self.git_root(parent),
-            None => None,
-        };
-        self.learn(dir, |d| d.git_root = Some(root.clone()));
-        root
-    }
-
-    fn canonical_dir(&self, dir: &Path) -> std::io::Result<PathBuf> {
-        let hit = self.known(dir, |d| match &d.canonical {
-            Some(Canon::Same) => Some(dir.to_path_buf()),
-            Some(Canon::Other(canon)) => Some(canon.to_path_buf()),
-            None => None,
-        });
-        if let Some(hit) = hit {
-            return Ok(hit);
-        }
-        let canon = match (dir.parent(), dir.file_name()) {
-            (Some(parent), Some(name)) => {
-                let t = match self.probe(dir) {
-                    Probe::Missing => return Err(std::io::ErrorKind::NotFound.into()),
-                    Probe::Is(t) => t,
-                    Probe::Unknown => std::fs::symlink_metadata(dir)?.file_type(),
-                };
-                if t.is_dir() {
-                    self.canonical_dir(parent)?.join(name)
-                } else {
-                    std::fs::canonicalize(dir)?
-                }
-            }
-            _ => std::fs::canonicalize(dir)?,
-        };
-        let record = if canon == dir {
-            Canon::Same
-        } else {
-            Canon::Other(canon.clone().into_boxed_path())
-        };
-        self.learn(dir, |d| d.canonical = Some(record));
-        Ok(canon)
-    }
+    Ok(())
 }
 
 /// `lstat(path)`, answered from the run's directory listings when enabled.
