@@ -67,9 +67,12 @@ pub fn reads_before(selection: &Selection, config: &Config, files: Option<&[&Pat
     let allowed = on.filter(|(r, _)| selection.is_enabled(**r));
     if config.overrides.is_empty() {
         // the same answer for every file
-        return (allowed
-            .filter(|(r, base)| base_decision(selection, config, r.meta(), **base).is_some()))
-        .fold(Reads::default(), |all, (r, _)| all.union(r.reads()));
+        return config.memo.reads(&selection.only, &selection.ignore, || {
+            (rules::ALL.iter().zip(config.base_decisions()))
+                .filter(|(r, _)| selection.is_enabled(**r))
+                .filter(|(r, base)| base_decision(selection, config, r.meta(), **base).is_some())
+                .fold(Reads::default(), |all, (r, _)| all.union(r.reads()))
+        });
     }
     allowed
         .filter(|(r, _)| {

@@ -160,6 +160,7 @@ pub fn ordered<T: Sync, R: Send>(
     let state = Mutex::new(Window {
         consumed: 0,
         stop: false,
+        waiting: 0,
     });
     let room = Condvar::new();
     let stop = |state: &Mutex<Window>| {
@@ -169,21 +170,37 @@ pub fn ordered<T: Sync, R: Send>(
         room.notify_all();
     };
     let panicked = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, R)>();
+        // Outputs go to the consumer a few at a time: each send may wake it (a `futex` call and
+        // a context switch, once a file before). A worker sends what it holds before it waits
+        // for room, so the output the consumer waits for is never held back by a sleeper.
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<(usize, R)>>();
         let mut workers = Vec::new();
         for _ in 0..threads.max(1) {
             let tx = tx.clone();
             let (next, state, room, f) = (&next, &state, &room, &f);
             workers.push(scope.spawn(move || {
+                let mut held = Vec::with_capacity(SEND_EVERY);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items.len() || !wait_for_room(state, room, i, ahead) {
+                    if i >= items.len() {
                         break;
+                    }
+                    if !held.is_empty()
+                        && !has_room(state, i, ahead)
+                        && tx.send(std::mem::take(&mut held)).is_err()
+                    {
+                        return;
+                    }
+                    if !wait_for_room(state, room, i, ahead) {
+                        return;
                     }
                     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&items[i]))) {
                         Ok(r) => {
-                            if tx.send((i, r)).is_err() {
-                                break;
+                            held.push((i, r));
+                            if held.len() >= SEND_EVERY
+                                && tx.send(std::mem::take(&mut held)).is_err()
+                            {
+                                return;
                             }
                         }
                         Err(panic) => {
@@ -193,20 +210,28 @@ pub fn ordered<T: Sync, R: Send>(
                         }
                     }
                 }
+                if !held.is_empty() {
+                    let _ = tx.send(held);
+                }
             }));
         }
         drop(tx);
         let mut waiting: BTreeMap<usize, R> = BTreeMap::new();
         let mut expected = 0;
-        'recv: for (i, r) in rx.iter() {
+        'recv: for (i, r) in rx.iter().flatten() {
             waiting.insert(i, r);
             while let Some(r) = waiting.remove(&expected) {
                 expected += 1;
                 let flow = consume(r);
-                if let Ok(mut s) = state.lock() {
+                // A wake-up is a system call even when no one sleeps: made only for a sleeper
+                // (it was one a file, half of a `--select` run's futex calls).
+                let sleepers = state.lock().map_or(1, |mut s| {
                     s.consumed = expected;
+                    s.waiting
+                });
+                if sleepers > 0 {
+                    room.notify_all();
                 }
-                room.notify_all();
                 if flow.is_break() {
                     stop(&state);
                     break 'recv;
@@ -227,6 +252,18 @@ pub fn ordered<T: Sync, R: Send>(
 struct Window {
     consumed: usize,
     stop: bool,
+    /// Workers waiting for room.
+    waiting: usize,
+}
+
+/// Outputs a worker holds before it sends them to the consumer.
+const SEND_EVERY: usize = 8;
+
+/// Whether item `i` may start now (within `ahead` of the next one to consume, or stopped).
+fn has_room(state: &Mutex<Window>, i: usize, ahead: usize) -> bool {
+    state
+        .lock()
+        .map_or(true, |s| s.stop || i < s.consumed + ahead)
 }
 
 /// Waits until item `i` is within `ahead` of the next one to consume; false when stopped.
@@ -235,10 +272,12 @@ fn wait_for_room(state: &Mutex<Window>, room: &Condvar, i: usize, ahead: usize) 
         return false;
     };
     while !s.stop && i >= s.consumed + ahead {
+        s.waiting += 1;
         s = match room.wait(s) {
             Ok(s) => s,
             Err(_) => return false,
         };
+        s.waiting -= 1;
     }
     !s.stop
 }
