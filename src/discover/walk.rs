@@ -159,6 +159,10 @@ pub(super) fn walk(
     no_ignore: bool,
     names: &Names,
 ) -> (Vec<(Candidate, bool)>, Vec<WalkError>) {
+    if dirs.is_empty() {
+        // files named alone (the pre-commit path): no git config read for global excludes
+        return (Vec::new(), Vec::new());
+    }
     let walk = Walk {
         roots: dirs,
         no_ignore,

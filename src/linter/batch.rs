@@ -168,23 +168,24 @@ fn compose_phase<'a>(
         opts.join_wanted = join_wanted;
     }
     let kept = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<Result<Project<'a>, Result<Checked, WalkError>>> = compose
-        .into_par_iter()
-        .map(
-            |(c, opts)| match released(check_candidate(c, kind_arg, &opts)) {
-                Ok(Checked::File(r)) => {
-                    let n = r.diagnostics.len();
-                    let keep =
-                        kept.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n <= budget;
-                    if !keep {
-                        kept.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Ok(Project::new(r, Some((c, opts)), keep))
-                }
-                other => Err(other),
-            },
-        )
-        .collect();
+    let check = |(c, opts)| match released(check_candidate(c, kind_arg, &opts)) {
+        Ok(Checked::File(r)) => {
+            let n = r.diagnostics.len();
+            let keep = kept.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n <= budget;
+            if !keep {
+                kept.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(Project::new(r, Some((c, opts)), keep))
+        }
+        other => Err(other),
+    };
+    // One project (a file named alone, the pre-commit path) is checked here: the thread pool
+    // is not started for it.
+    let outcomes: Vec<Result<Project<'a>, Result<Checked, WalkError>>> = if compose.len() <= 1 {
+        compose.into_iter().map(check).collect()
+    } else {
+        compose.into_par_iter().map(check).collect()
+    };
     let mut projects = Vec::with_capacity(outcomes.len());
     for o in outcomes {
         match o {
@@ -206,7 +207,12 @@ fn stream_units(
     emit: &mut dyn FnMut(Group, &Secrets) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut failed = None;
-    let threads = rayon::current_num_threads();
+    // one unit runs on this thread, without starting the pool
+    let threads = if units.len() <= 1 {
+        1
+    } else {
+        rayon::current_num_threads()
+    };
     let mut next = 1;
     stream::ordered(
         units,

@@ -155,6 +155,15 @@ pub fn ordered<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync,
     mut consume: impl FnMut(R) -> ControlFlow<()>,
 ) {
+    if threads <= 1 || items.len() <= 1 {
+        // no thread to start for one item (a file named alone: the pre-commit path)
+        for item in items {
+            if consume(f(item)).is_break() {
+                break;
+            }
+        }
+        return;
+    }
     let ahead = ahead.max(1);
     let next = AtomicUsize::new(0);
     let state = Mutex::new(Window {
