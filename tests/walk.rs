@@ -95,6 +95,12 @@ fn write(root: &Path, rel: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+fn write_all(root: &Path, files: &[(&str, &str)]) {
+    for (rel, text) in files {
+        write(root, rel, text);
+    }
+}
+
 fn agree(dirs: &[PathBuf], no_ignore: bool, what: &str) -> usize {
     let (ours, _) = walked(dirs, no_ignore);
     let (theirs, _) = oracle(dirs, no_ignore);
@@ -182,9 +188,14 @@ fn agrees_with_the_ignore_crate_on_a_crafted_tree() {
 }
 
 fn invalid(root: &Path) {
-    write(root, "Dockerfile", "FROM scratch\n");
-    write(root, "s/Dockerfile", "FROM scratch\n");
-    write(root, "s/.gitignore", "{unclosed\nDockerfile\n");
+    write_all(
+        root,
+        &[
+            ("Dockerfile", "FROM scratch\n"),
+            ("s/Dockerfile", "FROM scratch\n"),
+            ("s/.gitignore", "{unclosed\nDockerfile\n"),
+        ],
+    );
 }
 
 #[test]
@@ -360,12 +371,17 @@ fn agrees_with_the_ignore_crate_on_the_corpus() {
 }
 
 fn above(root: &Path) {
-    write(root, "nogit/.gitignore", "Dockerfile\n");
-    write(root, "nogit/p/Dockerfile", "FROM scratch\n");
-    write(root, "w/.git/HEAD", "ref: refs/heads/main\n");
-    write(root, "w/.gitignore", "Dockerfile\n");
-    write(root, "w/q/Dockerfile", "FROM scratch\n");
-    write(root, "w/q/compose.yaml", "services: {}\n");
+    write_all(
+        root,
+        &[
+            ("nogit/.gitignore", "Dockerfile\n"),
+            ("nogit/p/Dockerfile", "FROM scratch\n"),
+            ("w/.git/HEAD", "ref: refs/heads/main\n"),
+            ("w/.gitignore", "Dockerfile\n"),
+            ("w/q/Dockerfile", "FROM scratch\n"),
+            ("w/q/compose.yaml", "services: {}\n"),
+        ],
+    );
 }
 
 #[test]
