@@ -319,22 +319,14 @@ pub fn listing_key(dir: &Path) -> PathBuf {
 /// is read now and kept, so the later probes of names in `dir` are answered from it), or from
 /// the system. Entries whose type cannot be read are left out. `f` runs under the cache's lock:
 /// it must not ask the filesystem anything through this module.
-pub fn for_each_entry(
-    dir: &Path,
-    f: &mut dyn FnMut(&std::ffi::OsStr, std::fs::FileType),
-) -> std::io::Result<()> {
+pub fn for_each_entry(dir: &Path, f: &mut cache::Entries<'_>) -> std::io::Result<()> {
     #[cfg(unix)]
     if let Some(cache) = RUN_CACHE.get()
         && let Some(done) = cache.for_each_entry(dir, f)
     {
         return done;
     }
-    for e in std::fs::read_dir(dir)?.flatten() {
-        if let Ok(t) = e.file_type() {
-            f(&e.file_name(), t);
-        }
-    }
-    Ok(())
+    cache::list(dir, Some(f)).map(drop)
 }
 
 /// `lstat(path)`, answered from the run's directory listings when enabled.

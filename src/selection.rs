@@ -63,18 +63,18 @@ impl Selection {
 /// that `config` may enable in one of `files` (`None`: the files are not known yet, then in any
 /// file). Conservative: a rule [`RuleSet::new`] would run on the check is always counted.
 pub fn reads_before(selection: &Selection, config: &Config, files: Option<&[&Path]>) -> Reads {
-    let on = rules::ALL.iter().zip(config.base_decisions());
-    let allowed = on.filter(|(r, _)| selection.is_enabled(**r));
+    let allowed = || {
+        (rules::ALL.iter().zip(config.base_decisions())).filter(|(r, _)| selection.is_enabled(**r))
+    };
     if config.overrides.is_empty() {
         // the same answer for every file
         return config.memo.reads(&selection.only, &selection.ignore, || {
-            (rules::ALL.iter().zip(config.base_decisions()))
-                .filter(|(r, _)| selection.is_enabled(**r))
+            allowed()
                 .filter(|(r, base)| base_decision(selection, config, r.meta(), **base).is_some())
                 .fold(Reads::default(), |all, (r, _)| all.union(r.reads()))
         });
     }
-    allowed
+    allowed()
         .filter(|(r, _)| {
             let on = selection.on_by_default(r.meta());
             match files {

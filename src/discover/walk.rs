@@ -47,22 +47,9 @@ impl Level {
             }
             at = l.parent.as_deref();
         }
-        ignore
-            .or(git)
-            .or(exclude)
-            .or_else(|| global.matched(abs, is_dir))
+        (ignore.or(git).or(exclude))
+            .or(global.matched(abs, is_dir))
             .is_ignore()
-    }
-}
-
-/// `Match::or` with the alternative worked out only when needed.
-trait OrElse<'a> {
-    fn or_else(self, f: impl FnOnce() -> Match<&'a ignore::gitignore::Glob>) -> Self;
-}
-
-impl<'a> OrElse<'a> for Match<&'a ignore::gitignore::Glob> {
-    fn or_else(self, f: impl FnOnce() -> Match<&'a ignore::gitignore::Glob>) -> Self {
-        if self.is_none() { f() } else { self }
     }
 }
 
@@ -77,6 +64,17 @@ struct Marks {
 }
 
 impl Marks {
+    /// Notes the entry `name` of type `t` of the directory.
+    fn see(&mut self, name: &OsStr, t: std::fs::FileType) {
+        if name == OsStr::new(".git") {
+            self.git = Some(t.is_dir() || t.is_symlink());
+        } else if name == OsStr::new(".ignore") {
+            self.ignore = true;
+        } else if name == OsStr::new(".gitignore") {
+            self.gitignore = true;
+        }
+    }
+
     fn any(self) -> bool {
         self.ignore || self.gitignore || self.git.is_some()
     }
@@ -92,12 +90,11 @@ fn matcher(root: &Path, file: &Path) -> Gitignore {
     builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
-/// The level of a directory with ignore files: `dir` as spelled (for the files' names in
-/// messages) and absolute (the matchers' root).
-fn level(dir: &Path, abs: &Path, marks: Marks, parent: Option<Arc<Level>>) -> Arc<Level> {
+/// The level of the directory `abs` (absolute: the matchers' root), which has ignore files.
+fn level(abs: &Path, marks: Marks, parent: Option<Arc<Level>>) -> Arc<Level> {
     let read = |on: bool, name: &str| {
         if on {
-            matcher(abs, &dir.join(name))
+            matcher(abs, &abs.join(name))
         } else {
             Gitignore::empty()
         }
@@ -110,23 +107,12 @@ fn level(dir: &Path, abs: &Path, marks: Marks, parent: Option<Arc<Level>>) -> Ar
     })
 }
 
-/// The ignore files of `dir` (absolute), from the run's listings.
+/// The ignore files of `dir` (absolute), from the run's listing of it (none when it cannot be
+/// listed).
 fn marks_of(dir: &Path) -> Marks {
-    let kind = |name: &str| {
-        let p = dir.join(name);
-        match crate::fsread::probe(&p) {
-            crate::fsread::Probe::Is(t) => Some(t),
-            crate::fsread::Probe::Missing => None,
-            crate::fsread::Probe::Unknown => {
-                std::fs::symlink_metadata(&p).ok().map(|m| m.file_type())
-            }
-        }
-    };
-    Marks {
-        ignore: kind(".ignore").is_some(),
-        gitignore: kind(".gitignore").is_some(),
-        git: kind(".git").map(|t| t.is_dir() || t.is_symlink()),
-    }
+    let mut marks = Marks::default();
+    let _ = crate::fsread::for_each_entry(dir, &mut |name, t| marks.see(name, t));
+    marks
 }
 
 /// The directories a task keeps to itself before it hands half of them to another.
@@ -214,7 +200,7 @@ impl Walk<'_> {
         for d in chain {
             let marks = marks_of(d);
             if marks.any() {
-                level = Some(self::level(d, d, marks, level));
+                level = Some(self::level(d, marks, level));
             }
         }
         level
@@ -239,16 +225,10 @@ impl Walk<'_> {
         let mut files: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
         let mut marks = Marks::default();
         let listed = crate::fsread::for_each_entry(&todo.abs, &mut |name, t| {
+            marks.see(name, t);
             if name == OsStr::new(".git") {
-                marks.git = Some(t.is_dir() || t.is_symlink());
-                return;
-            }
-            if name == OsStr::new(".ignore") {
-                marks.ignore = true;
-            } else if name == OsStr::new(".gitignore") {
-                marks.gitignore = true;
-            }
-            if t.is_dir() {
+                // never entered
+            } else if t.is_dir() {
                 subdirs.push((todo.dir.join(name), todo.abs.join(name)));
             } else if worth_a_look(name) {
                 files.push((todo.dir.join(name), todo.abs.join(name), t.is_symlink()));
@@ -275,13 +255,13 @@ impl Walk<'_> {
                 }
                 return;
             }
-            level = Some(self::level(&todo.dir, &todo.abs, marks, level));
+            level = Some(self::level(&todo.abs, marks, level));
         }
         let ignores = |abs: &Path, is_dir: bool| {
             !self.no_ignore && Level::ignores(level.as_deref(), &self.global, abs, is_dir)
         };
         for (path, abs, link) in files {
-            if ignores(&abs, false) || classify_name(&path).is_none() {
+            if ignores(&abs, false) {
                 continue;
             }
             let root = self
@@ -311,7 +291,7 @@ impl Walk<'_> {
     }
 }
 
-/// Whether a file of this name may be a candidate ([`classify_name`] decides, on the whole
+/// Whether a file of this name may be a candidate (`Names::candidate` decides, on the whole
 /// path): a Docker or Compose name, or a `devcontainer.json` (which depends on its directory).
 fn worth_a_look(name: &OsStr) -> bool {
     name == OsStr::new("devcontainer.json") || classify_name(Path::new(name)).is_some()

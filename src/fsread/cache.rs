@@ -70,7 +70,7 @@ enum Listing {
 
 /// A directory's entries, sorted by name: the names end to end in one buffer, and for each the
 /// end of its name there and its type (8 bytes and the name per entry).
-struct Names {
+pub(super) struct Names {
     text: Box<[u8]>,
     ends: Box<[(u32, std::fs::FileType)]>,
 }
@@ -110,6 +110,36 @@ impl Names {
         }
         None
     }
+}
+
+/// What is shown each entry of a listing: its name and type (a symbolic link not followed).
+pub type Entries<'a> = dyn FnMut(&std::ffi::OsStr, std::fs::FileType) + 'a;
+
+/// Lists `dir` through the system: its names when they fit a listing the cache keeps (at most
+/// [`LISTING_MAX`]), else `None`. With `f`, every entry is shown to it; without, the listing
+/// stops at the cap. An entry whose type cannot be read is left out, so every question about
+/// the directory gets the same answer.
+pub(super) fn list(dir: &Path, mut f: Option<&mut Entries<'_>>) -> std::io::Result<Option<Names>> {
+    let mut names = Vec::new();
+    let mut kept = true;
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let Ok(t) = e.file_type() else { continue };
+        if kept && names.len() == LISTING_MAX {
+            kept = false;
+            names = Vec::new();
+            if f.is_none() {
+                break;
+            }
+        }
+        let name = e.file_name();
+        if let Some(f) = f.as_mut() {
+            f(&name, t);
+        }
+        if kept {
+            names.push((name, t));
+        }
+    }
+    Ok(kept.then(|| Names::new(names)))
 }
 
 impl Listing {
@@ -260,20 +290,10 @@ impl RunCache {
         Some(match parent_says {
             Probe::Missing => return None,
             Probe::Is(t) if !t.is_dir() && !t.is_symlink() => Listing::Unreadable,
-            _ => match std::fs::read_dir(dir) {
-                Ok(entries) => {
-                    let mut names = Vec::new();
-                    for e in entries.flatten() {
-                        if names.len() == LISTING_MAX {
-                            // A huge (hostile) directory is not kept: ask the system instead.
-                            return Some(Listing::Unreadable);
-                        }
-                        if let Ok(t) = e.file_type() {
-                            names.push((e.file_name(), t));
-                        }
-                    }
-                    Listing::Names(Names::new(names))
-                }
+            _ => match list(dir, None) {
+                Ok(Some(names)) => Listing::Names(names),
+                // A huge (hostile) directory is not kept: ask the system instead.
+                Ok(None) => Listing::Unreadable,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Listing::Missing,
                 Err(_) => Listing::Unreadable,
             },
@@ -287,7 +307,7 @@ impl RunCache {
     pub(super) fn for_each_entry(
         &self,
         dir: &Path,
-        f: &mut dyn FnMut(&std::ffi::OsStr, std::fs::FileType),
+        f: &mut Entries<'_>,
     ) -> Option<std::io::Result<()>> {
         use std::os::unix::ffi::OsStrExt;
         let key = self.key(dir);
@@ -308,8 +328,9 @@ impl RunCache {
                 None => {}
             }
         }
-        let entries = match std::fs::read_dir(&*key) {
-            Ok(entries) => entries,
+        let listing = match list(&key, Some(f)) {
+            Ok(Some(names)) => Listing::Names(names),
+            Ok(None) => Listing::Unreadable,
             Err(e) => {
                 let listing = if e.kind() == std::io::ErrorKind::NotFound {
                     Listing::Missing
@@ -319,28 +340,6 @@ impl RunCache {
                 self.learn(&key, |d| d.listing = Some(listing));
                 return Some(Err(e));
             }
-        };
-        let mut names = Vec::new();
-        let mut kept = true;
-        // Entries that cannot be read are left out, as `read_listing` leaves them out: every
-        // question about the directory gets the same answer.
-        for e in entries.flatten() {
-            if let Ok(t) = e.file_type() {
-                let name = e.file_name();
-                f(&name, t);
-                if names.len() == LISTING_MAX {
-                    kept = false;
-                    names = Vec::new();
-                }
-                if kept {
-                    names.push((name, t));
-                }
-            }
-        }
-        let listing = if kept {
-            Listing::Names(Names::new(names))
-        } else {
-            Listing::Unreadable
         };
         self.learn(&key, |d| d.listing = Some(listing));
         Some(Ok(()))

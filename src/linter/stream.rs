@@ -194,13 +194,7 @@ pub fn ordered<T: Sync, R: Send>(
                     if i >= items.len() {
                         break;
                     }
-                    if !held.is_empty()
-                        && !has_room(state, i, ahead)
-                        && tx.send(std::mem::take(&mut held)).is_err()
-                    {
-                        return;
-                    }
-                    if !wait_for_room(state, room, i, ahead) {
+                    if !wait_for_room(state, room, i, ahead, &mut held, &tx) {
                         return;
                     }
                     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&items[i]))) {
@@ -268,19 +262,32 @@ struct Window {
 /// Outputs a worker holds before it sends them to the consumer.
 const SEND_EVERY: usize = 8;
 
-/// Whether item `i` may start now (within `ahead` of the next one to consume, or stopped).
-fn has_room(state: &Mutex<Window>, i: usize, ahead: usize) -> bool {
-    state
-        .lock()
-        .map_or(true, |s| s.stop || i < s.consumed + ahead)
-}
-
-/// Waits until item `i` is within `ahead` of the next one to consume; false when stopped.
-fn wait_for_room(state: &Mutex<Window>, room: &Condvar, i: usize, ahead: usize) -> bool {
+/// Waits until item `i` is within `ahead` of the next one to consume, first sending the
+/// outputs the worker holds (the one the consumer waits for may be among them); false when
+/// stopped or the consumer is gone.
+fn wait_for_room<R>(
+    state: &Mutex<Window>,
+    room: &Condvar,
+    i: usize,
+    ahead: usize,
+    held: &mut Vec<(usize, R)>,
+    tx: &std::sync::mpsc::Sender<Vec<(usize, R)>>,
+) -> bool {
     let Ok(mut s) = state.lock() else {
         return false;
     };
     while !s.stop && i >= s.consumed + ahead {
+        if !held.is_empty() {
+            drop(s);
+            if tx.send(std::mem::take(held)).is_err() {
+                return false;
+            }
+            s = match state.lock() {
+                Ok(s) => s,
+                Err(_) => return false,
+            };
+            continue;
+        }
         s.waiting += 1;
         s = match room.wait(s) {
             Ok(s) => s,
