@@ -356,7 +356,27 @@ fn lint_compose_project(
     } else {
         Vec::new()
     };
-    let built = compose
+    let built = built_of(&file, compose, &facts);
+    // the model is not needed past this point: freed before the findings' last steps
+    let files = project.files;
+    drop(project.compose);
+    finish(&files, &scopes, directives, &mut diagnostics, opts, &set);
+    FileResult {
+        kind: FileKind::Compose,
+        diagnostics,
+        extra_files: files.iter().skip(1).cloned().collect(),
+        built,
+        file,
+    }
+}
+
+/// The Dockerfiles the services of `compose` build (normalized path) and who builds them.
+fn built_of(
+    file: &FileRef,
+    compose: &compose::model::ComposeFile,
+    facts: &Facts,
+) -> Vec<(PathBuf, BuiltBy)> {
+    compose
         .services
         .iter()
         .filter_map(|s| {
@@ -376,18 +396,78 @@ fn lint_compose_project(
                 },
             ))
         })
-        .collect();
-    // the model is not needed past this point: freed before the findings' last steps
-    let files = project.files;
-    drop(project.compose);
-    finish(&files, &scopes, directives, &mut diagnostics, opts, &set);
-    FileResult {
-        kind: FileKind::Compose,
-        diagnostics,
-        extra_files: files.iter().skip(1).cloned().collect(),
-        built,
-        file,
+        .collect()
+}
+
+/// What phase 1 of a batch needs of a Compose project whose findings it does not keep, found
+/// without running a rule: its files, the Dockerfiles its services build, and `reach`, a
+/// display path no file its check reports into or shows sorts below.
+#[derive(Debug)]
+pub struct Joined {
+    pub file: FileRef,
+    /// The other files of the project (override, `include`d, `extends` files), as
+    /// [`FileResult::extra_files`].
+    pub extra_files: Vec<FileRef>,
+    pub built: Vec<(PathBuf, BuiltBy)>,
+    pub reach: String,
+}
+
+/// [`Joined`] for the Compose project of `file`. A project none of whose files names another
+/// file or builds anything (no `build`, `env_file`, `include`, `extends` or escape in its
+/// text) reads only files beside it, so its model is not needed; any other is loaded only when
+/// `load` is set (`None` otherwise: the caller checks it whole instead).
+pub fn join_compose(file: &FileRef, opts: &LintOptions<'_>, load: bool) -> Option<Joined> {
+    let boundary = opts.boundary_for(file);
+    let (inputs, refused) = workspace::compose_inputs(file, opts.compose_set.as_deref(), &boundary);
+    let names_none = |f: &FileRef| {
+        !compose::project::may_pull_in(&f.text)
+            && !f.text.contains("build")
+            && !f.text.contains("env_file")
+    };
+    let joined = |extra_files: Vec<FileRef>, built, reach: Option<&str>| {
+        let shown = std::iter::once(file).chain(&extra_files);
+        let reach = (shown.map(|f| f.display.as_str()).chain(reach).min())
+            .unwrap_or_default()
+            .to_string();
+        Joined {
+            file: file.clone(),
+            extra_files,
+            built,
+            reach,
+        }
+    };
+    if inputs.len() <= compose::project::MAX_FILES && inputs.iter().all(names_none) {
+        // its findings are in its files, its override and its `.env`: all in its directory
+        let files = workspace::compose_files(file, &inputs, &boundary);
+        let dir = stream::lower_bound(&file.display);
+        return Some(joined(
+            files.into_iter().skip(1).collect(),
+            Vec::new(),
+            Some(dir),
+        ));
     }
+    if !load {
+        return None;
+    }
+    let reads = crate::selection::reads_before(&opts.selection, opts.config, None);
+    if !reads.compose && !reads.built_by && !opts.join_wanted {
+        let files = workspace::compose_files(file, &inputs, &boundary);
+        return Some(joined(
+            files.into_iter().skip(1).collect(),
+            Vec::new(),
+            None,
+        ));
+    }
+    let (project, facts) =
+        workspace::compose_project(file, &inputs, &boundary, opts.config, refused);
+    let built = built_of(file, &project.compose, &facts);
+    let limits = (project.compose.limits.iter()).filter_map(|l| l.file.as_ref());
+    let reach = (refs_read(file, &facts).chain(limits))
+        .map(|f| f.display.as_str())
+        .min()
+        .map(str::to_string);
+    let extra = project.files.iter().skip(1).cloned().collect();
+    Some(joined(extra, built, reach.as_deref()))
 }
 
 /// Checks text that is not on disk (doc examples, tests).
@@ -397,12 +477,19 @@ pub fn lint_text(kind: FileKind, name: &str, text: &str, selection: &Selection) 
 }
 
 /// The paths of every file a check read (where its findings can be), for [`RuleSet::new`].
-fn files_read<'f>(file: &'f FileRef, facts: &'f Facts) -> Box<dyn Iterator<Item = &'f Path> + 'f> {
-    let checked = std::iter::once(file.path.as_path());
+fn files_read<'f>(file: &'f FileRef, facts: &'f Facts) -> impl Iterator<Item = &'f Path> + 'f {
+    refs_read(file, facts).map(|f| f.path.as_path())
+}
+
+/// The files a check read (where its findings can be), but the `.env` that a Compose model's
+/// expansion limits name.
+fn refs_read<'f>(
+    file: &'f FileRef,
+    facts: &'f Facts,
+) -> Box<dyn Iterator<Item = &'f FileRef> + 'f> {
+    let checked = std::iter::once(file);
     match facts {
-        Facts::Dockerfile(f) => {
-            Box::new(checked.chain(f.dockerignore.iter().map(|f| f.path.as_path())))
-        }
+        Facts::Dockerfile(f) => Box::new(checked.chain(f.dockerignore.iter())),
         Facts::Compose(f) => {
             let built = f
                 .builds
@@ -413,8 +500,7 @@ fn files_read<'f>(file: &'f FileRef, facts: &'f Facts) -> Box<dyn Iterator<Item 
                     f.files
                         .iter()
                         .chain(f.env_files.iter().map(|e| &e.file))
-                        .chain(built)
-                        .map(|f| f.path.as_path()),
+                        .chain(built),
                 ),
             )
         }

@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use rayon::prelude::*;
 
@@ -54,11 +56,14 @@ impl Linted {
 /// Checks a batch and hands each file's findings to `emit` in display-path order, as soon as
 /// no check still running can add to them ([`stream`]).
 ///
-/// Phase 1 checks the Compose projects in parallel: they tell which services build which
-/// Dockerfile (the join) and which projects another one covers. Their results are kept while
-/// they hold at most [`HELD_FINDINGS`] findings; past that, a project keeps only its summary
-/// (files, builds, the lowest file it reports into) and is checked again in phase 2. Phase 2
-/// streams every Dockerfile and every project not kept, in order, through a bounded window.
+/// Phase 1 goes over the Compose projects in parallel: they tell which services build which
+/// Dockerfile (the join) and which projects another one covers. A project that builds nothing
+/// and names no other file is only read ([`linter::join_compose`]): its summary (files, the
+/// lowest path it can report into) needs no model. The others are checked, and their results
+/// kept while they hold at most [`HELD_FINDINGS`] findings; once a project's do not fit, it
+/// keeps only its summary (files, builds, the lowest file it reports into), and the projects
+/// after it are loaded for the join but not checked. Phase 2 streams every Dockerfile and every
+/// project not kept, in order, through a bounded window: each is checked once there.
 /// Peak memory: the kept results, the summaries and each file's name, and the window.
 ///
 /// An error of `emit` (the report cannot be written) stops the check.
@@ -125,9 +130,9 @@ pub fn lint_batch(
     Ok(linted)
 }
 
-/// How many findings the Compose phase keeps (about 20 MB): a tree with more Compose findings
-/// checks its remaining projects twice (once for the join, once in the stream) instead of
-/// holding them all.
+/// How many findings the Compose phase keeps (about 20 MB): in a tree with more Compose
+/// findings, the projects past them are loaded twice (once for the join, once checked in the
+/// stream) instead of their findings being held.
 pub const HELD_FINDINGS: usize = 25_000;
 
 /// A check of phase 2: where its file and options are, its display path, and the lowest
@@ -167,17 +172,38 @@ fn compose_phase<'a>(
     for (_, opts) in &mut compose {
         opts.join_wanted = join_wanted;
     }
-    let kept = std::sync::atomic::AtomicUsize::new(0);
-    let check = |(c, opts)| match released(check_candidate(c, kind_arg, &opts)) {
-        Ok(Checked::File(r)) => {
-            let n = r.diagnostics.len();
-            let keep = kept.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n <= budget;
-            if !keep {
-                kept.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+    let kept = AtomicUsize::new(0);
+    // Set once a project's findings did not fit: the projects after it are only joined.
+    let full = AtomicBool::new(false);
+    let check = |(c, opts): (&'a Candidate, LintOptions<'a>)| {
+        let outcome = match read_candidate(c, kind_arg, &opts) {
+            Ok(Read::File(file, FileKind::Compose)) if !c.template => {
+                let file = file.into_ref();
+                if let Some(j) = linter::join_compose(&file, &opts, full.load(Relaxed)) {
+                    return Ok(Project::joined(j, (c, opts)));
+                }
+                Ok(Checked::File(linter::lint_file_with(
+                    file,
+                    FileKind::Compose,
+                    &opts,
+                )))
             }
-            Ok(Project::new(r, Some((c, opts)), keep))
+            Ok(Read::File(file, kind)) => Ok(lint_read(c, file, kind, &opts)),
+            Ok(Read::Done(checked)) => Ok(checked),
+            Err(e) => Err(e),
+        };
+        match released(outcome) {
+            Ok(Checked::File(r)) => {
+                let n = r.diagnostics.len();
+                let keep = kept.fetch_add(n, Relaxed) + n <= budget;
+                if !keep {
+                    kept.fetch_sub(n, Relaxed);
+                    full.store(true, Relaxed);
+                }
+                Ok(Project::new(r, Some((c, opts)), keep))
+            }
+            other => Err(other),
         }
-        other => Err(other),
     };
     // One project (a file named alone, the pre-commit path) is checked here: the thread pool
     // is not started for it.
@@ -223,6 +249,15 @@ fn stream_units(
             released(check_candidate(c, kind_arg, opts))
         },
         |outcome| {
+            // a project checked here reports nowhere below the bound it was ordered by
+            if let (Ok(Checked::File(r)), Some(lb)) = (&outcome, &units[next - 1].lb) {
+                debug_assert!(
+                    lowest_shown(r) >= &**lb,
+                    "{} reports into {} (below {lb})",
+                    r.file.display,
+                    lowest_shown(r)
+                );
+            }
             let mut results = Vec::new();
             linted.add(outcome, &mut results);
             results.into_iter().for_each(|r| merger.add(r));
@@ -240,16 +275,16 @@ fn stream_units(
     failed.map_or(Ok(()), Err)
 }
 
-/// A Compose project checked in phase 1: what the rest of the check needs of it, and its result
-/// if kept (else it is checked again in phase 2, with the same outcome).
+/// A Compose project seen in phase 1: what the rest of the check needs of it, and its result
+/// if kept (else it is checked in phase 2).
 struct Project<'a> {
     display: String,
     /// Its file and the files merged into it (normalized), for [`drop_covered_projects`].
     own: PathBuf,
     extra: Vec<PathBuf>,
     built: Vec<(PathBuf, BuiltBy)>,
-    /// The lowest display path among the files it reports into or shows (its findings', their
-    /// labels' and secrets' files, its own files).
+    /// No file it reports into or shows sorts below this: [`lowest_shown`] of its result, or
+    /// [`linter::Joined::reach`] when only joined.
     lb: String,
     result: Option<Box<FileResult>>,
     /// How to check it again (`None`: it is always kept).
@@ -258,37 +293,58 @@ struct Project<'a> {
 
 impl<'a> Project<'a> {
     fn new(r: FileResult, unit: Option<(&'a Candidate, LintOptions<'a>)>, keep: bool) -> Self {
-        let shown = (r.diagnostics.iter()).flat_map(|d| {
-            std::iter::once(&d.file)
-                .chain(d.labels.iter().map(|l| &l.file))
-                .chain(d.secrets.iter().map(|(f, _)| f))
-        });
-        let lb = std::iter::once(&r.file)
-            .chain(&r.extra_files)
-            .chain(shown)
-            .map(|f| f.display.as_str())
-            .min()
-            .unwrap_or_default()
-            .to_string();
         Project {
             display: r.file.display.clone(),
             own: crate::source::normalize(&r.file.path),
             extra: (r.extra_files.iter())
                 .map(|f| crate::source::normalize(&f.path))
                 .collect(),
-            // The join needs no text of the Compose file.
-            built: (r.built.iter())
-                .map(|(p, b)| {
-                    let mut b = b.clone();
-                    b.compose_file = b.compose_file.name_only();
-                    (p.clone(), b)
-                })
-                .collect(),
-            lb,
+            built: joinable(&r.built),
+            lb: lowest_shown(&r).to_string(),
             result: (keep || unit.is_none()).then(|| Box::new(r)),
             unit,
         }
     }
+
+    /// A project only joined (not checked): checked in phase 2.
+    fn joined(j: linter::Joined, unit: (&'a Candidate, LintOptions<'a>)) -> Self {
+        Project {
+            display: j.file.display.clone(),
+            own: crate::source::normalize(&j.file.path),
+            extra: (j.extra_files.iter())
+                .map(|f| crate::source::normalize(&f.path))
+                .collect(),
+            built: joinable(&j.built),
+            lb: j.reach,
+            result: None,
+            unit: Some(unit),
+        }
+    }
+}
+
+/// The builds of a project as the join keeps them: without the text of the Compose file.
+fn joinable(built: &[(PathBuf, BuiltBy)]) -> Vec<(PathBuf, BuiltBy)> {
+    (built.iter())
+        .map(|(p, b)| {
+            let mut b = b.clone();
+            b.compose_file = b.compose_file.name_only();
+            (p.clone(), b)
+        })
+        .collect()
+}
+
+/// The lowest display path among the files a result reports into or shows (its findings',
+/// their labels' and secrets' files, its own files).
+fn lowest_shown(r: &FileResult) -> &str {
+    let shown = (r.diagnostics.iter()).flat_map(|d| {
+        std::iter::once(&d.file)
+            .chain(d.labels.iter().map(|l| &l.file))
+            .chain(d.secrets.iter().map(|(f, _)| f))
+    });
+    (std::iter::once(&r.file).chain(&r.extra_files).chain(shown))
+        .map(|f| f.display.as_str())
+        .min()
+        .unwrap_or_default()
 }
 
 /// A checked file's outcome with [`release_texts`] applied (in the worker, as soon as it is
@@ -416,6 +472,23 @@ fn check_candidate(
     kind_arg: Option<FileKind>,
     opts: &LintOptions<'_>,
 ) -> Result<Checked, WalkError> {
+    Ok(match read_candidate(c, kind_arg, opts)? {
+        Read::Done(checked) => checked,
+        Read::File(file, kind) => lint_read(c, file, kind, opts),
+    })
+}
+
+/// A candidate read: its text and kind, or already its outcome (refused, skipped).
+enum Read {
+    File(SourceFile, FileKind),
+    Done(Checked),
+}
+
+fn read_candidate(
+    c: &Candidate,
+    kind_arg: Option<FileKind>,
+    opts: &LintOptions<'_>,
+) -> Result<Read, WalkError> {
     let file = if c.explicit {
         read_named(&c.path)?
     } else {
@@ -426,7 +499,8 @@ fn check_candidate(
                 e @ (ReadError::Outside { .. } | ReadError::NotRegular(_) | ReadError::TooLarge),
             ) => {
                 let kind = c.kind.or(kind_arg).unwrap_or(FileKind::Dockerfile);
-                return Ok(Checked::File(linter::lint_refused(&c.path, kind, &e, opts)));
+                let refused = linter::lint_refused(&c.path, kind, &e, opts);
+                return Ok(Read::Done(Checked::File(refused)));
             }
             Err(e) => {
                 return Err(WalkError::Unreadable {
@@ -443,10 +517,10 @@ fn check_candidate(
             match kind_arg.filter(|_| c.explicit) {
                 Some(k) => k,
                 None => {
-                    return Ok(Checked::Skipped(discover::Skipped {
+                    return Ok(Read::Done(Checked::Skipped(discover::Skipped {
                         path: c.path.clone(),
                         reason: discover::disagreement(k).to_string(),
-                    }));
+                    })));
                 }
             }
         }
@@ -459,14 +533,15 @@ fn check_candidate(
                     .to_string(),
             })?,
     };
+    Ok(Read::File(file, kind))
+}
+
+/// Lints a candidate read as `kind`.
+fn lint_read(c: &Candidate, file: SourceFile, kind: FileKind, opts: &LintOptions<'_>) -> Checked {
     if c.template {
-        return Ok(lint_template(file, kind, opts));
+        return lint_template(file, kind, opts);
     }
-    Ok(Checked::File(linter::lint_file_with(
-        file.into_ref(),
-        kind,
-        opts,
-    )))
+    Checked::File(linter::lint_file_with(file.into_ref(), kind, opts))
 }
 
 /// Lints a template with its markers masked ([`discover::mask_template`]); the findings point

@@ -219,6 +219,9 @@ pub fn ordered<T: Sync, R: Send>(
             }));
         }
         drop(tx);
+        // A panic of `consume` unwinds through here: the scope then waits for the workers,
+        // and one waiting for room would wait for ever.
+        let _stop = StopOnDrop(&state, &room);
         let mut waiting: BTreeMap<usize, R> = BTreeMap::new();
         let mut expected = 0;
         'recv: for (i, r) in rx.iter().flatten() {
@@ -249,6 +252,16 @@ pub fn ordered<T: Sync, R: Send>(
     });
     if let Some(panic) = panicked {
         std::panic::resume_unwind(panic);
+    }
+}
+
+/// Stops the window when dropped, waking every worker that waits for room.
+struct StopOnDrop<'s>(&'s Mutex<Window>, &'s Condvar);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+        self.1.notify_all();
     }
 }
 
@@ -301,6 +314,31 @@ fn wait_for_room<R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A panic of the consumer reaches the caller; the workers waiting for room are woken, not
+    /// left waiting (the run used to hang).
+    #[test]
+    fn a_panicking_consumer_stops_the_workers() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let items: Vec<usize> = (0..200).collect();
+            let outcome = std::panic::catch_unwind(|| {
+                ordered(
+                    &items,
+                    2,
+                    2,
+                    |&i| i,
+                    |i| {
+                        assert!(i < 3, "consumer fails at {i}");
+                        ControlFlow::Continue(())
+                    },
+                )
+            });
+            let _ = tx.send(outcome.is_err());
+        });
+        let outcome = rx.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(outcome, Ok(true), "the run hung or did not panic");
+    }
 
     #[test]
     fn ordered_keeps_order_and_bounds_the_window() {
