@@ -172,6 +172,7 @@ fn compose_phase<'a>(
     for (_, opts) in &mut compose {
         opts.join_wanted = join_wanted;
     }
+    let lone = compose.len() <= 1;
     let kept = AtomicUsize::new(0);
     // Set once a project's findings did not fit: the projects after it are only joined.
     let full = AtomicBool::new(false);
@@ -195,7 +196,9 @@ fn compose_phase<'a>(
         match released(outcome) {
             Ok(Checked::File(r)) => {
                 let n = r.diagnostics.len();
-                let keep = kept.fetch_add(n, Relaxed) + n <= budget;
+                // A project checked alone is kept whatever it holds: checked again in the
+                // stream, all its findings would be held there too.
+                let keep = lone || kept.fetch_add(n, Relaxed) + n <= budget;
                 if !keep {
                     kept.fetch_sub(n, Relaxed);
                     full.store(true, Relaxed);
