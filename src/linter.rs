@@ -415,8 +415,13 @@ pub struct Joined {
 /// [`Joined`] for the Compose project of `file`. A project none of whose files names another
 /// file or builds anything (no `build`, `env_file`, `include`, `extends` or escape in its
 /// text) reads only files beside it, so its model is not needed; any other is loaded only when
-/// `load` is set (`None` otherwise: the caller checks it whole instead).
+/// `load` is set. `None`: the caller checks it whole instead (also when no rule would run on
+/// it: that check is as cheap, and finds nothing to hold).
 pub fn join_compose(file: &FileRef, opts: &LintOptions<'_>, load: bool) -> Option<Joined> {
+    let reads = crate::selection::reads_before(&opts.selection, opts.config, None);
+    if !reads.compose && !reads.built_by && !opts.join_wanted {
+        return None;
+    }
     let boundary = opts.boundary_for(file);
     let (inputs, refused) = workspace::compose_inputs(file, opts.compose_set.as_deref(), &boundary);
     let names_none = |f: &FileRef| {
@@ -448,15 +453,6 @@ pub fn join_compose(file: &FileRef, opts: &LintOptions<'_>, load: bool) -> Optio
     }
     if !load {
         return None;
-    }
-    let reads = crate::selection::reads_before(&opts.selection, opts.config, None);
-    if !reads.compose && !reads.built_by && !opts.join_wanted {
-        let files = workspace::compose_files(file, &inputs, &boundary);
-        return Some(joined(
-            files.into_iter().skip(1).collect(),
-            Vec::new(),
-            None,
-        ));
     }
     let (project, facts) =
         workspace::compose_project(file, &inputs, &boundary, opts.config, refused);
