@@ -39,6 +39,24 @@ pub struct FileResult {
     pub built: Vec<(PathBuf, BuiltBy)>,
 }
 
+impl FileResult {
+    /// The lowest display path among the files this result reports into or shows (its
+    /// findings', their labels' and secrets' files, its own files).
+    pub fn lowest_shown(&self) -> &str {
+        let shown = (self.diagnostics.iter()).flat_map(|d| {
+            std::iter::once(&d.file)
+                .chain(d.labels.iter().map(|l| &l.file))
+                .chain(d.secrets.iter().map(|(f, _)| f))
+        });
+        (std::iter::once(&self.file)
+            .chain(&self.extra_files)
+            .chain(shown))
+        .map(|f| f.display.as_str())
+        .min()
+        .unwrap_or_default()
+    }
+}
+
 /// How to lint: which rules, which config, how to treat inline suppressions.
 #[derive(Debug, Clone)]
 pub struct LintOptions<'a> {

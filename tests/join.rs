@@ -16,25 +16,12 @@ use std::sync::Arc;
 
 use sandlint::discover::FileKind;
 use sandlint::fsread::Boundary;
-use sandlint::linter::{self, FileResult, Joined, LintOptions, Selection};
+use sandlint::linter::{self, Joined, LintOptions, Selection};
 use sandlint::source::{FileRef, SourceFile, display_path};
 
 fn read(path: &Path) -> FileRef {
     let text = std::fs::read_to_string(path).unwrap();
     SourceFile::new(path.to_path_buf(), display_path(path), text).into_ref()
-}
-
-/// The lowest display path a result reports into or shows.
-fn lowest_shown(r: &FileResult) -> String {
-    let shown = r.diagnostics.iter().flat_map(|d| {
-        std::iter::once(&d.file)
-            .chain(d.labels.iter().map(|l| &l.file))
-            .chain(d.secrets.iter().map(|(f, _)| f))
-    });
-    (std::iter::once(&r.file).chain(&r.extra_files).chain(shown))
-        .map(|f| f.display.clone())
-        .min()
-        .unwrap()
 }
 
 fn paths(files: &[FileRef]) -> Vec<PathBuf> {
@@ -56,9 +43,9 @@ fn agrees(file: &FileRef, opts: &LintOptions<'_>) -> bool {
         let at = &file.display;
         assert_eq!(paths(&j.extra_files), paths(&full.extra_files), "{at}");
         assert_eq!(builds(&j.built), builds(&full.built), "{at}");
-        let lowest = lowest_shown(&full);
+        let lowest = full.lowest_shown();
         assert!(
-            j.reach <= lowest,
+            j.reach.as_str() <= lowest,
             "{at}: the check reports into {lowest}, below the reach {}",
             j.reach
         );
@@ -131,8 +118,8 @@ fn the_join_agrees_with_the_check_on_the_corpus() {
 /// the credential there, and the reach says so.
 #[test]
 fn the_reach_covers_an_env_file_elsewhere() {
-    let dir = std::env::temp_dir().join(format!("sandlint-join-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("a")).unwrap();
     std::fs::create_dir_all(dir.join("b")).unwrap();
     std::fs::write(
@@ -146,7 +133,7 @@ fn the_reach_covers_an_env_file_elsewhere() {
     )
     .unwrap();
     let mut opts = LintOptions::new(Selection::all());
-    opts.boundary = Some(Arc::new(Boundary::around(&dir)));
+    opts.boundary = Some(Arc::new(Boundary::around(dir)));
     let file = read(&dir.join("b/compose.yaml"));
     assert!(
         !agrees(&file, &opts),
@@ -159,5 +146,4 @@ fn the_reach_covers_an_env_file_elsewhere() {
         (full.diagnostics.iter()).any(|d| d.file.display == j.reach),
         "the check reports into the env file"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -255,10 +255,10 @@ fn stream_units(
             // a project checked here reports nowhere below the bound it was ordered by
             if let (Ok(Checked::File(r)), Some(lb)) = (&outcome, &units[next - 1].lb) {
                 debug_assert!(
-                    lowest_shown(r) >= &**lb,
+                    r.lowest_shown() >= &**lb,
                     "{} reports into {} (below {lb})",
                     r.file.display,
-                    lowest_shown(r)
+                    r.lowest_shown()
                 );
             }
             let mut results = Vec::new();
@@ -286,7 +286,7 @@ struct Project<'a> {
     own: PathBuf,
     extra: Vec<PathBuf>,
     built: Vec<(PathBuf, BuiltBy)>,
-    /// No file it reports into or shows sorts below this: [`lowest_shown`] of its result, or
+    /// No file it reports into or shows sorts below this: [`FileResult::lowest_shown`] of its result, or
     /// [`linter::Joined::reach`] when only joined.
     lb: String,
     result: Option<Box<FileResult>>,
@@ -296,58 +296,45 @@ struct Project<'a> {
 
 impl<'a> Project<'a> {
     fn new(r: FileResult, unit: Option<(&'a Candidate, LintOptions<'a>)>, keep: bool) -> Self {
-        Project {
-            display: r.file.display.clone(),
-            own: crate::source::normalize(&r.file.path),
-            extra: (r.extra_files.iter())
-                .map(|f| crate::source::normalize(&f.path))
-                .collect(),
-            built: joinable(&r.built),
-            lb: lowest_shown(&r).to_string(),
-            result: (keep || unit.is_none()).then(|| Box::new(r)),
-            unit,
-        }
+        let lb = r.lowest_shown().to_string();
+        let mut p = Project::summary(&r.file, &r.extra_files, &r.built, lb);
+        p.result = (keep || unit.is_none()).then(|| Box::new(r));
+        p.unit = unit;
+        p
     }
 
     /// A project only joined (not checked): checked in phase 2.
     fn joined(j: linter::Joined, unit: (&'a Candidate, LintOptions<'a>)) -> Self {
+        let mut p = Project::summary(&j.file, &j.extra_files, &j.built, j.reach);
+        p.unit = Some(unit);
+        p
+    }
+
+    /// What the join keeps of a project: names and builds, without the text of its files.
+    fn summary(
+        file: &FileRef,
+        extra: &[FileRef],
+        built: &[(PathBuf, BuiltBy)],
+        lb: String,
+    ) -> Self {
         Project {
-            display: j.file.display.clone(),
-            own: crate::source::normalize(&j.file.path),
-            extra: (j.extra_files.iter())
+            display: file.display.clone(),
+            own: crate::source::normalize(&file.path),
+            extra: (extra.iter())
                 .map(|f| crate::source::normalize(&f.path))
                 .collect(),
-            built: joinable(&j.built),
-            lb: j.reach,
+            built: (built.iter())
+                .map(|(p, b)| {
+                    let mut b = b.clone();
+                    b.compose_file = b.compose_file.name_only();
+                    (p.clone(), b)
+                })
+                .collect(),
+            lb,
             result: None,
-            unit: Some(unit),
+            unit: None,
         }
     }
-}
-
-/// The builds of a project as the join keeps them: without the text of the Compose file.
-fn joinable(built: &[(PathBuf, BuiltBy)]) -> Vec<(PathBuf, BuiltBy)> {
-    (built.iter())
-        .map(|(p, b)| {
-            let mut b = b.clone();
-            b.compose_file = b.compose_file.name_only();
-            (p.clone(), b)
-        })
-        .collect()
-}
-
-/// The lowest display path among the files a result reports into or shows (its findings',
-/// their labels' and secrets' files, its own files).
-fn lowest_shown(r: &FileResult) -> &str {
-    let shown = (r.diagnostics.iter()).flat_map(|d| {
-        std::iter::once(&d.file)
-            .chain(d.labels.iter().map(|l| &l.file))
-            .chain(d.secrets.iter().map(|(f, _)| f))
-    });
-    (std::iter::once(&r.file).chain(&r.extra_files).chain(shown))
-        .map(|f| f.display.as_str())
-        .min()
-        .unwrap_or_default()
 }
 
 /// A checked file's outcome with [`release_texts`] applied (in the worker, as soon as it is
