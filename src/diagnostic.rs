@@ -68,6 +68,13 @@ pub enum SuppressionKind {
 }
 
 impl Diagnostic {
+    /// The files this finding shows: its own, its labels' and its secrets'.
+    pub fn files(&self) -> impl Iterator<Item = &FileRef> {
+        std::iter::once(&self.file)
+            .chain(self.labels.iter().map(|l| &l.file))
+            .chain(self.secrets.iter().map(|(f, _)| f))
+    }
+
     pub fn new(
         rule: &'static RuleMeta,
         file: FileRef,

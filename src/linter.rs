@@ -43,11 +43,7 @@ impl FileResult {
     /// The lowest display path among the files this result reports into or shows (its
     /// findings', their labels' and secrets' files, its own files).
     pub fn lowest_shown(&self) -> &str {
-        let shown = (self.diagnostics.iter()).flat_map(|d| {
-            std::iter::once(&d.file)
-                .chain(d.labels.iter().map(|l| &l.file))
-                .chain(d.secrets.iter().map(|(f, _)| f))
-        });
+        let shown = self.diagnostics.iter().flat_map(Diagnostic::files);
         (std::iter::once(&self.file)
             .chain(&self.extra_files)
             .chain(shown))
@@ -340,11 +336,10 @@ fn lint_compose_project(
     if let Some(names) = services {
         names.extend(compose.services.iter().map(|s| s.name.value.clone()));
     }
-    let limits = compose.limits.iter().filter_map(|l| l.file.as_ref());
     let set = RuleSet::new(
         &opts.selection,
         opts.config,
-        files_read(&file, &facts).chain(limits.map(|f| f.path.as_path())),
+        compose_reads(&file, &facts, compose).map(|f| f.path.as_path()),
     );
     for rule in set.rules() {
         let mut cx = Ctx::new(rule.meta(), &file, &facts, &mut diagnostics);
@@ -440,13 +435,12 @@ pub fn join_compose(file: &FileRef, opts: &LintOptions<'_>, load: bool) -> Optio
     if !reads.compose && !reads.built_by && !opts.join_wanted {
         return None;
     }
+    let names_none = |f: &FileRef| !compose::project::may_name_files(&f.text);
+    if !load && !names_none(file) {
+        return None;
+    }
     let boundary = opts.boundary_for(file);
     let (inputs, refused) = workspace::compose_inputs(file, opts.compose_set.as_deref(), &boundary);
-    let names_none = |f: &FileRef| {
-        !compose::project::may_pull_in(&f.text)
-            && !f.text.contains("build")
-            && !f.text.contains("env_file")
-    };
     let joined = |extra_files: Vec<FileRef>, built, reach: Option<&str>| {
         let shown = std::iter::once(file).chain(&extra_files);
         let reach = (shown.map(|f| f.display.as_str()).chain(reach).min())
@@ -475,8 +469,7 @@ pub fn join_compose(file: &FileRef, opts: &LintOptions<'_>, load: bool) -> Optio
     let (project, facts) =
         workspace::compose_project(file, &inputs, &boundary, opts.config, refused);
     let built = built_of(file, &project.compose, &facts);
-    let limits = (project.compose.limits.iter()).filter_map(|l| l.file.as_ref());
-    let reach = (refs_read(file, &facts).chain(limits))
+    let reach = compose_reads(file, &facts, &project.compose)
         .map(|f| f.display.as_str())
         .min()
         .map(str::to_string);
@@ -495,8 +488,18 @@ fn files_read<'f>(file: &'f FileRef, facts: &'f Facts) -> impl Iterator<Item = &
     refs_read(file, facts).map(|f| f.path.as_path())
 }
 
-/// The files a check read (where its findings can be), but the `.env` that a Compose model's
-/// expansion limits name.
+/// Every file a Compose check read (where its findings can be): [`refs_read`] and the `.env`
+/// its expansion limits name. What [`RuleSet::new`] is told, and [`Joined::reach`]'s bound.
+fn compose_reads<'f>(
+    file: &'f FileRef,
+    facts: &'f Facts,
+    compose: &'f compose::model::ComposeFile,
+) -> impl Iterator<Item = &'f FileRef> + 'f {
+    let limits = compose.limits.iter().filter_map(|l| l.file.as_ref());
+    refs_read(file, facts).chain(limits)
+}
+
+/// The files a check read besides those a Compose model names itself (see [`compose_reads`]).
 fn refs_read<'f>(
     file: &'f FileRef,
     facts: &'f Facts,

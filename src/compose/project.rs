@@ -153,6 +153,15 @@ pub fn files(inputs: &[FileRef], vars: &Vars, read: Reader<'_>) -> Vec<FileRef> 
     l.files
 }
 
+/// Whether the text of a Compose file may name a file outside its directory, or one to build:
+/// [`may_pull_in`], or it spells `build` or `env_file`. Keys are not interpolated, and a key
+/// can spell a word its text does not only through a `\` escape (a double-quoted key), so a
+/// file for which this is false builds nothing, and its project reads only the files beside
+/// it (its override and `.env`).
+pub fn may_name_files(text: &str) -> bool {
+    may_pull_in(text) || ["build", "env_file"].iter().any(|w| text.contains(w))
+}
+
 /// Whether the text of a Compose file may pull in other files: it spells `include` or
 /// `extends`, or has a `\` escape (a quoted key could spell either through one).
 pub fn may_pull_in(text: &str) -> bool {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use rayon::prelude::*;
 
-use crate::diagnostic::Secrets;
+use crate::diagnostic::{Diagnostic, Secrets};
 use crate::discover::{self, Candidate, Skipped, WalkError};
 use crate::fsread::ReadError;
 use crate::linter::stream::{self, Group, Merger};
@@ -210,7 +210,7 @@ fn compose_phase<'a>(
     };
     // One project (a file named alone, the pre-commit path) is checked here: the thread pool
     // is not started for it.
-    let outcomes: Vec<Result<Project<'a>, Result<Checked, WalkError>>> = if compose.len() <= 1 {
+    let outcomes: Vec<Result<Project<'a>, Result<Checked, WalkError>>> = if lone {
         compose.into_iter().map(check).collect()
     } else {
         compose.into_par_iter().map(check).collect()
@@ -286,8 +286,8 @@ struct Project<'a> {
     own: PathBuf,
     extra: Vec<PathBuf>,
     built: Vec<(PathBuf, BuiltBy)>,
-    /// No file it reports into or shows sorts below this: [`FileResult::lowest_shown`] of its result, or
-    /// [`linter::Joined::reach`] when only joined.
+    /// No file it reports into or shows sorts below this: [`FileResult::lowest_shown`] of its
+    /// result, or [`linter::Joined::reach`] when only joined.
     lb: String,
     result: Option<Box<FileResult>>,
     /// How to check it again (`None`: it is always kept).
@@ -353,11 +353,7 @@ fn released(outcome: Result<Checked, WalkError>) -> Result<Checked, WalkError> {
 /// [`BuiltBy`] until those are checked.
 fn release_texts(r: &mut FileResult) {
     let pointed: HashSet<*const SourceFile> = (r.diagnostics.iter())
-        .flat_map(|d| {
-            std::iter::once(&d.file)
-                .chain(d.labels.iter().map(|l| &l.file))
-                .chain(d.secrets.iter().map(|(f, _)| f))
-        })
+        .flat_map(Diagnostic::files)
         .map(std::sync::Arc::as_ptr)
         .collect();
     for f in std::iter::once(&mut r.file).chain(r.extra_files.iter_mut()) {

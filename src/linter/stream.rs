@@ -69,8 +69,7 @@ impl Merger {
                     .or_default()
                     .push(*span);
             }
-            let shown = (d.labels.iter().map(|l| &l.file))
-                .chain(d.secrets.iter().map(|(f, _)| f))
+            let shown = (d.files())
                 .map(|f| f.display.as_str())
                 .filter(|f| *f != d.file.display)
                 .max();
@@ -172,12 +171,7 @@ pub fn ordered<T: Sync, R: Send>(
         waiting: 0,
     });
     let room = Condvar::new();
-    let stop = |state: &Mutex<Window>| {
-        if let Ok(mut s) = state.lock() {
-            s.stop = true;
-        }
-        room.notify_all();
-    };
+    let stop = |state: &Mutex<Window>| halt(state, &room);
     let panicked = std::thread::scope(|scope| {
         // Outputs go to the consumer a few at a time: each send may wake it (a `futex` call and
         // a context switch, once a file before). A worker sends what it holds before it waits
@@ -260,9 +254,14 @@ struct StopOnDrop<'s>(&'s Mutex<Window>, &'s Condvar);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
-        self.1.notify_all();
+        halt(self.0, self.1);
     }
+}
+
+/// Stops the window: no item is started after this, and every worker waiting for room wakes.
+fn halt(state: &Mutex<Window>, room: &Condvar) {
+    state.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+    room.notify_all();
 }
 
 struct Window {
