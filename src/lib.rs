@@ -103,7 +103,9 @@ pub fn run(cli: &Cli) -> Result<ExitStatus, UsageError> {
     let color = use_color(cli.color, tty);
     let mut stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
+    // Not locked for the run: a worker thread that writes to stderr would wait for the lock
+    // while the main thread waits for the worker (stderr is unbuffered, written rarely).
+    let mut stderr = std::io::stderr();
     run_with(cli, color, &mut stdin, &mut stdout, &mut stderr)
 }
 

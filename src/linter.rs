@@ -118,6 +118,12 @@ pub fn lint_file(file: FileRef, kind: FileKind, selection: &Selection) -> FileRe
 
 /// Checks a file: parse, run rules, apply config and suppressions, sort.
 pub fn lint_file_with(file: FileRef, kind: FileKind, opts: &LintOptions<'_>) -> FileResult {
+    // Debug builds only: a check that panics, for the tests of what a panic in a worker does.
+    #[cfg(debug_assertions)]
+    #[expect(clippy::panic, reason = "the panic is what the test hook is for")]
+    if std::env::var_os("SANDLINT_DEBUG_PANIC_IN").is_some_and(|n| file.path.ends_with(n)) {
+        panic!("SANDLINT_DEBUG_PANIC_IN: {}", file.path.display());
+    }
     let mut diagnostics = Vec::new();
     let scopes: Vec<(Span, Arc<str>)>;
     let directives;

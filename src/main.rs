@@ -56,7 +56,24 @@ fn main() -> ExitCode {
     if !matches!(cli.command, sandlint::cli::Command::Server(_)) {
         sandlint::fsread::enable_run_cache();
     }
-    match sandlint::run(&cli) {
+    // A panic is a bug of sandlint, never a verdict on the files: after the panic's own message,
+    // one line that says so, and exit 2 (an error), not Rust's 101.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        #[expect(clippy::print_stderr, reason = "main reports fatal errors")]
+        {
+            eprintln!(
+                "error: internal error in sandlint (a bug, not a finding about your files); \
+                 please report it with the message above"
+            );
+        }
+    }));
+    let outcome = std::panic::catch_unwind(|| sandlint::run(&cli));
+    let Ok(outcome) = outcome else {
+        return ExitCode::from(2);
+    };
+    match outcome {
         Ok(status) => ExitCode::from(status.code()),
         Err(err) => {
             // Fatal errors are one line plus, for config errors, a snippet: never wrap them.

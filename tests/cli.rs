@@ -1079,3 +1079,49 @@ fn mcp_server_speaks_json_rpc_over_stdio() {
         text(&refused.stderr)
     );
 }
+
+/// A check that panics on a worker thread (a bug, injected by a debug-only variable) ends the
+/// run with the panic's message and exit 2; it must not hang. The main thread once held the
+/// stderr lock for the whole run, so the panic hook of a worker blocked on it forever while the
+/// main thread waited for that worker's file.
+#[test]
+fn a_panicking_check_ends_the_run_with_its_message() {
+    for (file, args) in [
+        ("api.Dockerfile", &["check", SAMPLE][..]),
+        ("compose.yaml", &["check", SAMPLE]),
+        ("api.Dockerfile", &["check", SAMPLE, "--format", "json"]),
+        (
+            "Dockerfile",
+            &["check", "fixtures/projects/sample/Dockerfile"],
+        ),
+    ] {
+        let mut child = sandlint(args)
+            .env("SANDLINT_DEBUG_PANIC_IN", file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("{file} {args:?}: still running after 60 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(2), "{file} {args:?}: {stderr}");
+        assert!(
+            stderr.contains("SANDLINT_DEBUG_PANIC_IN: ") && stderr.contains(file),
+            "{file} {args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("internal error in sandlint"),
+            "{file} {args:?}: {stderr}"
+        );
+    }
+}
