@@ -47,6 +47,7 @@ mod allocator_defaults {
 }
 
 fn main() -> ExitCode {
+    use std::io::Write as _;
     // The YAML crate's caught panics are kept off stderr by `compose::yaml` itself (its panic
     // hook is installed once, on first use).
     let cli = sandlint::cli::parse();
@@ -61,13 +62,13 @@ fn main() -> ExitCode {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         previous(info);
-        #[expect(clippy::print_stderr, reason = "main reports fatal errors")]
-        {
-            eprintln!(
-                "error: internal error in sandlint (a bug, not a finding about your files); \
-                 please report it with the message above"
-            );
-        }
+        // Not `eprintln!`: a failed write (stderr a closed pipe) would panic inside the hook,
+        // and a panic in a panic hook aborts.
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: internal error in sandlint (a bug, not a finding about your files); \
+             please report it with the message above"
+        );
     }));
     let outcome = std::panic::catch_unwind(|| sandlint::run(&cli));
     let Ok(outcome) = outcome else {

@@ -1125,3 +1125,18 @@ fn a_panicking_check_ends_the_run_with_its_message() {
         );
     }
 }
+
+/// The line the panic hook adds is written without `eprintln!`: with stderr a pipe no one reads
+/// (EPIPE), a panic inside the hook aborted the process (SIGABRT) instead of exiting 2.
+#[test]
+fn a_panic_with_stderr_a_closed_pipe_still_exits_2() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = sandlint(&["check", SAMPLE])
+        .env("SANDLINT_DEBUG_PANIC_IN", "api.Dockerfile")
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{status}");
+}
