@@ -809,7 +809,7 @@ impl ConfigFinder {
     /// The nearest config file at or above `dir`, stopping at the repository root (a directory
     /// holding `.git`).
     pub fn nearest(&self, dir: &Path) -> Option<PathBuf> {
-        let abs = fsread::absolute_std(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let abs = fsread::resolved_dir(dir);
         let mut visited = Vec::new();
         let mut found: Option<Arc<Path>> = None;
         for d in abs.ancestors() {

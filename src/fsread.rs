@@ -314,6 +314,21 @@ pub fn listing_key(dir: &Path) -> PathBuf {
     }
 }
 
+/// `dir` absolute, with each `..` going where the system goes: the run's [`listing_key`], or,
+/// where that keeps a `..` (after a symbolic link, or without the run cache), the canonical
+/// form; folded lexically when the directory cannot be resolved. For a walk up the tree
+/// (`ancestors`): a `..` kept would visit the directory it leaves (`a/../b` is not below `a`).
+pub fn resolved_dir(dir: &Path) -> PathBuf {
+    let key = listing_key(dir);
+    if !key
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return key;
+    }
+    canonical_dir(&key).unwrap_or_else(|_| absolute(&key))
+}
+
 /// Calls `f` with the name and type (a symbolic link not followed) of each entry of `dir`,
 /// in no particular order: from the run's listing of `dir` when there is one (else the listing
 /// is read now and kept, so the later probes of names in `dir` are answered from it), or from

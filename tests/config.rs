@@ -437,3 +437,45 @@ fn x_sandlint_service_suppressions() {
         "needs /dev/kvm"
     );
 }
+
+/// The nearest config is looked for above each checked file, not above the path as written: a
+/// scan of `../b` from `a` does not read `a/.sandlint.toml` (`a/../b` lexically has `a` above
+/// it), and `a/../b` named from the parent does not either.
+#[test]
+fn a_path_through_dot_dot_finds_the_config_above_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "a/.sandlint.toml", "ignore = [\"root-user\"]\n");
+    write(p, "a/x/keep", "");
+    write(p, "b/Dockerfile", "FROM alpine:3.20\nUSER root\n");
+    write(p, "b/c/Dockerfile", "FROM alpine:3.20\nUSER root\n");
+    let args = [
+        "check",
+        "--format",
+        "concise",
+        "-q",
+        "--select",
+        "root-user",
+    ];
+    let want = ["Dockerfile:2:6: SLD001", "c/Dockerfile:2:6: SLD001"];
+    for (cwd, scanned, shown) in [
+        ("a", "../b", "../b/"),
+        ("a/x", "../../b", "../../b/"),
+        (".", "a/../b", "a/../b/"),
+        ("a", "../a/../b", "../a/../b/"),
+    ] {
+        let o = run(&p.join(cwd), &[&args[..], &[scanned]].concat());
+        let want: Vec<String> = want.iter().map(|w| format!("{shown}{w}")).collect();
+        assert_eq!(
+            codes(&o),
+            want,
+            "{cwd}: check {scanned}\n{}{}",
+            out(&o),
+            err(&o)
+        );
+    }
+    // a config that is above the files still applies when the path goes through `..`
+    write(p, "b/.sandlint.toml", "ignore = [\"root-user\"]\n");
+    let o = run(&p.join("a"), &[&args[..], &["../b"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+}
