@@ -640,7 +640,12 @@ pub fn discover_with(paths: &[PathBuf], opts: DiscoverOptions) -> Discovery {
     let (found, mut failed) = walk(&dirs, no_ignore, &names);
     files.extend(found);
     errors.append(&mut failed);
-    files.sort();
+    // as `files.sort()` (by path first), with each path's order key built once
+    let mut keyed: Vec<(Vec<u8>, Candidate)> = (files.into_iter())
+        .map(|c| (crate::source::order_key(&c.path), c))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.cmp(b)));
+    let mut files: Vec<Candidate> = keyed.into_iter().map(|(_, c)| c).collect();
     // An explicitly named file sorts before the same path found by walking: keep the explicit one.
     files.dedup_by(|later, earlier| later.path == earlier.path);
     errors.sort_by(|a, b| a.path().cmp(b.path()));

@@ -260,6 +260,25 @@ fn open(path: &Path, nofollow: bool) -> Result<std::fs::File, ReadError> {
 /// `path` made absolute (against the working directory) and normalized, without touching the
 /// filesystem.
 pub fn absolute(path: &Path) -> PathBuf {
+    absolute_from(RUN_CACHE.get().and_then(|c| c.cwd.as_deref()), path)
+}
+
+/// [`absolute`] against the working directory `cwd` when known. On Unix it is [`normalize`]
+/// of the path (joined to `cwd` when relative) by bytes: `std::path::absolute` only drops what
+/// `normalize` drops too (`.`, repeated and trailing `/`), and walks the components to do it.
+fn absolute_from(cwd: Option<&Path>, path: &Path) -> PathBuf {
+    #[cfg(unix)]
+    if !path.as_os_str().is_empty() {
+        if cache::is_plain_absolute(path) {
+            return path.to_path_buf();
+        }
+        if path.is_absolute() {
+            return normalize(path);
+        }
+        if let Some(cwd) = cwd {
+            return normalize(&cwd.join(path));
+        }
+    }
     normalize(&absolute_std(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
@@ -450,8 +469,25 @@ impl Boundary {
         self.roots.first().map_or(Path::new("/"), PathBuf::as_path)
     }
 
+    /// `abs` (absolute and normalized, as the roots are) is one of the roots or below one: by
+    /// bytes, a root then nothing or a `/` (what `Path::starts_with` says of normalized paths,
+    /// without walking both paths' components for every read).
     fn lexically_inside(&self, abs: &Path) -> bool {
-        self.roots.iter().any(|r| abs.starts_with(r))
+        let inside = self.roots.iter().any(|r| {
+            let (a, r) = (
+                abs.as_os_str().as_encoded_bytes(),
+                r.as_os_str().as_encoded_bytes(),
+            );
+            a.strip_prefix(r)
+                .is_some_and(|rest| rest.is_empty() || rest[0] == b'/' || r.ends_with(b"/"))
+        });
+        debug_assert_eq!(
+            inside,
+            self.roots.iter().any(|r| abs.starts_with(r)),
+            "{abs:?} in {:?}",
+            self.roots
+        );
+        inside
     }
 
     /// Whether `path` is inside, as written (no filesystem access).
@@ -512,6 +548,42 @@ mod tests {
 
     fn write(p: &Path, b: &[u8]) {
         std::fs::write(p, b).unwrap();
+    }
+
+    /// [`absolute_from`]'s byte form against `std::path::absolute` then [`normalize`], over
+    /// relative and absolute paths of up to four segments (names, `.`, `..`, empty), with a
+    /// leading `//` and a trailing `/`.
+    #[cfg(unix)]
+    #[test]
+    fn absolute_by_bytes_agrees_with_std() {
+        let cwd = std::env::current_dir().unwrap();
+        let parts = ["a", "b", ".", "..", ""];
+        let mut frontier = vec![String::new()];
+        let mut paths = Vec::new();
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for p in &frontier {
+                for part in parts {
+                    next.push(format!("{p}/{part}"));
+                }
+            }
+            paths.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let all = (paths.iter()).flat_map(|p| {
+            [
+                p.clone(),
+                format!("/{p}"),
+                p[1..].to_string(),
+                format!("{p}/"),
+            ]
+        });
+        for p in all.filter(|p| !p.is_empty()) {
+            let path = Path::new(&p);
+            let want = normalize(&std::path::absolute(path).unwrap());
+            let got = absolute_from(Some(&cwd), path);
+            assert_eq!(got.as_os_str(), want.as_os_str(), "{p}");
+        }
     }
 
     #[test]

@@ -344,8 +344,19 @@ impl Plan {
             .map(|c| crate::source::normalize(&c.path))
             .collect();
         let mut overrides: Vec<(Candidate, PathBuf)> = Vec::new();
+        // The candidates come sorted: the files of a directory one after another share its
+        // config, looked up once (the lookup walks up the tree).
+        let mut last: Option<(PathBuf, Arc<Config>)> = None;
         for c in candidates {
-            let config = self.configs.for_dir(dir_of(&c.path))?;
+            let dir = dir_of(&c.path);
+            let config = match &last {
+                Some((d, config)) if d.as_os_str() == dir.as_os_str() => config.clone(),
+                _ => {
+                    let config = self.configs.for_dir(dir)?;
+                    last = Some((dir.to_path_buf(), config.clone()));
+                    config
+                }
+            };
             if !c.explicit && config.is_excluded(&c.path) {
                 self.excluded.push(c.path.clone());
                 continue;

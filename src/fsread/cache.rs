@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::exists_nofollow_by;
 
@@ -22,7 +22,18 @@ pub(super) struct RunCache {
     /// Boxed: the table's slack (up to twice its entries, three times while it grows) is then
     /// 24 bytes a slot.
     dirs: RwLock<HashMap<Box<[u8]>, Box<Dir>, foldhash::fast::RandomState>>,
+    /// The folded forms of the parts of paths through their last `..` ([`RunCache::key`]): a
+    /// scan of `../repo` asks for one head, `/cwd/..`, for nearly every path. `None`: a `..`
+    /// of it cannot be folded. At most [`HEADS_MAX`].
+    heads: Mutex<Vec<Head>>,
 }
+
+/// A head's bytes and its folded form ([`RunCache::heads`]).
+type Head = (Box<[u8]>, Option<PathBuf>);
+
+/// Heads [`RunCache::key`] remembers; the paths of a hostile tree can spell any number of
+/// them, and past this many each is folded again.
+const HEADS_MAX: usize = 64;
 
 /// What the run learned of one directory (`None`: not asked yet).
 #[derive(Default)]
@@ -180,7 +191,7 @@ pub enum Probe {
 
 /// `path` is absolute and already in the form [`RunCache::key`] gives: no empty, `.` or `..`
 /// component and no trailing `/` (then the key is the path itself, with no allocation).
-fn is_plain_absolute(path: &Path) -> bool {
+pub(super) fn is_plain_absolute(path: &Path) -> bool {
     match path.as_os_str().as_encoded_bytes() {
         [b'/'] => true,
         [b'/', rest @ ..] => rest
@@ -230,6 +241,7 @@ impl RunCache {
         RunCache {
             cwd,
             dirs: RwLock::default(),
+            heads: Mutex::default(),
         }
     }
 
@@ -252,6 +264,9 @@ impl RunCache {
 
     /// One spelling per directory: absolute, and `x/..` folded where `x` is not a symbolic
     /// link (there the kernel goes to `x`'s parent too); else the absolute path as written.
+    /// Asked for nearly every probe of a scan named with `..` (`sandlint check ../repo`): the
+    /// part of a path through its last `..` is folded once per run ([`RunCache::heads`]), and
+    /// the names after it are appended.
     pub(super) fn key<'p>(&self, dir: &'p Path) -> std::borrow::Cow<'p, Path> {
         if is_plain_absolute(dir) {
             return std::borrow::Cow::Borrowed(dir);
@@ -260,6 +275,79 @@ impl RunCache {
             Some(cwd) if dir.is_relative() => cwd.join(dir),
             _ => dir.to_path_buf(),
         };
+        #[cfg(unix)]
+        if let Some(key) = self.key_by_head(&abs) {
+            return std::borrow::Cow::Owned(key.unwrap_or(abs));
+        }
+        std::borrow::Cow::Owned(self.fold(&abs).unwrap_or(abs))
+    }
+
+    /// [`RunCache::key`] of the absolute `abs` from the folded form of its part through the last
+    /// `..`, remembered. `None`: not an absolute path; `Some(None)`: a `..` cannot be folded.
+    #[cfg(unix)]
+    fn key_by_head(&self, abs: &Path) -> Option<Option<PathBuf>> {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let b = abs.as_os_str().as_bytes();
+        if b.first() != Some(&b'/') {
+            return None;
+        }
+        // the end of the last `..` segment (0: none)
+        let mut head_end = 0;
+        let mut end = b.len();
+        for seg in b.rsplit(|&c| c == b'/') {
+            if seg == b".." {
+                head_end = end;
+                break;
+            }
+            end = end.saturating_sub(seg.len() + 1);
+        }
+        let (head, tail) = b.split_at(head_end);
+        let mut out: Vec<u8> = Vec::new();
+        if head.is_empty() {
+            out.reserve(tail.len());
+            out.push(b'/');
+        } else {
+            let copied = (self.heads.lock().ok()).and_then(|h| {
+                let (_, folded) = h.iter().find(|(k, _)| **k == *head)?;
+                Some(folded.as_ref().map(|f| {
+                    out.reserve(f.as_os_str().len() + tail.len());
+                    out.extend_from_slice(f.as_os_str().as_bytes());
+                }))
+            });
+            let copied = match copied {
+                Some(c) => c,
+                None => {
+                    let folded = self.fold(Path::new(std::ffi::OsStr::from_bytes(head)));
+                    let copied = folded.as_ref().map(|f| {
+                        out.extend_from_slice(f.as_os_str().as_bytes());
+                    });
+                    if let Ok(mut heads) = self.heads.lock()
+                        && heads.len() < HEADS_MAX
+                    {
+                        heads.push((head.into(), folded));
+                    }
+                    copied
+                }
+            };
+            if copied.is_none() {
+                return Some(None);
+            }
+        }
+        // the names after it, as `PathBuf::push` appends them
+        for seg in tail.split(|&c| c == b'/') {
+            if !matches!(seg, b"" | b".") {
+                if out.last() != Some(&b'/') {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(seg);
+            }
+        }
+        Some(Some(PathBuf::from(std::ffi::OsString::from_vec(out))))
+    }
+
+    /// `abs` with every `x/..` folded where `x` is a directory (not a symbolic link), by one
+    /// probe per `..`. `None`: one cannot be folded.
+    fn fold(&self, abs: &Path) -> Option<PathBuf> {
         let mut out = PathBuf::new();
         for c in abs.components() {
             match c {
@@ -267,13 +355,13 @@ impl RunCache {
                     Probe::Is(t) if t.is_dir() => {
                         out.pop();
                     }
-                    _ => return std::borrow::Cow::Owned(abs),
+                    _ => return None,
                 },
                 std::path::Component::CurDir => {}
                 c => out.push(c),
             }
         }
-        std::borrow::Cow::Owned(out)
+        Some(out)
     }
 
     /// Lists `dir` (a key): once per run. `None`: its parent's listing says it does not exist
@@ -414,5 +502,63 @@ impl RunCache {
         };
         self.learn(dir, |d| d.canonical = Some(record));
         Ok(canon)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+    use super::*;
+
+    /// [`RunCache::key`] (the head through the last `..` folded once) against folding the whole
+    /// path, over paths of up to four segments (names of a directory, a file, a symbolic link to
+    /// a directory, a missing name, `.`, `..`, empty), relative to a working directory in a
+    /// real tree and absolute, asked twice (the second time from the remembered heads).
+    #[cfg(unix)]
+    #[test]
+    fn key_by_head_agrees_with_folding_the_whole_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("d/e")).unwrap();
+        std::fs::write(root.join("d/f"), "").unwrap();
+        std::os::unix::fs::symlink(root.join("d/e"), root.join("d/l")).unwrap();
+        let cwd = root.join("d/e");
+        let cache = RunCache::new(Some(cwd.clone()));
+        let parts = ["d", "e", "f", "l", "m", "", ".", ".."];
+        let mut paths = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for p in &frontier {
+                for part in parts {
+                    next.push(if p.is_empty() {
+                        part.to_string()
+                    } else {
+                        format!("{p}/{part}")
+                    });
+                }
+            }
+            paths.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let root_s = root.to_str().unwrap();
+        let all: Vec<String> = (paths.iter().filter(|p| !p.is_empty()).cloned())
+            .chain(paths.iter().map(|p| format!("{root_s}/{p}")))
+            .collect();
+        for round in 0..2 {
+            for p in &all {
+                let path = Path::new(p);
+                let abs = if path.is_relative() {
+                    cwd.join(path)
+                } else {
+                    path.to_path_buf()
+                };
+                let whole = cache.fold(&abs).unwrap_or_else(|| abs.clone());
+                // as bytes: `Path`'s equality skips `.` components
+                let key = cache.key(path).as_os_str().to_os_string();
+                assert_eq!(key, whole.into_os_string(), "{p} (round {round})");
+            }
+        }
+        assert!(cache.heads.lock().unwrap().len() <= HEADS_MAX);
     }
 }

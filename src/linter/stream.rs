@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -35,8 +34,9 @@ pub struct Merger {
     /// Secret spans of every check finished (by file path): a file's snippets are masked with
     /// all of them, whichever finding shows the file.
     secrets: Secrets,
-    /// Files listed as checked (normalized): a file read by several checks is listed once.
-    listed: HashSet<PathBuf>,
+    /// Files listed as checked (the bytes of the normalized path; hashed in one pass, not
+    /// `Path`'s component by component): a file read by several checks is listed once.
+    listed: HashSet<Box<[u8]>, foldhash::fast::RandomState>,
     /// Every file below this was handed over (`None`: nothing yet).
     flushed: Option<String>,
 }
@@ -58,7 +58,8 @@ impl Merger {
     pub fn add(&mut self, r: FileResult) {
         let unit: Arc<str> = Arc::from(r.file.display.as_str());
         for f in std::iter::once(&r.file).chain(&r.extra_files) {
-            if self.listed.insert(normalize(&f.path)) {
+            let path = normalize(&f.path).into_os_string().into_encoded_bytes();
+            if self.listed.insert(path.into_boxed_slice()) {
                 self.bucket(&f.display).checked = true;
             }
         }
