@@ -585,6 +585,31 @@ fn is_go_statement(t: &str) -> bool {
     )
 }
 
+/// The first symbolic link in `path` that a `..` follows (`link/..`) into another directory
+/// than the link's own: the system goes to the parent of the link's target, the path's lexical
+/// form (how sandlint reads, bounds and shows paths) to the link's directory, so a file walked
+/// under it would be read from elsewhere.
+fn link_before_dot_dot(path: &Path) -> Option<PathBuf> {
+    let mut prefix = PathBuf::new();
+    for c in path.components() {
+        if c == std::path::Component::ParentDir
+            && !prefix.as_os_str().is_empty()
+            && std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            let own = match prefix.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let (system, lexical) = (prefix.join("..").canonicalize(), own.canonicalize());
+            if system.ok() != lexical.ok() {
+                return Some(prefix);
+            }
+        }
+        prefix.push(c);
+    }
+    None
+}
+
 /// Walks `paths` in parallel. Directories are walked honouring ignore files unless `no_ignore`;
 /// files named explicitly are always returned. The result is sorted and has no duplicates.
 ///
@@ -622,6 +647,18 @@ pub fn discover_with(paths: &[PathBuf], opts: DiscoverOptions) -> Discovery {
         skipped: Mutex::new(Vec::new()),
     };
     for path in paths {
+        if let Some(link) = link_before_dot_dot(path) {
+            errors.push(WalkError::Unreadable {
+                path: path.clone(),
+                message: format!(
+                    "`..` after the symbolic link `{}` leads to the parent of its target, not \
+                     back beside the link, where sandlint would read, bound and report the \
+                     files; name the path without the link",
+                    crate::source::display_path(&link)
+                ),
+            });
+            continue;
+        }
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => dirs.push(path.clone()),
             Ok(_) => files.extend(names.candidate(path.clone(), path.clone(), true)),

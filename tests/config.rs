@@ -479,3 +479,47 @@ fn a_path_through_dot_dot_finds_the_config_above_the_file() {
     let o = run(&p.join("a"), &[&args[..], &["../b"]].concat());
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
 }
+
+/// A named path where `..` follows a symbolic link into another directory than the link's
+/// own is refused (exit 2, said where): the system would walk the parent of the link's
+/// target, but sandlint reads, bounds and reports paths as written. A link whose `..` is its
+/// own directory is fine.
+#[cfg(unix)]
+#[test]
+fn dot_dot_after_a_link_elsewhere_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "a/x/keep", "");
+    write(p, "a/y/Dockerfile", "FROM alpine:3.20\nUSER root\n");
+    write(p, "y/Dockerfile", "FROM alpine:3.20\n");
+    std::os::unix::fs::symlink(p.join("a/x"), p.join("deep")).unwrap();
+    std::os::unix::fs::symlink(p.join("a"), p.join("near")).unwrap();
+    let args = [
+        "check",
+        "--format",
+        "concise",
+        "-q",
+        "--no-config",
+        "--select",
+        "root-user",
+    ];
+    let o = run(p, &[&args[..], &["deep/../y"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), err(&o));
+    assert!(codes(&o).is_empty(), "{}", out(&o));
+    assert!(
+        err_unwrapped(&o).contains(
+            "deep/../y: `..` after the symbolic link `deep` leads to the parent of its target"
+        ),
+        "{}",
+        err(&o)
+    );
+    // `near/..` is the directory `near` is in, whichever way it is read
+    let o = run(p, &[&args[..], &["near/../y"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(
+        codes(&o),
+        ["near/../y/Dockerfile:1:1: SLD001"],
+        "{}",
+        err(&o)
+    );
+}
