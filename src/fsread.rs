@@ -469,10 +469,13 @@ impl Boundary {
         self.roots.first().map_or(Path::new("/"), PathBuf::as_path)
     }
 
-    /// `abs` (absolute and normalized, as the roots are) is one of the roots or below one: by
-    /// bytes, a root then nothing or a `/` (what `Path::starts_with` says of normalized paths,
-    /// without walking both paths' components for every read).
+    /// `abs` (absolute and normalized, as the roots are) is one of the roots or below one: on
+    /// Unix by bytes, a root then nothing or a `/` (what `Path::starts_with` says of normalized
+    /// paths, without walking both paths' components for every read).
     fn lexically_inside(&self, abs: &Path) -> bool {
+        if cfg!(not(unix)) {
+            return self.roots.iter().any(|r| abs.starts_with(r));
+        }
         let inside = self.roots.iter().any(|r| {
             let (a, r) = (
                 abs.as_os_str().as_encoded_bytes(),

@@ -157,6 +157,44 @@ pub struct Parsed {
     pub expanded: u64,
 }
 
+/// `root` with every span in file `file`, the tree otherwise the same (what [`parse_in`] gives
+/// for that number): a tree parsed as one file number, reused as another. Subtrees shared
+/// (aliases) stay shared, so this is linear in the distinct nodes, however much aliases
+/// expand; the depth is the parse's (at most [`MAX_DEPTH`]).
+pub fn in_file(root: &Rc<Node>, file: u16) -> Rc<Node> {
+    fn go(node: &Rc<Node>, file: u16, done: &mut HashMap<*const Node, Rc<Node>>) -> Rc<Node> {
+        if Rc::strong_count(node) > 1
+            && let Some(n) = done.get(&Rc::as_ptr(node))
+        {
+            return n.clone();
+        }
+        let kind = match &node.kind {
+            NodeKind::Scalar { .. } => node.kind.clone(),
+            NodeKind::Seq(items) => {
+                NodeKind::Seq(items.iter().map(|n| go(n, file, done)).collect())
+            }
+            NodeKind::Map(pairs) => NodeKind::Map(
+                (pairs.iter())
+                    .map(|(k, v)| (go(k, file, done), go(v, file, done)))
+                    .collect(),
+            ),
+        };
+        let out = Rc::new(Node {
+            span: node.span.in_file(file),
+            tag: node.tag.clone(),
+            kind,
+            size: node.size,
+            height: node.height,
+        });
+        // a node held once (nearly all) is met once: only shared ones are remembered
+        if Rc::strong_count(node) > 1 {
+            done.insert(Rc::as_ptr(node), out.clone());
+        }
+        out
+    }
+    go(root, file, &mut HashMap::new())
+}
+
 #[cfg(test)]
 thread_local! {
     /// YAML texts parsed on this thread (tests of the engine's skips count them).
@@ -777,6 +815,40 @@ fn null_at(span: Span) -> Node {
 #[cfg(test)]
 mod budget_tests {
     use super::*;
+
+    /// [`in_file`] of a tree parsed as file 1 is the tree parsed as file 7: every fixture and
+    /// hostile Compose file, and texts with aliases, merge keys, tags and several documents.
+    #[test]
+    fn a_tree_moved_to_another_file_is_that_file_s_parse() {
+        let mut texts = vec![
+            "a: &x {b: [1, *y]}\nc: *x\n<<: *x\n".to_string(),
+            "x: &y [1, 2]\nz: !reset *y\n---\nw: !!str 3\n".to_string(),
+        ];
+        for dir in ["fixtures", "tests/hostile"] {
+            let mut stack = vec![std::path::PathBuf::from(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    let p = e.path();
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if name.ends_with(".yml") || name.ends_with(".yaml") {
+                        texts.extend(std::fs::read_to_string(&p).ok());
+                    }
+                }
+            }
+        }
+        assert!(texts.len() > 100, "{}", texts.len());
+        for text in &texts {
+            let moved: Vec<String> = (parse_in(text, 1).docs.iter())
+                .map(|d| format!("{:?}", in_file(d, 7)))
+                .collect();
+            let direct: Vec<String> = (parse_in(text, 7).docs.iter())
+                .map(|d| format!("{d:?}"))
+                .collect();
+            assert_eq!(moved, direct, "{text}");
+        }
+    }
 
     #[test]
     fn one_large_string_aliased_many_times_is_refused_by_bytes() {

@@ -278,8 +278,9 @@ impl Cx<'_> {
             keyword,
             kind,
             flags,
+            // set below from `text` (the keyword is borrowed meanwhile)
             args: Arguments::Text {
-                text: self.sub_text(aa, ab),
+                text: Text::contiguous(String::new(), 0),
                 words: Vec::new(),
                 pairs: Vec::new(),
             },

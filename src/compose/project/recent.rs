@@ -1,7 +1,9 @@
 //! The roots [`super::files`] parsed lately on this thread. Projects of one directory often extend
 //! the same base file at the same number (seven `docker-compose-*.yaml` each extending
 //! `base.yaml` through `base-solo.yaml`): it is parsed once. A root is reused only for the same
-//! path, number and text, so the answer is the parse's; the cache is bounded by count and bytes.
+//! path and text, so the answer is the parse's: at another file number (a project numbering its
+//! files otherwise) with its spans moved ([`crate::compose::yaml::in_file`]). The cache is
+//! bounded by count and bytes.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -35,11 +37,14 @@ pub(super) fn parsed(
 ) -> Option<Rc<Node>> {
     let hit = RECENT.with_borrow(|recent| {
         (recent.iter())
-            .find(|e| e.idx == idx && e.path == path && e.file.text == file.text)
-            .map(|e| e.root.clone())
+            .find(|e| e.path == path && e.file.text == file.text)
+            .map(|e| (e.idx, e.root.clone()))
     });
-    if let Some(root) = hit {
-        return root;
+    match hit {
+        Some((at, root)) if at == idx => return root,
+        // parsed as another file number: the same tree with its spans moved
+        Some((_, root)) => return root.map(|r| crate::compose::yaml::in_file(&r, idx)),
+        None => {}
     }
     let root = parse(file);
     if file.text.len() <= MAX_BYTES / 4 {
