@@ -560,27 +560,8 @@ mod tests {
     #[test]
     fn absolute_by_bytes_agrees_with_std() {
         let cwd = std::env::current_dir().unwrap();
-        let parts = ["a", "b", ".", "..", ""];
-        let mut frontier = vec![String::new()];
-        let mut paths = Vec::new();
-        for _ in 0..4 {
-            let mut next = Vec::new();
-            for p in &frontier {
-                for part in parts {
-                    next.push(format!("{p}/{part}"));
-                }
-            }
-            paths.extend(next.iter().cloned());
-            frontier = next;
-        }
-        let all = (paths.iter()).flat_map(|p| {
-            [
-                p.clone(),
-                format!("/{p}"),
-                p[1..].to_string(),
-                format!("{p}/"),
-            ]
-        });
+        let all = (crate::testing::joined_paths(&["a", "b", ".", "..", ""], 4).into_iter())
+            .flat_map(|p| [format!("/{p}"), format!("//{p}"), format!("/{p}/"), p]);
         for p in all.filter(|p| !p.is_empty()) {
             let path = Path::new(&p);
             let want = normalize(&std::path::absolute(path).unwrap());

@@ -296,25 +296,9 @@ mod tests {
     #[test]
     fn order_key_sorts_as_paths_do() {
         let parts = ["a", "ab", "a-b", "-", "..", ".", "", "...", ".a"];
-        let mut paths = Vec::new();
-        let mut frontier = vec![String::new()];
-        for _ in 0..3 {
-            let mut next = Vec::new();
-            for p in &frontier {
-                for part in parts {
-                    next.push(if p.is_empty() {
-                        part.to_string()
-                    } else {
-                        format!("{p}/{part}")
-                    });
-                }
-            }
-            paths.extend(
-                next.iter()
-                    .flat_map(|p| [p.clone(), format!("/{p}"), format!("./{p}")]),
-            );
-            frontier = next;
-        }
+        let paths: Vec<String> = (crate::testing::joined_paths(&parts, 3).into_iter())
+            .flat_map(|p| [format!("/{p}"), format!("./{p}"), p])
+            .collect();
         let keys: Vec<Vec<u8>> = paths.iter().map(|p| order_key(Path::new(p))).collect();
         for (a, ka) in paths.iter().zip(&keys) {
             for (b, kb) in paths.iter().zip(&keys) {

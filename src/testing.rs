@@ -30,3 +30,25 @@ pub(crate) fn fixed_with(
     }
     (text, classes)
 }
+
+/// Every path of one to `depth` segments drawn from `parts`, joined by `/` (relative; an empty
+/// part makes an empty segment), for tests that hold a path function to another on all of them.
+pub(crate) fn joined_paths(parts: &[&str], depth: usize) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut frontier = vec![String::new()];
+    for d in 0..depth {
+        let mut next = Vec::new();
+        for p in &frontier {
+            for part in parts {
+                next.push(if d == 0 {
+                    (*part).to_string()
+                } else {
+                    format!("{p}/{part}")
+                });
+            }
+        }
+        paths.extend(next.iter().cloned());
+        frontier = next;
+    }
+    paths
+}

@@ -438,25 +438,41 @@ fn x_sandlint_service_suppressions() {
     );
 }
 
+/// A Dockerfile whose final stage runs as root (SLD001 at 2:6).
+const ROOT_USER: &str = "FROM alpine:3.20\nUSER root\n";
+
+/// `check`, concise and quiet, root-user only.
+const ROOT_USER_ONLY: [&str; 6] = [
+    "check",
+    "--format",
+    "concise",
+    "-q",
+    "--select",
+    "root-user",
+];
+
+/// A temporary directory holding `files` (path, text).
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        write(dir.path(), rel, text);
+    }
+    dir
+}
+
 /// The nearest config is looked for above each checked file, not above the path as written: a
 /// scan of `../b` from `a` does not read `a/.sandlint.toml` (`a/../b` lexically has `a` above
 /// it), and `a/../b` named from the parent does not either.
 #[test]
 fn a_path_through_dot_dot_finds_the_config_above_the_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tree(&[
+        ("a/.sandlint.toml", "ignore = [\"root-user\"]\n"),
+        ("a/x/keep", ""),
+        ("b/Dockerfile", ROOT_USER),
+        ("b/c/Dockerfile", ROOT_USER),
+    ]);
     let p = dir.path();
-    write(p, "a/.sandlint.toml", "ignore = [\"root-user\"]\n");
-    write(p, "a/x/keep", "");
-    write(p, "b/Dockerfile", "FROM alpine:3.20\nUSER root\n");
-    write(p, "b/c/Dockerfile", "FROM alpine:3.20\nUSER root\n");
-    let args = [
-        "check",
-        "--format",
-        "concise",
-        "-q",
-        "--select",
-        "root-user",
-    ];
+    let args = ROOT_USER_ONLY;
     let want = ["Dockerfile:2:6: SLD001", "c/Dockerfile:2:6: SLD001"];
     for (cwd, scanned, shown) in [
         ("a", "../b", "../b/"),
@@ -487,22 +503,15 @@ fn a_path_through_dot_dot_finds_the_config_above_the_file() {
 #[cfg(unix)]
 #[test]
 fn dot_dot_after_a_link_elsewhere_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tree(&[
+        ("a/x/keep", ""),
+        ("a/y/Dockerfile", ROOT_USER),
+        ("y/Dockerfile", "FROM alpine:3.20\n"),
+    ]);
     let p = dir.path();
-    write(p, "a/x/keep", "");
-    write(p, "a/y/Dockerfile", "FROM alpine:3.20\nUSER root\n");
-    write(p, "y/Dockerfile", "FROM alpine:3.20\n");
     std::os::unix::fs::symlink(p.join("a/x"), p.join("deep")).unwrap();
     std::os::unix::fs::symlink(p.join("a"), p.join("near")).unwrap();
-    let args = [
-        "check",
-        "--format",
-        "concise",
-        "-q",
-        "--no-config",
-        "--select",
-        "root-user",
-    ];
+    let args = [&ROOT_USER_ONLY[..], &["--no-config"]].concat();
     let o = run(p, &[&args[..], &["deep/../y"]].concat());
     assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), err(&o));
     assert!(codes(&o).is_empty(), "{}", out(&o));

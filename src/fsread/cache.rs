@@ -524,23 +524,7 @@ mod tests {
         std::os::unix::fs::symlink(root.join("d/e"), root.join("d/l")).unwrap();
         let cwd = root.join("d/e");
         let cache = RunCache::new(Some(cwd.clone()));
-        let parts = ["d", "e", "f", "l", "m", "", ".", ".."];
-        let mut paths = vec![String::new()];
-        let mut frontier = vec![String::new()];
-        for _ in 0..4 {
-            let mut next = Vec::new();
-            for p in &frontier {
-                for part in parts {
-                    next.push(if p.is_empty() {
-                        part.to_string()
-                    } else {
-                        format!("{p}/{part}")
-                    });
-                }
-            }
-            paths.extend(next.iter().cloned());
-            frontier = next;
-        }
+        let paths = crate::testing::joined_paths(&["d", "e", "f", "l", "m", "", ".", ".."], 4);
         let root_s = root.to_str().unwrap();
         let all: Vec<String> = (paths.iter().filter(|p| !p.is_empty()).cloned())
             .chain(paths.iter().map(|p| format!("{root_s}/{p}")))
