@@ -828,11 +828,13 @@ mod budget_tests {
             let mut stack = vec![std::path::PathBuf::from(dir)];
             while let Some(d) = stack.pop() {
                 for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    let p = e.path();
+                    let (p, t) = (e.path(), e.file_type());
                     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                    if p.is_dir() {
+                    if t.as_ref().is_ok_and(std::fs::FileType::is_dir) {
                         stack.push(p);
-                    } else if name.ends_with(".yml") || name.ends_with(".yaml") {
+                    } else if t.is_ok_and(|t| t.is_file())
+                        && (name.ends_with(".yml") || name.ends_with(".yaml"))
+                    {
                         texts.extend(std::fs::read_to_string(&p).ok());
                     }
                 }

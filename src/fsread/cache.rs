@@ -302,36 +302,11 @@ impl RunCache {
             end = end.saturating_sub(seg.len() + 1);
         }
         let (head, tail) = b.split_at(head_end);
-        let mut out: Vec<u8> = Vec::new();
+        let mut out = Vec::with_capacity(b.len());
         if head.is_empty() {
-            out.reserve(tail.len());
             out.push(b'/');
-        } else {
-            let copied = (self.heads.lock().ok()).and_then(|h| {
-                let (_, folded) = h.iter().find(|(k, _)| **k == *head)?;
-                Some(folded.as_ref().map(|f| {
-                    out.reserve(f.as_os_str().len() + tail.len());
-                    out.extend_from_slice(f.as_os_str().as_bytes());
-                }))
-            });
-            let copied = match copied {
-                Some(c) => c,
-                None => {
-                    let folded = self.fold(Path::new(std::ffi::OsStr::from_bytes(head)));
-                    let copied = folded.as_ref().map(|f| {
-                        out.extend_from_slice(f.as_os_str().as_bytes());
-                    });
-                    if let Ok(mut heads) = self.heads.lock()
-                        && heads.len() < HEADS_MAX
-                    {
-                        heads.push((head.into(), folded));
-                    }
-                    copied
-                }
-            };
-            if copied.is_none() {
-                return Some(None);
-            }
+        } else if !self.push_folded_head(head, &mut out) {
+            return Some(None);
         }
         // the names after it, as `PathBuf::push` appends them
         for seg in tail.split(|&c| c == b'/') {
@@ -343,6 +318,33 @@ impl RunCache {
             }
         }
         Some(Some(PathBuf::from(std::ffi::OsString::from_vec(out))))
+    }
+
+    /// Appends [`RunCache::fold`] of the head `head` (an absolute path ending in `..`) to `out`,
+    /// remembered; `false`: it cannot be folded.
+    #[cfg(unix)]
+    fn push_folded_head(&self, head: &[u8], out: &mut Vec<u8>) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let mut push = |folded: &Option<PathBuf>| match folded {
+            Some(f) => {
+                out.extend_from_slice(f.as_os_str().as_bytes());
+                true
+            }
+            None => false,
+        };
+        if let Ok(heads) = self.heads.lock()
+            && let Some((_, folded)) = heads.iter().find(|(k, _)| **k == *head)
+        {
+            return push(folded);
+        }
+        let folded = self.fold(Path::new(std::ffi::OsStr::from_bytes(head)));
+        let pushed = push(&folded);
+        if let Ok(mut heads) = self.heads.lock()
+            && heads.len() < HEADS_MAX
+        {
+            heads.push((head.into(), folded));
+        }
+        pushed
     }
 
     /// `abs` with every `x/..` folded where `x` is a directory (not a symbolic link), by one
