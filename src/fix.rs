@@ -17,6 +17,16 @@ pub enum Applicability {
     Unsafe,
 }
 
+impl Applicability {
+    /// Its name in reports (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
 /// One replacement: the bytes of `span` in `file` become `replacement` (an empty span inserts).
 #[derive(Debug, Clone)]
 pub struct Edit {

@@ -201,7 +201,12 @@ impl RuleMeta {
 
     /// Where the rule is documented online.
     pub fn url(&self) -> String {
-        format!("{}/blob/main/rules/{}.md", REPOSITORY_URL, self.name)
+        self.url_parts().concat()
+    }
+
+    /// [`RuleMeta::url`] in the pieces it is made of (written without building it).
+    pub fn url_parts(&self) -> [&'static str; 4] {
+        [REPOSITORY_URL, "/blob/main/rules/", self.name, ".md"]
     }
 }
 

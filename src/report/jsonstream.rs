@@ -72,6 +72,23 @@ impl Array {
         w.write_all(&self.buf)
     }
 
+    /// An element written by `write` into the buffer (with the nesting level it sits at, for
+    /// [`super::jsonw::Object::open`]).
+    pub fn element_with(
+        &mut self,
+        w: &mut dyn Write,
+        write: impl FnOnce(&mut Vec<u8>, usize),
+    ) -> io::Result<()> {
+        let pad = self.indent + 2;
+        self.buf.clear();
+        self.buf
+            .extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
+        self.buf.resize(self.buf.len() + pad, b' ');
+        write(&mut self.buf, pad / 2);
+        self.count += 1;
+        w.write_all(&self.buf)
+    }
+
     /// `value` serialized as an element of this array (for [`Array::element_serialized`]).
     pub fn serialize<T: Serialize + ?Sized>(&self, value: &T) -> io::Result<Vec<u8>> {
         let mut buf = Vec::new();

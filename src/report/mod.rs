@@ -7,6 +7,7 @@ mod github;
 mod gitlab;
 mod json;
 mod jsonstream;
+mod jsonw;
 mod junit;
 mod sarif;
 
