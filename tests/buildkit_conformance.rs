@@ -107,7 +107,7 @@ fn dump(ins: &Instruction, src: &str) -> String {
             }
         }
         (Arguments::Text { .. }, Keyword::Unknown) => node(""),
-        (Arguments::Text { words, .. }, _) => words.iter().for_each(|w| node(&w.value)),
+        (Arguments::Text { .. }, _) => ins.args.words().iter().for_each(|w| node(&w.value)),
     }
     s.trim().to_string()
 }

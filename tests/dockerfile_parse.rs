@@ -66,9 +66,9 @@ impl Dump<'_> {
                     self.spanned(ind + 1, "item", it);
                 }
             }
-            Arguments::Text { text, words, pairs } => {
+            Arguments::Text { text, pairs, .. } => {
                 self.text(ind, "text", text);
-                for w in words {
+                for w in ins.args.words() {
                     self.spanned(ind + 1, "word", w);
                 }
                 for p in pairs {

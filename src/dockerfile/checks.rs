@@ -112,7 +112,8 @@ fn check_flags(ins: &Instruction, errors: &mut Vec<ParseError>) {
 pub(super) fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
     check_flags(ins, errors);
     let kw = ins.keyword.value.to_ascii_uppercase();
-    let words = ins.words();
+    // Asked for only where it is used: a shell form's words are split on first use.
+    let words = || ins.words();
     let text_empty = ins.args.text().is_none_or(|t| t.value.is_empty());
     let at_kw = ins.keyword.span;
     let mut push = |m: String, span: Span, help: Option<&str>| errors.push(err(m, span, help));
@@ -126,7 +127,7 @@ pub(super) fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                     .or(Some("see https://docs.docker.com/reference/dockerfile/")),
             );
         }
-        Keyword::From => check_from(words, at_kw, &mut push),
+        Keyword::From => check_from(words(), at_kw, &mut push),
         Keyword::Env | Keyword::Label | Keyword::Arg => {
             if ins.args.pairs().is_empty() {
                 push(
@@ -151,13 +152,13 @@ pub(super) fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
             push(format!("`{kw}` requires exactly one argument"), at_kw, None);
         }
         Keyword::Add | Keyword::Copy => {
-            if words.len() < 2 {
+            if words().len() < 2 {
                 push(
                     format!("`{kw}` requires at least two arguments: a source and a destination"),
                     ins.span,
                     Some(&format!("write `{kw} <src>... <dest>`")),
                 );
-            } else if let Some(dest) = words.last()
+            } else if let Some(dest) = words().last()
                 && !ins.args.is_exec()
                 && !heredoc_markers(&dest.value).is_empty()
             {
@@ -170,7 +171,7 @@ pub(super) fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
         }
         Keyword::Onbuild => check_onbuild(ins, at_kw, &mut push),
         Keyword::Healthcheck => check_healthcheck(ins, at_kw, &mut push),
-        Keyword::Expose if words.is_empty() => {
+        Keyword::Expose if words().is_empty() => {
             push(
                 "`EXPOSE` requires at least one argument".into(),
                 at_kw,
@@ -178,14 +179,14 @@ pub(super) fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
             );
         }
         Keyword::Volume => {
-            if words.is_empty() && text_empty {
+            if words().is_empty() && text_empty {
                 push(
                     "`VOLUME` requires at least one argument".into(),
                     at_kw,
                     None,
                 );
             }
-            for w in words {
+            for w in words() {
                 if w.value.trim().is_empty() {
                     push(
                         "`VOLUME` specified can not be an empty string".into(),
@@ -202,7 +203,7 @@ pub(super) fn check(ins: &Instruction, errors: &mut Vec<ParseError>) {
                     if text_empty { at_kw } else { ins.args.span() },
                     Some("write `SHELL [\"executable\", \"parameters\"]`"),
                 );
-            } else if words.is_empty() {
+            } else if words().is_empty() {
                 push(
                     "`SHELL` requires at least one argument".into(),
                     ins.args.span(),

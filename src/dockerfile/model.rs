@@ -168,10 +168,10 @@ impl Instruction {
 
     /// `USER user[:group]`: the argument word (`None` for other instructions or no argument).
     pub fn user(&self) -> Option<UserArg<'_>> {
-        let word = self
-            .words()
-            .first()
-            .filter(|_| self.kind == Keyword::User)?;
+        if self.kind != Keyword::User {
+            return None;
+        }
+        let word = self.words().first()?;
         Some(UserArg {
             written: &word.value,
             span: word.span,
@@ -210,10 +210,11 @@ impl Instruction {
 
     /// The type and command of `HEALTHCHECK` (`None` for other instructions or no argument).
     pub fn healthcheck(&self) -> Option<HealthcheckArg<'_>> {
+        if self.kind != Keyword::Healthcheck {
+            return None;
+        }
         let words = self.words();
-        let kind = words
-            .first()
-            .filter(|_| self.kind == Keyword::Healthcheck)?;
+        let kind = words.first()?;
         let rest = words.get(1..).unwrap_or(&[]);
         Some(if kind.value.eq_ignore_ascii_case("none") {
             HealthcheckArg::None { kind, rest }
@@ -347,10 +348,51 @@ pub enum Arguments {
         text: Text,
         /// Words split on whitespace outside quotes, BuildKit style. Quotes and escapes are kept as
         /// written; each word's span points at the source. For `ENV`/`ARG`/`LABEL` see `pairs`.
-        words: Vec<Spanned<String>>,
+        /// Read them through [`Arguments::words`] (those of a shell form are split on first use).
+        words: Words,
         /// `ENV`/`ARG`/`LABEL` key-value pairs (`k=v` or legacy `k v`); empty for other instructions.
         pairs: Vec<KeyValue>,
     },
+}
+
+/// The words of a text argument: split by the parser, or split from the text on first use.
+///
+/// The shell form of `RUN`, `CMD`, `ENTRYPOINT` and `SHELL` is split on first use: those are
+/// most of a Dockerfile's bytes, and the rules read a script through its shell parse; its words
+/// are wanted only by a few rules about `CMD`/`ENTRYPOINT`/`SHELL` (a `--select` of another
+/// rule never splits them). The words are the same either way (`tests/dockerfile_parse.rs`
+/// prints every instruction's words).
+#[derive(Debug, Clone, Default)]
+pub struct Words {
+    split: std::sync::OnceLock<Vec<Spanned<String>>>,
+    /// The escape character to split with on first use; `None` when the parser split them.
+    escape: Option<char>,
+}
+
+impl Words {
+    /// Words the parser split.
+    pub fn new(words: Vec<Spanned<String>>) -> Words {
+        Words {
+            split: std::sync::OnceLock::from(words),
+            escape: None,
+        }
+    }
+
+    /// The words of the text they belong to, split (`parseWords`) when first asked for.
+    pub fn later(escape: char) -> Words {
+        Words {
+            split: std::sync::OnceLock::new(),
+            escape: Some(escape),
+        }
+    }
+
+    /// The words of `text` (the argument text they belong to).
+    pub fn of(&self, text: &Text) -> &[Spanned<String>] {
+        self.split.get_or_init(|| match self.escape {
+            Some(escape) => super::parser::text_words(text, escape),
+            None => Vec::new(),
+        })
+    }
 }
 
 impl Arguments {
@@ -358,7 +400,7 @@ impl Arguments {
     pub fn words(&self) -> &[Spanned<String>] {
         match self {
             Arguments::Exec { items, .. } => items,
-            Arguments::Text { words, .. } => words,
+            Arguments::Text { text, words, .. } => words.of(text),
         }
     }
 
@@ -520,5 +562,40 @@ impl Dockerfile {
             .first()
             .map_or(self.instructions.len(), |s| s.from);
         &self.instructions[..end.min(self.instructions.len())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shell form's words are split when first asked for, not by the parse nor by the
+    /// accessors of other instructions; once split they are `parseWords`' words and spans.
+    #[test]
+    fn shell_form_words_are_split_on_first_use() {
+        let src = "FROM a\nRUN echo \\\n  \"a b\"  c\\ d\nUSER x\n";
+        let df = super::super::parse(src);
+        let run = &df.instructions[1];
+        let Arguments::Text { words, .. } = &run.args else {
+            unreachable!("shell form")
+        };
+        assert!(run.user().is_none() && run.healthcheck().is_none());
+        assert!(run.paths().is_empty() && run.ports().is_empty());
+        assert!(words.split.get().is_none(), "split before use");
+        let got: Vec<(&str, &str)> = (run.words().iter())
+            .map(|w| {
+                (
+                    w.value.as_str(),
+                    &src[w.span.start as usize..w.span.end as usize],
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("echo", "echo"), ("\"a b\"", "\"a b\""), ("c\\ d", "c\\ d")]
+        );
+        assert!(words.split.get().is_some());
+        // `USER`'s words are split by the parser.
+        assert_eq!(df.instructions[2].user().map(|u| u.written), Some("x"));
     }
 }

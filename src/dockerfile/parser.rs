@@ -10,6 +10,7 @@ use super::json::{self, JsonErr};
 use super::lexer::{Lexer, LogicalLine, is_space};
 use super::model::{
     Arguments, Dockerfile, Flag, Heredoc, Instruction, KeyValue, Keyword, ParseError, Stage, Text,
+    Words,
 };
 use crate::source::{Span, Spanned};
 
@@ -281,7 +282,7 @@ impl Cx<'_> {
             // set below from `text` (the keyword is borrowed meanwhile)
             args: Arguments::Text {
                 text: Text::contiguous(String::new(), 0),
-                words: Vec::new(),
+                words: Words::default(),
                 pairs: Vec::new(),
             },
             heredocs: Vec::new(),
@@ -298,13 +299,13 @@ impl Cx<'_> {
             }
             Keyword::From | Keyword::Expose => Arguments::Text {
                 text,
-                words: self.ws_split(aa, ab),
+                words: Words::new(self.ws_split(aa, ab)),
                 pairs: Vec::new(),
             },
             Keyword::Env | Keyword::Label => {
                 let ranges = self.word_ranges(aa, ab);
                 let pairs = self.name_val(aa, ab, &ranges, &instr.keyword, &mut errors)?;
-                let words = ranges.iter().map(|&(x, y)| self.spanned(x, y)).collect();
+                let words = Words::new(ranges.iter().map(|&(x, y)| self.spanned(x, y)).collect());
                 Arguments::Text { text, words, pairs }
             }
             Keyword::Arg => {
@@ -313,7 +314,7 @@ impl Cx<'_> {
                     .iter()
                     .map(|&r| self.arg_pair(r, &mut errors))
                     .collect();
-                let words = ranges.iter().map(|&(x, y)| self.spanned(x, y)).collect();
+                let words = Words::new(ranges.iter().map(|&(x, y)| self.spanned(x, y)).collect());
                 Arguments::Text { text, words, pairs }
             }
             Keyword::Healthcheck => self.healthcheck(aa, ab, text)?,
@@ -325,13 +326,13 @@ impl Cx<'_> {
                 }
                 Arguments::Text {
                     text,
-                    words: self.parse_words(aa, ab),
+                    words: Words::new(self.parse_words(aa, ab)),
                     pairs: Vec::new(),
                 }
             }
             _ => Arguments::Text {
                 text,
-                words: self.parse_words(aa, ab),
+                words: Words::new(self.parse_words(aa, ab)),
                 pairs: Vec::new(),
             },
         };
@@ -635,10 +636,11 @@ impl Cx<'_> {
                 Err(JsonErr::Invalid) => {}
             }
         }
+        // `text` is the part `a..b`: its words are split from it when first asked for.
         let words = if list {
-            self.ws_split(a, b)
+            Words::new(self.ws_split(a, b))
         } else {
-            self.parse_words(a, b)
+            Words::later(self.escape)
         };
         Ok(Arguments::Text {
             text,
@@ -671,7 +673,7 @@ impl Cx<'_> {
         }
         Ok(Arguments::Text {
             text,
-            words,
+            words: Words::new(words),
             pairs: Vec::new(),
         })
     }
@@ -685,6 +687,12 @@ impl Cx<'_> {
             .collect();
         Ok((items, self.span(a, end)))
     }
+}
+
+/// The `parseWords` words of an argument text (see [`super::model::Words::later`]): the same
+/// words, and spans, as splitting the line it was cut from.
+pub(super) fn text_words(text: &Text, escape: char) -> Vec<Spanned<String>> {
+    Cx { text, escape }.parse_words(0, text.value.len())
 }
 
 /// Removes quotes and processes escapes like BuildKit's shell lexer (no variable expansion).

@@ -129,7 +129,7 @@ fn fallback_instruction() -> &'static Instruction {
         flags: Vec::new(),
         args: super::model::Arguments::Text {
             text: super::model::Text::default(),
-            words: Vec::new(),
+            words: super::model::Words::default(),
             pairs: Vec::new(),
         },
         heredocs: Vec::new(),
