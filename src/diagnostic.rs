@@ -226,18 +226,8 @@ impl StableHasher {
     }
 
     /// Adds a whole part: `n` in decimal (what `n.to_string()` would hash).
-    pub fn part_decimal(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.write(&digits[at..]);
+    pub fn part_decimal(&mut self, n: u64) {
+        self.write(crate::source::decimal(n, &mut [0; 20]));
         self.end_part();
     }
 

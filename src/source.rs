@@ -18,6 +18,22 @@ pub struct Span {
     pub file: u16,
 }
 
+/// `n` in decimal ASCII (the bytes of `n.to_string()`), written at the end of `buf`.
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        if let Some(d) = buf.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.get(at..).unwrap_or_default()
+}
+
 impl Span {
     pub const fn new(start: u32, end: u32) -> Self {
         Self {

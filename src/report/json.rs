@@ -146,7 +146,10 @@ impl Emitter for Json {
     fn file(&mut self, w: &mut dyn Write, group: &super::FileGroup<'_>) -> io::Result<()> {
         match &mut self.findings {
             Some(array) => array.findings(w, group.findings, false, |a, w, d| {
-                a.element_with(w, |out, level| write_finding(out, level, d))
+                a.element_with(w, |out, level| {
+                    write_finding(out, level, d);
+                    Ok(())
+                })
             }),
             None => Ok(()),
         }

@@ -62,14 +62,9 @@ impl Array {
         w: &mut dyn Write,
         value: &T,
     ) -> io::Result<()> {
-        let pad = self.indent + 2;
-        self.buf.clear();
-        self.buf
-            .extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
-        self.buf.resize(self.buf.len() + pad, b' ');
-        crate::escape::to_writer_pretty_at(&mut self.buf, value, pad / 2)?;
-        self.count += 1;
-        w.write_all(&self.buf)
+        self.element_with(w, |buf, level| {
+            crate::escape::to_writer_pretty_at(buf, value, level)
+        })
     }
 
     /// An element written by `write` into the buffer (with the nesting level it sits at, for
@@ -77,14 +72,14 @@ impl Array {
     pub fn element_with(
         &mut self,
         w: &mut dyn Write,
-        write: impl FnOnce(&mut Vec<u8>, usize),
+        write: impl FnOnce(&mut Vec<u8>, usize) -> io::Result<()>,
     ) -> io::Result<()> {
         let pad = self.indent + 2;
         self.buf.clear();
         self.buf
             .extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
         self.buf.resize(self.buf.len() + pad, b' ');
-        write(&mut self.buf, pad / 2);
+        write(&mut self.buf, pad / 2)?;
         self.count += 1;
         w.write_all(&self.buf)
     }

@@ -169,18 +169,8 @@ fn indent(out: &mut Vec<u8>, level: usize) {
     out.resize(out.len() + 2 * level, b' ');
 }
 
-fn number(out: &mut Vec<u8>, mut value: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn number(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(crate::source::decimal(u64::from(value), &mut [0; 20]));
 }
 
 /// `value` as a JSON string: quoted, with JSON's escapes (`\"`, `\\`, `\n`, … and `\u00XX` for
@@ -320,6 +310,8 @@ mod tests {
             number(&mut out, n);
             assert_eq!(out, n.to_string().as_bytes());
         }
+        let max = crate::source::decimal(u64::MAX, &mut [0; 20]).to_vec();
+        assert_eq!(max, u64::MAX.to_string().as_bytes());
     }
 
     /// Nesting, empty and non-empty containers, at several starting levels.
