@@ -52,3 +52,22 @@ pub(crate) fn joined_paths(parts: &[&str], depth: usize) -> Vec<String> {
     }
     paths
 }
+
+/// Every regular file under the repository's folders `dirs` (symbolic links not followed),
+/// sorted: the fixtures that tests run over.
+pub(crate) fn repository_files(dirs: &[&str]) -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack: Vec<_> = dirs.iter().map(|d| root.join(d)).collect();
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(t) if t.is_file() => files.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    files.sort();
+    files
+}

@@ -824,20 +824,13 @@ mod budget_tests {
             "a: &x {b: [1, *y]}\nc: *x\n<<: *x\n".to_string(),
             "x: &y [1, 2]\nz: !reset *y\n---\nw: !!str 3\n".to_string(),
         ];
-        for dir in ["fixtures", "tests/hostile"] {
-            let mut stack = vec![std::path::PathBuf::from(dir)];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    let (p, t) = (e.path(), e.file_type());
-                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                    if t.as_ref().is_ok_and(std::fs::FileType::is_dir) {
-                        stack.push(p);
-                    } else if t.is_ok_and(|t| t.is_file())
-                        && (name.ends_with(".yml") || name.ends_with(".yaml"))
-                    {
-                        texts.extend(std::fs::read_to_string(&p).ok());
-                    }
-                }
+        for path in crate::testing::repository_files(&["fixtures", "tests/hostile"]) {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name.ends_with(".yml") || name.ends_with(".yaml") {
+                texts.extend(std::fs::read_to_string(&path).ok());
             }
         }
         assert!(texts.len() > 100, "{}", texts.len());

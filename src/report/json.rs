@@ -323,36 +323,23 @@ mod tests {
     /// (labels, fixes, scopes, messages quoting file content).
     #[test]
     fn findings_of_the_fixtures_are_written_as_serde_writes_them() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut dirs = vec![root];
         let (mut files, mut findings, mut with) = (0, 0, [0; 3]);
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let entry = entry.unwrap();
-                let path = entry.path();
-                let kind = entry.file_type().unwrap();
-                if kind.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let Some(NameMatch::Known(kind) | NameMatch::Probable(kind)) =
-                    classify_name(&path).filter(|_| kind.is_file())
-                else {
-                    continue;
-                };
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let name = path.to_string_lossy();
-                let all = crate::selection::Selection::all();
-                files += 1;
-                for d in crate::linter::lint_text(kind, &name, &text, &all) {
-                    findings += 1;
-                    with[0] += usize::from(!d.labels.is_empty());
-                    with[1] += usize::from(d.fix.is_some());
-                    with[2] += usize::from(d.service().is_some() || d.stage().is_some());
-                    assert_same(&d);
-                }
+        let all = crate::selection::Selection::all();
+        for path in crate::testing::repository_files(&["fixtures"]) {
+            let Some(NameMatch::Known(kind) | NameMatch::Probable(kind)) = classify_name(&path)
+            else {
+                continue;
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            files += 1;
+            for d in crate::linter::lint_text(kind, &path.to_string_lossy(), &text, &all) {
+                findings += 1;
+                with[0] += usize::from(!d.labels.is_empty());
+                with[1] += usize::from(d.fix.is_some());
+                with[2] += usize::from(d.service().is_some() || d.stage().is_some());
+                assert_same(&d);
             }
         }
         // The walk found what it is for: many files, and findings with each optional part.
